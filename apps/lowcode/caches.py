@@ -1,0 +1,109 @@
+"""Caches: Redis when the site is configured with ``redis_cache``, process memory
+otherwise. Keys are prefixed with the site so sites never share entries.
+
+The metadata version lives in the site database (a row of ``tabSeries``), not in the
+cache: it changes in the same transaction as the metadata, so no process can see
+the new version before the new definitions are committed."""
+import pickle
+import threading
+import time
+
+from .context import local
+
+META_VERSION_KEY = "__meta_version__"
+_redis_clients = {}
+_memory = {}
+_memory_lock = threading.Lock()
+
+
+class MemoryCache:
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def get(self, key):
+        item = _memory.get(self.prefix + key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires and expires < time.monotonic():
+            _memory.pop(self.prefix + key, None)
+            return None
+        return value
+
+    def set(self, key, value, ttl=None):
+        _memory[self.prefix + key] = (value, time.monotonic() + ttl if ttl else None)
+
+    def delete(self, *keys):
+        for key in keys:
+            _memory.pop(self.prefix + key, None)
+
+    def incr(self, key, ttl=None):
+        with _memory_lock:
+            value = (self.get(key) or 0) + 1
+            self.set(key, value, ttl)
+            return value
+
+    def delete_prefix(self, prefix):
+        full = self.prefix + prefix
+        for key in [k for k in list(_memory) if k.startswith(full)]:
+            _memory.pop(key, None)
+
+
+class RedisCache:
+    def __init__(self, client, prefix):
+        self.client = client
+        self.prefix = prefix
+
+    def get(self, key):
+        raw = self.client.get(self.prefix + key)
+        return None if raw is None else pickle.loads(raw)
+
+    def set(self, key, value, ttl=None):
+        self.client.set(self.prefix + key, pickle.dumps(value), ex=ttl)
+
+    def delete(self, *keys):
+        if keys:
+            self.client.delete(*(self.prefix + k for k in keys))
+
+    def incr(self, key, ttl=None):
+        pipe = self.client.pipeline()
+        pipe.incr(self.prefix + key)
+        if ttl:
+            pipe.expire(self.prefix + key, ttl)
+        return pipe.execute()[0]
+
+    def delete_prefix(self, prefix):
+        for key in self.client.scan_iter(match=self.prefix + prefix + "*", count=500):
+            self.client.delete(key)
+
+
+def redis_client(url):
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+        client = redis.Redis.from_url(url)
+        _redis_clients[url] = client
+    return client
+
+
+def cache():
+    """The current site's cache."""
+    url = local.conf.get("redis_cache")
+    prefix = f"{local.site}|"
+    if url:
+        return RedisCache(redis_client(url), prefix)
+    return MemoryCache(prefix)
+
+
+def get_meta_version():
+    try:
+        rows = local.db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (META_VERSION_KEY,))
+    except Exception as e:  # noqa: BLE001
+        if local.db.is_missing_table(e):
+            return 0
+        raise
+    return rows[0][0] if rows else 0
+
+
+def bump_meta_version():
+    return local.db.next_series_value(META_VERSION_KEY)

@@ -1,0 +1,43 @@
+"""Custom Field: a field an admin adds to any DocType; stored apart from the DocType
+so app upgrades keep it, and given a real column at once."""
+from lowcode import meta as meta_module, schema
+from lowcode.context import local
+from lowcode.document import Document
+from lowcode.exceptions import ValidationError
+
+
+class CustomField(Document):
+    def before_validate(self):
+        if not self.fieldname and self.label:
+            from lowcode.utils import scrub
+            self.fieldname = scrub(self.label)[:64]
+        if self.fieldname and not self.fieldname.startswith(("custom_",)) and not local.flags.in_migrate \
+                and not local.flags.in_install and self.is_new() and not self.flags.keep_fieldname:
+            # As Frappe does: custom fieldnames never collide with fields an app adds later.
+            self.fieldname = "custom_" + self.fieldname
+
+    def validate(self):
+        if not self.is_new():
+            before = self._doc_before_save
+            if before and (before.fieldname != self.fieldname or before.dt != self.dt):
+                raise ValidationError("the fieldname and DocType of a custom field cannot change", field="fieldname")
+        target = meta_module.get_meta(self.dt)
+        definition = target.as_dict()
+        fields = [f for f in definition["fields"] if f.get("fieldname") != self.fieldname or not f.get("is_custom_field")]
+        if any(f.get("fieldname") == self.fieldname for f in fields):
+            raise ValidationError(f"{self.dt} already has a field {self.fieldname!r}", field="fieldname")
+        if self.insert_after and not any(f.get("fieldname") == self.insert_after for f in fields):
+            raise ValidationError(f"insert_after: {self.dt} has no field {self.insert_after!r}", field="insert_after")
+        mine = {k: v for k, v in self.as_dict().items() if k not in ("doctype", "name", "owner", "creation",
+                "modified", "modified_by", "docstatus", "idx", "dt", "insert_after") and v not in (None, "")}
+        definition["fields"] = fields + [mine]
+        meta_module.validate_definition(definition, meta_module.get_known_doctypes(),
+                                        source=f"Custom Field {self.dt}.{self.fieldname}")
+
+    def on_update(self):
+        meta_module.clear_cache()
+        meta_module._drop_local(local.site)
+        schema.sync_table(meta_module.get_meta(self.dt))
+
+    def on_trash(self):
+        meta_module.clear_cache()

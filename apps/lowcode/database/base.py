@@ -1,0 +1,188 @@
+"""The engine-independent part of a database connection: queries, transactions,
+after-commit callbacks and the shape of the DDL the schema module asks for."""
+import re
+
+_IDENT_RE = re.compile(r"^[A-Za-z0-9_ \-]+$")
+
+
+def quote(identifier):
+    """Back-quote an identifier taken from metadata; refuse anything else."""
+    if not _IDENT_RE.match(identifier or ""):
+        raise ValueError(f"Illegal identifier {identifier!r}")
+    return f"`{identifier}`"
+
+
+def table(doctype):
+    return quote("tab" + doctype)
+
+
+class Database:
+    db_type = None
+    #: how the schema module asks for a column type, e.g. 'varchar(140)'; each engine maps it
+    unique_violation = ()
+
+    def __init__(self, conf, site_path):
+        self.conf = conf
+        self.site_path = site_path
+        self.conn = None
+        self.in_transaction = False
+        self.read_only = False
+        self._after_commit = []
+        self._after_rollback = []
+        self.transaction_writes = 0
+        self.connect()
+
+    # -- connection --------------------------------------------------------------
+    def connect(self):
+        raise NotImplementedError
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                if self.in_transaction:
+                    self.rollback()
+            finally:
+                self.conn.close()
+                self.conn = None
+
+    # -- queries -----------------------------------------------------------------
+    def _execute(self, query, values):
+        raise NotImplementedError
+
+    def sql(self, query, values=(), as_dict=False, pluck=False):
+        """Run a query and return its rows: tuples, dicts (``as_dict``) or the first
+        column (``pluck``). Values are bound parameters, never formatted in."""
+        cursor = self._execute(query, values)
+        if cursor.description is None:
+            return []
+        rows = cursor.fetchall()
+        if pluck:
+            return [r[0] for r in rows]
+        if as_dict:
+            cols = [d[0] for d in cursor.description]
+            return [dict(zip(cols, r)) for r in rows]
+        return rows
+
+    def sql_cursor(self, query, values=()):
+        return self._execute(query, values)
+
+    def executemany(self, query, rows):
+        raise NotImplementedError
+
+    def insert_row(self, doctype, row):
+        cols = list(row)
+        self._execute(
+            f"INSERT INTO {table(doctype)} ({', '.join(quote(c) for c in cols)}) "
+            f"VALUES ({', '.join(['%s'] * len(cols))})",
+            [row[c] for c in cols],
+        )
+
+    def bulk_insert(self, doctype, columns, rows):
+        self.executemany(
+            f"INSERT INTO {table(doctype)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})",
+            rows,
+        )
+
+    def get_value(self, doctype, name, fieldname):
+        rows = self.sql(f"SELECT {quote(fieldname)} FROM {table(doctype)} WHERE `name`=%s", (name,))
+        return rows[0][0] if rows else None
+
+    def exists(self, doctype, name):
+        return bool(self.sql(f"SELECT 1 FROM {table(doctype)} WHERE `name`=%s", (name,)))
+
+    # -- transactions ------------------------------------------------------------
+    def begin(self, write=True):
+        """Start the unit of work of a request, job or command."""
+        if self.in_transaction:
+            return
+        self._begin(write)
+        self.in_transaction = True
+        self.transaction_writes = 0
+
+    def _begin(self, write):
+        raise NotImplementedError
+
+    def commit(self):
+        if self.in_transaction:
+            self.conn.commit()
+            self.in_transaction = False
+        callbacks, self._after_commit = self._after_commit, []
+        self._after_rollback = []
+        for fn in callbacks:
+            fn()
+
+    def rollback(self):
+        if self.in_transaction:
+            self.conn.rollback()
+            self.in_transaction = False
+        callbacks, self._after_rollback = self._after_rollback, []
+        self._after_commit = []
+        for fn in callbacks:
+            fn()
+
+    def after_commit(self, fn):
+        """Run ``fn`` once the current transaction commits (dropped on rollback)."""
+        self._after_commit.append(fn)
+
+    def after_rollback(self, fn):
+        self._after_rollback.append(fn)
+
+    def savepoint(self, name):
+        self._execute(f"SAVEPOINT {quote(name)}", ())
+
+    def rollback_to_savepoint(self, name):
+        self._execute(f"ROLLBACK TO SAVEPOINT {quote(name)}", ())
+
+    def release_savepoint(self, name):
+        self._execute(f"RELEASE SAVEPOINT {quote(name)}", ())
+
+    # -- schema introspection and DDL (engine specific) -------------------------
+    def column_sql_type(self, kind, length=None):
+        raise NotImplementedError
+
+    def table_exists(self, doctype):
+        raise NotImplementedError
+
+    def get_columns(self, doctype):
+        """{column name: declared type (lower case)} of an existing table."""
+        raise NotImplementedError
+
+    def get_indexes(self, doctype):
+        """{index name: (unique, [columns])}."""
+        raise NotImplementedError
+
+    def create_table(self, doctype, columns, indexes):
+        raise NotImplementedError
+
+    def add_columns(self, doctype, columns):
+        raise NotImplementedError
+
+    def change_column_type(self, doctype, column, sql_type):
+        raise NotImplementedError
+
+    def add_index(self, doctype, index_name, columns, unique=False):
+        u = "UNIQUE " if unique else ""
+        self._execute(
+            f"CREATE {u}INDEX {quote(index_name)} ON {table(doctype)} "
+            f"({', '.join(quote(c) for c in columns)})", ())
+
+    def drop_index(self, doctype, index_name):
+        raise NotImplementedError
+
+    def next_series_value(self, key, digits_unused=None):
+        """Increment and return the counter of a naming series, holding the row lock
+        until commit so concurrent inserts never get the same number."""
+        raise NotImplementedError
+
+    def set_series_value(self, key, value):
+        raise NotImplementedError
+
+    def is_unique_violation(self, exc):
+        raise NotImplementedError
+
+    def is_missing_table(self, exc):
+        raise NotImplementedError
+
+    def database_size(self):
+        return None

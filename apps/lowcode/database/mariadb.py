@@ -1,0 +1,127 @@
+"""MariaDB: the production engine (InnoDB, utf8mb4)."""
+import MySQLdb
+from MySQLdb.constants import ER, FIELD_TYPE
+from MySQLdb.converters import conversions
+
+from .base import Database, quote, table
+
+# Return temporal and decimal values in the same canonical form SQLite stores them
+# (ISO strings, floats), so documents look the same on both engines with no per-value
+# conversion in Python.
+_CONV = dict(conversions)
+_CONV.update({
+    FIELD_TYPE.DATETIME: str, FIELD_TYPE.TIMESTAMP: str, FIELD_TYPE.DATE: str,
+    FIELD_TYPE.TIME: str, FIELD_TYPE.NEWDECIMAL: float, FIELD_TYPE.DECIMAL: float,
+})
+
+_TYPES = {
+    "varchar": "varchar({length})", "text": "text", "longtext": "longtext", "int": "int(11)",
+    "bigint": "bigint(20)", "decimal": "decimal(21,9)", "date": "date",
+    "datetime": "datetime(6)", "time": "time", "json": "longtext",
+}
+
+
+class MariaDBDatabase(Database):
+    db_type = "mariadb"
+
+    def connect(self):
+        c = self.conf
+        self.conn = MySQLdb.connect(
+            host=c.get("db_host", "127.0.0.1"), port=int(c.get("db_port", 3306)),
+            user=c["db_user"], passwd=c["db_password"], db=c["db_name"],
+            charset="utf8mb4", use_unicode=True, conv=_CONV, autocommit=False,
+        )
+        cur = self.conn.cursor()
+        cur.execute("SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
+        cur.execute("SET SESSION transaction_isolation='READ-COMMITTED'")
+
+    def _execute(self, query, values):
+        cur = self.conn.cursor()
+        cur.execute(query, tuple(values) if values else None)
+        return cur
+
+    def executemany(self, query, rows):
+        self.conn.cursor().executemany(query, rows)
+
+    def _begin(self, write):
+        self.conn.cursor().execute("START TRANSACTION")
+
+    # -- DDL ---------------------------------------------------------------------
+    def column_sql_type(self, kind, length=None):
+        return _TYPES[kind].format(length=length or 140)
+
+    def table_exists(self, doctype):
+        return bool(self.sql(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema=DATABASE() AND table_name=%s",
+            ("tab" + doctype,)))
+
+    def get_columns(self, doctype):
+        return {r[0]: r[1].lower() for r in self.sql(
+            "SELECT column_name, column_type FROM information_schema.columns "
+            "WHERE table_schema=DATABASE() AND table_name=%s", ("tab" + doctype,))}
+
+    def get_indexes(self, doctype):
+        out = {}
+        for name, non_unique, col in self.sql(
+                "SELECT index_name, non_unique, column_name FROM information_schema.statistics "
+                "WHERE table_schema=DATABASE() AND table_name=%s ORDER BY index_name, seq_in_index",
+                ("tab" + doctype,)):
+            if name == "PRIMARY":
+                continue
+            out.setdefault(name, (not non_unique, []))[1].append(col)
+        return out
+
+    def create_table(self, doctype, columns, indexes):
+        parts = [f"{quote(c)} {t}" for c, t in columns] + ["PRIMARY KEY (`name`)"]
+        for name, cols, unique in indexes:
+            parts.append(f"{'UNIQUE ' if unique else ''}INDEX {quote(name)} "
+                         f"({', '.join(quote(c) for c in cols)})")
+        self._execute(
+            f"CREATE TABLE {table(doctype)} (\n  " + ",\n  ".join(parts) +
+            "\n) ENGINE=InnoDB ROW_FORMAT=DYNAMIC CHARACTER SET=utf8mb4 COLLATE=utf8mb4_unicode_ci", ())
+
+    def add_columns(self, doctype, columns):
+        # ALGORITHM=INSTANT only touches the data dictionary: no table copy and no
+        # lock on reads or writes, whatever the table's size.
+        adds = ", ".join(f"ADD COLUMN {quote(c)} {t}" for c, t in columns)
+        try:
+            self._execute(f"ALTER TABLE {table(doctype)} {adds}, ALGORITHM=INSTANT", ())
+        except MySQLdb.OperationalError as e:
+            if e.args[0] != ER.ALTER_OPERATION_NOT_SUPPORTED_REASON:
+                raise
+            self._execute(f"ALTER TABLE {table(doctype)} {adds}, ALGORITHM=INPLACE, LOCK=NONE", ())
+
+    def change_column_type(self, doctype, column, sql_type):
+        self._execute(f"ALTER TABLE {table(doctype)} MODIFY COLUMN {quote(column)} {sql_type}", ())
+        return True
+
+    def add_index(self, doctype, index_name, columns, unique=False):
+        u = "UNIQUE " if unique else ""
+        self._execute(
+            f"ALTER TABLE {table(doctype)} ADD {u}INDEX {quote(index_name)} "
+            f"({', '.join(quote(c) for c in columns)}), ALGORITHM=INPLACE, LOCK=NONE", ())
+
+    def drop_index(self, doctype, index_name):
+        self._execute(f"ALTER TABLE {table(doctype)} DROP INDEX {quote(index_name)}", ())
+
+    def next_series_value(self, key, digits_unused=None):
+        # The upsert takes the row's exclusive lock; it is held until commit, so a
+        # concurrent insert waits here instead of reading the same value.
+        self._execute("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, 1) "
+                      "ON DUPLICATE KEY UPDATE `current` = `current` + 1", (key,))
+        return self.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (key,))[0][0]
+
+    def set_series_value(self, key, value):
+        self._execute("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, %s) "
+                      "ON DUPLICATE KEY UPDATE `current` = VALUES(`current`)", (key, value))
+
+    def is_unique_violation(self, exc):
+        return isinstance(exc, MySQLdb.IntegrityError) and exc.args[0] == ER.DUP_ENTRY
+
+    def is_missing_table(self, exc):
+        return isinstance(exc, MySQLdb.ProgrammingError) and exc.args[0] == ER.NO_SUCH_TABLE
+
+    def database_size(self):
+        rows = self.sql("SELECT SUM(data_length + index_length) FROM information_schema.tables "
+                        "WHERE table_schema=DATABASE()")
+        return rows[0][0] if rows else None

@@ -1,0 +1,128 @@
+"""SQLite: the embedded default. WAL mode so readers never wait for the writer."""
+import functools
+import os
+import re
+import sqlite3
+
+from .base import Database, quote, table
+
+_TYPES = {
+    "varchar": "TEXT", "text": "TEXT", "longtext": "TEXT", "int": "INTEGER",
+    "bigint": "INTEGER", "decimal": "REAL", "date": "TEXT", "datetime": "TEXT",
+    "time": "TEXT", "json": "TEXT",
+}
+
+_PLACEHOLDER = re.compile(r"%s")
+
+
+@functools.lru_cache(maxsize=4096)
+def _to_qmark(query):
+    # Our SQL carries no literals (values are parameters), so %s is always a placeholder;
+    # a literal percent sign is written %% as with the MySQL driver.
+    return _PLACEHOLDER.sub("?", query).replace("%%", "%")
+
+
+class SQLiteDatabase(Database):
+    db_type = "sqlite"
+
+    def connect(self):
+        path = self.conf.get("db_file") or "site.sqlite3"
+        if path != ":memory:" and not os.path.isabs(path):
+            path = os.path.join(self.site_path, path)
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                    timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        self.conn.execute("PRAGMA cache_size=-65536")
+
+    def _execute(self, query, values):
+        try:
+            return self.conn.execute(_to_qmark(query), tuple(values))
+        except sqlite3.OperationalError as e:
+            raise type(e)(f"{e} -- in: {query}") from e
+
+    def executemany(self, query, rows):
+        self.conn.executemany(_to_qmark(query), rows)
+
+    def _begin(self, write):
+        # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
+        # then writes can deadlock against another writer (SQLITE_BUSY on upgrade).
+        self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def commit(self):
+        if self.in_transaction:
+            self.conn.execute("COMMIT")
+            self.in_transaction = False
+        callbacks, self._after_commit = self._after_commit, []
+        self._after_rollback = []
+        for fn in callbacks:
+            fn()
+
+    def rollback(self):
+        if self.in_transaction:
+            self.conn.execute("ROLLBACK")
+            self.in_transaction = False
+        callbacks, self._after_rollback = self._after_rollback, []
+        self._after_commit = []
+        for fn in callbacks:
+            fn()
+
+    # -- DDL ---------------------------------------------------------------------
+    def column_sql_type(self, kind, length=None):
+        return _TYPES[kind]
+
+    def table_exists(self, doctype):
+        return bool(self.sql("SELECT 1 FROM sqlite_master WHERE type='table' AND name=%s",
+                             ("tab" + doctype,)))
+
+    def get_columns(self, doctype):
+        return {r[1]: (r[2] or "").lower() for r in self.sql(f"PRAGMA table_info({table(doctype)})")}
+
+    def get_indexes(self, doctype):
+        out = {}
+        for row in self.sql(f"PRAGMA index_list({table(doctype)})"):
+            name, unique = row[1], bool(row[2])
+            cols = [r[2] for r in self.sql(f"PRAGMA index_info({quote(name)})")]
+            out[name] = (unique, cols)
+        return out
+
+    def create_table(self, doctype, columns, indexes):
+        cols = ",\n  ".join(f"{quote(c)} {t}" for c, t in columns)
+        self._execute(f"CREATE TABLE {table(doctype)} (\n  {cols},\n  PRIMARY KEY (`name`))", ())
+        for name, cols_, unique in indexes:
+            self.add_index(doctype, name, cols_, unique)
+
+    def add_columns(self, doctype, columns):
+        for c, t in columns:
+            self._execute(f"ALTER TABLE {table(doctype)} ADD COLUMN {quote(c)} {t}", ())
+
+    def change_column_type(self, doctype, column, sql_type):
+        # SQLite columns are dynamically typed: the declared type only sets affinity,
+        # and every value we store is already coerced by its field type.
+        return False
+
+    def drop_index(self, doctype, index_name):
+        self._execute(f"DROP INDEX IF EXISTS {quote(index_name)}", ())
+
+    def next_series_value(self, key, digits_unused=None):
+        rows = self.sql(
+            "INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, 1) "
+            "ON CONFLICT(`name`) DO UPDATE SET `current` = `current` + 1 RETURNING `current`",
+            (key,))
+        return rows[0][0]
+
+    def set_series_value(self, key, value):
+        self.sql("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, %s) "
+                 "ON CONFLICT(`name`) DO UPDATE SET `current` = excluded.`current`", (key, value))
+
+    def is_unique_violation(self, exc):
+        return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+
+    def is_missing_table(self, exc):
+        return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+
+    def database_size(self):
+        return os.path.getsize(self.path) if os.path.exists(self.path) else 0

@@ -1,0 +1,684 @@
+"""Documents: one record of a DocType, with its child rows, and its lifecycle.
+
+insert: before_insert -> naming -> before_validate -> (checks) -> validate ->
+        before_save -> write -> after_insert -> on_update (or on_submit) -> on_change
+save:   stale-write check -> permissions -> before_validate -> (checks) -> validate ->
+        before_save | before_submit | before_cancel | before_update_after_submit ->
+        write -> on_update | on_submit | on_cancel | on_update_after_submit ->
+        on_change -> version
+delete: on_trash -> link check -> remove -> after_delete
+
+Each step runs the controller's method and then the ``doc_events`` handlers of every
+installed app (``"*"`` first, then the DocType's own), as Frappe does.
+"""
+import json
+import re
+
+from . import versions
+from .context import local
+from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
+                         LinkExistsError, LinkValidationError, MandatoryError, PermissionError,
+                         TimestampMismatchError, UniqueValidationError, ValidationError)
+from .expressions import evaluate
+from .fields import registry
+from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, Obj, get_meta
+from .naming import set_new_name
+from .utils import now
+
+_ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
+_SQLITE_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: [^.]+\.(\w+)")
+_MARIADB_UNIQUE_RE = re.compile(r"for key '(?:[^.']*\.)?([^']+)'")
+
+
+class Document:
+    """A document. Field values are attributes; child rows are lists of Documents."""
+
+    def __init__(self, data=None, **kwargs):
+        data = dict(data or {}, **kwargs)
+        self.doctype = data.pop("doctype", None) or type(self).__name__
+        self.flags = Obj()
+        self._meta = None
+        self._doc_before_save = None
+        meta = self.meta
+        for tf in meta.table_fields:
+            self.__dict__[tf.fieldname] = []
+        for key, value in data.items():
+            if meta.get_table_field(key):
+                self.set(key, value)
+            else:
+                self.__dict__[key] = value
+
+    # -- field access -------------------------------------------------------------
+    @property
+    def meta(self):
+        if self._meta is None:
+            self._meta = get_meta(self.doctype)
+        return self._meta
+
+    def __getattr__(self, name):
+        # Unset fields read as None, like Frappe; private names stay errors.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return None
+
+    def get(self, key, default=None):
+        value = self.__dict__.get(key, default)
+        return default if value is None else value
+
+    def set(self, key, value):
+        tf = self.meta.get_table_field(key)
+        if tf is not None:
+            self.__dict__[key] = []
+            for row in value or []:
+                self.append(key, row)
+        else:
+            self.__dict__[key] = value
+
+    def update(self, values):
+        for key, value in (values or {}).items():
+            if key == "doctype":
+                continue
+            self.set(key, value)
+        return self
+
+    def append(self, tablefield, row=None):
+        tf = self.meta.get_table_field(tablefield)
+        if tf is None:
+            raise ValidationError(f"{self.doctype} has no child table {tablefield!r}", field=tablefield)
+        if isinstance(row, Document):
+            child = row
+        else:
+            if row is not None and not isinstance(row, dict):
+                raise ValidationError(f"{tf.label or tablefield}: each row must be an object", field=tablefield)
+            data = dict(row or {})
+            data.pop("doctype", None)
+            child = Document({"doctype": tf.options, **data})
+        child.parent = self.name
+        child.parenttype = self.doctype
+        child.parentfield = tablefield
+        rows = self.__dict__.setdefault(tablefield, [])
+        rows.append(child)
+        child.idx = len(rows)
+        return child
+
+    def as_dict(self, no_nulls=False, fields=None):
+        meta = self.meta
+        out = {"doctype": self.doctype}
+        keys = list(STANDARD_FIELDS)
+        if meta.istable:
+            keys += CHILD_FIELDS
+        keys += [f.fieldname for f in meta.data_fields]
+        for key in keys:
+            if fields is not None and key not in fields and key != "name":
+                continue
+            value = self.__dict__.get(key)
+            if no_nulls and value is None:
+                continue
+            out[key] = value
+        for tf in meta.table_fields:
+            if fields is not None and tf.fieldname not in fields:
+                continue
+            out[tf.fieldname] = [row.as_dict(no_nulls=no_nulls) for row in self.get(tf.fieldname) or []]
+        return out
+
+    def get_title(self):
+        return self.get(self.meta.get_title_field()) or self.name
+
+    def is_new(self):
+        return bool(self.flags.in_insert or not self.get("creation"))
+
+    def __repr__(self):
+        return f"<{self.doctype}: {self.name}>"
+
+    # -- lifecycle ----------------------------------------------------------------
+    def run_method(self, method, *args):
+        fn = getattr(type(self), method, None)
+        result = fn(self, *args) if callable(fn) else None
+        from .apps import doc_event_handlers
+        for handler in doc_event_handlers(self.doctype, method):
+            handler(self, method, *args)
+        return result
+
+    def check_permission(self, ptype="read"):
+        if self.flags.ignore_permissions:
+            return
+        from .permissions import has_permission
+        if not has_permission(self.doctype, ptype, doc=self):
+            raise PermissionError(f"Not permitted: {ptype} {self.doctype} {self.name or ''}".rstrip(),
+                                  doctype=self.doctype)
+
+    def insert(self, ignore_permissions=None, ignore_mandatory=None, ignore_links=None):
+        if ignore_permissions is not None:
+            self.flags.ignore_permissions = ignore_permissions
+        if ignore_mandatory is not None:
+            self.flags.ignore_mandatory = ignore_mandatory
+        if ignore_links is not None:
+            self.flags.ignore_links = ignore_links
+        self.flags.in_insert = True
+        meta = self.meta
+        if meta.issingle:
+            raise ValidationError(f"{self.doctype} is a single DocType: use save()")
+        self.docstatus = int(self.docstatus or 0)
+        if self.docstatus == 1 and not meta.is_submittable:
+            raise DocstatusTransitionError(f"{self.doctype} cannot be submitted", field="docstatus")
+        if self.docstatus not in (0, 1):
+            raise DocstatusTransitionError("a new document starts as draft (0) or submitted (1)", field="docstatus")
+        self._set_defaults()
+        self._set_standard_fields(new=True)
+        self.check_permission("create")
+        if self.docstatus == 1:
+            self.check_permission("submit")
+        self.run_method("before_insert")
+        set_new_name(self)
+        self._set_parent_links()
+        self._validate_all("submit" if self.docstatus == 1 else "save")
+        self._db_insert()
+        self.run_method("after_insert")
+        self.run_method("on_submit" if self.docstatus == 1 else "on_update")
+        self.run_method("on_change")
+        self.flags.in_insert = False
+        return self
+
+    def save(self, ignore_permissions=None, ignore_version=None):
+        if ignore_permissions is not None:
+            self.flags.ignore_permissions = ignore_permissions
+        if ignore_version is not None:
+            self.flags.ignore_version = ignore_version
+        meta = self.meta
+        if meta.issingle:
+            return self._save_single()
+        if self.get("__islocal") or not self.name or not self.creation:
+            return self.insert()
+        previous = load_doc(self.doctype, self.name, for_update=True)
+        self._doc_before_save = previous
+        if self.modified and str(self.modified) != str(previous.modified) and not self.flags.ignore_stale:
+            raise TimestampMismatchError(
+                f"{self.doctype} {self.name} was changed by {previous.modified_by} at {previous.modified} "
+                f"after you opened it; reload it and apply your change again", doctype=self.doctype)
+        self.docstatus = int(self.docstatus or 0)
+        action = _ALLOWED_DOCSTATUS.get((previous.docstatus, self.docstatus))
+        if action is None:
+            raise DocstatusTransitionError(
+                f"cannot change docstatus from {previous.docstatus} to {self.docstatus}", field="docstatus")
+        if action in ("submit", "cancel") and not meta.is_submittable:
+            raise DocstatusTransitionError(f"{self.doctype} is not submittable", field="docstatus")
+        self.check_permission({"save": "write", "update_after_submit": "write"}.get(action, action))
+        self._check_permlevel_changes(previous)
+        if action == "update_after_submit":
+            self._check_allowed_on_submit(previous)
+        for key in ("owner", "creation"):
+            self.__dict__[key] = previous.get(key)
+        self._set_standard_fields(new=False)
+        self._set_parent_links()
+        self._validate_all(action)
+        self._db_update(previous.modified)
+        post = {"save": "on_update", "submit": "on_submit", "cancel": "on_cancel",
+                "update_after_submit": "on_update_after_submit"}[action]
+        self.run_method(post)
+        self.run_method("on_change")
+        if meta.track_changes and not self.flags.ignore_version:
+            versions.record(previous, self)
+        return self
+
+    def submit(self):
+        self.docstatus = 1
+        return self.save()
+
+    def cancel(self):
+        self.docstatus = 2
+        return self.save()
+
+    def reload(self):
+        fresh = load_doc(self.doctype, self.name)
+        self.__dict__.update({k: v for k, v in fresh.__dict__.items() if k not in ("flags", "_meta")})
+        return self
+
+    def delete(self, ignore_permissions=None, force=False):
+        if ignore_permissions is not None:
+            self.flags.ignore_permissions = ignore_permissions
+        delete_doc(self.doctype, self.name, doc=self, force=force)
+
+    # -- internals ----------------------------------------------------------------
+    def _set_defaults(self):
+        for df in self.meta.data_fields:
+            if self.__dict__.get(df.fieldname) is None:
+                default = registry[df.fieldtype].default(df)
+                if default is not None:
+                    self.__dict__[df.fieldname] = _resolve_default(default)
+        for tf in self.meta.table_fields:
+            for row in self.get(tf.fieldname) or []:
+                row._set_defaults()
+
+    def _set_standard_fields(self, new):
+        ts = now()
+        user = local.user
+        if new:
+            self.owner = self.owner if (self.owner and self.flags.ignore_permissions) else user
+            self.creation = ts
+        self.modified = ts
+        self.modified_by = user
+
+    def _set_parent_links(self):
+        for tf in self.meta.table_fields:
+            for i, row in enumerate(self.get(tf.fieldname) or [], start=1):
+                row.parent, row.parenttype, row.parentfield, row.idx = self.name, self.doctype, tf.fieldname, i
+                row.docstatus = self.docstatus
+                row.owner, row.modified_by, row.modified = self.owner, self.modified_by, self.modified
+                row.creation = row.creation or self.modified
+                row.flags.ignore_links = self.flags.ignore_links
+                if not row.name:
+                    set_new_name(row)
+
+    def _validate_all(self, action):
+        self.run_method("before_validate")
+        self._validate_values()
+        for tf in self.meta.table_fields:
+            for row in self.get(tf.fieldname):
+                row._validate_values(parent_label=tf.label or tf.fieldname)
+                row.run_method("validate")
+        if action in ("save", "submit"):
+            self.run_method("validate")
+        before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
+                  "update_after_submit": "before_update_after_submit"}[action]
+        if action == "submit":
+            self.run_method("before_save")
+        self.run_method(before)
+
+    def _validate_values(self, parent_label=None):
+        """Coerce every value to its type, then check mandatory, options and links.
+        Errors name the field (and the child row, for rows)."""
+        meta = self.meta
+        prefix = f"{parent_label} row {self.idx}: " if parent_label else ""
+        d = self.__dict__
+        try:
+            for df in meta.data_fields:
+                ftype = registry[df.fieldtype]
+                value = ftype.coerce(d.get(df.fieldname), df)
+                ftype.validate(value, df)
+                d[df.fieldname] = value
+            for tf in meta.table_fields:
+                rows = registry[tf.fieldtype].coerce(d.get(tf.fieldname), tf)
+                if any(not isinstance(r, Document) for r in rows):
+                    self.set(tf.fieldname, rows)
+        except ValidationError as e:
+            if prefix:
+                e.message = prefix + e.message
+                e.args = (e.message,)
+            raise
+        if not self.flags.ignore_mandatory:
+            self._check_mandatory(prefix)
+        if not self.flags.ignore_links:
+            self._check_links(prefix)
+
+    def _check_mandatory(self, prefix):
+        missing = []
+        for df in self.meta.fields:
+            if df.fieldtype in ("Section Break", "Column Break", "Tab Break", "HTML"):
+                continue
+            required = df.get("reqd") or (df.get("mandatory_depends_on")
+                                         and evaluate(df.mandatory_depends_on, self))
+            if not required:
+                continue
+            if df.get("depends_on") and not evaluate(df.depends_on, self):
+                continue  # a hidden field is never required
+            value = self.get(df.fieldname)
+            if registry[df.fieldtype].is_empty(value):
+                missing.append(df)
+        if missing:
+            labels = ", ".join(df.label or df.fieldname for df in missing)
+            raise MandatoryError(f"{prefix}{self.doctype}: value missing for {labels}",
+                                 field=missing[0].fieldname, doctype=self.doctype)
+
+    def _check_links(self, prefix):
+        db = local.db
+        for df in self.meta.fields:
+            if df.fieldtype == "Link":
+                target = df.options
+            elif df.fieldtype == "Dynamic Link":
+                target = self.get(df.options)
+            else:
+                continue
+            value = self.get(df.fieldname)
+            if not value:
+                continue
+            if not target:
+                raise LinkValidationError(f"{prefix}{df.label or df.fieldname}: no DocType chosen for the link",
+                                          field=df.fieldname)
+            if df.fieldtype == "Dynamic Link":
+                from .meta import doctype_exists
+                if not doctype_exists(target):
+                    raise LinkValidationError(f"{prefix}{df.label or df.fieldname}: DocType {target!r} does not exist",
+                                              field=df.fieldname)
+                if get_meta(target).issingle:
+                    continue
+            if value == self.name and target == self.doctype:
+                continue
+            if not db.exists(target, value):
+                raise LinkValidationError(
+                    f"{prefix}{df.label or df.fieldname}: could not find {target} {value!r}", field=df.fieldname)
+
+    def _check_permlevel_changes(self, previous):
+        if self.flags.ignore_permissions:
+            return
+        from .permissions import get_permlevels
+        writable = get_permlevels(self.doctype, "write", doc=previous)
+        for df in self.meta.data_fields:
+            level = int(df.get("permlevel") or 0)
+            if level in writable:
+                continue
+            if _values_differ(previous.get(df.fieldname), self.get(df.fieldname), df):
+                raise PermissionError(f"Not permitted to change {df.label or df.fieldname}",
+                                      field=df.fieldname, doctype=self.doctype)
+
+    def _check_allowed_on_submit(self, previous):
+        for df in self.meta.data_fields:
+            if not df.get("allow_on_submit") and _values_differ(previous.get(df.fieldname),
+                                                                self.get(df.fieldname), df):
+                raise ValidationError(
+                    f"{df.label or df.fieldname} cannot be changed after submission", field=df.fieldname)
+
+    def _row(self):
+        meta = self.meta
+        d = self.__dict__
+        row = {k: d.get(k) for k in STANDARD_FIELDS}
+        row["docstatus"] = int(row["docstatus"] or 0)
+        row["idx"] = int(row["idx"] or 0)
+        if meta.istable:
+            for k in CHILD_FIELDS:
+                row[k] = d.get(k)
+        for df in meta.data_fields:
+            value = d.get(df.fieldname)
+            row[df.fieldname] = registry[df.fieldtype].to_db(value, df) if value is not None else None
+        if d.get("_assign") is not None:
+            row["_assign"] = d["_assign"]
+        return row
+
+    def _db_insert(self):
+        db = local.db
+        try:
+            db.insert_row(self.doctype, self._row())
+        except Exception as e:  # noqa: BLE001 - translated to a named error
+            self._raise_if_duplicate(e)
+            raise
+        for tf in self.meta.table_fields:
+            for row in self.get(tf.fieldname):
+                row._db_insert()
+
+    def _db_update(self, previous_modified):
+        db = local.db
+        row = self._row()
+        name = row.pop("name")
+        row.pop("owner")
+        row.pop("creation")
+        cols = list(row)
+        sets = ", ".join(f"`{c}`=%s" for c in cols)
+        try:
+            cursor = db.sql_cursor(f"UPDATE `tab{self.doctype}` SET {sets} WHERE `name`=%s AND `modified`=%s",
+                                   [row[c] for c in cols] + [name, previous_modified])
+        except Exception as e:  # noqa: BLE001
+            self._raise_if_duplicate(e)
+            raise
+        if cursor.rowcount == 0:
+            # Someone saved between our read and our write: refuse rather than overwrite.
+            raise TimestampMismatchError(f"{self.doctype} {self.name} was changed while you saved it; reload it",
+                                         doctype=self.doctype)
+        for tf in self.meta.table_fields:
+            child = tf.options
+            db.sql(f"DELETE FROM `tab{child}` WHERE `parent`=%s AND `parenttype`=%s AND `parentfield`=%s",
+                   (self.name, self.doctype, tf.fieldname))
+            for r in self.get(tf.fieldname):
+                r._db_insert()
+
+    def _raise_if_duplicate(self, exc):
+        db = local.db
+        if not db.is_unique_violation(exc):
+            return
+        text = str(exc)
+        m = _SQLITE_UNIQUE_RE.search(text) if db.db_type == "sqlite" else _MARIADB_UNIQUE_RE.search(text)
+        key = m.group(1) if m else "name"
+        fieldname = key
+        if "__u_" in key:
+            fieldname = key.split("__u_", 1)[1]
+        if fieldname in ("name", "PRIMARY"):
+            raise DuplicateEntryError(f"{self.doctype} {self.name!r} already exists", field="name",
+                                      doctype=self.doctype) from exc
+        df = self.meta.get_field(fieldname)
+        label = (df and df.label) or fieldname
+        raise UniqueValidationError(
+            f"{label}: {self.get(fieldname)!r} is already used by another {self.doctype}",
+            field=fieldname, doctype=self.doctype) from exc
+
+    def _save_single(self):
+        db = local.db
+        self.name = self.doctype
+        exists = db.exists(self.doctype, self.name)
+        self.check_permission("write")
+        self._set_defaults() if not exists else None
+        previous = load_doc(self.doctype, self.name) if exists else None
+        self._doc_before_save = previous
+        if previous is not None:
+            self.owner, self.creation = previous.owner, previous.creation
+        self._set_standard_fields(new=not exists)
+        self._set_parent_links()
+        self._validate_all("save")
+        if exists:
+            self._db_update(previous.modified)
+        else:
+            self._db_insert()
+        self.run_method("on_update")
+        self.run_method("on_change")
+        if self.meta.track_changes and previous is not None and not self.flags.ignore_version:
+            versions.record(previous, self)
+        return self
+
+
+def _resolve_default(value):
+    if value == "__user":
+        return local.user
+    return value
+
+
+def _values_differ(a, b, df):
+    if a in (None, "") and b in (None, ""):
+        return False
+    try:
+        return registry[df.fieldtype].coerce(a, df) != registry[df.fieldtype].coerce(b, df)
+    except ValidationError:
+        return True
+
+
+# -- loading ------------------------------------------------------------------------------
+
+def _build(doctype, row, meta):
+    from .apps import get_controller
+    cls = get_controller(doctype)
+    doc = cls.__new__(cls)
+    doc.doctype = doctype
+    doc.flags = Obj()
+    doc._meta = meta
+    doc._doc_before_save = None
+    for df in meta.from_db_fields:
+        if row.get(df.fieldname) is not None:
+            row[df.fieldname] = registry[df.fieldtype].from_db(row[df.fieldname], df)
+    doc.__dict__.update(row)
+    return doc
+
+
+def load_doc(doctype, name, for_update=False):
+    db = local.db
+    meta = get_meta(doctype)
+    if meta.issingle:
+        name = doctype
+    lock = " FOR UPDATE" if for_update and db.db_type == "mariadb" else ""
+    rows = db.sql(f"SELECT * FROM `tab{doctype}` WHERE `name`=%s{lock}", (name,), as_dict=True)
+    if not rows:
+        if meta.issingle:
+            doc = new_doc(doctype)
+            doc.name = doctype
+            return doc
+        raise DoesNotExistError(f"{doctype} {name!r} not found", doctype=doctype)
+    doc = _build(doctype, rows[0], meta)
+    for tf in meta.table_fields:
+        child_meta = get_meta(tf.options)
+        children = db.sql(f"SELECT * FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s "
+                          "AND `parentfield`=%s ORDER BY `idx`", (doc.name, doctype, tf.fieldname), as_dict=True)
+        doc.__dict__[tf.fieldname] = [_build(tf.options, r, child_meta) for r in children]
+    for key in HIDDEN_FIELDS:
+        if key in doc.__dict__ and key != "_assign":
+            doc.__dict__.pop(key)
+    return doc
+
+
+def new_doc(doctype, **values):
+    from .apps import get_controller
+    cls = get_controller(doctype)
+    doc = cls({"doctype": doctype})
+    doc._set_defaults()
+    doc.update(values)
+    return doc
+
+
+def get_doc(*args, **kwargs):
+    """get_doc(dict) builds a new document; get_doc(doctype, name) loads one;
+    get_doc(doctype) loads a single DocType's document."""
+    if args and isinstance(args[0], dict):
+        data = dict(args[0])
+        doctype = data.get("doctype")
+        if not doctype:
+            raise ValidationError("doctype is required", field="doctype")
+        from .apps import get_controller
+        return get_controller(doctype)(data)
+    if args and isinstance(args[0], Document):
+        return args[0]
+    doctype = args[0] if args else kwargs.get("doctype")
+    name = args[1] if len(args) > 1 else kwargs.get("name")
+    if name is None and not get_meta(doctype).issingle:
+        raise ValidationError(f"{doctype}: a name is required", field="name")
+    if isinstance(name, dict):
+        from .query import get_all
+        found = get_all(doctype, filters=name, fields=["name"], limit_page_length=1, pluck="name")
+        if not found:
+            raise DoesNotExistError(f"{doctype} matching {name} not found", doctype=doctype)
+        name = found[0]
+    return load_doc(doctype, name, for_update=kwargs.get("for_update", False))
+
+
+# -- deleting and renaming ------------------------------------------------------------------
+
+def get_linked_fields(doctype):
+    """[(doctype, fieldname, istable)] of every Link field that points at ``doctype``."""
+    db = local.db
+    rows = db.sql("SELECT df.`parent`, df.`fieldname`, dt.`istable` FROM `tabDocField` df "
+                  "JOIN `tabDocType` dt ON dt.`name` = df.`parent` "
+                  "WHERE df.`fieldtype`='Link' AND df.`options`=%s", (doctype,))
+    rows += db.sql("SELECT cf.`dt`, cf.`fieldname`, dt.`istable` FROM `tabCustom Field` cf "
+                   "JOIN `tabDocType` dt ON dt.`name` = cf.`dt` "
+                   "WHERE cf.`fieldtype`='Link' AND cf.`options`=%s", (doctype,))
+    return [(r[0], r[1], bool(r[2])) for r in rows]
+
+
+def get_dynamic_linked_fields():
+    db = local.db
+    return db.sql("SELECT df.`parent`, df.`fieldname`, df.`options` FROM `tabDocField` df "
+                  "WHERE df.`fieldtype`='Dynamic Link'") + db.sql(
+        "SELECT `dt`, `fieldname`, `options` FROM `tabCustom Field` WHERE `fieldtype`='Dynamic Link'")
+
+
+def _check_no_links(doc):
+    db = local.db
+    for parent_dt, fieldname, istable in get_linked_fields(doc.doctype):
+        if parent_dt == doc.doctype and fieldname and not istable:
+            rows = db.sql(f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s AND `name`!=%s LIMIT 1",
+                          (doc.name, doc.name))
+        elif istable:
+            rows = db.sql(f"SELECT `parenttype`, `parent` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s "
+                          "AND NOT (`parenttype`=%s AND `parent`=%s) LIMIT 1", (doc.name, doc.doctype, doc.name))
+            if rows:
+                raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
+                                      f"{rows[0][0]} {rows[0][1]}", doctype=doc.doctype)
+            continue
+        else:
+            rows = db.sql(f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s LIMIT 1", (doc.name,))
+        if rows:
+            raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
+                                  f"{parent_dt} {rows[0][0]}", doctype=doc.doctype)
+
+
+def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
+    db = local.db
+    doc = doc or load_doc(doctype, name)
+    if ignore_permissions:
+        doc.flags.ignore_permissions = True
+    doc.check_permission("delete")
+    if doc.meta.issingle:
+        raise ValidationError(f"{doctype} is a single DocType and cannot be deleted")
+    if int(doc.docstatus or 0) == 1:
+        raise ValidationError(f"{doctype} {name} is submitted: cancel it before deleting it", field="docstatus")
+    doc.run_method("on_trash")
+    if not force:
+        _check_no_links(doc)
+    for tf in doc.meta.table_fields:
+        db.sql(f"DELETE FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s", (doc.name, doctype))
+    db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (doc.name,))
+    if doctype != "DocShare" and db.table_exists("DocShare"):
+        db.sql("DELETE FROM `tabDocShare` WHERE `share_doctype`=%s AND `share_name`=%s", (doctype, doc.name))
+    doc.run_method("after_delete")
+
+
+def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
+    """Rename a document and every Link and Dynamic Link that points at it.
+    With ``merge``, fold ``old`` into an existing ``new``."""
+    db = local.db
+    meta = get_meta(doctype)
+    doc = load_doc(doctype, old)
+    if ignore_permissions:
+        doc.flags.ignore_permissions = True
+    new = (new or "").strip()
+    if not new:
+        raise ValidationError("the new name is empty", field="name")
+    if not doc.flags.ignore_permissions:
+        if not meta.allow_rename and local.user != "Administrator":
+            raise PermissionError(f"{doctype} does not allow renaming")
+        doc.check_permission("write")
+        if merge:
+            doc.check_permission("delete")
+    exists = db.exists(doctype, new)
+    if exists and not merge:
+        raise DuplicateEntryError(f"{doctype} {new!r} already exists", field="name", doctype=doctype)
+    if merge and not exists:
+        raise DoesNotExistError(f"cannot merge: {doctype} {new!r} does not exist", doctype=doctype)
+    doc.run_method("before_rename", old, new, merge)
+    if merge:
+        db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (old,))
+        for tf in meta.table_fields:
+            db.sql(f"DELETE FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s", (old, doctype))
+    else:
+        db.sql(f"UPDATE `tab{doctype}` SET `name`=%s, `modified`=%s, `modified_by`=%s WHERE `name`=%s",
+               (new, now(), local.user, old))
+        for tf in meta.table_fields:
+            db.sql(f"UPDATE `tab{tf.options}` SET `parent`=%s WHERE `parent`=%s AND `parenttype`=%s",
+                   (new, old, doctype))
+    for parent_dt, fieldname, _ in get_linked_fields(doctype):
+        db.sql(f"UPDATE `tab{parent_dt}` SET `{fieldname}`=%s WHERE `{fieldname}`=%s", (new, old))
+    for parent_dt, fieldname, dt_field in get_dynamic_linked_fields():
+        if db.table_exists(parent_dt):
+            db.sql(f"UPDATE `tab{parent_dt}` SET `{fieldname}`=%s WHERE `{fieldname}`=%s AND `{dt_field}`=%s",
+                   (new, old, doctype))
+    if db.table_exists("DocShare"):
+        db.sql("UPDATE `tabDocShare` SET `share_name`=%s WHERE `share_doctype`=%s AND `share_name`=%s",
+               (new, doctype, old))
+    if meta.autoname.startswith("field:") and not merge:
+        field = meta.autoname[6:]
+        db.sql(f"UPDATE `tab{doctype}` SET `{field}`=%s WHERE `name`=%s", (new, new))
+    renamed = load_doc(doctype, new)
+    renamed.run_method("after_rename", old, new, merge)
+    return new
+
+
+def parse_json_arg(value, what):
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError as e:
+            raise ValidationError(f"{what}: not valid JSON ({e.msg})", field=what)
+    return value

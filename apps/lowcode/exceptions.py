@@ -1,0 +1,109 @@
+"""Errors the engine raises, each carrying the HTTP status the REST API answers with.
+
+Names follow Frappe's (clients match on ``exc_type``); every error can name the
+field at fault so forms and API clients can point at it.
+"""
+
+
+class LowcodeError(Exception):
+    http_status = 500
+
+    def __init__(self, message="", *, field=None, doctype=None):
+        super().__init__(message)
+        self.message = str(message)
+        self.field = field
+        self.doctype = doctype
+
+    @property
+    def exc_type(self):
+        return type(self).__name__
+
+
+class ValidationError(LowcodeError):
+    http_status = 417
+
+
+class MandatoryError(ValidationError):
+    pass
+
+
+class LinkValidationError(ValidationError):
+    pass
+
+
+class InvalidFieldError(ValidationError):
+    """Unknown field, bad operator or value type in a query or document."""
+
+
+class DataError(ValidationError):
+    pass
+
+
+class DocTypeDefinitionError(ValidationError):
+    """A DocType definition (JSON file or runtime record) is broken."""
+
+    def __init__(self, message="", *, source=None, **kw):
+        if source:
+            message = f"{source}: {message}"
+        super().__init__(message, **kw)
+        self.source = source
+
+
+class AuthenticationError(LowcodeError):
+    http_status = 401
+
+
+class SessionExpired(AuthenticationError):
+    pass
+
+
+class CSRFTokenError(LowcodeError):
+    http_status = 400
+
+
+class TooManyRequestsError(LowcodeError):
+    http_status = 429
+
+
+class PermissionError(LowcodeError):  # noqa: A001 - Frappe's name, clients match on it
+    http_status = 403
+
+
+class DoesNotExistError(LowcodeError):
+    http_status = 404
+
+
+class DuplicateEntryError(LowcodeError):
+    http_status = 409
+
+
+class UniqueValidationError(DuplicateEntryError):
+    pass
+
+
+class TimestampMismatchError(LowcodeError):
+    """Stale write: the document changed since the client read it."""
+
+    http_status = 409
+
+
+class LinkExistsError(LowcodeError):
+    """A document cannot be deleted while others link to it."""
+
+    http_status = 409
+
+
+class DocstatusTransitionError(ValidationError):
+    pass
+
+
+class NotWhitelisted(PermissionError):
+    pass
+
+
+class SiteNotFound(LowcodeError):
+    http_status = 404
+
+
+class CommandError(LowcodeError):
+    """A CLI failure reported as one line."""

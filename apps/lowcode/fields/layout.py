@@ -1,0 +1,31 @@
+"""Layout types: they shape the form and store nothing."""
+from .base import FieldType, register
+
+
+class Layout(FieldType):
+    column = None
+    operators = frozenset()
+
+    def coerce(self, value, df):
+        return None
+
+
+@register
+class SectionBreak(Layout):
+    name = "Section Break"
+
+
+@register
+class ColumnBreak(Layout):
+    name = "Column Break"
+
+
+@register
+class TabBreak(Layout):
+    name = "Tab Break"
+
+
+@register
+class HTML(Layout):
+    """Static HTML shown on the form (``options``), sanitised when rendered."""
+    name = "HTML"

@@ -1,0 +1,135 @@
+"""Dates and times, stored as ISO text on every engine: Date, Datetime, Time, Duration.
+
+Values arrive Gregorian and ISO from the API; the desk converts Jalali input before
+it gets here."""
+import datetime
+import re
+
+from dateutil import parser as date_parser
+
+from .base import FieldType, ORDERED_OPERATORS, register, ascii_digits
+
+
+class Temporal(FieldType):
+    operators = ORDERED_OPERATORS | {"like", "not like"}
+    fmt = None
+
+    def parse(self, text):
+        raise NotImplementedError
+
+    def coerce(self, value, df):
+        if value is None or value == "":
+            return None
+        if isinstance(value, (datetime.date, datetime.time)):
+            return self.from_object(value)
+        try:
+            return self.from_object(self.parse(ascii_digits(str(value)).strip()))
+        except (ValueError, OverflowError):
+            raise self.error(df, f"{value!r} is not a valid {self.name.lower()} ({self.fmt_hint})")
+
+    def coerce_filter(self, value, df):
+        if isinstance(value, str) and "%" in value:
+            return value  # a LIKE pattern
+        return self.coerce(value, df)
+
+
+@register
+class Date(Temporal):
+    name = "Date"
+    column = "date"
+    fmt_hint = "YYYY-MM-DD"
+    json_schema = {"type": "string", "format": "date"}
+
+    def parse(self, text):
+        return datetime.date.fromisoformat(text[:10]) if len(text) >= 10 else datetime.date.fromisoformat(text)
+
+    def from_object(self, value):
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        return value.isoformat()
+
+    def default(self, df):
+        if df.get("default") == "Today":
+            return datetime.date.today().isoformat()
+        return super().default(df)
+
+
+@register
+class Datetime(Temporal):
+    name = "Datetime"
+    column = "datetime"
+    fmt_hint = "YYYY-MM-DD HH:MM:SS"
+    json_schema = {"type": "string", "format": "date-time"}
+
+    def parse(self, text):
+        return date_parser.isoparse(text)
+
+    def from_object(self, value):
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone().replace(tzinfo=None)
+            return value.strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.datetime.combine(value, datetime.time()).strftime("%Y-%m-%d %H:%M:%S")
+
+    def default(self, df):
+        if df.get("default") in ("Now", "now"):
+            return datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        return super().default(df)
+
+
+@register
+class Time(Temporal):
+    name = "Time"
+    column = "time"
+    fmt_hint = "HH:MM:SS"
+    json_schema = {"type": "string", "format": "time"}
+
+    def parse(self, text):
+        return datetime.time.fromisoformat(text)
+
+    def from_object(self, value):
+        return value.strftime("%H:%M:%S")
+
+
+_DURATION_RE = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
+
+
+@register
+class Duration(FieldType):
+    """A length of time in seconds; accepts 90, '1h 30m' or '01:30:00'."""
+    name = "Duration"
+    column = "decimal"
+    operators = ORDERED_OPERATORS
+    json_schema = {"type": "number", "description": "seconds"}
+
+    def coerce(self, value, df):
+        if value is None or value == "":
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            text = ascii_digits(str(value)).strip()
+            seconds = self._parse(text)
+            if seconds is None:
+                raise self.error(df, f"{value!r} is not a duration (seconds, '1h 30m' or 'HH:MM:SS')")
+        if seconds < 0:
+            raise self.error(df, "a duration cannot be negative")
+        return seconds
+
+    @staticmethod
+    def _parse(text):
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+                h, m, s = ([0] * (3 - len(parts))) + [int(p) for p in parts]
+                return float(h * 3600 + m * 60 + s)
+            return None
+        match = _DURATION_RE.match(text)
+        if match and any(match.groups()):
+            d, h, m, s = (int(g or 0) for g in match.groups())
+            return float(d * 86400 + h * 3600 + m * 60 + s)
+        return None

@@ -1,0 +1,115 @@
+"""Free-text types: Data (and its Email, Phone, URL, Name flavours), the longer texts,
+Code, Text Editor (sanitised HTML), Read Only and Autocomplete."""
+import re
+
+import nh3
+import phonenumbers
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator, URLValidator
+
+from .base import FieldType, register, ascii_digits
+
+_email = EmailValidator()
+_url = URLValidator(schemes=["http", "https"])
+_NAME_RE = re.compile(r"^[^<>\"'%;]*$")
+
+
+def default_phone_region():
+    from ..context import local
+    return (local.conf.get("default_phone_region") if local else None) or "IR"
+
+
+@register
+class Data(FieldType):
+    name = "Data"
+
+    def coerce(self, value, df):
+        value = super().coerce(value, df)
+        if value is None:
+            return None
+        value = value.strip()
+        if df.get("options") == "Phone":
+            value = ascii_digits(value)
+        return value
+
+    def validate(self, value, df):
+        super().validate(value, df)
+        if not value:
+            return
+        kind = df.get("options")
+        if kind == "Email":
+            for part in value.split(","):
+                try:
+                    _email(part.strip())
+                except DjangoValidationError:
+                    raise self.error(df, f"{part.strip()!r} is not a valid e-mail address")
+        elif kind == "Phone":
+            validate_phone(value, df, self)
+        elif kind == "URL":
+            try:
+                _url(value)
+            except DjangoValidationError:
+                raise self.error(df, f"{value!r} is not a valid http(s) URL")
+        elif kind == "Name" and not _NAME_RE.match(value):
+            raise self.error(df, f"{value!r} contains characters not allowed in a name")
+
+    @property
+    def json_schema(self):
+        return {"type": "string", "maxLength": 140}
+
+
+def validate_phone(value, df, ftype):
+    """Iranian, Israeli and international numbers: '+98 912 345 6789', '09123456789'
+    (read in the site's region), '+972-50-123-4567'."""
+    try:
+        number = phonenumbers.parse(value, None if value.startswith("+") else default_phone_region())
+    except phonenumbers.NumberParseException:
+        raise ftype.error(df, f"{value!r} is not a phone number")
+    if not phonenumbers.is_valid_number(number):
+        raise ftype.error(df, f"{value!r} is not a valid phone number")
+
+
+@register
+class SmallText(FieldType):
+    name = "Small Text"
+    column = "text"
+
+
+@register
+class Text(FieldType):
+    name = "Text"
+    column = "text"
+
+
+@register
+class LongText(FieldType):
+    name = "Long Text"
+    column = "longtext"
+
+
+@register
+class Code(FieldType):
+    name = "Code"
+    column = "longtext"
+
+
+@register
+class TextEditor(FieldType):
+    """Rich text: stored only after sanitising, so no script or handler survives."""
+    name = "Text Editor"
+    column = "longtext"
+
+    def coerce(self, value, df):
+        value = super().coerce(value, df)
+        return nh3.clean(value) if value else value
+
+
+@register
+class ReadOnly(FieldType):
+    name = "Read Only"
+
+
+@register
+class Autocomplete(FieldType):
+    """Free text with suggestions taken from ``options``."""
+    name = "Autocomplete"

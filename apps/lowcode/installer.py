@@ -1,0 +1,404 @@
+"""Creating sites, installing and removing apps, migrating, and fixtures.
+
+Every DocType definition an operation will write is read and checked first; only
+when all are sound does anything change, so a broken JSON file leaves the site as
+it was."""
+import hashlib
+import importlib
+import json
+import os
+import secrets
+import shutil
+
+from . import apps, meta as meta_module, schema
+from .context import local
+from .document import get_doc, load_doc
+from .exceptions import CommandError, DocTypeDefinitionError, DoesNotExistError
+from .meta import Meta, BOOTSTRAP_DOCTYPES, core_json_path, read_json_definition, validate_definition
+from .sites import SITE_NAME_RE, bench_path, site_path, write_json, update_common_config, list_sites
+from .utils import scrub
+
+STANDARD_ROLES = ("Administrator", "System Manager", "All", "Guest")
+
+
+# -- sites ------------------------------------------------------------------------------------
+
+def new_site(site, bench=None, db_type="sqlite", admin_password=None, db_root_username=None,
+             db_root_password=None, db_host=None, db_port=None, install_apps=(), extra_config=None,
+             set_default=False):
+    import lowcode
+    bench = bench_path(bench)
+    if not SITE_NAME_RE.match(site or ""):
+        raise CommandError(f"invalid site name {site!r}: use lower-case letters, digits, dots and hyphens")
+    path = os.path.join(bench, site)
+    if os.path.exists(os.path.join(path, "site_config.json")):
+        raise CommandError(f"site {site} already exists")
+    os.makedirs(os.path.join(path, "public", "files"), exist_ok=True)
+    os.makedirs(os.path.join(path, "private", "files"), exist_ok=True)
+    os.makedirs(os.path.join(path, "private", "backups"), exist_ok=True)
+    if not os.path.exists(os.path.join(bench, "apps.txt")):
+        with open(os.path.join(bench, "apps.txt"), "w") as f:
+            f.write("lowcode\ncrm_app\n")
+    if not os.path.exists(os.path.join(bench, "common_site_config.json")):
+        write_json(os.path.join(bench, "common_site_config.json"), {})
+    conf = {"db_type": db_type, **(extra_config or {})}
+    if db_type == "sqlite":
+        conf["db_file"] = "site.sqlite3"
+    elif db_type == "mariadb":
+        conf.update(_create_mariadb_database(site, db_root_username, db_root_password, db_host, db_port, bench))
+    else:
+        raise CommandError(f"unknown --db-type {db_type!r} (sqlite or mariadb)")
+    write_json(os.path.join(path, "site_config.json"), conf)
+    try:
+        with lowcode.site_context(site, bench=bench):
+            local.flags.in_install = True
+            bootstrap()
+            install_app("lowcode")
+            set_admin_password(admin_password or "admin")
+            local.db.commit()
+        for app in install_apps:
+            with lowcode.site_context(site, bench=bench):
+                install_app(app)
+                local.db.commit()
+    except BaseException:
+        drop_site(site, bench, quiet=True)
+        raise
+    if set_default or len(list_sites(bench)) == 1:
+        update_common_config({"default_site": site}, bench)
+    return path
+
+
+def _root_conf(bench, user, password, host, port):
+    from .sites import common_config
+    common = common_config(bench)
+    return {"host": host or common.get("db_host") or "127.0.0.1",
+            "port": int(port or common.get("db_port") or 3306),
+            "user": user or common.get("root_login") or "root",
+            "password": password if password is not None else common.get("root_password", "")}
+
+
+def _create_mariadb_database(site, root_user, root_password, host, port, bench):
+    import MySQLdb
+    root = _root_conf(bench, root_user, root_password, host, port)
+    db_name = "_" + hashlib.sha1(site.encode()).hexdigest()[:16]
+    db_password = secrets.token_urlsafe(18)
+    try:
+        conn = MySQLdb.connect(host=root["host"], port=root["port"], user=root["user"], passwd=root["password"])
+    except MySQLdb.OperationalError as e:
+        raise CommandError(f"cannot connect to MariaDB at {root['host']}:{root['port']} as {root['user']}: {e.args[-1]}")
+    try:
+        cur = conn.cursor()
+        cur.execute(f"CREATE DATABASE `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        for h in ("localhost", "127.0.0.1", "%"):
+            cur.execute(f"CREATE USER IF NOT EXISTS '{db_name}'@'{h}' IDENTIFIED BY %s", (db_password,))
+            cur.execute(f"GRANT ALL PRIVILEGES ON `{db_name}`.* TO '{db_name}'@'{h}'")
+        cur.execute("FLUSH PRIVILEGES")
+    except MySQLdb.Error as e:
+        raise CommandError(f"cannot create database for {site}: {e.args[-1]}")
+    finally:
+        conn.close()
+    return {"db_name": db_name, "db_user": db_name, "db_password": db_password,
+            "db_host": root["host"], "db_port": root["port"]}
+
+
+def drop_site(site, bench=None, root_user=None, root_password=None, quiet=False):
+    """Remove a site's database and folder (used by tests and by a failed new-site)."""
+    from .sites import read_json
+    bench = bench_path(bench)
+    path = os.path.join(bench, site)
+    conf = read_json(os.path.join(path, "site_config.json"))
+    if conf.get("db_type") == "mariadb" and conf.get("db_name"):
+        import MySQLdb
+        root = _root_conf(bench, root_user, root_password, conf.get("db_host"), conf.get("db_port"))
+        try:
+            conn = MySQLdb.connect(host=root["host"], port=root["port"], user=root["user"], passwd=root["password"])
+            cur = conn.cursor()
+            cur.execute(f"DROP DATABASE IF EXISTS `{conf['db_name']}`")
+            for h in ("localhost", "127.0.0.1", "%"):
+                cur.execute(f"DROP USER IF EXISTS '{conf['db_user']}'@'{h}'")
+            conn.close()
+        except MySQLdb.Error:
+            if not quiet:
+                raise
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def bootstrap():
+    """Tables for the DocTypes that describe DocTypes, built straight from their files."""
+    schema.create_system_tables()
+    for doctype in BOOTSTRAP_DOCTYPES:
+        schema.sync_table(Meta(read_json_definition(core_json_path(doctype))))
+
+
+def set_admin_password(password):
+    from .auth import set_password
+    set_password("Administrator", password)
+
+
+# -- apps -------------------------------------------------------------------------------------
+
+def _check_app(app):
+    try:
+        importlib.import_module(f"{app}.hooks")
+    except ModuleNotFoundError as e:
+        raise CommandError(f"app {app!r} is not installed in this environment (no module {e.name})")
+
+
+def read_app_definitions(app):
+    """[(path, definition)] of an app's DocType files, child tables first."""
+    out = [(path, read_json_definition(path)) for path, _ in apps.app_doctype_files(app)]
+    return sorted(out, key=lambda item: (not item[1].get("istable"), item[1]["name"]))
+
+
+def validate_app_definitions(batches):
+    """Check every definition of every app in ``batches`` [(app, [(path, defn)])] together."""
+    known = meta_module.get_known_doctypes()
+    names = {}
+    for app, defs in batches:
+        for path, defn in defs:
+            if defn["name"] in names and names[defn["name"]] != path:
+                raise DocTypeDefinitionError(f"DocType {defn['name']!r} is also defined in {names[defn['name']]}",
+                                             source=path)
+            names[defn["name"]] = path
+            known[defn["name"]] = bool(defn.get("istable"))
+    for app, defs in batches:
+        for path, defn in defs:
+            validate_definition(defn, known, source=path)
+    return known
+
+
+def sync_doctypes(batches, known):
+    local.flags.doctypes_in_batch = known
+    local.flags.in_migrate = True
+    try:
+        for app, defs in batches:
+            for path, defn in defs:
+                sync_doctype(app, path, defn)
+    finally:
+        local.flags.in_migrate = False
+    make_missing_roles(defn for _, defs in batches for _, defn in defs)
+
+
+def make_missing_roles(definitions):
+    """Roles named in an app's permission rules exist once the app is installed."""
+    wanted = {p["role"] for d in definitions for p in d.get("permissions") or [] if p.get("role")}
+    for role in sorted(wanted):
+        if not local.db.exists("Role", role):
+            get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+
+
+def sync_doctype(app, path, defn):
+    data = {k: v for k, v in defn.items() if k not in ("modified", "creation", "owner", "modified_by")}
+    data.update(custom=0, app=app)
+    data["fields"] = [{k: v for k, v in f.items() if k not in ("name", "parent", "idx")} for f in data.get("fields", [])]
+    data["permissions"] = [{k: v for k, v in p.items() if k not in ("name", "parent", "idx")}
+                           for p in data.get("permissions", [])]
+    if local.db.exists("DocType", defn["name"]):
+        doc = load_doc("DocType", defn["name"])
+        if int(doc.custom or 0):
+            raise DocTypeDefinitionError(f"a DocType named {defn['name']!r} was already made on this site",
+                                         source=path)
+        for key in list(doc.__dict__):
+            if meta_module.get_meta("DocType").has_field(key) and key not in data:
+                doc.__dict__[key] = None
+        doc.update(data)
+        doc.flags.ignore_stale = True
+        doc.flags.ignore_links = True  # checked by validate_definition; roles come after
+        doc.flags.source = path
+        doc.save(ignore_permissions=True, ignore_version=True)
+    else:
+        doc = get_doc(dict(data, doctype="DocType"))
+        doc.flags.source = path
+        doc.flags.name_set = True
+        doc.name = defn["name"]
+        doc.insert(ignore_permissions=True, ignore_links=True)
+
+
+def install_app(app, _stack=()):
+    _check_app(app)
+    installed = apps.get_installed_apps()
+    if app in installed and app != "lowcode" or (app == "lowcode" and local.db.table_exists("Installed App")
+                                                   and local.db.exists("Installed App", "lowcode")):
+        return False
+    hooks = apps.load_app_hooks(app)
+    for required in hooks.get("required_apps", []):
+        if required in _stack:
+            raise CommandError(f"apps {app} and {required} require each other")
+        install_app(required, _stack + (app,))
+    local.flags.in_install = True
+    batch = [(app, read_app_definitions(app))]
+    known = validate_app_definitions(batch)
+    sync_doctypes(batch, known)
+    if app == "lowcode":
+        _create_standard_records()
+    meta_module.clear_cache()
+    import_app_files(app)
+    version = getattr(importlib.import_module(app), "__version__", "0.0.0")
+    get_doc({"doctype": "Installed App", "app_name": app, "app_version": version,
+             "idx": len(installed)}).insert(ignore_permissions=True)
+    apps.clear_cache(local.site)
+    sync_scheduled_jobs()
+    for path in hooks.get("after_install", []) if isinstance(hooks.get("after_install"), list) else \
+            [hooks["after_install"]] if hooks.get("after_install") else []:
+        apps.get_attr(path)()
+    local.flags.in_install = False
+    return True
+
+
+def _create_standard_records():
+    for role in STANDARD_ROLES:
+        if not local.db.exists("Role", role):
+            get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+    for name, email, first, roles in (("Administrator", "admin@example.com", "Administrator",
+                                       ["Administrator", "System Manager"]),
+                                      ("Guest", "guest@example.com", "Guest", ["Guest"])):
+        if not local.db.exists("User", name):
+            user = get_doc({"doctype": "User", "email": email, "first_name": first,
+                            "roles": [{"role": r} for r in roles]})
+            user.name = name
+            user.insert(ignore_permissions=True)
+
+
+def uninstall_app(app):
+    if app == "lowcode":
+        raise CommandError("lowcode is the engine and cannot be uninstalled")
+    installed = apps.get_installed_apps()
+    if app not in installed:
+        raise CommandError(f"app {app} is not installed on {local.site}")
+    for other in installed:
+        if other != app and app in apps.load_app_hooks(other).get("required_apps", []):
+            raise CommandError(f"app {other} requires {app}: uninstall it first")
+    for path in apps.get_hooks("before_uninstall", app_name=app):
+        apps.get_attr(path)()
+    local.flags.in_uninstall = True
+    from .document import delete_doc
+    doctypes = local.db.sql("SELECT `name` FROM `tabDocType` WHERE `app`=%s ORDER BY `istable`", (app,), pluck=True)
+    for name in doctypes:
+        delete_doc("DocType", name, ignore_permissions=True, force=True)
+    local.db.sql("DELETE FROM `tabModule Def` WHERE `app_name`=%s", (app,))
+    local.db.sql("DELETE FROM `tabInstalled App` WHERE `name`=%s", (app,))
+    local.flags.in_uninstall = False
+    meta_module.clear_cache()
+    apps.clear_cache(local.site)
+    return doctypes
+
+
+def migrate():
+    """Bring the site's DocTypes, tables, fixtures and scheduled jobs in line with the
+    installed apps' files."""
+    installed = apps.get_installed_apps()
+    for app in installed:
+        _check_app(app)
+    batches = [(app, read_app_definitions(app)) for app in installed]
+    known = validate_app_definitions(batches)
+    schema.create_system_tables()
+    sync_doctypes(batches, known)
+    meta_module.clear_cache()
+    meta_module._drop_local(local.site)
+    for name in local.db.sql("SELECT `name` FROM `tabDocType` ORDER BY `istable` DESC", pluck=True):
+        schema.sync_table(meta_module.get_meta(name))
+    for app in installed:
+        import_app_files(app)
+    sync_scheduled_jobs()
+    apps.clear_cache(local.site)
+
+
+def import_app_files(app):
+    """Workflows and fixtures an app ships as JSON."""
+    root = apps.app_path(app)
+    for folder in ("fixtures", "workflows"):
+        base = os.path.join(root, folder)
+        if not os.path.isdir(base):
+            continue
+        for fname in sorted(os.listdir(base)):
+            if fname.endswith(".json"):
+                import_records(os.path.join(base, fname))
+
+
+def import_records(path):
+    with open(path, encoding="utf-8") as f:
+        try:
+            data = json.load(f)
+        except ValueError as e:
+            raise DocTypeDefinitionError(f"invalid JSON: {e}", source=path)
+    for record in data if isinstance(data, list) else [data]:
+        upsert(record)
+
+
+def upsert(record):
+    record = {k: v for k, v in record.items() if k not in ("modified", "creation", "owner", "modified_by")}
+    doctype = record.get("doctype")
+    name = record.get("name")
+    meta = meta_module.get_meta(doctype)
+    if name and local.db.exists(doctype, name):
+        doc = load_doc(doctype, name)
+        doc.update(record)
+        doc.flags.ignore_stale = True
+        doc.save(ignore_permissions=True)
+    else:
+        doc = get_doc(record)
+        if name:
+            doc.flags.name_set = not meta.autoname.startswith(("field:", "format:"))
+            doc.name = name
+        if doctype == "Custom Field":
+            doc.flags.keep_fieldname = True
+        doc.insert(ignore_permissions=True)
+    return doc
+
+
+def export_fixtures(app):
+    """Write the records named by the app's ``fixtures`` hook to <app>/fixtures/*.json."""
+    from .query import get_all
+    written = []
+    base = os.path.join(apps.app_path(app), "fixtures")
+    for entry in apps.get_hooks("fixtures", app_name=app):
+        spec = {"dt": entry} if isinstance(entry, str) else dict(entry)
+        doctype = spec.get("dt") or spec.get("doctype")
+        filters = spec.get("filters")
+        names = get_all(doctype, filters=filters, pluck="name", order_by="name asc")
+        records = []
+        for name in names:
+            d = load_doc(doctype, name).as_dict(no_nulls=True)
+            for key in ("owner", "creation", "modified", "modified_by", "docstatus", "idx"):
+                d.pop(key, None)
+            for rows in d.values():
+                if isinstance(rows, list):
+                    for r in rows:
+                        for key in ("owner", "creation", "modified", "modified_by", "parent", "parenttype",
+                                    "parentfield", "docstatus", "name", "doctype"):
+                            r.pop(key, None)
+            records.append(d)
+        os.makedirs(base, exist_ok=True)
+        path = os.path.join(base, scrub(doctype) + ".json")
+        write_json_list(path, records)
+        written.append((path, len(records)))
+    return written
+
+
+def write_json_list(path, records):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(records, f, indent=1, ensure_ascii=False, sort_keys=True)
+        f.write("\n")
+
+
+def sync_scheduled_jobs():
+    """One Scheduled Job Type per method in the apps' ``scheduler_events``."""
+    events = apps.get_hooks("scheduler_events", {})
+    wanted = {}
+    for frequency, methods in events.items():
+        if frequency == "cron":
+            for cron, paths in methods.items():
+                for m in paths:
+                    wanted[(m, "Cron", cron)] = True
+        else:
+            for m in methods:
+                wanted[(m, frequency.title(), None)] = True
+    existing = {(r["method"], r["frequency"], r["cron_format"]): r["name"] for r in local.db.sql(
+        "SELECT `name`, `method`, `frequency`, `cron_format` FROM `tabScheduled Job Type`", as_dict=True)}
+    for key in wanted:
+        if key not in existing:
+            get_doc({"doctype": "Scheduled Job Type", "method": key[0], "frequency": key[1],
+                     "cron_format": key[2]}).insert(ignore_permissions=True)
+    for key, name in existing.items():
+        if key not in wanted:
+            local.db.sql("DELETE FROM `tabScheduled Job Type` WHERE `name`=%s", (name,))

@@ -1,0 +1,130 @@
+"""Background jobs: ``enqueue()`` to the RQ queues ``short``, ``default`` and ``long``.
+
+A job enqueued inside a transaction is sent only once that transaction commits, so
+a worker never sees work for data that was rolled back. Without Redis (the embedded
+default) the job runs in this process right after the commit, in its own
+transaction. A failed job is recorded as a Failed Job with its error and can be
+retried."""
+import json
+import logging
+import traceback
+
+from .context import local
+
+QUEUES = ("short", "default", "long")
+TIMEOUTS = {"short": 300, "default": 300, "long": 1500}
+log = logging.getLogger("lowcode.jobs")
+_inline_notice_given = False
+
+
+def redis_url(conf=None):
+    conf = conf if conf is not None else local.conf
+    return conf.get("redis_queue") or conf.get("redis_cache")
+
+
+def enqueue(method, queue="default", timeout=None, job_name=None, now=False, at_front=False, **kwargs):
+    """Run ``method`` (a dotted path or a function) in the background with ``kwargs``."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r} (use {', '.join(QUEUES)})")
+    path = method if isinstance(method, str) else f"{method.__module__}.{method.__qualname__}"
+    payload = {"site": local.site, "bench": local.bench, "method": path, "user": local.user,
+               "kwargs": kwargs, "job_name": job_name or path, "queue": queue}
+    if now:
+        return _call(path, kwargs)
+    url = redis_url()
+    if url:
+        local.db.after_commit(lambda: _send(url, payload, queue, timeout, at_front))
+    else:
+        _say_inline_once()
+        local.db.after_commit(lambda: run_inline(payload))
+    return payload
+
+
+def _say_inline_once():
+    global _inline_notice_given
+    if not _inline_notice_given:
+        _inline_notice_given = True
+        log.warning("No Redis configured: background jobs run in this process after each commit")
+
+
+def _send(url, payload, queue, timeout, at_front):
+    from rq import Queue
+    from .caches import redis_client
+    q = Queue(queue_name(queue, url), connection=redis_client(url))
+    q.enqueue("lowcode.jobs.execute_job", payload, job_timeout=timeout or TIMEOUTS[queue],
+              at_front=at_front, description=payload["job_name"], failure_ttl=7 * 86400)
+
+
+def queue_name(queue, url=None):
+    return queue
+
+
+def _call(path, kwargs):
+    from .apps import get_attr
+    return get_attr(path)(**kwargs)
+
+
+def execute_job(payload):
+    """What a worker runs: the job in its own site context and transaction."""
+    import lowcode
+    with lowcode.site_context(payload["site"], bench=payload.get("bench"), user=payload.get("user") or "Administrator"):
+        try:
+            result = _call(payload["method"], payload.get("kwargs") or {})
+            local.db.commit()
+            return result
+        except Exception:
+            local.db.rollback()
+            record_failure(payload, traceback.format_exc())
+            raise
+
+
+def run_inline(payload):
+    """After-commit runner without Redis: same context, fresh transaction."""
+    db = local.db
+    user = local.user
+    db.begin()
+    try:
+        _call(payload["method"], payload.get("kwargs") or {})
+        db.commit()
+    except Exception:
+        db.rollback()
+        local.user = user
+        record_failure(payload, traceback.format_exc())
+        log.exception("background job %s failed", payload["method"])
+    finally:
+        local.user = user
+        db.begin()
+
+
+def record_failure(payload, error):
+    db = local.db
+    db.begin()
+    from .document import get_doc
+    get_doc({"doctype": "Failed Job", "method": payload["method"], "queue": payload.get("queue"),
+             "job_name": payload.get("job_name"), "kwargs": json.dumps(payload.get("kwargs") or {}, default=str),
+             "run_as": payload.get("user"), "error": error[-10000:], "status": "Failed"}).insert(ignore_permissions=True)
+    db.commit()
+
+
+def retry(name):
+    """Enqueue a failed job again with the same arguments."""
+    from .document import get_doc
+    failed = get_doc("Failed Job", name)
+    failed.check_permission("write")
+    kwargs = json.loads(failed.kwargs or "{}")
+    user = local.user
+    local.user = failed.run_as or user
+    try:
+        enqueue(failed.method, queue=failed.queue or "default", job_name=failed.job_name, **kwargs)
+    finally:
+        local.user = user
+    failed.status = "Retried"
+    failed.retries = int(failed.retries or 0) + 1
+    failed.save()
+    return failed.name
+
+
+def prune_job_logs(days=30):
+    import datetime
+    cutoff = (datetime.datetime.now() - datetime.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+    local.db.sql("DELETE FROM `tabFailed Job` WHERE `creation` < %s AND `status`!='Failed'", (cutoff,))

@@ -1,0 +1,237 @@
+"""Who may do what: role permissions (DocPerms and Custom DocPerms), ``if_owner``,
+field permission levels, User Permissions, sharing, and the apps'
+``has_permission`` / ``permission_query_conditions`` hooks.
+
+Document checks (``has_permission``) and list conditions (``match_conditions``, an
+SQL fragment with bound values) follow the same rules, so what a list shows is what
+opening each row would allow.
+"""
+from .context import local
+from .meta import get_meta
+
+ADMIN = "Administrator"
+AUTOMATIC_ROLES = ("All", "Guest")
+SHARE_PTYPES = ("read", "write", "share", "submit")
+
+
+def get_roles(user=None):
+    user = user or local.user
+    cache = local.__dict__.setdefault("_roles", {})
+    roles = cache.get(user)
+    if roles is None:
+        if user == "Guest":
+            roles = {"Guest"}
+        else:
+            roles = set(local.db.sql(
+                "SELECT `role` FROM `tabHas Role` WHERE `parent`=%s AND `parenttype`='User'", (user,), pluck=True))
+            roles |= {"All", "Guest"}
+            if user == ADMIN:
+                roles.add(ADMIN)
+        cache[user] = roles
+    return roles
+
+
+def clear_role_cache():
+    if local:
+        local.__dict__.pop("_roles", None)
+        local.__dict__.pop("_user_perms", None)
+
+
+def _role_rules(meta, user, permlevel=0):
+    roles = get_roles(user)
+    return [p for p in meta.permissions if p.role in roles and int(p.permlevel or 0) == permlevel]
+
+
+def role_access(doctype, ptype, user=None):
+    """'all', 'owner' (only documents the user owns) or None, from role rules alone."""
+    user = user or local.user
+    if user == ADMIN:
+        return "all"
+    meta = get_meta(doctype)
+    if meta.istable:
+        return None
+    rules = [p for p in _role_rules(meta, user) if int(p.get(ptype) or 0)]
+    if not rules:
+        return None
+    return "owner" if all(int(p.if_owner or 0) for p in rules) else "all"
+
+
+def get_permlevels(doctype, ptype, user=None, doc=None):
+    """Permission levels the user can ``read`` or ``write`` on a DocType."""
+    user = user or local.user
+    meta = get_meta(doctype)
+    if user == ADMIN:
+        return set(int(df.permlevel or 0) for df in meta.fields) | {0}
+    levels = set()
+    roles = get_roles(user)
+    for p in meta.permissions:
+        if p.role in roles and int(p.get(ptype) or 0):
+            if int(p.if_owner or 0) and doc is not None and doc.get("owner") != user:
+                continue
+            levels.add(int(p.permlevel or 0))
+    if ptype == "read":
+        levels |= get_permlevels(doctype, "write", user, doc) if ptype != "write" else set()
+    if 0 not in levels and doc is not None and _shared(doctype, doc.name, user, ptype):
+        levels.add(0)
+    return levels
+
+
+def permitted_fieldnames(doctype, user=None, doc=None):
+    """Data fields the user may read (their permlevel is granted)."""
+    meta = get_meta(doctype)
+    levels = get_permlevels(doctype, "read", user, doc)
+    return [df.fieldname for df in meta.data_fields if int(df.permlevel or 0) in levels]
+
+
+def _shared(doctype, name, user, ptype):
+    if not name or ptype not in SHARE_PTYPES or user == "Guest":
+        return False
+    column = ptype if ptype in ("read", "write", "share", "submit") else "read"
+    return bool(local.db.sql(
+        f"SELECT 1 FROM `tabDocShare` WHERE `share_doctype`=%s AND `share_name`=%s "
+        f"AND (`user`=%s OR `everyone`=1) AND `{column}`=1 LIMIT 1", (doctype, name, user)))
+
+
+def has_permission(doctype, ptype="read", doc=None, user=None, raise_exception=False):
+    """May ``user`` do ``ptype`` on the DocType (``doc`` None) or on one document?"""
+    user = user or local.user
+    allowed = _has_permission(doctype, ptype, doc, user)
+    if not allowed and raise_exception:
+        from .exceptions import PermissionError
+        raise PermissionError(f"Not permitted: {ptype} {doctype}", doctype=doctype)
+    return allowed
+
+
+def _has_permission(doctype, ptype, doc, user):
+    if user == ADMIN:
+        return True
+    meta = get_meta(doctype)
+    if meta.istable:
+        return False
+    access = role_access(doctype, ptype, user)
+    if doc is None:
+        if access:
+            return True
+        return ptype in SHARE_PTYPES and _has_shares(doctype, user)
+    allowed = False
+    if access == "all" or (access == "owner" and (doc.get("owner") in (None, user) or doc.is_new())):
+        allowed = _user_permissions_allow(meta, doc, user)
+    if not allowed and not doc.is_new() and _shared(doctype, doc.name, user, ptype):
+        allowed = True
+    if allowed:
+        from .apps import get_hooks, get_attr
+        for path in get_hooks("has_permission", {}).get(doctype, []):
+            if get_attr(path)(doc, ptype=ptype, user=user) is False:
+                return False
+    return allowed
+
+
+def _has_shares(doctype, user):
+    if user == "Guest":
+        return False
+    return bool(local.db.sql("SELECT 1 FROM `tabDocShare` WHERE `share_doctype`=%s AND "
+                             "(`user`=%s OR `everyone`=1) AND `read`=1 LIMIT 1", (doctype, user)))
+
+
+# -- User Permissions -------------------------------------------------------------------------
+
+def get_user_permissions(user=None):
+    """{allowed DocType: [(value, applicable_for or None)]} for a user."""
+    user = user or local.user
+    cache = local.__dict__.setdefault("_user_perms", {})
+    if user not in cache:
+        out = {}
+        try:
+            rows = local.db.sql("SELECT `allow`, `for_value`, `applicable_for`, `apply_to_all_doctypes` "
+                                "FROM `tabUser Permission` WHERE `user`=%s", (user,))
+        except Exception as e:  # noqa: BLE001
+            if not local.db.is_missing_table(e):
+                raise
+            rows = []
+        for allow, value, applicable_for, to_all in rows:
+            out.setdefault(allow, []).append((value, None if int(to_all or 0) or not applicable_for
+                                              else applicable_for))
+        cache[user] = out
+    return cache[user]
+
+
+def _restrictions(meta, user):
+    """[(column, allowed values)] that User Permissions impose on a DocType."""
+    perms = get_user_permissions(user)
+    if not perms:
+        return []
+    out = []
+
+    def values_for(allow):
+        return [v for v, applicable in perms.get(allow, []) if applicable in (None, meta.name)]
+
+    if meta.name in perms:
+        vals = values_for(meta.name)
+        if vals:
+            out.append(("name", vals))
+    for df in meta.link_fields:
+        if df.options in perms and not int(df.ignore_user_permissions or 0):
+            vals = values_for(df.options)
+            if vals:
+                out.append((df.fieldname, vals))
+    return out
+
+
+def _user_permissions_allow(meta, doc, user):
+    for column, allowed in _restrictions(meta, user):
+        value = doc.get(column)
+        if column == "name":
+            if not doc.is_new() and value not in allowed:
+                return False
+        elif value not in (None, "") and value not in allowed:
+            return False
+    return True
+
+
+# -- list conditions ------------------------------------------------------------------------
+
+def match_conditions(doctype, user=None, ptype="read", alias="t"):
+    """(sql, values) restricting a query on ``doctype`` (aliased ``alias``) to rows the
+    user may ``ptype``; ``("1=1", [])`` for full access, ``("1=0", [])`` for none."""
+    user = user or local.user
+    if user == ADMIN:
+        return "1=1", []
+    meta = get_meta(doctype)
+    access = role_access(doctype, ptype, user)
+    share_col = ptype if ptype in ("read", "write", "share", "submit") else "read"
+    parts, values = [], []
+    if access:
+        role_parts, role_values = [], []
+        if access == "owner":
+            role_parts.append(f"`{alias}`.`owner`=%s")
+            role_values.append(user)
+        for column, allowed in _restrictions(meta, user):
+            marks = ", ".join(["%s"] * len(allowed))
+            if column == "name":
+                role_parts.append(f"`{alias}`.`name` IN ({marks})")
+            else:
+                # Empty links stay visible, as in Frappe without strict user permissions.
+                role_parts.append(f"(`{alias}`.`{column}` IN ({marks}) OR `{alias}`.`{column}` IS NULL "
+                                  f"OR `{alias}`.`{column}`='')")
+            role_values += allowed
+        from .apps import get_hooks, get_attr
+        for path in get_hooks("permission_query_conditions", {}).get(doctype, []):
+            cond = get_attr(path)(user)
+            if isinstance(cond, tuple):
+                cond, extra = cond
+            else:
+                extra = []
+            if cond:
+                role_parts.append(f"({cond})")
+                role_values += list(extra)
+        parts.append("(" + " AND ".join(role_parts) + ")" if role_parts else "1=1")
+        values += role_values
+    if user != "Guest":
+        parts.append(f"`{alias}`.`name` IN (SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s "
+                     f"AND (`user`=%s OR `everyone`=1) AND `{share_col}`=1)")
+        values += [doctype, user]
+    if not parts:
+        return "1=0", []
+    if parts[0] == "1=1":
+        return "1=1", []
+    return "(" + " OR ".join(parts) + ")", values

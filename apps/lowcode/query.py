@@ -1,0 +1,430 @@
+"""Lists, counts, reports and link search in SQL, with permissions applied in SQL.
+
+Everything a client sends is checked against metadata before it shapes a query:
+fieldnames, operators, sort and group columns must be known, and every value is a
+bound parameter. Filters come in Frappe's list form (``[field, op, value]`` or
+``[doctype, field, op, value]``) or dict form (``{field: value}`` or
+``{field: [op, value]}``); a field of a child table is addressed through the child
+DocType (``["Quotation Item", "item", "=", "X"]``) or ``tablefield.field``.
+"""
+import re
+
+from .context import local
+from .exceptions import InvalidFieldError, PermissionError, ValidationError
+from .fields import registry
+from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
+from .permissions import match_conditions, permitted_fieldnames, role_access
+from .utils import cint
+
+OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between")
+_AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
+_FIELD_RE = re.compile(r"^(?:`?tab([\w \-]+?)`?\.)?`?(\w+)`?(?:\s+as\s+(\w+))?$", re.I)
+_DOTTED_RE = re.compile(r"^(\w+)\.(\w+)(?:\s+as\s+(\w+))?$", re.I)
+_STANDARD_TYPES = {"name": "Data", "owner": "Link", "modified_by": "Link", "creation": "Datetime",
+                   "modified": "Datetime", "docstatus": "Int", "idx": "Int", "parent": "Data",
+                   "parentfield": "Data", "parenttype": "Data", "_assign": "Text"}
+
+
+class Query:
+    """Builds one SELECT for a DocType; child tables join in on demand."""
+
+    def __init__(self, doctype, user, ptype, ignore_permissions):
+        self.meta = get_meta(doctype)
+        if self.meta.istable and not ignore_permissions:
+            raise PermissionError(f"{doctype} is a child table: query it through its parent")
+        self.user = user
+        self.ptype = ptype
+        self.ignore_permissions = ignore_permissions
+        self.joins = {}           # child doctype -> alias
+        self.values = []
+        self.readable = None if ignore_permissions else set(
+            permitted_fieldnames(doctype, user)) | set(STANDARD_FIELDS) | {"_assign"}
+        self.aliases = set()
+
+    # -- columns ------------------------------------------------------------------------
+    def child_alias(self, child):
+        """Join a child table by its DocType name (must be a table of this DocType)."""
+        if child in self.joins:
+            return self.joins[child]
+        if not any(tf.options == child for tf in self.meta.table_fields):
+            raise InvalidFieldError(f"{child!r} is not a child table of {self.meta.name}", field=child)
+        alias = f"c{len(self.joins) + 1}"
+        self.joins[child] = alias
+        return alias
+
+    def resolve(self, doctype, fieldname, for_filter=False):
+        """(sql column, field definition) for a field of this DocType or a child table."""
+        if doctype and doctype != self.meta.name:
+            meta = get_meta(doctype)
+            alias = self.child_alias(doctype)
+            readable = None if self.ignore_permissions else set(permitted_fieldnames(doctype, self.user)) | set(
+                STANDARD_FIELDS) | set(CHILD_FIELDS)
+        else:
+            meta, alias, readable = self.meta, "t", self.readable
+        if fieldname in STANDARD_FIELDS or fieldname in CHILD_FIELDS and meta.istable or fieldname == "_assign":
+            df = {"fieldname": fieldname, "fieldtype": _STANDARD_TYPES[fieldname], "label": fieldname}
+        else:
+            df = meta.get_field(fieldname)
+            if df is None or df.fieldtype not in registry or registry[df.fieldtype].column is None:
+                raise InvalidFieldError(f"{meta.name} has no field {fieldname!r}", field=fieldname,
+                                        doctype=meta.name)
+        if readable is not None and fieldname not in readable:
+            raise PermissionError(f"Not permitted to read {meta.name} field {fieldname!r}", field=fieldname)
+        return f"`{alias}`.`{fieldname}`", df
+
+    def parse_field(self, expr):
+        """A requested column -> (sql, output name, field definition or None)."""
+        text = str(expr).strip()
+        m = _AGGREGATE_RE.match(text)
+        if m:
+            fn, arg, alias = m.group(1).lower(), m.group(2).strip(), m.group(3)
+            if arg == "*":
+                if fn != "count":
+                    raise InvalidFieldError(f"{fn}(*) is not allowed", field=text)
+                inner = "*"
+            else:
+                inner, _ = self.parse_column(arg)
+            name = alias or f"{fn}({arg})"
+            self.aliases.add(name)
+            return f"{fn.upper()}({inner})", name, None
+        sql, df = self.parse_column(text)
+        m = _FIELD_RE.match(text) or _DOTTED_RE.match(text)
+        alias = m.group(3) if m else None
+        name = alias or df["fieldname"]
+        if alias:
+            self.aliases.add(alias)
+        return sql, name, df
+
+    def parse_column(self, text):
+        text = text.strip()
+        m = _DOTTED_RE.match(text)
+        if m and not text.lower().startswith("tab") and "`" not in text:
+            tf = self.meta.get_table_field(m.group(1))
+            if tf is None:
+                raise InvalidFieldError(f"{self.meta.name} has no child table {m.group(1)!r}", field=m.group(1))
+            return self.resolve(tf.options, m.group(2))
+        m = _FIELD_RE.match(text)
+        if not m:
+            raise InvalidFieldError(f"cannot read field expression {text!r}", field=text)
+        return self.resolve(m.group(1), m.group(2))
+
+    # -- filters ------------------------------------------------------------------------
+    def condition(self, flt):
+        """One filter -> SQL; its bound values are appended to self.values in order."""
+        if isinstance(flt, dict):
+            raise InvalidFieldError("a filter must be a list, not an object")
+        flt = list(flt)
+        if len(flt) == 4:
+            doctype, fieldname, op, value = flt[0], flt[1], flt[2], flt[3]
+        elif len(flt) == 3:
+            doctype, fieldname, op, value = None, flt[0], flt[1], flt[2]
+        elif len(flt) == 2:
+            doctype, fieldname, op, value = None, flt[0], "=", flt[1]
+        else:
+            raise InvalidFieldError(f"a filter needs [field, operator, value], got {flt!r}")
+        if not isinstance(fieldname, str):
+            raise InvalidFieldError(f"bad fieldname {fieldname!r} in filter")
+        if isinstance(doctype, str) and doctype == self.meta.name:
+            doctype = None
+        if doctype is None and "." in fieldname:
+            head, _, tail = fieldname.partition(".")
+            tf = self.meta.get_table_field(head)
+            if tf is None:
+                raise InvalidFieldError(f"{self.meta.name} has no child table {head!r}", field=head)
+            doctype, fieldname = tf.options, tail
+        op = str(op).strip().lower()
+        if op == "==":
+            op = "="
+        if op not in OPERATORS:
+            raise InvalidFieldError(f"unknown operator {op!r} for field {fieldname!r} "
+                                    f"(allowed: {', '.join(OPERATORS)})", field=fieldname)
+        if doctype:
+            # A child-table filter matches parents having at least one such row, without
+            # multiplying parent rows in the result.
+            child_meta = get_meta(doctype)
+            if not any(tf.options == doctype for tf in self.meta.table_fields):
+                raise InvalidFieldError(f"{doctype!r} is not a child table of {self.meta.name}", field=fieldname)
+            saved_joins = dict(self.joins)
+            col, df = self.resolve(doctype, fieldname, for_filter=True)
+            alias = self.joins[doctype]
+            self.joins = saved_joins
+            self.values.append(self.meta.name)  # the parenttype, bound before the compared values
+            inner = self._compare(col, df, op, value)
+            return (f"EXISTS (SELECT 1 FROM `tab{child_meta.name}` `{alias}` WHERE `{alias}`.`parent`=`t`.`name` "
+                    f"AND `{alias}`.`parenttype`=%s AND {inner})")
+        col, df = self.resolve(None, fieldname, for_filter=True)
+        return self._compare(col, df, op, value)
+
+    def _compare(self, col, df, op, value):
+        ftype = registry.get(df["fieldtype"])
+        fieldname = df["fieldname"]
+        if ftype is not None and ftype.operators and op not in ftype.operators:
+            raise InvalidFieldError(f"operator {op!r} does not apply to {df.get('label') or fieldname} "
+                                    f"({df['fieldtype']})", field=fieldname)
+
+        def coerce(v):
+            if ftype is None or v is None:
+                return v
+            if isinstance(v, (list, dict)):
+                raise InvalidFieldError(f"{fieldname}: expected a single value, got {type(v).__name__}",
+                                        field=fieldname)
+            try:
+                return ftype.coerce_filter(v, df)
+            except ValidationError as e:
+                raise InvalidFieldError(f"filter on {e.message}", field=fieldname)
+
+        text_like = df["fieldtype"] not in ("Int", "Float", "Currency", "Percent", "Check", "Rating",
+                                            "Duration", "Date", "Datetime", "Time")
+        if op == "is":
+            v = str(value).lower()
+            if v not in ("set", "not set"):
+                raise InvalidFieldError(f"{fieldname}: 'is' takes 'set' or 'not set'", field=fieldname)
+            empty = f"({col} IS NULL OR {col}='')" if text_like else f"{col} IS NULL"
+            return f"NOT {empty}" if v == "set" else empty
+        if op in ("in", "not in"):
+            items = value
+            if isinstance(items, str):
+                items = [s.strip() for s in items.split(",") if s.strip()]
+            if not isinstance(items, (list, tuple)):
+                raise InvalidFieldError(f"{fieldname}: '{op}' needs a list of values", field=fieldname)
+            items = [coerce(v) for v in items]
+            if not items:
+                return "1=0" if op == "in" else "1=1"
+            self.values += items
+            marks = ", ".join(["%s"] * len(items))
+            if op == "in":
+                return f"{col} IN ({marks})"
+            return f"({col} NOT IN ({marks}) OR {col} IS NULL)"
+        if op == "between":
+            if not isinstance(value, (list, tuple)) or len(value) != 2:
+                raise InvalidFieldError(f"{fieldname}: 'between' needs [from, to]", field=fieldname)
+            low, high = coerce(value[0]), coerce(value[1])
+            if df["fieldtype"] == "Datetime" and isinstance(value[1], str) and len(value[1].strip()) == 10:
+                high = high[:10] + " 23:59:59.999999"
+            self.values += [low, high]
+            return f"{col} BETWEEN %s AND %s"
+        if op in ("like", "not like"):
+            if not isinstance(value, (str, int, float)):
+                raise InvalidFieldError(f"{fieldname}: '{op}' needs text", field=fieldname)
+            self.values.append(str(value))
+            if op == "like":
+                return f"{col} LIKE %s"
+            return f"({col} NOT LIKE %s OR {col} IS NULL)"
+        v = coerce(value)
+        if v is None or v == "" and op in ("=", "!="):
+            if op == "=":
+                return f"({col} IS NULL OR {col}='')" if text_like else f"{col} IS NULL"
+            if op == "!=":
+                return f"NOT ({col} IS NULL OR {col}='')" if text_like else f"{col} IS NOT NULL"
+        self.values.append(v)
+        if op == "!=":
+            return f"({col} != %s OR {col} IS NULL)"
+        return f"{col} {op} %s"
+
+    def where(self, filters, or_filters):
+        parts = [self.condition(f) for f in normalise_filters(filters, self.meta.name)]
+        ors = [self.condition(f) for f in normalise_filters(or_filters, self.meta.name)]
+        if ors:
+            parts.append("(" + " OR ".join(ors) + ")")
+        return parts
+
+    def order(self, order_by, default=True):
+        if not order_by:
+            if not default:
+                return ""
+            return f"`t`.`{self.meta.sort_field}` {self.meta.sort_order}" if self.meta.sort_field in \
+                self.meta.columns else "`t`.`modified` DESC"
+        out = []
+        for part in str(order_by).split(","):
+            words = part.strip().split()
+            if not words:
+                continue
+            direction = "ASC"
+            if len(words) == 2 and words[1].lower() in ("asc", "desc"):
+                direction = words[1].upper()
+            elif len(words) != 1:
+                raise InvalidFieldError(f"cannot sort by {part.strip()!r}", field=part.strip())
+            if words[0] in self.aliases:
+                out.append(f"`{words[0]}` {direction}")
+            else:
+                col, _ = self.parse_column(words[0])
+                out.append(f"{col} {direction}")
+        return ", ".join(out)
+
+
+def normalise_filters(filters, doctype=None):
+    """Frappe's list and dict filter forms -> a list of [field, op, value] / 4-lists."""
+    from .document import parse_json_arg
+    filters = parse_json_arg(filters, "filters") if filters else filters
+    if not filters:
+        return []
+    if isinstance(filters, dict):
+        out = []
+        for key, value in filters.items():
+            if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str) \
+                    and value[0].strip().lower() in OPERATORS + ("==",):
+                out.append([key, value[0], value[1]])
+            else:
+                out.append([key, "=", value])
+        return out
+    if isinstance(filters, (list, tuple)):
+        if filters and isinstance(filters[0], str) and len(filters) in (3, 4) and not isinstance(filters[1], list):
+            return [list(filters)]  # a single filter passed flat
+        out = []
+        for f in filters:
+            if isinstance(f, dict):
+                out += normalise_filters(f, doctype)
+            elif isinstance(f, (list, tuple)):
+                out.append(list(f))
+            else:
+                raise InvalidFieldError(f"cannot read filter {f!r}")
+        return out
+    raise InvalidFieldError(f"filters must be a list or an object, got {type(filters).__name__}")
+
+
+def _fields_arg(fields):
+    from .document import parse_json_arg
+    fields = parse_json_arg(fields, "fields") if fields else fields
+    if not fields:
+        return ["name"]
+    if isinstance(fields, str):
+        fields = [f.strip() for f in fields.split(",")] if "(" not in fields else [fields]
+    if not isinstance(fields, (list, tuple)):
+        raise InvalidFieldError("fields must be a list")
+    return list(fields)
+
+
+def _check_access(doctype, user, ptype, ignore_permissions):
+    if ignore_permissions or user == "Administrator":
+        return
+    if role_access(doctype, ptype, user) is None:
+        from .permissions import _has_shares
+        if ptype in ("read", "select") and _has_shares(doctype, user):
+            return
+        raise PermissionError(f"Not permitted: {ptype} {doctype}", doctype=doctype)
+
+
+def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None, limit_start=0,
+             limit_page_length=20, group_by=None, as_list=False, pluck=None, ignore_permissions=False,
+             user=None, ptype="read", limit=None, distinct=False, start=None, page_length=None):
+    """Rows of a DocType the user may read, as dicts (or lists, or one plucked column)."""
+    user = user or local.user
+    if limit is not None:
+        limit_page_length = limit
+    if start is not None:
+        limit_start = start
+    if page_length is not None:
+        limit_page_length = page_length
+    _check_access(doctype, user, ptype if ptype != "report" else "read", ignore_permissions)
+    if ptype in ("report", "export"):
+        _check_access(doctype, user, ptype, ignore_permissions)
+    q = Query(doctype, user, "read", ignore_permissions)
+    meta = q.meta
+    if pluck:
+        fields = [pluck]
+    fields = _fields_arg(fields)
+    if fields == ["*"]:
+        fields = ["name", "owner", "creation", "modified", "modified_by", "docstatus", "idx"] + \
+            [f.fieldname for f in meta.data_fields if q.readable is None or f.fieldname in q.readable]
+    select, names, dfs = [], [], []
+    for f in fields:
+        sql, name, df = q.parse_field(f)
+        select.append(f"{sql} AS `{name}`")
+        names.append(name)
+        dfs.append(df)
+    select_values = list(q.values)
+    q.values = []
+    where = q.where(filters, or_filters)
+    if not ignore_permissions:
+        cond, cond_values = match_conditions(doctype, user, "read")
+        if cond != "1=1":
+            where.append(cond)
+            q.values += cond_values
+    group = ""
+    if group_by:
+        cols = []
+        for part in str(group_by).split(","):
+            col, _ = q.parse_column(part.strip())
+            cols.append(col)
+        group = " GROUP BY " + ", ".join(cols)
+    order = q.order(order_by, default=not group_by)
+    joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`t`.`name` "
+                    f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
+    join_values = [doctype] * len(q.joins)
+    sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}` `t`{joins}"
+           + (" WHERE " + " AND ".join(where) if where else "") + group
+           + (f" ORDER BY {order}" if order else ""))
+    page = cint(limit_page_length)
+    start_at = cint(limit_start)
+    if page < 0 or start_at < 0:
+        raise InvalidFieldError("limit_start and limit_page_length must not be negative")
+    if page:
+        sql += f" LIMIT {page} OFFSET {start_at}"
+    rows = local.db.sql(sql, select_values + join_values + q.values)
+    converters = [(i, registry[df["fieldtype"]], df) for i, df in enumerate(dfs)
+                  if df is not None and registry.get(df["fieldtype"]) and registry[df["fieldtype"]].converts_from_db]
+    if converters:
+        rows = [list(r) for r in rows]
+        for r in rows:
+            for i, ft, df in converters:
+                r[i] = ft.from_db(r[i], df)
+    if pluck:
+        return [r[0] for r in rows]
+    if as_list:
+        return [list(r) for r in rows]
+    return [dict(zip(names, r)) for r in rows]
+
+
+def get_all(doctype, **kwargs):
+    """get_list without permission checks, for app code (Frappe's frappe.get_all)."""
+    kwargs.setdefault("limit_page_length", 0)
+    kwargs["ignore_permissions"] = True
+    return get_list(doctype, **kwargs)
+
+
+def get_count(doctype, filters=None, or_filters=None, ignore_permissions=False, user=None, distinct=False):
+    rows = get_list(doctype, fields=["count(*) as count"], filters=filters, or_filters=or_filters,
+                    ignore_permissions=ignore_permissions, user=user, limit_page_length=0, order_by=None,
+                    group_by=None)
+    return int(rows[0]["count"]) if rows else 0
+
+
+def get_value(doctype, filters=None, fieldname="name", as_dict=False, ignore_permissions=False, user=None):
+    """One document's field(s) by name or filters; None when nothing matches."""
+    meta = get_meta(doctype)
+    if meta.issingle:
+        filters = {"name": doctype}
+    elif isinstance(filters, str):
+        filters = {"name": filters}
+    from .document import parse_json_arg
+    fields = parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname.startswith("[") \
+        else fieldname
+    many = isinstance(fields, (list, tuple))
+    rows = get_list(doctype, fields=list(fields) if many else [fields], filters=filters,
+                    ignore_permissions=ignore_permissions, user=user, limit_page_length=1)
+    if not rows:
+        return None
+    if as_dict or many:
+        return rows[0] if as_dict else [rows[0][_out_name(f)] for f in fields]
+    return rows[0][_out_name(fields)]
+
+
+def _out_name(expr):
+    m = _FIELD_RE.match(str(expr).strip())
+    return (m.group(3) or m.group(2)) if m else expr
+
+
+def search_link(doctype, txt="", filters=None, page_length=10, user=None):
+    """Link search-as-you-type: name, title and search fields like the text, only over
+    documents the user may read."""
+    meta = get_meta(doctype)
+    txt = (txt or "").strip()
+    columns = ["name"] + [f for f in [meta.title_field] + meta.search_fields if f and meta.has_field(f)]
+    columns = list(dict.fromkeys(columns))
+    or_filters = [[c, "like", f"%{txt}%"] for c in columns] if txt else None
+    fields = list(columns)
+    rows = get_list(doctype, fields=fields, filters=filters, or_filters=or_filters,
+                    limit_page_length=cint(page_length) or 10, user=user, order_by="modified desc")
+    title = meta.get_title_field()
+    return [{"value": r["name"], "label": r.get(title) if title in r else r["name"],
+             "description": ", ".join(str(r[c]) for c in columns[1:] if r.get(c) and c != title)} for r in rows]

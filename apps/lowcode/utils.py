@@ -1,0 +1,47 @@
+"""Small helpers shared across the engine (names, times, hashes)."""
+import datetime
+import re
+import secrets
+
+_SCRUB_RE = re.compile(r"[^0-9a-zA-Z_]+")
+
+
+def scrub(text):
+    """'Sales Order Item' -> 'sales_order_item' (module and folder names)."""
+    return _SCRUB_RE.sub("_", text.strip().lower().replace(" ", "_").replace("-", "_")).strip("_")
+
+
+def route_for(doctype):
+    """DocType name -> desk route: 'Sales Order' -> 'sales-order'."""
+    return doctype.strip().lower().replace(" ", "-").replace("_", "-")
+
+
+def now():
+    return datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def now_datetime():
+    return datetime.datetime.now()
+
+
+def today():
+    return datetime.date.today().isoformat()
+
+
+def generate_hash(length=10):
+    return secrets.token_hex((length + 1) // 2)[:length]
+
+
+def cint(value, default=0):
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, set)):
+        return list(value)
+    return [value]

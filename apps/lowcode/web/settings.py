@@ -1,0 +1,36 @@
+"""Django settings: one place. Sites are not Django databases: each request picks its
+site by Host and the engine opens that site's connection itself."""
+import os
+
+BASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SECRET_KEY = os.environ.get("LOWCODE_SECRET_KEY") or "lowcode-dev-only-key-change-in-production"
+DEBUG = os.environ.get("LOWCODE_DEBUG") == "1"
+ALLOWED_HOSTS = ["*"]  # the site resolver answers only for hosts that are sites
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "lowcode.web.middleware.SiteMiddleware",
+]
+ROOT_URLCONF = "lowcode.web.urls"
+DATABASES = {}
+USE_TZ = False
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fa", "فارسی"), ("he", "עברית")]
+LANGUAGES_BIDI = ["fa", "he"]
+LOCALE_PATHS = [os.path.join(BASE_DIR, "locale")]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+TEMPLATES = []
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"lowcode": {"handlers": ["console"], "level": "INFO"}},
+}
