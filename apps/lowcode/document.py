@@ -159,6 +159,7 @@ class Document:
         if meta.issingle:
             raise ValidationError(f"{self.doctype} is a single DocType: use save()")
         self.docstatus = int(self.docstatus or 0)
+        self.idx = int(self.idx or 0)
         if self.docstatus == 1 and not meta.is_submittable:
             raise DocstatusTransitionError(f"{self.doctype} cannot be submitted", field="docstatus")
         if self.docstatus not in (0, 1):

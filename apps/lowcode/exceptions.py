@@ -23,6 +23,11 @@ class ValidationError(LowcodeError):
     http_status = 417
 
 
+class BadRequest(ValidationError):
+    """The request itself is malformed (not JSON, missing argument)."""
+    http_status = 400
+
+
 class MandatoryError(ValidationError):
     pass
 

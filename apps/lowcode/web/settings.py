@@ -15,6 +15,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "lowcode.web.urls"
 DATABASES = {}
 USE_TZ = False
+# Django sets the process time zone from this; keep it explicit (dates are stored as local
+# wall-clock time of the server, as Frappe does).
+TIME_ZONE = os.environ.get("LOWCODE_TIME_ZONE", "UTC")
 USE_I18N = True
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fa", "فارسی"), ("he", "עברית")]

@@ -1,0 +1,157 @@
+"""/api/method/<dotted.path>: login and logout, the standard methods Frappe clients
+call, and app functions marked with ``@lowcode.whitelist``.
+
+Only functions of installed apps can be reached, and only when whitelisted; a
+function without ``allow_guest`` needs a logged-in user."""
+import importlib
+import inspect
+
+from django.conf import settings
+
+from .. import auth, client, jobs
+from ..apps import get_installed_apps
+from ..context import local
+from ..exceptions import AuthenticationError, DoesNotExistError, NotWhitelisted, PermissionError
+from ..exceptions import BadRequest
+from .request import form_dict, respond
+from . import files
+
+
+def login(usr=None, pwd=None, **_):
+    request = local.request
+    user = auth.check_login(usr, pwd, ip=_client_ip(request))
+    desk = request.headers.get("X-Lowcode-Desk") == "1"
+    session = auth.start_session(user, ip=_client_ip(request), desk=desk)
+    local.session = session
+    full_name = local.db.get_value("User", user, "full_name")
+    local.flags.set_cookies = {"sid": session.sid, "user_id": user, "full_name": full_name or user,
+                               "system_user": "yes"}
+    # Frappe answers login with these keys beside "message"; clients read them there.
+    local.flags.response_extra = {"home_page": "/app", "full_name": full_name}
+    return "Logged In"
+
+
+def logout(**_):
+    if local.session:
+        auth.end_session(local.session.sid)
+    local.flags.clear_cookies = True
+    return None
+
+
+def get_logged_user(**_):
+    if local.user == "Guest":
+        raise AuthenticationError("Not logged in")
+    return local.user
+
+
+def generate_keys(user=None, **_):
+    from .. import only_for
+    user = user or local.user
+    if user != local.user:
+        only_for("System Manager")
+    if not local.db.exists("User", user):
+        raise DoesNotExistError(f"User {user!r} not found")
+    api_key, api_secret = auth.generate_keys(user)
+    return {"api_key": api_key, "api_secret": api_secret}
+
+
+def retry_failed_job(name, **_):
+    from .. import only_for
+    only_for("System Manager")
+    return jobs.retry(name)
+
+
+def _public(fn, allow_guest=False):
+    fn.whitelisted = True
+    fn.allow_guest = allow_guest
+    return fn
+
+
+# Frappe's method names -> ours; what existing clients call keeps working unchanged.
+STANDARD_METHODS = {
+    "login": _public(login, allow_guest=True),
+    "logout": _public(logout, allow_guest=True),
+    "frappe.auth.get_logged_user": _public(get_logged_user, allow_guest=True),
+    "frappe.client.get_list": _public(client.get_list),
+    "frappe.client.get_count": _public(client.get_count),
+    "frappe.client.get": _public(client.get),
+    "frappe.client.get_value": _public(client.get_value),
+    "frappe.client.get_single_value": _public(client.get_single_value),
+    "frappe.client.set_value": _public(client.set_value),
+    "frappe.client.insert": _public(client.insert),
+    "frappe.client.insert_many": _public(client.insert_many),
+    "frappe.client.save": _public(client.save),
+    "frappe.client.delete": _public(client.delete),
+    "frappe.client.submit": _public(client.submit),
+    "frappe.client.cancel": _public(client.cancel),
+    "frappe.client.rename_doc": _public(client.rename_doc),
+    "upload_file": _public(files.upload_file),
+    "frappe.handler.upload_file": _public(files.upload_file),
+    "frappe.core.doctype.user.user.generate_keys": _public(generate_keys),
+    "lowcode.jobs.retry": _public(retry_failed_job),
+}
+
+
+def resolve(dotted):
+    fn = STANDARD_METHODS.get(dotted)
+    if fn is not None:
+        return fn
+    module_path, _, attr = dotted.rpartition(".")
+    app = dotted.split(".", 1)[0]
+    if not module_path or app not in get_installed_apps() or not all(p.isidentifier() for p in dotted.split(".")):
+        raise DoesNotExistError(f"No method {dotted!r}")
+    try:
+        module = importlib.import_module(module_path)
+    except ModuleNotFoundError:
+        raise DoesNotExistError(f"No method {dotted!r}")
+    fn = getattr(module, attr, None)
+    if fn is None:
+        raise DoesNotExistError(f"No method {dotted!r}")
+    if not getattr(fn, "whitelisted", False):
+        raise NotWhitelisted(f"{dotted} is not whitelisted")
+    return fn
+
+
+def call(request, dotted):
+    fn = resolve(dotted)
+    if local.user == "Guest" and not getattr(fn, "allow_guest", False):
+        raise AuthenticationError("Log in or send an API token to call this method")
+    allowed = getattr(fn, "http_methods", None)
+    if allowed and request.method not in allowed:
+        raise PermissionError(f"{dotted} does not accept {request.method}")
+    data = form_dict(request)
+    for key in ("cmd", "_", "csrf_token"):
+        data.pop(key, None)
+    kwargs = _bind(fn, data, dotted)
+    result = fn(**kwargs)
+    response = respond("message", result, extra=local.flags.response_extra)
+    _apply_cookies(response)
+    return response
+
+
+def _bind(fn, data, dotted):
+    """Keep the arguments the function takes; refuse missing required ones by name."""
+    sig = inspect.signature(fn)
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+        kwargs = dict(data)
+    else:
+        kwargs = {k: v for k, v in data.items() if k in sig.parameters}
+    for name, p in sig.parameters.items():
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in kwargs:
+            raise BadRequest(f"{dotted}: missing argument {name!r}")
+    return kwargs
+
+
+def _apply_cookies(response):
+    secure = not settings.DEBUG and local.request.is_secure()
+    if local.flags.set_cookies:
+        for key, value in local.flags.set_cookies.items():
+            response.set_cookie(key, value, max_age=auth.SESSION_DAYS * 86400, httponly=(key == "sid"),
+                                samesite="Lax", secure=secure)
+    if local.flags.clear_cookies:
+        for key in ("sid", "user_id", "full_name", "system_user"):
+            response.delete_cookie(key, samesite="Lax")
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR")

@@ -1,0 +1,93 @@
+"""/api/openapi.json: an OpenAPI 3.1 description generated from the site's metadata,
+one schema per DocType the caller may read."""
+from django.http import JsonResponse
+
+from ..context import local
+from ..fields import registry
+from ..meta import get_meta
+from ..permissions import role_access
+
+_STANDARD = {"name": {"type": "string"}, "owner": {"type": "string"}, "creation": {"type": "string"},
+             "modified": {"type": "string"}, "modified_by": {"type": "string"},
+             "docstatus": {"type": "integer", "enum": [0, 1, 2]}, "idx": {"type": "integer"}}
+_ERROR = {"type": "object", "properties": {"exc_type": {"type": "string"}, "message": {"type": "string"},
+                                           "field": {"type": "string"}}}
+
+
+def field_schema(df):
+    ftype = registry[df.fieldtype]
+    schema = dict(ftype.json_schema)
+    if df.fieldtype == "Select":
+        schema["enum"] = [o for o in (df.options or "").split("\n")] or [""]
+    if df.fieldtype in ("Table", "Table MultiSelect"):
+        schema = {"type": "array", "items": {"$ref": f"#/components/schemas/{_ref(df.options)}"}}
+    if df.get("label"):
+        schema["title"] = df.label
+    if df.get("description"):
+        schema["description"] = df.description
+    return schema
+
+
+def _ref(doctype):
+    return doctype.replace(" ", "_")
+
+
+def doctype_schema(meta):
+    props = dict(_STANDARD)
+    for df in meta.fields:
+        if registry[df.fieldtype].column or df.fieldtype in ("Table", "Table MultiSelect"):
+            props[df.fieldname] = field_schema(df)
+    required = [df.fieldname for df in meta.fields if df.get("reqd")]
+    out = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+def build_spec():
+    doctypes = local.db.sql("SELECT `name`, `istable` FROM `tabDocType` ORDER BY `name`")
+    schemas, paths = {}, {}
+    err = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for name, istable in doctypes:
+        meta = get_meta(name)
+        if not istable and role_access(name, "read") is None:
+            continue
+        schemas[_ref(name)] = doctype_schema(meta)
+        if istable:
+            continue
+        ref = {"$ref": f"#/components/schemas/{_ref(name)}"}
+        one = {"200": {"description": name, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"data": ref}}}}}, "403": err, "404": err, "417": err}
+        paths[f"/api/resource/{name}"] = {
+            "get": {"summary": f"List {name}", "parameters": [
+                {"name": p, "in": "query", "schema": {"type": "string"}}
+                for p in ("fields", "filters", "or_filters", "order_by", "limit_start", "limit_page_length")],
+                "responses": {"200": {"description": f"{name} rows", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}}}}},
+                    "403": err, "417": err}},
+            "post": {"summary": f"Create {name}", "requestBody": {"content": {"application/json": {"schema": ref}}},
+                     "responses": {**one, "409": err}},
+        }
+        paths[f"/api/resource/{name}/{{name}}"] = {
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {"summary": f"Read {name}", "responses": one},
+            "put": {"summary": f"Update {name}", "requestBody": {"content": {"application/json": {"schema": ref}}},
+                    "responses": {**one, "409": err}},
+            "delete": {"summary": f"Delete {name}", "responses": {"200": {"description": "ok"}, "403": err,
+                                                                  "404": err, "409": err}},
+        }
+    schemas["Error"] = _ERROR
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{local.site} API", "version": "1"},
+        "components": {"schemas": schemas, "securitySchemes": {
+            "token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                      "description": "token <api_key>:<api_secret>"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "sid"}}},
+        "security": [{"token": []}, {"session": []}],
+        "paths": paths,
+    }
+
+
+def view(request):
+    return JsonResponse(build_spec(), json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,48 @@
+"""Reading a request's arguments the way Frappe clients send them: query string,
+form fields, or a JSON body; values that are JSON text (``filters``, ``fields``) are
+decoded where the API expects structures."""
+import json
+
+from django.http import JsonResponse
+
+from ..exceptions import BadRequest
+
+
+def form_dict(request):
+    data = {}
+    data.update(request.GET.dict())
+    content_type = request.content_type or ""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if content_type.startswith("application/json") or (request.body[:1] in (b"{", b"[") and
+                                                            not content_type.startswith("multipart/")):
+            data.update(json_body(request))
+        elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            data.update(request.POST.dict())
+    return data
+
+
+def json_body(request):
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest(f"The request body is not valid JSON: {e}")
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+    return body
+
+
+def json_arg(data, key, default=None):
+    value = data.get(key, default)
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError as e:
+            raise BadRequest(f"{key}: not valid JSON ({e.msg})")
+    return value
+
+
+def respond(key, value, status=200, extra=None):
+    return JsonResponse({key: value, **(extra or {})}, status=status, safe=False,
+                        json_dumps_params={"ensure_ascii": False, "default": str})

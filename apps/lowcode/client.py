@@ -1,0 +1,182 @@
+"""The ``frappe.client`` methods existing Frappe clients call, and the document
+payload rules the REST resource API shares with them. Every read goes through the
+permission-checked query layer; every write through Document, so validation,
+hooks, permissions and versions always apply."""
+from . import document as documents, query
+from .context import local
+from .exceptions import InvalidFieldError, PermissionError, ValidationError
+from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
+from .permissions import permitted_fieldnames
+
+_IGNORED_KEYS = {"doctype", "__islocal", "__unsaved", "__last_sync_on", "__onload", "_assign", "_comments",
+                 "_liked_by", "_user_tags", "_seen", "__newname"}
+
+
+def clean_payload(doctype, data, child=False):
+    """Check a client's document data against metadata: unknown fields are refused by
+    name rather than silently dropped, child rows likewise."""
+    if not isinstance(data, dict):
+        raise ValidationError(f"{doctype}: document data must be an object")
+    meta = get_meta(doctype)
+    allowed = set(STANDARD_FIELDS) | {f.fieldname for f in meta.data_fields}
+    if child:
+        allowed |= set(CHILD_FIELDS)
+    out = {}
+    for key, value in data.items():
+        if key in _IGNORED_KEYS or key.startswith("__"):
+            if key == "__newname":
+                out[key] = value
+            continue
+        tf = meta.get_table_field(key)
+        if tf is not None:
+            if not isinstance(value, list):
+                raise InvalidFieldError(f"{tf.label or key}: expected a list of rows", field=key)
+            out[key] = [clean_payload(tf.options, row, child=True) for row in value]
+        elif key in allowed:
+            out[key] = value
+        else:
+            raise InvalidFieldError(f"{doctype} has no field {key!r}", field=key, doctype=doctype)
+    return out
+
+
+def doc_for_user(doc):
+    """The document as the current user may see it: fields of unreadable permission
+    levels removed, in the parent and its rows."""
+    data = doc.as_dict()
+    if local.user == "Administrator" or doc.flags.ignore_permissions:
+        return data
+    readable = set(permitted_fieldnames(doc.doctype, doc=doc))
+    for df in doc.meta.data_fields:
+        if df.fieldname not in readable:
+            data.pop(df.fieldname, None)
+    for tf in doc.meta.table_fields:
+        if tf.fieldname not in readable and int(tf.permlevel or 0):
+            data.pop(tf.fieldname, None)
+    return data
+
+
+def get_readable_doc(doctype, name):
+    doc = documents.get_doc(doctype, name)
+    doc.check_permission("read")
+    return doc
+
+
+def insert_doc(data):
+    doctype = data.get("doctype")
+    if not doctype:
+        raise ValidationError("doctype is required", field="doctype")
+    meta = get_meta(doctype)
+    if meta.istable:
+        raise PermissionError(f"{doctype} is a child table: insert it through its parent")
+    doc = documents.get_doc(dict(clean_payload(doctype, data), doctype=doctype))
+    return doc.insert()
+
+
+def update_doc(doctype, name, data):
+    doc = documents.get_doc(doctype, name)
+    payload = clean_payload(doctype, data)
+    payload.pop("name", None)
+    for key in ("owner", "creation", "modified_by", "docstatus"):
+        payload.pop(key, None)
+    doc.update(payload)
+    return doc.save()
+
+
+# -- frappe.client ---------------------------------------------------------------------------
+
+def get_list(doctype, fields=None, filters=None, order_by=None, limit_start=0, limit_page_length=20,
+             parent=None, or_filters=None, group_by=None, as_dict=True, limit=None, **_):
+    return query.get_list(doctype, fields=fields, filters=filters, or_filters=or_filters, order_by=order_by,
+                          limit_start=limit_start, limit_page_length=limit or limit_page_length,
+                          group_by=group_by, as_list=not _truthy(as_dict))
+
+
+def get_count(doctype, filters=None, **_):
+    return query.get_count(doctype, filters=filters)
+
+
+def get(doctype, name=None, filters=None, parent=None, **_):
+    meta = get_meta(doctype)
+    if filters and not name:
+        name = query.get_value(doctype, filters, "name")
+        if not name:
+            from .exceptions import DoesNotExistError
+            raise DoesNotExistError(f"{doctype} matching {filters} not found", doctype=doctype)
+    if meta.issingle:
+        name = doctype
+    return doc_for_user(get_readable_doc(doctype, name))
+
+
+def get_value(doctype, fieldname, filters=None, as_dict=True, parent=None, **_):
+    from .document import parse_json_arg
+    fields = parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "[" \
+        else fieldname
+    if isinstance(filters, str) and filters[:1] in ("{", "["):
+        filters = parse_json_arg(filters, "filters")
+    fields = fields if isinstance(fields, list) else [fields]
+    rows = query.get_list(doctype, fields=fields, filters=filters or {}, limit_page_length=1)
+    if not rows:
+        return None
+    return rows[0] if _truthy(as_dict) else [rows[0][k] for k in rows[0]]
+
+
+def get_single_value(doctype, field):
+    if not get_meta(doctype).issingle:
+        raise ValidationError(f"{doctype} is not a single DocType", field="doctype")
+    doc = get_readable_doc(doctype, doctype)
+    return doc_for_user(doc).get(field)
+
+
+def set_value(doctype, name, fieldname, value=None):
+    from .document import parse_json_arg
+    values = parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "{" \
+        else fieldname
+    if not isinstance(values, dict):
+        values = {values: value}
+    return doc_for_user(update_doc(doctype, name, values))
+
+
+def insert(doc):
+    from .document import parse_json_arg
+    return doc_for_user(insert_doc(parse_json_arg(doc, "doc")))
+
+
+def insert_many(docs):
+    from .document import parse_json_arg
+    docs = parse_json_arg(docs, "docs")
+    if not isinstance(docs, list):
+        raise ValidationError("docs must be a list", field="docs")
+    return [insert_doc(d).name for d in docs]
+
+
+def save(doc):
+    from .document import parse_json_arg
+    data = parse_json_arg(doc, "doc")
+    return doc_for_user(update_doc(data.get("doctype"), data.get("name"), data))
+
+
+def delete(doctype, name):
+    documents.delete_doc(doctype, name)
+
+
+def submit(doc):
+    from .document import parse_json_arg
+    data = parse_json_arg(doc, "doc")
+    target = documents.get_doc(data.get("doctype"), data.get("name"))
+    if data.get("modified"):
+        target.modified = data["modified"]
+    return doc_for_user(target.submit())
+
+
+def cancel(doctype, name):
+    return doc_for_user(documents.get_doc(doctype, name).cancel())
+
+
+def rename_doc(doctype, old_name, new_name, merge=False):
+    return documents.rename_doc(doctype, old_name, new_name, merge=_truthy(merge))
+
+
+def _truthy(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)

@@ -1,0 +1,121 @@
+"""Every request: find the site by Host, authenticate, run the view in one
+transaction, commit on success and roll back on any error.
+
+Connections are kept per thread and site, so a request does not pay for a new
+connection; each request still starts with no open transaction."""
+import logging
+import threading
+
+from django.http import JsonResponse
+
+import lowcode
+from .. import auth
+from ..context import local
+from ..exceptions import AuthenticationError, CSRFTokenError, LowcodeError, SiteNotFound
+from ..meta import check_version
+from ..sites import bench_path, resolve_site
+
+log = logging.getLogger("lowcode.web")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_pool = threading.local()
+
+
+def _connection(site):
+    conns = _pool.__dict__.setdefault("conns", {})
+    db = conns.get(site)
+    if db is None or db.conn is None:
+        db = lowcode.connect()
+        conns[site] = db
+    else:
+        lowcode.connect(db)
+    return db
+
+
+def _drop_connection(site):
+    conns = _pool.__dict__.get("conns", {})
+    db = conns.pop(site, None)
+    if db is not None:
+        try:
+            db.close()
+        except Exception:  # noqa: BLE001 - the connection is broken anyway
+            pass
+
+
+def error_response(exc, status=None):
+    status = status or getattr(exc, "http_status", 500)
+    body = {"exc_type": getattr(exc, "exc_type", type(exc).__name__),
+            "message": getattr(exc, "message", str(exc))}
+    if getattr(exc, "field", None):
+        body["field"] = exc.field
+    body["exception"] = f"lowcode.exceptions.{body['exc_type']}: {body['message']}"
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+class SiteMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        bench = bench_path()
+        try:
+            site = resolve_site(request.get_host(), bench)
+        except SiteNotFound as e:
+            return error_response(e)
+        token = lowcode.init(site, bench)
+        try:
+            db = _connection(site)
+            local.request = request
+            db.begin(write=request.method not in SAFE_METHODS)
+            try:
+                check_version()
+                self.authenticate(request)
+                response = self.get_response(request)
+                if response.status_code < 400:
+                    db.commit()
+                else:
+                    db.rollback()
+                return response
+            except LowcodeError as e:
+                db.rollback()
+                return error_response(e)
+            except Exception:
+                db.rollback()
+                log.exception("error in %s %s", request.method, request.path)
+                _drop_connection(site)
+                return JsonResponse({"exc_type": "InternalServerError",
+                                     "message": "Internal server error: the error was logged"}, status=500)
+        finally:
+            lowcode.destroy(token, close=False)
+
+    def process_exception(self, request, exception):
+        """Errors raised in views: JSON with exc_type and a readable message; never a
+        stack trace to the client. The transaction is rolled back by __call__."""
+        from django.http import Http404
+        if isinstance(exception, LowcodeError):
+            return error_response(exception)
+        if isinstance(exception, Http404):
+            return JsonResponse({"exc_type": "DoesNotExistError", "message": "Not found"}, status=404)
+        log.exception("error in %s %s", request.method, request.path)
+        return JsonResponse({"exc_type": "InternalServerError",
+                             "message": "Internal server error: the error was logged"}, status=500)
+
+    def authenticate(self, request):
+        """Token header, else the ``sid`` session cookie, else Guest."""
+        header = request.headers.get("Authorization", "")
+        local.session = None
+        if header:
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() != "token" or ":" not in value:
+                raise AuthenticationError("Authorization must be 'token <api_key>:<api_secret>'")
+            key, _, secret = value.strip().partition(":")
+            lowcode.set_user(auth.user_for_token(key, secret))
+            return
+        session = auth.get_session(request.COOKIES.get("sid"))
+        if session is None:
+            lowcode.set_user("Guest")
+            return
+        local.session = session
+        lowcode.set_user(session.user)
+        if request.method not in SAFE_METHODS and not auth.check_csrf(
+                session, request.headers.get("X-Frappe-CSRF-Token") or request.headers.get("X-CSRF-Token")):
+            raise CSRFTokenError("Invalid or missing CSRF token: reload the page")

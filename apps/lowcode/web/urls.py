@@ -1,0 +1,13 @@
+"""URL map: the REST API (Frappe's paths), files, and the desk."""
+from django.urls import path, re_path
+
+from ..api import files, method, openapi, resource
+
+urlpatterns = [
+    path("api/resource/<str:doctype>", resource.collection),
+    path("api/resource/<str:doctype>/<path:name>", resource.item),
+    path("api/method/<str:dotted>", method.call),
+    path("api/openapi.json", openapi.view),
+    re_path(r"^files/(?P<filename>[^/]+)$", files.public_file),
+    re_path(r"^private/files/(?P<filename>[^/]+)$", files.private_file),
+]
