@@ -1,10 +1,17 @@
 """The engine's own app manifest: lowcode is the first app on every site, as
-frappe is in a Frappe bench. It declares the core DocTypes' behaviour."""
+frappe is in a Frappe bench."""
 
 app_name = "lowcode"
 app_title = "Lowcode"
 app_publisher = "Lowcode CRM"
 required_apps = []
+
+# Workflows apply to every DocType that has an active one.
+doc_events = {
+    "*": {
+        "before_validate": "lowcode.workflow.before_validate",
+    },
+}
 
 fixtures = []
 

@@ -266,10 +266,30 @@ def get_meta(doctype):
     key = (local.site, doctype)
     meta = _cache.get(key)
     if meta is None:
-        meta = load_meta(doctype)
+        meta = _shared_cached(doctype)
         with _lock:
             _cache[key] = meta
     return meta
+
+
+def _shared_cached(doctype):
+    """With Redis, resolved definitions are shared by every process of the site, keyed
+    by the metadata version so a change is never served stale."""
+    if not local.conf.get("redis_cache") or local.flags.in_install or local.flags.in_migrate:
+        return load_meta(doctype)
+    from .caches import cache
+    version = _cache_version.get(local.site)
+    if version is None:
+        # This process changed metadata and has not committed yet: read our own view.
+        return load_meta(doctype)
+    shared = cache()
+    key = f"meta:{version}:{doctype}"
+    definition = shared.get(key)
+    if definition is None:
+        meta = load_meta(doctype)
+        shared.set(key, meta.definition, ttl=86400)
+        return meta
+    return Meta(definition)
 
 
 def load_meta(doctype):
@@ -342,6 +362,7 @@ def clear_cache(doctype=None):
 
 
 def _drop_local(site):
+    _cache_version.pop(site, None)
     with _lock:
         for key in [k for k in _cache if k[0] == site]:
             del _cache[key]

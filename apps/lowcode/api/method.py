@@ -7,6 +7,7 @@ import importlib
 import inspect
 
 from django.conf import settings
+from django.http import HttpResponse
 
 from .. import auth, client, jobs
 from ..apps import get_installed_apps
@@ -14,7 +15,7 @@ from ..context import local
 from ..exceptions import AuthenticationError, DoesNotExistError, NotWhitelisted, PermissionError
 from ..exceptions import BadRequest
 from .request import form_dict, respond
-from . import files
+from . import files, reportview
 
 
 def login(usr=None, pwd=None, **_):
@@ -61,6 +62,27 @@ def retry_failed_job(name, **_):
     return jobs.retry(name)
 
 
+def apply_workflow(doc, action, **_):
+    from ..document import get_doc, parse_json_arg
+    from ..workflow import apply_workflow as apply
+    data = parse_json_arg(doc, "doc")
+    target = get_doc(data.get("doctype"), data.get("name"))
+    if data.get("modified") and str(data["modified"]) != str(target.modified):
+        from ..exceptions import TimestampMismatchError
+        raise TimestampMismatchError(f"{target.doctype} {target.name} changed since you opened it; reload it")
+    from ..client import doc_for_user
+    return doc_for_user(apply(target, action))
+
+
+def get_transitions(doc, **_):
+    from ..document import get_doc, parse_json_arg
+    from ..workflow import get_transitions as transitions
+    data = parse_json_arg(doc, "doc")
+    target = get_doc(data.get("doctype"), data.get("name"))
+    target.check_permission("read")
+    return [{"action": t.action, "next_state": t.next_state, "allowed": t.allowed} for t in transitions(target)]
+
+
 def _public(fn, allow_guest=False):
     fn.whitelisted = True
     fn.allow_guest = allow_guest
@@ -89,6 +111,12 @@ STANDARD_METHODS = {
     "frappe.handler.upload_file": _public(files.upload_file),
     "frappe.core.doctype.user.user.generate_keys": _public(generate_keys),
     "lowcode.jobs.retry": _public(retry_failed_job),
+    "frappe.desk.search.search_link": _public(reportview.search_link),
+    "frappe.model.workflow.apply_workflow": _public(apply_workflow),
+    "frappe.model.workflow.get_transitions": _public(get_transitions),
+    "frappe.desk.reportview.get": _public(reportview.report_get),
+    "frappe.desk.reportview.get_count": _public(reportview.report_count),
+    "frappe.desk.reportview.export_query": _public(reportview.export_query),
 }
 
 
@@ -124,6 +152,8 @@ def call(request, dotted):
         data.pop(key, None)
     kwargs = _bind(fn, data, dotted)
     result = fn(**kwargs)
+    if isinstance(result, HttpResponse):
+        return result  # a download (export)
     response = respond("message", result, extra=local.flags.response_extra)
     _apply_cookies(response)
     return response

@@ -1,0 +1,72 @@
+"""Workflow: on save, the DocType gets its state field (a Custom Field, so the
+app's definition stays untouched), the named states and actions exist, and only one
+workflow per DocType is active."""
+from lowcode import meta as meta_module, workflow as workflow_engine
+from lowcode.context import local
+from lowcode.document import Document, get_doc
+from lowcode.exceptions import ValidationError
+
+
+class Workflow(Document):
+    def validate(self):
+        states = [s.state for s in self.states]
+        if len(states) != len(set(states)):
+            raise ValidationError("a state is listed twice", field="states")
+        for t in self.transitions:
+            for key in ("state", "next_state"):
+                if t.get(key) not in states:
+                    raise ValidationError(f"transition row {t.idx}: {key} {t.get(key)!r} is not one of the states",
+                                          field="transitions")
+            if t.condition:
+                from simpleeval import EvalWithCompoundTypes
+                try:
+                    EvalWithCompoundTypes().parse(t.condition)
+                except SyntaxError as e:
+                    raise ValidationError(f"transition row {t.idx}: condition is not a valid expression ({e.msg})",
+                                          field="transitions")
+        meta = meta_module.get_meta(self.document_type)
+        for s in self.states:
+            if s.update_field and not meta.has_field(s.update_field):
+                raise ValidationError(f"state {s.state!r}: {self.document_type} has no field {s.update_field!r}",
+                                      field="states")
+            if int(s.doc_status or 0) and not meta.is_submittable:
+                raise ValidationError(f"state {s.state!r}: {self.document_type} is not submittable", field="states")
+
+    def before_validate(self):
+        for s in self.states:
+            _ensure("Workflow State", s.state, "workflow_state_name")
+        for t in self.transitions:
+            _ensure("Workflow Action Master", t.action, "workflow_action_name")
+            _ensure("Workflow State", t.next_state, "workflow_state_name")
+        for row in list(self.states) + list(self.transitions):
+            for key in ("allow_edit", "allowed"):
+                if row.get(key):
+                    _ensure("Role", row.get(key), "role_name")
+
+    def on_update(self):
+        if int(self.is_active or 0):
+            local.db.sql("UPDATE `tabWorkflow` SET `is_active`=0 WHERE `document_type`=%s AND `name`!=%s",
+                         (self.document_type, self.name))
+            self._ensure_state_field()
+        workflow_engine.clear_cache()
+        meta_module.clear_cache()
+
+    def on_trash(self):
+        workflow_engine.clear_cache()
+
+    def _ensure_state_field(self):
+        meta = meta_module.get_meta(self.document_type)
+        field = self.workflow_state_field or "workflow_state"
+        if meta.has_field(field):
+            return
+        cf = get_doc({"doctype": "Custom Field", "dt": self.document_type, "fieldname": field,
+                      "label": "Workflow State", "fieldtype": "Link", "options": "Workflow State",
+                      "read_only": 1, "in_standard_filter": 1, "in_list_view": 1, "allow_on_submit": 1,
+                      "no_copy": 1})
+        cf.flags.keep_fieldname = True
+        cf.insert(ignore_permissions=True)
+
+
+def _ensure(doctype, name, field):
+    if name and not local.db.exists(doctype, name):
+        get_doc({"doctype": doctype, field: name}).insert(ignore_permissions=True)

@@ -1,0 +1,148 @@
+"""Workflows: states a document moves through by actions, each allowed to a role,
+optionally guarded by a safe condition (see expressions.py; never ``eval``).
+
+The active workflow of a DocType is enforced for every document through the core
+app's ``doc_events["*"]`` (lowcode/hooks.py): new documents start in the first
+state; the state field changes only through ``apply_workflow``; a document can be
+edited only by the role the current state names in ``allow_edit``."""
+from .context import local
+from .exceptions import PermissionError, ValidationError
+from .expressions import evaluate
+from .permissions import get_roles
+
+
+class WorkflowTransitionError(ValidationError):
+    pass
+
+
+def get_workflow(doctype):
+    """The active Workflow document of a DocType, or None (cached per metadata version)."""
+    cache = _site_cache()
+    if doctype not in cache:
+        name = None
+        if local.db.table_exists("Workflow"):
+            rows = local.db.sql("SELECT `name` FROM `tabWorkflow` WHERE `document_type`=%s AND `is_active`=1 "
+                                "LIMIT 1", (doctype,), pluck=True)
+            name = rows[0] if rows else None
+        from .document import load_doc
+        cache[doctype] = load_doc("Workflow", name) if name else None
+    return cache[doctype]
+
+
+_caches = {}
+
+
+def _site_cache():
+    from .meta import _cache_version
+    key = (local.site, _cache_version.get(local.site))
+    if key not in _caches:
+        for old in [k for k in _caches if k[0] == local.site]:
+            del _caches[old]
+        _caches[key] = {}
+    return _caches[key]
+
+
+def clear_cache():
+    for key in [k for k in _caches if k[0] == local.site]:
+        del _caches[key]
+
+
+def _state_row(workflow, state):
+    return next((s for s in workflow.states if s.state == state), None)
+
+
+def get_transitions(doc, workflow=None):
+    """Transitions the current user may take from the document's state, now."""
+    workflow = workflow or get_workflow(doc.doctype)
+    if workflow is None or doc.is_new():
+        return []
+    state = doc.get(workflow.workflow_state_field)
+    roles = get_roles()
+    out = []
+    for t in workflow.transitions:
+        if t.state != state:
+            continue
+        if t.allowed not in roles and local.user != "Administrator":
+            continue
+        if not int(t.allow_self_approval or 0) and doc.owner == local.user and local.user != "Administrator":
+            continue
+        if t.condition and not evaluate("eval:" + t.condition, doc, extra={"user": local.user,
+                                                                           "roles": sorted(roles)}):
+            continue
+        out.append(t)
+    return out
+
+
+def apply_workflow(doc, action):
+    """Take ``action`` on the document: move it to the next state, apply the state's
+    field update and docstatus, save, and record the action in the timeline."""
+    workflow = get_workflow(doc.doctype)
+    if workflow is None:
+        raise WorkflowTransitionError(f"{doc.doctype} has no active workflow")
+    transition = next((t for t in get_transitions(doc, workflow) if t.action == action), None)
+    if transition is None:
+        state = doc.get(workflow.workflow_state_field)
+        raise WorkflowTransitionError(f"Action {action!r} is not allowed from state {state!r} for you",
+                                      field=workflow.workflow_state_field)
+    next_row = _state_row(workflow, transition.next_state)
+    field = workflow.workflow_state_field
+    previous = doc.get(field)
+    doc.set(field, transition.next_state)
+    if next_row.update_field:
+        doc.set(next_row.update_field, next_row.update_value)
+    doc.flags.workflow_action = action
+    try:
+        target = int(next_row.doc_status or 0)
+        if target == 1 and int(doc.docstatus or 0) == 0:
+            doc.submit()
+        elif target == 2 and int(doc.docstatus or 0) == 1:
+            doc.cancel()
+        else:
+            doc.save()
+    finally:
+        doc.flags.workflow_action = None
+    add_comment(doc.doctype, doc.name, "Workflow", f"{action}: {previous} → {transition.next_state}")
+    return doc
+
+
+def add_comment(doctype, name, comment_type, content):
+    from .document import get_doc
+    return get_doc({"doctype": "Comment", "comment_type": comment_type, "reference_doctype": doctype,
+                    "reference_name": name, "content": content, "comment_by": local.user}).insert(
+        ignore_permissions=True)
+
+
+# -- enforcement, wired through lowcode/hooks.py doc_events["*"] ----------------------------------
+
+def before_validate(doc, method=None):
+    if doc.meta.istable or doc.doctype in _EXEMPT:
+        return
+    workflow = get_workflow(doc.doctype)
+    if workflow is None:
+        return
+    field = workflow.workflow_state_field
+    first = workflow.states[0] if workflow.states else None
+    if doc.is_new():
+        if not doc.get(field) and first is not None:
+            doc.set(field, first.state)
+            if first.update_field:
+                doc.set(first.update_field, first.update_value)
+        elif doc.get(field) and first is not None and doc.get(field) != first.state and not doc.flags.ignore_permissions:
+            raise WorkflowTransitionError(f"A new {doc.doctype} starts in state {first.state!r}", field=field)
+        return
+    before = doc._doc_before_save
+    if before is None:
+        return
+    old_state = before.get(field)
+    if doc.get(field) != old_state and not doc.flags.workflow_action and not doc.flags.ignore_permissions:
+        raise WorkflowTransitionError(f"{field} changes only through workflow actions", field=field)
+    row = _state_row(workflow, old_state)
+    if row is not None and not doc.flags.workflow_action and not doc.flags.ignore_permissions \
+            and local.user != "Administrator" and row.allow_edit not in get_roles():
+        raise PermissionError(f"In state {old_state!r} only {row.allow_edit} may edit this {doc.doctype}",
+                              doctype=doc.doctype)
+
+
+_EXEMPT = frozenset(["Comment", "Version", "Workflow", "DocType", "Custom Field", "Property Setter", "File",
+                     "Failed Job", "Scheduled Job Type", "DocShare", "User Permission"])
+
