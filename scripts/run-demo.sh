@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Create (once) the SQLite demo site with the CRM app and demo data, then serve it.
+#
+# Environment:
+#   ADMIN_PASSWORD   Administrator's password for a new site (default: admin)
+#   DEMO_SITE        site name (default: demo.localhost)
+#   DEMO_COUNT       demo records to generate (default: 2000)
+#   DEMO_HOST, DEMO_PORT  where to serve (default: 127.0.0.1, 8000)
+#   LOWCODE_SITES    sites directory (default: <repo>/sites)
+#
+# Run through `make run`, which installs .venv first.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+LOWCODE="$ROOT/.venv/bin/lowcode"
+SITE="${DEMO_SITE:-demo.localhost}"
+ADMIN_PASSWORD="${ADMIN_PASSWORD:-admin}"
+DEMO_COUNT="${DEMO_COUNT:-2000}"
+HOST="${DEMO_HOST:-127.0.0.1}"
+PORT="${DEMO_PORT:-8000}"
+export LOWCODE_SITES="${LOWCODE_SITES:-$ROOT/sites}"
+
+SITE_DIR="$LOWCODE_SITES/$SITE"
+# Markers so that a re-run neither re-installs the app nor duplicates demo data;
+# they live in the site's directory, so they go away with the site.
+APP_MARK="$SITE_DIR/.demo-app-installed"
+DATA_MARK="$SITE_DIR/.demo-data-generated"
+# The demo site's admin password, kept only to print the login again on later runs.
+PW_FILE="$SITE_DIR/.demo-admin-password"
+
+die() { echo "run-demo: ERROR: $*" >&2; exit 1; }
+step() { echo; echo "==> $*"; }
+
+[ -x "$LOWCODE" ] || die "$LOWCODE not found; run 'make install' (or 'make run') first"
+[[ "$DEMO_COUNT" =~ ^[0-9]+$ ]] || die "DEMO_COUNT must be a number"
+[[ "$PORT" =~ ^[0-9]+$ ]] || die "DEMO_PORT must be a number"
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    die "port $PORT is already in use; stop whatever listens there or run with DEMO_PORT=<free port>"
+fi
+
+if [ ! -f "$SITE_DIR/site_config.json" ]; then
+    step "creating site $SITE (SQLite) in $LOWCODE_SITES"
+    mkdir -p "$LOWCODE_SITES"
+    "$LOWCODE" new-site "$SITE" --db-type sqlite --admin-password "$ADMIN_PASSWORD"
+    [ -f "$SITE_DIR/site_config.json" ] || die "new-site did not create $SITE_DIR/site_config.json"
+    rm -f "$APP_MARK" "$DATA_MARK"
+    (umask 077; printf '%s\n' "$ADMIN_PASSWORD" >"$PW_FILE")
+    password_note="$ADMIN_PASSWORD"
+else
+    echo "run-demo: site $SITE exists ($SITE_DIR), keeping it"
+    if [ -f "$PW_FILE" ]; then
+        password_note="$(head -n1 "$PW_FILE")"
+    else
+        password_note="the password the site was created with"
+    fi
+fi
+
+if [ ! -f "$APP_MARK" ]; then
+    step "installing crm_app on $SITE"
+    "$LOWCODE" --site "$SITE" install-app crm_app
+    touch "$APP_MARK"
+fi
+
+if [ ! -f "$DATA_MARK" ] && ! "$ROOT/.venv/bin/python" -c "import crm_app.demo" 2>/dev/null; then
+    echo "run-demo: crm_app has no demo data generator yet; the site starts empty"
+elif [ ! -f "$DATA_MARK" ]; then
+    step "generating demo data ($DEMO_COUNT records)"
+    "$LOWCODE" --site "$SITE" execute crm_app.demo.generate --kwargs "{\"count\": $DEMO_COUNT}"
+    touch "$DATA_MARK"
+fi
+
+cat <<EOF
+
+==================================================================
+  Lowcode CRM demo
+
+  URL:    http://$SITE:$PORT
+          http://127.0.0.1:$PORT
+  Login:  Administrator / $password_note
+
+  Stop with Ctrl+C.
+==================================================================
+
+EOF
+
+exec "$LOWCODE" --site "$SITE" serve --host "$HOST" --port "$PORT"

@@ -1,0 +1,447 @@
+#!/usr/bin/env bash
+# Project-private MariaDB and Redis servers for tests, benchmarks and development.
+#
+#   scripts/services.sh start    start both (idempotent: leaves running ones alone)
+#   scripts/services.sh stop     shut both down
+#   scripts/services.sh status   say whether each is up (exit 0 only if both are)
+#   scripts/services.sh env      print `export ...` lines for the tests:
+#                                  eval "$(scripts/services.sh env)"
+#
+# Both listen on 127.0.0.1 only, on non-default ports, with their data in .run/
+# of this checkout. The system's own MariaDB/Redis (port 3306/6379, /etc/mysql,
+# systemd units) are never read or touched.
+#
+# Settings (environment):
+#   LOWCODE_MARIADB_PORT            default 3307
+#   LOWCODE_REDIS_PORT              default 6390
+#   LOWCODE_MARIADB_ROOT_USER       default lowcode_root
+#   LOWCODE_MARIADB_ROOT_PASSWORD   default lowcode_root_pw
+#   LOWCODE_MARIADB_BUFFER_POOL     default 1G
+#   LOWCODE_SERVICES_TIMEOUT        seconds to wait for start/stop, default 90
+#   LOWCODE_RUN_DIR                 default <repo>/.run
+#
+# If a port is not set explicitly and the default one is taken by some other
+# program (e.g. the same services of another checkout), the next free port is
+# used. The ports in use are recorded in .run/ports.env, and `env` prints them.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUN_DIR="${LOWCODE_RUN_DIR:-$ROOT/.run}"
+HOST=127.0.0.1
+TIMEOUT="${LOWCODE_SERVICES_TIMEOUT:-90}"
+OS_USER="$(id -un)"
+
+DB_USER="${LOWCODE_MARIADB_ROOT_USER:-lowcode_root}"
+DB_PASSWORD="${LOWCODE_MARIADB_ROOT_PASSWORD:-lowcode_root_pw}"
+BUFFER_POOL="${LOWCODE_MARIADB_BUFFER_POOL:-1G}"
+
+MARIADB_DATA="$RUN_DIR/mariadb"
+MARIADB_PID="$RUN_DIR/mariadb.pid"
+MARIADB_LOG="$RUN_DIR/mariadb.log"
+MARIADB_SOCK="$RUN_DIR/mariadb.sock"
+REDIS_DIR="$RUN_DIR/redis"
+REDIS_PID="$RUN_DIR/redis.pid"
+REDIS_LOG="$RUN_DIR/redis.log"
+PORTS_FILE="$RUN_DIR/ports.env"
+
+DEFAULT_MARIADB_PORT=3307
+DEFAULT_REDIS_PORT=6390
+
+# A unix socket path must fit in 108 bytes.
+if [ "${#MARIADB_SOCK}" -gt 100 ]; then
+    MARIADB_SOCK="/tmp/lowcode-mariadb-$(printf '%s' "$RUN_DIR" | md5sum | cut -c1-12).sock"
+fi
+
+log() { echo "services: $*"; }
+die() { echo "services: ERROR: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- helpers
+
+# Something accepts TCP connections on HOST:$1.
+port_in_use() {
+    (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+# Print the pid from pid file $1 if that process is alive and its command line
+# contains $2 (guards against a reused pid).
+live_pid() {
+    local pidfile="$1" needle="$2" pid
+    [ -f "$pidfile" ] || return 1
+    pid="$(tr -dc '0-9' <"$pidfile" 2>/dev/null || true)"
+    [ -n "$pid" ] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$needle" || return 1
+    echo "$pid"
+}
+
+recorded_port() {  # $1 = MARIADB_PORT | REDIS_PORT
+    [ -f "$PORTS_FILE" ] || return 0
+    sed -n "s/^$1=\([0-9][0-9]*\)$/\1/p" "$PORTS_FILE" | tail -n1
+}
+
+record_ports() {
+    mkdir -p "$RUN_DIR"
+    printf 'MARIADB_PORT=%s\nREDIS_PORT=%s\n' "$MARIADB_PORT" "$REDIS_PORT" >"$PORTS_FILE.tmp"
+    mv -f "$PORTS_FILE.tmp" "$PORTS_FILE"
+}
+
+# Ports: the running server's (as recorded) > explicit env > recorded > default.
+resolve_ports() {
+    local rec_m rec_r
+    rec_m="$(recorded_port MARIADB_PORT)"
+    rec_r="$(recorded_port REDIS_PORT)"
+    if mariadb_pid >/dev/null && [ -n "$rec_m" ]; then
+        MARIADB_PORT="$rec_m"
+    else
+        MARIADB_PORT="${LOWCODE_MARIADB_PORT:-${rec_m:-$DEFAULT_MARIADB_PORT}}"
+    fi
+    if redis_pid >/dev/null && [ -n "$rec_r" ]; then
+        REDIS_PORT="$rec_r"
+    else
+        REDIS_PORT="${LOWCODE_REDIS_PORT:-${rec_r:-$DEFAULT_REDIS_PORT}}"
+    fi
+}
+
+# Make sure port variable $1 (MARIADB_PORT/REDIS_PORT) names a free port before
+# starting our server on it; $2 = the env var that sets it explicitly.
+pick_free_port() {
+    local var="$1" envvar="$2" port candidate
+    port="${!var}"
+    port_in_use "$port" || return 0
+    if [ -n "${!envvar:-}" ]; then
+        die "port $HOST:$port ($envvar) is already in use by another program; set $envvar to a free port"
+    fi
+    for candidate in $(seq $((port + 1)) $((port + 40))); do
+        if ! port_in_use "$candidate"; then
+            log "port $port is in use by another program; using $candidate instead"
+            printf -v "$var" '%s' "$candidate"
+            return 0
+        fi
+    done
+    die "no free port found near $port; set $envvar"
+}
+
+# ---------------------------------------------------------------- MariaDB
+
+mariadb_pid() { live_pid "$MARIADB_PID" "--datadir=$MARIADB_DATA"; }
+
+# Local admin connection: unix socket + unix_socket auth as the OS user.
+mariadb_local() {
+    mariadb --no-defaults --socket="$MARIADB_SOCK" --user="$OS_USER" --connect-timeout=5 "$@"
+}
+
+mariadb_ping() {
+    mariadb-admin --no-defaults --socket="$MARIADB_SOCK" --user="$OS_USER" \
+        --connect-timeout=2 ping >/dev/null 2>&1
+}
+
+mariadb_log_tail() {
+    echo "----- last lines of $MARIADB_LOG -----" >&2
+    tail -n 40 "$MARIADB_LOG" >&2 2>/dev/null || true
+    echo "--------------------------------------" >&2
+}
+
+sql_quote() {  # quote $1 as an SQL string literal
+    local s="${1//\\/\\\\}"
+    printf "'%s'" "${s//\'/\'\'}"
+}
+
+mariadb_init() {
+    if [ -f "$MARIADB_DATA/.lowcode-initialised" ]; then
+        return 0
+    fi
+    # A half-initialised datadir from an interrupted run: start afresh.
+    rm -rf "$MARIADB_DATA"
+    mkdir -p "$MARIADB_DATA"
+    log "initialising MariaDB data directory $MARIADB_DATA"
+    if ! mariadb-install-db --no-defaults \
+            --datadir="$MARIADB_DATA" \
+            --user="$OS_USER" \
+            --auth-root-authentication-method=socket \
+            --auth-root-socket-user="$OS_USER" \
+            --skip-test-db \
+            --skip-name-resolve \
+            >>"$MARIADB_LOG" 2>&1; then
+        mariadb_log_tail
+        die "mariadb-install-db failed"
+    fi
+    touch "$MARIADB_DATA/.lowcode-initialised"
+}
+
+mariadb_ensure_user() {
+    local u p
+    u="$(sql_quote "$DB_USER")"
+    p="$(sql_quote "$DB_PASSWORD")"
+    mariadb_local <<SQL || { mariadb_log_tail; die "could not create MariaDB user $DB_USER"; }
+CREATE USER IF NOT EXISTS $u@'127.0.0.1' IDENTIFIED BY $p;
+CREATE USER IF NOT EXISTS $u@'localhost' IDENTIFIED BY $p;
+ALTER USER $u@'127.0.0.1' IDENTIFIED BY $p;
+ALTER USER $u@'localhost' IDENTIFIED BY $p;
+GRANT ALL PRIVILEGES ON *.* TO $u@'127.0.0.1' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO $u@'localhost' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+    # Prove that the tests' way in (TCP, password) works.
+    if ! MYSQL_PWD="$DB_PASSWORD" mariadb --no-defaults --protocol=TCP --host="$HOST" \
+            --port="$MARIADB_PORT" --user="$DB_USER" --connect-timeout=5 \
+            -N -e 'SELECT 1' >/dev/null; then
+        die "MariaDB is up but $DB_USER@$HOST:$MARIADB_PORT cannot log in"
+    fi
+}
+
+mariadb_start() {
+    local pid launcher dead=0 waited=0
+    mkdir -p "$RUN_DIR"
+    if pid="$(mariadb_pid)"; then
+        # Ours is running (maybe still starting up): wait for it.
+        while ! mariadb_ping; do
+            [ "$waited" -ge "$TIMEOUT" ] && { mariadb_log_tail; die "MariaDB (pid $pid) does not answer"; }
+            sleep 1; waited=$((waited + 1))
+        done
+        mariadb_ensure_user
+        log "MariaDB already running (pid $pid) on $HOST:$MARIADB_PORT"
+        return 0
+    fi
+    rm -f "$MARIADB_PID" "$MARIADB_SOCK" "$MARIADB_SOCK.lock"
+    pick_free_port MARIADB_PORT LOWCODE_MARIADB_PORT
+    record_ports
+    mariadb_init
+
+    local user_opt=()
+    [ "$(id -u)" = 0 ] && user_opt=(--user=root)
+    log "starting MariaDB on $HOST:$MARIADB_PORT (data: $MARIADB_DATA)"
+    # setsid: own session, so a Ctrl-C or a kill of the calling process group
+    # (make, CI) does not take the server down with it.
+    setsid mariadbd --no-defaults \
+        "${user_opt[@]}" \
+        --datadir="$MARIADB_DATA" \
+        --socket="$MARIADB_SOCK" \
+        --pid-file="$MARIADB_PID" \
+        --log-error="$MARIADB_LOG" \
+        --bind-address="$HOST" \
+        --port="$MARIADB_PORT" \
+        --skip-name-resolve \
+        --character-set-server=utf8mb4 \
+        --collation-server=utf8mb4_unicode_ci \
+        --innodb-buffer-pool-size="$BUFFER_POOL" \
+        --innodb-log-file-size=256M \
+        --innodb-flush-log-at-trx-commit=2 \
+        --max-connections=300 \
+        --max-allowed-packet=64M \
+        --skip-log-bin \
+        </dev/null >>"$MARIADB_LOG" 2>&1 9>&- &
+    launcher=$!
+
+    while ! mariadb_ping; do
+        if ! kill -0 "$launcher" 2>/dev/null && ! mariadb_pid >/dev/null; then
+            dead=$((dead + 1))
+            if [ "$dead" -ge 3 ]; then
+                mariadb_log_tail
+                die "MariaDB exited during start-up"
+            fi
+        fi
+        if [ "$waited" -ge "$TIMEOUT" ]; then
+            mariadb_log_tail
+            die "MariaDB did not accept connections within ${TIMEOUT}s"
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    mariadb_ensure_user
+    log "MariaDB up (pid $(mariadb_pid || echo '?')) on $HOST:$MARIADB_PORT, user $DB_USER"
+}
+
+mariadb_stop() {
+    local pid waited=0
+    if ! pid="$(mariadb_pid)"; then
+        rm -f "$MARIADB_PID"
+        log "MariaDB not running"
+        return 0
+    fi
+    log "stopping MariaDB (pid $pid)"
+    mariadb-admin --no-defaults --socket="$MARIADB_SOCK" --user="$OS_USER" \
+        --connect-timeout=5 shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -eq "$TIMEOUT" ]; then
+            log "MariaDB still running after ${TIMEOUT}s; sending SIGTERM"
+            kill -TERM "$pid" 2>/dev/null || true
+        elif [ "$waited" -ge $((TIMEOUT + 30)) ]; then
+            log "MariaDB still running; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 1
+            break
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    rm -f "$MARIADB_PID"
+    log "MariaDB stopped"
+}
+
+# ---------------------------------------------------------------- Redis
+
+redis_pid() { live_pid "$REDIS_PID" "redis-server"; }
+
+redis_ping() {
+    [ "$(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]
+}
+
+redis_log_tail() {
+    echo "----- last lines of $REDIS_LOG -----" >&2
+    tail -n 40 "$REDIS_LOG" >&2 2>/dev/null || true
+    echo "------------------------------------" >&2
+}
+
+redis_start() {
+    local pid waited=0
+    mkdir -p "$RUN_DIR" "$REDIS_DIR"
+    if pid="$(redis_pid)"; then
+        while ! redis_ping; do
+            [ "$waited" -ge "$TIMEOUT" ] && { redis_log_tail; die "Redis (pid $pid) does not answer"; }
+            sleep 1; waited=$((waited + 1))
+        done
+        log "Redis already running (pid $pid) on $HOST:$REDIS_PORT"
+        return 0
+    fi
+    rm -f "$REDIS_PID"
+    pick_free_port REDIS_PORT LOWCODE_REDIS_PORT
+    record_ports
+    log "starting Redis on $HOST:$REDIS_PORT"
+    if ! redis-server \
+            --bind "$HOST" \
+            --port "$REDIS_PORT" \
+            --protected-mode yes \
+            --daemonize yes \
+            --dir "$REDIS_DIR" \
+            --save '' \
+            --appendonly no \
+            --pidfile "$REDIS_PID" \
+            --logfile "$REDIS_LOG" \
+            </dev/null >>"$REDIS_LOG" 2>&1 9>&-; then
+        redis_log_tail
+        die "redis-server failed to start"
+    fi
+    while ! redis_ping; do
+        if [ "$waited" -ge "$TIMEOUT" ]; then
+            redis_log_tail
+            die "Redis did not answer PING within ${TIMEOUT}s"
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    log "Redis up (pid $(redis_pid || echo '?')) on $HOST:$REDIS_PORT"
+}
+
+redis_stop() {
+    local pid waited=0
+    if ! pid="$(redis_pid)"; then
+        rm -f "$REDIS_PID"
+        log "Redis not running"
+        return 0
+    fi
+    log "stopping Redis (pid $pid)"
+    redis-cli -h "$HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -eq 15 ]; then
+            kill -TERM "$pid" 2>/dev/null || true
+        elif [ "$waited" -ge 30 ]; then
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 1
+            break
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    rm -f "$REDIS_PID"
+    log "Redis stopped"
+}
+
+# ---------------------------------------------------------------- commands
+
+need_tools() {
+    local missing=() t
+    for t in mariadbd mariadb-install-db mariadb mariadb-admin redis-server redis-cli setsid flock; do
+        command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+    done
+    if [ "${#missing[@]}" -ne 0 ]; then
+        die "not found: ${missing[*]} (run 'make system-deps' to install mariadb-server, mariadb-client, redis-server)"
+    fi
+}
+
+with_lock() {
+    mkdir -p "$RUN_DIR"
+    # fd 9 holds the lock; the servers are started with it closed (9>&-) so
+    # they do not keep holding it.
+    exec 9>"$RUN_DIR/services.lock"
+    flock -w "$((TIMEOUT * 3))" 9 || die "could not lock $RUN_DIR/services.lock (another start/stop running?)"
+}
+
+cmd_env() {
+    local q
+    emit() { printf 'export %s=%q\n' "$1" "$2"; }
+    emit LOWCODE_MARIADB_HOST "$HOST"
+    emit LOWCODE_MARIADB_PORT "$MARIADB_PORT"
+    emit LOWCODE_MARIADB_ROOT_USER "$DB_USER"
+    emit LOWCODE_MARIADB_ROOT_PASSWORD "$DB_PASSWORD"
+    emit LOWCODE_MARIADB_SOCKET "$MARIADB_SOCK"
+    emit LOWCODE_TEST_MARIADB "$HOST:$MARIADB_PORT"
+    emit LOWCODE_REDIS_HOST "$HOST"
+    emit LOWCODE_REDIS_PORT "$REDIS_PORT"
+    emit LOWCODE_REDIS_URL "redis://$HOST:$REDIS_PORT/0"
+    q="$(command -v chromium 2>/dev/null || true)"
+    if [ -n "$q" ]; then
+        emit LOWCODE_CHROMIUM "$q"
+    fi
+}
+
+cmd_status() {
+    local pid ok=0
+    if pid="$(mariadb_pid)" && mariadb_ping; then
+        echo "mariadb: running (pid $pid) on $HOST:$MARIADB_PORT, data $MARIADB_DATA"
+    elif pid="$(mariadb_pid)"; then
+        echo "mariadb: process $pid alive but not answering"; ok=1
+    else
+        echo "mariadb: stopped"; ok=1
+    fi
+    if pid="$(redis_pid)" && redis_ping; then
+        echo "redis:   running (pid $pid) on $HOST:$REDIS_PORT"
+    elif pid="$(redis_pid)"; then
+        echo "redis:   process $pid alive but not answering"; ok=1
+    else
+        echo "redis:   stopped"; ok=1
+    fi
+    return "$ok"
+}
+
+main() {
+    local cmd="${1:-}"
+    case "$cmd" in
+        start)
+            need_tools
+            with_lock
+            resolve_ports
+            mariadb_start
+            redis_start
+            ;;
+        stop)
+            with_lock
+            resolve_ports
+            redis_stop
+            mariadb_stop
+            ;;
+        restart)
+            "$0" stop
+            exec "$0" start
+            ;;
+        status)
+            resolve_ports
+            cmd_status
+            ;;
+        env)
+            resolve_ports
+            cmd_env
+            ;;
+        *)
+            echo "usage: $0 start|stop|restart|status|env" >&2
+            exit 2
+            ;;
+    esac
+}
+
+main "$@"
