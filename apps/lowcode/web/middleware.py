@@ -116,6 +116,8 @@ class SiteMiddleware:
             return
         local.session = session
         lowcode.set_user(session.user)
-        if request.method not in SAFE_METHODS and not auth.check_csrf(
-                session, request.headers.get("X-Frappe-CSRF-Token") or request.headers.get("X-CSRF-Token")):
+        token = request.headers.get("X-Frappe-CSRF-Token") or request.headers.get("X-CSRF-Token")
+        if not token and request.method == "POST" and session.csrf_token:
+            token = request.POST.get("csrf_token")  # plain desk forms send it as a field
+        if request.method not in SAFE_METHODS and not auth.check_csrf(session, token):
             raise CSRFTokenError("Invalid or missing CSRF token: reload the page")

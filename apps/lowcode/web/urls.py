@@ -1,5 +1,5 @@
 """URL map: the REST API (Frappe's paths), files, and the desk."""
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from ..api import files, method, openapi, resource
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/openapi.json", openapi.view),
     re_path(r"^files/(?P<filename>[^/]+)$", files.public_file),
     re_path(r"^private/files/(?P<filename>[^/]+)$", files.private_file),
+    path("", include("lowcode.desk.urls")),
 ]

@@ -1,0 +1,55 @@
+"""Browser assets: third-party files come from node_modules (installed from npm by
+``make install``, never committed), ours from desk/static. Each is served under a
+content-hashed URL with a long cache lifetime; GZipMiddleware compresses them."""
+import functools
+import hashlib
+import mimetypes
+import os
+
+from django.http import FileResponse, Http404
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+NODE_MODULES = os.environ.get("LOWCODE_NODE_MODULES") or os.path.join(ROOT, "node_modules")
+STATIC = os.path.join(os.path.dirname(__file__), "static")
+
+# The only files the desk serves; nothing else under node_modules is reachable.
+VENDOR = {
+    "bootstrap.css": "bootstrap/dist/css/bootstrap.min.css",
+    "bootstrap.rtl.css": "bootstrap/dist/css/bootstrap.rtl.min.css",
+    "bootstrap.js": "bootstrap/dist/js/bootstrap.bundle.min.js",
+    "htmx.js": "htmx.org/dist/htmx.min.js",
+    "charts.js": "frappe-charts/dist/frappe-charts.min.umd.js",
+    "sortable.js": "sortablejs/Sortable.min.js",
+    "jalaali.mjs": "jalaali-js/dist/index.js",  # an ES module: import it from a module script
+}
+
+
+def _path(name):
+    if name in VENDOR:
+        return os.path.join(NODE_MODULES, VENDOR[name])
+    path = os.path.abspath(os.path.join(STATIC, name))
+    if not path.startswith(STATIC + os.sep):
+        return None
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _digest(path, mtime):
+    with open(path, "rb") as f:
+        return hashlib.sha1(f.read()).hexdigest()[:10]
+
+
+def asset_url(name):
+    path = _path(name)
+    if not path or not os.path.exists(path):
+        raise FileNotFoundError(f"desk asset {name!r} is missing (run make install)")
+    return f"/assets/{_digest(path, os.path.getmtime(path))}/{name}"
+
+
+def serve(request, digest, name):
+    path = _path(name)
+    if not path or not os.path.isfile(path):
+        raise Http404()
+    response = FileResponse(open(path, "rb"), content_type=mimetypes.guess_type(name)[0] or "text/plain")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

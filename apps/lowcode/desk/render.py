@@ -1,0 +1,51 @@
+"""The desk's Jinja2 environment: autoescaped templates, gettext in the user's
+language, and the helpers every page uses (assets, formatting, routes)."""
+import functools
+import os
+
+import jinja2
+from django.http import HttpResponse
+from django.utils import translation
+
+from ..context import local
+from ..utils import route_for
+from . import assets, formatting
+
+TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
+
+
+@functools.lru_cache(maxsize=1)
+def environment():
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
+    env.globals.update(asset=assets.asset_url, route=route_for)
+    env.filters["fmt"] = lambda value, df: formatting.format_value(value, df, prefs())
+    env.filters["digits"] = lambda value: formatting.digits(value, prefs())
+    return env
+
+
+def prefs():
+    cached = local.__dict__.get("_desk_prefs")
+    if cached is None:
+        row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits` FROM `tabUser` "
+                           "WHERE `name`=%s", (local.user,), as_dict=True) if local.user != "Guest" else []
+        r = row[0] if row else {}
+        cached = formatting.Prefs(r.get("language") or local.conf.get("lang") or "en", r.get("calendar") or "Gregorian",
+                                  r.get("use_local_digits"), local.conf.get("currency"))
+        local.__dict__["_desk_prefs"] = cached
+    return cached
+
+
+def render(template, status=200, **context):
+    p = prefs()
+    with translation.override(p.lang):
+        context.setdefault("user", local.user)
+        context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site,
+                       csrf_token=local.session.csrf_token if local.session else "")
+        html = environment().get_template(template).render(**context)
+    return HttpResponse(html, status=status)

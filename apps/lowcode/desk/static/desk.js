@@ -1,0 +1,95 @@
+// The desk's behaviour: small, dependency-free, progressive (every form still posts
+// without JavaScript). Conditions (depends_on) are evaluated by the server.
+(function () {
+  "use strict";
+  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const form = () => document.getElementById("doc-form");
+
+  async function post(url, body) {
+    const r = await fetch(url, { method: "POST", body, headers: { "X-Frappe-CSRF-Token": csrf() }, credentials: "same-origin" });
+    return r.json();
+  }
+
+  // Ctrl+S saves the form.
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "s" && document.getElementById("save-button")) {
+      e.preventDefault();
+      document.getElementById("save-button").click();
+    }
+  });
+
+  // Confirm destructive actions.
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest("[data-confirm]");
+    if (b && !window.confirm(b.dataset.confirm)) e.preventDefault();
+  });
+
+  // Link fields: search-as-you-type, only documents the user may read (server-side).
+  let timer;
+  document.addEventListener("input", (e) => {
+    const input = e.target.closest("[data-link]");
+    if (!input) return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = new URLSearchParams({ doctype: input.dataset.link, txt: input.value, page_length: 10 });
+      const r = await fetch("/api/method/frappe.desk.search.search_link?" + q, { credentials: "same-origin" });
+      if (!r.ok) return;
+      const list = document.getElementById(input.getAttribute("list"));
+      if (!list) return;
+      list.replaceChildren(...(await r.json()).message.map((hit) => {
+        const o = document.createElement("option");
+        o.value = hit.value;
+        o.label = hit.label && hit.label !== hit.value ? hit.label : (hit.description || "");
+        return o;
+      }));
+    }, 200);
+  });
+
+  // Child-table grids: add a row from the row template.
+  document.addEventListener("click", (e) => {
+    const b = e.target.closest("[data-add-row]");
+    if (!b) return;
+    const name = b.dataset.addRow;
+    const table = document.querySelector(`table[data-table="${name}"] tbody`);
+    const tpl = document.querySelector(`template[data-row-template="${name}"]`);
+    const i = table.children.length + 1;
+    table.insertAdjacentHTML("beforeend", tpl.innerHTML.replaceAll("__i__", String(i)));
+  });
+
+  // Rich text: copy the editable area into its hidden input before posting.
+  document.addEventListener("submit", (e) => {
+    e.target.querySelectorAll("[data-input]").forEach((ed) => {
+      document.getElementById(ed.dataset.input).value = ed.innerHTML;
+    });
+  }, true);
+
+  // depends_on / mandatory_depends_on / read_only_depends_on, evaluated by the server.
+  document.addEventListener("change", async (e) => {
+    const f = form();
+    if (!f || !f.contains(e.target) || !f.querySelector(".field")) return;
+    const url = `/app/${f.dataset.route}/${encodeURIComponent(f.dataset.name)}/__depends`;
+    const data = new FormData(f);
+    const states = await post(url, data).catch(() => null);
+    if (!states) return;
+    for (const [field, st] of Object.entries(states)) {
+      const box = f.querySelector(`.field[data-fieldname="${field}"]`);
+      if (!box) continue;
+      box.hidden = st.hidden;
+      box.querySelector(".form-label")?.classList.toggle("reqd", st.reqd);
+      box.querySelectorAll("input,textarea").forEach((el) => { el.readOnly = st.read_only; });
+    }
+  });
+
+  // Attachments: upload, then put the file's URL in the field.
+  document.addEventListener("change", async (e) => {
+    const input = e.target.closest("[data-attach-for]");
+    if (!input || !input.files.length) return;
+    const body = new FormData();
+    body.append("file", input.files[0]);
+    const f = form();
+    if (f && f.dataset.name !== "new") { body.append("doctype", f.dataset.doctype); body.append("docname", f.dataset.name); }
+    const r = await post("/api/method/upload_file", body);
+    if (r.message) document.getElementById(input.dataset.attachFor).value = r.message.file_url;
+    else alert(r.message || r.exc_type);
+  });
+})();

@@ -1,0 +1,20 @@
+"""Desk URLs, as Frappe users know them: /login, /app, /app/<doctype-route>[/<name>],
+/app/<doctype-route>/new and /app/<doctype-route>/view/<kanban|calendar|report>."""
+from django.urls import path, re_path
+
+from . import assets
+from .views import auth, form, home, listview
+
+urlpatterns = [
+    path("assets/<str:digest>/<path:name>", assets.serve),
+    path("login", auth.login_page),
+    path("logout", auth.logout),
+    path("", home.root),
+    path("app", home.home),
+    path("app/", home.home),
+    path("app/<str:route>", listview.list_view),
+    path("app/<str:route>/new", form.form_view, {"name": None}),
+    path("app/<str:route>/view/<str:view>", listview.other_view),
+    path("app/<str:route>/<path:name>/__depends", form.depends),
+    path("app/<str:route>/<path:name>", form.form_view),
+]

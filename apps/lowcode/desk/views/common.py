@@ -1,0 +1,58 @@
+"""What every desk view needs: a logged-in user, the DocType behind a route, and
+the navigation."""
+from django.http import HttpResponseRedirect
+from urllib.parse import quote
+
+from ...context import local
+from ...exceptions import AuthenticationError, DoesNotExistError
+from ...permissions import role_access
+from ...utils import route_for
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def require_login(request):
+    if local.user == "Guest":
+        raise LoginRequired()
+
+
+def login_redirect(request):
+    return HttpResponseRedirect("/login?redirect-to=" + quote(request.get_full_path()))
+
+
+def doctype_for_route(route):
+    """'sales-order' -> 'Sales Order' (any DocType whose route matches)."""
+    cache = local.__dict__.setdefault("_routes", {})
+    if not cache:
+        for name in local.db.sql("SELECT `name` FROM `tabDocType` WHERE `istable`=0", pluck=True):
+            cache[route_for(name)] = name
+    doctype = cache.get(route)
+    if doctype is None:
+        raise DoesNotExistError(f"No DocType at /app/{route}")
+    return doctype
+
+
+def readable_doctypes():
+    """[(module, doctype)] the user may read, for navigation and search."""
+    rows = local.db.sql("SELECT `name`, `module` FROM `tabDocType` WHERE `istable`=0 AND `issingle`=0 "
+                        "ORDER BY `module`, `name`")
+    return [(m, n) for n, m in rows if role_access(n, "read") is not None]
+
+
+def desk_view(fn):
+    """Login required; errors become a readable page instead of JSON."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(request, *args, **kwargs):
+        try:
+            require_login(request)
+            return fn(request, *args, **kwargs)
+        except (LoginRequired, AuthenticationError):
+            return login_redirect(request)
+    return wrapper
+
+
+__all__ = ["desk_view", "doctype_for_route", "readable_doctypes", "route_for"]

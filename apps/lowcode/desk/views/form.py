@@ -1,0 +1,176 @@
+"""/app/<doctype-route>/<name> and /new: one document's form.
+
+The form posts plain fields (``fieldname``) and child rows (``table-<i>-fieldname``);
+values pass through the user's calendar and digits (formatting.parse_input), then
+through Document.save like any API write, so validation, permissions, hooks,
+workflows and versions all apply. ``depends_on`` and its siblings are evaluated on
+the server for the browser too (``__depends``), so both sides agree."""
+import json
+
+from django.http import HttpResponseRedirect, JsonResponse
+
+from ... import document as documents
+from ...context import local
+from ...exceptions import LowcodeError, PermissionError
+from ...expressions import evaluate
+from ...meta import get_meta
+from ...permissions import get_permlevels, has_permission
+from ...utils import route_for
+from ...versions import get_versions
+from ...workflow import apply_workflow, get_transitions, get_workflow
+from ..formatting import parse_input
+from ..layout import form_layout
+from ..render import prefs, render
+from .common import desk_view, doctype_for_route
+
+
+def field_states(doc, meta):
+    """{fieldname: {"hidden", "reqd", "read_only"}} from the *_depends_on expressions."""
+    states = {}
+    for df in meta.fields:
+        if not (df.depends_on or df.mandatory_depends_on or df.read_only_depends_on):
+            continue
+        try:
+            states[df.fieldname] = {
+                "hidden": bool(df.depends_on) and not evaluate(df.depends_on, doc),
+                "reqd": bool(df.reqd) or (bool(df.mandatory_depends_on) and evaluate(df.mandatory_depends_on, doc)),
+                "read_only": bool(df.read_only) or (bool(df.read_only_depends_on)
+                                                     and evaluate(df.read_only_depends_on, doc)),
+            }
+        except LowcodeError:
+            states[df.fieldname] = {"hidden": False, "reqd": bool(df.reqd), "read_only": bool(df.read_only)}
+    return states
+
+
+def _editable_levels(doc, doctype):
+    if doc.is_new():
+        return get_permlevels(doctype, "write") | ({0} if has_permission(doctype, "create") else set())
+    return get_permlevels(doctype, "write", doc=doc) if has_permission(doctype, "write", doc=doc) else set()
+
+
+def apply_form(doc, meta, post, writable_levels):
+    """Copy posted values onto the document, field by field, only where the user may
+    write; child tables are replaced by the posted rows."""
+    p = prefs()
+    for df in meta.data_fields:
+        if int(df.permlevel or 0) not in writable_levels or df.read_only or df.fieldtype == "Read Only":
+            continue
+        if df.fieldtype == "Check":
+            doc.set(df.fieldname, 1 if post.get(df.fieldname) in ("1", "on") else 0)
+        elif df.fieldname in post:
+            doc.set(df.fieldname, parse_input(post.get(df.fieldname), df, p) or None)
+    for tf in meta.table_fields:
+        if int(tf.permlevel or 0) not in writable_levels or f"{tf.fieldname}-rows" not in post:
+            continue
+        child = get_meta(tf.options)
+        rows = []
+        for i in sorted({int(k.split("-")[1]) for k in post if k.startswith(tf.fieldname + "-")
+                         and k.split("-")[1].isdigit()}):
+            prefix = f"{tf.fieldname}-{i}-"
+            if post.get(prefix + "__delete"):
+                continue
+            row = {"name": post.get(prefix + "name") or None}
+            for cdf in child.data_fields:
+                if cdf.fieldtype == "Check":
+                    row[cdf.fieldname] = 1 if post.get(prefix + cdf.fieldname) in ("1", "on") else 0
+                elif prefix + cdf.fieldname in post:
+                    row[cdf.fieldname] = parse_input(post.get(prefix + cdf.fieldname), cdf, p) or None
+            if any(v not in (None, "", 0) for k, v in row.items() if k != "name"):
+                rows.append(row)
+        doc.set(tf.fieldname, rows)
+
+
+def timeline(doc):
+    if doc.is_new():
+        return []
+    items = [{"when": v["creation"], "who": v["owner"], "kind": "version", "data": v["data"]}
+             for v in get_versions(doc.doctype, doc.name)]
+    for c in local.db.sql("SELECT `comment_type`, `content`, `owner`, `creation` FROM `tabComment` "
+                          "WHERE `reference_doctype`=%s AND `reference_name`=%s", (doc.doctype, doc.name),
+                          as_dict=True):
+        items.append({"when": c["creation"], "who": c["owner"], "kind": c["comment_type"], "content": c["content"]})
+    items.append({"when": doc.creation, "who": doc.owner, "kind": "created"})
+    return sorted(items, key=lambda i: str(i["when"]), reverse=True)
+
+
+def _render_form(doc, meta, route, error=None, error_field=None, status=200):
+    doctype = meta.name
+    readable = get_permlevels(doctype, "read", doc=None if doc.is_new() else doc) | {0}
+    return render("form.html", status=status, doc=doc, meta=meta, route=route, tabs=form_layout(meta),
+                  readable_levels=readable, writable_levels=_editable_levels(doc, doctype),
+                  states=field_states(doc, meta), error=error, error_field=error_field,
+                  transitions=[] if doc.is_new() else get_transitions(doc),
+                  workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
+                  can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
+                  can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
+                  and has_permission(doctype, "submit", doc=doc),
+                  can_cancel=meta.is_submittable and int(doc.docstatus or 0) == 1
+                  and has_permission(doctype, "cancel", doc=doc))
+
+
+@desk_view
+def form_view(request, route, name):
+    doctype = doctype_for_route(route)
+    meta = get_meta(doctype)
+    if name is None:
+        if not has_permission(doctype, "create"):
+            raise PermissionError(f"Not permitted: create {doctype}")
+        doc = documents.new_doc(doctype)
+        for key, value in request.GET.items():  # /new?customer=X prefills links
+            if meta.has_field(key):
+                doc.set(key, value)
+    else:
+        doc = documents.get_doc(doctype, name)
+        doc.check_permission("read")
+    if request.method == "GET":
+        return _render_form(doc, meta, route)
+    action = request.POST.get("_action", "save")
+    try:
+        if action == "delete":
+            documents.delete_doc(doctype, doc.name)
+            return _redirect(request, f"/app/{route}")
+        if action.startswith("workflow:"):
+            doc.modified = request.POST.get("modified") or doc.modified
+            apply_workflow(doc, action[len("workflow:"):])
+        else:
+            if not doc.is_new():
+                doc.modified = request.POST.get("modified") or doc.modified
+            apply_form(doc, meta, request.POST, _editable_levels(doc, doctype))
+            if doc.is_new():
+                if request.POST.get("__newname"):
+                    doc.set("__newname", request.POST["__newname"])
+                doc.insert()
+            elif action == "submit":
+                doc.submit()
+            elif action == "cancel":
+                doc.cancel()
+            else:
+                doc.save()
+    except LowcodeError as e:
+        local.db.rollback()
+        local.db.begin()
+        return _render_form(doc, meta, route, error=e.message, error_field=e.field, status=e.http_status)
+    return _redirect(request, f"/app/{route_for(doctype)}/{doc.name}")
+
+
+def _redirect(request, url):
+    if request.headers.get("HX-Request"):
+        response = JsonResponse({})
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+@desk_view
+def depends(request, route, name):
+    """The current form values -> which fields are hidden, mandatory or read-only now."""
+    doctype = doctype_for_route(route)
+    meta = get_meta(doctype)
+    doc = documents.new_doc(doctype) if name == "new" else documents.get_doc(doctype, name)
+    doc.check_permission("read" if name != "new" else "create")
+    apply_form(doc, meta, request.POST, {int(df.permlevel or 0) for df in meta.fields})
+    return JsonResponse(field_states(doc, meta), json_dumps_params={"ensure_ascii": False})
+
+
+def as_json(value):
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,32 @@
+"""/app: the user's home: modules with their DocTypes and counts, and search."""
+from django.http import HttpResponseRedirect
+
+from ... import query
+from ..render import render
+from .common import desk_view, readable_doctypes
+
+
+def root(request):
+    return HttpResponseRedirect("/app")
+
+
+@desk_view
+def home(request):
+    modules = {}
+    for module, doctype in readable_doctypes():
+        modules.setdefault(module, []).append(doctype)
+    q = (request.GET.get("q") or "").strip()
+    results = global_search(q) if q else []
+    return render("home.html", modules=modules, q=q, results=results)
+
+
+def global_search(text, limit=5):
+    """Documents whose name, title or search fields match, over every readable DocType."""
+    out = []
+    for module, doctype in readable_doctypes():
+        try:
+            for hit in query.search_link(doctype, text, page_length=limit):
+                out.append(dict(hit, doctype=doctype))
+        except Exception:  # noqa: BLE001 - a DocType the user cannot search is skipped
+            continue
+    return out[:50]

@@ -1,0 +1,92 @@
+"""/app/<doctype-route>: the list of a DocType's documents the user may read, with
+standard filters, an ad-hoc filter (any field, child tables included), sort,
+paging, search and counts. Every query goes through the permission-checked query
+layer."""
+import json
+
+from ... import query
+from ...exceptions import InvalidFieldError, LowcodeError
+from ...meta import get_meta
+from ...permissions import has_permission, permitted_fieldnames
+from ..render import render
+from .common import desk_view, doctype_for_route
+
+PAGE_LENGTHS = (20, 100, 500)
+
+
+def list_columns(meta, readable):
+    title = meta.get_title_field()
+    cols = [f for f in meta.get_list_view_fields() if f in readable and f != title][:6]
+    return ([title] if title != "name" and title in readable else []) + cols
+
+
+def read_filters(request, meta):
+    """Filters from the query string: ?field=value for standard filters, and
+    ?filters=<JSON list> from the filter builder."""
+    filters = []
+    for df in meta.data_fields:
+        value = request.GET.get(df.fieldname)
+        if value not in (None, ""):
+            op = "like" if df.fieldtype in ("Data", "Small Text", "Text") and "%" in value else "="
+            filters.append([df.fieldname, op, value])
+    if request.GET.get("filters"):
+        try:
+            extra = json.loads(request.GET["filters"])
+        except ValueError:
+            raise InvalidFieldError("filters: not valid JSON")
+        filters += query.normalise_filters(extra, meta.name)
+    return filters
+
+
+def search_filters(meta, text):
+    if not text:
+        return None
+    columns = ["name"] + [f for f in [meta.title_field] + meta.search_fields if f and meta.has_field(f)]
+    return [[c, "like", f"%{text}%"] for c in dict.fromkeys(columns)]
+
+
+@desk_view
+def list_view(request, route):
+    doctype = doctype_for_route(route)
+    meta = get_meta(doctype)
+    if meta.issingle:
+        from django.http import HttpResponseRedirect
+        return HttpResponseRedirect(f"/app/{route}/{doctype}")
+    readable = set(permitted_fieldnames(doctype)) | {"name", "modified", "owner", "creation"}
+    columns = list_columns(meta, readable)
+    page_length = int(request.GET.get("page_length") or 20)
+    page_length = page_length if page_length in PAGE_LENGTHS else 20
+    page = max(int(request.GET.get("page") or 1), 1)
+    order_by = request.GET.get("order_by") or f"{meta.sort_field} {meta.sort_order}".lower()
+    text = (request.GET.get("q") or "").strip()
+    error = None
+    rows, total = [], 0
+    try:
+        filters = read_filters(request, meta)
+        rows = query.get_list(doctype, fields=["name"] + columns + ["modified"], filters=filters,
+                              or_filters=search_filters(meta, text), order_by=order_by,
+                              limit_start=(page - 1) * page_length, limit_page_length=page_length)
+        total = query.get_count(doctype, filters=filters, or_filters=search_filters(meta, text))
+    except LowcodeError as e:
+        error = e.message
+        filters = []
+    template = "list_rows.html" if request.headers.get("HX-Target") == "list-results" else "list.html"
+    return render(template, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
+                  {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
+                  rows=rows, total=total, page=page, page_length=page_length, pages=max((total - 1) // page_length + 1, 1),
+                  order_by=order_by, q=text, error=error, filters=filters,
+                  standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
+                  args=request.GET, can_create=has_permission(doctype, "create"))
+
+
+@desk_view
+def other_view(request, route, view):
+    from django.http import Http404
+    handler = OTHER_VIEWS.get(view)
+    if handler is None:
+        raise Http404()
+    return handler(request, route)
+
+
+# kanban, calendar and report register themselves here (views/kanban.py, ...)
+OTHER_VIEWS = {}
