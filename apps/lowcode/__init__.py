@@ -147,4 +147,6 @@ def setup_django():
     import django
     from django.apps import apps as django_apps
     if not django_apps.ready:
+        from .i18n import compile_catalogs
+        compile_catalogs()
         django.setup()

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 
 from . import assets
-from .views import auth, form, home, listview
+from .views import auth, form, home, listview, settings
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("", home.root),
     path("app", home.home),
     path("app/", home.home),
+    path("app/my-settings", settings.my_settings),
+    path("manifest.webmanifest", settings.manifest),
     path("app/<str:route>", listview.list_view),
     path("app/<str:route>/new", form.form_view, {"name": None}),
     path("app/<str:route>/view/<str:view>", listview.other_view),

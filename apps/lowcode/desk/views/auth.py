@@ -48,6 +48,8 @@ def _login_form(target, status=200, error=None, usr=""):
 
 
 def logout(request):
+    if request.method != "POST":  # a link or image elsewhere must not log the user out
+        return HttpResponseRedirect("/app")
     if local.session:
         auth.end_session(local.session.sid)
     response = HttpResponseRedirect("/login")

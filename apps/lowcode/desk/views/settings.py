@@ -1,0 +1,52 @@
+"""/app/my-settings: a user's own display preferences and password. Users may not
+write their User record (only System Managers may), so this page changes just these
+fields of their own record."""
+from django.http import HttpResponseRedirect, JsonResponse
+
+from ... import auth
+from ...context import local
+from ...exceptions import ValidationError
+from ..render import render
+from .common import desk_view
+
+LANGUAGES = (("en", "English"), ("fa", "فارسی"), ("he", "עברית"))
+CALENDARS = ("Gregorian", "Jalali")
+
+
+@desk_view
+def my_settings(request):
+    row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits`, `full_name` FROM `tabUser` WHERE `name`=%s",
+                       (local.user,), as_dict=True)[0]
+    if request.method == "GET":
+        return render("settings.html", me=row, languages=LANGUAGES, calendars=CALENDARS, error=None,
+                      args_saved=request.GET.get("saved") == "1")
+    lang = request.POST.get("language")
+    calendar = request.POST.get("calendar")
+    try:
+        if lang not in dict(LANGUAGES):
+            raise ValidationError(f"language: {lang!r} is not available", field="language")
+        if calendar not in CALENDARS:
+            raise ValidationError(f"calendar: {calendar!r} is not available", field="calendar")
+        password = request.POST.get("new_password") or ""
+        if password:
+            if len(password) < 8:
+                raise ValidationError("new_password: use at least 8 characters", field="new_password")
+            auth.check_login(local.user, request.POST.get("old_password"))
+            auth.set_password(local.user, password)
+    except Exception as e:  # noqa: BLE001 - any refusal is shown on the page
+        return render("settings.html", status=getattr(e, "http_status", 417), me=row, languages=LANGUAGES,
+                      calendars=CALENDARS, error=getattr(e, "message", str(e)))
+    local.db.sql("UPDATE `tabUser` SET `language`=%s, `calendar`=%s, `use_local_digits`=%s WHERE `name`=%s",
+                 (lang, calendar, 1 if request.POST.get("use_local_digits") else 0, local.user))
+    local.__dict__.pop("_desk_prefs", None)
+    return HttpResponseRedirect("/app/my-settings?saved=1")
+
+
+def manifest(request):
+    """The web app manifest: the desk can be installed on a phone's home screen."""
+    from ..assets import asset_url
+    return JsonResponse({
+        "name": "Lowcode CRM", "short_name": "CRM", "start_url": "/app", "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#0d6efd",
+        "icons": [{"src": asset_url("icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+    }, content_type="application/manifest+json")
