@@ -5,6 +5,39 @@ app_title = "CRM"
 app_publisher = "Lowcode CRM"
 required_apps = ["lowcode"]
 
-doc_events = {}
-scheduler_events = {}
+# Assignment rules apply to any DocType an admin names in one.
+doc_events = {
+    "*": {
+        "after_insert": "crm_app.assignment.apply_rules",
+    },
+}
+
+# Who sees which rows, in SQL for lists and per document; see crm_app/permissions.py.
+permission_query_conditions = {
+    "Lead": "crm_app.permissions.owned_or_territory_conditions",
+    "Opportunity": "crm_app.permissions.owned_or_territory_conditions",
+    "Call Log": "crm_app.permissions.private_activity_conditions",
+    "Event": "crm_app.permissions.private_activity_conditions",
+    "Task": "crm_app.permissions.private_activity_conditions",
+    "Note": "crm_app.permissions.private_activity_conditions",
+    "Communication": "crm_app.permissions.private_activity_conditions",
+}
+has_permission = {
+    "Lead": "crm_app.permissions.owned_or_territory_permission",
+    "Opportunity": "crm_app.permissions.owned_or_territory_permission",
+    "Call Log": "crm_app.permissions.private_activity_permission",
+    "Event": "crm_app.permissions.private_activity_permission",
+    "Task": "crm_app.permissions.private_activity_permission",
+    "Note": "crm_app.permissions.private_activity_permission",
+    "Communication": "crm_app.permissions.private_activity_permission",
+}
+
+scheduler_events = {
+    "daily": [
+        "crm_app.followup.run_all_rules",
+        "crm_app.activities.mark_overdue_tasks",
+    ],
+    "hourly": ["crm_app.activities.send_task_reminders"],
+}
+
 fixtures = []

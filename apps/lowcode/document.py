@@ -271,25 +271,39 @@ class Document:
                     set_new_name(row)
 
     def _validate_all(self, action):
+        """Types first (controllers see typed values), then the controller's validate,
+        then mandatory and link checks, so a controller can fill required values."""
         self.run_method("before_validate")
-        self._validate_values()
-        for tf in self.meta.table_fields:
-            for row in self.get(tf.fieldname):
-                row._validate_values(parent_label=tf.label or tf.fieldname)
-                row.run_method("validate")
+        self._coerce_all()
         if action in ("save", "submit"):
             self.run_method("validate")
+        for tf in self.meta.table_fields:
+            for row in self.get(tf.fieldname):
+                row.run_method("validate")
+        self._coerce_all()  # values a controller set are checked like any other
+        self._check_rows()
         before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
                   "update_after_submit": "before_update_after_submit"}[action]
         if action == "submit":
             self.run_method("before_save")
         self.run_method(before)
 
-    def _validate_values(self, parent_label=None):
-        """Coerce every value to its type, then check mandatory, options and links.
-        Errors name the field (and the child row, for rows)."""
+    def _coerce_all(self):
+        self._coerce_values()
+        for tf in self.meta.table_fields:
+            for row in self.get(tf.fieldname):
+                row._coerce_values(parent_label=tf.label or tf.fieldname)
+
+    def _check_rows(self):
+        self._check_values()
+        for tf in self.meta.table_fields:
+            for row in self.get(tf.fieldname):
+                row._check_values(parent_label=tf.label or tf.fieldname)
+
+    def _coerce_values(self, parent_label=None):
+        """Coerce every value to its type and check it (options, length); errors name
+        the field, and the child row for rows."""
         meta = self.meta
-        prefix = f"{parent_label} row {self.idx}: " if parent_label else ""
         d = self.__dict__
         try:
             for df in meta.data_fields:
@@ -302,10 +316,13 @@ class Document:
                 if any(not isinstance(r, Document) for r in rows):
                     self.set(tf.fieldname, rows)
         except ValidationError as e:
-            if prefix:
-                e.message = prefix + e.message
+            if parent_label:
+                e.message = f"{parent_label} row {self.idx}: " + e.message
                 e.args = (e.message,)
             raise
+
+    def _check_values(self, parent_label=None):
+        prefix = f"{parent_label} row {self.idx}: " if parent_label else ""
         if not self.flags.ignore_mandatory:
             self._check_mandatory(prefix)
         if not self.flags.ignore_links:

@@ -190,10 +190,11 @@ def _user_permissions_allow(meta, doc, user):
 
 # -- list conditions ------------------------------------------------------------------------
 
-def match_conditions(doctype, user=None, ptype="read", alias="t"):
+def match_conditions(doctype, user=None, ptype="read", alias=None):
     """(sql, values) restricting a query on ``doctype`` (aliased ``alias``) to rows the
     user may ``ptype``; ``("1=1", [])`` for full access, ``("1=0", [])`` for none."""
     user = user or local.user
+    alias = alias or f"tab{doctype}"
     if user == ADMIN:
         return "1=1", []
     meta = get_meta(doctype)
@@ -216,7 +217,7 @@ def match_conditions(doctype, user=None, ptype="read", alias="t"):
             role_values += allowed
         from .apps import get_hooks, get_attr
         for path in get_hooks("permission_query_conditions", {}).get(doctype, []):
-            cond = get_attr(path)(user)
+            cond = _call_with_doctype(get_attr(path), user, doctype)
             if isinstance(cond, tuple):
                 cond, extra = cond
             else:
@@ -235,3 +236,12 @@ def match_conditions(doctype, user=None, ptype="read", alias="t"):
     if parts[0] == "1=1":
         return "1=1", []
     return "(" + " OR ".join(parts) + ")", values
+
+
+def _call_with_doctype(fn, user, doctype):
+    """Frappe's hooks take the user only; one that also names ``doctype`` gets it, so
+    one function can serve several DocTypes."""
+    import inspect
+    if "doctype" in inspect.signature(fn).parameters:
+        return fn(user, doctype=doctype)
+    return fn(user)

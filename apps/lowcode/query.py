@@ -30,6 +30,9 @@ class Query:
 
     def __init__(self, doctype, user, ptype, ignore_permissions):
         self.meta = get_meta(doctype)
+        # The main table keeps its own name (no alias), so permission_query_conditions
+        # written for Frappe (`tabLead`.`owner` = ...) work unchanged.
+        self.table = f"tab{doctype}"
         if self.meta.istable and not ignore_permissions:
             raise PermissionError(f"{doctype} is a child table: query it through its parent")
         self.user = user
@@ -60,7 +63,7 @@ class Query:
             readable = None if self.ignore_permissions else set(permitted_fieldnames(doctype, self.user)) | set(
                 STANDARD_FIELDS) | set(CHILD_FIELDS)
         else:
-            meta, alias, readable = self.meta, "t", self.readable
+            meta, alias, readable = self.meta, self.table, self.readable
         if fieldname in STANDARD_FIELDS or fieldname in CHILD_FIELDS and meta.istable or fieldname == "_assign":
             df = {"fieldname": fieldname, "fieldtype": _STANDARD_TYPES[fieldname], "label": fieldname}
         else:
@@ -150,7 +153,7 @@ class Query:
             self.joins = saved_joins
             self.values.append(self.meta.name)  # the parenttype, bound before the compared values
             inner = self._compare(col, df, op, value)
-            return (f"EXISTS (SELECT 1 FROM `tab{child_meta.name}` `{alias}` WHERE `{alias}`.`parent`=`t`.`name` "
+            return (f"EXISTS (SELECT 1 FROM `tab{child_meta.name}` `{alias}` WHERE `{alias}`.`parent`=`{self.table}`.`name` "
                     f"AND `{alias}`.`parenttype`=%s AND {inner})")
         col, df = self.resolve(None, fieldname, for_filter=True)
         return self._compare(col, df, op, value)
@@ -232,8 +235,8 @@ class Query:
         if not order_by:
             if not default:
                 return ""
-            return f"`t`.`{self.meta.sort_field}` {self.meta.sort_order}" if self.meta.sort_field in \
-                self.meta.columns else "`t`.`modified` DESC"
+            return f"`{self.table}`.`{self.meta.sort_field}` {self.meta.sort_order}" if self.meta.sort_field in \
+                self.meta.columns else f"`{self.table}`.`modified` DESC"
         out = []
         for part in str(order_by).split(","):
             words = part.strip().split()
@@ -336,7 +339,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     q.values = []
     where = q.where(filters, or_filters)
     if not ignore_permissions:
-        cond, cond_values = match_conditions(doctype, user, "read")
+        cond, cond_values = match_conditions(doctype, user, "read", alias=q.table)
         if cond != "1=1":
             where.append(cond)
             q.values += cond_values
@@ -348,10 +351,10 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
             cols.append(col)
         group = " GROUP BY " + ", ".join(cols)
     order = q.order(order_by, default=not group_by)
-    joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`t`.`name` "
+    joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
                     f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
     join_values = [doctype] * len(q.joins)
-    sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}` `t`{joins}"
+    sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}`{joins}"
            + (" WHERE " + " AND ".join(where) if where else "") + group
            + (f" ORDER BY {order}" if order else ""))
     page = cint(limit_page_length)

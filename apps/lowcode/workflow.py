@@ -82,6 +82,10 @@ def apply_workflow(doc, action):
     transition = next((t for t in get_transitions(doc, workflow) if t.action == action), None)
     if transition is None:
         state = doc.get(workflow.workflow_state_field)
+        blocked = [t for t in workflow.transitions if t.state == state and t.action == action and t.condition]
+        if blocked and (set(t.allowed for t in blocked) & get_roles() or local.user == "Administrator"):
+            raise WorkflowTransitionError(f"Action {action!r} is not possible yet: it needs {blocked[0].condition}",
+                                          field=workflow.workflow_state_field)
         raise WorkflowTransitionError(f"Action {action!r} is not allowed from state {state!r} for you",
                                       field=workflow.workflow_state_field)
     next_row = _state_row(workflow, transition.next_state)

@@ -1,0 +1,102 @@
+"""Assignment rules: a new document of any DocType is given to a user by the first
+enabled rule (lowest priority number first) whose condition holds, round-robin or
+to the least-loaded user, skipping users who are at capacity or unavailable today.
+Every assignment is logged. Wired through doc_events["*"]["after_insert"]."""
+import json
+
+import lowcode
+from lowcode.context import local
+from lowcode.expressions import evaluate
+from lowcode.utils import today
+
+_SKIP = frozenset(["Assignment Rule", "Assignment Log", "Version", "Comment", "DocType", "Custom Field",
+                   "Property Setter", "Failed Job", "Scheduled Job Type", "File", "Notification Log", "ToDo"])
+
+
+def rules_for(doctype):
+    if not local.db.table_exists("Assignment Rule"):
+        return []
+    return local.db.sql("SELECT `name` FROM `tabAssignment Rule` WHERE `document_type`=%s AND `disabled`=0 "
+                        "ORDER BY `priority`, `name`", (doctype,), pluck=True)
+
+
+def apply_rules(doc, method=None):
+    if doc.meta.istable or doc.doctype in _SKIP or doc.flags.skip_assignment:
+        return None
+    for name in rules_for(doc.doctype):
+        rule = lowcode.get_doc("Assignment Rule", name)
+        if rule.condition and not evaluate("eval:" + rule.condition, doc):
+            continue
+        user = choose_user(rule, doc)
+        if user is None:
+            log(rule, doc, None, "no user available (all at capacity or unavailable)")
+            continue
+        assign(rule, doc, user)
+        return user
+    return None
+
+
+def available_users(rule):
+    day = today()
+    users = []
+    for row in rule.users:
+        if row.unavailable_from and row.unavailable_from <= day <= (row.unavailable_to or row.unavailable_from):
+            continue
+        if row.capacity and open_load(rule, row.user) >= int(row.capacity):
+            continue
+        users.append(row.user)
+    return users
+
+
+def open_load(rule, user):
+    """How many open documents of the rule's DocType the user holds now."""
+    meta = lowcode.get_meta(rule.document_type)
+    table = f"`tab{rule.document_type}`"
+    owner = f" OR {table}.`{rule.assign_field}`=%s" if rule.assign_field and meta.has_field(rule.assign_field) else ""
+    values = [f"%{json.dumps(user)}%"] + ([user] if owner else [])
+    statuses = [s.strip() for s in (rule.open_statuses or "").split(",") if s.strip()]
+    status_sql = ""
+    if statuses and meta.has_field("status"):
+        status_sql = f" AND {table}.`status` IN ({', '.join(['%s'] * len(statuses))})"
+        values += statuses
+    return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({table}.`_assign` LIKE %s{owner}){status_sql}",
+                        values)[0][0]
+
+
+def choose_user(rule, doc):
+    users = available_users(rule)
+    if not users:
+        return None
+    if rule.rule == "Load Balancing":
+        loads = {u: open_load(rule, u) for u in users}
+        return min(users, key=lambda u: (loads[u], [r.user for r in rule.users].index(u)))
+    order = [r.user for r in rule.users]
+    start = order.index(rule.last_user) + 1 if rule.last_user in order else 0
+    for offset in range(len(order)):
+        candidate = order[(start + offset) % len(order)]
+        if candidate in users:
+            return candidate
+    return None
+
+
+def assign(rule, doc, user):
+    table = f"`tab{doc.doctype}`"
+    current = json.loads(doc.get("_assign") or "[]")
+    if user not in current:
+        current.append(user)
+    sets, values = ["`_assign`=%s"], [json.dumps(current)]
+    if rule.assign_field and doc.meta.has_field(rule.assign_field):
+        sets.append(f"`{rule.assign_field}`=%s")
+        values.append(user)
+        doc.set(rule.assign_field, user)
+    local.db.sql(f"UPDATE {table} SET {', '.join(sets)} WHERE `name`=%s", values + [doc.name])
+    doc._assign = json.dumps(current)
+    local.db.sql("UPDATE `tabAssignment Rule` SET `last_user`=%s WHERE `name`=%s", (user, rule.name))
+    log(rule, doc, user, f"{rule.rule}: assigned by rule {rule.name}")
+    from lowcode.workflow import add_comment
+    add_comment(doc.doctype, doc.name, "Assigned", f"Assigned to {user} by rule {rule.name}")
+
+
+def log(rule, doc, user, reason):
+    lowcode.get_doc({"doctype": "Assignment Log", "assignment_rule": rule.name, "document_type": doc.doctype,
+                     "document_name": doc.name, "user": user, "reason": reason}).insert(ignore_permissions=True)

@@ -1,0 +1,54 @@
+"""Lead conversion: a qualified lead becomes a customer (with a contact) and an
+opportunity; every activity, note and file of the lead stays linked to it and is
+also tied to the new customer, so the customer's 360° view shows the history."""
+import lowcode
+from lowcode.context import local
+from lowcode.exceptions import ValidationError
+from lowcode.utils import now
+from lowcode.workflow import apply_workflow
+
+ACTIVITY_DOCTYPES = ("Call Log", "Event", "Task", "Note", "Communication")
+
+
+def make_customer(lead):
+    if lead.customer:
+        return lead.customer
+    customer = lowcode.get_doc({
+        "doctype": "Customer", "customer_name": lead.company_name or lead.lead_name,
+        "customer_type": "Company" if lead.company_name else "Individual", "territory": lead.territory,
+        "industry": lead.industry, "email_id": lead.email_id, "mobile_no": lead.mobile_no, "website": lead.website,
+        "account_manager": lead.lead_owner, "lead": lead.name, "city": lead.city}).insert()
+    lowcode.get_doc({"doctype": "Contact", "first_name": lead.first_name, "last_name": lead.last_name,
+                     "designation": lead.job_title, "email_id": lead.email_id, "mobile_no": lead.mobile_no,
+                     "phone": lead.phone, "party_type": "Customer", "consent_email": lead.consent_email,
+                     "consent_sms": lead.consent_sms, "consent_call": lead.consent_call,
+                     "links": [{"link_doctype": "Customer", "link_name": customer.name}]}).insert()
+    tie_history_to_customer(lead.name, customer.name)
+    return customer.name
+
+
+def tie_history_to_customer(lead_name, customer):
+    for doctype in ACTIVITY_DOCTYPES:
+        local.db.sql(f"UPDATE `tab{doctype}` SET `customer`=%s WHERE `reference_doctype`='Lead' "
+                     "AND `reference_name`=%s", (customer, lead_name))
+
+
+@lowcode.whitelist(methods=["POST"])
+def convert_lead(lead, opportunity_title=None, opportunity_amount=None, expected_closing=None):
+    """Convert a qualified lead: customer + contact + opportunity; the lead moves to
+    Converted through its workflow. Returns the new names."""
+    doc = lowcode.get_doc("Lead", lead)
+    doc.check_permission("write")
+    if doc.status != "Qualified":
+        raise ValidationError(f"Lead {doc.name} is {doc.status}: qualify it before converting", field="status")
+    customer = make_customer(doc)
+    opportunity = lowcode.get_doc({
+        "doctype": "Opportunity", "title": opportunity_title or f"{doc.company_name or doc.lead_name}",
+        "opportunity_from": "Customer", "party_name": customer, "lead": doc.name, "territory": doc.territory,
+        "source": doc.source, "campaign": doc.campaign, "opportunity_owner": doc.lead_owner,
+        "opportunity_amount": opportunity_amount, "expected_closing": expected_closing}).insert()
+    doc.reload()
+    doc.customer, doc.opportunity, doc.converted_on = customer, opportunity.name, now()[:19]
+    doc.save()
+    apply_workflow(doc, "Convert")
+    return {"customer": customer, "opportunity": opportunity.name}

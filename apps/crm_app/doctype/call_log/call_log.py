@@ -1,0 +1,6 @@
+"""CallLog: an activity linked to any record; see crm_app/activities.py."""
+from crm_app.activities import Activity
+
+
+class CallLog(Activity):
+    pass

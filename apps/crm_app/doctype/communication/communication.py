@@ -1,0 +1,6 @@
+"""Communication: an activity linked to any record; see crm_app/activities.py."""
+from crm_app.activities import Activity
+
+
+class Communication(Activity):
+    pass

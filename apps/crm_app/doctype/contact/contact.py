@@ -1,0 +1,11 @@
+"""Contact: a person at a customer, supplier or partner."""
+from lowcode.document import Document
+
+
+class Contact(Document):
+    def validate(self):
+        self.full_name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        from lowcode.context import local
+        for link in self.get("links") or []:
+            if link.link_doctype == "Customer" and link.link_name:
+                link.link_title = local.db.get_value("Customer", link.link_name, "customer_name")

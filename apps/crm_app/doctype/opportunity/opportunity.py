@@ -1,0 +1,47 @@
+"""Opportunity: a likely sale, moving through pipeline stages to Won or Lost."""
+from lowcode.document import Document
+from lowcode.utils import today
+
+from crm_app.parties import check_not_blocked, customer_of, party_title
+from crm_app.totals import set_item_amounts
+
+STAGE_PROBABILITY = {"Prospecting": 10, "Qualification": 25, "Proposal": 50, "Negotiation": 75, "Won": 100, "Lost": 0}
+
+
+class Opportunity(Document):
+    def validate(self):
+        self.customer_name = party_title(self.opportunity_from, self.party_name)
+        before = self._doc_before_save
+        if self.is_new() or (before and before.party_name != self.party_name):
+            check_not_blocked(customer_of(self.opportunity_from, self.party_name), "opportunities")
+        if self.items:
+            set_item_amounts(self)
+            if not self.opportunity_amount:
+                self.opportunity_amount = self.total
+        stage_changed = before is None or before.sales_stage != self.sales_stage
+        if stage_changed or self.probability is None:
+            self.probability = STAGE_PROBABILITY.get(self.sales_stage, self.probability)
+        if self.sales_stage in ("Won", "Lost") and stage_changed:
+            self.closed_on = today()
+        if self.sales_stage == "Won":
+            self.won_amount = self.opportunity_amount
+        if self.sales_stage != "Lost":
+            self.lost_reason = None
+
+    def on_update(self):
+        before = self._doc_before_save
+        if self.sales_stage == "Won" and (before is None or before.sales_stage != "Won") \
+                and self.opportunity_from == "Lead":
+            self.convert_lead_party()
+
+    def convert_lead_party(self):
+        """Won from a lead: the lead becomes a customer and the opportunity follows it."""
+        import lowcode
+        from crm_app.conversion import make_customer
+        lead = lowcode.get_doc("Lead", self.party_name)
+        customer = make_customer(lead)
+        from lowcode.context import local
+        local.db.sql("UPDATE `tabLead` SET `customer`=%s, `opportunity`=%s WHERE `name`=%s",
+                     (customer, self.name, lead.name))
+        local.db.sql("UPDATE `tabOpportunity` SET `opportunity_from`='Customer', `party_name`=%s, `lead`=%s "
+                     "WHERE `name`=%s", (customer, lead.name, self.name))

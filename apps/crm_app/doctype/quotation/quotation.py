@@ -1,0 +1,63 @@
+"""Quotation (pre-invoice): items, discounts, taxes and totals; accepting it wins
+its opportunity."""
+import datetime
+
+import lowcode
+from lowcode.context import local
+from lowcode.document import Document
+from lowcode.exceptions import ValidationError
+from lowcode.workflow import add_comment
+
+from crm_app.parties import check_not_blocked, customer_of, party_title, settings
+from crm_app.totals import round_money, set_item_amounts
+
+
+class Quotation(Document):
+    def validate(self):
+        self.customer_name = party_title(self.quotation_to, self.party_name)
+        before = self._doc_before_save
+        if self.is_new() or (before and before.party_name != self.party_name):
+            check_not_blocked(customer_of(self.quotation_to, self.party_name), "quotations")
+        if not self.valid_till and self.transaction_date:
+            days = int(settings().quotation_validity_days or 30)
+            self.valid_till = (datetime.date.fromisoformat(self.transaction_date)
+                               + datetime.timedelta(days=days)).isoformat()
+        if self.valid_till and self.transaction_date and self.valid_till < self.transaction_date:
+            raise ValidationError("Valid Till is before the quotation date", field="valid_till")
+        self.compute_totals()
+
+    def compute_totals(self):
+        net = set_item_amounts(self, self.price_list)
+        discount = float(self.discount_amount or 0)
+        if discount > net:
+            raise ValidationError(f"the additional discount {discount} exceeds the total {net}", field="discount_amount")
+        base = net - discount
+        taxes = 0.0
+        for tax in self.get("taxes") or []:
+            tax.tax_amount = round_money(base * float(tax.rate or 0) / 100)
+            taxes += tax.tax_amount
+        self.total_taxes = round_money(taxes)
+        self.grand_total = round_money(base + taxes)
+
+    def on_update(self):
+        before = self._doc_before_save
+        if self.status == "Accepted" and (before is None or before.status != "Accepted") and self.opportunity:
+            mark_opportunity_won(self)
+
+
+def mark_opportunity_won(quotation):
+    """An accepted quotation wins its opportunity, whatever stage it was in: the
+    system takes the step, and the timeline says why."""
+    opp = lowcode.get_doc("Opportunity", quotation.opportunity)
+    if opp.sales_stage == "Won":
+        return
+    opp.sales_stage = "Won"
+    opp.opportunity_amount = quotation.grand_total
+    opp.flags.workflow_action = "Win"
+    opp.flags.ignore_permissions = True
+    try:
+        opp.save()
+    finally:
+        opp.flags.workflow_action = None
+    add_comment("Opportunity", opp.name, "Workflow", f"Won: quotation {quotation.name} was accepted")
+    local.flags.opportunity_won = opp.name

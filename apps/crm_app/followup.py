@@ -1,0 +1,68 @@
+"""Follow-up rules: "every matching customer is contacted at least once every N
+days". Daily, each enabled rule creates a task for every customer whose last contact
+(call, meeting, message or note) is older than N days and who has no open follow-up
+task from that rule yet; ``overdue_customers`` shows who is overdue now."""
+import datetime
+import json
+
+import lowcode
+from lowcode.context import local
+from lowcode.utils import now, today
+
+CONTACT_SOURCES = (("Call Log", "started_at"), ("Event", "starts_on"), ("Communication", "communication_date"),
+                   ("Note", "creation"))
+
+
+def last_contacts(customers):
+    """{customer: last contact datetime text} over every kind of activity."""
+    last = {}
+    if not customers:
+        return last
+    marks = ", ".join(["%s"] * len(customers))
+    for doctype, field in CONTACT_SOURCES:
+        for customer, when in local.db.sql(f"SELECT `customer`, MAX(`{field}`) FROM `tab{doctype}` "
+                                           f"WHERE `customer` IN ({marks}) GROUP BY `customer`", customers):
+            if when and str(when) > last.get(customer, ""):
+                last[customer] = str(when)
+    return last
+
+
+def overdue_customers(rule_name, on=None):
+    """[(customer, customer_name, account_manager, last contact or None)] overdue under the rule."""
+    rule = lowcode.get_doc("Follow-up Rule", rule_name)
+    filters = json.loads(rule.customer_filters) if rule.customer_filters else []
+    filters = list(filters) + [["is_blocked", "=", 0]]
+    customers = lowcode.get_all("Customer", fields=["name", "customer_name", "account_manager"], filters=filters)
+    cutoff = ((datetime.date.fromisoformat(on) if on else datetime.date.today())
+              - datetime.timedelta(days=int(rule.every_n_days or 0))).isoformat()
+    last = last_contacts([c["name"] for c in customers])
+    return [(c["name"], c["customer_name"], c["account_manager"], last.get(c["name"]))
+            for c in customers if last.get(c["name"], "")[:10] < cutoff]
+
+
+def run_rule(rule_name, on=None):
+    rule = lowcode.get_doc("Follow-up Rule", rule_name)
+    created = []
+    for customer, customer_name, manager, last in overdue_customers(rule_name, on):
+        open_task = local.db.sql("SELECT 1 FROM `tabTask` WHERE `follow_up_rule`=%s AND `customer`=%s "
+                                 "AND `status` IN ('Open', 'Working') LIMIT 1", (rule.name, customer))
+        if open_task:
+            continue
+        assignee = rule.fixed_user if rule.assign_to == "Fixed User" else manager
+        task = lowcode.get_doc({
+            "doctype": "Task", "subject": f"Follow up with {customer_name}", "assigned_to": assignee,
+            "due_date": on or today(), "priority": rule.task_priority or "Medium", "status": "Open",
+            "reference_doctype": "Customer", "reference_name": customer, "follow_up_rule": rule.name,
+            "description": f"Last contact: {last or 'never'}; rule: every {rule.every_n_days} days"})
+        task.flags.skip_assignment = True
+        task.insert(ignore_permissions=True)
+        created.append(task.name)
+    local.db.sql("UPDATE `tabFollow-up Rule` SET `last_run`=%s WHERE `name`=%s", (now()[:19], rule.name))
+    return created
+
+
+def run_all_rules():
+    created = []
+    for name in local.db.sql("SELECT `name` FROM `tabFollow-up Rule` WHERE `enabled`=1", pluck=True):
+        created += run_rule(name)
+    return created

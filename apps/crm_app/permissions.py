@@ -1,0 +1,92 @@
+"""Row-level rules of the CRM, applied through the engine's permission hooks so that
+lists, counts, reports, link search and exports all obey them (in SQL) and single
+documents agree (has_permission).
+
+- Leads and opportunities: a Sales User sees what they own, what they are the lead
+  or opportunity owner of, or what is assigned to them; a Sales Manager also sees
+  everything in the territories they manage (and the territories below them);
+  CRM Admins and System Managers see everything.
+- Private activities: only their owner and their participants see them.
+"""
+import json
+
+import lowcode
+from lowcode.context import local
+
+SEE_ALL_ROLES = {"CRM Admin", "System Manager", "Administrator"}
+OWNER_FIELDS = {"Lead": "lead_owner", "Opportunity": "opportunity_owner"}
+
+
+def managed_territories(user):
+    """Territories the user manages, with every territory below them."""
+    roots = local.db.sql("SELECT `name` FROM `tabTerritory` WHERE `territory_manager`=%s", (user,), pluck=True)
+    seen, frontier = set(roots), list(roots)
+    while frontier:
+        children = local.db.sql(
+            f"SELECT `name` FROM `tabTerritory` WHERE `parent_territory` IN ({', '.join(['%s'] * len(frontier))})",
+            frontier, pluck=True)
+        frontier = [c for c in children if c not in seen]
+        seen.update(frontier)
+    return sorted(seen)
+
+
+def _assign_pattern(user):
+    # _assign holds a JSON list of user names; match the quoted name exactly.
+    return "%" + json.dumps(user) + "%"
+
+
+def owned_or_territory_conditions(user, doctype):
+    roles = lowcode.get_roles(user)
+    if roles & SEE_ALL_ROLES:
+        return None
+    table = f"`tab{doctype}`"
+    owner_field = OWNER_FIELDS[doctype]
+    parts = [f"{table}.`owner`=%s", f"{table}.`{owner_field}`=%s", f"{table}.`_assign` LIKE %s"]
+    values = [user, user, _assign_pattern(user)]
+    if "Sales Manager" in roles:
+        territories = managed_territories(user)
+        if territories:
+            parts.append(f"{table}.`territory` IN ({', '.join(['%s'] * len(territories))})")
+            values += territories
+    return "(" + " OR ".join(parts) + ")", values
+
+
+def owned_or_territory_permission(doc, ptype=None, user=None):
+    user = user or local.user
+    roles = lowcode.get_roles(user)
+    if roles & SEE_ALL_ROLES or doc.is_new():
+        return None
+    assigned = json.loads(doc.get("_assign") or "[]") if doc.get("_assign") else []
+    if user in (doc.owner, doc.get(OWNER_FIELDS[doc.doctype])) or user in assigned:
+        return None
+    if "Sales Manager" in roles and doc.get("territory") in managed_territories(user):
+        return None
+    return False
+
+
+PARTICIPANT_SQL = {
+    "Event": "{t}.`name` IN (SELECT `parent` FROM `tabEvent Participant` WHERE `parenttype`='Event' AND `user`=%s)",
+    "Task": "{t}.`assigned_to`=%s",
+}
+
+
+def private_activity_conditions(user, doctype):
+    table = f"`tab{doctype}`"
+    parts = [f"{table}.`is_private`=0", f"{table}.`owner`=%s"]
+    values = [user]
+    if doctype in PARTICIPANT_SQL:
+        parts.append(PARTICIPANT_SQL[doctype].format(t=table))
+        values.append(user)
+    return "(" + " OR ".join(parts) + ")", values
+
+
+def private_activity_permission(doc, ptype=None, user=None):
+    user = user or local.user
+    if not int(doc.get("is_private") or 0) or doc.is_new() or doc.owner == user:
+        return None
+    if doc.doctype == "Event" and any(p.user == user for p in doc.get("participants") or []):
+        return None
+    if doc.doctype == "Task" and doc.get("assigned_to") == user:
+        return None
+    return False
+
