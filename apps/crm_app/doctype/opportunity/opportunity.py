@@ -25,8 +25,8 @@ class Opportunity(Document):
             self.closed_on = today()
         if self.sales_stage == "Won":
             self.won_amount = self.opportunity_amount
-        if self.sales_stage != "Lost":
-            self.lost_reason = None
+        if before is not None and before.sales_stage == "Lost" and self.sales_stage != "Lost":
+            self.lost_reason = None  # reopened: the old reason no longer holds
 
     def on_update(self):
         before = self._doc_before_save

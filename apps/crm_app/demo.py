@@ -1,0 +1,232 @@
+"""Demo data: realistic, mixed Persian and English CRM records for ``make run`` and the
+benchmarks. ``generate(count)`` builds about ``count`` records through the normal
+document path (validation, workflows, hooks), deterministic for a given seed;
+``bulk_leads(n)`` adds many leads straight into the table for benchmarks."""
+import datetime
+import random
+
+import phonenumbers
+
+import lowcode
+from lowcode.auth import set_password
+from lowcode.context import local
+from lowcode.utils import generate_hash
+
+FIRST_FA = ["سارا", "علی", "مریم", "رضا", "نگار", "حسین", "زهرا", "امیر", "الهام", "محمد", "پریسا", "کاوه"]
+LAST_FA = ["احمدی", "رضایی", "کریمی", "حسینی", "موسوی", "محمدی", "جعفری", "صادقی", "نوری", "کاظمی"]
+FIRST_EN = ["David", "Sarah", "Noa", "Yossi", "Maya", "Daniel", "Tamar", "Michael", "Emma", "Oren"]
+LAST_EN = ["Cohen", "Levi", "Mizrahi", "Peretz", "Smith", "Brown", "Friedman", "Katz", "Shapiro", "Ben-David"]
+COMPANIES = ["پارس پلاستیک", "آریا تجارت", "سپهر صنعت", "نوین داده", "کاوش نفت", "Acme Tech", "Blue Sky Ltd",
+             "Negev Solar", "Carmel Foods", "Galil Logistics", "Tehran Steel", "Isfahan Textile", "Shiraz Pharma",
+             "رایان سیستم", "بهار الکترونیک"]
+TERRITORIES = {"Iran": {"Tehran Province": ["Tehran", "Karaj"], "Isfahan Province": ["Isfahan", "Kashan"],
+                        "Fars": ["Shiraz"]},
+               "Israel": {"Tel Aviv District": ["Tel Aviv", "Herzliya"], "Haifa District": ["Haifa"]}}
+SOURCES = [("Exhibition", "Exhibition"), ("Google Ads", "Online Ad"), ("Flyers", "Flyer"),
+           ("Field Team", "Field Marketing"), ("Website", "Website"), ("Referral", "Referral")]
+PRODUCTS = [("CRM-BASIC", "CRM Basic licence", 12000000), ("CRM-PRO", "CRM Pro licence", 30000000),
+            ("TRAIN", "Training day", 8000000), ("SUPPORT", "Annual support", 15000000), ("SMS-PACK", "SMS package", 2000000)]
+LOST_REASONS = ["Price too high", "Chose a competitor", "No budget", "Not the right fit", "No decision"]
+COMPETITORS = ["Competitor A", "Competitor B", "رقیب محلی"]
+INDUSTRIES = ["Manufacturing", "Retail", "Software", "Healthcare", "Energy", "Food"]
+USERS = [("manager@demo.local", "Mina", "Sales Manager"), ("sales1@demo.local", "Babak", "Sales User"),
+         ("sales2@demo.local", "Dana", "Sales User"), ("sales3@demo.local", "Ehud", "Sales User"),
+         ("marketing@demo.local", "Laleh", "Marketing User")]
+DEMO_PASSWORD = "demo1234"
+IR_MOBILE = ["0912", "0913", "0919", "0935", "0936", "0937", "0938", "0939", "0990", "0901", "0921"]
+IL_MOBILE = ["+972-50-", "+972-52-", "+972-53-", "+972-54-"]
+
+
+def _ensure(doctype, name, values):
+    if not local.db.exists(doctype, name):
+        doc = lowcode.get_doc(dict(values, doctype=doctype))
+        doc.flags.skip_assignment = True
+        doc.insert(ignore_permissions=True)
+
+
+def _masters(rnd):
+    for country, provinces in TERRITORIES.items():
+        _ensure("Territory", country, {"territory_name": country, "territory_type": "Country", "is_group": 1})
+        for province, cities in provinces.items():
+            _ensure("Territory", province, {"territory_name": province, "territory_type": "Province",
+                                            "parent_territory": country, "is_group": 1})
+            for city in cities:
+                _ensure("Territory", city, {"territory_name": city, "territory_type": "City",
+                                            "parent_territory": province})
+    for name in INDUSTRIES:
+        _ensure("Industry", name, {"industry": name})
+    for name in LOST_REASONS:
+        _ensure("Lost Reason", name, {"lost_reason": name})
+    for name in COMPETITORS:
+        _ensure("Competitor", name, {"competitor_name": name})
+    for code, name, rate in PRODUCTS:
+        _ensure("Product", code, {"product_code": code, "product_name": name, "standard_rate": rate,
+                                  "product_group": "Software" if code.startswith("CRM") else "Services"})
+    _ensure("Price List", "Standard", {"price_list_name": "Standard", "currency": "IRR", "is_default": 1})
+    today = datetime.date.today()
+    for name, channel in SOURCES:
+        costs = [{"date": (today - datetime.timedelta(days=30 * m)).isoformat(),
+                  "amount": rnd.choice([5, 10, 20, 40]) * 1000000, "description": f"Month -{m}"} for m in range(6)]
+        _ensure("Lead Source", name, {"source_name": name, "channel": channel, "costs": costs})
+    for i, (name, source) in enumerate([("Spring Expo", "Exhibition"), ("Search Q3", "Google Ads"),
+                                        ("Newsletter", "Website")]):
+        _ensure("Campaign", name, {"campaign_name": name, "source": source, "status": "Active",
+                                   "start_date": (today - datetime.timedelta(days=90)).isoformat(),
+                                   "budget": 100000000, "costs": [{"date": today.isoformat(), "amount": 25000000}]})
+    managers = {}
+    for email, first, role in USERS:
+        if not local.db.exists("User", email):
+            lowcode.get_doc({"doctype": "User", "email": email, "first_name": first, "language": "fa" if
+                             first in ("Mina", "Babak", "Laleh") else "en",
+                             "calendar": "Jalali" if first in ("Mina", "Babak", "Laleh") else "Gregorian",
+                             "roles": [{"role": role}]}).insert(ignore_permissions=True)
+            set_password(email, DEMO_PASSWORD)
+        managers[role] = email
+    local.db.sql("UPDATE `tabTerritory` SET `territory_manager`=%s WHERE `name`='Iran'", (managers["Sales Manager"],))
+    _ensure("Assignment Rule", "Leads round robin", {
+        "rule_name": "Leads round robin", "document_type": "Lead", "rule": "Round Robin", "assign_field": "lead_owner",
+        "users": [{"user": e, "capacity": 0} for e, _, r in USERS if r == "Sales User"]})
+    _ensure("Follow-up Rule", "Weekly VIP contact", {"rule_name": "Weekly VIP contact", "every_n_days": 7,
+                                                     "customer_filters": '[["vip_tier", "in", ["Gold", "Platinum"]]]'})
+    _ensure("Announcement", "welcome", {"title": "خوش آمدید: CRM جدید راه‌اندازی شد", "category": "News",
+                                         "content": "<p>Welcome to the new CRM. همه فرصت‌ها را اینجا ثبت کنید.</p>"})
+
+
+def _person(rnd):
+    if rnd.random() < 0.6:
+        return rnd.choice(FIRST_FA), rnd.choice(LAST_FA), _phone(rnd, IR_MOBILE)
+    return rnd.choice(FIRST_EN), rnd.choice(LAST_EN), _phone(rnd, IL_MOBILE)
+
+
+def _phone(rnd, prefixes):
+    """A number the validator accepts (not every sub-range of a prefix is allocated)."""
+    while True:
+        number = rnd.choice(prefixes) + str(rnd.randint(1000000, 9999999))
+        parsed = phonenumbers.parse(number, None if number.startswith("+") else "IR")
+        if phonenumbers.is_valid_number(parsed):
+            return number
+
+
+@lowcode.whitelist(methods=["POST"])
+def generate(count=2000, seed=7):
+    """About ``count`` records: leads across sources and campaigns, activities,
+    customers, opportunities in every stage and quotations."""
+    lowcode.only_for("System Manager")
+    rnd = random.Random(int(seed))
+    count = int(count)
+    _masters(rnd)
+    cities = [c for p in TERRITORIES.values() for cs in p.values() for c in cs]
+    n_leads = max(count // 4, 10)
+    made = {"Lead": 0, "Customer": 0, "Opportunity": 0, "Quotation": 0, "activities": 0}
+    sales_users = [e for e, _, r in USERS if r == "Sales User"]
+    from lowcode.workflow import apply_workflow
+    from crm_app.conversion import convert_lead
+    for i in range(n_leads):
+        first, last, phone = _person(rnd)
+        company = rnd.choice(COMPANIES) + ("" if rnd.random() < 0.5 else f" {i}")
+        lead = lowcode.get_doc({
+            "doctype": "Lead", "first_name": first, "last_name": last, "company_name": company,
+            "email_id": f"lead{i}.{generate_hash(4)}@example.com", "mobile_no": phone, "territory": rnd.choice(cities),
+            "industry": rnd.choice(INDUSTRIES), "source": rnd.choice(SOURCES)[0],
+            "campaign": rnd.choice([None, "Spring Expo", "Search Q3", "Newsletter"]),
+            "annual_revenue": rnd.choice([1, 5, 20, 100]) * 100000000}).insert()
+        made["Lead"] += 1
+        lowcode.get_doc({"doctype": "Call Log", "phone": phone, "direction": rnd.choice(["Outgoing", "Incoming"]),
+                         "outcome": rnd.choice(["Connected", "Connected", "No Answer", "Busy"]),
+                         "duration": rnd.randint(30, 900), "reference_doctype": "Lead", "reference_name": lead.name,
+                         "started_at": f"{(datetime.date.today() - datetime.timedelta(days=rnd.randint(0, 60))).isoformat()} "
+                                       f"{rnd.randint(8, 19):02d}:{rnd.randint(0, 59):02d}:00"}).insert()
+        made["activities"] += 1
+        stage = rnd.random()
+        if stage < 0.25:
+            continue
+        apply_workflow(lead, "Contact")
+        if stage < 0.4:
+            continue
+        if stage < 0.5:
+            apply_workflow(lead, "Disqualify")
+            continue
+        apply_workflow(lead, "Qualify")
+        if stage < 0.65:
+            continue
+        result = convert_lead(lead.name, opportunity_amount=rnd.choice([2, 5, 12, 30]) * 10000000,
+                              expected_closing=(datetime.date.today() + datetime.timedelta(days=rnd.randint(5, 120))).isoformat())
+        made["Customer"] += 1
+        made["Opportunity"] += 1
+        customer = lowcode.get_doc("Customer", result["customer"])
+        customer.vip_tier = rnd.choice(["", "", "Bronze", "Silver", "Gold", "Platinum"])
+        customer.save()
+        opp = lowcode.get_doc("Opportunity", result["opportunity"])
+        if rnd.random() < 0.4:
+            opp.append("competitors", {"competitor": rnd.choice(COMPETITORS), "offered_amount": opp.opportunity_amount * 0.9,
+                                       "terms": "30 days"})
+            opp.save()
+        lowcode.get_doc({"doctype": "Event", "subject": f"Meeting with {customer.customer_name}", "event_type": "Meeting",
+                         "starts_on": f"{(datetime.date.today() + datetime.timedelta(days=rnd.randint(-20, 20))).isoformat()} 10:00:00",
+                         "reference_doctype": "Customer", "reference_name": customer.name,
+                         "participants": [{"participant_type": "User", "user": rnd.choice(sales_users)}]}).insert()
+        lowcode.get_doc({"doctype": "Task", "subject": f"Send proposal to {customer.customer_name}",
+                         "assigned_to": opp.opportunity_owner or rnd.choice(sales_users),
+                         "due_date": (datetime.date.today() + datetime.timedelta(days=rnd.randint(-5, 10))).isoformat(),
+                         "reference_doctype": "Opportunity", "reference_name": opp.name,
+                         "priority": rnd.choice(["Low", "Medium", "High"])}).insert()
+        made["activities"] += 2
+        path = rnd.random()
+        for action in ("Qualify", "Propose"):
+            if path < 0.15:
+                break
+            apply_workflow(opp, action)
+            path -= 0.1
+        if opp.sales_stage == "Proposal":
+            product = rnd.choice(PRODUCTS)
+            qtn = lowcode.get_doc({"doctype": "Quotation", "party_name": customer.name, "opportunity": opp.name,
+                                   "price_list": "Standard", "items": [{"product": product[0], "qty": rnd.randint(1, 5)}],
+                                   "taxes": [{"description": "VAT", "rate": 10}]}).insert()
+            made["Quotation"] += 1
+            apply_workflow(qtn, "Send")
+            outcome = rnd.random()
+            if outcome < 0.4:
+                apply_workflow(qtn, "Accept")
+            elif outcome < 0.6:
+                opp.reload()
+                apply_workflow(opp, "Negotiate")
+            elif outcome < 0.8:
+                opp.reload()
+                opp.lost_reason = rnd.choice(LOST_REASONS)
+                opp.save()
+                apply_workflow(opp, "Lose")
+    local.db.commit()
+    local.db.begin()
+    return made
+
+
+def bulk_leads(n=1000000, batch=5000):
+    """Many valid leads written straight to the table (benchmarks): the same columns
+    the document path fills, spread over a year."""
+    n = int(n)
+    meta = lowcode.get_meta("Lead")
+    columns = ["name", "owner", "creation", "modified", "modified_by", "docstatus", "idx", "naming_series",
+               "first_name", "last_name", "lead_name", "company_name", "email_id", "mobile_no", "territory",
+               "source", "status", "lead_owner", "consent_email", "consent_sms", "consent_call", "is_duplicate"]
+    assert all(c in meta.columns for c in columns)
+    rnd = random.Random(11)
+    statuses = ["New", "Contacted", "Qualified", "Converted", "Unqualified"]
+    start = datetime.datetime.now() - datetime.timedelta(days=365)
+    rows = []
+    for i in range(n):
+        first, last, phone = _person(rnd)
+        when = (start + datetime.timedelta(seconds=rnd.randint(0, 365 * 86400))).strftime("%Y-%m-%d %H:%M:%S.%f")
+        rows.append((f"BULK-{i:07d}", "Administrator", when, when, "Administrator", 0, 0, "LEAD-.YYYY.-", first, last,
+                     f"{first} {last}", rnd.choice(COMPANIES), f"bulk{i}@example.com", phone, None,
+                     None, rnd.choice(statuses), None, 0, 0, 0, 0))
+        if len(rows) >= batch:
+            local.db.bulk_insert("Lead", columns, rows)
+            local.db.commit()
+            local.db.begin()
+            rows = []
+    if rows:
+        local.db.bulk_insert("Lead", columns, rows)
+        local.db.commit()
+        local.db.begin()
+    return n
+
