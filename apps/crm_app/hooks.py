@@ -40,4 +40,9 @@ scheduler_events = {
     "hourly": ["crm_app.activities.send_task_reminders"],
 }
 
+# Desk pages the app adds: /app/<route>[/<name>]
+desk_pages = {
+    "customer-360": "crm_app.customer_360.page",
+}
+
 fixtures = []

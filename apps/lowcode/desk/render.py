@@ -17,16 +17,32 @@ TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 @functools.lru_cache(maxsize=1)
 def environment():
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([TEMPLATES] + app_template_dirs()),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True, lstrip_blocks=True,
     )
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
-    env.globals.update(asset=assets.asset_url, route=route_for)
+    env.globals.update(asset=assets.asset_url, doc_route=route_for)
     env.filters["fmt"] = lambda value, df: formatting.format_value(value, df, prefs())
     env.filters["digits"] = lambda value: formatting.digits(value, prefs())
     return env
+
+
+def app_template_dirs():
+    """Each bench app's ``templates/`` folder, so an app's pages extend base.html.
+    App templates live under a folder named after the app (crm_app/x.html)."""
+    import importlib
+    from ..sites import apps_txt
+    dirs = []
+    for app in apps_txt():
+        try:
+            path = os.path.join(os.path.dirname(importlib.import_module(app).__file__), "templates")
+        except ImportError:
+            continue
+        if os.path.isdir(path) and path != TEMPLATES:
+            dirs.append(path)
+    return dirs
 
 
 def prefs():

@@ -34,6 +34,14 @@ def doctype_for_route(route):
     return doctype
 
 
+def app_page(route):
+    """A page an app adds through its hooks.py (``desk_pages = {"route": "dotted.view"}``);
+    the view gets (request, name) and is served at /app/<route>[/<name>]."""
+    from ...apps import get_attr, get_hooks
+    paths = get_hooks("desk_pages", {}).get(route)
+    return get_attr(paths[-1]) if paths else None
+
+
 def readable_doctypes():
     """[(module, doctype)] the user may read, for navigation and search."""
     rows = local.db.sql("SELECT `name`, `module` FROM `tabDocType` WHERE `istable`=0 AND `issingle`=0 "

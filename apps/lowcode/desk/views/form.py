@@ -21,7 +21,7 @@ from ...workflow import apply_workflow, get_transitions, get_workflow
 from ..formatting import parse_input
 from ..layout import form_layout
 from ..render import prefs, render
-from .common import desk_view, doctype_for_route
+from .common import app_page, desk_view, doctype_for_route
 
 
 def field_states(doc, meta):
@@ -110,6 +110,9 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200):
 
 @desk_view
 def form_view(request, route, name):
+    page = app_page(route)
+    if page is not None:
+        return page(request, name)
     doctype = doctype_for_route(route)
     meta = get_meta(doctype)
     if name is None:

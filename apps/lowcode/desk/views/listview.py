@@ -9,7 +9,7 @@ from ...exceptions import InvalidFieldError, LowcodeError
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
 from ..render import render
-from .common import desk_view, doctype_for_route
+from .common import app_page, desk_view, doctype_for_route
 
 PAGE_LENGTHS = (20, 100, 500)
 
@@ -47,6 +47,9 @@ def search_filters(meta, text):
 
 @desk_view
 def list_view(request, route):
+    page = app_page(route)
+    if page is not None:
+        return page(request, None)
     doctype = doctype_for_route(route)
     meta = get_meta(doctype)
     if meta.issingle:
