@@ -69,13 +69,37 @@ def bench():
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def _sites(bench):
+    """The session's two sites, made on first use: SQLite without Redis (the embedded
+    default) and MariaDB with Redis."""
+    made = {}
+
+    def get(db_type):
+        if db_type not in made:
+            made[db_type] = create_site(bench, db_type, redis=redis_url() if db_type == "mariadb" else None)
+        return made[db_type]
+    yield get
+    for name in made.values():
+        drop_site(bench, name)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "mariadb"])
-def site(request, bench):
-    """A site with crm_app installed: SQLite without Redis, MariaDB with Redis."""
-    db_type = request.param
-    name = create_site(bench, db_type, redis=redis_url() if db_type == "mariadb" else None)
-    yield name
-    drop_site(bench, name)
+def site(request, _sites):
+    """A site with crm_app installed; tests using it run on both engines."""
+    return _sites(request.param)
+
+
+@pytest.fixture(scope="session")
+def sqlite_site(_sites):
+    """The SQLite site (no Redis: jobs run in-process), for tests of that set-up only."""
+    return _sites("sqlite")
+
+
+@pytest.fixture(scope="session")
+def mariadb_site(_sites):
+    """The MariaDB site (with Redis), for tests of that set-up only."""
+    return _sites("mariadb")
 
 
 @pytest.fixture
@@ -83,6 +107,20 @@ def ctx(site, bench):
     """Run the test inside the site as Administrator, in a transaction rolled back at the
     end (tests that need data to persist commit explicitly and use unique names)."""
     with lowcode.site_context(site, bench=bench) as local:
+        yield local
+
+
+@pytest.fixture
+def sqlite_ctx(sqlite_site, bench):
+    """Like ctx, on the SQLite site only (no Redis)."""
+    with lowcode.site_context(sqlite_site, bench=bench) as local:
+        yield local
+
+
+@pytest.fixture
+def mariadb_ctx(mariadb_site, bench):
+    """Like ctx, on the MariaDB site only (with Redis)."""
+    with lowcode.site_context(mariadb_site, bench=bench) as local:
         yield local
 
 

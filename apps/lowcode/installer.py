@@ -89,11 +89,17 @@ def _create_mariadb_database(site, root_user, root_password, host, port, bench):
     try:
         cur = conn.cursor()
         cur.execute(f"CREATE DATABASE `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        for h in ("localhost", "127.0.0.1", "%"):
+        for h in ("localhost", "127.0.0.1", "%%"):  # %% is a literal % where parameters are bound
             cur.execute(f"CREATE USER IF NOT EXISTS '{db_name}'@'{h}' IDENTIFIED BY %s", (db_password,))
-            cur.execute(f"GRANT ALL PRIVILEGES ON `{db_name}`.* TO '{db_name}'@'{h}'")
+            cur.execute(f"GRANT ALL PRIVILEGES ON `{db_name}`.* TO '{db_name}'@'{h.replace('%%', '%')}'")
         cur.execute("FLUSH PRIVILEGES")
     except MySQLdb.Error as e:
+        try:  # leave no half-made database or user behind
+            cur.execute(f"DROP DATABASE IF EXISTS `{db_name}`")
+            for h in ("localhost", "127.0.0.1", "%"):
+                cur.execute(f"DROP USER IF EXISTS '{db_name}'@'{h}'")
+        except MySQLdb.Error:
+            pass
         raise CommandError(f"cannot create database for {site}: {e.args[-1]}")
     finally:
         conn.close()
@@ -391,8 +397,9 @@ def sync_scheduled_jobs():
                 for m in paths:
                     wanted[(m, "Cron", cron)] = True
         else:
+            # Frappe's *_long events run on the long queue; the frequency is the same.
             for m in methods:
-                wanted[(m, frequency.title(), None)] = True
+                wanted[(m, frequency.replace("_long", "").title(), None)] = True
     existing = {(r["method"], r["frequency"], r["cron_format"]): r["name"] for r in local.db.sql(
         "SELECT `name`, `method`, `frequency`, `cron_format` FROM `tabScheduled Job Type`", as_dict=True)}
     for key in wanted:

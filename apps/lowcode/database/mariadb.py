@@ -33,7 +33,7 @@ class MariaDBDatabase(Database):
         )
         cur = self.conn.cursor()
         cur.execute("SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
-        cur.execute("SET SESSION transaction_isolation='READ-COMMITTED'")
+        cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     def _execute(self, query, values):
         cur = self.conn.cursor()

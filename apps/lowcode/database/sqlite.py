@@ -22,6 +22,13 @@ def _to_qmark(query):
     return _PLACEHOLDER.sub("?", query).replace("%%", "%")
 
 
+_READ_PREFIXES = ("SELECT", "PRAGMA", "WITH", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+def _is_write(query):
+    return not query.lstrip()[:9].upper().startswith(_READ_PREFIXES)
+
+
 class SQLiteDatabase(Database):
     db_type = "sqlite"
 
@@ -39,12 +46,19 @@ class SQLiteDatabase(Database):
         self.conn.execute("PRAGMA cache_size=-65536")
 
     def _execute(self, query, values):
+        if not self.in_transaction and _is_write(query):
+            # Like MariaDB without autocommit: a write outside a transaction opens one and
+            # stays uncommitted until commit(), so work after a commit can still roll back.
+            # Reads stay outside, so an idle connection never holds the write lock.
+            self.begin(write=True)
         try:
             return self.conn.execute(_to_qmark(query), tuple(values))
         except sqlite3.OperationalError as e:
             raise type(e)(f"{e} -- in: {query}") from e
 
     def executemany(self, query, rows):
+        if not self.in_transaction:
+            self.begin(write=True)
         self.conn.executemany(_to_qmark(query), rows)
 
     def _begin(self, write):

@@ -1,0 +1,433 @@
+"""The ``lowcode`` command: Frappe's bench commands for this engine's sites.
+
+    lowcode new-site crm.localhost --db-type sqlite --admin-password admin --install-app crm_app
+    lowcode --site crm.localhost migrate
+    lowcode --site crm.localhost backup --with-files
+    lowcode serve --port 8000
+
+A command that works on a site runs in that site's context as Administrator and
+commits only once it has succeeded. Engine errors print as one line ``Error: ...``
+and exit non-zero; set LOWCODE_DEBUG=1 to see the traceback instead.
+"""
+import code
+import contextlib
+import json
+import os
+import time
+import traceback
+
+import click
+
+import lowcode
+from . import backups, sites
+from .exceptions import CommandError, LowcodeError
+
+
+def _debug():
+    return os.environ.get("LOWCODE_DEBUG") == "1"
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+class LowcodeGroup(click.Group):
+    """Turns any failure into click's one-line ``Error: ...`` and exit status 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except LowcodeError as e:
+            if _debug():
+                raise
+            raise click.ClickException(_one_line(e.message or type(e).__name__)) from None
+        except Exception as e:  # noqa: BLE001 - e.g. a database driver error: still one line
+            if _debug():
+                raise
+            raise click.ClickException(
+                _one_line(f"{type(e).__name__}: {e} (LOWCODE_DEBUG=1 shows the traceback)")) from None
+
+
+class Bench:
+    """The bench and site the command line names (``--sites-path``, ``--site``)."""
+
+    def __init__(self, path, site):
+        self.path = sites.bench_path(path)
+        self.explicit_site = site
+
+    @property
+    def site(self):
+        site = self.explicit_site or sites.default_site(self.path)
+        if not site:
+            raise CommandError("no site given: pass --site SITE or set a default with `lowcode use SITE`")
+        sites.get_site_config(site, self.path)  # SiteNotFound names the bench searched
+        return site
+
+    def target_sites(self):
+        """The named site, else every site of the bench (worker, scheduler)."""
+        return [self.site] if self.explicit_site else sites.list_sites(self.path)
+
+    def context(self, site=None):
+        return lowcode.site_context(site or self.site, bench=self.path)
+
+
+pass_bench = click.make_pass_decorator(Bench)
+
+
+@click.group(cls=LowcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--site", help="The site to work on (default: the bench's default site).")
+@click.option("--sites-path", type=click.Path(file_okay=False),
+              help="The bench's sites folder (default: $LOWCODE_SITES or ./sites).")
+@click.version_option(lowcode.__version__, prog_name="lowcode")
+@click.pass_context
+def main(ctx, site, sites_path):
+    """Manage lowcode sites, apps, jobs and the server."""
+    lowcode.setup_django()
+    ctx.obj = Bench(sites_path, site)
+    # Engine code that finds the bench by itself (web server, jobs) agrees with --sites-path.
+    os.environ["LOWCODE_SITES"] = ctx.obj.path
+
+
+# -- sites -------------------------------------------------------------------------------------
+
+@main.command("new-site")
+@click.argument("name")
+@click.option("--db-type", type=click.Choice(["sqlite", "mariadb"]), default="sqlite", show_default=True)
+@click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--db-root-username", help="MariaDB user that may create databases and users.")
+@click.option("--db-root-password", envvar="LOWCODE_DB_ROOT_PASSWORD")
+@click.option("--db-host")
+@click.option("--db-port", type=int)
+@click.option("--install-app", "install_apps", multiple=True, help="Install this app too (repeatable).")
+@click.option("--redis-url", help="Redis for cache and jobs, e.g. redis://127.0.0.1:6379/0.")
+@click.option("--set-default", is_flag=True, help="Make it the bench's default site.")
+@pass_bench
+def new_site(bench, name, db_type, admin_password, db_root_username, db_root_password, db_host, db_port,
+             install_apps, redis_url, set_default):
+    """Create a site with its database, and install apps on it."""
+    from .installer import new_site as create
+    extra = {}
+    if redis_url:
+        _check_redis(redis_url)
+        extra["redis_cache"] = redis_url
+    path = create(name, bench=bench.path, db_type=db_type, admin_password=admin_password,
+                  db_root_username=db_root_username, db_root_password=db_root_password, db_host=db_host,
+                  db_port=db_port, install_apps=install_apps, extra_config=extra, set_default=set_default)
+    click.echo(f"Created site {name} ({db_type}) in {path}")
+
+
+def _check_redis(url):
+    # Fail before the site exists rather than on its first cached read or job.
+    import redis
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5).ping()
+    except (redis.RedisError, ValueError) as e:
+        raise CommandError(f"cannot reach Redis at {url}: {e}")
+
+
+@main.command("list-sites")
+@pass_bench
+def list_sites(bench):
+    """The sites of the bench; the default one is marked."""
+    default = sites.default_site(bench.path)
+    for site in sites.list_sites(bench.path):
+        click.echo(site + ("  (default)" if site == default else ""))
+
+
+@main.command("use")
+@click.argument("site")
+@pass_bench
+def use(bench, site):
+    """Make SITE the bench's default site."""
+    sites.get_site_config(site, bench.path)
+    sites.update_common_config({"default_site": site}, bench.path)
+    click.echo(f"Default site is now {site}")
+
+
+# -- apps and schema ---------------------------------------------------------------------------
+
+@main.command("install-app")
+@click.argument("app")
+@pass_bench
+def install_app(bench, app):
+    """Install an app (and the apps it requires) on the site."""
+    from .installer import install_app as install
+    site = bench.site
+    with bench.context(site) as local:
+        installed = install(app)
+        local.db.commit()
+    click.echo(f"Installed {app} on {site}" if installed else f"{app} is already installed on {site}")
+
+
+@main.command("uninstall-app")
+@click.argument("app")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_bench
+def uninstall_app(bench, app, yes):
+    """Remove an app's DocTypes and their data from the site, after a backup."""
+    from .installer import uninstall_app as uninstall
+    site = bench.site
+    with bench.context(site):
+        if app not in lowcode.get_installed_apps():
+            raise CommandError(f"app {app} is not installed on {site}")
+    if not yes:
+        click.confirm(f"Uninstall {app} from {site}? Its DocTypes and all their records are deleted", abort=True)
+    for path in backups.take_backup(bench.path, site):
+        click.echo(f"Backup: {path}")
+    with bench.context(site) as local:
+        removed = uninstall(app)
+        local.db.commit()
+    click.echo(f"Uninstalled {app} from {site} ({len(removed)} DocTypes removed)")
+
+
+@main.command("list-apps")
+@pass_bench
+def list_apps(bench):
+    """The apps installed on the site, in install order, with their versions."""
+    with bench.context() as local:
+        versions = dict(local.db.sql("SELECT `name`, `app_version` FROM `tabInstalled App`"))
+        for app in lowcode.get_installed_apps():
+            click.echo(f"{app} {versions.get(app) or ''}".rstrip())
+
+
+@main.command()
+@pass_bench
+def migrate(bench):
+    """Bring DocTypes, tables, fixtures and scheduled jobs in line with the apps' files."""
+    from .installer import migrate as run_migrate
+    site = bench.site
+    with bench.context(site) as local:
+        run_migrate()
+        local.db.commit()
+    click.echo(f"Migrated {site}")
+
+
+@main.command("export-fixtures")
+@click.option("--app", help="Only this app (default: every installed app).")
+@pass_bench
+def export_fixtures(bench, app):
+    """Write the records named by the apps' ``fixtures`` hooks to <app>/fixtures/*.json."""
+    from .installer import export_fixtures as export
+    site = bench.site
+    with bench.context(site):
+        installed = lowcode.get_installed_apps()
+        if app and app not in installed:
+            raise CommandError(f"app {app} is not installed on {site}")
+        written = [item for name in ([app] if app else installed) for item in export(name)]
+    for path, count in written:
+        click.echo(f"{path}: {count} records")
+    if not written:
+        click.echo("No app declares fixtures")
+
+
+# -- users ---------------------------------------------------------------------------------
+
+@main.command("add-user")
+@click.argument("email")
+@click.option("--first-name", required=True)
+@click.option("--last-name")
+@click.option("--password")
+@click.option("--add-role", "roles", multiple=True, help="Give the user this role (repeatable).")
+@pass_bench
+def add_user(bench, email, first_name, last_name, password, roles):
+    """Create a user, optionally with a password and roles."""
+    from .auth import set_password
+    with bench.context() as local:
+        user = lowcode.get_doc({"doctype": "User", "email": email, "first_name": first_name,
+                                "last_name": last_name, "roles": [{"role": r} for r in roles]}).insert()
+        if password:
+            set_password(user.name, password)
+        local.db.commit()
+    click.echo(f"Added user {user.name}" + (f" with roles {', '.join(roles)}" if roles else ""))
+
+
+@main.command("set-admin-password")
+@click.argument("password")
+@pass_bench
+def set_admin_password(bench, password):
+    """Set the Administrator's password."""
+    from .installer import set_admin_password as set_password
+    site = bench.site
+    with bench.context(site) as local:
+        set_password(password)
+        local.db.commit()
+    click.echo(f"Administrator password of {site} updated")
+
+
+# -- code ------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("method")
+@click.option("--args", "args_json", default="[]", help="Positional arguments as a JSON list.")
+@click.option("--kwargs", "kwargs_json", default="{}", help="Keyword arguments as a JSON object.")
+@pass_bench
+def execute(bench, method, args_json, kwargs_json):
+    """Call a function by dotted path as Administrator, commit, print its result as JSON."""
+    from .apps import get_attr
+    args = _json_option("--args", args_json, list)
+    kwargs = _json_option("--kwargs", kwargs_json, dict)
+    try:
+        fn = get_attr(method)
+    except (ImportError, AttributeError) as e:
+        raise CommandError(f"cannot find {method}: {e}")
+    if not callable(fn):
+        raise CommandError(f"{method} is not a function")
+    with bench.context() as local:
+        result = fn(*args, **kwargs)
+        local.db.commit()
+    click.echo(json.dumps(result, default=_jsonable, ensure_ascii=False))
+
+
+def _json_option(name, text, kind):
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise CommandError(f"{name} is not valid JSON: {e}")
+    if not isinstance(value, kind):
+        raise CommandError(f"{name} must be a JSON {'list' if kind is list else 'object'}")
+    return value
+
+
+def _jsonable(value):
+    return value.as_dict() if hasattr(value, "as_dict") else str(value)
+
+
+@main.command()
+@pass_bench
+def console(bench):
+    """An interactive Python in the site; changes are kept only after lowcode.db.commit()."""
+    site = bench.site
+    with bench.context(site) as local:
+        namespace = {"lowcode": lowcode, "local": local}
+        with contextlib.suppress(ImportError):
+            import readline
+            import rlcompleter
+            readline.set_completer(rlcompleter.Completer(namespace).complete)
+            readline.parse_and_bind("tab: complete")
+        code.interact(banner=f"lowcode {lowcode.__version__} on {site} as Administrator. "
+                             "Call lowcode.db.commit() to keep changes.", local=namespace, exitmsg="")
+
+
+# -- server, workers, scheduler ------------------------------------------------------------------
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--workers", default=1, type=int, show_default=True)
+@pass_bench
+def serve(bench, host, port, workers):
+    """Serve every site of the bench over HTTP (uvicorn, ASGI); the Host header picks the site."""
+    import uvicorn
+    from .jobs import redis_url
+    if not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path)):
+        click.echo("No site has Redis configured: background jobs run in the server process after each commit",
+                   err=True)
+    # Django's ASGI handler does not speak the lifespan protocol; "off" spares a warning.
+    uvicorn.run("lowcode.web.asgi:application", host=host, port=port, workers=workers, lifespan="off")
+
+
+@main.command()
+@click.option("--queue", default="short,default,long", show_default=True,
+              help="Comma-separated queues, in priority order.")
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+@pass_bench
+def worker(bench, queue, burst):
+    """Run background jobs from the sites' Redis queues (RQ)."""
+    from rq import Worker
+    from .caches import redis_client
+    from .jobs import QUEUES, queue_name, redis_url
+    urls = {redis_url(sites.get_site_config(s, bench.path)) for s in bench.target_sites()} - {None}
+    if not urls:
+        raise CommandError("no site has Redis configured (redis_queue or redis_cache in site_config.json); "
+                           "without Redis, jobs run in the server process and need no worker")
+    if len(urls) > 1:
+        raise CommandError(f"the sites use different Redis servers ({', '.join(sorted(urls))}): "
+                           "start one worker per site with --site")
+    url = urls.pop()
+    queues = [q.strip() for q in queue.split(",") if q.strip()]
+    unknown = [q for q in queues if q not in QUEUES]
+    if unknown or not queues:
+        raise CommandError(f"unknown queue {', '.join(unknown) or queue!r} (use {', '.join(QUEUES)})")
+    # Each job runs lowcode.jobs.execute_job(payload), which opens the payload's site itself.
+    Worker([queue_name(q, url) for q in queues], connection=redis_client(url)).work(burst=burst,
+                                                                                   logging_level="INFO")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one tick and exit.")
+@click.option("--interval", default=60, type=click.IntRange(min=1), show_default=True,
+              help="Seconds between ticks.")
+@pass_bench
+def scheduler(bench, once, interval):
+    """Enqueue the sites' scheduled jobs when they are due (``scheduler_events`` hooks)."""
+    while True:
+        started = time.monotonic()
+        failed = scheduler_tick(bench)
+        if once:
+            if failed:
+                raise CommandError(f"the scheduler failed on {', '.join(failed)}")
+            return
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def scheduler_tick(bench):
+    """One tick on every site; returns the sites that failed. One broken site must not
+    stop the others' jobs, so errors are reported and the loop goes on."""
+    from .scheduler import tick
+    failed = []
+    for site in bench.target_sites():
+        if sites.get_site_config(site, bench.path).get("pause_scheduler"):
+            continue
+        try:
+            with bench.context(site) as local:
+                enqueued = tick()
+                local.db.commit()  # sends the jobs (or, without Redis, runs them here)
+        except Exception as e:  # noqa: BLE001
+            failed.append(site)
+            click.echo(traceback.format_exc() if _debug() else f"Error: {site}: {_one_line(e)}", err=True)
+            continue
+        for method in enqueued:
+            click.echo(f"{site}: enqueued {method}")
+    return failed
+
+
+@main.command("retry-failed-jobs")
+@pass_bench
+def retry_failed_jobs(bench):
+    """Enqueue every Failed Job with status Failed again."""
+    from .jobs import retry
+    with bench.context() as local:
+        names = lowcode.get_all("Failed Job", filters={"status": "Failed"}, pluck="name", order_by="creation asc")
+        for name in names:
+            retry(name)
+        local.db.commit()
+    click.echo(f"Retried {len(names)} failed job(s)")
+
+
+# -- backups -----------------------------------------------------------------------------------
+# Written here by hand: the formats are the engines' own (sqlite's backup API, mariadb-dump),
+# and gzip/tarfile from the standard library do the rest.
+
+@main.command()
+@click.option("--with-files", is_flag=True, help="Also archive public/files and private/files.")
+@pass_bench
+def backup(bench, with_files):
+    """Back up the site's database (and files) into <site>/private/backups."""
+    for path in backups.take_backup(bench.path, bench.site, with_files):
+        click.echo(path)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_bench
+def restore(bench, path, yes):
+    """Replace the site's database with a backup, then migrate."""
+    site = bench.site
+    backups.check_backup_name(sites.get_site_config(site, bench.path), path)
+    if not yes:
+        click.confirm(f"Replace the database of {site} with {path}? Its current data is lost", abort=True)
+    backups.restore_backup(bench, site, path)
+    click.echo(f"Restored {path} into {site} and migrated")
