@@ -104,8 +104,9 @@ def mariadb_site(_sites):
 
 @pytest.fixture
 def ctx(site, bench):
-    """Run the test inside the site as Administrator, in a transaction rolled back at the
-    end (tests that need data to persist commit explicitly and use unique names)."""
+    """Run the test inside the site as Administrator. The first write opens a
+    transaction that is rolled back at the end unless the test commits; commit before
+    HTTP requests that must see the data (they use their own connection)."""
     with lowcode.site_context(site, bench=bench) as local:
         yield local
 
@@ -142,7 +143,6 @@ def make_doctype(ctx, unique):
                                  "report": 1, "export": 1, "submit": 1, "cancel": 1}], **props})
         doc.insert()
         ctx.db.commit()
-        ctx.db.begin()
         ctx.flags.setdefault("made", []).append(name)
         return name
     return make

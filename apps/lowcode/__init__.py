@@ -66,7 +66,8 @@ def site_context(site, bench=None, user="Administrator"):
     try:
         connect()
         local.user = user
-        local.db.begin()
+        # No BEGIN here: on SQLite the first write opens the transaction (so a context
+        # that only reads never holds the write lock), on MariaDB it is implicit.
         from .meta import check_version
         check_version()
         yield local

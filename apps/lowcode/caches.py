@@ -56,7 +56,9 @@ class RedisCache:
 
     def get(self, key):
         raw = self.client.get(self.prefix + key)
-        return None if raw is None else pickle.loads(raw)
+        if raw is None:
+            return None
+        return int(raw) if raw.isdigit() else pickle.loads(raw)  # incr() stores a plain integer
 
     def set(self, key, value, ttl=None):
         self.client.set(self.prefix + key, pickle.dumps(value), ex=ttl)

@@ -96,6 +96,9 @@ def get_count(doctype, filters=None, **_):
 
 
 def get(doctype, name=None, filters=None, parent=None, **_):
+    from .document import parse_json_arg
+    if isinstance(filters, str) and filters[:1] in ("{", "["):
+        filters = parse_json_arg(filters, "filters")
     meta = get_meta(doctype)
     if filters and not name:
         name = query.get_value(doctype, filters, "name")

@@ -167,6 +167,7 @@ class Document:
         self._set_defaults()
         self._set_standard_fields(new=True)
         self.check_permission("create")
+        self._check_permlevel_on_create()
         if self.docstatus == 1:
             self.check_permission("submit")
         self.run_method("before_insert")
@@ -386,6 +387,21 @@ class Document:
                 continue
             if _values_differ(previous.get(df.fieldname), self.get(df.fieldname), df):
                 raise PermissionError(f"Not permitted to change {df.label or df.fieldname}",
+                                      field=df.fieldname, doctype=self.doctype)
+
+    def _check_permlevel_on_create(self):
+        """A new document may carry values only in fields the user may write (or the
+        field's default)."""
+        if self.flags.ignore_permissions or local.user == "Administrator":
+            return
+        from .permissions import get_permlevels
+        writable = get_permlevels(self.doctype, "write") | {0}
+        for df in self.meta.data_fields:
+            if int(df.get("permlevel") or 0) in writable:
+                continue
+            default = registry[df.fieldtype].default(df)
+            if _values_differ(default, self.get(df.fieldname), df):
+                raise PermissionError(f"Not permitted to set {df.label or df.fieldname}",
                                       field=df.fieldname, doctype=self.doctype)
 
     def _check_allowed_on_submit(self, previous):

@@ -79,26 +79,24 @@ def execute_job(payload):
 
 
 def run_inline(payload):
-    """After-commit runner without Redis: same context, fresh transaction."""
+    """After-commit runner without Redis: same connection, the job's own transaction,
+    as the user who enqueued it."""
     db = local.db
     user = local.user
-    db.begin()
+    local.user = payload.get("user") or user
     try:
         _call(payload["method"], payload.get("kwargs") or {})
         db.commit()
     except Exception:
         db.rollback()
-        local.user = user
         record_failure(payload, traceback.format_exc())
         log.exception("background job %s failed", payload["method"])
     finally:
         local.user = user
-        db.begin()
 
 
 def record_failure(payload, error):
     db = local.db
-    db.begin()
     from .document import get_doc
     get_doc({"doctype": "Failed Job", "method": payload["method"], "queue": payload.get("queue"),
              "job_name": payload.get("job_name"), "kwargs": json.dumps(payload.get("kwargs") or {}, default=str),

@@ -73,6 +73,8 @@ def get_permlevels(doctype, ptype, user=None, doc=None):
         levels |= get_permlevels(doctype, "write", user, doc) if ptype != "write" else set()
     if 0 not in levels and doc is not None and _shared(doctype, doc.name, user, ptype):
         levels.add(0)
+    if 0 not in levels and doc is None and ptype == "read" and _has_shares(doctype, user):
+        levels.add(0)  # list queries are already limited to the shared rows
     return levels
 
 

@@ -40,7 +40,8 @@ def collection(request, doctype):
             group_by=data.get("group_by"), as_list=str(data.get("as_dict", "1")).lower() in ("0", "false"))
         return respond("data", rows)
     if request.method == "POST":
-        payload = json_body(request) if request.body else {}
+        form = (request.content_type or "").startswith(("multipart/", "application/x-www-form-urlencoded"))
+        payload = json_body(request) if request.body and not form else {}
         if "data" in payload and isinstance(payload["data"], str) and len(payload) == 1:
             payload = json_arg(payload, "data")  # Frappe clients may post data=<json>
         if not payload and request.POST:

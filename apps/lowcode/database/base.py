@@ -104,18 +104,17 @@ class Database:
         raise NotImplementedError
 
     def commit(self):
-        if self.in_transaction:
-            self.conn.commit()
-            self.in_transaction = False
+        # Without autocommit every statement runs in a transaction, begun or not.
+        self.conn.commit()
+        self.in_transaction = False
         callbacks, self._after_commit = self._after_commit, []
         self._after_rollback = []
         for fn in callbacks:
             fn()
 
     def rollback(self):
-        if self.in_transaction:
-            self.conn.rollback()
-            self.in_transaction = False
+        self.conn.rollback()
+        self.in_transaction = False
         callbacks, self._after_rollback = self._after_rollback, []
         self._after_commit = []
         for fn in callbacks:

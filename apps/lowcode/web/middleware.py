@@ -6,6 +6,7 @@ connection; each request still starts with no open transaction."""
 import logging
 import threading
 
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 
 import lowcode
@@ -41,6 +42,15 @@ def _drop_connection(site):
             pass
 
 
+def _rollback_quietly(site):
+    db = _pool.__dict__.get("conns", {}).get(site)
+    if db is not None:
+        try:
+            db.rollback()
+        except Exception:  # noqa: BLE001 - a broken connection is dropped instead
+            _drop_connection(site)
+
+
 def error_response(exc, status=None):
     status = status or getattr(exc, "http_status", 500)
     body = {"exc_type": getattr(exc, "exc_type", type(exc).__name__),
@@ -61,31 +71,33 @@ class SiteMiddleware:
             site = resolve_site(request.get_host(), bench)
         except SiteNotFound as e:
             return error_response(e)
-        token = lowcode.init(site, bench)
+        except DisallowedHost:
+            return JsonResponse({"exc_type": "BadRequest", "message": "Invalid Host header"}, status=400)
+        token = None
         try:
+            token = lowcode.init(site, bench)
             db = _connection(site)
             local.request = request
             db.begin(write=request.method not in SAFE_METHODS)
-            try:
-                check_version()
-                self.authenticate(request)
-                response = self.get_response(request)
-                if response.status_code < 400:
-                    db.commit()
-                else:
-                    db.rollback()
-                return response
-            except LowcodeError as e:
+            check_version()
+            self.authenticate(request)
+            response = self.get_response(request)
+            if response.status_code < 400:
+                db.commit()
+            else:
                 db.rollback()
-                return error_response(e)
-            except Exception:
-                db.rollback()
-                log.exception("error in %s %s", request.method, request.path)
-                _drop_connection(site)
-                return JsonResponse({"exc_type": "InternalServerError",
-                                     "message": "Internal server error: the error was logged"}, status=500)
+            return response
+        except LowcodeError as e:
+            _rollback_quietly(site)
+            return error_response(e)
+        except Exception:
+            log.exception("error in %s %s", request.method, request.path)
+            _drop_connection(site)
+            return JsonResponse({"exc_type": "InternalServerError",
+                                 "message": "Internal server error: the error was logged"}, status=500)
         finally:
-            lowcode.destroy(token, close=False)
+            if token is not None:
+                lowcode.destroy(token, close=False)
 
     def process_exception(self, request, exception):
         """Errors raised in views: JSON with exc_type and a readable message; never a
