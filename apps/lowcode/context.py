@@ -24,6 +24,9 @@ class State:
         self.request = None
         self.session = None
         self.lang = conf.get("lang", "en")
+        # Per request (or job, or command) memo: roles, user permissions, desk
+        # preferences. It dies with the context, so nothing leaks between users or sites.
+        self.cache = {}
 
 
 class Flags(dict):
@@ -37,7 +40,9 @@ class Flags(dict):
 
 
 class _Local:
-    """Proxy: ``local.site``, ``local.db``... read the current State."""
+    """Proxy: ``local.site``, ``local.db``... read the current State. (Never use
+    ``local.__dict__``: that is the proxy's own, shared by every request; per-request
+    memos go in ``local.cache``.)"""
 
     def __getattr__(self, name):
         state = _state.get()

@@ -16,7 +16,7 @@ SHARE_PTYPES = ("read", "write", "share", "submit")
 
 def get_roles(user=None):
     user = user or local.user
-    cache = local.__dict__.setdefault("_roles", {})
+    cache = local.cache.setdefault("_roles", {})
     roles = cache.get(user)
     if roles is None:
         if user == "Guest":
@@ -33,8 +33,8 @@ def get_roles(user=None):
 
 def clear_role_cache():
     if local:
-        local.__dict__.pop("_roles", None)
-        local.__dict__.pop("_user_perms", None)
+        local.cache.pop("_roles", None)
+        local.cache.pop("_user_perms", None)
 
 
 def _role_rules(meta, user, permlevel=0):
@@ -140,7 +140,7 @@ def _has_shares(doctype, user):
 def get_user_permissions(user=None):
     """{allowed DocType: [(value, applicable_for or None)]} for a user."""
     user = user or local.user
-    cache = local.__dict__.setdefault("_user_perms", {})
+    cache = local.cache.setdefault("_user_perms", {})
     if user not in cache:
         out = {}
         try:

@@ -46,14 +46,14 @@ def app_template_dirs():
 
 
 def prefs():
-    cached = local.__dict__.get("_desk_prefs")
+    cached = local.cache.get("_desk_prefs")
     if cached is None:
         row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits` FROM `tabUser` "
                            "WHERE `name`=%s", (local.user,), as_dict=True) if local.user != "Guest" else []
         r = row[0] if row else {}
         cached = formatting.Prefs(r.get("language") or local.conf.get("lang") or "en", r.get("calendar") or "Gregorian",
                                   r.get("use_local_digits"), local.conf.get("currency"))
-        local.__dict__["_desk_prefs"] = cached
+        local.cache["_desk_prefs"] = cached
     return cached
 
 

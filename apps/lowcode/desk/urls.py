@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from . import assets
 from .views import auth, form, home, listview, settings
+from .views import calendar, kanban  # noqa: F401 - they register their views
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("manifest.webmanifest", settings.manifest),
     path("app/<str:route>", listview.list_view),
     path("app/<str:route>/new", form.form_view, {"name": None}),
+    path("app/<str:route>/view/kanban/move", kanban.move_card),
+    path("app/<str:route>/view/calendar/move", calendar.reschedule),
     path("app/<str:route>/view/<str:view>", listview.other_view),
     path("app/<str:route>/<path:name>/__depends", form.depends),
     path("app/<str:route>/<path:name>", form.form_view),

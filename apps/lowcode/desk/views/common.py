@@ -24,7 +24,7 @@ def login_redirect(request):
 
 def doctype_for_route(route):
     """'sales-order' -> 'Sales Order' (any DocType whose route matches)."""
-    cache = local.__dict__.setdefault("_routes", {})
+    cache = local.cache.setdefault("_routes", {})
     if not cache:
         for name in local.db.sql("SELECT `name` FROM `tabDocType` WHERE `istable`=0", pluck=True):
             cache[route_for(name)] = name

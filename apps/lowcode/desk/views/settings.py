@@ -38,7 +38,7 @@ def my_settings(request):
                       calendars=CALENDARS, error=getattr(e, "message", str(e)))
     local.db.sql("UPDATE `tabUser` SET `language`=%s, `calendar`=%s, `use_local_digits`=%s WHERE `name`=%s",
                  (lang, calendar, 1 if request.POST.get("use_local_digits") else 0, local.user))
-    local.__dict__.pop("_desk_prefs", None)
+    local.cache.pop("_desk_prefs", None)
     return HttpResponseRedirect("/app/my-settings?saved=1")
 
 

@@ -1,0 +1,237 @@
+"""/app/<doctype-route>/view/kanban: a DocType's documents as cards in columns, one
+column per value of a Select field, a Link field or the workflow state.
+
+Cards are read through the permission-checked query layer with the list view's
+filters. Moving a card (``/view/kanban/move``) changes the document exactly as the
+form would: a plain field is set and the document saved (validation, permissions
+and permission levels, hooks, versions, the stale-write check with the card's
+``modified``); the workflow state changes only by a transition the user may take."""
+import json
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+from django.http import JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from ... import document as documents
+from ... import query
+from ...context import local
+from ...exceptions import AuthenticationError, BadRequest, InvalidFieldError, LowcodeError, ValidationError
+from ...fields.choice import select_options
+from ...meta import get_meta
+from ...permissions import get_permlevels, has_permission, permitted_fieldnames
+from ...workflow import WorkflowTransitionError, apply_workflow, get_transitions, get_workflow
+from ..render import prefs, render
+from .common import desk_view, doctype_for_route
+from .form import field_states
+from .listview import OTHER_VIEWS, read_filters
+
+CARDS_PER_COLUMN = 50
+#: a Link board also shows the target's unused documents as empty columns when there
+#: are at most this many of them (more would bury the columns that hold cards)
+LINK_COLUMNS_MAX = 20
+VIEW_PARAMS = ("field",)
+
+
+def in_user_language(view):
+    """Messages made in the view (errors, labels) come out in the user's language,
+    like the templates that show them."""
+    import functools
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with translation.override(prefs().lang):
+            return view(request, *args, **kwargs)
+    return wrapper
+
+
+def view_filters(request, meta, params=VIEW_PARAMS):
+    """The list view's query-string filters, minus this view's own parameters: a
+    DocType may well have a field named like one of them (``date``, ``field``), and a
+    view parameter is never a filter on it."""
+    args = request.GET.copy()
+    for key in params:
+        args.pop(key, None)
+    return read_filters(SimpleNamespace(GET=args), meta)
+
+
+def filter_bar(request, meta, params=VIEW_PARAMS):
+    """The standard filters to offer (not those named like a view parameter, which
+    are no filters) and whether any filter is on, to show them opened on a phone."""
+    readable = set(permitted_fieldnames(meta.name))
+    standard = [df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable
+                and df.fieldname not in params]
+    return {"standard_filters": standard,
+            "filtered": bool(request.GET.get("filters")) or any(request.GET.get(df.fieldname) for df in standard)}
+
+
+def board_fields(meta, workflow):
+    """Fields a board can group by, among those the user may read."""
+    readable = set(permitted_fieldnames(meta.name))
+    state_field = workflow.workflow_state_field if workflow else None
+    return [df for df in meta.data_fields if df.fieldname in readable and (
+        df.fieldname == state_field or (df.fieldtype in ("Select", "Link") and not df.hidden))]
+
+
+def default_field(fields, workflow):
+    """The workflow state, else the first Select offered as a standard filter, else the
+    first Select, else the first Link."""
+    for test in (lambda df: workflow is not None and df.fieldname == workflow.workflow_state_field,
+                 lambda df: df.fieldtype == "Select" and df.in_standard_filter,
+                 lambda df: df.fieldtype == "Select",
+                 lambda df: True):
+        found = next((df for df in fields if test(df)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def column_values(df, workflow, counts):
+    """The values that get a column, in order: the workflow's states, the Select's
+    options, or for a Link the values in use (plus every target document when there
+    are few). Values in use but no longer listed (an option removed since) keep a
+    column, so no card disappears; documents without a value come first."""
+    if workflow is not None and df.fieldname == workflow.workflow_state_field:
+        values = [s.state for s in workflow.states]
+    elif df.fieldtype == "Select":
+        values = [o for o in select_options(df) if o]
+    else:
+        values = sorted(v for v in counts if v)
+        try:
+            targets = query.get_list(df.options, pluck="name", order_by="name asc",
+                                     limit_page_length=LINK_COLUMNS_MAX + 1)
+        except LowcodeError:
+            targets = []  # the user cannot list the target: the values in use are enough
+        if len(targets) <= LINK_COLUMNS_MAX:
+            values += [t for t in targets if t not in counts]
+    values += [v for v in counts if v and v not in values]
+    return ([""] if counts.get("") else []) + values
+
+
+def column_filter(fieldname, value):
+    return [fieldname, "is", "not set"] if value == "" else [fieldname, "=", value]
+
+
+def card_fieldnames(meta, fieldname):
+    """Two or three list-view fields besides the title and the column's own field."""
+    readable = set(permitted_fieldnames(meta.name))
+    title = meta.get_title_field()
+    return [f for f in meta.get_list_view_fields() if f in readable and f not in (title, fieldname)][:3]
+
+
+def load_board(doctype, route, meta, df, workflow, filters):
+    """[{value, count, rows, list_url}] per column, with at most CARDS_PER_COLUMN rows each;
+    one grouped count query, then one query per column that has cards."""
+    fieldname = df.fieldname
+    counts = {}
+    for row in query.get_list(doctype, fields=[fieldname, "count(*) as count"], filters=filters,
+                              group_by=fieldname, limit_page_length=0):
+        key = row[fieldname] or ""
+        counts[key] = counts.get(key, 0) + int(row["count"])
+    title = meta.get_title_field()
+    fields = list(dict.fromkeys(["name", "modified", title, fieldname] + card_fieldnames(meta, fieldname)))
+    columns = []
+    for value in column_values(df, workflow, counts):
+        where = filters + [column_filter(fieldname, value)]
+        rows = query.get_list(doctype, fields=fields, filters=where, limit_page_length=CARDS_PER_COLUMN) \
+            if counts.get(value) else []
+        columns.append({"value": value, "count": counts.get(value, 0), "rows": rows,
+                        "list_url": f"/app/{route}?" + urlencode({"filters": json.dumps(where, ensure_ascii=False)})})
+    return columns
+
+
+def can_move_cards(doctype, df, workflow):
+    """Whether to offer dragging at all; the move itself is checked again in full."""
+    if not has_permission(doctype, "write"):
+        return False
+    if workflow is not None and df.fieldname == workflow.workflow_state_field:
+        return True
+    return int(df.permlevel or 0) in get_permlevels(doctype, "write") and not df.read_only
+
+
+@desk_view
+@in_user_language
+def kanban_view(request, route):
+    doctype = doctype_for_route(route)
+    meta = get_meta(doctype)
+    workflow = get_workflow(doctype)
+    context = {"meta": meta, "doctype": doctype, "route": route, "args": request.GET, "columns": [],
+               "fields": [], "field": None, "error": None, "card_fields": [], "title_field": meta.get_title_field(),
+               "can_create": has_permission(doctype, "create"), "can_move": False, "standard_filters": [],
+               "filtered": False}
+    status = 200
+    if not has_permission(doctype, "read"):
+        context["error"] = _("You are not permitted to read %(doctype)s") % {"doctype": _(doctype)}
+        return render("kanban.html", status=403, **context)
+    fields = board_fields(meta, workflow)
+    df = next((f for f in fields if f.fieldname == request.GET.get("field")), None) or default_field(fields, workflow)
+    context.update(fields=fields, field=df, **filter_bar(request, meta))
+    if df is None:
+        context["error"] = _("%(doctype)s has no Select or Link field to group by") % {"doctype": _(doctype)}
+        return render("kanban.html", **context)
+    try:
+        filters = view_filters(request, meta)
+        context["columns"] = load_board(doctype, route, meta, df, workflow, filters)
+    except LowcodeError as e:
+        context["error"] = e.message
+        status = e.http_status
+    context.update(card_fields=[meta.get_field(f) for f in card_fieldnames(meta, df.fieldname)],
+                   can_move=can_move_cards(doctype, df, workflow),
+                   is_workflow=workflow is not None and df.fieldname == workflow.workflow_state_field)
+    return render("kanban.html", status=status, **context)
+
+
+@in_user_language
+def move_card(request, route):
+    """POST name, field, value, modified: move one card to another column. Answers
+    {name, value, modified}, or an error as JSON {exc_type, message} with its HTTP
+    status (the middleware turns raised errors into that and rolls back)."""
+    if local.user == "Guest":
+        raise AuthenticationError(_("Log in to move cards"))
+    if request.method != "POST":
+        raise BadRequest(_("Moving a card needs a POST request"))
+    doctype = doctype_for_route(route)
+    meta = get_meta(doctype)
+    workflow = get_workflow(doctype)
+    name, fieldname = request.POST.get("name"), request.POST.get("field")
+    value = request.POST.get("value") or None
+    if not name:
+        raise BadRequest(_("Which document to move is missing (name)"), field="name")
+    doc = documents.get_doc(doctype, name)
+    doc.check_permission("read")
+    doc.check_permission("write")
+    df = next((f for f in board_fields(meta, workflow) if f.fieldname == fieldname), None)
+    if df is None:
+        raise InvalidFieldError(_("%(doctype)s cannot be grouped by %(field)s")
+                                % {"doctype": doctype, "field": fieldname}, field=fieldname)
+    if request.POST.get("modified"):
+        doc.modified = request.POST["modified"]  # the card's version: refuse if someone saved since
+    if workflow is not None and fieldname == workflow.workflow_state_field:
+        move_by_workflow(doc, workflow, value)
+    else:
+        if df.read_only or field_states(doc, meta).get(fieldname, {}).get("read_only"):
+            raise ValidationError(_("%(field)s is read-only") % {"field": _(df.label or fieldname)}, field=fieldname)
+        doc.set(fieldname, value)
+        doc.save()
+    modified = query.get_value(doctype, doc.name, "modified")
+    return JsonResponse({"name": doc.name, "value": doc.get(fieldname),
+                         "modified": str(modified or doc.modified)}, json_dumps_params={"ensure_ascii": False})
+
+
+def move_by_workflow(doc, workflow, state):
+    """Take the transition (the first, if several) that leads from the document's state
+    to ``state`` and that the user may take now."""
+    current = doc.get(workflow.workflow_state_field)
+    if state == current:
+        return
+    transition = next((t for t in get_transitions(doc, workflow) if t.next_state == state), None)
+    if transition is None:
+        raise WorkflowTransitionError(
+            _("No action you may take moves %(doctype)s %(name)s from %(from)s to %(to)s")
+            % {"doctype": doc.doctype, "name": doc.name, "from": current or _("Not set"), "to": state or _("Not set")},
+            field=workflow.workflow_state_field)
+    apply_workflow(doc, transition.action)
+
+
+OTHER_VIEWS["kanban"] = kanban_view
