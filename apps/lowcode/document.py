@@ -1,11 +1,12 @@
 """Documents: one record of a DocType, with its child rows, and its lifecycle.
 
-insert: before_insert -> naming -> before_validate -> (checks) -> validate ->
-        before_save -> write -> after_insert -> on_update (or on_submit) -> on_change
-save:   stale-write check -> permissions -> before_validate -> (checks) -> validate ->
+insert: before_insert -> naming -> before_validate -> validate -> (checks) ->
+        before_save (before_submit) -> write -> after_insert -> on_update (on_submit) -> on_change
+save:   stale-write check -> permissions -> before_validate -> validate -> (checks) ->
         before_save | before_submit | before_cancel | before_update_after_submit ->
-        write -> on_update | on_submit | on_cancel | on_update_after_submit ->
+        write -> on_update | on_update + on_submit | on_cancel | on_update_after_submit ->
         on_change -> version
+(cancel runs no validate, as in Frappe.)
 delete: on_trash -> link check -> remove -> after_delete
 
 Each step runs the controller's method and then the ``doc_events`` handlers of every
@@ -28,6 +29,7 @@ from .utils import now
 _ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
 _SQLITE_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: [^.]+\.(\w+)")
 _MARIADB_UNIQUE_RE = re.compile(r"for key '(?:[^.']*\.)?([^']+)'")
+_MARIADB_DATA_RE = re.compile(r"(too long|Out of range value) for column [`']?(\w+)[`']?")
 
 
 class Document:
@@ -176,7 +178,9 @@ class Document:
         self._validate_all("submit" if self.docstatus == 1 else "save")
         self._db_insert()
         self.run_method("after_insert")
-        self.run_method("on_submit" if self.docstatus == 1 else "on_update")
+        self.run_method("on_update")
+        if self.docstatus == 1:
+            self.run_method("on_submit")
         self.run_method("on_change")
         self.flags.in_insert = False
         return self
@@ -214,9 +218,11 @@ class Document:
         self._set_parent_links()
         self._validate_all(action)
         self._db_update(previous.modified)
-        post = {"save": "on_update", "submit": "on_submit", "cancel": "on_cancel",
-                "update_after_submit": "on_update_after_submit"}[action]
-        self.run_method(post)
+        if action in ("save", "submit"):
+            self.run_method("on_update")  # Frappe runs on_update before on_submit too
+        post = {"submit": "on_submit", "cancel": "on_cancel", "update_after_submit": "on_update_after_submit"}.get(action)
+        if post:
+            self.run_method(post)
         self.run_method("on_change")
         if meta.track_changes and not self.flags.ignore_version:
             versions.record(previous, self)
@@ -274,7 +280,8 @@ class Document:
     def _validate_all(self, action):
         """Types first (controllers see typed values), then the controller's validate,
         then mandatory and link checks, so a controller can fill required values."""
-        self.run_method("before_validate")
+        if action in ("save", "submit"):
+            self.run_method("before_validate")
         self._coerce_all()
         if action in ("save", "submit"):
             self.run_method("validate")
@@ -285,8 +292,6 @@ class Document:
         self._check_rows()
         before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
                   "update_after_submit": "before_update_after_submit"}[action]
-        if action == "submit":
-            self.run_method("before_save")
         self.run_method(before)
 
     def _coerce_all(self):
@@ -465,14 +470,21 @@ class Document:
 
     def _raise_if_duplicate(self, exc):
         db = local.db
+        m = _MARIADB_DATA_RE.search(str(exc)) if db.db_type == "mariadb" else None
+        if m:
+            df = self.meta.get_field(m.group(2))
+            label = (df and df.label) or m.group(2)
+            from .exceptions import DataError
+            raise DataError(f"{label}: the value is {'too long' if m.group(1) == 'too long' else 'out of range'}"
+                            " for this field", field=m.group(2), doctype=self.doctype) from exc
         if not db.is_unique_violation(exc):
             return
         text = str(exc)
         m = _SQLITE_UNIQUE_RE.search(text) if db.db_type == "sqlite" else _MARIADB_UNIQUE_RE.search(text)
         key = m.group(1) if m else "name"
-        fieldname = key
-        if "__u_" in key:
-            fieldname = key.split("__u_", 1)[1]
+        from .schema import wanted_indexes
+        unique_columns = {name: cols[0] for name, cols, unique in wanted_indexes(self.meta) if unique}
+        fieldname = unique_columns.get(key, key)  # index names are cut to 64 characters
         if fieldname in ("name", "PRIMARY"):
             raise DuplicateEntryError(f"{self.doctype} {self.name!r} already exists", field="name",
                                       doctype=self.doctype) from exc
@@ -638,6 +650,25 @@ def _check_no_links(doc):
                                   f"{parent_dt} {rows[0][0]}", doctype=doc.doctype)
 
 
+def _check_no_dynamic_links(doc):
+    db = local.db
+    for parent_dt, fieldname, dt_field in get_dynamic_linked_fields():
+        if parent_dt in ("Version", "Comment", "DocShare", "File") or not db.table_exists(parent_dt):
+            continue  # the document's own history and attachments go with it
+        meta = get_meta(parent_dt)
+        if meta.istable:
+            rows = db.sql(f"SELECT `parenttype`, `parent` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s "
+                          f"AND `{dt_field}`=%s AND NOT (`parenttype`=%s AND `parent`=%s) LIMIT 1",
+                          (doc.name, doc.doctype, doc.doctype, doc.name))
+        else:
+            rows = [(parent_dt, r[0]) for r in db.sql(
+                f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s AND `{dt_field}`=%s LIMIT 1",
+                (doc.name, doc.doctype))]
+        if rows:
+            raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
+                                  f"{rows[0][0]} {rows[0][1]}", doctype=doc.doctype)
+
+
 def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     db = local.db
     doc = doc or load_doc(doctype, name)
@@ -651,6 +682,7 @@ def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     doc.run_method("on_trash")
     if not force:
         _check_no_links(doc)
+        _check_no_dynamic_links(doc)
     for tf in doc.meta.table_fields:
         db.sql(f"DELETE FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s", (doc.name, doctype))
     db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (doc.name,))

@@ -231,23 +231,26 @@ def install_app(app, _stack=()):
         if required in _stack:
             raise CommandError(f"apps {app} and {required} require each other")
         install_app(required, _stack + (app,))
+    was_installing = local.flags.in_install
     local.flags.in_install = True
-    batch = [(app, read_app_definitions(app))]
-    known = validate_app_definitions(batch)
-    sync_doctypes(batch, known)
-    if app == "lowcode":
-        _create_standard_records()
-    meta_module.clear_cache()
-    import_app_files(app)
-    version = getattr(importlib.import_module(app), "__version__", "0.0.0")
-    get_doc({"doctype": "Installed App", "app_name": app, "app_version": version,
-             "idx": len(installed)}).insert(ignore_permissions=True)
-    apps.clear_cache(local.site)
-    sync_scheduled_jobs()
-    for path in hooks.get("after_install", []) if isinstance(hooks.get("after_install"), list) else \
-            [hooks["after_install"]] if hooks.get("after_install") else []:
-        apps.get_attr(path)()
-    local.flags.in_install = False
+    try:
+        batch = [(app, read_app_definitions(app))]
+        known = validate_app_definitions(batch)
+        sync_doctypes(batch, known)
+        if app == "lowcode":
+            _create_standard_records()
+        meta_module.clear_cache()
+        import_app_files(app)
+        version = getattr(importlib.import_module(app), "__version__", "0.0.0")
+        get_doc({"doctype": "Installed App", "app_name": app, "app_version": version,
+                 "idx": len(installed)}).insert(ignore_permissions=True)
+        apps.clear_cache(local.site)
+        sync_scheduled_jobs()
+        for path in hooks.get("after_install", []) if isinstance(hooks.get("after_install"), list) else \
+                [hooks["after_install"]] if hooks.get("after_install") else []:
+            apps.get_attr(path)()
+    finally:
+        local.flags.in_install = was_installing
     return True
 
 

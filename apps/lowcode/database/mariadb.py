@@ -16,8 +16,8 @@ _CONV.update({
 
 _TYPES = {
     "varchar": "varchar({length})", "text": "text", "longtext": "longtext", "int": "int(11)",
-    "bigint": "bigint(20)", "decimal": "decimal(21,9)", "date": "date",
-    "datetime": "datetime(6)", "time": "time", "json": "longtext",
+    "bigint": "bigint(20)", "decimal": "decimal(30,9)", "date": "date",
+    "datetime": "datetime(6)", "datetime_seconds": "datetime", "time": "time", "json": "longtext",
 }
 
 

@@ -8,7 +8,7 @@ from .base import Database, quote, table
 
 _TYPES = {
     "varchar": "TEXT", "text": "TEXT", "longtext": "TEXT", "int": "INTEGER",
-    "bigint": "INTEGER", "decimal": "REAL", "date": "TEXT", "datetime": "TEXT",
+    "bigint": "INTEGER", "decimal": "REAL", "date": "TEXT", "datetime": "TEXT", "datetime_seconds": "TEXT",
     "time": "TEXT", "json": "TEXT",
 }
 

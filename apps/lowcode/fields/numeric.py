@@ -6,6 +6,8 @@ from .base import FieldType, ORDERED_OPERATORS, register, ascii_digits
 
 class Number(FieldType):
     column = "decimal"
+    #: the column holds 21 digits before the point: enough for any amount in rials
+    limit = 1e21
     operators = ORDERED_OPERATORS
     json_schema = {"type": "number"}
 
@@ -23,6 +25,8 @@ class Number(FieldType):
                 raise self.error(df, f"{value!r} is not a number")
         if math.isnan(number) or math.isinf(number):
             raise self.error(df, f"{value!r} is not a finite number")
+        if abs(number) >= self.limit:
+            raise self.error(df, f"{value!r} is too large (at most {self.limit:.0e})")
         return number
 
     def validate(self, value, df):

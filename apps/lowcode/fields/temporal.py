@@ -57,7 +57,7 @@ class Date(Temporal):
 @register
 class Datetime(Temporal):
     name = "Datetime"
-    column = "datetime"
+    column = "datetime_seconds"  # creation/modified keep microseconds; user datetimes do not
     fmt_hint = "YYYY-MM-DD HH:MM:SS"
     json_schema = {"type": "string", "format": "date-time"}
 

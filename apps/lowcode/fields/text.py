@@ -65,20 +65,38 @@ def validate_phone(value, df, ftype):
         number = phonenumbers.parse(value, None if value.startswith("+") else default_phone_region())
     except phonenumbers.NumberParseException:
         raise ftype.error(df, f"{value!r} is not a phone number")
-    if not phonenumbers.is_valid_number(number):
+    if not (phonenumbers.is_valid_number(number) or _possible_mobile_or_landline(number)):
         raise ftype.error(df, f"{value!r} is not a valid phone number")
 
 
+def _possible_mobile_or_landline(number):
+    # The library's list of allocated ranges lags behind operators (new Israeli mobile
+    # ranges); a number of the right shape for a mobile or landline in its country is
+    # accepted, while a wrong length or an unknown country code is not.
+    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
+    return phonenumbers.region_code_for_number(number) is not None and any(
+        phonenumbers.is_possible_number_for_type_with_reason(number, kind)
+        == phonenumbers.ValidationResult.IS_POSSIBLE for kind in kinds)
+
+
+class BoundedText(FieldType):
+    """Text stored in a 64 KB column (MariaDB's TEXT); longer values belong in Long Text."""
+    column = "text"
+    max_bytes = 65535
+
+    def validate(self, value, df):
+        if isinstance(value, str) and len(value.encode("utf-8")) > self.max_bytes:
+            raise self.error(df, "text longer than 64 KB (use a Long Text field for more)")
+
+
 @register
-class SmallText(FieldType):
+class SmallText(BoundedText):
     name = "Small Text"
-    column = "text"
 
 
 @register
-class Text(FieldType):
+class Text(BoundedText):
     name = "Text"
-    column = "text"
 
 
 @register

@@ -1,0 +1,164 @@
+"""Document names: field:, naming series, naming_series:, hash, autoincrement, prompt,
+format:, and naming series under real concurrency on both engines."""
+import datetime
+import multiprocessing
+import queue
+import re
+import time
+
+import pytest
+
+import lowcode
+from lowcode.exceptions import DuplicateEntryError, MandatoryError
+
+TITLE = [{"fieldname": "title", "fieldtype": "Data", "label": "Title"}]
+YEAR = str(datetime.date.today().year)
+
+
+def insert(dt, **values):
+    return lowcode.get_doc({"doctype": dt, **values}).insert()
+
+
+def test_field_naming(ctx, make_doctype):
+    dt = make_doctype(TITLE, autoname="field:title")
+    assert insert(dt, title="  Sara Cohen ").name == "Sara Cohen"
+    with pytest.raises(DuplicateEntryError) as info:
+        insert(dt, title="Sara Cohen")
+    assert info.value.http_status == 409
+    with pytest.raises(MandatoryError) as info:
+        insert(dt)
+    assert info.value.field == "title"
+
+
+def test_naming_series_gives_consecutive_numbers(ctx, make_doctype):
+    dt = make_doctype(TITLE, autoname="TST-.YYYY.-.#####")
+    names = [insert(dt, title=str(i)).name for i in range(3)]
+    for name in names:
+        assert re.fullmatch(rf"TST-{YEAR}-\d{{5}}", name), name
+    numbers = [int(n.rsplit("-", 1)[1]) for n in names]
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+
+
+def test_naming_series_counter_is_per_prefix(ctx, make_doctype, unique):
+    a = make_doctype(TITLE, autoname=f"A{unique}-.####")
+    b = make_doctype(TITLE, autoname=f"B{unique}-.###")
+    assert [insert(a).name, insert(b).name, insert(a).name] == [f"A{unique}-0001", f"B{unique}-001",
+                                                                f"A{unique}-0002"]
+
+
+def test_naming_series_field(ctx, make_doctype, unique):
+    dt = make_doctype([{"fieldname": "naming_series", "fieldtype": "Select",
+                        "options": f"NS{unique}-.####\nNX{unique}-.YYYY.-.###"}] + TITLE,
+                      autoname="naming_series:")
+    assert insert(dt, naming_series=f"NS{unique}-.####").name == f"NS{unique}-0001"
+    assert insert(dt, naming_series=f"NX{unique}-.YYYY.-.###").name == f"NX{unique}-{YEAR}-001"
+    # a mandatory Select starts at its first option; an unset optional one is required for naming
+    doc = lowcode.get_doc({"doctype": dt})
+    doc.naming_series = None
+    with pytest.raises(MandatoryError) as info:
+        doc.insert()
+    assert info.value.field == "naming_series"
+
+
+def test_hash_naming(ctx, make_doctype):
+    dt = make_doctype(TITLE, autoname="hash")
+    names = {insert(dt, title="same").name for _ in range(5)}
+    assert len(names) == 5
+    assert all(re.fullmatch(r"[0-9a-f]{10}", n) for n in names)
+
+
+def test_autoincrement_naming(ctx, make_doctype):
+    dt = make_doctype(TITLE, autoname="autoincrement")
+    names = [insert(dt).name for _ in range(3)]
+    numbers = [int(n) for n in names]
+    assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+    assert numbers[0] == 1  # a new DocType's counter starts at 1
+
+
+def test_prompt_naming(ctx, make_doctype):
+    dt = make_doctype(TITLE, autoname="prompt")
+    with pytest.raises(MandatoryError) as info:
+        insert(dt, title="no name")
+    assert info.value.field == "name"
+    assert insert(dt, title="x", __newname="Chosen Name").name == "Chosen Name"
+    doc = lowcode.get_doc({"doctype": dt, "title": "y"})
+    doc.name = "Set Directly"
+    assert doc.insert().name == "Set Directly"
+    assert ctx.db.exists(dt, "Chosen Name") and ctx.db.exists(dt, "Set Directly")
+
+
+def test_format_naming(ctx, make_doctype, unique):
+    dt = make_doctype(TITLE, autoname="format:PRJ-{YYYY}-{title}-{###}")
+    title = f"c{unique}"
+    assert insert(dt, title=title).name == f"PRJ-{YEAR}-{title}-001"
+    assert insert(dt, title=title).name == f"PRJ-{YEAR}-{title}-002"
+    assert insert(dt, title=f"d{unique}").name == f"PRJ-{YEAR}-d{unique}-001"
+
+
+def test_child_rows_get_names(ctx, make_doctype):
+    child = make_doctype([{"fieldname": "item", "fieldtype": "Data"}], istable=1, permissions=[])
+    dt = make_doctype([{"fieldname": "rows", "fieldtype": "Table", "options": child}], autoname="hash")
+    doc = insert(dt, rows=[{"item": "a"}, {"item": "b"}])
+    names = [r.name for r in lowcode.get_doc(dt, doc.name).rows]
+    assert len(set(names)) == 2 and all(names)
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+def _insert_many(site, bench, doctype, count, barrier, results):
+    """Child process: its own site context; one commit per document. Reports its
+    names, or the error that stopped it."""
+    import traceback
+    try:
+        import lowcode as lc
+        lc.setup_django()
+        names = []
+        barrier.wait(timeout=60)
+        with lc.site_context(site, bench=bench) as local:
+            for i in range(count):
+                names.append(lc.get_doc({"doctype": doctype, "title": f"t{i}"}).insert().name)
+                local.db.commit()
+                local.db.begin()
+        results.put(("ok", names))
+    except BaseException:  # noqa: BLE001 - reported to the test
+        results.put(("error", traceback.format_exc()))
+
+
+def test_naming_series_never_duplicates_under_concurrency(ctx, make_doctype, site, bench, unique):
+    prefix = f"CC{unique}-"
+    dt = make_doctype(TITLE, autoname=f"{prefix}.YYYY.-.#####")
+    ctx.db.commit()  # release our transaction (on SQLite it would hold the write lock)
+    mp = multiprocessing.get_context("spawn")
+    workers, per_worker = 4, 25
+    barrier = mp.Barrier(workers)
+    results = mp.Queue()
+    procs = [mp.Process(target=_insert_many, args=(site, bench, dt, per_worker, barrier, results))
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    reported = []
+    deadline = time.monotonic() + 240
+    try:
+        while len(reported) < workers and time.monotonic() < deadline:
+            try:
+                reported.append(results.get(timeout=1))
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs) and results.empty():
+                    break
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+    errors = [detail for status, detail in reported if status == "error"]
+    assert not errors, errors[0]
+    assert len(reported) == workers, f"only {len(reported)} of {workers} workers reported"
+    assert [p.exitcode for p in procs] == [0] * workers
+    from_workers = [n for _, names in reported for n in names]
+    assert len(from_workers) == workers * per_worker
+    assert len(set(from_workers)) == workers * per_worker
+    stored = ctx.db.sql(f"SELECT `name` FROM `tab{dt}`", pluck=True)
+    assert sorted(stored) == sorted(from_workers)
+    numbers = sorted(int(n.rsplit("-", 1)[1]) for n in stored)
+    assert numbers == list(range(1, workers * per_worker + 1))
+    assert all(n.startswith(f"{prefix}{YEAR}-") for n in stored)
