@@ -46,3 +46,26 @@ desk_pages = {
 }
 
 fixtures = []
+
+# Buttons on forms: a route to open, or a whitelisted method called with the document's name.
+form_actions = {
+    "Lead": [
+        {"label": "Convert to customer", "method": "crm_app.conversion.convert_lead", "argument": "lead",
+         "condition": "doc.status == 'Qualified'", "redirect": "/app/opportunity/{opportunity}"},
+        {"label": "Merge into the earlier lead", "method": "crm_app.doctype.lead.lead.merge_into_duplicate",
+         "argument": "lead", "condition": "doc.is_duplicate and doc.duplicate_of",
+         "confirm": "Merge this lead into the earlier one? Its activities move there and this lead is removed.",
+         "redirect": "/app/lead/{name}"},
+    ],
+    "Customer": [
+        {"label": "360° view", "route": "/app/customer-360/{name}"},
+        {"label": "New opportunity", "route": "/app/opportunity/new?opportunity_from=Customer&party_name={name}",
+         "condition": "not doc.is_blocked"},
+    ],
+    "Contact": [
+        {"label": "Export personal data", "method": "crm_app.privacy.export_contact_data", "argument": "contact",
+         "download": True},
+        {"label": "Erase personal data", "method": "crm_app.privacy.erase_contact_data", "argument": "contact",
+         "condition": "not doc.is_erased", "confirm": "Erase this person's personal data? This cannot be undone."},
+    ],
+}

@@ -56,3 +56,12 @@ def merge(source, target):
     lead = lowcode.get_doc("Lead", target)
     lead.save()
     return lead.name
+
+
+@lowcode.whitelist(methods=["POST"])
+def merge_into_duplicate(lead):
+    """Merge a lead flagged as a duplicate into the earlier lead it duplicates."""
+    doc = lowcode.get_doc("Lead", lead)
+    if not doc.duplicate_of:
+        raise ValidationError(f"Lead {lead} is not marked as a duplicate", field="duplicate_of")
+    return {"name": merge(doc.name, doc.duplicate_of)}

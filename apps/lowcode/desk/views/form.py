@@ -93,6 +93,41 @@ def timeline(doc):
     return sorted(items, key=lambda i: str(i["when"]), reverse=True)
 
 
+def form_actions(doc):
+    """Buttons apps declare in hooks.py (``form_actions = {doctype: [action, ...]}``)
+    whose safe condition holds now. An action either opens a ``route`` or calls a
+    whitelisted ``method`` with the document's name as ``argument``."""
+    from ...apps import get_hooks
+    if doc.is_new():
+        return []
+    out = []
+    for i, action in enumerate(get_hooks("form_actions", {}).get(doc.doctype, [])):
+        if action.get("condition"):
+            try:
+                if not evaluate("eval:" + action["condition"], doc):
+                    continue
+            except LowcodeError:
+                continue
+        out.append(dict(action, index=i, url=action.get("route", "").format(name=doc.name) or None))
+    return out
+
+
+def run_form_action(doc, index):
+    """Run action ``index`` of the document's form actions; returns where to go next."""
+    from ...api.method import resolve
+    actions = {a["index"]: a for a in form_actions(doc)}
+    action = actions.get(index)
+    if action is None or not action.get("method"):
+        raise PermissionError("This action is not available for the document now")
+    fn = resolve(action["method"])  # whitelisted functions of installed apps only
+    result = fn(**{action.get("argument", "name"): doc.name})
+    if action.get("redirect") and isinstance(result, dict):
+        return action["redirect"].format(**result)
+    if isinstance(result, dict) and action.get("download"):
+        return result
+    return None
+
+
 def _render_form(doc, meta, route, error=None, error_field=None, status=200):
     doctype = meta.name
     readable = get_permlevels(doctype, "read", doc=None if doc.is_new() else doc) | {0}
@@ -101,6 +136,7 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200):
                   states=field_states(doc, meta), error=error, error_field=error_field,
                   transitions=[] if doc.is_new() else get_transitions(doc),
                   workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
+                  actions=form_actions(doc),
                   can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
                   can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
                   and has_permission(doctype, "submit", doc=doc),
@@ -132,6 +168,13 @@ def form_view(request, route, name):
         if action == "delete":
             documents.delete_doc(doctype, doc.name)
             return _redirect(request, f"/app/{route}")
+        if action.startswith("app:"):
+            target = run_form_action(doc, int(action[4:]))
+            if isinstance(target, dict):
+                response = JsonResponse(target, json_dumps_params={"ensure_ascii": False, "default": str})
+                response["Content-Disposition"] = f'attachment; filename="{doctype}-{doc.name}.json"'
+                return response
+            return _redirect(request, target or f"/app/{route_for(doctype)}/{doc.name}")
         if action.startswith("workflow:"):
             doc.modified = request.POST.get("modified") or doc.modified
             apply_workflow(doc, action[len("workflow:"):])
