@@ -10,6 +10,8 @@ required_apps = []
 doc_events = {
     "*": {
         "before_validate": "lowcode.workflow.before_validate",
+        # A deleted document takes its assignments (ToDos) with it.
+        "on_trash": "lowcode.desk.doctype.todo.todo.delete_for_reference",
     },
 }
 

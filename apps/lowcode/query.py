@@ -60,8 +60,7 @@ class Query:
         if doctype and doctype != self.meta.name:
             meta = get_meta(doctype)
             alias = self.child_alias(doctype)
-            readable = None if self.ignore_permissions else set(permitted_fieldnames(doctype, self.user)) | set(
-                STANDARD_FIELDS) | set(CHILD_FIELDS)
+            readable = None if self.ignore_permissions else self.readable_child_fields(doctype)
         else:
             meta, alias, readable = self.meta, self.table, self.readable
         if fieldname in STANDARD_FIELDS or fieldname in CHILD_FIELDS and meta.istable or fieldname == "_assign":
@@ -74,6 +73,18 @@ class Query:
         if readable is not None and fieldname not in readable:
             raise PermissionError(f"Not permitted to read {meta.name} field {fieldname!r}", field=fieldname)
         return f"`{alias}`.`{fieldname}`", df
+
+    def readable_child_fields(self, child):
+        """Child tables have no rules of their own: a row's fields are readable at the
+        permission levels the parent grants, through a table field the user may read."""
+        from .permissions import get_permlevels
+        levels = get_permlevels(self.meta.name, "read", self.user) | {0}
+        tables = [tf for tf in self.meta.table_fields if tf.options == child and int(tf.permlevel or 0) in levels]
+        if not tables:
+            return set(STANDARD_FIELDS) | set(CHILD_FIELDS)
+        child_meta = get_meta(child)
+        return {df.fieldname for df in child_meta.data_fields if int(df.permlevel or 0) in levels} | \
+            set(STANDARD_FIELDS) | set(CHILD_FIELDS)
 
     def parse_field(self, expr):
         """A requested column -> (sql, output name, field definition or None)."""

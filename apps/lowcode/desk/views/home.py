@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 from ... import query
 from ..render import render
 from .common import desk_view, readable_doctypes
+from .dashboard import home_workspaces  # workspaces block
 
 
 def root(request):
@@ -17,7 +18,9 @@ def home(request):
         modules.setdefault(module, []).append(doctype)
     q = (request.GET.get("q") or "").strip()
     results = global_search(q) if q else []
-    return render("home.html", modules=modules, q=q, results=results)
+    # -- workspaces (views/dashboard.py): only on the plain home, not on search results --
+    workspaces = [] if q else home_workspaces()
+    return render("home.html", modules=modules, q=q, results=results, workspaces=workspaces)
 
 
 def global_search(text, limit=5):

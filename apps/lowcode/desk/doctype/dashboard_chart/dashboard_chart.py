@@ -1,0 +1,102 @@
+"""A chart on a workspace: a time series (count, sum or average of documents per
+day, week, month, quarter or year over the chosen timespan) or a breakdown by the
+values of one field (Group By). Computed for the person looking at it through the
+permission-checked query layer, like Number Card.
+
+Time series buckets are one aggregate query per bucket (``based_on >= start AND
+based_on < next start``) rather than SQL date functions, which the query layer does
+not offer and which differ between SQLite and MariaDB; it is exact at any volume,
+and validate() caps the number of buckets so a chart costs at most MAX_BUCKETS
+small indexed queries."""
+import datetime
+
+from dateutil.relativedelta import relativedelta
+
+from lowcode import query
+from lowcode.document import Document
+from lowcode.exceptions import ValidationError
+from lowcode.meta import get_meta
+
+from ..number_card.number_card import NUMERIC_TYPES, check_field, parse_filters_json
+
+TIMESPANS = {"Last Week": relativedelta(weeks=1), "Last Month": relativedelta(months=1),
+             "Last Quarter": relativedelta(months=3), "Last Year": relativedelta(years=1)}
+STEPS = {"Daily": relativedelta(days=1), "Weekly": relativedelta(weeks=1), "Monthly": relativedelta(months=1),
+         "Quarterly": relativedelta(months=3), "Yearly": relativedelta(years=1)}
+FUNCTIONS = {"Count": "count", "Sum": "sum", "Average": "avg"}
+MAX_BUCKETS = 100
+MAX_GROUPS = 20
+DATE_TYPES = ("Date", "Datetime")
+
+
+def interval_start(day, interval):
+    """The first day of the day/week (Monday)/month/quarter/year holding ``day``."""
+    if interval == "Weekly":
+        return day - datetime.timedelta(days=day.weekday())
+    if interval == "Monthly":
+        return day.replace(day=1)
+    if interval == "Quarterly":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    if interval == "Yearly":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def buckets(timespan, interval, today=None):
+    """[(start, next start)] covering the timespan up to today, aligned to the interval."""
+    today = today or datetime.date.today()
+    step = STEPS[interval or "Daily"]
+    start = interval_start(today - TIMESPANS[timespan or "Last Month"], interval)
+    out = []
+    while start <= today:
+        out.append((start, start + step))
+        start = start + step
+    return out
+
+
+class DashboardChart(Document):
+    def validate(self):
+        meta = get_meta(self.document_type)
+        if meta.istable or meta.issingle:
+            raise ValidationError(f"{self.document_type} cannot be charted: choose a DocType with a list",
+                                  field="document_type")
+        if self.chart_type == "Group By":
+            if not meta.has_field(self.group_by_based_on or "") and self.group_by_based_on != "owner":
+                raise ValidationError(f"Group By Based On: {meta.name} has no field {self.group_by_based_on!r}",
+                                      field="group_by_based_on")
+        else:
+            check_field(meta, self.based_on, DATE_TYPES, "Time Series Based On", "based_on")
+            count = len(buckets(self.timespan, self.time_interval))
+            if count > MAX_BUCKETS:
+                raise ValidationError(f"Time Interval: {self.time_interval} over {self.timespan} makes {count} "
+                                      f"points, at most {MAX_BUCKETS}: choose a longer interval",
+                                      field="time_interval")
+        if self.chart_type in ("Sum", "Average") or (self.chart_type == "Group By" and self.value_based_on):
+            check_field(meta, self.value_based_on, NUMERIC_TYPES, "Value Based On", "value_based_on")
+        query.normalise_filters(parse_filters_json(self.filters_json), self.document_type)
+
+    def get_data(self, user=None, today=None):
+        """{"labels", "values", "type"} for ``user``; PermissionError without read access."""
+        filters = query.normalise_filters(parse_filters_json(self.filters_json), self.document_type)
+        if self.chart_type == "Group By":
+            return self._group_by(filters, user)
+        fn = FUNCTIONS.get(self.chart_type, "count")
+        target = "*" if fn == "count" else self.value_based_on
+        labels, values = [], []
+        for start, end in buckets(self.timespan, self.time_interval, today):
+            rows = query.get_list(self.document_type, fields=[f"{fn}({target}) as value"],
+                                  filters=filters + [[self.based_on, ">=", start.isoformat()],
+                                                     [self.based_on, "<", end.isoformat()]],
+                                  limit_page_length=0, order_by=None, user=user)
+            value = rows[0]["value"] if rows else None
+            labels.append(start.isoformat())
+            values.append(float(value or 0))
+        return {"labels": labels, "values": values, "type": (self.type or "Line").lower(), "dates": True}
+
+    def _group_by(self, filters, user):
+        value = f"sum({self.value_based_on}) as value" if self.value_based_on else "count(*) as value"
+        rows = query.get_list(self.document_type, fields=[f"{self.group_by_based_on} as label", value],
+                              filters=filters, group_by=self.group_by_based_on, order_by="value desc",
+                              limit_page_length=MAX_GROUPS, user=user)
+        return {"labels": [r["label"] for r in rows], "values": [float(r["value"] or 0) for r in rows],
+                "type": (self.type or "Bar").lower(), "dates": False}

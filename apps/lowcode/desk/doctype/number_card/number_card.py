@@ -1,0 +1,67 @@
+"""A number on a workspace: a count, sum, average, minimum or maximum over the
+documents of one DocType that match the card's filters. The value is computed for
+the person looking at it, through the permission-checked query layer: they see the
+figure over the rows they may read, and no card at all without read access."""
+import json
+
+from lowcode import query
+from lowcode.document import Document
+from lowcode.exceptions import ValidationError
+from lowcode.meta import STANDARD_FIELDS, get_meta
+
+FUNCTIONS = {"Count": "count", "Sum": "sum", "Average": "avg", "Minimum": "min", "Maximum": "max"}
+NUMERIC_TYPES = ("Int", "Float", "Currency", "Percent", "Duration", "Rating")
+
+
+def parse_filters_json(text, fieldname="filters_json"):
+    """A card's or chart's filters: a JSON list in Frappe's form. Frappe saves them as
+    ``[doctype, field, op, value, false]``; the trailing flag (hidden in the UI) means
+    nothing to a query, so it is dropped."""
+    if not text:
+        return []
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except ValueError as e:
+        raise ValidationError(f"Filters: not valid JSON ({e.msg})", field=fieldname)
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, list):
+        raise ValidationError("Filters: must be a JSON list of [field, operator, value]", field=fieldname)
+    out = []
+    for f in value:
+        if isinstance(f, list) and len(f) == 5 and isinstance(f[4], bool):
+            f = f[:4]
+        out.append(f)
+    return out
+
+
+def check_field(meta, fieldname, types, what, field):
+    """The fieldname an admin typed must be a field of ``types`` on the DocType."""
+    if fieldname in STANDARD_FIELDS and "Datetime" in types and fieldname in ("creation", "modified"):
+        return
+    df = meta.get_field(fieldname or "")
+    if df is None or df.fieldtype not in types:
+        raise ValidationError(f"{what}: {meta.name} has no {' / '.join(types)} field {fieldname!r}", field=field)
+
+
+class NumberCard(Document):
+    def validate(self):
+        meta = get_meta(self.document_type)
+        if meta.istable or meta.issingle:
+            raise ValidationError(f"{self.document_type} cannot be counted: choose a DocType with a list",
+                                  field="document_type")
+        if self.function != "Count":
+            check_field(meta, self.aggregate_function_based_on, NUMERIC_TYPES, "Aggregate Function Based On",
+                        "aggregate_function_based_on")
+        filters = parse_filters_json(self.filters_json)
+        query.normalise_filters(filters, self.document_type)
+
+    def get_value(self, user=None):
+        """The card's figure for ``user`` (the current user by default). Raises
+        PermissionError when they may not read the DocType."""
+        fn = FUNCTIONS.get(self.function or "Count", "count")
+        target = "*" if fn == "count" else self.aggregate_function_based_on
+        rows = query.get_list(self.document_type, fields=[f"{fn}({target}) as value"],
+                              filters=parse_filters_json(self.filters_json), limit_page_length=0, user=user)
+        value = rows[0]["value"] if rows else None
+        return 0 if value is None and fn in ("count", "sum") else value

@@ -1,0 +1,62 @@
+"""A ToDo: one assignment of a document to a user. The assignee gets the ToDo shared
+with them (read and write) so they can see and close it; closing or cancelling it
+takes them off the document's ``_assign`` list."""
+import json
+
+from lowcode.context import local
+from lowcode.document import Document
+from lowcode.workflow import add_comment
+
+from ..public_share import share_with_user
+
+
+class ToDo(Document):
+    def before_insert(self):
+        self.assigned_by = self.assigned_by or local.user
+
+    def after_insert(self):
+        if self.allocated_to and self.allocated_to != self.owner:
+            share_with_user("ToDo", self.name, self.allocated_to, write=1)
+
+    def on_update(self):
+        before = self._doc_before_save
+        if self.status in ("Closed", "Cancelled") and before is not None and before.status == "Open" \
+                and self.reference_type and self.reference_name:
+            remove_assignment(self.reference_type, self.reference_name, self.allocated_to)
+            add_comment(self.reference_type, self.reference_name, "Assignment Completed",
+                        f"{self.allocated_to}: {self.status}")
+
+
+def read_assign(doctype, name):
+    rows = local.db.sql(f"SELECT `_assign` FROM `tab{doctype}` WHERE `name`=%s", (name,), pluck=True)
+    try:
+        value = json.loads(rows[0]) if rows and rows[0] else []
+    except ValueError:
+        value = []
+    return value if isinstance(value, list) else []
+
+
+def write_assign(doctype, name, users):
+    # A direct UPDATE: _assign is bookkeeping, not a field edit, so the document's
+    # modified timestamp and version history stay as they were (as in Frappe).
+    local.db.sql(f"UPDATE `tab{doctype}` SET `_assign`=%s WHERE `name`=%s",
+                 (json.dumps(users) if users else None, name))
+
+
+def remove_assignment(doctype, name, user):
+    users = read_assign(doctype, name)
+    if user in users:
+        write_assign(doctype, name, [u for u in users if u != user])
+
+
+def delete_for_reference(doc, method=None):
+    """doc_events["*"]["on_trash"]: a deleted document takes its ToDos (and their
+    shares) with it, so its own assignments never block the delete (the engine refuses
+    to delete a document a Dynamic Link still points at)."""
+    if doc.doctype == "ToDo" or doc.meta.istable or not local.db.table_exists("ToDo"):
+        return
+    names = local.db.sql("SELECT `name` FROM `tabToDo` WHERE `reference_type`=%s AND `reference_name`=%s",
+                         (doc.doctype, doc.name), pluck=True)
+    for name in names:
+        local.db.sql("DELETE FROM `tabDocShare` WHERE `share_doctype`='ToDo' AND `share_name`=%s", (name,))
+        local.db.sql("DELETE FROM `tabToDo` WHERE `name`=%s", (name,))

@@ -1,0 +1,31 @@
+"""A workspace on the desk home: shortcuts, number cards and charts (rendered by
+lowcode/desk/views/dashboard.py). Public workspaces are shared with everyone."""
+import re
+
+from lowcode.context import local
+from lowcode.document import Document
+from lowcode.exceptions import ValidationError
+from lowcode.meta import doctype_exists
+from lowcode.permissions import get_roles
+
+from ..public_share import sync_public_share
+
+# Only site-relative paths and web addresses: never javascript: or data: links.
+_SAFE_URL_RE = re.compile(r"^(/(?!/)|https?://)", re.I)
+
+
+class Workspace(Document):
+    def validate(self):
+        if int(self.is_public or 0) and local.user != "Administrator" and "System Manager" not in get_roles():
+            raise ValidationError("Only a System Manager may make a workspace public", field="is_public")
+        for row in self.shortcuts or []:
+            where = f"Shortcuts row {row.idx}"
+            if row.type == "URL" and not _SAFE_URL_RE.match(row.link_to or ""):
+                raise ValidationError(f"{where}: a URL must start with / or https://", field="link_to")
+            if row.type == "DocType" and not doctype_exists(row.link_to):
+                raise ValidationError(f"{where}: DocType {row.link_to!r} does not exist", field="link_to")
+            if row.type == "Report" and not local.db.exists("Report", row.link_to):
+                raise ValidationError(f"{where}: Report {row.link_to!r} does not exist", field="link_to")
+
+    def on_update(self):
+        sync_public_share(self)

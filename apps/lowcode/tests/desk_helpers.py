@@ -1,0 +1,97 @@
+"""Helpers for the desk report, bulk and dashboard tests: users with roles, logged-in
+test clients, and committing so HTTP requests see the data."""
+import lowcode
+from lowcode import auth
+
+
+def commit(ctx):
+    """Commit what the test made, so HTTP requests see it, and start a read-only
+    transaction (SQLite: no write lock held while the client writes)."""
+    ctx.db.commit()
+    ctx.db.begin(write=False)
+
+
+def forget_routes():
+    """Work around an engine bug: desk/views/common.doctype_for_route caches routes in
+    ``local.__dict__``, which is the process-wide proxy's dict rather than the
+    request's state, so a DocType made after the first request has no route until the
+    cache is dropped."""
+    lowcode.local.cache.pop("_routes", None)
+
+
+def ensure_role(role):
+    if not lowcode.db.exists("Role", role):
+        lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+
+
+def make_user(unique, tag, roles):
+    email = f"{tag}-{unique}@example.com"
+    for role in roles:
+        ensure_role(role)
+    lowcode.get_doc({"doctype": "User", "email": email, "first_name": tag.title(),
+                     "roles": [{"role": r} for r in roles]}).insert()
+    return email
+
+
+def login(ctx, client, user):
+    """Log ``client`` in as ``user``; returns the CSRF token to send on POSTs."""
+    ctx.db.commit()  # a read snapshot older than the server's last write cannot write
+    session = auth.start_session(user, desk=True)
+    commit(ctx)
+    client.cookies["sid"] = session.sid
+    return session.csrf_token
+
+
+def as_user(user):
+    """Run engine calls as ``user`` (a context manager)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def run():
+        previous = lowcode.local.user
+        lowcode.set_user(user)
+        try:
+            yield
+        finally:
+            lowcode.set_user(previous)
+    return run()
+
+
+def table_rows(html, table_id):
+    """The text of each body row's cells of the table with ``table_id``."""
+    from html.parser import HTMLParser
+
+    class Parser(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.depth = 0          # >0 inside the wanted table
+            self.in_body = False
+            self.rows, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table" and (self.depth or attrs.get("id") == table_id):
+                self.depth += 1
+            elif self.depth and tag == "tbody":
+                self.in_body = True
+            elif self.depth and self.in_body and tag == "tr":
+                self.rows.append([])
+            elif self.depth and self.in_body and tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag == "table" and self.depth:
+                self.depth -= 1
+            elif self.depth and tag == "tbody":
+                self.in_body = False
+            elif self.depth and tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    p = Parser()
+    p.feed(html)
+    return p.rows
