@@ -27,6 +27,9 @@ KEEP_SERVICES ?=
 BUILD_PKGS   := default-libmysqlclient-dev pkg-config gcc
 # Needed by the test suite and benchmarks.
 SERVICE_PKGS := mariadb-server mariadb-client redis-server chromium
+# Needed at run time: PDF printing (WeasyPrint draws with Pango) and fonts that shape
+# Persian and Hebrew.
+RUNTIME_PKGS := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export DEBIAN_FRONTEND := noninteractive
@@ -50,13 +53,13 @@ help:
 
 build-deps:
 	@command -v $(PYTHON) >/dev/null 2>&1 || $(APT) python3 python3-venv python3-dev
-	@$(APT) $(BUILD_PKGS)
+	@$(APT) $(BUILD_PKGS) $(RUNTIME_PKGS)
 	@# Python headers (for mysqlclient); Debian's python3 needs python3-dev.
 	@$(PYTHON) -c "import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" \
 		|| $(APT) python3-dev
 
 system-deps:
-	@$(APT) $(BUILD_PKGS) $(SERVICE_PKGS)
+	@$(APT) $(BUILD_PKGS) $(RUNTIME_PKGS) $(SERVICE_PKGS)
 
 $(PY):
 	@# Debian's python3 has no ensurepip without python3-venv.

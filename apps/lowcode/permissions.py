@@ -115,17 +115,20 @@ def _has_permission(doctype, ptype, doc, user):
         if access:
             return True
         return ptype in SHARE_PTYPES and _has_shares(doctype, user)
-    allowed = False
     if access == "all" or (access == "owner" and (doc.get("owner") in (None, user) or doc.is_new())):
-        allowed = _user_permissions_allow(meta, doc, user)
-    if not allowed and not doc.is_new() and _shared(doctype, doc.name, user, ptype):
-        allowed = True
-    if allowed:
-        from .apps import get_hooks, get_attr
-        for path in get_hooks("has_permission", {}).get(doctype, []):
-            if get_attr(path)(doc, ptype=ptype, user=user) is False:
-                return False
-    return allowed
+        if _user_permissions_allow(meta, doc, user) and _hooks_allow(doc, ptype, user):
+            return True
+    # A share is an explicit grant of one document: app hooks narrow role access only,
+    # as the list query does (shared rows are OR-ed past the hooks' conditions).
+    return not doc.is_new() and _shared(doctype, doc.name, user, ptype)
+
+
+def _hooks_allow(doc, ptype, user):
+    from .apps import get_hooks, get_attr
+    for path in get_hooks("has_permission", {}).get(doc.doctype, []):
+        if get_attr(path)(doc, ptype=ptype, user=user) is False:
+            return False
+    return True
 
 
 def _has_shares(doctype, user):

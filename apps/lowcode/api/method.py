@@ -5,6 +5,7 @@ Only functions of installed apps can be reached, and only when whitelisted; a
 function without ``allow_guest`` needs a logged-in user."""
 import importlib
 import inspect
+from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -16,6 +17,7 @@ from ..exceptions import AuthenticationError, DoesNotExistError, NotWhitelisted,
 from ..exceptions import BadRequest
 from .request import form_dict, respond
 from . import files, reportview
+from ..desk.views import printview
 
 
 def login(usr=None, pwd=None, **_):
@@ -25,7 +27,8 @@ def login(usr=None, pwd=None, **_):
     session = auth.start_session(user, ip=_client_ip(request), desk=desk)
     local.session = session
     full_name = local.db.get_value("User", user, "full_name")
-    local.flags.set_cookies = {"sid": session.sid, "user_id": user, "full_name": full_name or user,
+    # Cookie values must be ASCII: quote names in Persian or Hebrew, as Frappe does.
+    local.flags.set_cookies = {"sid": session.sid, "user_id": quote(user), "full_name": quote(full_name or user),
                                "system_user": "yes"}
     # Frappe answers login with these keys beside "message"; clients read them there.
     local.flags.response_extra = {"home_page": "/app", "full_name": full_name}
@@ -117,6 +120,7 @@ STANDARD_METHODS = {
     "frappe.desk.reportview.get": _public(reportview.report_get),
     "frappe.desk.reportview.get_count": _public(reportview.report_count),
     "frappe.desk.reportview.export_query": _public(reportview.export_query),
+    "frappe.utils.print_format.download_pdf": _public(printview.download_pdf),
 }
 
 

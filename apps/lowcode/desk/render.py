@@ -4,6 +4,7 @@ import functools
 import os
 
 import jinja2
+import markupsafe
 from django.http import HttpResponse
 from django.utils import translation
 
@@ -23,10 +24,19 @@ def environment():
         trim_blocks=True, lstrip_blocks=True,
     )
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
-    env.globals.update(asset=assets.asset_url, doc_route=route_for)
+    env.globals.update(_=translate, asset=assets.asset_url, doc_route=route_for)
     env.filters["fmt"] = lambda value, df: formatting.format_value(value, df, prefs())
     env.filters["digits"] = lambda value: formatting.digits(value, prefs())
     return env
+
+
+def translate(text, **values):
+    """``_()`` in templates: translated text, with ``%(name)s`` filled only when values
+    are given (so labels like "Discount %" pass untouched); values are escaped."""
+    message = translation.gettext(str(text)) if text else ""
+    if not values:
+        return message
+    return markupsafe.Markup(markupsafe.escape(message)) % values
 
 
 def app_template_dirs():

@@ -6,6 +6,7 @@ from . import assets
 from .views import auth, form, home, listview, settings
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
+from .views import collaboration, email_template, printview, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -16,14 +17,30 @@ urlpatterns = [
     path("app/", home.home),
     path("app/my-settings", settings.my_settings),
     path("manifest.webmanifest", settings.manifest),
+    # Pages of their own: before the DocType routes, so these paths never read as DocTypes.
+    path("printview", printview.printview),
+    path("app/workflow-builder", workflow_builder.workflow_list),
+    path("app/workflow-builder/new", workflow_builder.builder, {"name": None}),
+    path("app/workflow-builder/__check", workflow_builder.check_condition),
+    path("app/workflow-builder/__graph", workflow_builder.graph_preview),
+    path("app/workflow-builder/<path:name>", workflow_builder.builder),
+    path("app/email-template-editor", email_template.editor_home),
+    path("app/email-template-editor/new", email_template.editor, {"name": None}),
+    path("app/email-template-editor/__preview", email_template.preview),
+    path("app/email-template-editor/<path:name>", email_template.editor),
+    path("app/__notifications", collaboration.notifications),
+    path("app/__notifications/read-all", collaboration.mark_all_read),
+    path("app/__notifications/<str:name>/open", collaboration.open_notification),
+    path("app/<str:route>/<path:name>/__collab", collaboration.panel),
+    path("app/<str:route>/<path:name>/__collab/<str:action>", collaboration.act),
     path("app/<str:route>", listview.list_view),
     path("app/<str:route>/new", form.form_view, {"name": None}),
+    path("app/<str:route>/view/<str:view>", listview.other_view),
+    path("app/<str:route>/view/kanban/move", kanban.move_card),
+    path("app/<str:route>/view/calendar/move", calendar.reschedule),
     path("app/<str:route>/view/list/bulk", bulk.bulk_action),
     path("app/<str:route>/view/list/export", bulk.export_list),
     path("app/<str:route>/view/list/saved-views", bulk.saved_views_view),
-    path("app/<str:route>/view/kanban/move", kanban.move_card),
-    path("app/<str:route>/view/calendar/move", calendar.reschedule),
-    path("app/<str:route>/view/<str:view>", listview.other_view),
     path("app/<str:route>/<path:name>/__depends", form.depends),
     path("app/<str:route>/<path:name>", form.form_view),
 ]
