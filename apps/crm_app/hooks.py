@@ -43,6 +43,7 @@ scheduler_events = {
 # Desk pages the app adds: /app/<route>[/<name>]
 desk_pages = {
     "customer-360": "crm_app.customer_360.page",
+    "sales-dashboard": "crm_app.sales_dashboard.page",
 }
 
 fixtures = []

@@ -1,0 +1,43 @@
+"""/app/sales-dashboard: the sales reports as charts and tables, for the period chosen
+(default: the last 90 days). Figures come from crm_app.reports, so each user sees
+only what they may read."""
+import datetime
+
+from lowcode.desk.render import render
+from lowcode.desk.views.common import desk_view
+
+from crm_app import reports
+
+
+def _chart(kind, name, labels, values):
+    return {"type": kind, "name": name, "labels": [str(label) for label in labels], "values": values}
+
+
+@desk_view
+def page(request, name):
+    today = datetime.date.today()
+    to_date = request.GET.get("to") or today.isoformat()
+    from_date = request.GET.get("from") or (today - datetime.timedelta(days=90)).isoformat()
+    funnel = reports.sales_funnel(from_date, to_date)
+    sources = reports.source_roi(from_date, to_date)
+    people = reports.salesperson_performance(from_date, to_date)
+    pipeline = reports.weighted_pipeline()
+    lost = reports.lost_reasons(from_date, to_date)
+    competitors = reports.competitor_analysis(from_date, to_date)
+    activity = reports.activity_metrics(from_date, to_date)
+    months = sorted({p["month"] for p in pipeline})
+    charts = {
+        "funnel": _chart("bar", "Count", [s["stage"] for s in funnel["stages"]], [s["count"] for s in funnel["stages"]]),
+        "sources": _chart("bar", "ROI %", [s["source"] for s in sources], [s["roi_percent"] or 0 for s in sources]),
+        "people": _chart("bar", "Revenue", [p["user"] for p in people], [p["revenue"] for p in people]),
+        "pipeline": _chart("bar", "Weighted", months,
+                           [round(sum(p["weighted"] for p in pipeline if p["month"] == m), 2) for m in months]),
+        "lost": _chart("pie", "Lost", [r["lost_reason"] for r in lost], [r["count"] for r in lost]),
+        "competitors": _chart("bar", "Opportunities", [c["competitor"] for c in competitors],
+                              [c["opportunities"] for c in competitors]),
+        "calls": _chart("line", "Calls", [f"{h['hour']:02d}:00" for h in activity["by_hour"]],
+                        [h["calls"] for h in activity["by_hour"]]),
+    }
+    return render("crm_app/sales_dashboard.html", from_date=from_date, to_date=to_date, funnel=funnel,
+                  sources=sources, people=people, pipeline=pipeline, lost=lost, competitors=competitors,
+                  activity=activity, charts=charts)
