@@ -50,6 +50,9 @@ class Task(Activity):
         if self.status != "Completed":
             self.completed_on = None
         self.is_overdue = int(bool(self.due_date and self.due_date < today() and self.status in ("Open", "Working")))
+        before = self._doc_before_save
+        if before is not None and (before.due_date != self.due_date or before.assigned_to != self.assigned_to):
+            self.reminder_sent = 0  # rescheduled or reassigned: remind again
 
 
 def mark_overdue_tasks():

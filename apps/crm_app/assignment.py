@@ -53,13 +53,15 @@ def open_load(rule, user):
     meta = lowcode.get_meta(rule.document_type)
     table = f"`tab{rule.document_type}`"
     owner = f" OR {table}.`{rule.assign_field}`=%s" if rule.assign_field and meta.has_field(rule.assign_field) else ""
-    values = [f"%{json.dumps(user)}%"] + ([user] if owner else [])
+    from crm_app.permissions import LIKE_ESCAPE, _assign_pattern
+    values = [_assign_pattern(user)] + ([user] if owner else [])
     statuses = [s.strip() for s in (rule.open_statuses or "").split(",") if s.strip()]
     status_sql = ""
     if statuses and meta.has_field("status"):
         status_sql = f" AND {table}.`status` IN ({', '.join(['%s'] * len(statuses))})"
         values += statuses
-    return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({table}.`_assign` LIKE %s{owner}){status_sql}",
+    return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({table}.`_assign` LIKE %s ESCAPE '{LIKE_ESCAPE}'"
+                        f"{owner}){status_sql}",
                         values)[0][0]
 
 

@@ -19,9 +19,13 @@ def last_contacts(customers):
     if not customers:
         return last
     marks = ", ".join(["%s"] * len(customers))
+    upto = now()
     for doctype, field in CONTACT_SOURCES:
+        # Only contacts that happened: a planned meeting or a cancelled one is not contact.
+        cancelled = " AND `status`!='Cancelled'" if doctype == "Event" else ""
         for customer, when in local.db.sql(f"SELECT `customer`, MAX(`{field}`) FROM `tab{doctype}` "
-                                           f"WHERE `customer` IN ({marks}) GROUP BY `customer`", customers):
+                                           f"WHERE `customer` IN ({marks}) AND `{field}` <= %s{cancelled} "
+                                           "GROUP BY `customer`", customers + [upto]):
             if when and str(when) > last.get(customer, ""):
                 last[customer] = str(when)
     return last

@@ -30,9 +30,16 @@ def managed_territories(user):
     return sorted(seen)
 
 
+LIKE_ESCAPE = "!"
+
+
 def _assign_pattern(user):
-    # _assign holds a JSON list of user names; match the quoted name exactly.
-    return "%" + json.dumps(user) + "%"
+    """_assign holds a JSON list of user names; match the quoted name exactly, with
+    LIKE's wildcards (_ and % can appear in e-mail addresses) escaped."""
+    quoted = json.dumps(user)
+    for ch in (LIKE_ESCAPE, "%", "_"):
+        quoted = quoted.replace(ch, LIKE_ESCAPE + ch)
+    return "%" + quoted + "%"
 
 
 def owned_or_territory_conditions(user, doctype):
@@ -41,7 +48,7 @@ def owned_or_territory_conditions(user, doctype):
         return None
     table = f"`tab{doctype}`"
     owner_field = OWNER_FIELDS[doctype]
-    parts = [f"{table}.`owner`=%s", f"{table}.`{owner_field}`=%s", f"{table}.`_assign` LIKE %s"]
+    parts = [f"{table}.`owner`=%s", f"{table}.`{owner_field}`=%s", f"{table}.`_assign` LIKE %s ESCAPE '{LIKE_ESCAPE}'"]
     values = [user, user, _assign_pattern(user)]
     if "Sales Manager" in roles:
         territories = managed_territories(user)

@@ -43,9 +43,14 @@ def erase_contact_data(contact):
     for v in values:
         local.db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, v))
         local.db.sql("UPDATE `tabCommunication` SET `sender`=%s WHERE `sender`=%s", (ERASED, v))
-        local.db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
-                     "`mobile_no`=NULL, `phone`=NULL WHERE `email_id`=%s OR `mobile_no`=%s",
-                     (ERASED, ERASED, v, v))
+        local.db.sql("UPDATE `tabCommunication` SET `recipients`=REPLACE(`recipients`, %s, %s) "
+                     "WHERE `recipients` LIKE %s", (v, ERASED, f"%{v}%"))
+        leads = local.db.sql("SELECT `name` FROM `tabLead` WHERE `email_id`=%s OR `mobile_no`=%s", (v, v), pluck=True)
+        for lead in leads:
+            local.db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
+                         "`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name`=%s", (ERASED, ERASED, lead))
+            # The lead's history held the same values.
+            local.db.sql("DELETE FROM `tabVersion` WHERE `ref_doctype`='Lead' AND `docname`=%s", (lead,))
     doc.first_name, doc.last_name = ERASED, None
     doc.email_id = doc.mobile_no = doc.phone = doc.designation = None
     doc.consent_email = doc.consent_sms = doc.consent_call = 0

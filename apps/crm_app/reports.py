@@ -10,11 +10,13 @@ OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
 
 
 def _period(from_date, to_date, field="creation"):
+    """Filters for a period of whole days on a datetime field (every field the reports
+    filter by is one), the last day included."""
     filters = []
     if from_date:
         filters.append([field, ">=", from_date])
     if to_date:
-        filters.append([field, "<=", to_date + (" 23:59:59.999999" if field in ("creation", "modified") else "")])
+        filters.append([field, "<=", to_date[:10] + " 23:59:59.999999"])
     return filters
 
 

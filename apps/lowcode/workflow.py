@@ -4,7 +4,8 @@ optionally guarded by a safe condition (see expressions.py; never ``eval``).
 The active workflow of a DocType is enforced for every document through the core
 app's ``doc_events["*"]`` (lowcode/hooks.py): new documents start in the first
 state; the state field changes only through ``apply_workflow``; a document can be
-edited only by the role the current state names in ``allow_edit``."""
+edited only by the roles the current state's rows name in ``allow_edit`` (a state may
+have one row per role, as in Frappe)."""
 from .context import local
 from .exceptions import PermissionError, ValidationError
 from .expressions import evaluate
@@ -140,10 +141,10 @@ def before_validate(doc, method=None):
     old_state = before.get(field)
     if doc.get(field) != old_state and not doc.flags.workflow_action and not doc.flags.ignore_permissions:
         raise WorkflowTransitionError(f"{field} changes only through workflow actions", field=field)
-    row = _state_row(workflow, old_state)
-    if row is not None and not doc.flags.workflow_action and not doc.flags.ignore_permissions \
-            and local.user != "Administrator" and row.allow_edit not in get_roles():
-        raise PermissionError(f"In state {old_state!r} only {row.allow_edit} may edit this {doc.doctype}",
+    editors = {s.allow_edit for s in workflow.states if s.state == old_state}
+    if editors and not doc.flags.workflow_action and not doc.flags.ignore_permissions \
+            and local.user != "Administrator" and not editors & get_roles():
+        raise PermissionError(f"In state {old_state!r} only {', '.join(sorted(editors))} may edit this {doc.doctype}",
                               doctype=doc.doctype)
 
 

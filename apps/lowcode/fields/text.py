@@ -73,10 +73,17 @@ def _possible_mobile_or_landline(number):
     # The library's list of allocated ranges lags behind operators (new Israeli mobile
     # ranges); a number of the right shape for a mobile or landline in its country is
     # accepted, while a wrong length or an unknown country code is not.
-    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE)
-    return phonenumbers.region_code_for_number(number) is not None and any(
-        phonenumbers.is_possible_number_for_type_with_reason(number, kind)
-        == phonenumbers.ValidationResult.IS_POSSIBLE for kind in kinds)
+    region = phonenumbers.region_code_for_number(number)
+    if region is None:
+        return False
+    length = len(str(number.national_number))
+    for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+        example = phonenumbers.example_number_for_type(region, kind)
+        # The full length of the country's numbers of that kind: a truncated number fails.
+        if example is not None and len(str(example.national_number)) == length and \
+                phonenumbers.is_possible_number_for_type(number, kind):
+            return True
+    return False
 
 
 class BoundedText(FieldType):

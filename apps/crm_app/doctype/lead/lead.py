@@ -16,21 +16,49 @@ class Lead(Document):
     def flag_duplicates(self):
         """Mark a lead sharing e-mail, mobile or organisation with an earlier one; the
         form shows the warning and offers to merge."""
-        self.duplicate_of = find_duplicate(self)
+        self.mobile_e164 = normalised_phone(self.mobile_no)
+        check = int(lowcode.get_doc("CRM Settings").check_lead_duplicates or 0)
+        self.duplicate_of = find_duplicate(self) if check else None
         self.is_duplicate = 1 if self.duplicate_of else 0
 
 
-def find_duplicate(lead):
-    checks = [("email_id", (lead.email_id or "").strip().lower()), ("mobile_no", (lead.mobile_no or "").strip()),
-              ("company_name", (lead.company_name or "").strip())]
-    for field, value in checks:
+def normalised_phone(number):
+    """+989121234567 for '09121234567' or '+98 912 123 4567': the same phone matches
+    however it was typed."""
+    if not number:
+        return None
+    import phonenumbers
+    from lowcode.fields.text import default_phone_region
+    try:
+        parsed = phonenumbers.parse(number, None if number.startswith("+") else default_phone_region())
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+DUPLICATE_KEYS = ("email_id", "mobile_e164", "company_name")
+
+
+def _duplicate_names(lead, earlier_only, limit=None):
+    names = []
+    for field in DUPLICATE_KEYS:
+        value = (lead.get(field) or "").strip()
         if not value:
             continue
-        rows = local.db.sql(f"SELECT `name` FROM `tabLead` WHERE LOWER(`{field}`)=LOWER(%s) AND `name`!=%s "
-                            "AND `status`!='Converted' ORDER BY `creation` LIMIT 1", (value, lead.name or ""))
-        if rows:
-            return rows[0][0]
-    return None
+        sql = (f"SELECT `name` FROM `tabLead` WHERE LOWER(`{field}`)=LOWER(%s) AND `name`!=%s "
+               "AND `status`!='Converted'")
+        values = [value, lead.name or ""]
+        if earlier_only and lead.creation and not lead.is_new():
+            sql += " AND `creation` < %s"  # only earlier leads: the original is never the duplicate
+            values.append(lead.creation)
+        sql += " ORDER BY `creation`" + (f" LIMIT {int(limit)}" if limit else "")
+        names += [n for n in local.db.sql(sql, values, pluck=True) if n not in names]
+    return names
+
+
+def find_duplicate(lead):
+    found = _duplicate_names(lead, earlier_only=True, limit=1)
+    return found[0] if found else None
 
 
 @lowcode.whitelist()
@@ -38,11 +66,11 @@ def duplicates(lead):
     """Leads that share e-mail, mobile or organisation with this one (readable ones)."""
     doc = lowcode.get_doc("Lead", lead)
     doc.check_permission("read")
-    or_filters = [[f, "=", doc.get(f)] for f in ("email_id", "mobile_no", "company_name") if doc.get(f)]
-    if not or_filters:
+    names = _duplicate_names(doc, earlier_only=False, limit=50)  # case-insensitive on both engines
+    if not names:
         return []
     return lowcode.get_list("Lead", fields=["name", "lead_name", "company_name", "email_id", "mobile_no", "status"],
-                            filters=[["name", "!=", doc.name]], or_filters=or_filters, limit_page_length=20)
+                            filters=[["name", "in", names]], limit_page_length=20)
 
 
 @lowcode.whitelist(methods=["POST"])

@@ -41,7 +41,8 @@ class Opportunity(Document):
         lead = lowcode.get_doc("Lead", self.party_name)
         customer = make_customer(lead)
         from lowcode.context import local
-        local.db.sql("UPDATE `tabLead` SET `customer`=%s, `opportunity`=%s WHERE `name`=%s",
-                     (customer, self.name, lead.name))
+        from lowcode.utils import now
+        local.db.sql("UPDATE `tabLead` SET `customer`=%s, `opportunity`=%s, `status`='Converted', "
+                     "`converted_on`=%s WHERE `name`=%s", (customer, self.name, now()[:19], lead.name))
         local.db.sql("UPDATE `tabOpportunity` SET `opportunity_from`='Customer', `party_name`=%s, `lead`=%s "
                      "WHERE `name`=%s", (customer, lead.name, self.name))

@@ -27,7 +27,8 @@ class Quotation(Document):
         self.compute_totals()
 
     def compute_totals(self):
-        net = set_item_amounts(self, self.price_list)
+        self.price_list = self.price_list or settings().default_price_list
+        net = set_item_amounts(self, self.price_list, self.transaction_date)
         discount = float(self.discount_amount or 0)
         if discount > net:
             raise ValidationError(f"the additional discount {discount} exceeds the total {net}", field="discount_amount")

@@ -9,9 +9,10 @@ from lowcode.exceptions import ValidationError
 
 class Workflow(Document):
     def validate(self):
-        states = [s.state for s in self.states]
-        if len(states) != len(set(states)):
-            raise ValidationError("a state is listed twice", field="states")
+        pairs = [(s.state, s.allow_edit) for s in self.states]
+        if len(pairs) != len(set(pairs)):
+            raise ValidationError("a state is listed twice for the same role", field="states")
+        states = list(dict.fromkeys(s.state for s in self.states))
         for t in self.transitions:
             for key in ("state", "next_state"):
                 if t.get(key) not in states:

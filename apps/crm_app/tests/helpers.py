@@ -1,0 +1,157 @@
+"""Helpers shared by the CRM tests: users with roles, acting as them, the usual CRM
+records with unique names, committing so HTTP requests see the data, and reading
+HTTP answers.
+
+Every name a helper makes carries a fresh random part, because the sites are shared by
+the whole test session (and committed data stays on them)."""
+import contextlib
+import datetime
+import json
+import uuid
+
+import lowcode
+from lowcode import auth
+from lowcode.workflow import apply_workflow
+
+PASSWORD = "Correct-Horse-9"
+
+
+def tag():
+    return uuid.uuid4().hex[:8]
+
+
+def today():
+    return datetime.date.today().isoformat()
+
+
+def days_from_today(n):
+    return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
+
+
+# -- users --------------------------------------------------------------------------------------
+
+def ensure_role(role):
+    if not lowcode.db.exists("Role", role):
+        lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+
+
+def make_user(unique, name, roles=("Sales User",), password=None):
+    """A user ``<name>-<unique>-<random>@example.com`` with ``roles``; returns the e-mail."""
+    email = f"{name}-{unique}-{tag()[:4]}@example.com".lower()
+    for role in roles:
+        ensure_role(role)
+    lowcode.get_doc({"doctype": "User", "email": email, "first_name": name.title(), "last_name": "Tester",
+                     "roles": [{"role": r} for r in roles]}).insert(ignore_permissions=True)
+    if password:
+        auth.set_password(email, password)
+    return email
+
+
+@contextlib.contextmanager
+def as_user(user):
+    """Run engine calls as ``user``; back to the previous user afterwards."""
+    previous = lowcode.local.user
+    lowcode.set_user(user)
+    try:
+        yield user
+    finally:
+        lowcode.set_user(previous)
+
+
+# -- records ------------------------------------------------------------------------------------
+
+def make_territory(name, parent=None, manager=None, is_group=0):
+    return lowcode.get_doc({"doctype": "Territory", "territory_name": name, "parent_territory": parent,
+                            "territory_manager": manager, "is_group": is_group}).insert(
+        ignore_permissions=True).name
+
+
+def make_lead(first_name="Sara", **values):
+    data = {"doctype": "Lead", "first_name": first_name, "last_name": values.pop("last_name", "Karimi"),
+            "email_id": values.pop("email_id", f"lead-{tag()}@example.com")}
+    data.update(values)
+    return lowcode.get_doc(data).insert()
+
+
+def qualify(lead):
+    """New -> Contacted -> Qualified, through the workflow."""
+    apply_workflow(lead, "Contact")
+    apply_workflow(lead, "Qualify")
+    return lead
+
+
+def make_customer(name=None, **values):
+    data = {"doctype": "Customer", "customer_name": name or f"Customer {tag()}"}
+    data.update(values)
+    return lowcode.get_doc(data).insert()
+
+
+def make_opportunity(party_name, amount=1000, opportunity_from="Customer", **values):
+    data = {"doctype": "Opportunity", "title": values.pop("title", f"Deal {tag()}"),
+            "opportunity_from": opportunity_from, "party_name": party_name, "opportunity_amount": amount}
+    data.update(values)
+    return lowcode.get_doc(data).insert()
+
+
+def make_product(rate=100, **values):
+    code = values.pop("product_code", f"P-{tag()}")
+    return lowcode.get_doc(dict({"doctype": "Product", "product_code": code, "product_name": f"Product {code}",
+                                 "standard_rate": rate}, **values)).insert(ignore_permissions=True).name
+
+
+def make_quotation(customer, items, **values):
+    data = {"doctype": "Quotation", "quotation_to": "Customer", "party_name": customer, "items": items}
+    data.update(values)
+    return lowcode.get_doc(data).insert()
+
+
+def move(doc, *actions):
+    for action in actions:
+        apply_workflow(doc, action)
+    return doc
+
+
+# -- transactions and HTTP -----------------------------------------------------------------------
+
+def refresh(ctx):
+    """Commit what ctx did and continue in a read transaction, so HTTP requests (their
+    own connection) see our data; on SQLite a write transaction held here would block
+    every request that writes."""
+    ctx.db.commit()
+    ctx.db.begin(write=False)
+
+
+def write(ctx):
+    """Back to a write transaction in ctx after refresh()."""
+    ctx.db.commit()
+    ctx.db.begin()
+
+
+def token(user):
+    key, secret = auth.generate_keys(user)
+    return {"HTTP_AUTHORIZATION": f"token {key}:{secret}"}
+
+
+def body(response):
+    text = response.content.decode("utf-8")
+    assert "Traceback" not in text, text[:2000]
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise AssertionError(f"not JSON ({response.status_code}): {text[:500]}")
+
+
+def ok(response):
+    data = body(response)
+    assert response.status_code == 200, (response.status_code, data)
+    return data
+
+
+def unique_mobile(prefix="0912"):
+    """A valid Iranian mobile number no other test uses."""
+    import random
+    import phonenumbers
+    while True:
+        number = prefix + "".join(random.choice("0123456789") for _ in range(11 - len(prefix)))
+        if phonenumbers.is_valid_number(phonenumbers.parse(number, "IR")):
+            return number

@@ -1,0 +1,207 @@
+"""Customers: the blocked rule (no new opportunities or quotations, existing ones still
+editable, a reason required) and the 360° view (totals, private activities of others
+hidden, the desk page with and without read permission)."""
+import pytest
+
+import lowcode
+from lowcode.exceptions import MandatoryError
+
+from crm_app.customer_360 import get_customer_360
+from crm_app.parties import BlockedCustomerError
+from crm_app.tests.helpers import (as_user, make_customer, make_lead, make_opportunity,
+                                   make_product, make_user, move, qualify, refresh, token)
+from crm_app.conversion import convert_lead
+
+
+def _block(customer, reason="Unpaid invoices"):
+    doc = lowcode.get_doc("Customer", customer)
+    doc.is_blocked = 1
+    doc.blocked_reason = reason
+    return doc.save()
+
+
+def _quotation(customer, product, **values):
+    return lowcode.get_doc(dict({"doctype": "Quotation", "party_name": customer,
+                                 "items": [{"product": product, "qty": 1}]}, **values)).insert()
+
+
+# -- blocked customers -------------------------------------------------------------------------
+
+def test_blocked_customer_gets_no_new_opportunity(ctx):
+    customer = make_customer().name
+    _block(customer, "Unpaid invoices")
+    with pytest.raises(BlockedCustomerError) as e:
+        make_opportunity(customer)
+    assert e.value.field == "party_name"
+    assert customer in e.value.message and "blocked" in e.value.message
+    assert "Unpaid invoices" in e.value.message and "opportunities" in e.value.message
+    assert lowcode.get_count("Opportunity", filters={"party_name": customer}) == 0
+
+
+def test_blocked_customer_gets_no_new_quotation(ctx):
+    customer = make_customer().name
+    product = make_product(rate=10)
+    _block(customer)
+    with pytest.raises(BlockedCustomerError) as e:
+        _quotation(customer, product)
+    assert e.value.field == "party_name" and "quotations" in e.value.message
+    assert isinstance(e.value, lowcode.ValidationError)
+
+
+def test_blocked_customer_refused_for_a_sales_user_too(ctx, unique):
+    user = make_user(unique, "blocked")
+    customer = make_customer().name
+    _block(customer)
+    with as_user(user):
+        with pytest.raises(BlockedCustomerError):
+            make_opportunity(customer)
+
+
+def test_existing_documents_of_a_blocked_customer_can_still_be_saved(ctx):
+    customer = make_customer().name
+    product = make_product(rate=10)
+    opp = make_opportunity(customer, amount=100)
+    quotation = _quotation(customer, product, opportunity=opp.name)
+    _block(customer)
+    opp.reload()
+    opp.notes = "<p>on hold</p>"
+    opp.save()
+    move(opp, "Qualify")
+    quotation.reload()
+    quotation.terms = "<p>pay first</p>"
+    quotation.save()
+    assert lowcode.db.get_value("Opportunity", opp.name, "sales_stage") == "Qualification"
+
+
+def test_moving_an_opportunity_to_a_blocked_customer_is_refused(ctx):
+    opp = make_opportunity(make_customer().name)
+    blocked = make_customer().name
+    _block(blocked)
+    opp.party_name = blocked
+    with pytest.raises(BlockedCustomerError):
+        opp.save()
+
+
+def test_unblocking_allows_again(ctx):
+    customer = make_customer().name
+    doc = _block(customer)
+    doc.is_blocked = 0
+    doc.save()
+    assert doc.reload().blocked_reason is None
+    opp = make_opportunity(customer)
+    assert _quotation(customer, make_product(rate=10), opportunity=opp.name).name
+
+
+def test_blocked_reason_is_mandatory_when_blocked(ctx):
+    doc = make_customer()
+    doc.is_blocked = 1
+    with pytest.raises(MandatoryError) as e:
+        doc.save()
+    assert e.value.field == "blocked_reason"
+    assert "Blocked Reason" in e.value.message or "blocked_reason" in e.value.message
+    with pytest.raises(MandatoryError):
+        make_customer(is_blocked=1)
+
+
+def test_converted_lead_of_a_blocked_customer_gets_no_opportunity(ctx):
+    lead = qualify(make_lead(company_name="Blocked via lead"))
+    customer = convert_lead(lead.name)["customer"]
+    _block(customer)
+    with pytest.raises(BlockedCustomerError):
+        make_opportunity(lead.name, opportunity_from="Lead")
+    with pytest.raises(BlockedCustomerError):
+        _quotation(lead.name, make_product(rate=1), quotation_to="Lead")
+
+
+# -- customer 360 -------------------------------------------------------------------------------
+
+def test_customer_360_totals(ctx, unique):
+    customer = make_customer(f"Three Sixty {unique}").name
+    won_a = make_opportunity(customer, amount=1000)
+    move(won_a, "Qualify", "Propose", "Win")
+    won_b = make_opportunity(customer, amount=2500.5)
+    move(won_b, "Qualify", "Propose", "Negotiate", "Win")
+    make_opportunity(customer, amount=300)                                   # open, Prospecting
+    move(make_opportunity(customer, amount=700), "Qualify", "Propose")      # open, Proposal
+    lowcode.get_doc({"doctype": "Lost Reason", "lost_reason": f"Lost {unique}"}).insert()
+    lost = make_opportunity(customer, amount=9999, lost_reason=f"Lost {unique}")
+    move(lost, "Lose")
+    _quotation(customer, make_product(rate=5))
+    ref = {"reference_doctype": "Customer", "reference_name": customer}
+    lowcode.get_doc(dict(ref, doctype="Call Log", phone="09121234567", started_at="2024-03-01 10:00:00")).insert()
+    lowcode.get_doc(dict(ref, doctype="Communication", subject="Offer",
+                         communication_date="2024-04-05 09:30:00")).insert()
+    lowcode.get_doc(dict(ref, doctype="Event", subject="Visit", starts_on="2024-02-01 10:00:00")).insert()
+    other = make_customer().name  # another customer's data stays out
+    move(make_opportunity(other, amount=5), "Qualify", "Propose", "Win")
+
+    data = get_customer_360(customer)
+    totals = data["totals"]
+    assert totals["won_revenue"] == 3500.5
+    assert totals["open_pipeline"] == 1000
+    assert totals["open_opportunities"] == 2
+    assert totals["quotations"] == 1
+    assert str(totals["last_contact"])[:19] == "2024-04-05 09:30:00"
+    assert data["customer"]["name"] == customer
+    kinds = [t["doctype"] for t in data["timeline"]]
+    assert kinds.count("Opportunity") == 5 and kinds.count("Quotation") == 1
+    assert {"Call Log", "Communication", "Event"} <= set(kinds)
+    whens = [t["when"] for t in data["timeline"]]
+    assert whens == sorted(whens, reverse=True)
+
+
+def test_customer_360_last_contact_empty_without_activities(ctx):
+    data = get_customer_360(make_customer().name)
+    assert data["totals"]["last_contact"] is None
+    assert data["totals"]["won_revenue"] == 0 and data["totals"]["open_pipeline"] == 0
+
+
+def test_customer_360_hides_private_activities_of_others(ctx, unique):
+    author = make_user(unique, "author")
+    reader = make_user(unique, "reader")
+    manager = make_user(unique, "mgr", roles=("Sales Manager",))
+    customer = make_customer(f"Private {unique}").name
+    ref = {"reference_doctype": "Customer", "reference_name": customer}
+    with as_user(author):
+        private = lowcode.get_doc(dict(ref, doctype="Note", title="salary of the buyer", is_private=1)).insert().name
+        public = lowcode.get_doc(dict(ref, doctype="Note", title="likes tea")).insert().name
+        private_call = lowcode.get_doc(dict(ref, doctype="Call Log", phone="09121234567", is_private=1)).insert().name
+        names = {t["name"] for t in get_customer_360(customer)["timeline"]}
+        assert {private, public, private_call} <= names
+    for viewer in (reader, manager):
+        with as_user(viewer):
+            names = {t["name"] for t in get_customer_360(customer)["timeline"]}
+            assert public in names
+            assert private not in names and private_call not in names
+
+
+def test_customer_360_contacts(ctx):
+    lead = qualify(make_lead(first_name="Dana", last_name="Katz", company_name="Katz Ltd"))
+    customer = convert_lead(lead.name)["customer"]
+    contacts = get_customer_360(customer)["contacts"]
+    assert [(c["full_name"], c["email_id"]) for c in contacts] == [("Dana Katz", lead.email_id)]
+
+
+def test_customer_360_needs_read_permission(ctx, unique):
+    nobody = make_user(unique, "nobody", roles=())
+    customer = make_customer().name
+    with as_user(nobody):
+        with pytest.raises(lowcode.PermissionError):
+            get_customer_360(customer)
+
+
+def test_customer_360_desk_page(ctx, client, unique):
+    reader = make_user(unique, "viewer360")
+    nobody = make_user(unique, "noread360", roles=())
+    customer = make_customer(f"Desk 360 {unique}").name
+    move(make_opportunity(customer, amount=4321), "Qualify", "Propose", "Win")
+    reader_auth, nobody_auth = token(reader), token(nobody)
+    refresh(ctx)
+    response = client.get(f"/app/customer-360/{customer}", **reader_auth)
+    assert response.status_code == 200, response.content[:500]
+    html = response.content.decode()
+    assert f"Desk 360 {unique}" in html
+    assert client.get(f"/app/customer-360/{customer}", **nobody_auth).status_code == 403
+    assert client.get("/app/customer-360/CUST-does-not-exist", **reader_auth).status_code == 404
+    anonymous = client.get(f"/app/customer-360/{customer}")
+    assert anonymous.status_code == 302 and "/login" in anonymous["Location"]

@@ -1,0 +1,104 @@
+"""Demo data (crm_app.demo.generate) on a SQLite site of its own: leads in several
+statuses, opportunities in several stages, quotations and activities, all of them
+valid documents (a sample is reloaded and saved again without error)."""
+import pytest
+
+import conftest
+import lowcode
+
+from crm_app import demo
+
+
+@pytest.fixture(scope="module")
+def demo_site(bench):
+    site = conftest.create_site(bench, "sqlite")
+    try:
+        with lowcode.site_context(site, bench=bench):
+            made = demo.generate(count=200)
+            lowcode.db.commit()
+        yield {"site": site, "bench": bench, "made": made}
+    finally:
+        conftest.drop_site(bench, site)
+
+
+@pytest.fixture
+def dctx(demo_site):
+    with lowcode.site_context(demo_site["site"], bench=demo_site["bench"]) as local:
+        yield local
+
+
+def _count_by(doctype, field):
+    return {r[field]: r["n"] for r in lowcode.get_all(doctype, fields=[field, "count(*) as n"], group_by=field)}
+
+
+def test_generate_reports_what_it_made(dctx, demo_site):
+    made = demo_site["made"]
+    assert made["Lead"] == 50
+    assert made["Lead"] == lowcode.get_count("Lead")
+    assert made["Customer"] == lowcode.get_count("Customer") > 0
+    assert made["Opportunity"] == lowcode.get_count("Opportunity") > 0
+    assert made["Quotation"] == lowcode.get_count("Quotation") > 0
+    activities = sum(lowcode.get_count(d) for d in ("Call Log", "Event", "Task", "Note", "Communication"))
+    assert made["activities"] == activities
+
+
+def test_leads_in_several_statuses(dctx):
+    statuses = _count_by("Lead", "status")
+    assert len(statuses) >= 4, statuses
+    assert {"New", "Contacted", "Converted"} <= set(statuses)
+
+
+def test_opportunities_in_several_stages(dctx):
+    stages = _count_by("Opportunity", "sales_stage")
+    assert len(stages) >= 3, stages
+
+
+def test_quotations_and_activities(dctx):
+    assert len(_count_by("Quotation", "status")) >= 2
+    for doctype in ("Call Log", "Event", "Task"):
+        assert lowcode.get_count(doctype) > 0, doctype
+
+
+def test_demo_masters_and_users(dctx):
+    assert lowcode.get_count("Lead Source") == len(demo.SOURCES)
+    assert lowcode.get_count("Product") == len(demo.PRODUCTS)
+    assert lowcode.db.get_value("Territory", "Iran", "territory_manager") == "manager@demo.local"
+    assert lowcode.db.exists("Assignment Rule", "Leads round robin")
+    owners = {r["lead_owner"] for r in lowcode.get_all("Lead", fields=["lead_owner"])}
+    assert owners <= {e for e, _, r in demo.USERS if r == "Sales User"}, owners  # the round robin spread them
+
+
+def test_converted_leads_are_tied_to_their_customer(dctx):
+    for lead in lowcode.get_all("Lead", fields=["name", "customer", "opportunity"], filters={"status": "Converted"}):
+        assert lead["customer"] and lead["opportunity"]
+        assert lowcode.db.get_value("Customer", lead["customer"], "lead") == lead["name"]
+
+
+def test_won_opportunities_have_their_amount(dctx):
+    for opp in lowcode.get_all("Opportunity", fields=["name", "won_amount", "opportunity_amount", "closed_on"],
+                               filters={"sales_stage": "Won"}):
+        assert float(opp["won_amount"]) == float(opp["opportunity_amount"]) > 0 and opp["closed_on"]
+
+
+@pytest.mark.parametrize("doctype", ["Lead", "Customer", "Contact", "Opportunity", "Quotation", "Call Log", "Event",
+                                     "Task", "Lead Source", "Campaign"])
+def test_documents_are_valid(dctx, doctype):
+    """A sample of every kind reloads and saves again through the full validation."""
+    names = lowcode.get_all(doctype, pluck="name", order_by="creation asc")
+    assert names, doctype
+    for name in names[:3] + names[-3:]:
+        doc = lowcode.get_doc(doctype, name)
+        doc.save()
+        assert lowcode.get_doc(doctype, name).modified == doc.modified
+
+
+def test_generate_needs_a_system_manager(dctx, unique):
+    user = f"demo-{unique}@example.com"
+    lowcode.get_doc({"doctype": "User", "email": user, "first_name": "Demo",
+                     "roles": [{"role": "Sales Manager"}]}).insert()
+    lowcode.set_user(user)
+    try:
+        with pytest.raises(lowcode.PermissionError):
+            demo.generate(count=10)
+    finally:
+        lowcode.set_user("Administrator")

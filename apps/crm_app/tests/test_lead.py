@@ -1,0 +1,188 @@
+"""Leads: the full name, duplicate detection (e-mail case-insensitive, mobile,
+organisation), the duplicates() lookup, merging, and phone validation for Iranian and
+Israeli numbers. Every test runs on SQLite and MariaDB (the ``site`` fixture)."""
+import pytest
+
+import lowcode
+from lowcode.exceptions import DataError, ValidationError
+
+from crm_app.doctype.lead.lead import duplicates, merge
+from crm_app.tests.helpers import as_user, make_lead, make_user, unique_mobile
+
+
+def test_full_name_from_first_and_last(ctx):
+    lead = make_lead(first_name="Sara", last_name="Ahmadi")
+    assert lead.lead_name == "Sara Ahmadi"
+    assert lowcode.db.get_value("Lead", lead.name, "lead_name") == "Sara Ahmadi"
+    lead.last_name = None
+    lead.save()
+    assert lead.reload().lead_name == "Sara"
+
+
+def test_new_lead_defaults(ctx):
+    lead = make_lead()
+    assert lead.status == "New"
+    assert lead.lead_owner == "Administrator"
+    assert lead.is_duplicate == 0 and not lead.duplicate_of
+
+
+def test_duplicate_on_email_is_case_insensitive(ctx, unique):
+    first = make_lead(email_id=f"Reza.{unique}@Example.com")
+    second = make_lead(email_id=f"reza.{unique}@example.COM")
+    assert second.is_duplicate == 1
+    assert second.duplicate_of == first.name
+    stored = lowcode.db.sql("SELECT `is_duplicate`, `duplicate_of` FROM `tabLead` WHERE `name`=%s", (second.name,))
+    assert tuple(stored[0]) == (1, first.name)
+
+
+def test_duplicate_on_mobile(ctx):
+    mobile = unique_mobile()
+    first = make_lead(mobile_no=mobile)
+    second = make_lead(mobile_no=mobile)
+    assert second.is_duplicate == 1 and second.duplicate_of == first.name
+
+
+def test_duplicate_on_mobile_written_differently(ctx):
+    """The same Iranian mobile written in national and international form is the same
+    person: both forms are accepted, so the duplicate check must compare the number,
+    not the text."""
+    national = unique_mobile()
+    international = "+98 " + national[1:4] + " " + national[4:7] + " " + national[7:]
+    first = make_lead(mobile_no=national)
+    second = make_lead(mobile_no=international)
+    assert second.is_duplicate == 1, "the same mobile in +98 form was not recognised as a duplicate"
+    assert second.duplicate_of == first.name
+
+
+def test_duplicate_on_organisation(ctx, unique):
+    first = make_lead(company_name=f"Pars Plastic {unique}")
+    second = make_lead(company_name=f"pars plastic {unique}")
+    assert second.is_duplicate == 1 and second.duplicate_of == first.name
+
+
+def test_no_duplicate_when_nothing_shared(ctx, unique):
+    make_lead(company_name=f"Aria {unique}", mobile_no=unique_mobile("0935"))
+    other = make_lead(company_name=f"Sepehr {unique}")
+    assert other.is_duplicate == 0 and other.duplicate_of is None
+
+
+def test_converted_lead_is_not_a_duplicate_source(ctx, unique):
+    first = make_lead(company_name=f"Converted Co {unique}")
+    lowcode.db.sql("UPDATE `tabLead` SET `status`='Converted' WHERE `name`=%s", (first.name,))
+    second = make_lead(company_name=f"Converted Co {unique}")
+    assert second.is_duplicate == 0
+
+
+def test_first_lead_stays_the_original_when_saved_again(ctx, unique):
+    """duplicate_of points at an *earlier* lead (the controller says so): saving the
+    original after a duplicate arrived must not flag the original as a duplicate of the
+    newer one."""
+    first = make_lead(email_id=f"orig.{unique}@example.com")
+    second = make_lead(email_id=f"orig.{unique}@example.com")
+    assert second.duplicate_of == first.name
+    first.reload()
+    first.job_title = "Buyer"
+    first.save()
+    assert first.is_duplicate == 0, f"the original lead was flagged as a duplicate of {first.duplicate_of}"
+    assert not first.duplicate_of
+
+
+def test_duplicate_check_can_be_switched_off(ctx, unique):
+    """CRM Settings.check_lead_duplicates (default on) turns the check off."""
+    settings = lowcode.get_doc("CRM Settings")
+    settings.check_lead_duplicates = 0
+    settings.save()
+    make_lead(email_id=f"off.{unique}@example.com")
+    second = make_lead(email_id=f"off.{unique}@example.com")
+    assert second.is_duplicate == 0, "CRM Settings.check_lead_duplicates=0 is ignored"
+
+
+def test_duplicates_lists_the_leads_sharing_contact_data(ctx, unique):
+    base = make_lead(email_id=f"dup.{unique}@example.com", mobile_no=unique_mobile("0913"),
+                     company_name=f"Dup Co {unique}")
+    same_email = make_lead(email_id=f"dup.{unique}@example.com")
+    same_company = make_lead(company_name=f"Dup Co {unique}")
+    unrelated = make_lead(company_name=f"Other {unique}")
+    found = {r["name"] for r in duplicates(base.name)}
+    assert same_email.name in found and same_company.name in found
+    assert base.name not in found and unrelated.name not in found
+    row = next(r for r in duplicates(base.name) if r["name"] == same_email.name)
+    assert set(row) >= {"name", "lead_name", "company_name", "email_id", "mobile_no", "status"}
+
+
+def test_duplicates_matches_email_case_insensitively(ctx, unique):
+    """duplicates() must find what flag_duplicates found: the e-mail check is
+    case-insensitive on both engines (SQLite compares text case-sensitively)."""
+    first = make_lead(email_id=f"Case.{unique}@Example.com")
+    second = make_lead(email_id=f"case.{unique}@example.com")
+    assert second.duplicate_of == first.name
+    assert first.name in {r["name"] for r in duplicates(second.name)}
+
+
+def test_duplicates_only_lists_readable_leads(ctx, unique):
+    user = make_user(unique, "dupview")
+    hidden = make_lead(company_name=f"Hidden {unique}")
+    with as_user(user):
+        mine = make_lead(company_name=f"Hidden {unique}")
+        assert duplicates(mine.name) == []
+    assert mine.duplicate_of == hidden.name
+
+
+def test_merge_moves_activities_to_the_target(ctx, unique):
+    target = make_lead(company_name=f"Target {unique}")
+    source = make_lead(company_name=f"Source {unique}")
+    note = lowcode.get_doc({"doctype": "Note", "title": "met at the fair", "reference_doctype": "Lead",
+                            "reference_name": source.name}).insert()
+    call = lowcode.get_doc({"doctype": "Call Log", "phone": "09121234567", "reference_doctype": "Lead",
+                            "reference_name": source.name}).insert()
+    task = lowcode.get_doc({"doctype": "Task", "subject": "call back", "reference_doctype": "Lead",
+                            "reference_name": source.name}).insert()
+    assert merge(source.name, target.name) == target.name
+    assert not lowcode.db.exists("Lead", source.name)
+    for doctype, doc in (("Note", note), ("Call Log", call), ("Task", task)):
+        row = lowcode.db.sql(f"SELECT `reference_doctype`, `reference_name` FROM `tab{doctype}` WHERE `name`=%s",
+                             (doc.name,))
+        assert tuple(row[0]) == ("Lead", target.name), doctype
+    assert lowcode.get_doc("Lead", target.name).company_name == f"Target {unique}"
+
+
+def test_merge_into_itself_is_refused(ctx):
+    lead = make_lead()
+    with pytest.raises(ValidationError) as e:
+        merge(lead.name, lead.name)
+    assert e.value.field == "target"
+
+
+def test_merge_needs_delete_permission_on_the_source(ctx, unique):
+    user = make_user(unique, "merger")  # Sales User: write but no delete on Lead
+    with as_user(user):
+        a = make_lead(company_name=f"A {unique}")
+        b = make_lead(company_name=f"B {unique}")
+        with pytest.raises(lowcode.PermissionError):
+            merge(a.name, b.name)
+    assert lowcode.db.exists("Lead", a.name)
+
+
+@pytest.mark.parametrize("number", ["09121234567", "+98 912 123 4567", "+989121234567", "۰۹۱۲۱۲۳۴۵۶۷"])
+def test_iranian_mobile_numbers_are_accepted(ctx, number):
+    lead = make_lead(mobile_no=number)
+    assert lead.mobile_no.replace(" ", "").endswith("9121234567")
+
+
+@pytest.mark.parametrize("number", ["+972-53-3123456", "+972-53-7123456", "+972 53 234 5678"])
+def test_israeli_mobile_numbers_are_accepted(ctx, number):
+    lead = make_lead(mobile_no=number, phone=number)
+    assert lead.mobile_no == number
+
+
+@pytest.mark.parametrize("field", ["mobile_no", "phone"])
+@pytest.mark.parametrize("number", ["12345", "not a number", "091212345678901", "+972-53-312",
+                                    # an Iranian mobile with digits missing (0912 / +98 912 are mobile prefixes)
+                                    "0912123", "+98 912 123"])
+def test_bad_phone_numbers_are_refused_naming_the_field(ctx, field, number):
+    with pytest.raises(ValidationError) as e:
+        make_lead(**{field: number})
+    assert e.value.field == field
+    meta_label = lowcode.get_meta("Lead").get_field(field).label
+    assert meta_label in e.value.message
+    assert isinstance(e.value, DataError)

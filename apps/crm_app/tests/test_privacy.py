@@ -1,0 +1,132 @@
+"""Personal data on request (crm_app/privacy.py): export_contact_data returns the
+contact and what mentions them; erase_contact_data removes their e-mail and phone from
+the contact, the call logs, messages and leads that mention them, and drops the
+contact's version history. Export needs export permission, erasure delete permission."""
+import json
+
+import pytest
+
+import lowcode
+
+from crm_app.privacy import ERASED, erase_contact_data, export_contact_data
+from crm_app.tests.helpers import as_user, make_customer, make_lead, make_user, unique_mobile
+
+
+@pytest.fixture
+def person(ctx, unique):
+    """A contact of a customer, with the activities and leads that mention them."""
+    email = f"shirin.{unique}@example.com"
+    mobile = unique_mobile()
+    customer = make_customer(f"Privacy Co {unique}").name
+    contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Shirin", "last_name": "Nouri",
+                               "designation": "Buyer", "email_id": email, "mobile_no": mobile,
+                               "consent_email": 1, "consent_sms": 1,
+                               "links": [{"link_doctype": "Customer", "link_name": customer}]}).insert()
+    contact.designation = "Head of purchasing"       # a change: the version history now holds data
+    contact.save()
+    call = lowcode.get_doc({"doctype": "Call Log", "phone": mobile, "notes": "asked for a quote"}).insert()
+    call_by_ref = lowcode.get_doc({"doctype": "Call Log", "phone": "09121234567", "reference_doctype": "Contact",
+                                   "reference_name": contact.name}).insert()
+    sent = lowcode.get_doc({"doctype": "Communication", "subject": f"Quote {unique}", "sender": email,
+                            "recipients": "sales@example.com"}).insert()
+    received = lowcode.get_doc({"doctype": "Communication", "subject": f"Reply {unique}", "sender": "sales@example.com",
+                                "recipients": f"boss@example.com, {email}"}).insert()
+    lead = make_lead(first_name="Shirin", last_name="Nouri", email_id=email, mobile_no=mobile)
+    other_call = lowcode.get_doc({"doctype": "Call Log", "phone": unique_mobile()}).insert()
+    return {"email": email, "mobile": mobile, "customer": customer, "contact": contact.name, "call": call.name,
+            "call_by_ref": call_by_ref.name, "sent": sent.name, "received": received.name, "lead": lead.name,
+            "other_call": other_call.name}
+
+
+def test_export_contact_data(ctx, person):
+    data = export_contact_data(person["contact"])
+    assert data["contact"]["name"] == person["contact"]
+    assert data["contact"]["email_id"] == person["email"] and data["contact"]["mobile_no"] == person["mobile"]
+    assert data["contact"]["links"][0]["link_name"] == person["customer"]
+    calls = {r["name"] for r in data["activities"]["Call Log"]}
+    assert {person["call"], person["call_by_ref"]} <= calls and person["other_call"] not in calls
+    messages = {r["name"] for r in data["activities"]["Communication"]}
+    assert {person["sent"], person["received"]} <= messages
+    assert [r["name"] for r in data["leads"]] == [person["lead"]]
+    json.dumps(data, default=str)  # serialisable as the API answers it
+
+
+def test_export_needs_export_permission(ctx, person, unique):
+    nobody = make_user(unique, "noexport", roles=())
+    with as_user(nobody):
+        with pytest.raises(lowcode.PermissionError):
+            export_contact_data(person["contact"])
+    marketing = make_user(unique, "marketing", roles=("Marketing User",))
+    with as_user(marketing):
+        assert export_contact_data(person["contact"])["contact"]["name"] == person["contact"]
+
+
+def test_erase_contact_data(ctx, person):
+    assert lowcode.get_count("Version", filters={"ref_doctype": "Contact", "docname": person["contact"]}) >= 1
+    assert erase_contact_data(person["contact"]) == person["contact"]
+
+    contact = lowcode.get_doc("Contact", person["contact"])
+    assert contact.first_name == ERASED and not contact.last_name
+    assert not contact.email_id and not contact.mobile_no and not contact.phone and not contact.designation
+    assert (contact.consent_email, contact.consent_sms, contact.consent_call) == (0, 0, 0)
+    assert contact.is_erased == 1
+    assert contact.links[0].link_name == person["customer"]      # the record keeps its shape
+
+    assert lowcode.db.get_value("Call Log", person["call"], "phone") == ERASED
+    assert lowcode.db.get_value("Call Log", person["call"], "notes") == "asked for a quote"
+    assert lowcode.db.get_value("Call Log", person["other_call"], "phone") != ERASED
+    assert lowcode.db.get_value("Communication", person["sent"], "sender") == ERASED
+    lead = lowcode.get_doc("Lead", person["lead"])
+    assert lead.first_name == ERASED and lead.lead_name == ERASED
+    assert not lead.email_id and not lead.mobile_no and not lead.last_name
+
+    assert lowcode.get_count("Version", filters={"ref_doctype": "Contact", "docname": person["contact"]}) == 0
+
+
+def test_erasure_leaves_the_email_nowhere_in_messages(ctx, person):
+    """A message the person received names them among the recipients; the export finds
+    it, so the erasure must clear it too."""
+    erase_contact_data(person["contact"])
+    recipients = lowcode.db.get_value("Communication", person["received"], "recipients")
+    assert person["email"] not in recipients, f"the erased address is still a recipient: {recipients!r}"
+    assert "boss@example.com" in recipients
+
+
+def test_erasure_leaves_no_trace_in_lead_versions(ctx, person):
+    """A lead's history that recorded the person's e-mail is personal data as well."""
+    lead = lowcode.get_doc("Lead", person["lead"])
+    lead.email_id = "typo@example.com"
+    lead.save()
+    lead.email_id = person["email"]
+    lead.save()
+    erase_contact_data(person["contact"])
+    for data in lowcode.get_all("Version", filters={"ref_doctype": "Lead", "docname": person["lead"]},
+                                pluck="data"):
+        assert person["email"] not in data, "the erased e-mail stays in the lead's version history"
+
+
+def test_erasure_needs_delete_permission(ctx, person, unique):
+    sales_user = make_user(unique, "nodelete")                 # Sales User: no delete on Contact
+    with as_user(sales_user):
+        with pytest.raises(lowcode.PermissionError):
+            erase_contact_data(person["contact"])
+    assert lowcode.db.get_value("Contact", person["contact"], "email_id") == person["email"]
+    assert lowcode.db.get_value("Call Log", person["call"], "phone") == person["mobile"]
+    manager = make_user(unique, "candelete", roles=("Sales Manager",))
+    with as_user(manager):
+        erase_contact_data(person["contact"])
+    assert lowcode.db.get_value("Contact", person["contact"], "is_erased") == 1
+
+
+def test_erase_over_http_needs_post(ctx, client, person, unique):
+    from crm_app.tests.helpers import refresh, token
+    manager = make_user(unique, "httperase", roles=("Sales Manager",))
+    auth = token(manager)
+    refresh(ctx)
+    url = "/api/method/crm_app.privacy.erase_contact_data"
+    assert client.get(url, {"contact": person["contact"]}, **auth).status_code == 403
+    response = client.post(url, data=json.dumps({"contact": person["contact"]}), content_type="application/json",
+                           **auth)
+    assert response.status_code == 200, response.content[:300]
+    refresh(ctx)
+    assert lowcode.db.get_value("Contact", person["contact"], "is_erased") == 1
