@@ -142,6 +142,7 @@ def check_csrf(session, header_token):
 
 def generate_keys(user):
     """A new API key and secret for a user; the secret is shown once and kept as a digest."""
+    drop_token_cache(user)
     api_key = secrets.token_hex(8)
     api_secret = secrets.token_hex(16)
     local.db.sql("UPDATE `tabUser` SET `api_key`=%s WHERE `name`=%s", (api_key, user))
@@ -149,13 +150,35 @@ def generate_keys(user):
     return api_key, api_secret
 
 
+TOKEN_CACHE_SECONDS = 60
+
+
 def user_for_token(api_key, api_secret):
+    """The user an API token belongs to. A verified (key, secret digest) is remembered
+    for a minute, so a busy client costs no lookups; regenerating keys or disabling the
+    user forgets it at once (drop_token_cache)."""
+    digest = hashlib.sha256((api_secret or "").encode()).hexdigest()
+    c = cache()
+    remembered = c.get(f"token:{api_key}")
+    if remembered and hmac.compare_digest(remembered[1], digest):
+        return remembered[0]
+    user = _verify_token(api_key, digest)
+    c.set(f"token:{api_key}", (user, digest), ttl=TOKEN_CACHE_SECONDS)
+    return user
+
+
+def drop_token_cache(user):
+    rows = local.db.sql("SELECT `api_key` FROM `tabUser` WHERE `name`=%s", (user,), pluck=True)
+    if rows and rows[0]:
+        cache().delete(f"token:{rows[0]}")
+
+
+def _verify_token(api_key, digest):
     rows = local.db.sql("SELECT `name`, `enabled` FROM `tabUser` WHERE `api_key`=%s", (api_key,))
     if not rows:
         raise AuthenticationError("Invalid API key")
     user, enabled = rows[0]
     stored = _stored_secret(user, "api_secret")
-    digest = hashlib.sha256((api_secret or "").encode()).hexdigest()
     if not stored or not hmac.compare_digest(stored, digest):
         raise AuthenticationError("Invalid API secret")
     if not int(enabled or 0):

@@ -27,12 +27,15 @@ class User(Document):
         from lowcode.permissions import clear_role_cache
         clear_role_cache()
         if not int(self.enabled or 0):
-            from lowcode.auth import drop_sessions
+            from lowcode.auth import drop_sessions, drop_token_cache
             drop_sessions(self.name)
+            drop_token_cache(self.name)
 
     def on_trash(self):
         if self.name in STANDARD_USERS:
             raise ValidationError(f"{self.name} cannot be deleted")
+        from lowcode.auth import drop_token_cache
+        drop_token_cache(self.name)
 
     def after_delete(self):
         local.db.sql("DELETE FROM `tabAuth` WHERE `doctype`='User' AND `name`=%s", (self.name,))
