@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from . import assets
 from .views import auth, form, home, listview, settings
+from .views import customize, doctype_builder, permission_manager, user_permissions
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
 from .views import collaboration, email_template, printview, workflow_builder
@@ -18,6 +19,13 @@ urlpatterns = [
     path("app/my-settings", settings.my_settings),
     path("manifest.webmanifest", settings.manifest),
     # Pages of their own: before the DocType routes, so these paths never read as DocTypes.
+    path("app/customize-form", customize.customize_form),
+    path("app/customize-form/remove", customize.remove_field),
+    path("app/customize-form/export", customize.export_fixtures),
+    path("app/doctype-builder", doctype_builder.doctype_builder),
+    path("app/doctype-builder/<path:name>", doctype_builder.doctype_builder),
+    path("app/permission-manager", permission_manager.permission_manager),
+    path("app/user-permissions", user_permissions.user_permissions),
     path("printview", printview.printview),
     path("app/workflow-builder", workflow_builder.workflow_list),
     path("app/workflow-builder/new", workflow_builder.builder, {"name": None}),

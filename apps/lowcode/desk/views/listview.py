@@ -62,7 +62,7 @@ def list_view(request, route):
     page = max(int(request.GET.get("page") or 1), 1)
     order_by = request.GET.get("order_by") or f"{meta.sort_field} {meta.sort_order}".lower()
     text = (request.GET.get("q") or "").strip()
-    error = None
+    error, status = None, 200
     rows, total = [], 0
     try:
         filters = read_filters(request, meta)
@@ -71,10 +71,10 @@ def list_view(request, route):
                               limit_start=(page - 1) * page_length, limit_page_length=page_length)
         total = query.get_count(doctype, filters=filters, or_filters=search_filters(meta, text))
     except LowcodeError as e:
-        error = e.message
+        error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
     template = "list_rows.html" if request.headers.get("HX-Target") == "list-results" else "list.html"
-    return render(template, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
+    return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
                   rows=rows, total=total, page=page, page_length=page_length, pages=max((total - 1) // page_length + 1, 1),
                   order_by=order_by, q=text, error=error, filters=filters,
