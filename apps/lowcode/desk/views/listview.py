@@ -45,11 +45,44 @@ def search_filters(meta, text):
     return [[c, "like", f"%{text}%"] for c in dict.fromkeys(columns)]
 
 
+def _with_added_filter(request):
+    """The filter builder posts add_field/add_op/add_value: fold them into the
+    ``filters`` JSON and come back to a clean URL (bookmarkable, each filter a chip)."""
+    from django.http import HttpResponseRedirect
+    from urllib.parse import urlencode
+    args = request.GET.copy()
+    filters = json.loads(args.get("filters") or "[]") if args.get("filters") else []
+    filters.append([args.pop("add_field")[0], (args.pop("add_op", ["="]) or ["="])[0] or "=",
+                    (args.pop("add_value", [""]) or [""])[0]])
+    args["filters"] = json.dumps(filters, ensure_ascii=False)
+    args.pop("page", None)
+    return HttpResponseRedirect(request.path + "?" + urlencode(args, doseq=True))
+
+
+def filter_chips(request, choices):
+    """Each ad-hoc filter as text with a link that removes it."""
+    from urllib.parse import urlencode
+    from .report import _filter_text
+    try:
+        filters = json.loads(request.GET.get("filters") or "[]")
+    except ValueError:
+        return []
+    chips = []
+    for i, f in enumerate(filters if isinstance(filters, list) else []):
+        rest = request.GET.copy()
+        remaining = filters[:i] + filters[i + 1:]
+        rest["filters"] = json.dumps(remaining, ensure_ascii=False) if remaining else ""
+        chips.append({"text": _filter_text(f, choices), "remove": urlencode(rest, doseq=True)})
+    return chips
+
+
 @desk_view
 def list_view(request, route):
     page = app_page(route)
     if page is not None:
         return page(request, None)
+    if request.GET.get("add_field"):
+        return _with_added_filter(request)
     doctype = doctype_for_route(route)
     meta = get_meta(doctype)
     if meta.issingle:
@@ -74,12 +107,15 @@ def list_view(request, route):
         error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
     template = "list_rows.html" if request.headers.get("HX-Target") == "list-results" else "list.html"
+    from .report import column_choices
+    choices = column_choices(meta)
     return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
                   rows=rows, total=total, page=page, page_length=page_length, pages=max((total - 1) // page_length + 1, 1),
                   order_by=order_by, q=text, error=error, filters=filters,
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
-                  args=request.GET, can_create=has_permission(doctype, "create"))
+                  args=request.GET, can_create=has_permission(doctype, "create"),
+                  filter_fields=choices, chips=filter_chips(request, choices), operators=query.OPERATORS)
 
 
 @desk_view
