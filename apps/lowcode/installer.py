@@ -13,9 +13,9 @@ import shutil
 from . import apps, meta as meta_module, schema
 from .context import local
 from .document import get_doc, load_doc
-from .exceptions import CommandError, DocTypeDefinitionError, DoesNotExistError
+from .exceptions import CommandError, DocTypeDefinitionError
 from .meta import Meta, BOOTSTRAP_DOCTYPES, core_json_path, read_json_definition, validate_definition
-from .sites import SITE_NAME_RE, bench_path, site_path, write_json, update_common_config, list_sites
+from .sites import SITE_NAME_RE, bench_path, write_json, update_common_config, list_sites
 from .utils import scrub
 
 STANDARD_ROLES = ("Administrator", "System Manager", "All", "Guest")

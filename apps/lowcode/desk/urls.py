@@ -1,6 +1,6 @@
 """Desk URLs, as Frappe users know them: /login, /app, /app/<doctype-route>[/<name>],
 /app/<doctype-route>/new and /app/<doctype-route>/view/<kanban|calendar|report>."""
-from django.urls import path, re_path
+from django.urls import path
 
 from . import assets
 from .views import auth, form, home, listview, settings
