@@ -283,22 +283,31 @@ class Document:
         if action in ("save", "submit"):
             self.run_method("before_validate")
         self._coerce_all()
+        checked = self._snapshot()
         if action in ("save", "submit"):
             self.run_method("validate")
         for tf in self.meta.table_fields:
             for row in self.get(tf.fieldname):
                 row.run_method("validate")
-        self._coerce_all()  # values a controller set are checked like any other
+        self._coerce_all(unless_unchanged=checked)  # values a controller set are checked like any other
         self._check_rows()
         before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
                   "update_after_submit": "before_update_after_submit"}[action]
         self.run_method(before)
 
-    def _coerce_all(self):
-        self._coerce_values()
+    def _snapshot(self):
+        """The values each document holds after coercion (the objects themselves, so
+        an identity test is sound), keyed by the document's id: the second pass
+        re-checks only what a controller replaced."""
+        docs = [self] + [row for tf in self.meta.table_fields for row in self.get(tf.fieldname)]
+        return {id(d): {df.fieldname: d.__dict__.get(df.fieldname) for df in d.meta.data_fields} for d in docs}
+
+    def _coerce_all(self, unless_unchanged=None):
+        self._coerce_values(unchanged=(unless_unchanged or {}).get(id(self)))
         for tf in self.meta.table_fields:
             for row in self.get(tf.fieldname):
-                row._coerce_values(parent_label=tf.label or tf.fieldname)
+                row._coerce_values(parent_label=tf.label or tf.fieldname,
+                                   unchanged=(unless_unchanged or {}).get(id(row)))
 
     def _check_rows(self):
         self._check_values()
@@ -306,13 +315,16 @@ class Document:
             for row in self.get(tf.fieldname):
                 row._check_values(parent_label=tf.label or tf.fieldname)
 
-    def _coerce_values(self, parent_label=None):
+    def _coerce_values(self, parent_label=None, unchanged=None):
         """Coerce every value to its type and check it (options, length); errors name
-        the field, and the child row for rows."""
+        the field, and the child row for rows. ``unchanged`` maps fieldnames to values
+        already checked: a field still holding that very object is skipped."""
         meta = self.meta
         d = self.__dict__
         try:
             for df in meta.data_fields:
+                if unchanged is not None and df.fieldname in unchanged and unchanged[df.fieldname] is d.get(df.fieldname):
+                    continue
                 ftype = registry[df.fieldtype]
                 value = ftype.coerce(d.get(df.fieldname), df)
                 ftype.validate(value, df)

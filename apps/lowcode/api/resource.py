@@ -1,9 +1,9 @@
 """/api/resource/<DocType>[/<name>]: list and create, read, update, delete."""
 
 from .. import client, document as documents, query
-from ..exceptions import AuthenticationError, DoesNotExistError, ValidationError
+from ..exceptions import AuthenticationError, ValidationError
 from ..context import local
-from ..meta import doctype_exists
+from ..meta import get_meta
 from ..exceptions import BadRequest
 from .request import form_dict, json_arg, json_body, respond
 
@@ -14,8 +14,7 @@ def _require_user():
 
 
 def _check_doctype(doctype):
-    if not doctype_exists(doctype):
-        raise DoesNotExistError(f"DocType {doctype!r} not found", doctype=doctype)
+    get_meta(doctype)  # cached; raises DoesNotExistError (404) for an unknown DocType
 
 
 def _int(data, key, default):

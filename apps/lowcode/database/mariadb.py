@@ -44,7 +44,9 @@ class MariaDBDatabase(Database):
         self.conn.cursor().executemany(query, rows)
 
     def _begin(self, write):
-        self.conn.cursor().execute("START TRANSACTION")
+        # Without autocommit every statement already runs in a transaction that the
+        # next commit or rollback ends; an explicit START would cost a round trip.
+        pass
 
     # -- DDL ---------------------------------------------------------------------
     def column_sql_type(self, kind, length=None):
