@@ -590,7 +590,7 @@ def load_doc(doctype, name, for_update=False):
 def new_doc(doctype, **values):
     from .apps import get_controller
     cls = get_controller(doctype)
-    doc = cls({"doctype": doctype})
+    doc = cls({"doctype": doctype, "docstatus": 0})
     doc._set_defaults()
     doc.update(values)
     return doc
