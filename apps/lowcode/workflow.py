@@ -70,7 +70,8 @@ def get_transitions(doc, workflow=None):
         if t.condition and not evaluate("eval:" + t.condition, doc, extra={"user": local.user,
                                                                            "roles": sorted(roles)}):
             continue
-        out.append(t)
+        if all((t.action, t.next_state) != (o.action, o.next_state) for o in out):
+            out.append(t)  # one transition per action, however many roles' rows allow it
     return out
 
 

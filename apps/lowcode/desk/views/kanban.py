@@ -93,7 +93,7 @@ def column_values(df, workflow, counts):
     are few). Values in use but no longer listed (an option removed since) keep a
     column, so no card disappears; documents without a value come first."""
     if workflow is not None and df.fieldname == workflow.workflow_state_field:
-        values = [s.state for s in workflow.states]
+        values = list(dict.fromkeys(s.state for s in workflow.states))  # one row per role and state
     elif df.fieldtype == "Select":
         values = [o for o in select_options(df) if o]
     else:
