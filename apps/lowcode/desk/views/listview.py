@@ -8,7 +8,8 @@ from ... import query
 from ...exceptions import InvalidFieldError, LowcodeError
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
-from ..render import render
+from .. import formatting
+from ..render import prefs, render
 from .common import app_page, desk_view, doctype_for_route
 
 PAGE_LENGTHS = (20, 100, 500)
@@ -59,6 +60,14 @@ def _with_added_filter(request):
     return HttpResponseRedirect(request.path + "?" + urlencode(args, doseq=True))
 
 
+def _count_query(request):
+    from urllib.parse import urlencode
+    args = request.GET.copy()
+    args.pop("page", None)
+    args["__count"] = "1"
+    return urlencode(args, doseq=True)
+
+
 def filter_chips(request, choices):
     """Each ad-hoc filter as text with a link that removes it."""
     from urllib.parse import urlencode
@@ -96,13 +105,20 @@ def list_view(request, route):
     order_by = request.GET.get("order_by") or f"{meta.sort_field} {meta.sort_order}".lower()
     text = (request.GET.get("q") or "").strip()
     error, status = None, 200
-    rows, total = [], 0
+    rows, has_next = [], False
     try:
         filters = read_filters(request, meta)
+        if request.GET.get("__count"):
+            # The count comes in its own request after the rows (as in Frappe): counting
+            # every match of a large table can cost more than the page itself.
+            from django.http import HttpResponse
+            total = query.get_count(doctype, filters=filters, or_filters=search_filters(meta, text))
+            return HttpResponse(formatting.digits(f"{total:,}", prefs()))
         rows = query.get_list(doctype, fields=["name"] + columns + ["modified"], filters=filters,
                               or_filters=search_filters(meta, text), order_by=order_by,
-                              limit_start=(page - 1) * page_length, limit_page_length=page_length)
-        total = query.get_count(doctype, filters=filters, or_filters=search_filters(meta, text))
+                              limit_start=(page - 1) * page_length, limit_page_length=page_length + 1)
+        has_next = len(rows) > page_length
+        rows = rows[:page_length]
     except LowcodeError as e:
         error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
@@ -111,7 +127,8 @@ def list_view(request, route):
     choices = column_choices(meta)
     return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
-                  rows=rows, total=total, page=page, page_length=page_length, pages=max((total - 1) // page_length + 1, 1),
+                  rows=rows, page=page, page_length=page_length, has_next=has_next,
+                  count_url=request.path + "?" + _count_query(request),
                   order_by=order_by, q=text, error=error, filters=filters,
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
                   args=request.GET, can_create=has_permission(doctype, "create"),
