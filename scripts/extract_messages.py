@@ -61,6 +61,19 @@ HEADER = ("# Translations of the Lowcode CRM desk.\n"
 CATALOG_ARGS = dict(project="Lowcode CRM", version="0.1", header_comment=HEADER, charset="utf-8", fuzzy=False)
 
 # Strings that reach _() only as variables, with where they come from.
+def _hook_strings():
+    """UI text apps declare in hooks.py: form action labels and confirmations, record
+    badge labels."""
+    import importlib
+    out = []
+    for app in ("lowcode", "crm_app"):
+        hooks = importlib.import_module(f"{app}.hooks")
+        for actions in getattr(hooks, "form_actions", {}).values():
+            out += [a[k] for a in actions for k in ("label", "confirm") if a.get(k)]
+        out += [b["label"] for b in getattr(hooks, "record_badges", {}).values() if b.get("label")]
+    return out
+
+
 DYNAMIC = [
     # form.html timeline badges: Comment.comment_type (also its Select options)
     "Comment", "Workflow", "Assigned",
@@ -133,7 +146,8 @@ def collect():
     """The template catalog of every msgid, locations sorted for stable output."""
     found = {}
     sources = [_code_messages(), _doctype_messages(), _workflow_messages(),
-               ((m, "scripts/extract_messages.py") for m in DYNAMIC + _fieldtypes())]
+               ((m, "scripts/extract_messages.py") for m in DYNAMIC + _fieldtypes()),
+               ((m, "hooks.py") for m in _hook_strings())]
     for source in sources:
         for message, where in source:
             if message:  # JSON gives None or "" for absent keys; ngettext gives a tuple

@@ -70,3 +70,9 @@ form_actions = {
          "condition": "not doc.is_erased", "confirm": "Erase this person's personal data? This cannot be undone."},
     ],
 }
+
+# Records marked wherever they appear (their form, and every link to them).
+record_badges = {
+    "Customer": {"field": "is_blocked", "label": "Blocked", "style": "danger"},
+    "Lead": {"field": "is_duplicate", "label": "Possible duplicate", "style": "warning"},
+}

@@ -18,6 +18,7 @@ from ...permissions import get_permlevels, has_permission
 from ...utils import route_for
 from ...versions import get_versions
 from ...workflow import apply_workflow, get_transitions, get_workflow
+from ..badges import link_targets, marked, own_badge
 from ..formatting import parse_input
 from ..layout import form_layout
 from ..render import prefs, render
@@ -136,7 +137,8 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200):
                   states=field_states(doc, meta), error=error, error_field=error_field,
                   transitions=[] if doc.is_new() else get_transitions(doc),
                   workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
-                  actions=form_actions(doc),
+                  actions=form_actions(doc), own_badge=None if doc.is_new() else own_badge(doc),
+                  link_badges={} if doc.is_new() else marked(link_targets(meta, [doc.as_dict()])),
                   can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
                   can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
                   and has_permission(doctype, "submit", doc=doc),

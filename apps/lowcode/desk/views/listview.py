@@ -9,6 +9,7 @@ from ...exceptions import InvalidFieldError, LowcodeError
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
 from .. import formatting
+from ..badges import link_targets, marked
 from ..render import prefs, render
 from .common import app_page, desk_view, doctype_for_route
 
@@ -105,7 +106,7 @@ def list_view(request, route):
     order_by = request.GET.get("order_by") or f"{meta.sort_field} {meta.sort_order}".lower()
     text = (request.GET.get("q") or "").strip()
     error, status = None, 200
-    rows, has_next = [], False
+    rows, has_next, link_badges = [], False, {}
     try:
         filters = read_filters(request, meta)
         if request.GET.get("__count"):
@@ -114,11 +115,14 @@ def list_view(request, route):
             from django.http import HttpResponse
             total = query.get_count(doctype, filters=filters, or_filters=search_filters(meta, text))
             return HttpResponse(formatting.digits(f"{total:,}", prefs()))
-        rows = query.get_list(doctype, fields=["name"] + columns + ["modified"], filters=filters,
+        dynamic = [df.options for df in meta.fields if df.fieldtype == "Dynamic Link" and df.fieldname in columns
+                   and df.options not in columns and df.options in readable]
+        rows = query.get_list(doctype, fields=["name"] + columns + dynamic + ["modified"], filters=filters,
                               or_filters=search_filters(meta, text), order_by=order_by,
                               limit_start=(page - 1) * page_length, limit_page_length=page_length + 1)
         has_next = len(rows) > page_length
         rows = rows[:page_length]
+        link_badges = marked(link_targets(meta, rows))
     except LowcodeError as e:
         error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
@@ -127,7 +131,7 @@ def list_view(request, route):
     choices = column_choices(meta)
     return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
-                  rows=rows, page=page, page_length=page_length, has_next=has_next,
+                  rows=rows, page=page, page_length=page_length, has_next=has_next, link_badges=link_badges,
                   count_url=request.path + "?" + _count_query(request),
                   order_by=order_by, q=text, error=error, filters=filters,
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
