@@ -44,6 +44,7 @@ scheduler_events = {
 desk_pages = {
     "customer-360": "crm_app.customer_360.page",
     "sales-dashboard": "crm_app.sales_dashboard.page",
+    "follow-ups": "crm_app.follow_ups.page",
 }
 
 fixtures = []

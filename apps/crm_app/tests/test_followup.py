@@ -185,3 +185,17 @@ def test_overdue_customers_and_report(ctx, unique, manager):
         assert {r["customer"] for r in overdue_follow_ups(rule.name)} == {stale, never}
     # the report lists; it does not create tasks
     assert _tasks(stale) == []
+
+
+def test_follow_ups_page_lists_the_overdue_customers(ctx, client, unique):
+    from lowcode import auth
+    rule = lowcode.get_doc({"doctype": "Follow-up Rule", "rule_name": f"Page rule {unique}", "every_n_days": 7,
+                            "customer_filters": json.dumps([["customer_name", "like", f"%{unique}%"]])}).insert()
+    lowcode.get_doc({"doctype": "Customer", "customer_name": f"Silent {unique}"}).insert()
+    ctx.db.commit()
+    session = auth.start_session("Administrator", desk=True)
+    ctx.db.commit()
+    client.cookies["sid"] = session.sid
+    html = client.get("/app/follow-ups").content.decode()
+    section = html.split(rule.name, 1)[1].split("</section>", 1)[0]
+    assert f"Silent {unique}" in section
