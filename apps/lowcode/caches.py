@@ -109,3 +109,24 @@ def get_meta_version():
 
 def bump_meta_version():
     return local.db.next_series_value(META_VERSION_KEY)
+
+
+PERM_VERSION_KEY = "__perm_version__"
+
+
+def get_versions():
+    """(metadata version, permissions version) in one round trip: every request reads
+    them, so other processes' changes are seen at the next request."""
+    try:
+        rows = dict(local.db.sql("SELECT `name`, `current` FROM `tabSeries` WHERE `name` IN (%s, %s)",
+                                 (META_VERSION_KEY, PERM_VERSION_KEY)))
+    except Exception as e:  # noqa: BLE001
+        if local.db.is_missing_table(e):
+            return 0, 0
+        raise
+    return rows.get(META_VERSION_KEY, 0), rows.get(PERM_VERSION_KEY, 0)
+
+
+def bump_perm_version():
+    """A user's roles or User Permissions changed: processes drop their memos of them."""
+    return local.db.next_series_value(PERM_VERSION_KEY)

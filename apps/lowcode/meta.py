@@ -374,7 +374,8 @@ def check_version():
     """At the start of each request or job: drop metadata another process changed."""
     from . import caches as cache
     site = local.site
-    version = cache.get_meta_version()
+    version, perm_version = cache.get_versions()
+    local.cache["perm_version"] = perm_version
     if _cache_version.get(site) != version:
         _drop_local(site)
         _cache_version[site] = version

@@ -14,6 +14,23 @@ AUTOMATIC_ROLES = ("All", "Guest")
 SHARE_PTYPES = ("read", "write", "share", "submit")
 
 
+# Roles and User Permissions per (site, user), kept across requests while the
+# permissions version (read with the metadata version at each request) is unchanged.
+_process_memo = {}
+
+
+def _memo(kind, user, load):
+    version = local.cache.get("perm_version")
+    key = (local.site, kind, user)
+    hit = _process_memo.get(key)
+    if hit is not None and version is not None and hit[0] == version:
+        return hit[1]
+    value = load()
+    if version is not None:
+        _process_memo[key] = (version, value)
+    return value
+
+
 def get_roles(user=None):
     user = user or local.user
     cache = local.cache.setdefault("_roles", {})
@@ -22,19 +39,34 @@ def get_roles(user=None):
         if user == "Guest":
             roles = {"Guest"}
         else:
-            roles = set(local.db.sql(
-                "SELECT `role` FROM `tabHas Role` WHERE `parent`=%s AND `parenttype`='User'", (user,), pluck=True))
-            roles |= {"All", "Guest"}
-            if user == ADMIN:
-                roles.add(ADMIN)
+            roles = _memo("roles", user, lambda: _load_roles(user))
         cache[user] = roles
     return roles
+
+
+def _load_roles(user):
+    roles = set(local.db.sql(
+        "SELECT `role` FROM `tabHas Role` WHERE `parent`=%s AND `parenttype`='User'", (user,), pluck=True))
+    roles |= {"All", "Guest"}
+    if user == ADMIN:
+        roles.add(ADMIN)
+    return frozenset(roles)
 
 
 def clear_role_cache():
     if local:
         local.cache.pop("_roles", None)
         local.cache.pop("_user_perms", None)
+
+
+def permissions_changed():
+    """Roles or User Permissions changed in this transaction: forget them here now, and
+    everywhere else from the next request (the version bump commits with the change)."""
+    from .caches import bump_perm_version
+    bump_perm_version()
+    for key in [k for k in _process_memo if k[0] == local.site]:
+        _process_memo.pop(key, None)
+    clear_role_cache()
 
 
 def _role_rules(meta, user, permlevel=0):
@@ -145,19 +177,24 @@ def get_user_permissions(user=None):
     user = user or local.user
     cache = local.cache.setdefault("_user_perms", {})
     if user not in cache:
-        out = {}
-        try:
-            rows = local.db.sql("SELECT `allow`, `for_value`, `applicable_for`, `apply_to_all_doctypes` "
-                                "FROM `tabUser Permission` WHERE `user`=%s", (user,))
-        except Exception as e:  # noqa: BLE001
-            if not local.db.is_missing_table(e):
-                raise
-            rows = []
-        for allow, value, applicable_for, to_all in rows:
-            out.setdefault(allow, []).append((value, None if int(to_all or 0) or not applicable_for
-                                              else applicable_for))
-        cache[user] = out
+        cache[user] = _memo("user_perms", user, lambda: _load_user_permissions(user))
     return cache[user]
+
+
+def _load_user_permissions(user):
+    """{allowed DocType: [(value, applicable_for or None)]} from the database."""
+    try:
+        rows = local.db.sql("SELECT `allow`, `for_value`, `applicable_for`, `apply_to_all_doctypes` "
+                            "FROM `tabUser Permission` WHERE `user`=%s", (user,))
+    except Exception as e:  # noqa: BLE001
+        if not local.db.is_missing_table(e):
+            raise
+        rows = []
+    out = {}
+    for allow, value, applicable_for, to_all in rows:
+        out.setdefault(allow, []).append((value, None if int(to_all or 0) or not applicable_for
+                                          else applicable_for))
+    return out
 
 
 def _restrictions(meta, user):

@@ -24,8 +24,8 @@ class User(Document):
             raise ValidationError("a role is listed twice", field="roles")
 
     def on_update(self):
-        from lowcode.permissions import clear_role_cache
-        clear_role_cache()
+        from lowcode.permissions import permissions_changed
+        permissions_changed()  # roles may have changed
         if not int(self.enabled or 0):
             from lowcode.auth import drop_sessions, drop_token_cache
             drop_sessions(self.name)
@@ -40,3 +40,5 @@ class User(Document):
     def after_delete(self):
         local.db.sql("DELETE FROM `tabAuth` WHERE `doctype`='User' AND `name`=%s", (self.name,))
         local.db.sql("DELETE FROM `tabHas Role` WHERE `parent`=%s AND `parenttype`='User'", (self.name,))
+        from lowcode.permissions import permissions_changed
+        permissions_changed()
