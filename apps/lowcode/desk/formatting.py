@@ -5,7 +5,7 @@ Stored values stay canonical (ISO dates, floats); only the desk converts."""
 import datetime
 
 import jdatetime
-from django.utils import formats, translation
+from django.utils import formats, numberformat, translation
 
 from ..fields.base import ascii_digits
 
@@ -57,7 +57,11 @@ def format_number(value, prefs, decimals=None):
     if value is None or value == "":
         return ""
     with translation.override(prefs.lang):
-        text = formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+        # Group by thousands in every language (Django's Persian locale turns grouping
+        # off), with the language's own separators.
+        text = numberformat.format(value, formats.get_format("DECIMAL_SEPARATOR"), decimal_pos=decimals,
+                                   grouping=3, thousand_sep=formats.get_format("THOUSAND_SEPARATOR") or ",",
+                                   force_grouping=True, use_l10n=True)
     return digits(text, prefs)
 
 
