@@ -11,14 +11,6 @@ def commit(ctx):
     ctx.db.begin(write=False)
 
 
-def forget_routes():
-    """Work around an engine bug: desk/views/common.doctype_for_route caches routes in
-    ``local.__dict__``, which is the process-wide proxy's dict rather than the
-    request's state, so a DocType made after the first request has no route until the
-    cache is dropped."""
-    lowcode.local.cache.pop("_routes", None)
-
-
 def ensure_role(role):
     if not lowcode.db.exists("Role", role):
         lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)

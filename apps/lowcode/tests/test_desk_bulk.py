@@ -11,7 +11,7 @@ import pytest
 import lowcode
 from lowcode.utils import route_for
 
-from .desk_helpers import as_user, commit, ensure_role, forget_routes, login, make_user
+from .desk_helpers import as_user, commit, ensure_role, login, make_user
 
 
 @pytest.fixture
@@ -41,7 +41,6 @@ def world(ctx, make_doctype, unique):
                               ).insert(ignore_permissions=True)
         names[title] = doc.name
     commit(ctx)
-    forget_routes()
     return {"doctype": doctype, "route": route_for(doctype), "editor": editor, "other": other,
             "watcher": watcher, "names": names}
 

@@ -11,7 +11,7 @@ import lowcode
 from lowcode.desk.doctype.dashboard_chart.dashboard_chart import buckets
 from lowcode.exceptions import ValidationError
 
-from .desk_helpers import as_user, commit, ensure_role, forget_routes, login, make_user
+from .desk_helpers import as_user, commit, ensure_role, login, make_user
 
 TODAY = datetime.date.today()
 
@@ -58,7 +58,6 @@ def world(ctx, make_doctype, unique):
                           "number_cards": [{"number_card": count.name}, {"number_card": open_sum.name}],
                           "charts": [{"chart": series.name}, {"chart": by_status.name, "width": "Full"}]}).insert()
     commit(ctx)
-    forget_routes()
     return {"doctype": doctype, "seller": seller, "boss": boss, "outsider": outsider, "ws": ws.name,
             "count": count.name, "open_sum": open_sum.name, "series": series.name, "by_status": by_status.name}
 

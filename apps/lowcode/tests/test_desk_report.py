@@ -12,7 +12,7 @@ import pytest
 import lowcode
 from lowcode.utils import route_for
 
-from .desk_helpers import commit, ensure_role, forget_routes, login, make_user, table_rows
+from .desk_helpers import commit, ensure_role, login, make_user, table_rows
 
 
 @pytest.fixture
@@ -47,7 +47,6 @@ def world(ctx, make_doctype, unique):
                          "lines": [{"item": "x", "qty": 2}, {"item": "y", "qty": 3}] if title == "A" else []}
                         ).insert(ignore_permissions=True)
     commit(ctx)
-    forget_routes()
     return {"doctype": doctype, "route": route_for(doctype), "rep": rep, "other": other, "reader": reader,
             "viewer": viewer}
 
