@@ -8,41 +8,16 @@ developer runs pytest directly).
 """
 import os
 import shutil
-import subprocess
 import tempfile
 import uuid
 
 import pytest
 
 import lowcode
+from tests.services import mariadb_root, redis_url  # noqa: F401 - tests import them from here
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 lowcode.setup_django()
-
-
-def _service_env():
-    if os.environ.get("LOWCODE_MARIADB_PORT") and os.environ.get("LOWCODE_REDIS_URL"):
-        return
-    script = os.path.join(ROOT, "scripts", "services.sh")
-    subprocess.run(["bash", script, "start"], check=True, stdout=subprocess.DEVNULL)
-    out = subprocess.run(["bash", script, "env"], check=True, capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if line.startswith("export "):
-            key, _, value = line[7:].partition("=")
-            os.environ[key] = value.strip("'\"")
-
-
-def mariadb_root():
-    _service_env()
-    return {"db_root_username": os.environ["LOWCODE_MARIADB_ROOT_USER"],
-            "db_root_password": os.environ["LOWCODE_MARIADB_ROOT_PASSWORD"],
-            "db_host": os.environ.get("LOWCODE_MARIADB_HOST", "127.0.0.1"),
-            "db_port": int(os.environ["LOWCODE_MARIADB_PORT"])}
-
-
-def redis_url():
-    _service_env()
-    return os.environ["LOWCODE_REDIS_URL"]
 
 
 def create_site(bench, db_type, name=None, apps=("crm_app",), redis=None, admin_password="admin"):

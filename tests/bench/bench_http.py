@@ -5,49 +5,18 @@ depend on no extra package."""
 import http.client
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from urllib.parse import quote, urlencode
 
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tests.server import UvicornServer  # noqa: E402 - the repository root is on the path now
 
 
-class Server:
-    """uvicorn serving the bench (LOWCODE_SITES) the way ``lowcode serve`` does: the WSGI
-    application (see lowcode/cli.py serve), without access logs."""
+class Server(UvicornServer):
+    """The bench's server, without access logs, holding keep-alive connections open."""
 
     def __init__(self, bench, log_path, port=None):
-        self.bench = bench
-        self.log_path = log_path
-        self.port = port or free_port()
-        self.proc = None
-        self._log = None
-
-    def start(self, timeout=60):
-        env = dict(os.environ, LOWCODE_SITES=self.bench)
-        self._log = open(self.log_path, "ab")
-        cmd = [sys.executable, "-m", "uvicorn", "--interface", "wsgi", "lowcode.web.wsgi:application", "--host", "127.0.0.1",
-               "--port", str(self.port), "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "60"]
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"uvicorn did not listen on port {self.port} within {timeout}s; see {self.log_path}")
+        super().__init__(bench, log_path, port, extra_args=["--no-access-log", "--timeout-keep-alive", "60"])
 
     def cpu_seconds(self):
         """User + system CPU the server process has used so far (Linux /proc)."""
@@ -57,19 +26,6 @@ class Server:
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, AttributeError, IndexError, ValueError):
             return None
-
-    def stop(self):
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 class Client:

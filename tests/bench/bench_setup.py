@@ -8,13 +8,15 @@ MariaDB site gets the project's Redis as ``redis_cache``, a SQLite site gets non
 import datetime
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
 
 import lowcode
 from lowcode.context import local
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tests.services import mariadb_root, redis_url  # noqa: E402 - the repository root is on the path now
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -41,35 +43,6 @@ PERMISSIONS = [{"role": "System Manager", "read": 1, "write": 1, "create": 1, "d
                 "export": 1, "import": 1, "share": 1, "print": 1, "email": 1}]
 
 BENCH_USER = "bench-user@example.com"
-
-
-# -- services -----------------------------------------------------------------------------------
-
-def service_env():
-    """MariaDB/Redis settings from the environment (``make bench`` exports them), else from
-    ``scripts/services.sh``, starting the services like conftest.py does."""
-    if os.environ.get("LOWCODE_MARIADB_PORT") and os.environ.get("LOWCODE_REDIS_URL"):
-        return
-    script = os.path.join(ROOT, "scripts", "services.sh")
-    subprocess.run(["bash", script, "start"], check=True, stdout=subprocess.DEVNULL)
-    out = subprocess.run(["bash", script, "env"], check=True, capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if line.startswith("export "):
-            key, _, value = line[7:].partition("=")
-            os.environ[key] = value.strip("'\"")
-
-
-def mariadb_root():
-    service_env()
-    return {"db_root_username": os.environ["LOWCODE_MARIADB_ROOT_USER"],
-            "db_root_password": os.environ["LOWCODE_MARIADB_ROOT_PASSWORD"],
-            "db_host": os.environ.get("LOWCODE_MARIADB_HOST", "127.0.0.1"),
-            "db_port": int(os.environ["LOWCODE_MARIADB_PORT"])}
-
-
-def redis_url():
-    service_env()
-    return os.environ["LOWCODE_REDIS_URL"]
 
 
 # -- sites --------------------------------------------------------------------------------------

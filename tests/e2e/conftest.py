@@ -15,18 +15,15 @@ every page a failing test opened is saved as ``FAILED-<test>-<n>.png``.
 import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 import lowcode
+from tests.server import UvicornServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
@@ -39,22 +36,6 @@ FA_USER = "e2e.persian@example.com"
 FA_PASSWORD = "persian-e2e-1"
 #: Playwright's wait for any element or navigation (ms); the server is local
 TIMEOUT_MS = 15000
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent():
-    """In the server's process, before exec: Linux sends it SIGTERM should the test
-    process die without cleaning up (killed, crashed), so no server is ever left over."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _create_site(bench):
@@ -77,60 +58,20 @@ def _seed(site, bench):
         local.db.commit()
 
 
-class Server:
-    """uvicorn serving one bench as ``lowcode serve`` does (the WSGI application),
-    output to a log file."""
+class Server(UvicornServer):
+    """The test server for one bench; ready once its login page answers (the site,
+    Django and the assets are all there)."""
 
     def __init__(self, bench, site, log_path):
-        self.bench, self.site, self.log_path = bench, site, log_path
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = None
-        self._log = None
+        super().__init__(bench, log_path)
+        self.site = site
 
-    def start(self, timeout=60):
-        env = dict(os.environ, LOWCODE_SITES=self.bench, PYTHONUNBUFFERED="1")
-        self._log = open(self.log_path, "wb")
-        uvicorn = os.path.join(ROOT, ".venv", "bin", "uvicorn")
-        cmd = [uvicorn, "--interface", "wsgi", "lowcode.web.wsgi:application", "--host", "127.0.0.1",
-               "--port", str(self.port),
-               "--log-level", "warning"]
-        # Its own session: stopping it can never touch anything else.
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                     preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.proc.returncode}: {self.log()}")
-            try:
-                # The login page answers once the site, Django and the assets are all there.
-                with urllib.request.urlopen(self.url + "/login", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except (urllib.error.URLError, ConnectionError, socket.timeout):
-                time.sleep(0.2)
-        raise RuntimeError(f"uvicorn did not answer on {self.url} within {timeout}s: {self.log()}")
-
-    def log(self):
+    def ready(self):
         try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+            with urllib.request.urlopen(self.url + "/login", timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, socket.timeout):
+            return False
 
 
 @pytest.fixture(scope="module")
