@@ -42,6 +42,23 @@ def app_page(route):
     return get_attr(paths[-1]) if paths else None
 
 
+def open_doc(doctype, name):
+    """The document a page edits: a new one (``name`` None) if the user may create,
+    else the stored one if they may read it."""
+    from ... import document as documents
+    from ...exceptions import PermissionError
+    from ...permissions import has_permission
+    from django.utils.translation import gettext
+    if name is None:
+        if not has_permission(doctype, "create"):
+            raise PermissionError(gettext("Not permitted: create %(doctype)s") % {"doctype": doctype},
+                                  doctype=doctype)
+        return documents.new_doc(doctype)
+    doc = documents.get_doc(doctype, name)
+    doc.check_permission("read")
+    return doc
+
+
 def readable_doctypes():
     """[(module, doctype)] the user may read, for navigation and search."""
     rows = local.db.sql("SELECT `name`, `module` FROM `tabDocType` WHERE `istable`=0 AND `issingle`=0 "

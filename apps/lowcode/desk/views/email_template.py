@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 
 from ... import document as documents, printing
 from ...context import local
-from ...exceptions import LowcodeError, PermissionError, ValidationError
+from ...exceptions import LowcodeError, ValidationError
 from ...meta import get_meta
 from ...permissions import has_permission
 from ..render import environment, prefs, render
-from .common import desk_view, readable_doctypes
+from .common import desk_view, open_doc, readable_doctypes
 
 FIELDS = ("reference_doctype", "subject", "response")
 
@@ -25,13 +25,7 @@ def editor_home(request):
 
 @desk_view
 def editor(request, name):
-    if name is None:
-        if not has_permission("Email Template", "create"):
-            raise PermissionError(_("Not permitted: create Email Template"), doctype="Email Template")
-        doc = documents.new_doc("Email Template")
-    else:
-        doc = documents.get_doc("Email Template", name)
-        doc.check_permission("read")
+    doc = open_doc("Email Template", name)
     if request.method == "GET":
         return _render_editor(doc, request.GET)
     try:

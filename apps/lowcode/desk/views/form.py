@@ -22,7 +22,7 @@ from ..badges import link_targets, marked, own_badge
 from ..formatting import parse_input
 from ..layout import form_layout
 from ..render import prefs, render
-from .common import app_page, desk_view, doctype_for_route
+from .common import app_page, desk_view, doctype_for_route, open_doc
 
 
 def field_states(doc, meta):
@@ -153,16 +153,11 @@ def form_view(request, route, name):
         return page(request, name)
     doctype = doctype_for_route(route)
     meta = get_meta(doctype)
+    doc = open_doc(doctype, name)
     if name is None:
-        if not has_permission(doctype, "create"):
-            raise PermissionError(f"Not permitted: create {doctype}")
-        doc = documents.new_doc(doctype)
         for key, value in request.GET.items():  # /new?customer=X prefills links
             if meta.has_field(key):
                 doc.set(key, value)
-    else:
-        doc = documents.get_doc(doctype, name)
-        doc.check_permission("read")
     if request.method == "GET":
         return _render_form(doc, meta, route)
     action = request.POST.get("_action", "save")

@@ -15,14 +15,14 @@ from django.utils.translation import gettext as _
 from markupsafe import Markup, escape
 from simpleeval import EvalWithCompoundTypes
 
-from ... import document as documents, query
+from ... import query
 from ...context import local
-from ...exceptions import LowcodeError, PermissionError
+from ...exceptions import LowcodeError
 from ...expressions import _FUNCTIONS
 from ...meta import get_meta
 from ...permissions import has_permission, role_access
 from ..render import render
-from .common import desk_view
+from .common import desk_view, open_doc
 
 STATE_FIELDS = ("state", "doc_status", "allow_edit", "update_field", "update_value")
 TRANSITION_FIELDS = ("state", "action", "next_state", "allowed", "allow_self_approval", "condition")
@@ -47,13 +47,7 @@ def workflow_list(request):
 
 @desk_view
 def builder(request, name):
-    if name is None:
-        if not has_permission("Workflow", "create"):
-            raise PermissionError(_("Not permitted: create Workflow"), doctype="Workflow")
-        doc = documents.new_doc("Workflow")
-    else:
-        doc = documents.get_doc("Workflow", name)
-        doc.check_permission("read")
+    doc = open_doc("Workflow", name)
     if request.method == "GET":
         return _render_builder(doc)
     try:
