@@ -7,6 +7,8 @@ closes it.
 """
 import contextvars
 
+from .utils import Obj
+
 _state = contextvars.ContextVar("lowcode_state", default=None)
 
 
@@ -20,23 +22,13 @@ class State:
         self.conf = conf
         self.db = None
         self.user = "Guest"
-        self.flags = Flags()
+        self.flags = Obj()  # transient flags: local.flags.in_install
         self.request = None
         self.session = None
         self.lang = conf.get("lang", "en")
         # Per request (or job, or command) memo: roles, user permissions, desk
         # preferences. It dies with the context, so nothing leaks between users or sites.
         self.cache = {}
-
-
-class Flags(dict):
-    """Attribute-style dict for transient flags (``local.flags.in_install``)."""
-
-    def __getattr__(self, key):
-        return self.get(key)
-
-    def __setattr__(self, key, value):
-        self[key] = value
 
 
 class _Local:

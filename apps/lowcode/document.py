@@ -22,9 +22,9 @@ from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateE
                          TimestampMismatchError, UniqueValidationError, ValidationError)
 from .expressions import evaluate
 from .fields import registry
-from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, Obj, get_meta
+from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
 from .naming import set_new_name
-from .utils import now
+from .utils import Obj, now
 
 _ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
 _SQLITE_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: [^.]+\.(\w+)")

@@ -15,6 +15,7 @@ from .context import local
 from .exceptions import DocTypeDefinitionError, DoesNotExistError
 from .fields import registry, LAYOUT_TYPES, TABLE_TYPES
 from .fields.choice import select_options
+from .utils import Obj
 
 STANDARD_FIELDS = ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
 CHILD_FIELDS = ("parent", "parentfield", "parenttype")
@@ -35,15 +36,6 @@ BOOTSTRAP_DOCTYPES = ("DocType", "DocField", "DocPerm", "Custom Field", "Propert
                       "Custom DocPerm", "Module Def")
 _CORE_DIR = os.path.join(os.path.dirname(__file__), "core", "doctype")
 
-
-class Obj(dict):
-    """A dict whose keys read as attributes; missing keys read as None."""
-
-    def __getattr__(self, key):
-        return self.get(key)
-
-    def __setattr__(self, key, value):
-        self[key] = value
 
 
 def _normalise_field(raw):

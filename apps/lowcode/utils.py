@@ -32,6 +32,17 @@ def generate_hash(length=10):
     return secrets.token_hex((length + 1) // 2)[:length]
 
 
+class Obj(dict):
+    """A dict whose keys read as attributes; missing keys read as None (field
+    definitions, flags)."""
+
+    def __getattr__(self, key):
+        return self.get(key)
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+
 def cint(value, default=0):
     try:
         return int(float(value))
