@@ -1,6 +1,7 @@
 """/app/sales-dashboard: the sales reports as charts and tables, for the period chosen
-(default: the last 90 days). Figures come from crm_app.reports, so each user sees
-only what they may read."""
+(default: the last 90 days). Figures come from crm_app.reports, whose docstring says
+whose records each role's figures cover; the period applies alike to leads, deals,
+costs and tasks, each by its business date."""
 import datetime
 
 from lowcode.desk.render import render
@@ -25,6 +26,7 @@ def page(request, name):
     lost = reports.lost_reasons(from_date, to_date)
     competitors = reports.competitor_analysis(from_date, to_date)
     activity = reports.activity_metrics(from_date, to_date)
+    punctuality = reports.task_punctuality(from_date, to_date)
     months = sorted({p["month"] for p in pipeline})
     charts = {
         "funnel": _chart("bar", "Count", [s["stage"] for s in funnel["stages"]], [s["count"] for s in funnel["stages"]]),
@@ -40,4 +42,4 @@ def page(request, name):
     }
     return render("crm_app/sales_dashboard.html", from_date=from_date, to_date=to_date, funnel=funnel,
                   sources=sources, people=people, pipeline=pipeline, lost=lost, competitors=competitors,
-                  activity=activity, charts=charts)
+                  activity=activity, punctuality=punctuality, charts=charts)
