@@ -139,7 +139,7 @@ def _roi(doctype, link_field, from_date, to_date):
         n_leads = sum(1 for r in leads if r[link_field] == name)
         n_opps = sum(1 for r in opps if r[link_field] == name)
         wins = [r for r in opps if r[link_field] == name and r["sales_stage"] == "Won"]
-        revenue = sum(float(r["won_amount"] or 0) for r in wins)
+        revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
         cost = round(costs.get(name, 0.0), 2) if with_costs else None
         out.append({link_field: name, "cost": cost, "leads": n_leads,
                     "converted_leads": sum(1 for r in leads if r[link_field] == name and r["status"] == "Converted"),
@@ -199,7 +199,7 @@ def salesperson_performance(from_date=None, to_date=None):
         mine = [r for r in leads if r["lead_owner"] == user]
         my_closed = [r for r in closed if r["opportunity_owner"] == user]
         wins = [r for r in my_closed if r["sales_stage"] == "Won"]
-        revenue = sum(float(r["won_amount"] or 0) for r in wins)
+        revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
         cycles = [_days_between(r["transaction_date"], r["closed_on"]) for r in wins]
         target = targets.get(user)
         out.append({
