@@ -94,7 +94,8 @@ def _masters(rnd):
         if role == "Sales User" and not lowcode.get_all("Sales Target", filters={"user": email}, limit_page_length=1):
             for quarter in range(4):  # a target for each of the last four quarters
                 end = today - datetime.timedelta(days=91 * quarter)
-                lowcode.get_doc({"doctype": "Sales Target", "user": email, "target_amount": rnd.choice([3, 4, 6]) * 100000000,
+                lowcode.get_doc({"doctype": "Sales Target", "user": email,
+                                 "target_amount": rnd.choice([3, 4, 6]) * 100000000,
                                  "period_start": (end - datetime.timedelta(days=90)).isoformat(),
                                  "period_end": end.isoformat()}).insert(ignore_permissions=True)
     local.db.sql("UPDATE `tabTerritory` SET `territory_manager`=%s WHERE `name`='Iran'", (managers["Sales Manager"],))

@@ -276,7 +276,8 @@ def competitor_analysis(from_date=None, to_date=None):
     rows = _rows("Opportunity", ["name", "sales_stage", "competitors.competitor as competitor",
                                  "competitors.offered_amount as offered",
                                  "competitors.won_by_competitor as won_by_competitor"],
-                 _period(from_date, to_date, "transaction_date") + [["Opportunity Competitor", "competitor", "is", "set"]])
+                 _period(from_date, to_date, "transaction_date")
+                 + [["Opportunity Competitor", "competitor", "is", "set"]])
     out = {}
     for r in rows:
         if not r["competitor"]:

@@ -459,6 +459,18 @@ def test_activity_metrics_for_today(rctx):
         "meetings": 2, "tasks_completed": 8, "messages": 1}
 
 
+@pytest.mark.parametrize("who", ["sp1", "mgr", "mkt", "crm"])
+def test_activity_metrics_for_each_role(rctx, report_site, who):
+    """The same activities for every role, but T7, a private task, only for those it
+    concerns (Administrator, as its owner, above; sp2)."""
+    with as_user(report_site[who]):
+        result = reports.activity_metrics(TODAY, TODAY)
+    assert (result["calls"], result["connected"], result["meetings"], result["messages"]) == (4, 2, 2, 1)
+    assert result["tasks_completed"] == 7
+    with as_user(report_site["sp2"]):
+        assert reports.activity_metrics(TODAY, TODAY)["tasks_completed"] == 8
+
+
 def test_activity_metrics_for_an_old_period(rctx):
     result = reports.activity_metrics(*OLD)
     assert (result["calls"], result["connected"], result["average_talk_seconds"]) == (1, 1, 300.0)
