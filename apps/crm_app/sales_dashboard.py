@@ -30,7 +30,10 @@ def page(request, name):
     months = sorted({p["month"] for p in pipeline})
     charts = {
         "funnel": _chart("bar", "Count", [s["stage"] for s in funnel["stages"]], [s["count"] for s in funnel["stages"]]),
-        "sources": _chart("bar", "ROI %", [s["source"] for s in sources], [s["roi_percent"] or 0 for s in sources]),
+        # a Sales User's figures carry no costs (see crm_app.reports): their revenue per source instead
+        "sources": _chart("bar", "ROI %", [s["source"] for s in sources], [s["roi_percent"] or 0 for s in sources])
+        if any(s["cost"] is not None for s in sources) else
+        _chart("bar", "Revenue", [s["source"] for s in sources], [s["revenue"] for s in sources]),
         "people": _chart("bar", "Revenue", [p["user"] for p in people], [p["revenue"] for p in people]),
         "pipeline": _chart("bar", "Weighted", months,
                            [round(sum(p["weighted"] for p in pipeline if p["month"] == m), 2) for m in months]),

@@ -493,9 +493,12 @@ def test_sales_dashboard_shows_each_role_its_figures(rctx, report_site, who):
     html = response.content.decode()
     roi = html[html.index('id="source-roi"'):html.index("</table>", html.index('id="source-roi"'))]
     assert ">Expo<" in roi and 'id="task-punctuality"' in html and 'id="dashboard-scope"' in html
+    chart = html[html.index('aria-label="Lead source ROI"') - 300:html.index('aria-label="Lead source ROI"')]
     if who == "sp1":
         assert ">Ads<" not in roi and "766.7%" not in roi  # own leads, no costs
+        assert "Revenue" in chart and "13000" in chart
     else:
         assert ">Ads<" in roi and "766.7%" in roi
+        assert "ROI %" in chart and "766.7" in chart
     bad = client.get("/app/sales-dashboard", {"from": "someday"})
     assert bad.status_code == 417 and b"from_date" in bad.content
