@@ -1,7 +1,10 @@
 """Demo data: realistic, mixed Persian and English CRM records for ``make run`` and the
 benchmarks. ``generate(count)`` builds about ``count`` records through the normal
-document path (validation, workflows, hooks), deterministic for a given seed;
-``bulk_leads(n)`` adds many leads straight into the table for benchmarks."""
+document path (validation, workflows, hooks), deterministic for a given seed, spread
+over the last year by their business dates (leads arrive on any day of it, deals open
+days to weeks later and close after a cycle of weeks, with costs every month), so the
+reports show history rather than one day; ``bulk_leads(n)`` adds many leads straight
+into the table for benchmarks."""
 import datetime
 import random
 
@@ -11,6 +14,7 @@ import lowcode
 from lowcode.auth import set_password
 from lowcode.context import local
 from lowcode.utils import generate_hash
+from lowcode.workflow import apply_workflow
 
 FIRST_FA = ["سارا", "علی", "مریم", "رضا", "نگار", "حسین", "زهرا", "امیر", "الهام", "محمد", "پریسا", "کاوه"]
 LAST_FA = ["احمدی", "رضایی", "کریمی", "حسینی", "موسوی", "محمدی", "جعفری", "صادقی", "نوری", "کاظمی"]
@@ -33,6 +37,8 @@ USERS = [("manager@demo.local", "Mina", "Sales Manager"), ("sales1@demo.local", 
          ("sales2@demo.local", "Dana", "Sales User"), ("sales3@demo.local", "Ehud", "Sales User"),
          ("marketing@demo.local", "Laleh", "Marketing User")]
 DEMO_PASSWORD = "demo1234"
+HISTORY_DAYS = 365  # how far back the demo's business dates go
+CAMPAIGN_DAYS = 90  # the demo campaigns started this long ago
 IR_MOBILE = ["0912", "0913", "0919", "0935", "0936", "0937", "0938", "0939", "0990", "0901", "0921"]
 IL_MOBILE = ["+972-50-", "+972-52-", "+972-53-", "+972-54-"]
 
@@ -66,13 +72,16 @@ def _masters(rnd):
     today = datetime.date.today()
     for name, channel in SOURCES:
         costs = [{"date": (today - datetime.timedelta(days=30 * m)).isoformat(),
-                  "amount": rnd.choice([5, 10, 20, 40]) * 1000000, "description": f"Month -{m}"} for m in range(6)]
+                  "amount": rnd.choice([2, 4, 6, 10]) * 1000000, "description": f"Month -{m}"}
+                 for m in range(HISTORY_DAYS // 30)]
         _ensure("Lead Source", name, {"source_name": name, "channel": channel, "costs": costs})
     for i, (name, source) in enumerate([("Spring Expo", "Exhibition"), ("Search Q3", "Google Ads"),
                                         ("Newsletter", "Website")]):
         _ensure("Campaign", name, {"campaign_name": name, "source": source, "status": "Active",
-                                   "start_date": (today - datetime.timedelta(days=90)).isoformat(),
-                                   "budget": 100000000, "costs": [{"date": today.isoformat(), "amount": 25000000}]})
+                                   "start_date": (today - datetime.timedelta(days=CAMPAIGN_DAYS)).isoformat(),
+                                   "budget": 100000000,
+                                   "costs": [{"date": (today - datetime.timedelta(days=30 * m)).isoformat(),
+                                              "amount": 8000000} for m in range(CAMPAIGN_DAYS // 30)]})
     managers = {}
     for email, first, role in USERS:
         if not local.db.exists("User", email):
@@ -82,6 +91,13 @@ def _masters(rnd):
                              "roles": [{"role": role}]}).insert(ignore_permissions=True)
             set_password(email, DEMO_PASSWORD)
         managers[role] = email
+        if role == "Sales User" and not lowcode.get_all("Sales Target", filters={"user": email}, limit_page_length=1):
+            for quarter in range(4):  # a target for each of the last four quarters
+                end = today - datetime.timedelta(days=91 * quarter)
+                lowcode.get_doc({"doctype": "Sales Target", "user": email,
+                                 "target_amount": rnd.choice([3, 4, 6]) * 100000000,
+                                 "period_start": (end - datetime.timedelta(days=90)).isoformat(),
+                                 "period_end": end.isoformat()}).insert(ignore_permissions=True)
     local.db.sql("UPDATE `tabTerritory` SET `territory_manager`=%s WHERE `name`='Iran'", (managers["Sales Manager"],))
     _ensure("Assignment Rule", "Leads round robin", {
         "rule_name": "Leads round robin", "document_type": "Lead", "rule": "Round Robin", "assign_field": "lead_owner",
@@ -107,6 +123,14 @@ def _phone(rnd, prefixes):
             return number
 
 
+def _lose(opp, reason, on):
+    opp.reload()
+    opp.lost_reason = reason
+    opp.save()
+    opp.closed_on = on.isoformat()
+    apply_workflow(opp, "Lose")
+
+
 @lowcode.whitelist(methods=["POST"])
 def generate(count=2000, seed=7):
     """About ``count`` records: leads across sources and campaigns, activities,
@@ -119,22 +143,29 @@ def generate(count=2000, seed=7):
     n_leads = max(count // 4, 10)
     made = {"Lead": 0, "Customer": 0, "Opportunity": 0, "Quotation": 0, "activities": 0}
     sales_users = [e for e, _, r in USERS if r == "Sales User"]
-    from lowcode.workflow import apply_workflow
     from crm_app.conversion import convert_lead
+    today = datetime.date.today()
+
+    def day(start, low, high):
+        """A day ``low``..``high`` days after ``start``, never after today."""
+        return min(start + datetime.timedelta(days=rnd.randint(low, high)), today)
+
     for i in range(n_leads):
         first, last, phone = _person(rnd)
         company = rnd.choice(COMPANIES) + ("" if rnd.random() < 0.5 else f" {i}")
+        arrived = today - datetime.timedelta(days=rnd.randint(0, HISTORY_DAYS - 1))
+        campaign = rnd.choice([None, "Spring Expo", "Search Q3", "Newsletter"])
         lead = lowcode.get_doc({
             "doctype": "Lead", "first_name": first, "last_name": last, "company_name": company,
             "email_id": f"lead{i}.{generate_hash(4)}@example.com", "mobile_no": phone, "territory": rnd.choice(cities),
-            "industry": rnd.choice(INDUSTRIES), "source": rnd.choice(SOURCES)[0],
-            "campaign": rnd.choice([None, "Spring Expo", "Search Q3", "Newsletter"]),
+            "industry": rnd.choice(INDUSTRIES), "source": rnd.choice(SOURCES)[0], "lead_date": arrived.isoformat(),
+            "campaign": campaign if (today - arrived).days < CAMPAIGN_DAYS else None,
             "annual_revenue": rnd.choice([1, 5, 20, 100]) * 100000000}).insert()
         made["Lead"] += 1
         lowcode.get_doc({"doctype": "Call Log", "phone": phone, "direction": rnd.choice(["Outgoing", "Incoming"]),
                          "outcome": rnd.choice(["Connected", "Connected", "No Answer", "Busy"]),
                          "duration": rnd.randint(30, 900), "reference_doctype": "Lead", "reference_name": lead.name,
-                         "started_at": f"{(datetime.date.today() - datetime.timedelta(days=rnd.randint(0, 60))).isoformat()} "
+                         "started_at": f"{day(arrived, 0, 5).isoformat()} "
                                        f"{rnd.randint(8, 19):02d}:{rnd.randint(0, 59):02d}:00"}).insert()
         made["activities"] += 1
         stage = rnd.random()
@@ -157,17 +188,25 @@ def generate(count=2000, seed=7):
         customer.vip_tier = rnd.choice(["", "", "Bronze", "Silver", "Gold", "Platinum"])
         customer.save()
         opp = lowcode.get_doc("Opportunity", result["opportunity"])
+        opened = day(arrived, 3, 21)  # qualifying takes days to weeks
+        opp.transaction_date = opened.isoformat()
         if rnd.random() < 0.4:
             opp.append("competitors", {"competitor": rnd.choice(COMPETITORS), "offered_amount": opp.opportunity_amount * 0.9,
                                        "terms": "30 days"})
-            opp.save()
+        opp.save()
+        closes = opened + datetime.timedelta(days=rnd.randint(10, 75))  # the sales cycle
+        closes = closes if closes <= today else None  # a recent deal is still open
         lowcode.get_doc({"doctype": "Event", "subject": f"Meeting with {customer.customer_name}", "event_type": "Meeting",
-                         "starts_on": f"{(datetime.date.today() + datetime.timedelta(days=rnd.randint(-20, 20))).isoformat()} 10:00:00",
+                         "starts_on": f"{(opened + datetime.timedelta(days=rnd.randint(1, 20))).isoformat()} 10:00:00",
                          "reference_doctype": "Customer", "reference_name": customer.name,
                          "participants": [{"participant_type": "User", "user": rnd.choice(sales_users)}]}).insert()
+        due = opened + datetime.timedelta(days=rnd.randint(2, 10))
+        done = None  # older tasks are done, mostly on time, some days late
+        if due < today - datetime.timedelta(days=2):
+            done = f"{day(due, -3, 4).isoformat()} {rnd.randint(9, 18):02d}:{rnd.randint(0, 59):02d}:00"
         lowcode.get_doc({"doctype": "Task", "subject": f"Send proposal to {customer.customer_name}",
-                         "assigned_to": opp.opportunity_owner or rnd.choice(sales_users),
-                         "due_date": (datetime.date.today() + datetime.timedelta(days=rnd.randint(-5, 10))).isoformat(),
+                         "assigned_to": opp.opportunity_owner or rnd.choice(sales_users), "due_date": due.isoformat(),
+                         "status": "Completed" if done else "Open", "completed_on": done,
                          "reference_doctype": "Opportunity", "reference_name": opp.name,
                          "priority": rnd.choice(["Low", "Medium", "High"])}).insert()
         made["activities"] += 2
@@ -185,16 +224,18 @@ def generate(count=2000, seed=7):
             made["Quotation"] += 1
             apply_workflow(qtn, "Send")
             outcome = rnd.random()
-            if outcome < 0.4:
+            if closes and outcome < 0.4:
                 apply_workflow(qtn, "Accept")
+                opp.reload()
+                opp.closed_on = closes.isoformat()  # won on its day, not the day the demo ran
+                opp.save(ignore_permissions=True)
             elif outcome < 0.6:
                 opp.reload()
                 apply_workflow(opp, "Negotiate")
-            elif outcome < 0.8:
-                opp.reload()
-                opp.lost_reason = rnd.choice(LOST_REASONS)
-                opp.save()
-                apply_workflow(opp, "Lose")
+            elif closes and outcome < 0.8:
+                _lose(opp, rnd.choice(LOST_REASONS), closes)
+        elif closes and rnd.random() < 0.6:
+            _lose(opp, rnd.choice(LOST_REASONS), closes)  # stalled early: lost after its cycle
     local.db.commit()
     local.db.begin()
     return made
@@ -207,7 +248,8 @@ def bulk_leads(n=1000000, batch=5000):
     meta = lowcode.get_meta("Lead")
     columns = ["name", "owner", "creation", "modified", "modified_by", "docstatus", "idx", "naming_series",
                "first_name", "last_name", "lead_name", "company_name", "email_id", "mobile_no", "territory",
-               "source", "status", "lead_owner", "consent_email", "consent_sms", "consent_call", "is_duplicate"]
+               "source", "status", "lead_owner", "consent_email", "consent_sms", "consent_call", "is_duplicate",
+               "lead_date"]
     assert all(c in meta.columns for c in columns)
     rnd = random.Random(11)
     statuses = ["New", "Contacted", "Qualified", "Converted", "Unqualified"]
@@ -218,7 +260,7 @@ def bulk_leads(n=1000000, batch=5000):
         when = (start + datetime.timedelta(seconds=rnd.randint(0, 365 * 86400))).strftime("%Y-%m-%d %H:%M:%S.%f")
         rows.append((f"BULK-{i:07d}", "Administrator", when, when, "Administrator", 0, 0, "LEAD-.YYYY.-", first, last,
                      f"{first} {last}", rnd.choice(COMPANIES), f"bulk{i}@example.com", phone, None,
-                     None, rnd.choice(statuses), None, 0, 0, 0, 0))
+                     None, rnd.choice(statuses), None, 0, 0, 0, 0, when[:10]))
         if len(rows) >= batch:
             local.db.bulk_insert("Lead", columns, rows)
             local.db.commit()

@@ -49,6 +49,9 @@ desk_pages = {
 
 fixtures = []
 
+# Fill new columns of records made before them; see crm_app/patches.py.
+after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross"]
+
 # Buttons on forms: a route to open, or a whitelisted method called with the document's name.
 form_actions = {
     "Lead": [

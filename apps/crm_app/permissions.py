@@ -7,7 +7,11 @@ documents agree (has_permission).
   everything in the territories they manage (and the territories below them);
   CRM Admins and System Managers see everything.
 - Private activities: only their owner and their participants see them.
+- Analytical reports: inside ``aggregate_scope()`` the lead and opportunity rule steps
+  aside for the roles whose job is to analyse the whole business (ANALYST_ROLES), so
+  their counts and sums cover every record; the reports return aggregates, never rows.
 """
+import contextlib
 import json
 
 import lowcode
@@ -15,6 +19,24 @@ from lowcode.context import local
 
 SEE_ALL_ROLES = {"CRM Admin", "System Manager", "Administrator"}
 OWNER_FIELDS = {"Lead": "lead_owner", "Opportunity": "opportunity_owner"}
+ANALYST_ROLES = {"Sales Manager", "Marketing User"} | SEE_ALL_ROLES
+
+
+def is_analyst(user=None):
+    return bool(lowcode.get_roles(user or local.user) & ANALYST_ROLES)
+
+
+@contextlib.contextmanager
+def aggregate_scope():
+    """Queries made inside compute aggregates: an analyst's cover every lead and
+    opportunity. Only the owner/territory rule is lifted; role access, User Permissions
+    and field levels still apply."""
+    previous = local.flags.get("crm_aggregate")
+    local.flags.crm_aggregate = True
+    try:
+        yield
+    finally:
+        local.flags.crm_aggregate = previous
 
 
 def managed_territories(user):
@@ -44,7 +66,7 @@ def _assign_pattern(user):
 
 def owned_or_territory_conditions(user, doctype):
     roles = lowcode.get_roles(user)
-    if roles & SEE_ALL_ROLES:
+    if roles & SEE_ALL_ROLES or (local.flags.get("crm_aggregate") and roles & ANALYST_ROLES):
         return None
     table = f"`tab{doctype}`"
     owner_field = OWNER_FIELDS[doctype]

@@ -1,23 +1,76 @@
-"""Sales reports. Each is a whitelisted function reading through lowcode.get_list, so
-the figures a user sees come only from rows they may read. Dates filter on the
-document's creation (leads, opportunities) or its own date field (costs, calls)."""
+"""Sales reports: aggregates (counts, sums, rates), never rows.
+
+Whose records a figure covers (the same rule on the Sales dashboard, whose help says it):
+- Sales Managers, Marketing Users, CRM Admins and System Managers analyse the business,
+  so their figures cover every lead and opportunity (crm_app.permissions.aggregate_scope),
+  whatever rows their lists show them.
+- Anyone else (a Sales User) gets figures from the rows they may read; salesperson
+  performance and task punctuality show only their own line. Marketing costs are spent
+  on everybody's leads, so ROI figures carry costs only for the whole population: a
+  Sales User sees their leads, deals and revenue per source, without cost or ROI
+  (costs and revenue always cover the same leads).
+- Money is net of taxes: revenue is an opportunity's won amount, which an accepted
+  quotation sets to its net total (its grand total is kept apart on the opportunity).
+
+Dates are business dates, not the time a record was typed in: leads count by
+``lead_date`` (when the lead arrived), opportunities by ``transaction_date`` (when the
+deal opened), wins and losses by ``closed_on``, costs by their own date, tasks by
+``completed_on``, activities by when they happen."""
 import datetime
 
 import lowcode
+from lowcode.context import local
+from lowcode.exceptions import ValidationError
+
+from crm_app.permissions import aggregate_scope, is_analyst
 
 LEAD_STAGES = ("New", "Contacted", "Qualified", "Converted")
 OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
 
 
-def _period(from_date, to_date, field="creation"):
-    """Filters for a period of whole days on a datetime field (every field the reports
-    filter by is one), the last day included."""
+def _dates(from_date, to_date):
+    """The period's bounds as ISO dates (either may be empty); a clear error names a
+    bad one."""
+    out = []
+    for name, value in (("from_date", from_date), ("to_date", to_date)):
+        if value in (None, ""):
+            out.append(None)
+            continue
+        try:
+            out.append(datetime.date.fromisoformat(str(value)[:10]).isoformat())
+        except ValueError:
+            raise ValidationError(f"{name} is not a date (YYYY-MM-DD): {value!r}", field=name) from None
+    if out[0] and out[1] and out[0] > out[1]:
+        raise ValidationError("from_date is after to_date", field="from_date")
+    return out
+
+
+def _period(from_date, to_date, field):
+    """Filters for a period of whole days on a date or datetime field, the last day
+    included."""
+    from_date, to_date = _dates(from_date, to_date)
     filters = []
     if from_date:
         filters.append([field, ">=", from_date])
     if to_date:
-        filters.append([field, "<=", to_date[:10] + " 23:59:59.999999"])
+        filters.append([field, "<=", to_date + " 23:59:59.999999"])
     return filters
+
+
+def _rows(doctype, fields, filters, **kwargs):
+    """The rows a figure is computed from, in the viewer's scope (module docstring)."""
+    with aggregate_scope():
+        return lowcode.get_list(doctype, fields=fields, filters=filters, limit_page_length=0, **kwargs)
+
+
+def _count(doctype, filters):
+    with aggregate_scope():
+        return lowcode.get_count(doctype, filters=filters)
+
+
+def _mine(field):
+    """Per-person reports: an analyst sees every person, anyone else only themselves."""
+    return [[field, "is", "set"]] if is_analyst() else [[field, "=", local.user]]
 
 
 def _rate(part, whole):
@@ -26,10 +79,9 @@ def _rate(part, whole):
 
 @lowcode.whitelist()
 def sales_funnel(from_date=None, to_date=None):
-    """How many leads reached each status, opportunities and wins, with the
-    conversion rate between every pair of stages."""
-    leads = lowcode.get_list("Lead", fields=["status", "first_contacted_on", "opportunity"],
-                             filters=_period(from_date, to_date), limit_page_length=0)
+    """How many leads that arrived in the period reached each status, opportunities and
+    wins, with the conversion rate between every pair of stages."""
+    leads = _rows("Lead", ["status", "first_contacted_on", "opportunity"], _period(from_date, to_date, "lead_date"))
     rank = {s: i for i, s in enumerate(LEAD_STAGES)}
     reached = dict.fromkeys(LEAD_STAGES, 0)
     for lead in leads:
@@ -41,8 +93,7 @@ def sales_funnel(from_date=None, to_date=None):
     opportunity_leads = {lead["opportunity"] for lead in leads if lead["opportunity"]}
     won = 0
     if opportunity_leads:
-        won = lowcode.get_count("Opportunity", filters=[["name", "in", sorted(opportunity_leads)],
-                                                         ["sales_stage", "=", "Won"]])
+        won = _count("Opportunity", [["name", "in", sorted(opportunity_leads)], ["sales_stage", "=", "Won"]])
     stages = [(s, reached[s]) for s in LEAD_STAGES] + [("Opportunity", len(opportunity_leads)), ("Won", won)]
     matrix = []
     for i, (a, na) in enumerate(stages):
@@ -54,6 +105,7 @@ def sales_funnel(from_date=None, to_date=None):
 
 def _costs(doctype, from_date, to_date):
     """{parent: cost in the period} from the cost rows of Lead Sources or Campaigns."""
+    from_date, to_date = _dates(from_date, to_date)
     filters = []
     if from_date:
         filters.append([f"{doctype} Cost", "date", ">=", from_date])
@@ -72,36 +124,40 @@ def _costs(doctype, from_date, to_date):
 
 
 def _roi(doctype, link_field, from_date, to_date):
-    costs = _costs(doctype, from_date, to_date)
-    leads = lowcode.get_list("Lead", fields=[link_field, "opportunity", "status"],
-                             filters=_period(from_date, to_date) + [[link_field, "is", "set"]], limit_page_length=0)
-    opps = lowcode.get_list("Opportunity", fields=[link_field, "sales_stage", "won_amount"],
-                            filters=_period(from_date, to_date) + [[link_field, "is", "set"]], limit_page_length=0)
+    """Costs dated in the period against the leads that arrived and the deals that
+    opened in it (and what those deals won); costs only where the figures cover the
+    whole population (module docstring)."""
+    with_costs = is_analyst()
+    costs = _costs(doctype, from_date, to_date) if with_costs else {}
+    leads = _rows("Lead", [link_field, "status"],
+                  _period(from_date, to_date, "lead_date") + [[link_field, "is", "set"]])
+    opps = _rows("Opportunity", [link_field, "sales_stage", "won_amount"],
+                 _period(from_date, to_date, "transaction_date") + [[link_field, "is", "set"]])
     names = sorted(set(costs) | {r[link_field] for r in leads} | {r[link_field] for r in opps})
     out = []
     for name in names:
         n_leads = sum(1 for r in leads if r[link_field] == name)
         n_opps = sum(1 for r in opps if r[link_field] == name)
         wins = [r for r in opps if r[link_field] == name and r["sales_stage"] == "Won"]
-        revenue = sum(float(r["won_amount"] or 0) for r in wins)
-        cost = costs.get(name, 0.0)
-        out.append({link_field: name, "cost": round(cost, 2), "leads": n_leads,
+        revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
+        cost = round(costs.get(name, 0.0), 2) if with_costs else None
+        out.append({link_field: name, "cost": cost, "leads": n_leads,
                     "converted_leads": sum(1 for r in leads if r[link_field] == name and r["status"] == "Converted"),
                     "opportunities": n_opps, "won": len(wins), "revenue": round(revenue, 2),
-                    "cost_per_lead": round(cost / n_leads, 2) if n_leads else None,
-                    "roi_percent": _rate(revenue - cost, cost)})
+                    "cost_per_lead": round(cost / n_leads, 2) if with_costs and n_leads else None,
+                    "roi_percent": _rate(revenue - cost, cost) if with_costs else None})
     return out
 
 
 @lowcode.whitelist()
 def source_roi(from_date=None, to_date=None):
-    """Per lead source: cost, leads, opportunities, wins, revenue, cost per lead, ROI."""
+    """Per lead source: cost, leads, opportunities, wins, net revenue, cost per lead, ROI."""
     return _roi("Lead Source", "source", from_date, to_date)
 
 
 @lowcode.whitelist()
 def campaign_roi(from_date=None, to_date=None):
-    """Per campaign: cost, leads, opportunities, wins, revenue, cost per lead, ROI."""
+    """Per campaign: cost, leads, opportunities, wins, net revenue, cost per lead, ROI."""
     return _roi("Campaign", "campaign", from_date, to_date)
 
 
@@ -113,40 +169,46 @@ def _days_between(start, end):
 
 @lowcode.whitelist()
 def salesperson_performance(from_date=None, to_date=None):
-    """Per salesperson: leads assigned, contacted, converted, opportunities, wins, win
-    rate (won / closed), average sales cycle (days from creation to win), revenue,
-    and revenue against their target for the period."""
-    leads = lowcode.get_list("Lead", fields=["lead_owner", "status", "first_contacted_on"],
-                             filters=_period(from_date, to_date) + [["lead_owner", "is", "set"]], limit_page_length=0)
-    opps = lowcode.get_list("Opportunity", fields=["opportunity_owner", "sales_stage", "won_amount", "creation",
-                                                   "closed_on"],
-                            filters=_period(from_date, to_date) + [["opportunity_owner", "is", "set"]],
-                            limit_page_length=0)
-    target_filters = []
-    if from_date:
-        target_filters.append(["period_end", ">=", from_date])
-    if to_date:
-        target_filters.append(["period_start", "<=", to_date])
+    """Per salesperson: leads that arrived in the period (contacted, converted),
+    opportunities opened in it, and the deals closed in it: wins, win rate (won /
+    closed), average sales cycle (days from the opportunity date to the win), net
+    revenue, and revenue against their targets overlapping the period (for those who
+    may read Sales Targets)."""
+    leads = _rows("Lead", ["lead_owner", "status", "first_contacted_on"],
+                  _period(from_date, to_date, "lead_date") + _mine("lead_owner"))
+    opened = _rows("Opportunity", ["opportunity_owner"],
+                   _period(from_date, to_date, "transaction_date") + _mine("opportunity_owner"))
+    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "won_amount", "transaction_date", "closed_on"],
+                   _period(from_date, to_date, "closed_on") + [["sales_stage", "in", ["Won", "Lost"]]]
+                   + _mine("opportunity_owner"))
     targets = {}
-    for t in lowcode.get_list("Sales Target", fields=["user", "target_amount"],
-                              filters=target_filters + [["user", "is", "set"]], limit_page_length=0):
-        targets[t["user"]] = targets.get(t["user"], 0.0) + float(t["target_amount"] or 0)
-    users = sorted({r["lead_owner"] for r in leads} | {r["opportunity_owner"] for r in opps} | set(targets))
+    if lowcode.has_permission("Sales Target", "read"):
+        from_day, to_day = _dates(from_date, to_date)
+        target_filters = _mine("user")
+        if from_day:
+            target_filters.append(["period_end", ">=", from_day])
+        if to_day:
+            target_filters.append(["period_start", "<=", to_day])
+        for t in lowcode.get_list("Sales Target", fields=["user", "target_amount"], filters=target_filters,
+                                  limit_page_length=0):
+            targets[t["user"]] = targets.get(t["user"], 0.0) + float(t["target_amount"] or 0)
+    users = sorted({r["lead_owner"] for r in leads} | {r["opportunity_owner"] for r in opened + closed}
+                   | set(targets))
     out = []
     for user in users:
         mine = [r for r in leads if r["lead_owner"] == user]
-        my_opps = [r for r in opps if r["opportunity_owner"] == user]
-        wins = [r for r in my_opps if r["sales_stage"] == "Won"]
-        closed = [r for r in my_opps if r["sales_stage"] in ("Won", "Lost")]
-        revenue = sum(float(r["won_amount"] or 0) for r in wins)
-        cycles = [_days_between(r["creation"], r["closed_on"]) for r in wins if r["closed_on"]]
+        my_closed = [r for r in closed if r["opportunity_owner"] == user]
+        wins = [r for r in my_closed if r["sales_stage"] == "Won"]
+        revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
+        cycles = [_days_between(r["transaction_date"], r["closed_on"]) for r in wins]
         target = targets.get(user)
         out.append({
             "user": user, "leads": len(mine),
             "contacted": sum(1 for r in mine if r["first_contacted_on"] or r["status"] in LEAD_STAGES[1:]),
             "converted": sum(1 for r in mine if r["status"] == "Converted"),
             "lead_conversion_percent": _rate(sum(1 for r in mine if r["status"] == "Converted"), len(mine)),
-            "opportunities": len(my_opps), "won": len(wins), "win_rate_percent": _rate(len(wins), len(closed)),
+            "opportunities": sum(1 for r in opened if r["opportunity_owner"] == user), "won": len(wins),
+            "win_rate_percent": _rate(len(wins), len(my_closed)),
             "avg_cycle_days": round(sum(cycles) / len(cycles), 1) if cycles else None,
             "revenue": round(revenue, 2), "target": target,
             "target_percent": _rate(revenue, target) if target else None})
@@ -154,12 +216,32 @@ def salesperson_performance(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
+def task_punctuality(from_date=None, to_date=None):
+    """Per assignee: tasks with a due date completed in the period, how many on or
+    before the due date, and the on-time rate. Completion keeps its time
+    (``completed_on``), so punctuality is known after the overdue flag is cleared."""
+    rows = _rows("Task", ["assigned_to", "due_date", "completed_on"],
+                 _period(from_date, to_date, "completed_on") + [["status", "=", "Completed"],
+                                                                ["due_date", "is", "set"]] + _mine("assigned_to"))
+    out = {}
+    for r in rows:
+        p = out.setdefault(r["assigned_to"], {"user": r["assigned_to"], "completed": 0, "on_time": 0, "late": 0})
+        p["completed"] += 1
+        if str(r["completed_on"])[:10] <= str(r["due_date"])[:10]:
+            p["on_time"] += 1
+        else:
+            p["late"] += 1
+    for p in out.values():
+        p["on_time_percent"] = _rate(p["on_time"], p["completed"])
+    return [out[u] for u in sorted(out)]
+
+
+@lowcode.whitelist()
 def weighted_pipeline():
     """Open opportunities by stage and expected closing month: amount and amount
     weighted by probability."""
-    rows = lowcode.get_list("Opportunity", fields=["sales_stage", "expected_closing", "opportunity_amount",
-                                                   "probability"],
-                            filters=[["sales_stage", "in", list(OPEN_STAGES)]], limit_page_length=0)
+    rows = _rows("Opportunity", ["sales_stage", "expected_closing", "opportunity_amount", "probability"],
+                 [["sales_stage", "in", list(OPEN_STAGES)]])
     buckets = {}
     for r in rows:
         month = (r["expected_closing"] or "")[:7] or "unscheduled"
@@ -179,10 +261,10 @@ def weighted_pipeline():
 
 @lowcode.whitelist()
 def lost_reasons(from_date=None, to_date=None):
-    rows = lowcode.get_list("Opportunity", fields=["lost_reason", "count(*) as count",
-                                                   "sum(opportunity_amount) as amount"],
-                            filters=_period(from_date, to_date) + [["sales_stage", "=", "Lost"]],
-                            group_by="lost_reason", order_by="count desc", limit_page_length=0)
+    """Deals lost in the period, by reason: how many and their net amount."""
+    rows = _rows("Opportunity", ["lost_reason", "count(*) as count", "sum(opportunity_amount) as amount"],
+                 _period(from_date, to_date, "closed_on") + [["sales_stage", "=", "Lost"]],
+                 group_by="lost_reason", order_by="count desc")
     return [{"lost_reason": r["lost_reason"] or "(none)", "count": r["count"], "amount": round(float(r["amount"] or 0), 2)}
             for r in rows]
 
@@ -191,11 +273,11 @@ def lost_reasons(from_date=None, to_date=None):
 def competitor_analysis(from_date=None, to_date=None):
     """Per competitor: opportunities they were in, their average offer, and how often
     they won the deal against us."""
-    rows = lowcode.get_list("Opportunity", fields=["name", "sales_stage", "competitors.competitor as competitor",
-                                                   "competitors.offered_amount as offered",
-                                                   "competitors.won_by_competitor as won_by_competitor"],
-                            filters=_period(from_date, to_date) + [["Opportunity Competitor", "competitor", "is", "set"]],
-                            limit_page_length=0)
+    rows = _rows("Opportunity", ["name", "sales_stage", "competitors.competitor as competitor",
+                                 "competitors.offered_amount as offered",
+                                 "competitors.won_by_competitor as won_by_competitor"],
+                 _period(from_date, to_date, "transaction_date")
+                 + [["Opportunity Competitor", "competitor", "is", "set"]])
     out = {}
     for r in rows:
         if not r["competitor"]:

@@ -1,6 +1,7 @@
 """/app/sales-dashboard: the sales reports as charts and tables, for the period chosen
-(default: the last 90 days). Figures come from crm_app.reports, so each user sees
-only what they may read."""
+(default: the last 90 days). Figures come from crm_app.reports, whose docstring says
+whose records each role's figures cover; the period applies alike to leads, deals,
+costs and tasks, each by its business date."""
 import datetime
 
 from lowcode.desk.render import render
@@ -25,10 +26,14 @@ def page(request, name):
     lost = reports.lost_reasons(from_date, to_date)
     competitors = reports.competitor_analysis(from_date, to_date)
     activity = reports.activity_metrics(from_date, to_date)
+    punctuality = reports.task_punctuality(from_date, to_date)
     months = sorted({p["month"] for p in pipeline})
     charts = {
         "funnel": _chart("bar", "Count", [s["stage"] for s in funnel["stages"]], [s["count"] for s in funnel["stages"]]),
-        "sources": _chart("bar", "ROI %", [s["source"] for s in sources], [s["roi_percent"] or 0 for s in sources]),
+        # a Sales User's figures carry no costs (see crm_app.reports): their revenue per source instead
+        "sources": _chart("bar", "ROI %", [s["source"] for s in sources], [s["roi_percent"] or 0 for s in sources])
+        if any(s["cost"] is not None for s in sources) else
+        _chart("bar", "Revenue", [s["source"] for s in sources], [s["revenue"] for s in sources]),
         "people": _chart("bar", "Revenue", [p["user"] for p in people], [p["revenue"] for p in people]),
         "pipeline": _chart("bar", "Weighted", months,
                            [round(sum(p["weighted"] for p in pipeline if p["month"] == m), 2) for m in months]),
@@ -40,4 +45,4 @@ def page(request, name):
     }
     return render("crm_app/sales_dashboard.html", from_date=from_date, to_date=to_date, funnel=funnel,
                   sources=sources, people=people, pipeline=pipeline, lost=lost, competitors=competitors,
-                  activity=activity, charts=charts)
+                  activity=activity, punctuality=punctuality, charts=charts)

@@ -310,6 +310,8 @@ def migrate():
         import_app_files(app)
     sync_scheduled_jobs()
     apps.clear_cache(local.site)
+    for path in apps.get_hooks("after_migrate"):  # Frappe's hook: an app's data fixes for new columns
+        apps.get_attr(path)()
 
 
 def import_app_files(app):

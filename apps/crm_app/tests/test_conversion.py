@@ -192,18 +192,20 @@ def test_opportunity_from_an_already_converted_lead_reuses_its_customer(ctx):
     assert opp.reload().party_name == customer
 
 
-def test_accepted_quotation_wins_the_opportunity_with_its_grand_total(ctx):
+def test_accepted_quotation_wins_the_opportunity_with_its_net_total(ctx):
+    """Revenue is net: the VAT goes to the opportunity's grand total, kept apart."""
     customer = make_customer().name
     opp = make_opportunity(customer, amount=1000)
     product = make_product(rate=400)
     quotation = lowcode.get_doc({"doctype": "Quotation", "party_name": customer, "opportunity": opp.name,
                                  "items": [{"product": product, "qty": 3}],
                                  "taxes": [{"description": "VAT", "rate": 10}]}).insert()
-    assert float(quotation.grand_total) == 1320
+    assert (float(quotation.net_total), float(quotation.grand_total)) == (1200, 1320)
     move(quotation, "Send", "Accept")
     opp.reload()
     assert opp.sales_stage == "Won"
-    assert float(opp.opportunity_amount) == 1320 and float(opp.won_amount) == 1320
+    assert float(opp.opportunity_amount) == 1200 and float(opp.won_amount) == 1200
+    assert float(opp.grand_total) == 1320
     assert str(opp.closed_on) == today() and float(opp.probability) == 100
     comments = lowcode.get_all("Comment", filters={"reference_doctype": "Opportunity", "reference_name": opp.name},
                                pluck="content")

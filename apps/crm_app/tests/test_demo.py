@@ -1,12 +1,15 @@
 """Demo data (crm_app.demo.generate) on a SQLite site of its own: leads in several
 statuses, opportunities in several stages, quotations and activities, all of them
-valid documents (a sample is reloaded and saved again without error)."""
+valid documents (a sample is reloaded and saved again without error), dated over
+the last year so the reports show history."""
+import datetime
+
 import pytest
 
 import conftest
 import lowcode
 
-from crm_app import demo
+from crm_app import demo, reports
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +105,26 @@ def test_generate_needs_a_system_manager(dctx, unique):
             demo.generate(count=10)
     finally:
         lowcode.set_user("Administrator")
+
+
+def test_business_dates_spread_over_the_last_year(dctx):
+    """Leads arrive over many months (not all on the day the demo ran), deals close
+    weeks after they open, tasks are done on time or late."""
+    months = {str(d)[:7] for d in lowcode.get_all("Lead", pluck="lead_date")}
+    assert len(months) >= 8, months
+    closed = lowcode.get_all("Opportunity", fields=["transaction_date", "closed_on", "sales_stage"],
+                             filters=[["sales_stage", "in", ["Won", "Lost"]]])
+    assert closed and all(str(o["closed_on"]) >= str(o["transaction_date"]) for o in closed)
+    people = reports.salesperson_performance()
+    cycles = [p["avg_cycle_days"] for p in people if p["avg_cycle_days"] is not None]
+    assert cycles and all(c >= 10 for c in cycles), people
+    punctuality = reports.task_punctuality()
+    assert sum(p["on_time"] for p in punctuality) > 0 and sum(p["late"] for p in punctuality) > 0, punctuality
+
+
+def test_reports_for_the_last_quarter_have_costs_and_leads(dctx):
+    quarter = ((datetime.date.today() - datetime.timedelta(days=90)).isoformat(), datetime.date.today().isoformat())
+    sources = reports.source_roi(*quarter)
+    assert sources and all(s["cost"] > 0 for s in sources) and sum(s["leads"] for s in sources) > 0, sources
+    everything = reports.sales_funnel()["stages"][0]["count"]
+    assert 0 < reports.sales_funnel(*quarter)["stages"][0]["count"] < everything

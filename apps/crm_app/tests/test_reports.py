@@ -1,36 +1,50 @@
 """The sales reports (crm_app/reports.py) against figures computed by hand on a small
-data set, in a site of their own (one per engine), so global figures are exact.
+data set, in a site of their own (one per engine), so global figures are exact, for
+every role that sees them: Administrator, CRM Admin, Sales Manager and Marketing User
+(analysts: figures over every record) and a Sales User (their own scope).
 
-The data set (everything created today unless a date is given):
+The data set (everything dated today unless a date is given):
 
-  users      sp1, sp2 (Sales User)
+  users      sp1, sp2 (Sales User), mgr (Sales Manager of territory North), mkt
+             (Marketing User), crm (CRM Admin)
   sources    Expo: costs 600 + 400 today, 500 on 2000-01-15;  Ads: 2000 today
   campaigns  Spring (Expo): 300 today;  Quiet: 50 today, no leads
   leads      L1 Expo sp1 New            L2 Expo sp1 Contacted
-             L3 Expo sp1 Spring -> converted, O3 10000 Won (CompA offered 9000)
+             L3 Expo sp1 Spring -> converted, O3 10000 won by accepting a quotation of
+                net 10000 + 10% VAT = 11000 (CompA offered 9000)
              L4 Expo sp2 Contacted -> Unqualified
              L5 Ads  sp2 -> converted, O5 4000 Lost "Price" (CompA 3500 won it, CompB 3800)
-             L6 Ads  sp2 New            L7 (no source) sp1 New
+             L6 Ads  sp2 New, territory North      L7 (no source) sp1 New
+             L8 Expo sp2 New, imported: lead date 2000-01-20
   direct opportunities of customer "Direct Co":
              O7  Ads sp2 6000 Proposal,    closing 2031-03-15
              O8      sp1 1000 Prospecting, no closing date
-             O9      sp1 2500 Lost "Timing"
+             O9      sp1 2500 Lost "Timing", opened 20 days ago
              O10     sp1  800 Proposal,    closing 2031-03-20
              O11     sp2 2000 Negotiation, closing 2031-01-10
              O12     sp2 1000 Lost "Price"
+             O13 Expo sp1 3000 Won, imported: opened 2000-02-01, closed 2000-03-02 (30 days)
   targets    sp1 20000 and sp2 5000 around today; sp1 99999 in 2000
   calls      today 09:10 out Connected 60s, 09:40 out Connected 120s, 14:05 in No Answer,
              14:30 out Busy; 2000-01-01 10:00 out Connected 300s
   meetings   today 10:00 and 15:00; 2000-01-01
-  tasks      two completed (today), one open
+  tasks      two completed today (no due date, nobody's), one open;
+             sp1: T1 due 3 days ago (overdue, then completed: late), T2 due today and
+             T3 due in 5 days (completed: on time), T8 due 2000-05-01 completed
+             2000-05-03 (late); sp2: T4 due yesterday completed (late), T5 open,
+             T6 completed without a due date, T7 private (only Administrator and sp2
+             see it) due tomorrow completed (on time)
   messages   today 11:00; 2000-01-01
 """
 import datetime
+import os
 
 import pytest
+from django.test import Client
 
 import conftest
 import lowcode
+from lowcode import auth
 from lowcode.workflow import apply_workflow
 
 from crm_app import reports
@@ -39,23 +53,24 @@ from crm_app.tests.helpers import as_user, make_user
 
 TODAY = datetime.date.today().isoformat()
 OLD = ("2000-01-01", "2000-12-31")
+ANALYSTS = ("Administrator", "crm", "mgr", "mkt")
 
 
 def _days(n):
     return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
 
 
-def _lead(first, source, owner, campaign=None):
-    return lowcode.get_doc({"doctype": "Lead", "first_name": first, "last_name": "Report",
-                            "email_id": f"{first.lower()}@report.example.com", "source": source,
-                            "campaign": campaign, "lead_owner": owner}).insert()
+def _lead(first, source, owner, campaign=None, **values):
+    return lowcode.get_doc(dict({"doctype": "Lead", "first_name": first, "last_name": "Report",
+                                 "email_id": f"{first.lower()}@report.example.com", "source": source,
+                                 "campaign": campaign, "lead_owner": owner}, **values)).insert()
 
 
-def _opp(title, owner, amount, source=None, expected_closing=None):
+def _opp(title, owner, amount, source=None, expected_closing=None, **values):
     party = lowcode.get_all("Customer", filters={"customer_name": "Direct Co"}, pluck="name")[0]
-    return lowcode.get_doc({"doctype": "Opportunity", "title": title, "opportunity_from": "Customer",
-                            "party_name": party, "opportunity_owner": owner, "opportunity_amount": amount,
-                            "source": source, "expected_closing": expected_closing}).insert()
+    return lowcode.get_doc(dict({"doctype": "Opportunity", "title": title, "opportunity_from": "Customer",
+                                 "party_name": party, "opportunity_owner": owner, "opportunity_amount": amount,
+                                 "source": source, "expected_closing": expected_closing}, **values)).insert()
 
 
 def _move(doc, *actions):
@@ -71,9 +86,18 @@ def _lose(opp, reason):
     return _move(opp, "Lose")
 
 
+def _task(assigned_to, status, due_date=None, **values):
+    return lowcode.get_doc(dict({"doctype": "Task", "subject": "Work", "assigned_to": assigned_to,
+                                 "status": status, "due_date": due_date}, **values)).insert()
+
+
 def build_data_set():
-    sp1 = make_user("rep", "a-sp1")
-    sp2 = make_user("rep", "b-sp2")
+    users = {"sp1": make_user("rep", "a-sp1"), "sp2": make_user("rep", "b-sp2"),
+             "mgr": make_user("rep", "mgr", roles=("Sales Manager",)),
+             "mkt": make_user("rep", "mkt", roles=("Marketing User",)),
+             "crm": make_user("rep", "crm", roles=("CRM Admin",)), "Administrator": "Administrator"}
+    sp1, sp2 = users["sp1"], users["sp2"]
+    lowcode.get_doc({"doctype": "Territory", "territory_name": "North", "territory_manager": users["mgr"]}).insert()
     lowcode.get_doc({"doctype": "Lead Source", "source_name": "Expo",
                      "costs": [{"date": TODAY, "amount": 600}, {"date": TODAY, "amount": 400},
                                {"date": "2000-01-15", "amount": 500}]}).insert()
@@ -86,6 +110,8 @@ def build_data_set():
     for name in ("CompA", "CompB"):
         lowcode.get_doc({"doctype": "Competitor", "competitor_name": name}).insert()
     lowcode.get_doc({"doctype": "Customer", "customer_name": "Direct Co"}).insert()
+    lowcode.get_doc({"doctype": "Product", "product_code": "WIDGET", "product_name": "Widget",
+                     "standard_rate": 5000}).insert()
 
     _lead("L1", "Expo", sp1)
     _move(_lead("L2", "Expo", sp1), "Contact")
@@ -93,7 +119,11 @@ def build_data_set():
     o3 = lowcode.get_doc("Opportunity", convert_lead(l3.name, opportunity_amount=10000)["opportunity"])
     o3.append("competitors", {"competitor": "CompA", "offered_amount": 9000})
     o3.save()
-    _move(o3, "Qualify", "Propose", "Win")
+    _move(o3, "Qualify", "Propose")
+    quotation = lowcode.get_doc({"doctype": "Quotation", "party_name": o3.party_name, "opportunity": o3.name,
+                                 "items": [{"product": "WIDGET", "qty": 2}],
+                                 "taxes": [{"description": "VAT", "rate": 10}]}).insert()
+    _move(quotation, "Send", "Accept")
     _move(_lead("L4", "Expo", sp2), "Contact", "Disqualify")
     l5 = _move(_lead("L5", "Ads", sp2), "Contact", "Qualify")
     o5 = lowcode.get_doc("Opportunity", convert_lead(l5.name, opportunity_amount=4000)["opportunity"])
@@ -101,15 +131,19 @@ def build_data_set():
     o5.append("competitors", {"competitor": "CompB", "offered_amount": 3800})
     o5.save()
     _lose(o5, "Price")
-    _lead("L6", "Ads", sp2)
+    _lead("L6", "Ads", sp2, territory="North")
     _lead("L7", None, sp1)
+    _lead("L8", "Expo", sp2, lead_date="2000-01-20")
 
     _move(_opp("O7", sp2, 6000, source="Ads", expected_closing="2031-03-15"), "Qualify", "Propose")
     _opp("O8", sp1, 1000)
-    _lose(_opp("O9", sp1, 2500), "Timing")
+    _lose(_opp("O9", sp1, 2500, transaction_date=_days(-20)), "Timing")
     _move(_opp("O10", sp1, 800, expected_closing="2031-03-20"), "Qualify", "Propose")
     _move(_opp("O11", sp2, 2000, expected_closing="2031-01-10"), "Qualify", "Propose", "Negotiate")
     _lose(_opp("O12", sp2, 1000), "Price")
+    o13 = _move(_opp("O13", sp1, 3000, source="Expo", transaction_date="2000-02-01"), "Qualify", "Propose")
+    o13.closed_on = "2000-03-02"  # imported history: closed on its own day
+    _move(o13, "Win")
 
     for user, amount, start, end in ((sp1, 20000, _days(-10), _days(10)), (sp2, 5000, _days(-10), _days(10)),
                                      (sp1, 99999, *OLD)):
@@ -127,10 +161,21 @@ def build_data_set():
         lowcode.get_doc({"doctype": "Event", "subject": "Meeting", "starts_on": when}).insert()
     for status in ("Completed", "Completed", "Open"):
         lowcode.get_doc({"doctype": "Task", "subject": "Work", "status": status}).insert()
+    t1 = _task(sp1, "Open", _days(-3))
+    assert t1.is_overdue == 1
+    t1.status = "Completed"  # the overdue flag clears; the completion time says it was late
+    t1.save()
+    _task(sp1, "Completed", TODAY)
+    _task(sp1, "Completed", _days(5))
+    _task(sp1, "Completed", "2000-05-01", completed_on="2000-05-03 10:00:00")
+    _task(sp2, "Completed", _days(-1))
+    _task(sp2, "Open", _days(2))
+    _task(sp2, "Completed")
+    _task(sp2, "Completed", _days(1), is_private=1)
     for when in (f"{TODAY} 11:00:00", "2000-01-01 11:00:00"):
         lowcode.get_doc({"doctype": "Communication", "subject": "Mail", "communication_date": when}).insert()
     lowcode.db.commit()
-    return {"sp1": sp1, "sp2": sp2}
+    return users
 
 
 @pytest.fixture(scope="module", params=["sqlite", "mariadb"])
@@ -139,7 +184,7 @@ def report_site(request, bench):
     try:
         with lowcode.site_context(site, bench=bench):
             users = build_data_set()
-        yield {"site": site, "bench": bench, **users}
+        yield {"site": site, "bench": bench, "users": users, **users}
     finally:
         conftest.drop_site(bench, site)
 
@@ -150,10 +195,23 @@ def rctx(report_site):
         yield local
 
 
+@pytest.fixture(params=ANALYSTS)
+def analyst(request, rctx, report_site):
+    """Each role whose figures cover every lead and opportunity, acting."""
+    with as_user(report_site["users"][request.param]):
+        yield request.param
+
+
+@pytest.fixture
+def sales_user(rctx, report_site):
+    with as_user(report_site["sp1"]):
+        yield report_site["sp1"]
+
+
 # -- funnel -----------------------------------------------------------------------------------------
 
-FUNNEL_STAGES = [("New", 7), ("Contacted", 4), ("Qualified", 2), ("Converted", 2), ("Opportunity", 2), ("Won", 1)]
-FUNNEL_RATES = {
+FUNNEL_TODAY = [("New", 7), ("Contacted", 4), ("Qualified", 2), ("Converted", 2), ("Opportunity", 2), ("Won", 1)]
+FUNNEL_TODAY_RATES = {
     ("New", "Contacted"): 57.1, ("New", "Qualified"): 28.6, ("New", "Converted"): 28.6, ("New", "Opportunity"): 28.6,
     ("New", "Won"): 14.3,
     ("Contacted", "Qualified"): 50.0, ("Contacted", "Converted"): 50.0, ("Contacted", "Opportunity"): 50.0,
@@ -162,103 +220,184 @@ FUNNEL_RATES = {
     ("Converted", "Opportunity"): 100.0, ("Converted", "Won"): 50.0,
     ("Opportunity", "Won"): 50.0,
 }
+# All time adds L8 (New): 8 leads.
+FUNNEL_ALL = [("New", 8)] + FUNNEL_TODAY[1:]
+FUNNEL_ALL_RATES = {**FUNNEL_TODAY_RATES, ("New", "Contacted"): 50.0, ("New", "Qualified"): 25.0,
+                    ("New", "Converted"): 25.0, ("New", "Opportunity"): 25.0, ("New", "Won"): 12.5}
 
 
-@pytest.mark.parametrize("period", [(None, None), (TODAY, TODAY)])
-def test_sales_funnel(rctx, period):
-    result = reports.sales_funnel(*period)
-    assert [(s["stage"], s["count"]) for s in result["stages"]] == FUNNEL_STAGES
-    assert {(c["from"], c["to"]): c["rate"] for c in result["conversion"]} == FUNNEL_RATES
+def test_sales_funnel_for_today(analyst):
+    result = reports.sales_funnel(TODAY, TODAY)
+    assert [(s["stage"], s["count"]) for s in result["stages"]] == FUNNEL_TODAY
+    assert {(c["from"], c["to"]): c["rate"] for c in result["conversion"]} == FUNNEL_TODAY_RATES
     assert len(result["conversion"]) == 15
     assert result["unqualified"] == 1
 
 
-def test_sales_funnel_outside_the_period_is_empty(rctx):
+def test_sales_funnel_all_time(analyst):
+    result = reports.sales_funnel()
+    assert [(s["stage"], s["count"]) for s in result["stages"]] == FUNNEL_ALL
+    assert {(c["from"], c["to"]): c["rate"] for c in result["conversion"]} == FUNNEL_ALL_RATES
+
+
+def test_sales_funnel_counts_leads_by_their_lead_date(analyst):
+    """L8 was created today but arrived in 2000: it counts there, not today."""
     result = reports.sales_funnel(*OLD)
-    assert [s["count"] for s in result["stages"]] == [0] * 6
-    assert all(c["rate"] is None for c in result["conversion"])
+    assert [s["count"] for s in result["stages"]] == [1, 0, 0, 0, 0, 0]
+    assert reports.sales_funnel("1999-01-01", "1999-12-31")["stages"][0]["count"] == 0
 
 
-def test_sales_funnel_counts_only_what_the_user_reads(rctx, report_site):
-    with as_user(report_site["sp1"]):  # L1, L2, L3, L7 and O3
-        result = reports.sales_funnel()
+def test_sales_funnel_for_a_sales_user(sales_user):
+    """sp1's leads: L1, L2, L3, L7 and O3."""
+    result = reports.sales_funnel()
     assert [(s["stage"], s["count"]) for s in result["stages"]] == [
         ("New", 4), ("Contacted", 2), ("Qualified", 1), ("Converted", 1), ("Opportunity", 1), ("Won", 1)]
     assert result["unqualified"] == 0
 
 
+@pytest.mark.parametrize("period", [("2020-13-01", None), (None, "yesterday"), ("2020-02-01", "2020-01-01")])
+def test_reports_name_a_bad_period(rctx, period):
+    with pytest.raises(lowcode.ValidationError) as caught:
+        reports.source_roi(*period)
+    assert caught.value.field == ("from_date" if period[0] else "to_date")
+
+
 # -- ROI ------------------------------------------------------------------------------------------------
 
-def test_source_roi_all_time(rctx):
+def _roi(name, cost, leads, converted, opps, won, revenue, cpl, roi, key="source"):
+    return {key: name, "cost": cost, "leads": leads, "converted_leads": converted, "opportunities": opps, "won": won,
+            "revenue": revenue, "cost_per_lead": cpl, "roi_percent": roi}
+
+
+def test_source_roi_all_time(analyst):
+    """Expo: costs 1500; L1-L4, L8; O3 (net 10000, not the 11000 with VAT) and O13 3000:
+    (13000 - 1500) / 1500 = 766.7%."""
     assert reports.source_roi() == [
-        {"source": "Ads", "cost": 2000.0, "leads": 2, "converted_leads": 1, "opportunities": 2, "won": 0,
-         "revenue": 0.0, "cost_per_lead": 1000.0, "roi_percent": -100.0},
-        {"source": "Expo", "cost": 1500.0, "leads": 4, "converted_leads": 1, "opportunities": 1, "won": 1,
-         "revenue": 10000.0, "cost_per_lead": 375.0, "roi_percent": 566.7},
+        _roi("Ads", 2000.0, 2, 1, 2, 0, 0.0, 1000.0, -100.0),
+        _roi("Expo", 1500.0, 5, 1, 2, 2, 13000.0, 300.0, 766.7),
     ]
 
 
-def test_source_roi_for_today(rctx):
+def test_source_roi_for_today(analyst):
     assert reports.source_roi(TODAY, TODAY) == [
-        {"source": "Ads", "cost": 2000.0, "leads": 2, "converted_leads": 1, "opportunities": 2, "won": 0,
-         "revenue": 0.0, "cost_per_lead": 1000.0, "roi_percent": -100.0},
-        {"source": "Expo", "cost": 1000.0, "leads": 4, "converted_leads": 1, "opportunities": 1, "won": 1,
-         "revenue": 10000.0, "cost_per_lead": 250.0, "roi_percent": 900.0},
+        _roi("Ads", 2000.0, 2, 1, 2, 0, 0.0, 1000.0, -100.0),
+        _roi("Expo", 1000.0, 4, 1, 1, 1, 10000.0, 250.0, 900.0),
     ]
 
 
-def test_source_roi_in_a_period_with_only_costs(rctx):
-    assert reports.source_roi(*OLD) == [
-        {"source": "Expo", "cost": 500.0, "leads": 0, "converted_leads": 0, "opportunities": 0, "won": 0,
-         "revenue": 0.0, "cost_per_lead": None, "roi_percent": -100.0},
-    ]
+def test_source_roi_in_an_old_period(analyst):
+    """2000: Expo's cost 500, L8 and O13 (3000): costs and leads over the same window."""
+    assert reports.source_roi(*OLD) == [_roi("Expo", 500.0, 1, 0, 1, 1, 3000.0, 500.0, 500.0)]
 
 
-def test_campaign_roi(rctx):
+def test_source_roi_for_a_sales_user(sales_user):
+    """sp1 reads L1-L3 (Expo) and O3, O13: their own figures, without the costs spent on
+    everybody's leads."""
+    expected = [_roi("Expo", None, 3, 1, 2, 2, 13000.0, None, None)]
+    assert reports.source_roi() == expected
+    assert reports.source_roi(TODAY, TODAY) == [_roi("Expo", None, 3, 1, 1, 1, 10000.0, None, None)]
+
+
+def test_campaign_roi(analyst):
     expected = [
-        {"campaign": "Quiet", "cost": 50.0, "leads": 0, "converted_leads": 0, "opportunities": 0, "won": 0,
-         "revenue": 0.0, "cost_per_lead": None, "roi_percent": -100.0},
-        {"campaign": "Spring", "cost": 300.0, "leads": 1, "converted_leads": 1, "opportunities": 1, "won": 1,
-         "revenue": 10000.0, "cost_per_lead": 300.0, "roi_percent": 3233.3},
+        _roi("Quiet", 50.0, 0, 0, 0, 0, 0.0, None, -100.0, key="campaign"),
+        _roi("Spring", 300.0, 1, 1, 1, 1, 10000.0, 300.0, 3233.3, key="campaign"),
     ]
     assert reports.campaign_roi() == expected
     assert reports.campaign_roi(TODAY, TODAY) == expected
+    assert reports.campaign_roi(*OLD) == []
 
 
-def test_roi_reports_for_a_sales_manager(rctx, unique):
-    """Sales Managers read lead sources and campaigns (their cost rows included)."""
-    manager = make_user(unique, "roimgr", roles=("Sales Manager",))
-    with as_user(manager):
-        assert [r["cost"] for r in reports.source_roi()] == [2000.0, 1500.0]
-        assert [r["cost"] for r in reports.campaign_roi()] == [50.0, 300.0]
+def test_campaign_roi_for_a_sales_user(sales_user):
+    assert reports.campaign_roi() == [_roi("Spring", None, 1, 1, 1, 1, 10000.0, None, None, key="campaign")]
+
+
+def test_aggregates_never_widen_what_lists_show(rctx, report_site):
+    """The reports count every lead for a Marketing User, but their lists still show
+    only their own (none here), also right after a report ran."""
+    with as_user(report_site["mkt"]):
+        assert reports.source_roi()[1]["leads"] == 5
+        assert lowcode.get_list("Lead", limit_page_length=0) == []
+        assert lowcode.get_count("Opportunity") == 0
+    with as_user(report_site["mgr"]):  # their territory's lead only
+        assert lowcode.get_list("Lead", fields=["first_name"], limit_page_length=0) == [{"first_name": "L6"}]
 
 
 # -- salespeople ----------------------------------------------------------------------------------------
 
-def test_salesperson_performance(rctx, report_site):
-    rows = {r["user"]: r for r in reports.salesperson_performance(TODAY, TODAY)}
-    assert set(rows) == {report_site["sp1"], report_site["sp2"]}
-    assert rows[report_site["sp1"]] == {
-        "user": report_site["sp1"], "leads": 4, "contacted": 2, "converted": 1, "lead_conversion_percent": 25.0,
-        "opportunities": 4, "won": 1, "win_rate_percent": 50.0, "avg_cycle_days": 0.0, "revenue": 10000.0,
-        "target": 20000.0, "target_percent": 50.0}
-    assert rows[report_site["sp2"]] == {
-        "user": report_site["sp2"], "leads": 3, "contacted": 2, "converted": 1, "lead_conversion_percent": 33.3,
-        "opportunities": 4, "won": 0, "win_rate_percent": 0.0, "avg_cycle_days": None, "revenue": 0.0,
-        "target": 5000.0, "target_percent": 0.0}
+def _person(user, leads, contacted, converted, conv, opps, won, win_rate, cycle, revenue, target, target_pct):
+    return {"user": user, "leads": leads, "contacted": contacted, "converted": converted,
+            "lead_conversion_percent": conv, "opportunities": opps, "won": won, "win_rate_percent": win_rate,
+            "avg_cycle_days": cycle, "revenue": revenue, "target": target, "target_percent": target_pct}
 
 
-def test_salesperson_targets_follow_the_period(rctx, report_site):
-    rows = {r["user"]: r for r in reports.salesperson_performance(*OLD)}
-    assert rows == {report_site["sp1"]: {
-        "user": report_site["sp1"], "leads": 0, "contacted": 0, "converted": 0, "lead_conversion_percent": None,
-        "opportunities": 0, "won": 0, "win_rate_percent": None, "avg_cycle_days": None, "revenue": 0.0,
-        "target": 99999.0, "target_percent": 0.0}}
+def _targets_for(who, target, percent):
+    """A Marketing User may not read Sales Targets: no target for them."""
+    return (None, None) if who == "mkt" else (target, percent)
+
+
+def test_salesperson_performance_for_today(analyst, report_site):
+    """Opportunities opened today: sp1 O3, O8, O10 (O9 opened 20 days ago); closed today:
+    sp1 O3 won (net 10000) and O9 lost, sp2 O5 and O12 lost."""
+    sp1, sp2 = report_site["sp1"], report_site["sp2"]
+    assert reports.salesperson_performance(TODAY, TODAY) == [
+        _person(sp1, 4, 2, 1, 25.0, 3, 1, 50.0, 0.0, 10000.0, *_targets_for(analyst, 20000.0, 50.0)),
+        _person(sp2, 3, 2, 1, 33.3, 4, 0, 0.0, None, 0.0, *_targets_for(analyst, 5000.0, 0.0)),
+    ]
+
+
+def test_salesperson_performance_all_time(analyst, report_site):
+    """sp1 won O3 (0 days) and O13 (30 days): cycle 15 days, revenue 13000 of 119999."""
+    sp1, sp2 = report_site["sp1"], report_site["sp2"]
+    assert reports.salesperson_performance() == [
+        _person(sp1, 4, 2, 1, 25.0, 5, 2, 66.7, 15.0, 13000.0, *_targets_for(analyst, 119999.0, 10.8)),
+        _person(sp2, 4, 2, 1, 25.0, 4, 0, 0.0, None, 0.0, *_targets_for(analyst, 5000.0, 0.0)),
+    ]
+
+
+def test_salesperson_performance_in_an_old_period(analyst, report_site):
+    sp1, sp2 = report_site["sp1"], report_site["sp2"]
+    assert reports.salesperson_performance(*OLD) == [
+        _person(sp1, 0, 0, 0, None, 1, 1, 100.0, 30.0, 3000.0, *_targets_for(analyst, 99999.0, 3.0)),
+        _person(sp2, 1, 0, 0, 0.0, 0, 0, None, None, 0.0, None, None),
+    ]
+
+
+def test_salesperson_performance_for_a_sales_user(sales_user):
+    assert reports.salesperson_performance(TODAY, TODAY) == [
+        _person(sales_user, 4, 2, 1, 25.0, 3, 1, 50.0, 0.0, 10000.0, 20000.0, 50.0)]
+    assert reports.salesperson_performance() == [
+        _person(sales_user, 4, 2, 1, 25.0, 5, 2, 66.7, 15.0, 13000.0, 119999.0, 10.8)]
+
+
+# -- task punctuality ----------------------------------------------------------------------------------------
+
+def _tasks(user, completed, on_time):
+    return {"user": user, "completed": completed, "on_time": on_time, "late": completed - on_time,
+            "on_time_percent": round(100.0 * on_time / completed, 1)}
+
+
+def test_task_punctuality_for_today(analyst, report_site):
+    """sp1: T1 late, T2 and T3 on time; sp2: T4 late, and T7 on time for those who
+    may read that private task (Administrator here)."""
+    sp1, sp2 = report_site["sp1"], report_site["sp2"]
+    sp2_row = _tasks(sp2, 2, 1) if analyst == "Administrator" else _tasks(sp2, 1, 0)
+    assert reports.task_punctuality(TODAY, TODAY) == [_tasks(sp1, 3, 2), sp2_row]
+
+
+def test_task_punctuality_by_completion_time(analyst, report_site):
+    sp1 = report_site["sp1"]
+    assert reports.task_punctuality(*OLD) == [_tasks(sp1, 1, 0)]
+    assert reports.task_punctuality()[0] == _tasks(sp1, 4, 2)
+
+
+def test_task_punctuality_for_a_sales_user(sales_user):
+    assert reports.task_punctuality(TODAY, TODAY) == [_tasks(sales_user, 3, 2)]
 
 
 # -- pipeline, losses, competitors ---------------------------------------------------------------------------
 
-def test_weighted_pipeline(rctx):
+def test_weighted_pipeline(analyst):
     assert reports.weighted_pipeline() == [
         {"stage": "Prospecting", "month": "unscheduled", "count": 1, "amount": 1000.0, "weighted": 100.0},
         {"stage": "Proposal", "month": "2031-03", "count": 2, "amount": 6800.0, "weighted": 3400.0},
@@ -266,7 +405,15 @@ def test_weighted_pipeline(rctx):
     ]
 
 
-def test_lost_reasons(rctx):
+def test_weighted_pipeline_for_a_sales_user(sales_user):
+    assert reports.weighted_pipeline() == [
+        {"stage": "Prospecting", "month": "unscheduled", "count": 1, "amount": 1000.0, "weighted": 100.0},
+        {"stage": "Proposal", "month": "2031-03", "count": 1, "amount": 800.0, "weighted": 400.0},
+    ]
+
+
+def test_lost_reasons(analyst):
+    """By the day the deal was lost: O9 opened 20 days ago but was lost today."""
     expected = [{"lost_reason": "Price", "count": 2, "amount": 5000.0},
                 {"lost_reason": "Timing", "count": 1, "amount": 2500.0}]
     assert reports.lost_reasons() == expected
@@ -274,18 +421,21 @@ def test_lost_reasons(rctx):
     assert reports.lost_reasons(*OLD) == []
 
 
-def test_competitor_analysis(rctx):
+def test_lost_reasons_for_a_sales_user(sales_user):
+    assert reports.lost_reasons() == [{"lost_reason": "Timing", "count": 1, "amount": 2500.0}]
+
+
+def test_competitor_analysis(analyst):
     assert reports.competitor_analysis() == [
         {"competitor": "CompA", "opportunities": 2, "they_won": 1, "we_won": 1, "average_offer": 6250.0},
         {"competitor": "CompB", "opportunities": 1, "they_won": 0, "we_won": 0, "average_offer": 3800.0},
     ]
 
 
-def test_competitor_analysis_for_a_sales_user(rctx, report_site):
+def test_competitor_analysis_for_a_sales_user(sales_user):
     """A Sales User's figures come from the opportunities they read (O3 for sp1)."""
-    with as_user(report_site["sp1"]):
-        assert reports.competitor_analysis() == [
-            {"competitor": "CompA", "opportunities": 1, "they_won": 0, "we_won": 1, "average_offer": 9000.0}]
+    assert reports.competitor_analysis() == [
+        {"competitor": "CompA", "opportunities": 1, "they_won": 0, "we_won": 1, "average_offer": 9000.0}]
 
 
 # -- activities -----------------------------------------------------------------------------------------
@@ -296,7 +446,7 @@ def test_activity_metrics_all_time(rctx):
         "average_talk_seconds": 160.0,
         "by_hour": [{"hour": 9, "calls": 2, "connected": 2}, {"hour": 10, "calls": 1, "connected": 1},
                     {"hour": 14, "calls": 2, "connected": 0}],
-        "meetings": 3, "tasks_completed": 2, "messages": 2}
+        "meetings": 3, "tasks_completed": 9, "messages": 2}
 
 
 def test_activity_metrics_for_today(rctx):
@@ -306,10 +456,49 @@ def test_activity_metrics_for_today(rctx):
         "calls": 4, "connected": 2, "connected_percent": 50.0, "outgoing": 3, "incoming": 1,
         "average_talk_seconds": 90.0,
         "by_hour": [{"hour": 9, "calls": 2, "connected": 2}, {"hour": 14, "calls": 2, "connected": 0}],
-        "meetings": 2, "tasks_completed": 2, "messages": 1}
+        "meetings": 2, "tasks_completed": 8, "messages": 1}
+
+
+@pytest.mark.parametrize("who", ["sp1", "mgr", "mkt", "crm"])
+def test_activity_metrics_for_each_role(rctx, report_site, who):
+    """The same activities for every role, but T7, a private task, only for those it
+    concerns (Administrator, as its owner, above; sp2)."""
+    with as_user(report_site[who]):
+        result = reports.activity_metrics(TODAY, TODAY)
+    assert (result["calls"], result["connected"], result["meetings"], result["messages"]) == (4, 2, 2, 1)
+    assert result["tasks_completed"] == 7
+    with as_user(report_site["sp2"]):
+        assert reports.activity_metrics(TODAY, TODAY)["tasks_completed"] == 8
 
 
 def test_activity_metrics_for_an_old_period(rctx):
     result = reports.activity_metrics(*OLD)
     assert (result["calls"], result["connected"], result["average_talk_seconds"]) == (1, 1, 300.0)
-    assert (result["meetings"], result["tasks_completed"], result["messages"]) == (1, 0, 1)
+    assert (result["meetings"], result["tasks_completed"], result["messages"]) == (1, 1, 1)
+
+
+# -- the dashboard ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("who", ["sp1", "mgr", "mkt", "crm"])
+def test_sales_dashboard_shows_each_role_its_figures(rctx, report_site, who):
+    """Every role that opens the dashboard gets it (a Marketing User, who may not read
+    Sales Targets, too), with the ROI table in their scope."""
+    session = auth.start_session(report_site[who], desk=True)
+    rctx.db.commit()
+    os.environ["LOWCODE_SITES"] = report_site["bench"]
+    client = Client(HTTP_HOST=report_site["site"], raise_request_exception=False)
+    client.cookies["sid"] = session.sid
+    response = client.get("/app/sales-dashboard", {"from": "2000-01-01", "to": TODAY})
+    assert response.status_code == 200, response.content[:500]
+    html = response.content.decode()
+    roi = html[html.index('id="source-roi"'):html.index("</table>", html.index('id="source-roi"'))]
+    assert ">Expo<" in roi and 'id="task-punctuality"' in html and 'id="dashboard-scope"' in html
+    chart = html[html.index('aria-label="Lead source ROI"') - 300:html.index('aria-label="Lead source ROI"')]
+    if who == "sp1":
+        assert ">Ads<" not in roi and "766.7%" not in roi  # own leads, no costs
+        assert "Revenue" in chart and "13000" in chart
+    else:
+        assert ">Ads<" in roi and "766.7%" in roi
+        assert "ROI %" in chart and "766.7" in chart
+    bad = client.get("/app/sales-dashboard", {"from": "someday"})
+    assert bad.status_code == 417 and b"from_date" in bad.content

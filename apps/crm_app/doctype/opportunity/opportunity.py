@@ -1,5 +1,6 @@
 """Opportunity: a likely sale, moving through pipeline stages to Won or Lost."""
 from lowcode.document import Document
+from lowcode.exceptions import ValidationError
 from lowcode.utils import today
 
 from crm_app.parties import check_not_blocked, customer_of, party_title
@@ -21,8 +22,12 @@ class Opportunity(Document):
         stage_changed = before is None or before.sales_stage != self.sales_stage
         if stage_changed or self.probability is None:
             self.probability = STAGE_PROBABILITY.get(self.sales_stage, self.probability)
-        if self.sales_stage in ("Won", "Lost") and stage_changed:
-            self.closed_on = today()
+        if self.sales_stage not in ("Won", "Lost"):
+            self.closed_on = None  # open (or reopened): not closed yet
+        elif stage_changed and not self.closed_on:
+            self.closed_on = today()  # kept when given: imported history closes on its own day
+        if self.closed_on and self.transaction_date and str(self.closed_on) < str(self.transaction_date):
+            raise ValidationError("Closed On is before the opportunity date", field="closed_on")
         if self.sales_stage == "Won":
             self.won_amount = self.opportunity_amount
         if before is not None and before.sales_stage == "Lost" and self.sales_stage != "Lost":

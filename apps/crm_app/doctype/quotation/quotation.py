@@ -33,6 +33,7 @@ class Quotation(Document):
         if discount > net:
             raise ValidationError(f"the additional discount {discount} exceeds the total {net}", field="discount_amount")
         base = net - discount
+        self.net_total = round_money(base)
         taxes = 0.0
         for tax in self.get("taxes") or []:
             tax.tax_amount = round_money(base * float(tax.rate or 0) / 100)
@@ -53,7 +54,8 @@ def mark_opportunity_won(quotation):
     if opp.sales_stage == "Won":
         return
     opp.sales_stage = "Won"
-    opp.opportunity_amount = quotation.grand_total
+    opp.opportunity_amount = quotation.net_total  # revenue is net: taxes are not ours
+    opp.grand_total = quotation.grand_total
     opp.flags.workflow_action = "Win"
     opp.flags.ignore_permissions = True
     try:

@@ -1,0 +1,25 @@
+"""Data fixes run after every migrate (hooks.py ``after_migrate``); each one only
+touches rows that still need it, so running it again changes nothing."""
+from lowcode.context import local
+
+
+def fill_business_dates():
+    """Leads and opportunities made before they had a business date take their
+    creation day, the best estimate there is, so reports filtering on the dates still
+    count them; records created since get the date on insert."""
+    local.db.sql("UPDATE `tabLead` SET `lead_date`=DATE(`creation`) WHERE `lead_date` IS NULL")
+    local.db.sql("UPDATE `tabOpportunity` SET `transaction_date`=DATE(`creation`) WHERE `transaction_date` IS NULL")
+
+
+def split_net_and_gross():
+    """Quotations get their net total, and opportunities won by accepting one, which
+    used to take its grand total (taxes included), go back to the net amount."""
+    local.db.sql("UPDATE `tabQuotation` SET `net_total`=COALESCE(`total`, 0)-COALESCE(`discount_amount`, 0) "
+                 "WHERE `net_total` IS NULL")
+    rows = local.db.sql(
+        "SELECT o.`name`, q.`net_total`, q.`grand_total` FROM `tabOpportunity` o JOIN `tabQuotation` q "
+        "ON q.`opportunity`=o.`name` AND q.`status`='Accepted' AND q.`grand_total`=o.`opportunity_amount` "
+        "WHERE o.`sales_stage`='Won' AND o.`grand_total` IS NULL")
+    for name, net, gross in rows:
+        local.db.sql("UPDATE `tabOpportunity` SET `opportunity_amount`=%s, `won_amount`=%s, `grand_total`=%s "
+                     "WHERE `name`=%s", (net, net, gross, name))
