@@ -12,7 +12,7 @@ from lowcode.exceptions import MandatoryError
 from crm_app.customer_360 import get_customer_360
 from crm_app.parties import BlockedCustomerError
 from crm_app.tests.helpers import (as_user, body, make_customer, make_lead, make_opportunity,
-                                   make_product, make_user, move, qualify, refresh, token)
+                                   make_product, make_user, move, qualify, refresh, token, unique_mobile)
 from crm_app.conversion import convert_lead
 
 
@@ -183,6 +183,39 @@ def test_customer_360_contacts(ctx):
     customer = convert_lead(lead.name)["customer"]
     contacts = get_customer_360(customer)["contacts"]
     assert [(c["full_name"], c["email_id"]) for c in contacts] == [("Dana Katz", lead.email_id)]
+
+
+def _permlevel_1(doctype, fieldname):
+    from lowcode.customize import FIELD_PROPERTIES
+    return lowcode.get_doc({"doctype": "Property Setter", "doctype_or_field": "DocField", "doc_type": doctype,
+                            "field_name": fieldname, "property": "permlevel",
+                            "property_type": FIELD_PROPERTIES["permlevel"], "value": "1"}).insert().name
+
+
+def test_customer_360_shows_only_fields_the_user_may_read(ctx, unique):
+    """Fields moved to permission level 1 (which no Sales User rule grants) never reach
+    a Sales User's 360° view: not on the customer, not in contacts, not in totals."""
+    user = make_user(unique, "level0")
+    customer = make_customer(f"Levels {unique}", tax_id=f"SECRET-{unique}", account_manager=user).name
+    opp = make_opportunity(customer, amount=777, opportunity_owner=user).name
+    lowcode.get_doc({"doctype": "Contact", "first_name": "Roya", "mobile_no": unique_mobile(),
+                     "links": [{"link_doctype": "Customer", "link_name": customer}]}).insert()
+    setters = [_permlevel_1("Customer", "tax_id"), _permlevel_1("Opportunity", "opportunity_amount"),
+               _permlevel_1("Contact", "mobile_no")]
+    try:
+        with as_user(user):
+            data = get_customer_360(customer)
+        assert "tax_id" not in data["customer"] and f"SECRET-{unique}" not in json.dumps(data, default=str)
+        assert data["customer"]["customer_name"] == f"Levels {unique}"
+        assert data["totals"]["open_pipeline"] is None and data["totals"]["open_opportunities"] == 1
+        assert [(c["full_name"], c["mobile_no"]) for c in data["contacts"]] == [("Roya", None)]
+        assert ("Opportunity", opp) in {(t["doctype"], t["name"]) for t in data["timeline"]}
+        full = get_customer_360(customer)                       # Administrator reads every level
+        assert full["customer"]["tax_id"] == f"SECRET-{unique}" and full["totals"]["open_pipeline"] == 777
+        assert full["contacts"][0]["mobile_no"]
+    finally:
+        for name in setters:
+            lowcode.delete_doc("Property Setter", name)
 
 
 def test_customer_360_needs_read_permission(ctx, unique):
