@@ -274,10 +274,13 @@ def test_customer_merge_moves_every_linked_record(ctx, unique):
     assert lowcode.db.get_value("Lead", lead.name, "customer") == survivor
     assert lowcode.db.get_value("Opportunity", opp.name, "party_name") == survivor
     assert lowcode.db.get_value("Quotation", quotation.name, "party_name") == survivor
+    for doctype, name in (("Opportunity", opp.name), ("Quotation", quotation.name)):   # their party title too
+        assert lowcode.db.get_value(doctype, name, "customer_name") == f"Survivor {unique}"
     assert lowcode.db.get_value("Call Log", call.name, "customer") == survivor
     assert lowcode.db.get_value("Note", note.name, "reference_name") == survivor
     assert lowcode.db.get_value("Party Relation", relation.name, "from_party") == survivor
-    assert lowcode.get_doc("Address", address.name).links[0].link_name == survivor
+    link = lowcode.get_doc("Address", address.name).links[0]
+    assert (link.link_name, link.link_title) == (survivor, f"Survivor {unique}")
     contacts = lowcode.get_all("Contact", filters=[["Dynamic Link", "link_name", "=", survivor]], pluck="email_id")
     assert lead.email_id in contacts
     assert lowcode.db.get_value("File", attached.name, "attached_to_name") == survivor
