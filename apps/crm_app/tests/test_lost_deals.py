@@ -42,6 +42,19 @@ def test_losing_to_a_competitor_needs_the_competitor(ctx):
     _lose(make_opportunity(make_customer().name), _reason(0))     # any other reason needs none
 
 
+def test_an_older_lost_deal_without_the_competitor_still_saves(ctx):
+    """Lost before the rule existed: editing it is not blocked, changing the reason is."""
+    opp = _lose(make_opportunity(make_customer().name), _reason(0))
+    reason = _reason(1)
+    lowcode.db.sql("UPDATE `tabOpportunity` SET `lost_reason`=%s WHERE `name`=%s", (reason, opp.name))
+    opp.reload()
+    opp.notes = "<p>checked</p>"
+    opp.save()
+    opp.lost_reason = _reason(1)
+    with pytest.raises(MandatoryError):
+        opp.save()
+
+
 def test_competitor_wins_are_recorded_and_counted(ctx):
     """By hand: X is in O1 (offer 100, won it) and O2 (offer 300, we won); Y is in O1
     (offer 200), O3 (no row before: lost to Y) and O4 (offer 50, row ticked, lost on

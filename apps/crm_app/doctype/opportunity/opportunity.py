@@ -28,17 +28,18 @@ class Opportunity(Document):
         if before is not None and before.sales_stage == "Lost" and self.sales_stage != "Lost":
             self.lost_reason = self.lost_to_competitor = None  # reopened: the old reason no longer holds
         if self.sales_stage == "Lost":
-            self.record_competitor_win()
+            self.record_competitor_win(check=stage_changed or before.lost_reason != self.lost_reason)
 
-    def record_competitor_win(self):
-        """Lost for a reason marked as a competitor's win: which competitor must be said,
-        and their row in the competitors table says they won (added if missing)."""
+    def record_competitor_win(self, check=True):
+        """Lost for a reason marked as a competitor's win: which competitor must be said
+        (checked when the deal is lost or the reason changes, so older records still
+        save), and their row in the competitors table says they won (added if missing)."""
         from lowcode.context import local
         from lowcode.exceptions import MandatoryError
         flagged = [r.competitor for r in self.get("competitors") or [] if int(r.won_by_competitor or 0)]
         if not self.lost_to_competitor and len(flagged) == 1:
             self.lost_to_competitor = flagged[0]  # ticked in the table: the same fact
-        if self.lost_reason and not self.lost_to_competitor \
+        if check and self.lost_reason and not self.lost_to_competitor \
                 and int(local.db.get_value("Lost Reason", self.lost_reason, "is_competitor") or 0):
             raise MandatoryError(f"Lost to a competitor ({self.lost_reason}): say which one",
                                  field="lost_to_competitor", doctype=self.doctype)
