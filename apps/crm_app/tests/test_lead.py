@@ -139,6 +139,39 @@ def test_duplicate_check_can_be_switched_off(ctx, unique):
     assert second.is_duplicate == 0, "CRM Settings.check_lead_duplicates=0 is ignored"
 
 
+def test_leads_are_flagged_again_when_the_rule_changes(ctx, unique):
+    """Flags set under an earlier rule do not stay: recheck_duplicates (enqueued when CRM
+    Settings change the rule) applies the current one to every open lead."""
+    from crm_app.doctype.lead.lead import recheck_duplicates
+    first = make_lead(first_name="Reza", company_name=f"Recheck {unique}")
+    colleague = make_lead(first_name="Mina", company_name=f"Recheck {unique}")
+    assert colleague.is_duplicate == 0
+    _rule(duplicate_match_organisation="Alone")
+    assert recheck_duplicates() >= 1
+    assert tuple(lowcode.db.sql("SELECT `is_duplicate`, `duplicate_of` FROM `tabLead` WHERE `name`=%s",
+                                (colleague.name,))[0]) == (1, first.name)
+    assert lowcode.db.get_value("Lead", first.name, "is_duplicate") == 0
+    _rule(duplicate_match_organisation="With the same name")
+    recheck_duplicates()
+    assert lowcode.db.get_value("Lead", colleague.name, "is_duplicate") == 0
+    assert not lowcode.db.get_value("Lead", colleague.name, "duplicate_of")
+
+
+def test_changing_the_rule_rechecks_the_leads_in_the_background(sqlite_ctx, unique):
+    """Saving CRM Settings with another rule enqueues recheck_duplicates; without Redis
+    (the SQLite site) the job runs right after the commit."""
+    first = make_lead(first_name="Reza", company_name=f"Background {unique}")
+    colleague = make_lead(first_name="Mina", company_name=f"Background {unique}")
+    try:
+        _rule(duplicate_match_organisation="Alone")
+        sqlite_ctx.db.commit()
+        assert lowcode.db.get_value("Lead", colleague.name, "duplicate_of") == first.name
+    finally:
+        _rule(duplicate_match_organisation="With the same name")
+        sqlite_ctx.db.commit()
+    assert not lowcode.db.get_value("Lead", colleague.name, "duplicate_of")
+
+
 def test_duplicates_lists_the_leads_sharing_contact_data(ctx, unique):
     base = make_lead(email_id=f"dup.{unique}@example.com", mobile_no=unique_mobile("0913"),
                      company_name=f"Dup Co {unique}")

@@ -77,6 +77,24 @@ def find_duplicate(lead):
     return found[0] if found else None
 
 
+def recheck_duplicates():
+    """Flag every open lead again under the current rule (run in the background when CRM
+    Settings change it): flags set under the old rule would otherwise stay. The flags are
+    derived fields, so they are written directly, without new versions. Returns how
+    many leads changed."""
+    check = int(lowcode.get_doc("CRM Settings").check_lead_duplicates or 0)
+    rows = local.db.sql("SELECT `name`, `creation`, `email_id`, `mobile_e164`, `company_name`, `lead_name`, "
+                        "`duplicate_of` FROM `tabLead` WHERE `status`!='Converted' ORDER BY `creation`", as_dict=True)
+    changed = 0
+    for row in rows:
+        found = find_duplicate(Document(dict(row, doctype="Lead"))) if check else None
+        if found != row["duplicate_of"]:
+            local.db.sql("UPDATE `tabLead` SET `is_duplicate`=%s, `duplicate_of`=%s WHERE `name`=%s",
+                         (1 if found else 0, found, row["name"]))
+            changed += 1
+    return changed
+
+
 @lowcode.whitelist()
 def duplicates(lead):
     """Leads that the duplicate rule matches with this one (readable ones)."""
