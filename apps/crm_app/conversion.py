@@ -1,6 +1,8 @@
 """Lead conversion: a qualified lead becomes a customer (with a contact) and an
 opportunity; every activity, note and file of the lead stays linked to it and is
-also tied to the new customer, so the customer's 360° view shows the history."""
+also tied to the customer, so the customer's 360° view shows the history. A lead of
+an organisation or person that already is a customer joins that customer instead of
+making a second one."""
 import lowcode
 from lowcode.context import local
 from lowcode.exceptions import ValidationError
@@ -11,20 +13,54 @@ ACTIVITY_DOCTYPES = ("Call Log", "Event", "Task", "Note", "Communication")
 
 
 def make_customer(lead):
+    """The lead's customer: an existing one it already is (see find_customer), else a
+    new one; the lead's person becomes a contact of it unless already one."""
     if lead.customer:
         return lead.customer
-    customer = lowcode.get_doc({
-        "doctype": "Customer", "customer_name": lead.company_name or lead.lead_name,
-        "customer_type": "Company" if lead.company_name else "Individual", "territory": lead.territory,
-        "industry": lead.industry, "email_id": lead.email_id, "mobile_no": lead.mobile_no, "website": lead.website,
-        "account_manager": lead.lead_owner, "lead": lead.name, "city": lead.city}).insert()
-    lowcode.get_doc({"doctype": "Contact", "first_name": lead.first_name, "last_name": lead.last_name,
-                     "designation": lead.job_title, "email_id": lead.email_id, "mobile_no": lead.mobile_no,
-                     "phone": lead.phone, "party_type": "Customer", "consent_email": lead.consent_email,
-                     "consent_sms": lead.consent_sms, "consent_call": lead.consent_call,
-                     "links": [{"link_doctype": "Customer", "link_name": customer.name}]}).insert()
-    tie_history_to_customer(lead.name, customer.name)
-    return customer.name
+    customer = find_customer(lead)
+    if customer is None:
+        customer = lowcode.get_doc({
+            "doctype": "Customer", "customer_name": lead.company_name or lead.lead_name,
+            "customer_type": "Company" if lead.company_name else "Individual", "territory": lead.territory,
+            "industry": lead.industry, "email_id": lead.email_id, "mobile_no": lead.mobile_no,
+            "website": lead.website, "tax_id": lead.tax_id, "account_manager": lead.lead_owner, "lead": lead.name,
+            "city": lead.city}).insert().name
+    if not _is_contact_of(customer, lead):
+        lowcode.get_doc({"doctype": "Contact", "first_name": lead.first_name, "last_name": lead.last_name,
+                         "designation": lead.job_title, "email_id": lead.email_id, "mobile_no": lead.mobile_no,
+                         "phone": lead.phone, "party_type": "Customer", "consent_email": lead.consent_email,
+                         "consent_sms": lead.consent_sms, "consent_call": lead.consent_call,
+                         "links": [{"link_doctype": "Customer", "link_name": customer}]}).insert()
+    tie_history_to_customer(lead.name, customer)
+    return customer
+
+
+def find_customer(lead):
+    """The customer the lead already is: same tax id, e-mail (any case), mobile (however
+    it was typed) or name (any case), checked in that order, the oldest match first."""
+    from crm_app.doctype.lead.lead import normalised_phone
+    keys = (("tax_id", (lead.tax_id or "").strip()), ("email_id", (lead.email_id or "").strip().lower()),
+            ("mobile_e164", normalised_phone(lead.mobile_no)),
+            ("customer_name", (lead.company_name or lead.lead_name or "").strip().lower()))
+    for field, value in keys:
+        if not value:
+            continue
+        found = local.db.sql(f"SELECT `name` FROM `tabCustomer` WHERE LOWER(`{field}`)=%s "
+                             "ORDER BY `creation` LIMIT 1", (value.lower(),), pluck=True)
+        if found:
+            return found[0]
+    return None
+
+
+def _is_contact_of(customer, lead):
+    """A contact of the customer with the lead's e-mail, or its name when it has none."""
+    sql = ("SELECT c.`name` FROM `tabContact` c JOIN `tabDynamic Link` l ON l.`parent`=c.`name` "
+           "AND l.`parenttype`='Contact' AND l.`link_doctype`='Customer' AND l.`link_name`=%s WHERE ")
+    if lead.email_id:
+        sql, value = sql + "LOWER(c.`email_id`)=%s", lead.email_id.strip().lower()
+    else:
+        sql, value = sql + "c.`email_id` IS NULL AND c.`full_name`=%s", lead.lead_name
+    return bool(local.db.sql(sql + " LIMIT 1", (customer, value)))
 
 
 def tie_history_to_customer(lead_name, customer):

@@ -1,10 +1,16 @@
 """The 360° view of a customer: every lead, opportunity, quotation, activity,
 communication and document linked to it, in time order, with totals (won revenue,
-open pipeline, last contact). Everything is read through lowcode.get_list, so a
-user sees only what they may read (private activities included)."""
+open pipeline, last contact). Everything is read through the permission-filtered
+query API (lowcode.get_list) asking only for fields at the user's permission levels,
+and the customer itself is shown as the user may see it: a user sees only the rows
+they may read (private activities included) and never a field above their permlevel
+(a total built on such a field is None)."""
 import lowcode
+from lowcode.client import doc_for_user
 from lowcode.desk.render import render
 from lowcode.desk.views.common import desk_view
+from lowcode.meta import STANDARD_FIELDS
+from lowcode.permissions import permitted_fieldnames
 
 from crm_app.followup import last_contacts
 
@@ -13,20 +19,31 @@ ACTIVITIES = (("Call Log", "started_at", "phone"), ("Event", "starts_on", "subje
               ("Note", "creation", "title"), ("Communication", "communication_date", "subject"))
 
 
+def _rows(doctype, fields, limit=0, **kwargs):
+    """get_list of the fields the user may read among ``fields``; the others are None."""
+    readable = set(permitted_fieldnames(doctype)) | set(STANDARD_FIELDS)
+    rows = lowcode.get_list(doctype, fields=[f for f in fields if f in readable], limit_page_length=limit, **kwargs)
+    return [{f: r.get(f) for f in fields} for r in rows], readable
+
+
+def _total(rows, field, readable, keep):
+    if field not in readable:
+        return None
+    return round(sum(float(r[field] or 0) for r in rows if keep(r)), 2)
+
+
 @lowcode.whitelist()
 def get_customer_360(customer):
     doc = lowcode.get_doc("Customer", customer)
     doc.check_permission("read")
-    leads = lowcode.get_list("Lead", fields=["name", "lead_name", "status", "creation"],
-                             or_filters=[["customer", "=", customer], ["name", "=", doc.lead or ""]],
-                             limit_page_length=0)
-    opps = lowcode.get_list("Opportunity", fields=["name", "title", "sales_stage", "opportunity_amount", "won_amount",
-                                                   "creation", "closed_on"],
-                            filters=[["opportunity_from", "=", "Customer"], ["party_name", "=", customer]],
-                            limit_page_length=0)
-    quotations = lowcode.get_list("Quotation", fields=["name", "status", "grand_total", "transaction_date", "creation"],
-                                  filters=[["quotation_to", "=", "Customer"], ["party_name", "=", customer]],
-                                  limit_page_length=0)
+    lead_name = doc.lead if "lead" in permitted_fieldnames("Customer", doc=doc) else None
+    leads, _ = _rows("Lead", ["name", "lead_name", "status", "creation"],
+                     or_filters=[["customer", "=", customer], ["name", "=", lead_name or ""]])
+    opps, opp_fields = _rows("Opportunity", ["name", "title", "sales_stage", "opportunity_amount", "won_amount",
+                                             "creation", "closed_on"],
+                             filters=[["opportunity_from", "=", "Customer"], ["party_name", "=", customer]])
+    quotations, _ = _rows("Quotation", ["name", "status", "grand_total", "transaction_date", "creation"],
+                          filters=[["quotation_to", "=", "Customer"], ["party_name", "=", customer]])
     timeline = []
     for lead in leads:
         timeline.append({"when": str(lead["creation"])[:19], "doctype": "Lead", "name": lead["name"],
@@ -38,9 +55,11 @@ def get_customer_360(customer):
         timeline.append({"when": str(q["creation"])[:19], "doctype": "Quotation", "name": q["name"],
                          "title": q["name"], "detail": q["status"]})
     for doctype, when_field, title_field in ACTIVITIES:
-        for a in lowcode.get_list(doctype, fields=["name", when_field, title_field],
-                                  filters=[["customer", "=", customer]], limit_page_length=500,
-                                  order_by=f"{when_field} desc"):
+        readable = set(permitted_fieldnames(doctype)) | set(STANDARD_FIELDS)
+        order = when_field if when_field in readable else "creation"
+        activities, _ = _rows(doctype, ["name", when_field, title_field], filters=[["customer", "=", customer]],
+                              order_by=f"{order} desc", limit=500)
+        for a in activities:
             timeline.append({"when": str(a[when_field] or "")[:19], "doctype": doctype, "name": a["name"],
                              "title": a[title_field], "detail": ""})
     linked = [("Customer", customer)] + [("Lead", r["name"]) for r in leads] + \
@@ -53,15 +72,14 @@ def get_customer_360(customer):
         timeline.append({"when": str(f["creation"])[:19], "doctype": "File", "name": f["file_url"],
                          "title": f["file_name"], "detail": ""})
     timeline.sort(key=lambda item: item["when"], reverse=True)
-    contacts = lowcode.get_list("Contact", fields=["name", "full_name", "email_id", "mobile_no"],
-                                filters=[["Dynamic Link", "link_doctype", "=", "Customer"],
-                                         ["Dynamic Link", "link_name", "=", customer]], limit_page_length=0)
+    contacts, _ = _rows("Contact", ["name", "full_name", "email_id", "mobile_no"],
+                        filters=[["Dynamic Link", "link_doctype", "=", "Customer"],
+                                 ["Dynamic Link", "link_name", "=", customer]])
     return {
-        "customer": doc.as_dict(), "contacts": contacts, "timeline": timeline,
+        "customer": doc_for_user(doc), "contacts": contacts, "timeline": timeline,
         "totals": {
-            "won_revenue": round(sum(float(o["won_amount"] or 0) for o in opps if o["sales_stage"] == "Won"), 2),
-            "open_pipeline": round(sum(float(o["opportunity_amount"] or 0) for o in opps
-                                       if o["sales_stage"] in OPEN_STAGES), 2),
+            "won_revenue": _total(opps, "won_amount", opp_fields, lambda o: o["sales_stage"] == "Won"),
+            "open_pipeline": _total(opps, "opportunity_amount", opp_fields, lambda o: o["sales_stage"] in OPEN_STAGES),
             "open_opportunities": sum(1 for o in opps if o["sales_stage"] in OPEN_STAGES),
             "quotations": len(quotations),
             "last_contact": last_contacts([customer]).get(customer),

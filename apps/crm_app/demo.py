@@ -31,6 +31,7 @@ SOURCES = [("Exhibition", "Exhibition"), ("Google Ads", "Online Ad"), ("Flyers",
 PRODUCTS = [("CRM-BASIC", "CRM Basic licence", 12000000), ("CRM-PRO", "CRM Pro licence", 30000000),
             ("TRAIN", "Training day", 8000000), ("SUPPORT", "Annual support", 15000000), ("SMS-PACK", "SMS package", 2000000)]
 LOST_REASONS = ["Price too high", "Chose a competitor", "No budget", "Not the right fit", "No decision"]
+COMPETITOR_REASON = "Chose a competitor"  # the demo's Lost Reason marked is_competitor
 COMPETITORS = ["Competitor A", "Competitor B", "رقیب محلی"]
 INDUSTRIES = ["Manufacturing", "Retail", "Software", "Healthcare", "Energy", "Food"]
 USERS = [("manager@demo.local", "Mina", "Sales Manager"), ("sales1@demo.local", "Babak", "Sales User"),
@@ -62,7 +63,7 @@ def _masters(rnd):
     for name in INDUSTRIES:
         _ensure("Industry", name, {"industry": name})
     for name in LOST_REASONS:
-        _ensure("Lost Reason", name, {"lost_reason": name})
+        _ensure("Lost Reason", name, {"lost_reason": name, "is_competitor": int(name == COMPETITOR_REASON)})
     for name in COMPETITORS:
         _ensure("Competitor", name, {"competitor_name": name})
     for code, name, rate in PRODUCTS:
@@ -123,9 +124,12 @@ def _phone(rnd, prefixes):
             return number
 
 
-def _lose(opp, reason, on):
+def _lose(opp, rnd, reason, on):
     opp.reload()
     opp.lost_reason = reason
+    if reason == COMPETITOR_REASON:
+        opp.lost_to_competitor = (opp.competitors[0].competitor if opp.get("competitors")
+                                  else rnd.choice(COMPETITORS))
     opp.save()
     opp.closed_on = on.isoformat()
     apply_workflow(opp, "Lose")
@@ -150,8 +154,12 @@ def generate(count=2000, seed=7):
         """A day ``low``..``high`` days after ``start``, never after today."""
         return min(start + datetime.timedelta(days=rnd.randint(low, high)), today)
 
+    people, customers = [], set()
     for i in range(n_leads):
         first, last, phone = _person(rnd)
+        if people and rnd.random() < 0.04:
+            first, last, phone = rnd.choice(people)  # someone enquiring again: a real duplicate lead
+        people.append((first, last, phone))
         company = rnd.choice(COMPANIES) + ("" if rnd.random() < 0.5 else f" {i}")
         arrived = today - datetime.timedelta(days=rnd.randint(0, HISTORY_DAYS - 1))
         campaign = rnd.choice([None, "Spring Expo", "Search Q3", "Newsletter"])
@@ -182,7 +190,8 @@ def generate(count=2000, seed=7):
             continue
         result = convert_lead(lead.name, opportunity_amount=rnd.choice([2, 5, 12, 30]) * 10000000,
                               expected_closing=(datetime.date.today() + datetime.timedelta(days=rnd.randint(5, 120))).isoformat())
-        made["Customer"] += 1
+        customers.add(result["customer"])  # leads of a known organisation join its customer
+        made["Customer"] = len(customers)
         made["Opportunity"] += 1
         customer = lowcode.get_doc("Customer", result["customer"])
         customer.vip_tier = rnd.choice(["", "", "Bronze", "Silver", "Gold", "Platinum"])
@@ -233,9 +242,9 @@ def generate(count=2000, seed=7):
                 opp.reload()
                 apply_workflow(opp, "Negotiate")
             elif closes and outcome < 0.8:
-                _lose(opp, rnd.choice(LOST_REASONS), closes)
+                _lose(opp, rnd, rnd.choice(LOST_REASONS), closes)
         elif closes and rnd.random() < 0.6:
-            _lose(opp, rnd.choice(LOST_REASONS), closes)  # stalled early: lost after its cycle
+            _lose(opp, rnd, rnd.choice(LOST_REASONS), closes)  # stalled early: lost after its cycle
     local.db.commit()
     local.db.begin()
     return made

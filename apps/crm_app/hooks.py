@@ -36,6 +36,7 @@ scheduler_events = {
     "daily": [
         "crm_app.followup.run_all_rules",
         "crm_app.activities.mark_overdue_tasks",
+        "crm_app.doctype.quotation.quotation.expire_quotations",
     ],
     "hourly": ["crm_app.activities.send_task_reminders"],
 }

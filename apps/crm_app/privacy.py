@@ -1,11 +1,25 @@
 """Personal data on request (GDPR-era): export everything held about a contact, or
-erase it. Erasure replaces the person's identifying fields and removes their
-e-mail and phone from activities that mention them; the records stay, so figures
-and history keep their shape."""
+erase it.
+
+Erasure replaces the person's identifying fields on the contact and removes their
+e-mail and phones wherever copies were made: the customers the contact belongs to and
+the leads they came from (only values equal to the contact's), call logs, messages
+(sender, recipients, subject, text) and the version history of those records; the
+contact's own history goes. The records stay, so figures and history keep their shape.
+
+Who may erase: erasure must reach every copy, including records the operator could
+not open in the desk (another user's private call, a lead of another territory), so
+it is not an ordinary edit filtered by row rules. It is a data-protection operation
+reserved to System Managers and CRM Admins (checked explicitly), who must also be
+allowed to delete the contact. Export stays with whoever may export contacts, and
+lists only what they may read."""
 import lowcode
 from lowcode.context import local
 
+from crm_app.doctype.lead.lead import normalised_phone
+
 ERASED = "(erased)"
+ERASERS = ("System Manager", "CRM Admin")
 
 
 def _mentions(contact):
@@ -36,27 +50,91 @@ def export_contact_data(contact):
 
 @lowcode.whitelist(methods=["POST"])
 def erase_contact_data(contact):
-    """Erase a contact's personal data (needs delete permission on the contact)."""
+    """Erase a contact's personal data and its copies (System Manager or CRM Admin, with
+    delete permission on the contact; see the module's note)."""
+    lowcode.only_for(ERASERS)
     doc = lowcode.get_doc("Contact", contact)
     doc.check_permission("delete")
-    values = _mentions(doc)
+    email = (doc.email_id or "").strip()
+    emails = sorted({email, email.lower()} - {""})
+    phones = sorted({v for v in (doc.mobile_no, doc.phone) if v})
+    e164 = sorted({normalised_phone(p) for p in phones} - {None})
+    values = emails + phones
+    db = local.db
+    for phone in phones:
+        db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, phone))
+    for v in emails:
+        db.sql("UPDATE `tabCommunication` SET `sender`=%s WHERE `sender`=%s", (ERASED, v))
     for v in values:
-        local.db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, v))
-        local.db.sql("UPDATE `tabCommunication` SET `sender`=%s WHERE `sender`=%s", (ERASED, v))
-        local.db.sql("UPDATE `tabCommunication` SET `recipients`=REPLACE(`recipients`, %s, %s) "
-                     "WHERE `recipients` LIKE %s", (v, ERASED, f"%{v}%"))
-        leads = local.db.sql("SELECT `name` FROM `tabLead` WHERE `email_id`=%s OR `mobile_no`=%s", (v, v), pluck=True)
-        for lead in leads:
-            local.db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
-                         "`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name`=%s", (ERASED, ERASED, lead))
-            # The lead's history held the same values.
-            local.db.sql("DELETE FROM `tabVersion` WHERE `ref_doctype`='Lead' AND `docname`=%s", (lead,))
+        for field in ("recipients", "subject", "content"):
+            db.sql(f"UPDATE `tabCommunication` SET `{field}`=REPLACE(`{field}`, %s, %s) WHERE `{field}` LIKE %s",
+                   (v, ERASED, f"%{v}%"))
+    leads = _matching("Lead", email, e164)
+    for lead in leads:
+        db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
+               "`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name`=%s", (ERASED, ERASED, lead))
+    # The customers the contact belongs to, and those its leads became, hold copies made
+    # at conversion: only values equal to the contact's go (the organisation's own stay).
+    customers = {link.link_name for link in doc.get("links") or [] if link.link_doctype == "Customer"}
+    customers |= set(db.sql(f"SELECT `customer` FROM `tabLead` WHERE `customer` IS NOT NULL AND `name` IN "
+                            f"({', '.join(['%s'] * len(leads))})", leads, pluck=True) if leads else [])
+    for customer in sorted(customers):
+        if email:
+            db.sql("UPDATE `tabCustomer` SET `email_id`=NULL WHERE `name`=%s AND LOWER(`email_id`)=%s",
+                   (customer, email.lower()))
+        for number in e164:
+            db.sql("UPDATE `tabCustomer` SET `mobile_no`=NULL, `mobile_e164`=NULL WHERE `name`=%s "
+                   "AND `mobile_e164`=%s", (customer, number))
+    for doctype, names in (("Lead", leads), ("Customer", sorted(customers))):
+        _scrub_versions(doctype, names, email, e164)
     doc.first_name, doc.last_name = ERASED, None
     doc.email_id = doc.mobile_no = doc.phone = doc.designation = None
     doc.consent_email = doc.consent_sms = doc.consent_call = 0
     doc.is_erased = 1
-    doc.flags.ignore_version = True
     doc.save(ignore_version=True)
-    # The version history held the old values: it goes too.
-    local.db.sql("DELETE FROM `tabVersion` WHERE `ref_doctype`='Contact' AND `docname`=%s", (doc.name,))
+    # The contact's own history held the old values: it goes.
+    db.sql("DELETE FROM `tabVersion` WHERE `ref_doctype`='Contact' AND `docname`=%s", (doc.name,))
     return doc.name
+
+
+def _scrub_versions(doctype, names, email, e164):
+    """Their history recorded the same values, maybe typed differently: every value in
+    a Version's data holding the e-mail (any case) or one of the numbers (however typed)
+    becomes ERASED."""
+    import json
+    import re
+    pattern = re.compile(re.escape(email), re.I) if email else None
+
+    def scrub(value):
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, str):
+            if pattern is not None:
+                value = pattern.sub(ERASED, value)
+            if e164 and any(ch.isdigit() for ch in value) and normalised_phone(value) in e164:
+                return ERASED
+        return value
+
+    for name in names:
+        for version, data in local.db.sql("SELECT `name`, `data` FROM `tabVersion` WHERE `ref_doctype`=%s "
+                                          "AND `docname`=%s", (doctype, name)):
+            clean = json.dumps(scrub(json.loads(data or "{}")), ensure_ascii=False)
+            if clean != data:
+                local.db.sql("UPDATE `tabVersion` SET `data`=%s WHERE `name`=%s", (clean, version))
+
+
+def _matching(doctype, email, e164):
+    """Names of records with the e-mail (any case) or one of the mobiles (normalised)."""
+    conditions, values = [], []
+    if email:
+        conditions.append("LOWER(`email_id`)=%s")
+        values.append(email.lower())
+    for number in e164:
+        conditions.append("`mobile_e164`=%s")
+        values.append(number)
+    if not conditions:
+        return []
+    return local.db.sql(f"SELECT `name` FROM `tab{doctype}` WHERE {' OR '.join(conditions)} ORDER BY `name`",
+                        values, pluck=True)

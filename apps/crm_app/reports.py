@@ -272,23 +272,29 @@ def lost_reasons(from_date=None, to_date=None):
 @lowcode.whitelist()
 def competitor_analysis(from_date=None, to_date=None):
     """Per competitor: opportunities they were in, their average offer, and how often
-    they won the deal against us."""
+    they won the deal against us (opportunities lost to them, Opportunity.lost_to_competitor).
+    Both over the opportunities opened in the period."""
+    period = _period(from_date, to_date, "transaction_date")
     rows = _rows("Opportunity", ["name", "sales_stage", "competitors.competitor as competitor",
-                                 "competitors.offered_amount as offered",
-                                 "competitors.won_by_competitor as won_by_competitor"],
-                 _period(from_date, to_date, "transaction_date")
-                 + [["Opportunity Competitor", "competitor", "is", "set"]])
+                                 "competitors.offered_amount as offered"],
+                 period + [["Opportunity Competitor", "competitor", "is", "set"]])
+    lost_to = _rows("Opportunity", ["name", "lost_to_competitor"],
+                    period + [["sales_stage", "=", "Lost"], ["lost_to_competitor", "is", "set"]])
     out = {}
-    for r in rows:
-        if not r["competitor"]:
+    seen = set()
+    for r in rows + [{"name": r["name"], "sales_stage": "Lost", "competitor": r["lost_to_competitor"],
+                      "offered": None} for r in lost_to]:
+        if not r["competitor"] or (r["name"], r["competitor"]) in seen:
             continue
+        seen.add((r["name"], r["competitor"]))
         c = out.setdefault(r["competitor"], {"competitor": r["competitor"], "opportunities": 0, "offers": [],
                                              "they_won": 0, "we_won": 0})
         c["opportunities"] += 1
         if r["offered"] is not None:
             c["offers"].append(float(r["offered"]))
-        c["they_won"] += int(r["won_by_competitor"] or 0)
         c["we_won"] += int(r["sales_stage"] == "Won")
+    for r in lost_to:
+        out[r["lost_to_competitor"]]["they_won"] += 1
     result = []
     for c in sorted(out.values(), key=lambda c: -c["opportunities"]):
         offers = c.pop("offers")

@@ -18,7 +18,7 @@ import re
 from . import versions
 from .context import local
 from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
-                         LinkExistsError, LinkValidationError, MandatoryError, PermissionError,
+                         LinkExistsError, MandatoryError, PermissionError,
                          TimestampMismatchError, UniqueValidationError, ValidationError)
 from .expressions import evaluate
 from .fields import registry
@@ -289,6 +289,7 @@ class Document:
         for tf in self.meta.table_fields:
             for row in self.get(tf.fieldname):
                 row.run_method("validate")
+        self._set_parent_links()  # rows a controller appended need their parent and name
         self._coerce_all(unless_unchanged=checked)  # values a controller set are checked like any other
         self._check_rows()
         before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
@@ -366,32 +367,11 @@ class Document:
                                  field=missing[0].fieldname, doctype=self.doctype)
 
     def _check_links(self, prefix):
-        db = local.db
         for df in self.meta.fields:
-            if df.fieldtype == "Link":
-                target = df.options
-            elif df.fieldtype == "Dynamic Link":
-                target = self.get(df.options)
-            else:
-                continue
             value = self.get(df.fieldname)
-            if not value:
-                continue
-            if not target:
-                raise LinkValidationError(f"{prefix}{df.label or df.fieldname}: no DocType chosen for the link",
-                                          field=df.fieldname)
-            if df.fieldtype == "Dynamic Link":
-                from .meta import doctype_exists
-                if not doctype_exists(target):
-                    raise LinkValidationError(f"{prefix}{df.label or df.fieldname}: DocType {target!r} does not exist",
-                                              field=df.fieldname)
-                if get_meta(target).issingle:
-                    continue
-            if value == self.name and target == self.doctype:
-                continue
-            if not db.exists(target, value):
-                raise LinkValidationError(
-                    f"{prefix}{df.label or df.fieldname}: could not find {target} {value!r}", field=df.fieldname)
+            check = getattr(registry.get(df.fieldtype), "check_reference", None)
+            if value and check is not None:
+                check(value, df, self, prefix)
 
     def _check_permlevel_changes(self, previous):
         if self.flags.ignore_permissions:
@@ -742,9 +722,13 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
         if db.table_exists(parent_dt):
             db.sql(f"UPDATE `tab{parent_dt}` SET `{fieldname}`=%s WHERE `{fieldname}`=%s AND `{dt_field}`=%s",
                    (new, old, doctype))
-    if db.table_exists("DocShare"):
-        db.sql("UPDATE `tabDocShare` SET `share_name`=%s WHERE `share_doctype`=%s AND `share_name`=%s",
-               (new, doctype, old))
+    # Shares, attachments and history name the document in plain fields, not Dynamic Links.
+    for ref_table, dt_field, name_field in (("DocShare", "share_doctype", "share_name"),
+                                            ("File", "attached_to_doctype", "attached_to_name"),
+                                            ("Version", "ref_doctype", "docname")):
+        if db.table_exists(ref_table):
+            db.sql(f"UPDATE `tab{ref_table}` SET `{name_field}`=%s WHERE `{dt_field}`=%s AND `{name_field}`=%s",
+                   (new, doctype, old))
     if meta.autoname.startswith("field:") and not merge:
         field = meta.autoname[6:]
         db.sql(f"UPDATE `tab{doctype}` SET `{field}`=%s WHERE `name`=%s", (new, new))

@@ -4,7 +4,8 @@
   lead's data; the lead's activities get ``customer`` and stay linked to the lead; its
   files show in the customer's 360° view; the lead goes to Converted by its workflow;
 - an opportunity from a lead that is won makes the customer (Opportunity.convert_lead_party);
-- an accepted quotation wins its opportunity with the quotation's grand total.
+- an accepted quotation wins its opportunity with the quotation's grand total;
+- a lead of an existing customer (name, tax id, e-mail, mobile) joins it.
 """
 import pytest
 
@@ -236,3 +237,48 @@ def test_accepted_quotation_on_a_lead_opportunity_converts_the_lead(ctx):
     assert opp.sales_stage == "Won" and float(opp.won_amount) == 500
     customer = lowcode.db.get_value("Lead", lead.name, "customer")
     assert customer and opp.party_name == customer and opp.opportunity_from == "Customer"
+
+
+# -- an organisation or person that already is a customer -------------------------------------
+
+@pytest.mark.parametrize("key", ["name", "tax_id", "email", "mobile"])
+def test_conversion_joins_the_existing_customer(ctx, unique, key):
+    """A lead of a known customer (same name in any case, tax id, e-mail in any case, or
+    mobile however typed) links to it: no second customer, the person becomes a contact."""
+    mobile = unique_mobile()
+    existing = make_customer(f"Known Co {unique}", tax_id=f"TX-{unique}", email_id=f"office.{unique}@known.example",
+                             mobile_no=mobile).name
+    lead_values = {"name": {"company_name": f"KNOWN co {unique}"},
+                   "tax_id": {"company_name": f"Known Company Ltd {unique}", "tax_id": f"TX-{unique}"},
+                   "email": {"company_name": f"Other name {unique}", "email_id": f"Office.{unique}@KNOWN.example"},
+                   "mobile": {"company_name": f"Another name {unique}",
+                              "mobile_no": "+98 " + mobile[1:4] + " " + mobile[4:7] + " " + mobile[7:]}}[key]
+    lead = qualify(make_lead(first_name="Ava", **lead_values))
+    customers = lowcode.get_count("Customer")
+    result = convert_lead(lead.name)
+    assert result["customer"] == existing
+    assert lowcode.get_count("Customer") == customers
+    assert lowcode.db.get_value("Lead", lead.name, "customer") == existing
+    assert lowcode.db.get_value("Opportunity", result["opportunity"], "party_name") == existing
+    contacts = lowcode.get_all("Contact", fields=["first_name", "email_id"],
+                               filters=[["Dynamic Link", "link_name", "=", existing]])
+    assert [c["first_name"] for c in contacts] == ["Ava"]
+
+
+def test_two_people_of_one_organisation_make_one_customer_with_two_contacts(ctx, unique):
+    first = qualify(make_lead(first_name="Ava", company_name=f"Shared Co {unique}"))
+    second = qualify(make_lead(first_name="Ben", company_name=f"Shared Co {unique}"))
+    a, b = convert_lead(first.name)["customer"], convert_lead(second.name)["customer"]
+    assert a == b
+    assert lowcode.get_count("Customer", filters={"customer_name": f"Shared Co {unique}"}) == 1
+    names = lowcode.get_all("Contact", filters=[["Dynamic Link", "link_name", "=", a]], pluck="first_name")
+    assert sorted(names) == ["Ava", "Ben"]
+
+
+def test_the_same_person_converted_twice_gets_no_second_contact(ctx, unique):
+    email = f"twice.{unique}@example.com"
+    first = qualify(make_lead(email_id=email, company_name=f"Twice {unique}"))
+    customer = convert_lead(first.name)["customer"]
+    again = qualify(make_lead(email_id=email.upper(), company_name=f"Twice {unique}"))
+    assert convert_lead(again.name)["customer"] == customer
+    assert lowcode.get_count("Contact", filters=[["Dynamic Link", "link_name", "=", customer]]) == 1

@@ -1,6 +1,9 @@
 """Customers: the blocked rule (no new opportunities or quotations, existing ones still
 editable, a reason required) and the 360° view (totals, private activities of others
-hidden, the desk page with and without read permission)."""
+hidden, the desk page with and without read permission), merging customers (every
+record pointing at the merged one moves) and Party Relations' parties (they must exist)."""
+import json
+
 import pytest
 
 import lowcode
@@ -8,8 +11,8 @@ from lowcode.exceptions import MandatoryError
 
 from crm_app.customer_360 import get_customer_360
 from crm_app.parties import BlockedCustomerError
-from crm_app.tests.helpers import (as_user, make_customer, make_lead, make_opportunity,
-                                   make_product, make_user, move, qualify, refresh, token)
+from crm_app.tests.helpers import (as_user, body, make_customer, make_lead, make_opportunity,
+                                   make_product, make_user, move, qualify, refresh, token, unique_mobile)
 from crm_app.conversion import convert_lead
 
 
@@ -182,6 +185,39 @@ def test_customer_360_contacts(ctx):
     assert [(c["full_name"], c["email_id"]) for c in contacts] == [("Dana Katz", lead.email_id)]
 
 
+def _permlevel_1(doctype, fieldname):
+    from lowcode.customize import FIELD_PROPERTIES
+    return lowcode.get_doc({"doctype": "Property Setter", "doctype_or_field": "DocField", "doc_type": doctype,
+                            "field_name": fieldname, "property": "permlevel",
+                            "property_type": FIELD_PROPERTIES["permlevel"], "value": "1"}).insert().name
+
+
+def test_customer_360_shows_only_fields_the_user_may_read(ctx, unique):
+    """Fields moved to permission level 1 (which no Sales User rule grants) never reach
+    a Sales User's 360° view: not on the customer, not in contacts, not in totals."""
+    user = make_user(unique, "level0")
+    customer = make_customer(f"Levels {unique}", tax_id=f"SECRET-{unique}", account_manager=user).name
+    opp = make_opportunity(customer, amount=777, opportunity_owner=user).name
+    lowcode.get_doc({"doctype": "Contact", "first_name": "Roya", "mobile_no": unique_mobile(),
+                     "links": [{"link_doctype": "Customer", "link_name": customer}]}).insert()
+    setters = [_permlevel_1("Customer", "tax_id"), _permlevel_1("Opportunity", "opportunity_amount"),
+               _permlevel_1("Contact", "mobile_no")]
+    try:
+        with as_user(user):
+            data = get_customer_360(customer)
+        assert "tax_id" not in data["customer"] and f"SECRET-{unique}" not in json.dumps(data, default=str)
+        assert data["customer"]["customer_name"] == f"Levels {unique}"
+        assert data["totals"]["open_pipeline"] is None and data["totals"]["open_opportunities"] == 1
+        assert [(c["full_name"], c["mobile_no"]) for c in data["contacts"]] == [("Roya", None)]
+        assert ("Opportunity", opp) in {(t["doctype"], t["name"]) for t in data["timeline"]}
+        full = get_customer_360(customer)                       # Administrator reads every level
+        assert full["customer"]["tax_id"] == f"SECRET-{unique}" and full["totals"]["open_pipeline"] == 777
+        assert full["contacts"][0]["mobile_no"]
+    finally:
+        for name in setters:
+            lowcode.delete_doc("Property Setter", name)
+
+
 def test_customer_360_needs_read_permission(ctx, unique):
     nobody = make_user(unique, "nobody", roles=())
     customer = make_customer().name
@@ -205,3 +241,86 @@ def test_customer_360_desk_page(ctx, client, unique):
     assert client.get("/app/customer-360/CUST-does-not-exist", **reader_auth).status_code == 404
     anonymous = client.get(f"/app/customer-360/{customer}")
     assert anonymous.status_code == 302 and "/login" in anonymous["Location"]
+
+
+# -- merging customers and the parties that point at them -------------------------------------
+
+def test_customer_merge_moves_every_linked_record(ctx, unique):
+    """rename_doc(merge=True) folds a duplicate customer into the survivor: Links,
+    Dynamic Links (in documents and in child rows), attachments, comments and history."""
+    from lowcode.api.files import save_file
+    gone, survivor = make_customer(f"Merge Me {unique}").name, make_customer(f"Survivor {unique}").name
+    doc = lowcode.get_doc("Customer", gone)
+    doc.city = "Yazd"
+    doc.save()                                               # a Version row
+    lead = qualify(make_lead(company_name=f"Merge Me {unique}"))
+    assert convert_lead(lead.name)["customer"] == gone       # the lead joined the existing customer
+    opp = make_opportunity(gone, amount=10)
+    quotation = _quotation(gone, make_product(rate=5))
+    call = lowcode.get_doc({"doctype": "Call Log", "phone": "09121234567", "customer": gone}).insert()
+    note = lowcode.get_doc({"doctype": "Note", "title": "n", "reference_doctype": "Customer",
+                            "reference_name": gone}).insert()
+    relation = lowcode.get_doc({"doctype": "Party Relation", "from_type": "Customer", "from_party": gone,
+                                "relation": "Referred by", "to_type": "Customer", "to_party": survivor}).insert()
+    address = lowcode.get_doc({"doctype": "Address", "address_title": "HQ", "address_line1": "Valiasr 1",
+                               "city": "Tehran", "links": [{"link_doctype": "Customer", "link_name": gone}]}).insert()
+    attached = save_file(f"deal-{unique}.txt", b"terms", attached_to_doctype="Customer", attached_to_name=gone)
+    comment = lowcode.get_doc({"doctype": "Comment", "comment_type": "Comment", "reference_doctype": "Customer",
+                               "reference_name": gone, "content": "VIP"}).insert()
+
+    lowcode.rename_doc("Customer", gone, survivor, merge=True)
+
+    assert not lowcode.db.exists("Customer", gone)
+    assert lowcode.db.get_value("Lead", lead.name, "customer") == survivor
+    assert lowcode.db.get_value("Opportunity", opp.name, "party_name") == survivor
+    assert lowcode.db.get_value("Quotation", quotation.name, "party_name") == survivor
+    for doctype, name in (("Opportunity", opp.name), ("Quotation", quotation.name)):   # their party title too
+        assert lowcode.db.get_value(doctype, name, "customer_name") == f"Survivor {unique}"
+    assert lowcode.db.get_value("Call Log", call.name, "customer") == survivor
+    assert lowcode.db.get_value("Note", note.name, "reference_name") == survivor
+    assert lowcode.db.get_value("Party Relation", relation.name, "from_party") == survivor
+    link = lowcode.get_doc("Address", address.name).links[0]
+    assert (link.link_name, link.link_title) == (survivor, f"Survivor {unique}")
+    contacts = lowcode.get_all("Contact", filters=[["Dynamic Link", "link_name", "=", survivor]], pluck="email_id")
+    assert lead.email_id in contacts
+    assert lowcode.db.get_value("File", attached.name, "attached_to_name") == survivor
+    assert lowcode.db.get_value("Comment", comment.name, "reference_name") == survivor
+    assert lowcode.get_count("Version", filters={"ref_doctype": "Customer", "docname": gone}) == 0
+    assert lowcode.get_count("Version", filters={"ref_doctype": "Customer", "docname": survivor}) >= 1
+    timeline = {(t["doctype"], t["name"]) for t in get_customer_360(survivor)["timeline"]}
+    assert {("Opportunity", opp.name), ("Quotation", quotation.name), ("File", attached.file_url)} <= timeline
+
+
+@pytest.mark.parametrize("field,value", [("from_party", "CUST-NOPE"), ("to_party", "no-such-contact")])
+def test_party_relation_needs_existing_parties(ctx, field, value):
+    from lowcode.exceptions import LinkValidationError
+    customer = make_customer().name
+    data = {"doctype": "Party Relation", "from_type": "Customer", "from_party": customer, "relation": "Referred by",
+            "to_type": "Contact", "to_party": lowcode.get_doc({"doctype": "Contact", "first_name": "Ali"}).insert().name}
+    data[field] = value
+    before = lowcode.get_count("Party Relation")
+    with pytest.raises(LinkValidationError) as e:
+        lowcode.get_doc(data).insert()
+    assert e.value.field == field and e.value.http_status == 417 and value in e.value.message
+    assert lowcode.get_count("Party Relation") == before
+
+
+def test_party_relation_party_of_the_wrong_type_is_refused(ctx):
+    """A customer's name given as a Contact: the Dynamic Link looks in the named DocType."""
+    from lowcode.exceptions import LinkValidationError
+    customer = make_customer().name
+    with pytest.raises(LinkValidationError) as e:
+        lowcode.get_doc({"doctype": "Party Relation", "from_type": "Contact", "from_party": customer,
+                         "relation": "Employee of", "to_type": "Customer", "to_party": customer}).insert()
+    assert e.value.field == "from_party"
+
+
+def test_party_relation_over_rest_names_the_field(ctx, client, unique):
+    customer = make_customer().name
+    auth = token(make_user(unique, "relations"))
+    refresh(ctx)
+    response = client.post("/api/resource/Party Relation", data=json.dumps(
+        {"from_type": "Customer", "from_party": customer, "relation": "Referred by", "to_type": "Customer",
+         "to_party": "CUST-MISSING"}), content_type="application/json", **auth)
+    assert response.status_code == 417
+    assert body(response)["exc_type"] == "LinkValidationError" and "To Party" in body(response)["message"]

@@ -72,9 +72,43 @@ def test_demo_masters_and_users(dctx):
 
 
 def test_converted_leads_are_tied_to_their_customer(dctx):
-    for lead in lowcode.get_all("Lead", fields=["name", "customer", "opportunity"], filters={"status": "Converted"}):
+    """Each converted lead has its customer, and is a contact of it (several leads of one
+    organisation share one customer, which names the first of them as its lead)."""
+    for lead in lowcode.get_all("Lead", fields=["name", "customer", "opportunity", "email_id"],
+                                filters={"status": "Converted"}):
         assert lead["customer"] and lead["opportunity"]
-        assert lowcode.db.get_value("Customer", lead["customer"], "lead") == lead["name"]
+        first = lowcode.db.get_value("Customer", lead["customer"], "lead")
+        assert lowcode.db.get_value("Lead", first, "customer") == lead["customer"]
+        emails = lowcode.get_all("Contact", filters=[["Dynamic Link", "link_name", "=", lead["customer"]]],
+                                 pluck="email_id")
+        assert lead["email_id"] in emails, (lead, emails)
+
+
+def test_no_duplicate_customers(dctx):
+    names = lowcode.get_all("Customer", pluck="customer_name")
+    assert len(names) == len({n.strip().lower() for n in names}), sorted(names)
+    converted = lowcode.get_count("Lead", filters={"status": "Converted"})
+    assert 0 < len(names) <= converted
+
+
+def test_duplicate_flags_are_realistic(dctx):
+    """Only leads that share an e-mail or mobile with an earlier one are flagged (the
+    demo re-enters a few people); a shared organisation alone flags nothing."""
+    leads = {r["name"]: r for r in lowcode.get_all("Lead", fields=["name", "email_id", "mobile_e164",
+                                                                   "is_duplicate", "duplicate_of"])}
+    flagged = [r for r in leads.values() if r["is_duplicate"]]
+    assert len(flagged) <= 0.1 * len(leads), f"{len(flagged)} of {len(leads)} leads flagged"
+    for r in flagged:
+        original = leads[r["duplicate_of"]]
+        assert r["mobile_e164"] == original["mobile_e164"] or r["email_id"].lower() == original["email_id"].lower()
+
+
+def test_deals_lost_to_a_competitor_name_it(dctx):
+    lost = lowcode.get_all("Opportunity", fields=["name", "lost_reason", "lost_to_competitor"],
+                           filters={"sales_stage": "Lost"})
+    assert lost
+    for opp in lost:
+        assert bool(opp["lost_to_competitor"]) == (opp["lost_reason"] == demo.COMPETITOR_REASON), opp
 
 
 def test_won_opportunities_have_their_amount(dctx):

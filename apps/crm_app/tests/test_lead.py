@@ -1,5 +1,6 @@
-"""Leads: the full name, duplicate detection (e-mail case-insensitive, mobile,
-organisation), the duplicates() lookup, merging, and phone validation for Iranian and
+"""Leads: the full name, duplicate detection (e-mail case-insensitive, mobile, the
+organisation with the same name; configurable in CRM Settings), the duplicates() lookup,
+merging (a converted lead's conversion carries over), and phone validation for Iranian and
 Israeli numbers. Every test runs on SQLite and MariaDB (the ``site`` fixture)."""
 import pytest
 
@@ -7,7 +8,7 @@ import lowcode
 from lowcode.exceptions import DataError, ValidationError
 
 from crm_app.doctype.lead.lead import duplicates, merge
-from crm_app.tests.helpers import as_user, make_lead, make_user, unique_mobile
+from crm_app.tests.helpers import as_user, make_lead, make_user, qualify, unique_mobile
 
 
 def test_full_name_from_first_and_last(ctx):
@@ -54,10 +55,51 @@ def test_duplicate_on_mobile_written_differently(ctx):
     assert second.duplicate_of == first.name
 
 
-def test_duplicate_on_organisation(ctx, unique):
-    first = make_lead(company_name=f"Pars Plastic {unique}")
-    second = make_lead(company_name=f"pars plastic {unique}")
+def test_organisation_alone_is_not_a_duplicate(ctx, unique):
+    """Colleagues share an organisation: by default it is a duplicate signal only with
+    the same person's name."""
+    make_lead(first_name="Reza", last_name="Karimi", company_name=f"Pars Plastic {unique}")
+    colleague = make_lead(first_name="Mina", last_name="Nouri", company_name=f"Pars Plastic {unique}")
+    assert colleague.is_duplicate == 0 and not colleague.duplicate_of
+
+
+def test_organisation_with_the_same_name_is_a_duplicate(ctx, unique):
+    first = make_lead(first_name="Reza", last_name="Karimi", company_name=f"Pars Plastic {unique}")
+    second = make_lead(first_name="reza", last_name="KARIMI", company_name=f"pars plastic {unique}")
     assert second.is_duplicate == 1 and second.duplicate_of == first.name
+
+
+def _rule(**values):
+    settings = lowcode.get_doc("CRM Settings")
+    settings.update(values)
+    settings.save()
+
+
+def test_duplicate_rule_defaults(ctx):
+    settings = lowcode.get_doc("CRM Settings")
+    assert (settings.duplicate_match_email, settings.duplicate_match_mobile,
+            settings.duplicate_match_organisation) == (1, 1, "With the same name")
+
+
+def test_duplicate_rule_is_configurable(ctx, unique):
+    """CRM Settings say which signals count: the organisation alone, or not e-mail."""
+    _rule(duplicate_match_organisation="Alone")
+    first = make_lead(first_name="Reza", company_name=f"Aria {unique}")
+    colleague = make_lead(first_name="Mina", company_name=f"ARIA {unique}")
+    assert colleague.duplicate_of == first.name
+
+    _rule(duplicate_match_organisation="Never", duplicate_match_email=0)
+    email = f"shared.{unique}@example.com"
+    make_lead(first_name="Reza", company_name=f"Sepehr {unique}", email_id=email)
+    same = make_lead(first_name="Reza", company_name=f"Sepehr {unique}", email_id=email)
+    assert same.is_duplicate == 0, "organisation 'Never' and e-mail off still flagged"
+
+    mobile = unique_mobile()
+    first = make_lead(mobile_no=mobile)
+    assert make_lead(mobile_no=mobile).duplicate_of == first.name   # the mobile still counts
+    _rule(duplicate_match_mobile=0)
+    assert make_lead(mobile_no=mobile).is_duplicate == 0
+    assert duplicates(first.name) == []                              # the lookup follows the same rule
 
 
 def test_no_duplicate_when_nothing_shared(ctx, unique):
@@ -95,6 +137,39 @@ def test_duplicate_check_can_be_switched_off(ctx, unique):
     make_lead(email_id=f"off.{unique}@example.com")
     second = make_lead(email_id=f"off.{unique}@example.com")
     assert second.is_duplicate == 0, "CRM Settings.check_lead_duplicates=0 is ignored"
+
+
+def test_leads_are_flagged_again_when_the_rule_changes(ctx, unique):
+    """Flags set under an earlier rule do not stay: recheck_duplicates (enqueued when CRM
+    Settings change the rule) applies the current one to every open lead."""
+    from crm_app.doctype.lead.lead import recheck_duplicates
+    first = make_lead(first_name="Reza", company_name=f"Recheck {unique}")
+    colleague = make_lead(first_name="Mina", company_name=f"Recheck {unique}")
+    assert colleague.is_duplicate == 0
+    _rule(duplicate_match_organisation="Alone")
+    assert recheck_duplicates() >= 1
+    assert tuple(lowcode.db.sql("SELECT `is_duplicate`, `duplicate_of` FROM `tabLead` WHERE `name`=%s",
+                                (colleague.name,))[0]) == (1, first.name)
+    assert lowcode.db.get_value("Lead", first.name, "is_duplicate") == 0
+    _rule(duplicate_match_organisation="With the same name")
+    recheck_duplicates()
+    assert lowcode.db.get_value("Lead", colleague.name, "is_duplicate") == 0
+    assert not lowcode.db.get_value("Lead", colleague.name, "duplicate_of")
+
+
+def test_changing_the_rule_rechecks_the_leads_in_the_background(sqlite_ctx, unique):
+    """Saving CRM Settings with another rule enqueues recheck_duplicates; without Redis
+    (the SQLite site) the job runs right after the commit."""
+    first = make_lead(first_name="Reza", company_name=f"Background {unique}")
+    colleague = make_lead(first_name="Mina", company_name=f"Background {unique}")
+    try:
+        _rule(duplicate_match_organisation="Alone")
+        sqlite_ctx.db.commit()
+        assert lowcode.db.get_value("Lead", colleague.name, "duplicate_of") == first.name
+    finally:
+        _rule(duplicate_match_organisation="With the same name")
+        sqlite_ctx.db.commit()
+    assert not lowcode.db.get_value("Lead", colleague.name, "duplicate_of")
 
 
 def test_duplicates_lists_the_leads_sharing_contact_data(ctx, unique):
@@ -144,6 +219,43 @@ def test_merge_moves_activities_to_the_target(ctx, unique):
                              (doc.name,))
         assert tuple(row[0]) == ("Lead", target.name), doctype
     assert lowcode.get_doc("Lead", target.name).company_name == f"Target {unique}"
+
+
+def test_merging_a_converted_lead_carries_its_conversion(ctx, unique):
+    """The later lead was converted; merged into the earlier one, the survivor holds the
+    conversion, the customer and opportunity point at it, and the funnel still counts
+    the conversion (one lead fewer: the duplicate is gone)."""
+    from crm_app.conversion import convert_lead
+    from crm_app.reports import sales_funnel
+    email = f"conv.{unique}@example.com"
+    earlier = make_lead(email_id=email)
+    later = qualify(make_lead(email_id=email))
+    result = convert_lead(later.name, opportunity_amount=900)
+    funnel = {s["stage"]: s["count"] for s in sales_funnel()["stages"]}
+
+    assert merge(later.name, earlier.name) == earlier.name
+    survivor = lowcode.get_doc("Lead", earlier.name)
+    assert (survivor.status, survivor.customer, survivor.opportunity) == ("Converted", result["customer"],
+                                                                          result["opportunity"])
+    assert survivor.converted_on and survivor.first_contacted_on
+    assert lowcode.db.get_value("Opportunity", result["opportunity"], "lead") == earlier.name
+    assert lowcode.db.get_value("Customer", result["customer"], "lead") == earlier.name
+    after = {s["stage"]: s["count"] for s in sales_funnel()["stages"]}
+    assert {k: after[k] for k in ("Converted", "Opportunity", "Won")} == \
+        {k: funnel[k] for k in ("Converted", "Opportunity", "Won")}
+    assert after["New"] == funnel["New"] - 1
+
+
+def test_merging_leads_converted_to_different_customers_is_refused(ctx, unique):
+    from crm_app.conversion import convert_lead
+    a = qualify(make_lead(company_name=f"One {unique}"))
+    b = qualify(make_lead(company_name=f"Two {unique}"))
+    convert_lead(a.name)
+    convert_lead(b.name)
+    with pytest.raises(ValidationError) as e:
+        merge(b.name, a.name)
+    assert e.value.field == "target" and "merge the customers" in e.value.message
+    assert lowcode.db.exists("Lead", b.name)
 
 
 def test_merge_into_itself_is_refused(ctx):

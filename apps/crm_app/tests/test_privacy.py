@@ -1,7 +1,9 @@
 """Personal data on request (crm_app/privacy.py): export_contact_data returns the
 contact and what mentions them; erase_contact_data removes their e-mail and phone from
-the contact, the call logs, messages and leads that mention them, and drops the
-contact's version history. Export needs export permission, erasure delete permission."""
+the contact, the call logs, messages and leads that mention them and the customer
+copies made at conversion, scrubs them from those records' version history, and drops
+the contact's. Export needs export permission; erasure is for System Managers and CRM
+Admins with delete permission on the contact."""
 import json
 
 import pytest
@@ -105,22 +107,58 @@ def test_erasure_leaves_no_trace_in_lead_versions(ctx, person):
         assert person["email"] not in data, "the erased e-mail stays in the lead's version history"
 
 
-def test_erasure_needs_delete_permission(ctx, person, unique):
-    sales_user = make_user(unique, "nodelete")                 # Sales User: no delete on Contact
-    with as_user(sales_user):
-        with pytest.raises(lowcode.PermissionError):
-            erase_contact_data(person["contact"])
+def test_erasure_is_for_system_managers_and_crm_admins(ctx, person, unique):
+    """Erasure reaches records the caller may not read (it must, to be complete), so
+    only the data-protection roles may run it; a Sales Manager, who may delete
+    contacts, may not, and nothing changes."""
+    for roles in (("Sales User",), ("Sales Manager",)):
+        with as_user(make_user(unique, "noerase", roles=roles)):
+            with pytest.raises(lowcode.PermissionError):
+                erase_contact_data(person["contact"])
     assert lowcode.db.get_value("Contact", person["contact"], "email_id") == person["email"]
     assert lowcode.db.get_value("Call Log", person["call"], "phone") == person["mobile"]
-    manager = make_user(unique, "candelete", roles=("Sales Manager",))
-    with as_user(manager):
+    assert lowcode.db.get_value("Lead", person["lead"], "email_id") == person["email"]
+    assert lowcode.get_count("Version", filters={"ref_doctype": "Contact", "docname": person["contact"]}) >= 1
+    with as_user(make_user(unique, "dpo", roles=("CRM Admin",))):
         erase_contact_data(person["contact"])
     assert lowcode.db.get_value("Contact", person["contact"], "is_erased") == 1
 
 
+def test_erasure_removes_the_copies_on_the_customer_and_in_history(ctx, unique):
+    """Conversion copied the person's e-mail and mobile onto the customer; the customer's
+    and the lead's history recorded them; a message's text quotes the address. Values
+    that are the organisation's own stay."""
+    from crm_app.conversion import convert_lead
+    from crm_app.tests.helpers import qualify
+    email, mobile = f"Parisa.{unique}@Example.com", unique_mobile()
+    lead = qualify(make_lead(first_name="Parisa", email_id=email, mobile_no=mobile, company_name=f"Copy Co {unique}"))
+    customer = convert_lead(lead.name)["customer"]
+    doc = lowcode.get_doc("Customer", customer)
+    doc.website = "https://copy.example.com"
+    doc.mobile_no = "+98 " + mobile[1:4] + " " + mobile[4:7] + " " + mobile[7:]   # retyped: the same number
+    doc.save()
+    other = make_customer(f"Other {unique}", email_id=f"office.{unique}@example.com")
+    note = lowcode.get_doc({"doctype": "Communication", "subject": "Forwarded",
+                            "content": f"<p>Please write to {email} about the offer</p>"}).insert()
+    contact = lowcode.get_all("Contact", filters=[["Dynamic Link", "link_name", "=", customer]], pluck="name")[0]
+
+    erase_contact_data(contact)
+
+    copy = lowcode.get_doc("Customer", customer)
+    assert not copy.email_id and not copy.mobile_no and not copy.mobile_e164
+    assert copy.customer_name == f"Copy Co {unique}" and copy.website == "https://copy.example.com"
+    assert lowcode.db.get_value("Customer", other.name, "email_id") == f"office.{unique}@example.com"
+    content = lowcode.db.get_value("Communication", note.name, "content")
+    assert email not in content and ERASED in content
+    for doctype, name in (("Customer", customer), ("Lead", lead.name)):
+        for data in lowcode.get_all("Version", filters={"ref_doctype": doctype, "docname": name}, pluck="data"):
+            assert email not in data and mobile not in data and doc.mobile_no not in data, (doctype, data)
+    assert lowcode.get_count("Version", filters={"ref_doctype": "Customer", "docname": customer}) >= 1
+
+
 def test_erase_over_http_needs_post(ctx, client, person, unique):
     from crm_app.tests.helpers import refresh, token
-    manager = make_user(unique, "httperase", roles=("Sales Manager",))
+    manager = make_user(unique, "httperase", roles=("CRM Admin",))
     auth = token(manager)
     refresh(ctx)
     url = "/api/method/crm_app.privacy.erase_contact_data"

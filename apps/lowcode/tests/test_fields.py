@@ -252,6 +252,20 @@ def test_dynamic_link_to_missing_document_is_refused(ctx, dts):
     assert info.value.field == "dynamic_link"
 
 
+def test_dynamic_link_to_a_child_table_is_refused(ctx, dts):
+    """A child table's rows are not documents of their own: a Dynamic Link cannot name one."""
+    with pytest.raises(LinkValidationError) as info:
+        new(dts, link_doctype=dts["child"], dynamic_link="anything").insert()
+    assert info.value.field == "dynamic_link" and info.value.http_status == 417
+    assert "child table" in str(info.value)
+
+
+def test_dynamic_link_to_an_existing_document_is_accepted(ctx, dts):
+    target = lowcode.get_doc({"doctype": dts["target"], "title": f"DL {uuid.uuid4().hex[:6]}"}).insert()
+    doc = new(dts, link_doctype=dts["target"], dynamic_link=target.name).insert()
+    assert lowcode.get_doc(dts["main"], doc.name).dynamic_link == target.name
+
+
 def test_mandatory_missing_names_the_field(ctx, dts):
     with pytest.raises(MandatoryError) as info:
         lowcode.get_doc({"doctype": dts["main"], "data": "no required"}).insert()

@@ -4,6 +4,7 @@ from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 from lowcode.utils import now
+from lowcode.workflow import add_comment
 
 
 class Lead(Document):
@@ -14,8 +15,8 @@ class Lead(Document):
             self.first_contacted_on = now()[:19]
 
     def flag_duplicates(self):
-        """Mark a lead sharing e-mail, mobile or organisation with an earlier one; the
-        form shows the warning and offers to merge."""
+        """Mark a lead that is likely the same person as an earlier one (the rule is in
+        CRM Settings, see duplicate_signals); the form shows the warning and offers to merge."""
         self.mobile_e164 = normalised_phone(self.mobile_no)
         check = int(lowcode.get_doc("CRM Settings").check_lead_duplicates or 0)
         self.duplicate_of = find_duplicate(self) if check else None
@@ -36,18 +37,33 @@ def normalised_phone(number):
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-DUPLICATE_KEYS = ("email_id", "mobile_e164", "company_name")
+def duplicate_signals(lead):
+    """[(SQL condition, values)] that each mark another lead as the same person, from CRM
+    Settings: a shared e-mail (any case) or mobile (however typed) is a strong signal; a
+    shared organisation is weak (colleagues share it), so by default it counts only with
+    the same person's name."""
+    settings = lowcode.get_doc("CRM Settings")
+    email = (lead.email_id or "").strip().lower()
+    company = (lead.company_name or "").strip().lower()
+    name = (lead.lead_name or "").strip().lower()
+    signals = []
+    if email and int(settings.duplicate_match_email or 0):
+        signals.append(("LOWER(`email_id`)=%s", [email]))
+    if lead.mobile_e164 and int(settings.duplicate_match_mobile or 0):
+        signals.append(("`mobile_e164`=%s", [lead.mobile_e164]))
+    organisation = settings.duplicate_match_organisation or "With the same name"
+    if company and organisation == "Alone":
+        signals.append(("LOWER(`company_name`)=%s", [company]))
+    elif company and name and organisation == "With the same name":
+        signals.append(("LOWER(`company_name`)=%s AND LOWER(`lead_name`)=%s", [company, name]))
+    return signals
 
 
 def _duplicate_names(lead, earlier_only, limit=None):
     names = []
-    for field in DUPLICATE_KEYS:
-        value = (lead.get(field) or "").strip()
-        if not value:
-            continue
-        sql = (f"SELECT `name` FROM `tabLead` WHERE LOWER(`{field}`)=LOWER(%s) AND `name`!=%s "
-               "AND `status`!='Converted'")
-        values = [value, lead.name or ""]
+    for condition, values in duplicate_signals(lead):
+        sql = f"SELECT `name` FROM `tabLead` WHERE {condition} AND `name`!=%s AND `status`!='Converted'"
+        values = values + [lead.name or ""]
         if earlier_only and lead.creation and not lead.is_new():
             sql += " AND `creation` < %s"  # only earlier leads: the original is never the duplicate
             values.append(lead.creation)
@@ -61,9 +77,27 @@ def find_duplicate(lead):
     return found[0] if found else None
 
 
+def recheck_duplicates():
+    """Flag every open lead again under the current rule (run in the background when CRM
+    Settings change it): flags set under the old rule would otherwise stay. The flags are
+    derived fields, so they are written directly, without new versions. Returns how
+    many leads changed."""
+    check = int(lowcode.get_doc("CRM Settings").check_lead_duplicates or 0)
+    rows = local.db.sql("SELECT `name`, `creation`, `email_id`, `mobile_e164`, `company_name`, `lead_name`, "
+                        "`duplicate_of` FROM `tabLead` WHERE `status`!='Converted' ORDER BY `creation`", as_dict=True)
+    changed = 0
+    for row in rows:
+        found = find_duplicate(Document(dict(row, doctype="Lead"))) if check else None
+        if found != row["duplicate_of"]:
+            local.db.sql("UPDATE `tabLead` SET `is_duplicate`=%s, `duplicate_of`=%s WHERE `name`=%s",
+                         (1 if found else 0, found, row["name"]))
+            changed += 1
+    return changed
+
+
 @lowcode.whitelist()
 def duplicates(lead):
-    """Leads that share e-mail, mobile or organisation with this one (readable ones)."""
+    """Leads that the duplicate rule matches with this one (readable ones)."""
     doc = lowcode.get_doc("Lead", lead)
     doc.check_permission("read")
     names = _duplicate_names(doc, earlier_only=False, limit=50)  # case-insensitive on both engines
@@ -76,14 +110,38 @@ def duplicates(lead):
 @lowcode.whitelist(methods=["POST"])
 def merge(source, target):
     """Fold lead ``source`` into ``target``: its activities, notes, files and links move
-    to the target and the source is removed (rename with merge)."""
+    to the target and the source is removed (rename with merge). A converted source
+    hands its conversion (customer, opportunity, date) to the target, so the funnel
+    still counts it; leads converted to two different customers are not merged."""
     if source == target:
         raise ValidationError("a lead cannot be merged into itself", field="target")
-    lowcode.get_doc("Lead", target).check_permission("write")
+    survivor = lowcode.get_doc("Lead", target)
+    survivor.check_permission("write")
+    carried = _conversion_to_carry(lowcode.get_doc("Lead", source), survivor)
     lowcode.rename_doc("Lead", source, target, merge=True)
     lead = lowcode.get_doc("Lead", target)
-    lead.save()
+    if carried:
+        lead.update(carried)
+        lead.flags.workflow_action = "Merge"  # the status follows the merged lead's conversion
+    try:
+        lead.save()
+    finally:
+        lead.flags.workflow_action = None
+    if carried:
+        add_comment("Lead", lead.name, "Workflow", f"Merged {source}: converted to customer {lead.customer}")
     return lead.name
+
+
+def _conversion_to_carry(source, target):
+    """The conversion fields ``target`` takes over from ``source``, or None."""
+    if not source.customer or source.customer == target.customer:
+        return None
+    if target.customer:
+        raise ValidationError(f"Leads {source.name} and {target.name} were converted to different customers "
+                              f"({source.customer}, {target.customer}): merge the customers instead", field="target")
+    contacted = [v for v in (source.first_contacted_on, target.first_contacted_on) if v]
+    return {"customer": source.customer, "opportunity": source.opportunity, "converted_on": source.converted_on,
+            "status": "Converted", "first_contacted_on": min(contacted, key=str) if contacted else None}
 
 
 @lowcode.whitelist(methods=["POST"])

@@ -31,13 +31,37 @@ class Opportunity(Document):
         if self.sales_stage == "Won":
             self.won_amount = self.opportunity_amount
         if before is not None and before.sales_stage == "Lost" and self.sales_stage != "Lost":
-            self.lost_reason = None  # reopened: the old reason no longer holds
+            self.lost_reason = self.lost_to_competitor = None  # reopened: the old reason no longer holds
+        if self.sales_stage == "Lost":
+            self.record_competitor_win(check=stage_changed or before.lost_reason != self.lost_reason)
+
+    def record_competitor_win(self, check=True):
+        """Lost for a reason marked as a competitor's win: which competitor must be said
+        (checked when the deal is lost or the reason changes, so older records still
+        save), and their row in the competitors table says they won (added if missing)."""
+        from lowcode.context import local
+        from lowcode.exceptions import MandatoryError
+        flagged = [r.competitor for r in self.get("competitors") or [] if int(r.won_by_competitor or 0)]
+        if not self.lost_to_competitor and len(flagged) == 1:
+            self.lost_to_competitor = flagged[0]  # ticked in the table: the same fact
+        if check and self.lost_reason and not self.lost_to_competitor \
+                and int(local.db.get_value("Lost Reason", self.lost_reason, "is_competitor") or 0):
+            raise MandatoryError(f"Lost to a competitor ({self.lost_reason}): say which one",
+                                 field="lost_to_competitor", doctype=self.doctype)
+        if self.lost_to_competitor and not any(r.competitor == self.lost_to_competitor
+                                               for r in self.get("competitors") or []):
+            self.append("competitors", {"competitor": self.lost_to_competitor})
+        for row in self.get("competitors") or []:
+            row.won_by_competitor = 1 if row.competitor == self.lost_to_competitor else 0
 
     def on_update(self):
         before = self._doc_before_save
         if self.sales_stage == "Won" and (before is None or before.sales_stage != "Won") \
                 and self.opportunity_from == "Lead":
             self.convert_lead_party()
+        if self.sales_stage == "Lost" and (before is None or before.sales_stage != "Lost"):
+            from crm_app.doctype.quotation.quotation import lose_open_quotations
+            lose_open_quotations(self.name)
 
     def convert_lead_party(self):
         """Won from a lead: the lead becomes a customer and the opportunity follows it."""

@@ -6,7 +6,8 @@ import lowcode
 from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
-from lowcode.workflow import add_comment
+from lowcode.utils import today
+from lowcode.workflow import add_comment, apply_workflow
 
 from crm_app.parties import check_not_blocked, customer_of, party_title, settings
 from crm_app.totals import round_money, set_item_amounts
@@ -64,3 +65,29 @@ def mark_opportunity_won(quotation):
         opp.flags.workflow_action = None
     add_comment("Opportunity", opp.name, "Workflow", f"Won: quotation {quotation.name} was accepted")
     local.flags.opportunity_won = opp.name
+
+
+OPEN_STATES = ("Draft", "Sent")
+
+
+def lose_open_quotations(opportunity):
+    """A lost opportunity loses its open quotations, each through the workflow's Lose
+    step taken by the user who lost the deal (the same roles may take both)."""
+    for name in local.db.sql("SELECT `name` FROM `tabQuotation` WHERE `opportunity`=%s AND `status` IN (%s, %s) "
+                             "ORDER BY `creation`", (opportunity, *OPEN_STATES), pluck=True):
+        apply_workflow(lowcode.get_doc("Quotation", name), "Lose")
+
+
+def expire_quotations():
+    """Daily: sent quotations whose valid-till date has passed take the Expire step, as
+    the system (Administrator), so the timeline and versions record it like any step."""
+    previous = local.user
+    lowcode.set_user("Administrator")
+    try:
+        names = local.db.sql("SELECT `name` FROM `tabQuotation` WHERE `status`='Sent' AND `valid_till` < %s "
+                             "ORDER BY `valid_till`", (today(),), pluck=True)
+        for name in names:
+            apply_workflow(lowcode.get_doc("Quotation", name), "Expire")
+    finally:
+        lowcode.set_user(previous)
+    return len(names)
