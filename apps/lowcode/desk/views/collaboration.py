@@ -204,10 +204,11 @@ def unassign(doc, user):
     doc.check_permission("read")
     _read, _write, remove_assignment = _assign_helpers()
     todos = open_todos(doc, user)
-    allowed = local.user in (user, "Administrator") or any(t["assigned_by"] == local.user for t in todos) \
-        or has_permission(doc.doctype, "write", doc=doc)
+    # Not "whoever assigned it": anyone who may read a document can make a ToDo for
+    # a colleague on it, and would then take the colleague off every assignment.
+    allowed = local.user in (user, "Administrator") or has_permission(doc.doctype, "write", doc=doc)
     if not allowed:
-        raise PermissionError(_("Only the assignee, the assigner or an editor may remove an assignment"),
+        raise PermissionError(_("Only the assignee or someone who may edit the document may remove an assignment"),
                               doctype=doc.doctype)
     for t in todos:
         todo = documents.get_doc("ToDo", t["name"])

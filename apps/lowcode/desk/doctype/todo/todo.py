@@ -5,6 +5,8 @@ import json
 
 from lowcode.context import local
 from lowcode.document import Document
+from lowcode.exceptions import PermissionError
+from lowcode.permissions import check_reference, has_permission
 from lowcode.workflow import add_comment
 
 from ..public_share import share_with_user
@@ -12,7 +14,27 @@ from ..public_share import share_with_user
 
 class ToDo(Document):
     def before_insert(self):
-        self.assigned_by = self.assigned_by or local.user
+        # Who assigned it is who created it: a user cannot pass a ToDo off as a colleague's.
+        self.assigned_by = self.assigned_by if self.flags.ignore_permissions else local.user
+
+    def validate(self):
+        """A ToDo about a document needs read access to it; closing or cancelling one
+        takes its assignee off the document, which only they or an editor may do."""
+        check_reference(self, "reference_type", "reference_name")
+        before = self._doc_before_save
+        if before is None or self.flags.ignore_permissions:
+            return
+        self.assigned_by = before.assigned_by
+        if before.status == "Open" and self.status in ("Closed", "Cancelled") and self.reference_type \
+                and self.reference_name and before.allocated_to != local.user \
+                and not has_permission(self.reference_type, "write", doc=self._reference()):
+            raise PermissionError(f"Only {before.allocated_to} or someone who may edit {self.reference_type} "
+                                  f"{self.reference_name} may close this assignment", field="status",
+                                  doctype="ToDo")
+
+    def _reference(self):
+        from lowcode.document import load_doc
+        return load_doc(self.reference_type, self.reference_name)
 
     def after_insert(self):
         if self.allocated_to and self.allocated_to != self.owner:
