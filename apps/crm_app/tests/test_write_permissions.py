@@ -314,3 +314,40 @@ def test_desk_and_client_paths_refuse_a_lead_the_user_may_not_write(ctx, client,
         (response.status_code, response.content[:300])
     ctx.db.commit()
     assert stored_state("Lead", lead) == before
+
+
+def test_assigning_yourself_does_not_grant_write(ctx, client, world):
+    """Assignees may write a lead (the CRM's row rule), so assigning needs write: a rep
+    who can only read a colleague's lead (a read-only share) cannot assign it to
+    themselves, from the form or in bulk."""
+    lead = colleagues_lead(world)
+    lowcode.get_doc({"doctype": "DocShare", "share_doctype": "Lead", "share_name": lead, "user": world.rep,
+                     "read": 1}).insert(ignore_permissions=True)
+    csrf = login(ctx, client, world.rep)
+    refresh(ctx)
+    response = client.post(f"/app/lead/{lead}/__collab/assign", {"assign_to": world.rep},
+                           HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert response.status_code == 403, response.content[:300]
+    response = client.post("/app/lead/view/list/bulk", {"csrf_token": csrf, "action": "assign", "names": lead,
+                                                        "assign_to": world.rep})
+    assert response.status_code == 403, response.content[:300]
+    ctx.db.commit()
+    assert stored_state("Lead", lead)["_assign"] == json.dumps([world.colleague])
+    assert lowcode.get_all("ToDo", filters={"reference_type": "Lead", "reference_name": lead}) == []
+
+
+def test_inserting_over_an_existing_name_writes_nothing(ctx, client, world):
+    """frappe.client.insert (and POST /api/resource) with the name of a stored lead:
+    refused, the stored lead unchanged."""
+    lead = colleagues_lead(world)
+    before = stored_state("Lead", lead)
+    auth = token(world.rep)
+    refresh(ctx)
+    data = {"doctype": "Lead", "name": lead, "first_name": "Taken", "lead_owner": world.rep}
+    for response in (client.post("/api/method/frappe.client.insert", {"doc": json.dumps(data)}, **auth),
+                     client.post("/api/resource/Lead", json.dumps(data), content_type="application/json", **auth)):
+        answer = response.json()
+        made = (answer.get("data") or answer.get("message") or {}).get("name")
+        assert response.status_code in (403, 409) or made != lead, response.content[:300]
+    ctx.db.commit()
+    assert stored_state("Lead", lead) == before

@@ -167,8 +167,10 @@ def open_todos(doc, user=None):
 def assign(doc, users, date=None, description=None, priority="Medium"):
     """Assign a document to users: a ToDo each, ``_assign``, a notification and a
     timeline entry. An assignee who could not read the document gets it shared
-    (read) when the assigner may share it; otherwise nothing is assigned."""
-    doc.check_permission("read")
+    (read) when the assigner may share it; otherwise nothing is assigned. Assigning
+    needs write, as the bulk action does: row rules (the CRM's) let assignees write,
+    so a reader assigning themselves would otherwise grant themselves write."""
+    doc.check_permission("write")
     read_assign, write_assign, _remove = _assign_helpers()
     if priority not in PRIORITIES:
         raise ValidationError(_("Priority: choose Low, Medium or High"), field="priority")
