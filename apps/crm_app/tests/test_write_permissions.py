@@ -351,3 +351,30 @@ def test_inserting_over_an_existing_name_writes_nothing(ctx, client, world):
         assert response.status_code in (403, 409) or made != lead, response.content[:300]
     ctx.db.commit()
     assert stored_state("Lead", lead) == before
+
+
+@pytest.mark.parametrize("action", ["submit", "cancel"])
+def test_submit_and_cancel_decide_on_the_stored_document(ctx, world, make_doctype, action):
+    """An if_owner rule for submit/cancel: the stored owner decides, not one set in memory."""
+    role = f"Own Submitter {world.unique}"
+    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+    user = lowcode.get_doc("User", world.rep)
+    user.append("roles", {"role": role})
+    user.save(ignore_permissions=True)
+    lowcode.permissions.permissions_changed()
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], is_submittable=1,
+                           permissions=[{"role": role, "if_owner": 1, "read": 1, "write": 1, "create": 1,
+                                         "submit": 1, "cancel": 1}])
+    doc = lowcode.get_doc({"doctype": doctype, "title": "Theirs"}).insert()  # Administrator's
+    if action == "cancel":
+        doc.submit()
+    with as_user(world.rep):
+        mine = lowcode.get_doc({"doctype": doctype, "title": "Mine"}).insert()
+        mine.submit()  # their own: fine
+        if action == "cancel":
+            mine.cancel()
+        theirs = lowcode.get_doc(doctype, doc.name)
+        theirs.owner = world.rep
+        with pytest.raises(lowcode.PermissionError, match=f"Not permitted: {action}"):
+            getattr(theirs, action)()
+    assert lowcode.db.get_value(doctype, doc.name, "docstatus") == (0 if action == "submit" else 1)
