@@ -150,6 +150,28 @@ def test_a_todo_on_a_document_you_cannot_read_cannot_be_closed(ctx, client, team
     assert assigned(team["doctype"], team["name"]) == [u["assignee"]]
 
 
+def test_an_assignee_cannot_hand_their_todo_to_a_colleague_and_close_it(ctx, client, team):
+    """Closing takes the ToDo's assignee off the document: moving it to a colleague
+    first (in the same write or before) would take the colleague off instead."""
+    u = team["users"]
+    lowcode.set_user(u["writer"])
+    try:
+        assign(lowcode.get_doc(team["doctype"], team["name"]), [u["reader"]])
+    finally:
+        lowcode.set_user("Administrator")
+    mine = lowcode.get_all("ToDo", filters={"reference_name": team["name"], "allocated_to": u["reader"]},
+                           pluck="name")[0]
+    settle(ctx)
+    t = team["tokens"]["reader"]
+    assert put(client, t, "ToDo", mine, {"allocated_to": u["assignee"], "status": "Closed"}).status_code == 403
+    assert put(client, t, "ToDo", mine, {"allocated_to": u["assignee"]}).status_code == 403
+    ctx.db.commit()
+    assert assigned(team["doctype"], team["name"]) == [u["assignee"], u["reader"]]
+    assert put(client, t, "ToDo", mine, {"status": "Closed"}).status_code == 200  # their own: fine
+    ctx.db.commit()
+    assert assigned(team["doctype"], team["name"]) == [u["assignee"]]
+
+
 def test_unassign_needs_the_assignee_or_an_editor(ctx, client, team):
     """Having made a ToDo for the assignee is not enough to take them off the document."""
     u = team["users"]

@@ -4,7 +4,7 @@ takes them off the document's ``_assign`` list."""
 import json
 
 from lowcode.context import local
-from lowcode.document import Document
+from lowcode.document import Document, load_doc
 from lowcode.exceptions import PermissionError
 from lowcode.permissions import check_reference, has_permission
 from lowcode.workflow import add_comment
@@ -18,23 +18,23 @@ class ToDo(Document):
         self.assigned_by = self.assigned_by if self.flags.ignore_permissions else local.user
 
     def validate(self):
-        """A ToDo about a document needs read access to it; closing or cancelling one
-        takes its assignee off the document, which only they or an editor may do."""
+        """A ToDo about a document needs read access to it. Closing or cancelling one
+        takes its assignee off the document, which only they or an editor of the
+        document may do; moving it (another assignee or document) likewise needs an
+        editor, since it would leave the document's assignments behind."""
         check_reference(self, "reference_type", "reference_name")
         before = self._doc_before_save
         if before is None or self.flags.ignore_permissions:
             return
         self.assigned_by = before.assigned_by
-        if before.status == "Open" and self.status in ("Closed", "Cancelled") and self.reference_type \
-                and self.reference_name and before.allocated_to != local.user \
-                and not has_permission(self.reference_type, "write", doc=self._reference()):
-            raise PermissionError(f"Only {before.allocated_to} or someone who may edit {self.reference_type} "
-                                  f"{self.reference_name} may close this assignment", field="status",
-                                  doctype="ToDo")
-
-    def _reference(self):
-        from lowcode.document import load_doc
-        return load_doc(self.reference_type, self.reference_name)
+        closes = before.status == "Open" and self.status in ("Closed", "Cancelled")
+        moves = any(self.get(f) != before.get(f) for f in ("allocated_to", "reference_type", "reference_name"))
+        if before.reference_type and before.reference_name and (moves or (closes and before.allocated_to != local.user)):
+            if not has_permission(before.reference_type, "write", doc=load_doc(before.reference_type,
+                                                                                before.reference_name)):
+                raise PermissionError(f"Only {before.allocated_to} or someone who may edit {before.reference_type} "
+                                      f"{before.reference_name} may close or move this assignment",
+                                      field="status" if closes else "allocated_to", doctype="ToDo")
 
     def after_insert(self):
         if self.allocated_to and self.allocated_to != self.owner:
