@@ -291,29 +291,40 @@ def test_delete_decides_on_the_stored_document(ctx, world):
     assert lowcode.db.exists("ToDo", todo)
 
 
-@pytest.mark.parametrize("path", ["bulk set value", "kanban", "delete", "rename"])
-def test_desk_and_client_paths_refuse_a_lead_the_user_may_not_write(ctx, client, world, path):
-    lead = colleagues_lead(world)
-    before = stored_state("Lead", lead)
+@pytest.mark.parametrize("path", ["bulk set value", "kanban", "calendar", "workflow action", "delete", "rename"])
+def test_desk_and_client_paths_refuse_a_document_the_user_may_not_write(ctx, client, world, path):
+    if path == "calendar":
+        make_event = colleagues_private("Event", subject="Salary talk", starts_on="2030-05-01 10:00:00")
+        doctype, name = "Event", make_event(world)
+    else:
+        doctype, name = "Lead", colleagues_lead(world)
+    before = stored_state(doctype, name)
     csrf = login(ctx, client, world.rep)
     auth = token(world.rep)
     refresh(ctx)
     if path == "bulk set value":
         response = client.post("/app/lead/view/list/bulk", {"csrf_token": csrf, "action": "set_value",
-                                                            "names": lead, "field": "lead_owner",
+                                                            "names": name, "field": "lead_owner",
                                                             "value": world.rep})
     elif path == "kanban":
-        response = client.post("/app/lead/view/kanban/move", {"csrf_token": csrf, "name": lead,
+        response = client.post("/app/lead/view/kanban/move", {"csrf_token": csrf, "name": name,
                                                               "field": "territory", "value": world.mine})
+    elif path == "calendar":
+        response = client.post("/app/event/view/calendar/move", {"csrf_token": csrf, "name": name,
+                                                                 "field": "starts_on", "from_date": "2030-05-01",
+                                                                 "to_date": "2030-05-02"})
+    elif path == "workflow action":
+        response = client.post("/api/method/frappe.model.workflow.apply_workflow",
+                               {"doc": json.dumps({"doctype": "Lead", "name": name}), "action": "Contact"}, **auth)
     elif path == "delete":
-        response = client.post("/api/method/frappe.client.delete", {"doctype": "Lead", "name": lead}, **auth)
+        response = client.post("/api/method/frappe.client.delete", {"doctype": "Lead", "name": name}, **auth)
     else:
         response = client.post("/api/method/frappe.client.rename_doc",
-                               {"doctype": "Lead", "old_name": lead, "new_name": f"Taken {world.unique}"}, **auth)
+                               {"doctype": "Lead", "old_name": name, "new_name": f"Taken {world.unique}"}, **auth)
     assert response.status_code == 403 and b"Not permitted" in response.content, \
         (response.status_code, response.content[:300])
     ctx.db.commit()
-    assert stored_state("Lead", lead) == before
+    assert stored_state(doctype, name) == before
 
 
 def test_assigning_yourself_does_not_grant_write(ctx, client, world):
