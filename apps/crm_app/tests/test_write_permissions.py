@@ -389,3 +389,23 @@ def test_submit_and_cancel_decide_on_the_stored_document(ctx, world, make_doctyp
         with pytest.raises(lowcode.PermissionError, match=f"Not permitted: {action}"):
             getattr(theirs, action)()
     assert lowcode.db.get_value(doctype, doc.name, "docstatus") == (0 if action == "submit" else 1)
+
+
+def test_merging_needs_write_on_the_target(ctx, world, make_doctype):
+    """Merging folds one document into another (links re-pointed to it): the target is
+    written too, so the user must be allowed to write it."""
+    role = f"Own Merger {world.unique}"
+    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+    user = lowcode.get_doc("User", world.rep)
+    user.append("roles", {"role": role})
+    user.save(ignore_permissions=True)
+    lowcode.permissions.permissions_changed()
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], allow_rename=1,
+                           autoname="prompt", permissions=[{"role": role, "if_owner": 1, "read": 1, "write": 1,
+                                                            "create": 1, "delete": 1}])
+    theirs = lowcode.get_doc({"doctype": doctype, "title": "Theirs", "__newname": f"theirs-{world.unique}"}).insert()
+    with as_user(world.rep):
+        mine = lowcode.get_doc({"doctype": doctype, "title": "Mine", "__newname": f"mine-{world.unique}"}).insert()
+        with pytest.raises(lowcode.PermissionError, match="Not permitted: write"):
+            lowcode.rename_doc(doctype, mine.name, theirs.name, merge=True)
+    assert lowcode.db.exists(doctype, mine.name) and lowcode.db.exists(doctype, theirs.name)
