@@ -525,11 +525,10 @@ class Document:
         previous = load_doc(self.doctype, self.name) if exists else None
         self._doc_before_save = previous
         if previous is not None:
+            self.owner, self.creation = previous.owner, previous.creation
             self._check_write_permission(previous, "write")
         else:
             self.check_permission("write")
-        if previous is not None:
-            self.owner, self.creation = previous.owner, previous.creation
         self._set_standard_fields(new=not exists)
         self._set_parent_links()
         self._validate_all("save")
@@ -697,13 +696,14 @@ def _check_no_dynamic_links(doc):
 
 def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     db = local.db
-    stored = load_doc(doctype, name) if doc is None or not (ignore_permissions or doc.flags.ignore_permissions) \
-        else doc
+    check = not (ignore_permissions or (doc is not None and doc.flags.ignore_permissions))
+    # The stored row decides, not values changed in memory on ``doc``.
+    stored = load_doc(doctype, name) if doc is None or check else doc
     doc = doc or stored
     if ignore_permissions:
         doc.flags.ignore_permissions = True
-    if not doc.flags.ignore_permissions:
-        stored.check_permission("delete")  # the stored row decides, not values changed in memory
+    if check:
+        stored.check_permission("delete")
     if doc.meta.issingle:
         raise ValidationError(f"{doctype} is a single DocType and cannot be deleted")
     if int(doc.docstatus or 0) == 1:
