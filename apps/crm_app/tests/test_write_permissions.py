@@ -209,13 +209,20 @@ def test_every_row_rule_has_a_case(ctx):
     assert hooked <= {c.doctype for c in CASES}, hooked - {c.doctype for c in CASES}
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["unreadable", "shared read-only"])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.doctype}: {c.rule}")
-def test_a_payload_never_grants_write(ctx, client, world, case):
+def test_a_payload_never_grants_write(ctx, client, world, case, shared):
+    """``shared``: the attackers may read the document (a read-only share), so the
+    desk form opens for them and only the write is refused."""
     name = case.stored(world)
     tries = []
     for attacker in case.attackers:
         user = getattr(world, attacker)
+        if shared:
+            lowcode.get_doc({"doctype": "DocShare", "share_doctype": case.doctype, "share_name": name, "user": user,
+                             "read": 1}).insert(ignore_permissions=True)
         with as_user(user):
+            assert lowcode.has_permission(case.doctype, "read", doc=load_doc(case.doctype, name)) is shared
             assert not lowcode.has_permission(case.doctype, "write", doc=load_doc(case.doctype, name)), \
                 f"the case is wrong: {attacker} may write the stored {case.doctype}"
         for fieldname, value in rule_fields(case, world, attacker, name).items():
