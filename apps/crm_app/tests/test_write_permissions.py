@@ -416,3 +416,25 @@ def test_merging_needs_write_on_the_target(ctx, world, make_doctype):
         with pytest.raises(lowcode.PermissionError, match="Not permitted: write"):
             lowcode.rename_doc(doctype, mine.name, theirs.name, merge=True)
     assert lowcode.db.exists(doctype, mine.name) and lowcode.db.exists(doctype, theirs.name)
+
+
+def test_child_rows_are_written_only_through_their_parent(ctx, client, world):
+    """A private event's participant row cannot be changed or added on its own (the
+    row rule reads the rows, so the row would be the way in)."""
+    with as_user(world.colleague):
+        event = lowcode.get_doc({"doctype": "Event", "subject": "Salary talk", "starts_on": "2030-05-01 10:00:00",
+                                 "is_private": 1, "participants": [{"participant_type": "User",
+                                                                    "user": world.colleague}]}).insert()
+    row = event.participants[0].name
+    before = stored_state("Event", event.name)
+    auth = token(world.rep)
+    refresh(ctx)
+    url = "/api/resource/Event Participant"
+    answers = [client.put(f"{url}/{row}", json.dumps({"user": world.rep}), content_type="application/json", **auth),
+               client.post(url, json.dumps({"parent": event.name, "parenttype": "Event", "parentfield": "participants",
+                                            "participant_type": "User", "user": world.rep}),
+                           content_type="application/json", **auth),
+               client.delete(f"{url}/{row}", **auth)]
+    assert [a.status_code for a in answers] == [403, 403, 403], [a.content[:200] for a in answers]
+    ctx.db.commit()
+    assert stored_state("Event", event.name) == before
