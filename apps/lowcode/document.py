@@ -149,6 +149,17 @@ class Document:
             raise PermissionError(f"Not permitted: {ptype} {self.doctype} {self.name or ''}".rstrip(),
                                   doctype=self.doctype)
 
+    def _check_write_permission(self, previous, ptype):
+        """Decide on the stored document, then on the new state: the client's values
+        must neither grant the right (a payload naming yourself the lead owner, making
+        a private note public, joining an event's participants, setting a Link to a
+        value your User Permissions allow) nor move the document somewhere the user
+        may not ``ptype`` (Frappe checks the new state)."""
+        if self.flags.ignore_permissions:
+            return
+        previous.check_permission(ptype)
+        self.check_permission(ptype)
+
     def insert(self, ignore_permissions=None, ignore_mandatory=None, ignore_links=None):
         if ignore_permissions is not None:
             self.flags.ignore_permissions = ignore_permissions
@@ -208,12 +219,12 @@ class Document:
                 f"cannot change docstatus from {previous.docstatus} to {self.docstatus}", field="docstatus")
         if action in ("submit", "cancel") and not meta.is_submittable:
             raise DocstatusTransitionError(f"{self.doctype} is not submittable", field="docstatus")
-        self.check_permission({"save": "write", "update_after_submit": "write"}.get(action, action))
+        for key in ("owner", "creation"):
+            self.__dict__[key] = previous.get(key)  # before the checks: if_owner rules read owner
+        self._check_write_permission(previous, {"save": "write", "update_after_submit": "write"}.get(action, action))
         self._check_permlevel_changes(previous)
         if action == "update_after_submit":
             self._check_allowed_on_submit(previous)
-        for key in ("owner", "creation"):
-            self.__dict__[key] = previous.get(key)
         self._set_standard_fields(new=False)
         self._set_parent_links()
         self._validate_all(action)
@@ -490,12 +501,14 @@ class Document:
         db = local.db
         self.name = self.doctype
         exists = db.exists(self.doctype, self.name)
-        self.check_permission("write")
         self._set_defaults() if not exists else None
         previous = load_doc(self.doctype, self.name) if exists else None
         self._doc_before_save = previous
         if previous is not None:
             self.owner, self.creation = previous.owner, previous.creation
+            self._check_write_permission(previous, "write")
+        else:
+            self.check_permission("write")
         self._set_standard_fields(new=not exists)
         self._set_parent_links()
         self._validate_all("save")
@@ -663,10 +676,14 @@ def _check_no_dynamic_links(doc):
 
 def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     db = local.db
-    doc = doc or load_doc(doctype, name)
+    check = not (ignore_permissions or (doc is not None and doc.flags.ignore_permissions))
+    # The stored row decides, not values changed in memory on ``doc``.
+    stored = load_doc(doctype, name) if doc is None or check else doc
+    doc = doc or stored
     if ignore_permissions:
         doc.flags.ignore_permissions = True
-    doc.check_permission("delete")
+    if check:
+        stored.check_permission("delete")
     if doc.meta.issingle:
         raise ValidationError(f"{doctype} is a single DocType and cannot be deleted")
     if int(doc.docstatus or 0) == 1:
@@ -705,6 +722,8 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
         raise DuplicateEntryError(f"{doctype} {new!r} already exists", field="name", doctype=doctype)
     if merge and not exists:
         raise DoesNotExistError(f"cannot merge: {doctype} {new!r} does not exist", doctype=doctype)
+    if merge and not doc.flags.ignore_permissions:
+        load_doc(doctype, new).check_permission("write")  # merging writes into the target, too
     doc.run_method("before_rename", old, new, merge)
     if merge:
         db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (old,))

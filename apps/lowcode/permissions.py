@@ -155,6 +155,23 @@ def _has_permission(doctype, ptype, doc, user):
     return not doc.is_new() and _shared(doctype, doc.name, user, ptype)
 
 
+def check_reference(doc, type_field, name_field, ptype="read"):
+    """Records about another document (a ToDo, a Comment) are written only by users
+    who may ``ptype`` that document, as it is stored. A reference that does not exist
+    is left to the link check, which names the field."""
+    doctype, name = doc.get(type_field), doc.get(name_field)
+    if doc.flags.ignore_permissions or not doctype or not name:
+        return
+    from .document import load_doc
+    from .exceptions import DoesNotExistError, PermissionError
+    try:
+        target = load_doc(doctype, name)
+    except DoesNotExistError:
+        return
+    if not has_permission(doctype, ptype, doc=target):
+        raise PermissionError(f"Not permitted: {ptype} {doctype} {name}", field=name_field, doctype=doctype)
+
+
 def _hooks_allow(doc, ptype, user):
     from .apps import get_hooks, get_attr
     for path in get_hooks("has_permission", {}).get(doc.doctype, []):

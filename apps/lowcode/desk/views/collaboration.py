@@ -167,8 +167,10 @@ def open_todos(doc, user=None):
 def assign(doc, users, date=None, description=None, priority="Medium"):
     """Assign a document to users: a ToDo each, ``_assign``, a notification and a
     timeline entry. An assignee who could not read the document gets it shared
-    (read) when the assigner may share it; otherwise nothing is assigned."""
-    doc.check_permission("read")
+    (read) when the assigner may share it; otherwise nothing is assigned. Assigning
+    needs write, as the bulk action does: row rules (the CRM's) let assignees write,
+    so a reader assigning themselves would otherwise grant themselves write."""
+    doc.check_permission("write")
     read_assign, write_assign, _remove = _assign_helpers()
     if priority not in PRIORITIES:
         raise ValidationError(_("Priority: choose Low, Medium or High"), field="priority")
@@ -204,10 +206,11 @@ def unassign(doc, user):
     doc.check_permission("read")
     _read, _write, remove_assignment = _assign_helpers()
     todos = open_todos(doc, user)
-    allowed = local.user in (user, "Administrator") or any(t["assigned_by"] == local.user for t in todos) \
-        or has_permission(doc.doctype, "write", doc=doc)
+    # Not "whoever assigned it": anyone who may read a document can make a ToDo for
+    # a colleague on it, and would then take the colleague off every assignment.
+    allowed = local.user in (user, "Administrator") or has_permission(doc.doctype, "write", doc=doc)
     if not allowed:
-        raise PermissionError(_("Only the assignee, the assigner or an editor may remove an assignment"),
+        raise PermissionError(_("Only the assignee or someone who may edit the document may remove an assignment"),
                               doctype=doc.doctype)
     for t in todos:
         todo = documents.get_doc("ToDo", t["name"])

@@ -4,7 +4,9 @@ takes them off the document's ``_assign`` list."""
 import json
 
 from lowcode.context import local
-from lowcode.document import Document
+from lowcode.document import Document, load_doc
+from lowcode.exceptions import PermissionError
+from lowcode.permissions import check_reference, has_permission
 from lowcode.workflow import add_comment
 
 from ..public_share import share_with_user
@@ -12,7 +14,27 @@ from ..public_share import share_with_user
 
 class ToDo(Document):
     def before_insert(self):
-        self.assigned_by = self.assigned_by or local.user
+        # Who assigned it is who created it: a user cannot pass a ToDo off as a colleague's.
+        self.assigned_by = self.assigned_by if self.flags.ignore_permissions else local.user
+
+    def validate(self):
+        """A ToDo about a document needs read access to it. Closing or cancelling one
+        takes its assignee off the document, which only they or an editor of the
+        document may do; moving it (another assignee or document) likewise needs an
+        editor, since it would leave the document's assignments behind."""
+        check_reference(self, "reference_type", "reference_name")
+        before = self._doc_before_save
+        if before is None or self.flags.ignore_permissions:
+            return
+        self.assigned_by = before.assigned_by
+        closes = before.status == "Open" and self.status in ("Closed", "Cancelled")
+        moves = any(self.get(f) != before.get(f) for f in ("allocated_to", "reference_type", "reference_name"))
+        if before.reference_type and before.reference_name and (moves or (closes and before.allocated_to != local.user)):
+            if not has_permission(before.reference_type, "write", doc=load_doc(before.reference_type,
+                                                                                before.reference_name)):
+                raise PermissionError(f"Only {before.allocated_to} or someone who may edit {before.reference_type} "
+                                      f"{before.reference_name} may close or move this assignment",
+                                      field="status" if closes else "allocated_to", doctype="ToDo")
 
     def after_insert(self):
         if self.allocated_to and self.allocated_to != self.owner:
