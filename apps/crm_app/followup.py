@@ -13,25 +13,26 @@ CONTACT_SOURCES = (("Call Log", "started_at"), ("Event", "starts_on"), ("Communi
                    ("Note", "creation"))
 
 
-def last_contacts(customers, ignore_permissions=False):
-    """{customer: last contact datetime text} over every kind of activity the current
-    user may read, through the permission-filtered query API: another user's private
-    call or note never moves what a viewer sees. The scheduled rule run decides for
-    the business, so it counts every activity (``ignore_permissions``)."""
+def last_contacts(customers, ignore_permissions=False, user=None):
+    """{customer: last contact datetime text} over every kind of activity the user
+    (default: the current one) may read, through the permission-filtered query API:
+    another user's private call or note never moves what a viewer sees. The scheduled
+    rule run decides for the business, so it counts every activity (``ignore_permissions``)."""
     last = {}
     if not customers:
         return last
     # up to now, whole seconds (filters compare datetimes to the second; creation keeps microseconds)
     upto = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(seconds=1)
     for doctype, field in CONTACT_SOURCES:
-        if not ignore_permissions and not lowcode.has_permission(doctype, "read"):
+        if not ignore_permissions and not lowcode.has_permission(doctype, "read", user=user):
             continue
         filters = [["customer", "in", list(customers)], [field, "<", upto]]
         if doctype == "Event":
             # Only contacts that happened: a planned meeting or a cancelled one is not contact.
             filters.append(["status", "!=", "Cancelled"])
         rows = lowcode.get_list(doctype, fields=["customer", f"max({field}) as last"], filters=filters,
-                                group_by="customer", limit_page_length=0, ignore_permissions=ignore_permissions)
+                                group_by="customer", limit_page_length=0, ignore_permissions=ignore_permissions,
+                                user=user)
         for row in rows:
             when = row["last"]
             if when and str(when) > last.get(row["customer"], ""):
@@ -62,6 +63,8 @@ def run_rule(rule_name, on=None):
         if open_task:
             continue
         assignee = rule.fixed_user if rule.assign_to == "Fixed User" else manager
+        if assignee:  # the task tells its reader the last contact they may read, not a private one of others
+            last = last_contacts([customer], user=assignee).get(customer)
         task = lowcode.get_doc({
             "doctype": "Task", "subject": f"Follow up with {customer_name}", "assigned_to": assignee,
             "due_date": on or today(), "priority": rule.task_priority or "Medium", "status": "Open",

@@ -186,7 +186,8 @@ def test_customer_360_last_contact_ignores_private_activities_of_others(ctx, uni
     manager = make_user(unique, "lastmgr", roles=("Sales Manager",))
     customer = make_customer(f"Last contact {unique}").name
     ref = {"reference_doctype": "Customer", "reference_name": customer}
-    lowcode.get_doc(dict(ref, doctype="Communication", subject="Offer", communication_date="2024-04-05 09:30:00")).insert()
+    lowcode.get_doc(dict(ref, doctype="Communication", subject="Offer",
+                         communication_date="2024-04-05 09:30:00")).insert()
     with as_user(author):
         lowcode.get_doc(dict(ref, doctype="Call Log", phone="09121234567", started_at="2024-06-01 10:00:00",
                              is_private=1)).insert()

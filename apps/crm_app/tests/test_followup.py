@@ -207,6 +207,22 @@ def test_follow_ups_report_ignores_private_contacts_of_others(ctx, unique, manag
     assert run_rule(rule.name) == []
 
 
+def test_follow_up_task_tells_the_last_contact_its_assignee_may_read(ctx, unique, manager):
+    """A private call of another user, older than the rule allows, leaves the customer
+    overdue; the task's description gives the assignee the contact they may read."""
+    rule = _rule(unique, every=14)
+    customer = _customer(unique, "Task text", account_manager=manager)
+    _call(customer, days_ago=30)
+    with as_user(make_user(unique, "taskcaller")):
+        call = _call(customer, days_ago=20)
+        call.is_private = 1
+        call.save()
+    run_rule(rule.name)
+    [task] = _tasks(customer, rule.name)
+    assert days_from_today(-30) in task["description"]
+    assert days_from_today(-20) not in task["description"]
+
+
 def test_follow_ups_page_lists_the_overdue_customers(ctx, client, unique):
     from lowcode import auth
     rule = lowcode.get_doc({"doctype": "Follow-up Rule", "rule_name": f"Page rule {unique}", "every_n_days": 7,
