@@ -13,33 +13,43 @@ CONTACT_SOURCES = (("Call Log", "started_at"), ("Event", "starts_on"), ("Communi
                    ("Note", "creation"))
 
 
-def last_contacts(customers):
-    """{customer: last contact datetime text} over every kind of activity."""
+def last_contacts(customers, ignore_permissions=False, user=None):
+    """{customer: last contact datetime text} over every kind of activity the user
+    (default: the current one) may read, through the permission-filtered query API:
+    another user's private call or note never moves what a viewer sees. The scheduled
+    rule run decides for the business, so it counts every activity (``ignore_permissions``)."""
     last = {}
     if not customers:
         return last
-    marks = ", ".join(["%s"] * len(customers))
-    upto = now()
+    # up to now, whole seconds (filters compare datetimes to the second; creation keeps microseconds)
+    upto = datetime.datetime.now().replace(microsecond=0) + datetime.timedelta(seconds=1)
     for doctype, field in CONTACT_SOURCES:
-        # Only contacts that happened: a planned meeting or a cancelled one is not contact.
-        cancelled = " AND `status`!='Cancelled'" if doctype == "Event" else ""
-        for customer, when in local.db.sql(f"SELECT `customer`, MAX(`{field}`) FROM `tab{doctype}` "
-                                           f"WHERE `customer` IN ({marks}) AND `{field}` <= %s{cancelled} "
-                                           "GROUP BY `customer`", customers + [upto]):
-            if when and str(when) > last.get(customer, ""):
-                last[customer] = str(when)
+        if not ignore_permissions and not lowcode.has_permission(doctype, "read", user=user):
+            continue
+        filters = [["customer", "in", list(customers)], [field, "<", upto]]
+        if doctype == "Event":
+            # Only contacts that happened: a planned meeting or a cancelled one is not contact.
+            filters.append(["status", "!=", "Cancelled"])
+        rows = lowcode.get_list(doctype, fields=["customer", f"max({field}) as last"], filters=filters,
+                                group_by="customer", limit_page_length=0, ignore_permissions=ignore_permissions,
+                                user=user)
+        for row in rows:
+            when = row["last"]
+            if when and str(when) > last.get(row["customer"], ""):
+                last[row["customer"]] = str(when)
     return last
 
 
-def overdue_customers(rule_name, on=None):
-    """[(customer, customer_name, account_manager, last contact or None)] overdue under the rule."""
+def overdue_customers(rule_name, on=None, ignore_permissions=False):
+    """[(customer, customer_name, account_manager, last contact or None)] overdue under
+    the rule, by the contacts the user may read (``last_contacts``)."""
     rule = lowcode.get_doc("Follow-up Rule", rule_name)
     filters = json.loads(rule.customer_filters) if rule.customer_filters else []
     filters = list(filters) + [["is_blocked", "=", 0]]
     customers = lowcode.get_all("Customer", fields=["name", "customer_name", "account_manager"], filters=filters)
     cutoff = ((datetime.date.fromisoformat(on) if on else datetime.date.today())
               - datetime.timedelta(days=int(rule.every_n_days or 0))).isoformat()
-    last = last_contacts([c["name"] for c in customers])
+    last = last_contacts([c["name"] for c in customers], ignore_permissions)
     return [(c["name"], c["customer_name"], c["account_manager"], last.get(c["name"]))
             for c in customers if last.get(c["name"], "")[:10] < cutoff]
 
@@ -47,12 +57,14 @@ def overdue_customers(rule_name, on=None):
 def run_rule(rule_name, on=None):
     rule = lowcode.get_doc("Follow-up Rule", rule_name)
     created = []
-    for customer, customer_name, manager, last in overdue_customers(rule_name, on):
+    for customer, customer_name, manager, last in overdue_customers(rule_name, on, ignore_permissions=True):
         open_task = local.db.sql("SELECT 1 FROM `tabTask` WHERE `follow_up_rule`=%s AND `customer`=%s "
                                  "AND `status` IN ('Open', 'Working') LIMIT 1", (rule.name, customer))
         if open_task:
             continue
         assignee = rule.fixed_user if rule.assign_to == "Fixed User" else manager
+        if assignee:  # the task tells its reader the last contact they may read, not a private one of others
+            last = last_contacts([customer], user=assignee).get(customer)
         task = lowcode.get_doc({
             "doctype": "Task", "subject": f"Follow up with {customer_name}", "assigned_to": assignee,
             "due_date": on or today(), "priority": rule.task_priority or "Medium", "status": "Open",

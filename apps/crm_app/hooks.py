@@ -53,7 +53,8 @@ fixtures = []
 # Fill new columns of records made before them; see crm_app/patches.py.
 after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross"]
 
-# Buttons on forms: a route to open, or a whitelisted method called with the document's name.
+# Buttons on forms: a route to open, or a whitelisted method called with the document's name;
+# optional: a safe "condition" on the document, and "roles" (any of which shows the button).
 form_actions = {
     "Lead": [
         {"label": "Convert to customer", "method": "crm_app.conversion.convert_lead", "argument": "lead",
@@ -71,8 +72,10 @@ form_actions = {
     "Contact": [
         {"label": "Export personal data", "method": "crm_app.privacy.export_contact_data", "argument": "contact",
          "download": True},
+        # shown only to the roles crm_app.privacy.ERASERS allows to erase (which it checks itself)
         {"label": "Erase personal data", "method": "crm_app.privacy.erase_contact_data", "argument": "contact",
-         "condition": "not doc.is_erased", "confirm": "Erase this person's personal data? This cannot be undone."},
+         "condition": "not doc.is_erased", "roles": ["System Manager", "CRM Admin"],
+         "confirm": "Erase this person's personal data? This cannot be undone."},
     ],
 }
 

@@ -12,7 +12,7 @@ from lowcode.exceptions import MandatoryError
 from crm_app.customer_360 import get_customer_360
 from crm_app.parties import BlockedCustomerError
 from crm_app.tests.helpers import (as_user, body, make_customer, make_lead, make_opportunity,
-                                   make_product, make_user, move, qualify, refresh, token, unique_mobile)
+                                   make_product, make_user, move, qualify, refresh, today, token, unique_mobile)
 from crm_app.conversion import convert_lead
 
 
@@ -176,6 +176,27 @@ def test_customer_360_hides_private_activities_of_others(ctx, unique):
             names = {t["name"] for t in get_customer_360(customer)["timeline"]}
             assert public in names
             assert private not in names and private_call not in names
+
+
+def test_customer_360_last_contact_ignores_private_activities_of_others(ctx, unique):
+    """"Last contact" is read like the timeline: another user's private call or note,
+    later than anything the viewer may read, moves only its owner's figure."""
+    author = make_user(unique, "lastauthor")
+    reader = make_user(unique, "lastreader")
+    manager = make_user(unique, "lastmgr", roles=("Sales Manager",))
+    customer = make_customer(f"Last contact {unique}").name
+    ref = {"reference_doctype": "Customer", "reference_name": customer}
+    lowcode.get_doc(dict(ref, doctype="Communication", subject="Offer",
+                         communication_date="2024-04-05 09:30:00")).insert()
+    with as_user(author):
+        lowcode.get_doc(dict(ref, doctype="Call Log", phone="09121234567", started_at="2024-06-01 10:00:00",
+                             is_private=1)).insert()
+        assert str(get_customer_360(customer)["totals"]["last_contact"])[:19] == "2024-06-01 10:00:00"
+        lowcode.get_doc(dict(ref, doctype="Note", title="private thoughts", is_private=1)).insert()  # dated now
+        assert str(get_customer_360(customer)["totals"]["last_contact"])[:10] == today()
+    for viewer in (reader, manager):
+        with as_user(viewer):
+            assert str(get_customer_360(customer)["totals"]["last_contact"])[:19] == "2024-04-05 09:30:00"
 
 
 def test_customer_360_contacts(ctx):

@@ -187,6 +187,42 @@ def test_overdue_customers_and_report(ctx, unique, manager):
     assert _tasks(stale) == []
 
 
+def test_follow_ups_report_ignores_private_contacts_of_others(ctx, unique, manager):
+    """The follow-ups page shows each viewer the last contact they may read: another
+    user's private call neither hides an overdue customer nor shows its date. The
+    scheduled run decides for the business, so that call does count there."""
+    rule = _rule(unique, every=14)
+    customer = _customer(unique, "Private call", account_manager=manager)
+    _call(customer, days_ago=20)
+    author = make_user(unique, "privatecaller")
+    with as_user(author):
+        call = _call(customer, days_ago=1)
+        call.is_private = 1
+        call.save()
+        assert overdue_follow_ups(rule.name) == []
+    with as_user(manager):
+        rows = overdue_follow_ups(rule.name)
+    assert [r["customer"] for r in rows] == [customer]
+    assert str(rows[0]["last_contact"])[:10] == days_from_today(-20)
+    assert run_rule(rule.name) == []
+
+
+def test_follow_up_task_tells_the_last_contact_its_assignee_may_read(ctx, unique, manager):
+    """A private call of another user, older than the rule allows, leaves the customer
+    overdue; the task's description gives the assignee the contact they may read."""
+    rule = _rule(unique, every=14)
+    customer = _customer(unique, "Task text", account_manager=manager)
+    _call(customer, days_ago=30)
+    with as_user(make_user(unique, "taskcaller")):
+        call = _call(customer, days_ago=20)
+        call.is_private = 1
+        call.save()
+    run_rule(rule.name)
+    [task] = _tasks(customer, rule.name)
+    assert days_from_today(-30) in task["description"]
+    assert days_from_today(-20) not in task["description"]
+
+
 def test_follow_ups_page_lists_the_overdue_customers(ctx, client, unique):
     from lowcode import auth
     rule = lowcode.get_doc({"doctype": "Follow-up Rule", "rule_name": f"Page rule {unique}", "every_n_days": 7,

@@ -168,3 +168,28 @@ def test_erase_over_http_needs_post(ctx, client, person, unique):
     assert response.status_code == 200, response.content[:300]
     refresh(ctx)
     assert lowcode.db.get_value("Contact", person["contact"], "is_erased") == 1
+
+
+def test_erase_action_is_shown_only_to_erasers(ctx, client, person, unique):
+    """The form's "Erase personal data" button follows the action's ``roles``: a Sales
+    Manager (who may read and delete contacts, but not erase) does not get it, nor can
+    they run it as a form action; a CRM Admin and the Administrator get it."""
+    from crm_app.privacy import ERASERS
+    from crm_app.tests.helpers import refresh, token
+    from lowcode.apps import get_hooks
+    from lowcode.desk.views.form import form_actions
+    erase = next(a for a in get_hooks("form_actions", {})["Contact"] if a["label"] == "Erase personal data")
+    assert set(erase["roles"]) == set(ERASERS)                    # the button and the check agree
+    assert "Erase personal data" in [a["label"] for a in form_actions(lowcode.get_doc("Contact", person["contact"]))]
+    manager = token(make_user(unique, "formmgr", roles=("Sales Manager",)))
+    admin = token(make_user(unique, "formadmin", roles=("CRM Admin",)))
+    refresh(ctx)
+    url = f"/app/contact/{person['contact']}"
+    response = client.get(url, **manager)
+    assert response.status_code == 200, response.content[:300]
+    html = response.content.decode()
+    assert "Export personal data" in html                        # actions without roles stay
+    assert "Erase personal data" not in html
+    response = client.get(url, **admin)
+    assert response.status_code == 200, response.content[:300]
+    assert "Erase personal data" in response.content.decode()

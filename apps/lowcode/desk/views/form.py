@@ -14,7 +14,7 @@ from ...context import local
 from ...exceptions import LowcodeError, PermissionError
 from ...expressions import evaluate
 from ...meta import get_meta
-from ...permissions import get_permlevels, has_permission
+from ...permissions import get_permlevels, get_roles, has_permission
 from ...utils import route_for
 from ...versions import get_versions
 from ...workflow import apply_workflow, get_transitions, get_workflow
@@ -97,12 +97,18 @@ def timeline(doc):
 def form_actions(doc):
     """Buttons apps declare in hooks.py (``form_actions = {doctype: [action, ...]}``)
     whose safe condition holds now. An action either opens a ``route`` or calls a
-    whitelisted ``method`` with the document's name as ``argument``."""
+    whitelisted ``method`` with the document's name as ``argument``. An optional
+    ``roles`` list shows it only to users with one of those roles (Administrator
+    always); that only spares others a button that would fail: the method still
+    checks permission itself."""
     from ...apps import get_hooks
     if doc.is_new():
         return []
+    user_roles = get_roles()
     out = []
     for i, action in enumerate(get_hooks("form_actions", {}).get(doc.doctype, [])):
+        if action.get("roles") and not user_roles & (set(action["roles"]) | {"Administrator"}):
+            continue
         if action.get("condition"):
             try:
                 if not evaluate("eval:" + action["condition"], doc):
