@@ -29,6 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from .context import local
 from .exceptions import ValidationError
 from .meta import get_meta
+from .urls import safe_url
 from .utils import now as now_text
 
 # What one render may take and build: more is a runaway template (nested loops,
@@ -301,6 +302,7 @@ def environment(autoescape=True):
     env = _Sandbox(autoescape=autoescape, undefined=_Undefined,
                    finalize=lambda value: "" if value is None else value)
     env.filters["jalali"] = lambda value: jalali(value)
+    env.filters["safe_url"] = safe_url  # for href/src of values a template prints
     env.filters = {name: _guarded_filter(name, fn) for name, fn in env.filters.items()}
     env.filters["_steps"] = _steps
     env.filters["_sized"] = _check_size

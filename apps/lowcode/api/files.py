@@ -108,9 +108,10 @@ def _same_content(path, digest):
         return hashlib.file_digest(f, "sha256").hexdigest() == digest
 
 
-def _free_name(folder, name, digest):
-    """(name, exists): the name itself when free or holding the same content, else one
-    with a suffix from the content's hash (longer, then numbered, while taken)."""
+def _free_name(folder, name, digest, reuse):
+    """(name, exists): the name itself when free (or, with ``reuse``, holding the same
+    content), else one with a suffix from the content's hash (longer, then numbered,
+    while taken)."""
     stem, ext = os.path.splitext(name)
     candidates = [name, f"{stem}-{digest[:6]}{ext}", f"{stem}-{digest[:16]}{ext}"]
     candidates += [f"{stem}-{digest[:16]}-{i}{ext}" for i in range(2, 100)]
@@ -118,7 +119,7 @@ def _free_name(folder, name, digest):
         path = os.path.join(folder, candidate)
         if not os.path.exists(path):
             return candidate, False
-        if _same_content(path, digest):
+        if reuse and _same_content(path, digest):
             return candidate, True
     raise ValidationError("too many files of this name; rename the file", field="file")
 
@@ -130,7 +131,9 @@ def save_file(filename, content, private=False, attached_to_doctype=None, attach
     folder = _folder(private)
     os.makedirs(folder, exist_ok=True)
     digest = hashlib.sha256(content).hexdigest()
-    name, exists = _free_name(folder, name, digest)
+    # Public bytes are shared between uploads of the same content; private ones never
+    # are: a guessed name and content must not confirm, nor open, someone's private file.
+    name, exists = _free_name(folder, name, digest, reuse=not private)
     url = ("/private/files/" if private else "/files/") + name
     doc = get_doc({"doctype": "File", "file_name": name, "file_url": url, "is_private": int(bool(private)),
                    "attached_to_doctype": attached_to_doctype, "attached_to_name": attached_to_name,

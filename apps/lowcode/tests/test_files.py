@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 import lowcode
 from lowcode.sites import read_json, write_json
 
-from .test_api import body, error, make_user, ok, refresh, token, write
+from .test_api import error, make_user, ok, refresh, token, write
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 HTML = b"<html><script>fetch('/api/method/frappe.auth.get_logged_user')</script></html>"
@@ -68,6 +68,10 @@ def test_a_file_record_cannot_point_at_someone_elses_file(ctx, client, people, u
     secret = ok(upload(client, people["admin"], f"payroll-{unique}.csv", b"name,salary\nceo,1000000\n"))["message"]
     url = secret["file_url"]
     h = people["outsider"]
+    error(client.get(url, **h), 403, "PermissionError")
+    # Uploading the same name and content gets a file of one's own, not the secret one.
+    guess = ok(upload(client, h, f"payroll-{unique}.csv", b"name,salary\nceo,1000000\n"))["message"]
+    assert guess["file_url"] != url
     error(client.get(url, **h), 403, "PermissionError")
 
     # A forged record: no File may name a stored path it did not store, in any spelling.
@@ -191,29 +195,44 @@ def test_same_name_never_overwrites_other_content(ctx, client, people, unique):
         assert f.read() == b"planted"
 
 
-def test_deleting_a_file_removes_its_bytes_after_commit(ctx, client, people, unique):
+@pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
+def test_deleting_a_file_removes_its_bytes_after_commit(ctx, client, people, unique, private):
     h = people["seller"]
-    a = ok(upload(client, h, f"gone-{unique}.txt", b"bye"))["message"]
-    path = file_path(ctx, a["file_url"])
+    f = ok(upload(client, h, f"gone-{unique}.txt", b"bye", private=private))["message"]
+    path = file_path(ctx, f["file_url"])
     assert os.path.exists(path)
-    # A second record of the same bytes keeps them alive when the first goes.
-    b = ok(upload(client, h, f"gone-{unique}.txt", b"bye"))["message"]
-    assert b["file_url"] == a["file_url"]
-    ok(client.delete(f"/api/resource/File/{a['name']}", **h))
-    assert os.path.exists(path)
-    # A delete that rolls back keeps them too.
+    # A delete that rolls back keeps them.
     write(ctx)
-    lowcode.get_doc("File", b["name"]).delete()
+    lowcode.get_doc("File", f["name"]).delete()
     assert os.path.exists(path)
     ctx.db.rollback()
     assert os.path.exists(path)
     ctx.db.begin(write=False)
-    # The last record's delete, once committed, removes the bytes.
+    # Once the delete commits, the bytes go.
+    ok(client.delete(f"/api/resource/File/{f['name']}", **h))
+    assert not os.path.exists(path)
+    error(client.get(f["file_url"], **h), 404)
+
+
+def test_shared_bytes_stay_while_a_file_names_them(ctx, client, people, unique):
+    h = people["seller"]
+    # Public uploads of the same content share their bytes.
+    a = ok(upload(client, h, f"twice-{unique}.txt", b"same", private=False))["message"]
+    b = ok(upload(client, h, f"twice-{unique}.txt", b"same", private=False))["message"]
+    assert a["file_url"] == b["file_url"]
+    path = file_path(ctx, a["file_url"])
+    ok(client.delete(f"/api/resource/File/{a['name']}", **h))
+    assert os.path.exists(path) and content(client.get(b["file_url"])) == b"same"
     ok(client.delete(f"/api/resource/File/{b['name']}", **h))
     assert not os.path.exists(path)
-    error(client.get(a["file_url"], **h), 404)
+    # Private ones never do: each upload has its own.
+    c = ok(upload(client, h, f"twice-{unique}.txt", b"same"))["message"]
+    d = ok(upload(client, h, f"twice-{unique}.txt", b"same"))["message"]
+    assert c["file_url"] != d["file_url"]
+    ok(client.delete(f"/api/resource/File/{c['name']}", **h))
+    assert not os.path.exists(file_path(ctx, c["file_url"])) and os.path.exists(file_path(ctx, d["file_url"]))
     # An external file has no bytes here; deleting it touches nothing.
-    ext = ok(client.post("/api/resource/File", json.dumps({"file_url": "https://example.com/x.pdf"}),
+    ext = ok(client.post("/api/resource/File", json.dumps({"file_url": f"https://example.com/files/twice-{unique}.txt"}),
                          content_type="application/json", **h))["data"]
     ok(client.delete(f"/api/resource/File/{ext['name']}", **h))
-    body(client.get("/api/resource/File", **h))
+    assert os.path.exists(file_path(ctx, d["file_url"]))

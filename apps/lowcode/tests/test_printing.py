@@ -276,6 +276,9 @@ def test_ordinary_templates_are_not_limited(ctx):
               "{{ ('r' ~ i)|upper }}{{ [i, i]|join(',') }}{{ 'x' * 3 }}{% endfor %}")
     out = printing.render(source, printing.template_context())
     assert out.count("R1999") == 1 and "1999.00" in out and len(out) > 40_000
+    # links printed from values go through the same safe_url as the desk's
+    assert printing.render('<a href="{{ u|safe_url }}">', {"u": " JavaScript:alert(1)"}) == '<a href="">'
+    assert printing.render('<a href="{{ u|safe_url }}">', {"u": "https://x.example/a"}) == '<a href="https://x.example/a">'
 
 
 def test_runaway_print_format_and_preview_answer_417(ctx, client, printable, unique, monkeypatch):
