@@ -123,20 +123,28 @@ def series_number(doc, name):
         return None
     prefix, digits = _series_prefix(pattern, doc)
     rest = name[len(prefix):] if name.startswith(prefix) else ""
-    if rest.isdigit() and len(rest) >= digits:
+    # exactly as the series writes its numbers (so "LEAD-2026-042" is not number 42)
+    if rest.isascii() and rest.isdigit() and len(rest) <= 18 and f"{int(rest):0{digits}d}" == rest:
         return prefix, int(rest)
     return None
 
 
 def advance_series_past(doc, name):
-    """After a rename onto ``name``: when it is a number of the document's series, the
-    counter moves past it (never back), so the series does not hand it out again."""
+    """After a rename onto ``name``: when it is one of the next numbers of the
+    document's series, the counter moves to it (never back), so the series does not
+    hand it out again. A number far ahead is left alone (next_free_name steps over it
+    should the series ever get there): a rename must not push a shared counter to the
+    end of its range."""
     found = series_number(doc, name)
     if found is None:
         return
     key, number = found
     db = local.db
-    if db.sql("SELECT 1 FROM `tabSeries` WHERE `name`=%s", (key,)):
+    rows = db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (key,))
+    current = int(rows[0][0]) if rows else 0
+    if not current < number <= current + _MAX_SKIPS:
+        return
+    if rows:
         db.sql("UPDATE `tabSeries` SET `current`=%s WHERE `name`=%s AND `current`<%s", (number, key, number))
     else:
         db.set_series_value(key, number)

@@ -101,6 +101,13 @@ def test_renaming_onto_the_series_moves_its_counter(ctx, make_doctype, unique):
     # a name outside the series leaves the counter alone
     rename_doc(dt, f"RN{unique}-{YEAR}-00051", "Special deal")
     assert insert(dt, title="d", naming_series=series).name == f"RN{unique}-{YEAR}-00052"
+    # so does a number far ahead (no one pushes the shared counter to its end), or one
+    # written otherwise than the series writes it
+    for far in (f"RN{unique}-{YEAR}-9223372036854775806", f"RN{unique}-{YEAR}-" + "9" * 30,
+                f"RN{unique}-{YEAR}-0000000053"):
+        rename_doc(dt, "Special deal", far)
+        rename_doc(dt, far, "Special deal")
+    assert insert(dt, title="e", naming_series=series).name == f"RN{unique}-{YEAR}-00053"
 
 
 def test_hash_naming(ctx, make_doctype):
