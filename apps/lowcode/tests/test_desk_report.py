@@ -152,7 +152,8 @@ def test_save_reload_private_then_public(ctx, client, world, unique):
     assert not lowcode.get_doc("Report", name).is_public
 
     # Publishing shares the report with everyone: the owner's if_owner rule does not
-    # grant it (no share right), on the desk and over REST alike.
+    # grant it (no share right), on the desk and over REST alike; the desk does not offer it.
+    assert 'id="report-public"' not in client.get(f"/app/{world['route']}/view/report?report={name}").content.decode()
     r = client.post(f"/app/{world['route']}/view/report", {"report_name": name, "state": state, "is_public": "1"},
                     HTTP_X_FRAPPE_CSRF_TOKEN=token)
     assert r.status_code == 403 and b"public" in r.content
@@ -175,7 +176,8 @@ def test_save_reload_private_then_public(ctx, client, world, unique):
     report.is_public = 1
     report.save()
     commit(ctx)
-    # the owner may still edit the report that is public now
+    # the owner may still edit the report that is public now (and may unpublish it)
+    assert 'id="report-public"' in client.get(f"/app/{world['route']}/view/report?report={name}").content.decode()
     r = client.post(f"/app/{world['route']}/view/report", {"report_name": name, "state": state, "is_public": "1"},
                     HTTP_X_FRAPPE_CSRF_TOKEN=token)
     assert r.status_code == 302
