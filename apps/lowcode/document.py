@@ -752,6 +752,9 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
         field = meta.autoname[6:]
         db.sql(f"UPDATE `tab{doctype}` SET `{field}`=%s WHERE `name`=%s", (new, new))
     renamed = load_doc(doctype, new)
+    if not merge:
+        from .naming import advance_series_past
+        advance_series_past(renamed, new)  # the series must not hand out the name again
     renamed.run_method("after_rename", old, new, merge)
     return new
 

@@ -102,6 +102,11 @@ class DocstatusTransitionError(ValidationError):
     pass
 
 
+class MaxFileSizeReachedError(ValidationError):
+    """An upload larger than the site's ``max_file_size``."""
+    http_status = 413
+
+
 class NotWhitelisted(PermissionError):
     pass
 

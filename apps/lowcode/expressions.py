@@ -5,6 +5,7 @@ document's fields, no imports, no calls to anything but the whitelisted function
 The desk evaluates the same expressions in the browser with the same grammar.
 """
 import functools
+import threading
 
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
@@ -36,8 +37,22 @@ _FUNCTIONS = {"len": len, "int": int, "float": float, "str": str, "bool": bool, 
 
 @functools.lru_cache(maxsize=2048)
 def _parsed(expression):
-    evaluator = EvalWithCompoundTypes(functions=_FUNCTIONS)
-    return evaluator, evaluator.parse(expression)
+    """The syntax tree of an expression: read once, shared by every thread (nothing
+    changes a tree while evaluating it)."""
+    return EvalWithCompoundTypes.parse(expression)
+
+
+_per_thread = threading.local()
+
+
+def _evaluator():
+    """This thread's evaluator. An evaluator holds the names of the call in progress
+    (``doc`` ...), so one shared by two threads answered for the other's document;
+    one per thread is as fast and never mixes them up."""
+    evaluator = getattr(_per_thread, "evaluator", None)
+    if evaluator is None:
+        evaluator = _per_thread.evaluator = EvalWithCompoundTypes(functions=_FUNCTIONS)
+    return evaluator
 
 
 def evaluate(expression, doc, extra=None):
@@ -51,7 +66,8 @@ def evaluate(expression, doc, extra=None):
     body = expression[5:].strip().replace("&&", " and ").replace("||", " or ")
     body = body.replace("===", "==").replace("!==", "!=")
     try:
-        evaluator, tree = _parsed(body)
+        tree = _parsed(body)
+        evaluator = _evaluator()
         evaluator.names = {"doc": DocView(doc), "true": True, "false": False, "null": None,
                            "None": None, "True": True, "False": False, **(extra or {})}
         return bool(evaluator.eval(body, previously_parsed=tree))

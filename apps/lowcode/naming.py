@@ -2,7 +2,10 @@
 ``naming_series:``, ``format:...``, ``hash``, ``autoincrement`` and ``prompt``.
 
 Series counters live in ``tabSeries``; the database increments them under a row
-lock held until commit, so concurrent inserts never share a number."""
+lock held until commit, so concurrent inserts never share a number. A number whose
+name is already taken (a document renamed or imported onto it) is skipped, under the
+same lock, so one such name never blocks every later insert; renaming a document onto
+a future number of its series also moves the counter past it."""
 import datetime
 import re
 
@@ -49,7 +52,7 @@ def set_new_name(doc):
     elif autoname.startswith("format:"):
         doc.name = _format_name(autoname[7:], doc)
     elif autoname == "autoincrement" or rule == "Autoincrement":
-        doc.name = str(local.db.next_series_value(f"autoincrement:{meta.name}"))
+        doc.name = next_free_name(f"autoincrement:{meta.name}", str, meta.name)
     elif autoname == "hash" or rule == "Random":
         doc.name = generate_hash(10)
     elif autoname and ("#" in autoname or "." in autoname):
@@ -65,11 +68,10 @@ def _date_part(part, when):
             "DD": when.strftime("%d"), "MON": when.strftime("%b").upper()}.get(part)
 
 
-def make_autoname(pattern, doc=None):
-    """'LEAD-.YYYY.-.#####' -> 'LEAD-2026-00001'. The counter is per prefix, so it
-    restarts each year when the prefix carries the year."""
+def _series_prefix(pattern, doc=None):
+    """('LEAD-2026-', 5) for 'LEAD-.YYYY.-.#####': the counter's key and its digits."""
     when = datetime.date.today()
-    prefix, digits, parts = "", None, []
+    digits, parts = None, []
     for part in pattern.split("."):
         if part and set(part) == {"#"}:
             digits = len(part)
@@ -78,10 +80,74 @@ def make_autoname(pattern, doc=None):
         if value is None and doc is not None and part.startswith("{") and part.endswith("}"):
             value = str(doc.get(part[1:-1]) or "")
         parts.append(part if value is None else value)
-    prefix = "".join(parts)
-    digits = digits or 5
-    number = local.db.next_series_value(prefix)
-    return f"{prefix}{number:0{digits}d}"
+    return "".join(parts), digits or 5
+
+
+def make_autoname(pattern, doc=None):
+    """'LEAD-.YYYY.-.#####' -> 'LEAD-2026-00001'. The counter is per prefix, so it
+    restarts each year when the prefix carries the year."""
+    prefix, digits = _series_prefix(pattern, doc)
+    return next_free_name(prefix, lambda number: f"{prefix}{number:0{digits}d}", doc.doctype if doc else None)
+
+
+# A jam of more taken names than this in a row is not an accident: say so.
+_MAX_SKIPS = 1000
+
+
+def next_free_name(key, make, doctype=None):
+    """``make(n)`` for the series ``key``'s next number ``n`` whose name ``doctype`` has not
+    taken yet. The first increment locks the counter row until commit, so the numbers
+    skipped here are as safely ours as the one we keep."""
+    db = local.db
+    for _ in range(_MAX_SKIPS):
+        name = make(db.next_series_value(key))
+        if doctype is None or not db.exists(doctype, name):
+            return name
+    raise ValidationError(f"{doctype}: the next {_MAX_SKIPS} names of series {key!r} are all taken; "
+                          "set the series' current number past them", field="name")
+
+
+def series_number(doc, name):
+    """(counter key, number) when ``name`` is a name of ``doc``'s own naming series
+    (``LEAD-2026-00042`` of ``LEAD-.YYYY.-.#####``), else None."""
+    autoname = (doc.meta.autoname or "").strip()
+    if autoname.startswith("naming_series:"):
+        pattern = doc.get("naming_series") or ""
+    elif autoname and ("#" in autoname or "." in autoname) and ":" not in autoname:
+        pattern = autoname
+    elif autoname == "autoincrement" or doc.meta.naming_rule == "Autoincrement":
+        return (f"autoincrement:{doc.doctype}", int(name)) if name.isdigit() else None
+    else:
+        return None
+    if not pattern:
+        return None
+    prefix, digits = _series_prefix(pattern, doc)
+    rest = name[len(prefix):] if name.startswith(prefix) else ""
+    # exactly as the series writes its numbers (so "LEAD-2026-042" is not number 42)
+    if rest.isascii() and rest.isdigit() and len(rest) <= 18 and f"{int(rest):0{digits}d}" == rest:
+        return prefix, int(rest)
+    return None
+
+
+def advance_series_past(doc, name):
+    """After a rename onto ``name``: when it is one of the next numbers of the
+    document's series, the counter moves to it (never back), so the series does not
+    hand it out again. A number far ahead is left alone (next_free_name steps over it
+    should the series ever get there): a rename must not push a shared counter to the
+    end of its range."""
+    found = series_number(doc, name)
+    if found is None:
+        return
+    key, number = found
+    db = local.db
+    rows = db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (key,))
+    current = int(rows[0][0]) if rows else 0
+    if not current < number <= current + _MAX_SKIPS:
+        return
+    if rows:
+        db.sql("UPDATE `tabSeries` SET `current`=%s WHERE `name`=%s AND `current`<%s", (number, key, number))
+    else:
+        db.set_series_value(key, number)
 
 
 def _format_name(template, doc):
@@ -107,5 +173,6 @@ def _format_name(template, doc):
     name = "".join(out)
     if counter_digits:
         prefix = name.split("\0")[0]
-        name = name.replace("\0", f"{local.db.next_series_value(prefix):0{counter_digits}d}")
+        parts = name.split("\0")
+        name = next_free_name(prefix, lambda number: f"{number:0{counter_digits}d}".join(parts), doc.doctype)
     return name

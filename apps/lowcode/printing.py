@@ -1,6 +1,9 @@
 """Admin-written templates (print formats, e-mail templates), rendered in Jinja's
 sandbox, and HTML turned into PDF.
 
+Every render has a deadline and size limits (lowcode.sandbox): a runaway template
+stops with a clear 417 instead of hanging the worker.
+
 A template sees only plain data: ``doc`` (the document's fields the user may read,
 child rows included), ``meta`` (the DocType's name and fields) and a few helpers:
 ``format(value, fieldname)`` (the desk's formatting, in the user's calendar and
@@ -17,16 +20,14 @@ import jdatetime
 import jinja2
 from django.utils import translation
 from django.utils.translation import gettext as _
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 
+from . import sandbox
 from .context import local
 from .exceptions import ValidationError
 from .meta import get_meta
+from .urls import safe_url
 from .utils import now as now_text
-
-# What one template may build: bigger numbers or strings are a runaway template.
-MAX_EXPONENT = 100
-MAX_REPEAT = 100_000
 
 
 class TemplateError(ValidationError):
@@ -70,55 +71,11 @@ def _wrap(value):
     return value
 
 
-class _Undefined(jinja2.Undefined):
-    """A missing value prints as nothing (templates often name empty fields), but a
-    value the sandbox refused raises its SecurityError however it is used."""
-    __slots__ = ()
-
-    def _refused(self):
-        exc = self._undefined_exception
-        if isinstance(exc, type) and issubclass(exc, SecurityError):
-            self._fail_with_undefined_error()
-
-    def __str__(self):
-        self._refused()
-        return ""
-
-    def __iter__(self):
-        self._refused()
-        return iter(())
-
-    def __bool__(self):
-        self._refused()
-        return False
-
-    def __len__(self):
-        self._refused()
-        return 0
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox (no private attributes, no changing lists or dicts),
-    also refusing huge powers and repetitions that would hang the worker."""
-    intercepted_binops = frozenset(["**", "*"])
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
-            raise SecurityError(f"exponent {right} is too large")
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
-                    raise SecurityError("the repeated text or list is too long")
-        return super().call_binop(context, operator, left, right)
-
-
 @functools.lru_cache(maxsize=2)
 def environment(autoescape=True):
     """The sandbox: HTML templates autoescape; plain-text ones (subjects) do not."""
-    env = _Sandbox(autoescape=autoescape, undefined=_Undefined,
-                   finalize=lambda value: "" if value is None else value)
-    env.filters["jalali"] = lambda value: jalali(value)
-    return env
+    return sandbox.make_environment(autoescape, {"jalali": lambda value: jalali(value),
+                                                 "safe_url": safe_url})  # for href/src of printed values
 
 
 def check_syntax(source, field, label):
@@ -131,10 +88,28 @@ def check_syntax(source, field, label):
 
 
 def render(source, context, autoescape=True):
-    """Render an admin template in the sandbox; any failure is a TemplateError with a
-    readable message (never a traceback)."""
+    """Render an admin template in the sandbox, within the sandbox's limits; any
+    failure is a TemplateError with a readable message (never a traceback)."""
     try:
-        return environment(autoescape).from_string(source or "").render(context)
+        with sandbox.limits():
+            template = environment(autoescape).from_string(source or "")
+            out, size = [], 0
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > sandbox.MAX_OUTPUT:
+                    raise sandbox.LimitExceeded("size")
+                sandbox.check_time()
+                out.append(chunk)
+            return "".join(out)
+    except sandbox.LimitExceeded as e:
+        if e.kind == "time":
+            raise TemplateError(_("The template took too long (more than %(seconds)s seconds)")
+                                % {"seconds": sandbox.MAX_SECONDS})
+        raise TemplateError(_("The template's output is too large (more than %(size)s characters)")
+                            % {"size": f"{sandbox.MAX_OUTPUT:,}"})
+    except MemoryError:
+        raise TemplateError(_("The template's output is too large (more than %(size)s characters)")
+                            % {"size": f"{sandbox.MAX_OUTPUT:,}"})
     except SecurityError as e:
         raise TemplateError(_("The template tried something that is not allowed: %(error)s") % {"error": e})
     except jinja2.TemplateSyntaxError as e:

@@ -384,6 +384,38 @@ def test_06_grouped_report_with_chart_saved_and_reloaded(page, pages, shot, serv
     assert_no_js_errors(pages)
 
 
+def test_06b_chart_labels_and_tooltips_are_text(page, pages, shot, make_lead):
+    """A lead whose company is named like HTML: in the grouped report's chart (axis,
+    legend, tooltip) it is shown as text and its handler never runs, however the
+    viewer moves over the chart."""
+    payload = '<img src=x onerror="window.__xss=1">'
+    tag = unique("XSS")
+    make_lead(company_name=f"{payload} {tag}")
+    make_lead(company_name=f"Plain {tag}")
+    import json
+    for chart, marks in (("bar", "rect.bar"), ("pie", "path")):
+        params = {"group_by": "company_name", "aggregate": "count", "chart": chart, "apply": "1",
+                  "filters": json.dumps([["company_name", "like", f"%{tag}%"]])}
+        page.goto("/app/lead/view/report?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()))
+        if chart == "bar":
+            wait_for_bars(page, 2)
+        else:
+            expect(page.locator(f"#report-chart svg {marks}").first).to_be_visible()
+            page.wait_for_timeout(800)
+        for mark in page.locator(f"#report-chart svg {marks}").all():
+            mark.hover(force=True)
+            page.wait_for_timeout(150)
+        # the tooltip shows the label as text
+        assert page.evaluate("window.__xss") is None, chart
+        assert page.locator("#report-chart img").count() == 0, chart
+        if chart == "bar":
+            # axis labels are SVG text: the name reads as written
+            assert "<img" in page.evaluate("document.querySelector('#report-chart svg').textContent")
+        page.mouse.move(5, 5)
+    shot(page, "escaped-chart-labels")
+    assert_no_js_errors(pages)
+
+
 # -- 7. Persian, right to left, Jalali ---------------------------------------------------------
 
 def set_language(page, language, calendar):

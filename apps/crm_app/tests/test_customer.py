@@ -345,3 +345,26 @@ def test_party_relation_over_rest_names_the_field(ctx, client, unique):
          "to_party": "CUST-MISSING"}), content_type="application/json", **auth)
     assert response.status_code == 417
     assert body(response)["exc_type"] == "LinkValidationError" and "To Party" in body(response)["message"]
+
+
+def test_customer_360_never_links_to_a_script(ctx, client, unique):
+    """A File whose URL a browser would run (stored before URLs were checked, or written
+    around the engine) is listed without a link; a sound one keeps its link."""
+    reader = make_user(unique, "viewer360js")
+    customer = make_customer(f"Script 360 {unique}").name
+    for i, url in enumerate(("javascript:alert(1)", " JAVASCRIPT:alert(2)", "java\tscript:alert(3)",
+                             "//evil.example.com/x", "data:text/html,<script>alert(4)</script>",
+                             "https://example.com/ok.pdf")):
+        lowcode.db.sql("INSERT INTO `tabFile` (`name`, `file_name`, `file_url`, `attached_to_doctype`, "
+                       "`attached_to_name`, `owner`, `creation`, `modified`, `modified_by`, `docstatus`, `idx`) "
+                       "VALUES (%s, %s, %s, 'Customer', %s, 'Administrator', '2026-01-01 10:00:00', "
+                       "'2026-01-01 10:00:00', 'Administrator', 0, 0)",
+                       (f"f{unique}{i}", f"file {i}.pdf", url, customer))
+    auth = token(reader)
+    refresh(ctx)
+    html = client.get(f"/app/customer-360/{customer}", **auth).content.decode()
+    assert "file 0.pdf" in html and "file 4.pdf" in html
+    lowered = html.lower()
+    for bad in ("javascript:", "java\tscript", "//evil.example.com", "data:text/html"):
+        assert bad not in lowered, bad
+    assert 'href="https://example.com/ok.pdf"' in html

@@ -298,3 +298,20 @@ def test_bad_phone_numbers_are_refused_naming_the_field(ctx, field, number):
     meta_label = lowcode.get_meta("Lead").get_field(field).label
     assert meta_label in e.value.message
     assert isinstance(e.value, DataError)
+
+
+def test_renaming_a_lead_onto_the_next_number_does_not_jam_the_series(ctx, unique):
+    """A Sales User renamed a lead to the series' next name: every later insert used to
+    fail with 409. The counter moves past it, and a name taken otherwise is skipped."""
+    from lowcode.document import rename_doc
+    user = make_user(unique, "renamer")
+    with as_user(user):
+        lead = make_lead(first_name="Jam")
+        prefix, number = lead.name.rsplit("-", 1)
+        taken = f"{prefix}-{int(number) + 1:05d}"
+        rename_doc("Lead", lead.name, taken)
+        after = make_lead(first_name="After")
+        assert after.name == f"{prefix}-{int(number) + 2:05d}"
+        # taken behind the engine's back (an import): skipped as well
+        lowcode.db.sql("UPDATE `tabLead` SET `name`=%s WHERE `name`=%s", (f"{prefix}-{int(number) + 3:05d}", taken))
+        assert make_lead(first_name="Later").name == f"{prefix}-{int(number) + 4:05d}"

@@ -1,7 +1,15 @@
 """Files: upload (``/api/method/upload_file``, multipart), and download of public
 (``/files/<name>``) and private (``/private/files/<name>``, permission-checked) files.
-File names are reduced to a safe basename; a name taken by other content gets a
-short suffix so uploads never overwrite each other."""
+
+Uploads: file names are reduced to a safe basename, only the site's allowed
+extensions (site_config ``allowed_file_extensions``) up to ``max_file_size`` bytes are
+taken, and a name taken by other content gets a suffix, so uploads never overwrite
+each other. Only this module sets a File's ``/files/`` or ``/private/files/`` URL
+(see the File controller).
+
+Downloads are never active content on the site's origin: every file response carries
+``nosniff`` and a sandboxing CSP, and anything but a real image or PDF is sent as an
+attachment, so an uploaded page or script cannot run with a user's session."""
 import hashlib
 import mimetypes
 import os
@@ -11,10 +19,31 @@ from django.http import FileResponse, Http404
 
 from ..context import local
 from ..document import get_doc
-from ..exceptions import PermissionError, ValidationError
-from ..exceptions import BadRequest
+from ..exceptions import BadRequest, MaxFileSizeReachedError, PermissionError, ValidationError
 
 MAX_FILE_SIZE = 25 * 1024 * 1024
+# Documents, spreadsheets, images, archives, audio and video: what a CRM attaches.
+# Types a browser runs (html, svg, js, xml, ...) are left out; a site may widen or
+# narrow the list with ``allowed_file_extensions`` in its site_config.
+DEFAULT_EXTENSIONS = frozenset("""
+    pdf txt csv tsv md rtf doc docx odt xls xlsx ods ppt pptx odp
+    png jpg jpeg gif webp bmp tif tiff heic
+    zip gz tgz 7z rar
+    mp3 m4a wav ogg oga mp4 m4v mov webm
+    eml msg ics vcf json
+""".split())
+# Types shown in the browser rather than downloaded, each with the bytes every file of
+# the type starts with: a "photo.png" holding HTML is not shown, whatever the browser
+# would make of it. (A table of five signatures; a sniffing library would be more.)
+_INLINE_SIGNATURES = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),
+    "image/bmp": (b"BM",),
+    "application/pdf": (b"%PDF-",),
+}
+FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
@@ -22,44 +51,103 @@ def _folder(private):
     return os.path.join(local.site_path, "private" if private else "public", "files")
 
 
+def stored_path(file_url):
+    """The path on disk of a ``/files/`` or ``/private/files/`` URL, else None."""
+    for prefix, private in (("/private/files/", True), ("/files/", False)):
+        if (file_url or "").startswith(prefix):
+            name = file_url[len(prefix):]
+            if name and _SAFE_NAME.search(name) is None and name == os.path.basename(name).lstrip("."):
+                return os.path.join(_folder(private), name)
+            return None
+    return None
+
+
 def safe_name(name):
     base = os.path.basename((name or "").replace("\\", "/")).strip().lstrip(".")
     base = _SAFE_NAME.sub("_", base)[:120]
     if not base:
-        raise BadRequest("the file has no usable name")
+        raise BadRequest("the file has no usable name", field="file")
     return base
+
+
+def max_file_size():
+    try:
+        return int(local.conf.get("max_file_size") or MAX_FILE_SIZE)
+    except (TypeError, ValueError):
+        return MAX_FILE_SIZE
+
+
+def allowed_extensions():
+    """The site's upload allow-list: ``allowed_file_extensions`` as a list or a
+    comma/newline separated text, else the default list."""
+    conf = local.conf.get("allowed_file_extensions")
+    if not conf:
+        return DEFAULT_EXTENSIONS
+    items = conf if isinstance(conf, (list, tuple)) else re.split(r"[\s,]+", str(conf))
+    return frozenset(str(e).strip().lstrip(".").lower() for e in items if str(e).strip())
+
+
+def check_upload(name, size):
+    """Refuse a file over the site's size limit (413) or of a type not allowed (417)."""
+    limit = max_file_size()
+    if size > limit:
+        raise MaxFileSizeReachedError(f"the file is larger than the limit of {_megabytes(limit)} MB", field="file")
+    ext = os.path.splitext(name)[1].lstrip(".").lower()
+    if ext not in allowed_extensions():
+        raise ValidationError(f"files of type {('.' + ext) if ext else 'without extension'!r} may not be "
+                              "uploaded to this site", field="file")
+
+
+def _megabytes(size):
+    mb = size / (1024 * 1024)
+    return f"{mb:g}" if mb >= 1 else f"{mb:.2f}"
+
+
+def _same_content(path, digest):
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest() == digest
+
+
+def _free_name(folder, name, digest, reuse):
+    """(name, exists): the name itself when free (or, with ``reuse``, holding the same
+    content), else one with a suffix from the content's hash (longer, then numbered,
+    while taken)."""
+    stem, ext = os.path.splitext(name)
+    candidates = [name, f"{stem}-{digest[:6]}{ext}", f"{stem}-{digest[:16]}{ext}"]
+    candidates += [f"{stem}-{digest[:16]}-{i}{ext}" for i in range(2, 100)]
+    for candidate in candidates:
+        path = os.path.join(folder, candidate)
+        if not os.path.exists(path):
+            return candidate, False
+        if reuse and _same_content(path, digest):
+            return candidate, True
+    raise ValidationError("too many files of this name; rename the file", field="file")
 
 
 def save_file(filename, content, private=False, attached_to_doctype=None, attached_to_name=None,
               attached_to_field=None):
-    if len(content) > MAX_FILE_SIZE:
-        raise ValidationError(f"the file is larger than {MAX_FILE_SIZE // (1024 * 1024)} MB", field="file")
-    if attached_to_doctype and attached_to_name:
-        target = get_doc(attached_to_doctype, attached_to_name)
-        target.check_permission("write")
     name = safe_name(filename)
+    check_upload(name, len(content))
     folder = _folder(private)
     os.makedirs(folder, exist_ok=True)
     digest = hashlib.sha256(content).hexdigest()
-    path = os.path.join(folder, name)
-    if os.path.exists(path):
-        with open(path, "rb") as f:
-            same = hashlib.sha256(f.read()).hexdigest() == digest
-        if not same:
-            stem, ext = os.path.splitext(name)
-            name = f"{stem}-{digest[:6]}{ext}"
-            path = os.path.join(folder, name)
-    with open(path, "wb") as f:
-        f.write(content)
-    # The file is on disk before the record commits; if the transaction rolls back,
-    # remove it again so a failed request leaves nothing behind.
-    local.db.after_rollback(lambda: os.path.exists(path) and os.remove(path))
+    # Public bytes are shared between uploads of the same content; private ones never
+    # are: a guessed name and content must not confirm, nor open, someone's private file.
+    name, exists = _free_name(folder, name, digest, reuse=not private)
     url = ("/private/files/" if private else "/files/") + name
     doc = get_doc({"doctype": "File", "file_name": name, "file_url": url, "is_private": int(bool(private)),
                    "attached_to_doctype": attached_to_doctype, "attached_to_name": attached_to_name,
                    "attached_to_field": attached_to_field, "file_size": len(content),
                    "content_type": mimetypes.guess_type(name)[0], "content_hash": digest})
-    doc.insert()
+    doc.flags.stored_by_server = True  # the File controller refuses local URLs from anyone else
+    doc.insert()  # permission to attach is checked here, before any byte is written
+    if not exists:
+        path = os.path.join(folder, name)
+        with open(path, "xb") as f:  # never overwrite: another request may have taken the name
+            f.write(content)
+        # The file is on disk before the record commits; if the transaction rolls back,
+        # remove it again so a failed request leaves nothing behind.
+        local.db.after_rollback(lambda: os.path.exists(path) and os.remove(path))
     if attached_to_field and attached_to_doctype and attached_to_name:
         target = get_doc(attached_to_doctype, attached_to_name)
         target.set(attached_to_field, url)
@@ -71,21 +159,51 @@ def upload_file(is_private=0, doctype=None, docname=None, fieldname=None, file_u
     request = local.request
     upload = request.FILES.get("file")
     if upload is None:
-        raise BadRequest("no file was sent (multipart field 'file')")
+        raise BadRequest("no file was sent (multipart field 'file')", field="file")
+    check_upload(safe_name(upload.name), upload.size)  # before reading it into memory
     content = upload.read()
     private = str(is_private).lower() in ("1", "true", "yes")
     doc = save_file(upload.name, content, private, doctype, docname, fieldname)
     return doc.as_dict()
 
 
-def public_file(request, filename):
-    path = os.path.join(_folder(False), safe_name(filename))
+def serve(path):
+    """A stored file as a response that cannot run as part of the site: shown inline
+    only when it is really an image or a PDF, else downloaded; never sniffed."""
     if not os.path.isfile(path):
         raise Http404()
-    return FileResponse(open(path, "rb"))
+    name = os.path.basename(path)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    f = open(path, "rb")
+    head = f.read(16)
+    f.seek(0)
+    inline = any(head.startswith(sig) for sig in _INLINE_SIGNATURES.get(content_type, ()))
+    if content_type == "image/webp" and head[8:12] != b"WEBP":
+        inline = False
+    response = FileResponse(f, as_attachment=not inline, filename=name,
+                            content_type=content_type if inline else _download_type(content_type))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    return response
+
+
+def _download_type(content_type):
+    # A type a browser would render (text/html, image/svg+xml, ...) is sent as plain
+    # bytes: with the attachment disposition and nosniff it is saved, never shown.
+    if content_type.startswith(("text/html", "image/svg", "application/xhtml", "text/xml", "application/xml",
+                                "text/javascript", "application/javascript")):
+        return "application/octet-stream"
+    return content_type
+
+
+def public_file(request, filename):
+    return serve(os.path.join(_folder(False), safe_name(filename)))
 
 
 def private_file(request, filename):
+    """A private file, to whoever may read the document it is attached to; an
+    unattached one to its owner (and System Managers, through File's permissions)."""
+    from ..permissions import has_permission
     name = safe_name(filename)
     rows = local.db.sql("SELECT `name` FROM `tabFile` WHERE `file_url`=%s", ("/private/files/" + name,), pluck=True)
     if not rows:
@@ -94,20 +212,15 @@ def private_file(request, filename):
     for file_name in rows:
         f = get_doc("File", file_name)
         if f.attached_to_doctype and f.attached_to_name:
-            from ..permissions import has_permission
             try:
                 target = get_doc(f.attached_to_doctype, f.attached_to_name)
             except Exception:  # noqa: BLE001 - a file whose document is gone is not served
                 continue
             allowed = has_permission(f.attached_to_doctype, "read", doc=target)
         else:
-            from ..permissions import has_permission
             allowed = has_permission("File", "read", doc=f)
         if allowed:
             break
     if not allowed:
         raise PermissionError("Not permitted to read this file")
-    path = os.path.join(_folder(True), name)
-    if not os.path.isfile(path):
-        raise Http404()
-    return FileResponse(open(path, "rb"), as_attachment=True)
+    return serve(os.path.join(_folder(True), name))

@@ -13,8 +13,9 @@ def form_dict(request):
     data.update(request.GET.dict())
     content_type = request.content_type or ""
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if content_type.startswith("application/json") or (request.body[:1] in (b"{", b"[") and
-                                                            not content_type.startswith("multipart/")):
+        # A multipart body is never read whole (request.body): its files stream to disk.
+        if content_type.startswith("application/json") or (not content_type.startswith("multipart/") and
+                                                            request.body[:1] in (b"{", b"[")):
             data.update(json_body(request))
         elif content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             data.update(request.POST.dict())

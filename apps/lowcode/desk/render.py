@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.utils import translation
 
 from ..context import local
+from ..urls import safe_url
 from ..utils import route_for
 from . import assets, formatting
 
@@ -27,6 +28,7 @@ def environment():
     env.globals.update(_=translate, asset=assets.asset_url, doc_route=route_for)
     env.filters["fmt"] = lambda value, df: formatting.format_value(value, df, prefs())
     env.filters["digits"] = lambda value: formatting.digits(value, prefs())
+    env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it
     return env
 
 

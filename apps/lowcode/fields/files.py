@@ -1,8 +1,9 @@
 """Attachments: the value is a file URL (``/files/...``, ``/private/files/...`` or an
 http(s) address) of a File record."""
+from ..urls import is_safe_url, is_web_url
 from .base import FieldType, register
 
-_ALLOWED_PREFIXES = ("/files/", "/private/files/", "http://", "https://")
+_STORED_PREFIXES = ("/files/", "/private/files/")
 
 
 @register
@@ -11,7 +12,7 @@ class Attach(FieldType):
     column = "text"
 
     def validate(self, value, df):
-        if value and not value.startswith(_ALLOWED_PREFIXES):
+        if value and not (value.startswith(_STORED_PREFIXES) and is_safe_url(value) or is_web_url(value)):
             raise self.error(df, f"{value!r} is not a file URL (/files/..., /private/files/... or http(s)://)")
 
 

@@ -5,12 +5,13 @@ import re
 import nh3
 import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import EmailValidator
+
+from ..urls import is_web_url
 
 from .base import FieldType, register, ascii_digits
 
 _email = EmailValidator()
-_url = URLValidator(schemes=["http", "https"])
 _NAME_RE = re.compile(r"^[^<>\"'%;]*$")
 
 
@@ -45,11 +46,8 @@ class Data(FieldType):
                     raise self.error(df, f"{part.strip()!r} is not a valid e-mail address")
         elif kind == "Phone":
             validate_phone(value, df, self)
-        elif kind == "URL":
-            try:
-                _url(value)
-            except DjangoValidationError:
-                raise self.error(df, f"{value!r} is not a valid http(s) URL")
+        elif kind == "URL" and not is_web_url(value):
+            raise self.error(df, f"{value!r} is not a valid http(s) URL")
         elif kind == "Name" and not _NAME_RE.match(value):
             raise self.error(df, f"{value!r} contains characters not allowed in a name")
 

@@ -151,8 +151,33 @@ def test_save_reload_private_then_public(ctx, client, world, unique):
     commit(ctx)  # a fresh snapshot
     assert not lowcode.get_doc("Report", name).is_public
 
-    # Public: the owner publishes it; the other user sees it listed and loads it, with
-    # their own rows only (other owns Open 1000 and Won 7).
+    # Publishing shares the report with everyone: the owner's if_owner rule does not
+    # grant it (no share right), on the desk and over REST alike; the desk does not offer it.
+    assert 'id="report-public"' not in client.get(f"/app/{world['route']}/view/report?report={name}").content.decode()
+    r = client.post(f"/app/{world['route']}/view/report", {"report_name": name, "state": state, "is_public": "1"},
+                    HTTP_X_FRAPPE_CSRF_TOKEN=token)
+    assert r.status_code == 403 and b"public" in r.content
+    r = client.put(f"/api/resource/Report/{name}", json.dumps({"is_public": 1}), content_type="application/json",
+                   HTTP_X_FRAPPE_CSRF_TOKEN=token)
+    assert r.status_code == 403, r.content[:300]
+    r = client.post("/api/resource/Report", json.dumps({"report_name": f"Sneaky {unique}", "ref_doctype": doctype,
+                                                        "report_type": "Report Builder", "is_public": 1}),
+                    content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=token)
+    assert r.status_code == 403, r.content[:300]
+    commit(ctx)
+    assert not lowcode.get_doc("Report", name).is_public
+    assert not lowcode.db.exists("Report", f"Sneaky {unique}")
+
+    # Public: a System Manager publishes it; the other user sees it listed and loads it,
+    # with their own rows only (other owns Open 1000 and Won 7).
+    ctx.db.commit()
+    ctx.db.begin()
+    report = lowcode.get_doc("Report", name)
+    report.is_public = 1
+    report.save()
+    commit(ctx)
+    # the owner may still edit the report that is public now (and may unpublish it)
+    assert 'id="report-public"' in client.get(f"/app/{world['route']}/view/report?report={name}").content.decode()
     r = client.post(f"/app/{world['route']}/view/report", {"report_name": name, "state": state, "is_public": "1"},
                     HTTP_X_FRAPPE_CSRF_TOKEN=token)
     assert r.status_code == 302

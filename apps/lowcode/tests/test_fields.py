@@ -213,6 +213,14 @@ INVALID = [
     ("color", "red"),
     ("json_value", "{bad"),
     ("attach", "javascript:x"),
+    # a link a browser would run or send elsewhere, however it is spelled
+    ("attach", " JAVASCRIPT:alert(1)"),
+    ("attach", "data:text/html,<script>alert(1)</script>"),
+    ("attach", "//evil.example.com/files/x.pdf"),
+    ("attach", "/files/x\t.pdf"),
+    ("url", "javascript:alert(1)"),
+    ("url", "//evil.example.com"),
+    ("url", "https://ok.example.com/\njavascript:x"),
     ("attach_image", "file:///etc/passwd"),
     ("data", "x" * 141),
     ("data", {"not": "text"}),
@@ -438,3 +446,19 @@ def test_defaults(ctx, make_doctype):
     # an explicit value wins over the default
     doc = lowcode.get_doc({"doctype": dt, "data": "mine", "count": 0, "active": 0}).insert()
     assert (doc.data, doc.count, doc.active) == ("mine", 0, 0)
+
+
+@pytest.mark.parametrize("value,safe", [
+    ("https://example.com/a?b=1", True), ("HTTP://EXAMPLE.COM", True), ("/files/a b.pdf", True),
+    ("relative/page", True), ("#top", True), ("mailto:sales@example.com", True), ("tel:+989121234567", True),
+    ("javascript:alert(1)", False), ("JaVaScRiPt:alert(1)", False), (" javascript:alert(1)", False),
+    ("\x01javascript:alert(1)", False), ("java\tscript:alert(1)", False), ("java\nscript:alert(1)", False),
+    ("vbscript:x", False), ("data:text/html,<script>", False), ("//evil.example.com", False),
+    ("/\\evil.example.com", False), ("\\\\evil.example.com", False), ("https://ok.example.com/a\tb", False),
+    ("mailto:", False), ("http://", False), ("", False), (None, False),
+])
+def test_safe_url(value, safe):
+    """The one test of link targets, used on save and by the templates' safe_url filter."""
+    from lowcode.urls import is_safe_url, safe_url
+    assert is_safe_url(value) is safe
+    assert safe_url(value) == (value if safe else "")

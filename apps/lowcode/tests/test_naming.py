@@ -60,6 +60,56 @@ def test_naming_series_field(ctx, make_doctype, unique):
     assert info.value.field == "naming_series"
 
 
+def test_series_skips_names_already_taken(ctx, make_doctype, unique):
+    """A document renamed (or imported) onto a future number of the series is skipped:
+    it does not turn every later insert into a 409."""
+    dt = make_doctype(TITLE, autoname=f"J{unique}-.####", allow_rename=1)
+    first = insert(dt, title="a").name
+    assert first == f"J{unique}-0001"
+    other = insert(dt, title="b").name
+    # taken by hand, not through rename (an import, a prompt): the series steps over them
+    lowcode.db.sql(f"UPDATE `tab{dt}` SET `name`=%s WHERE `name`=%s", (f"J{unique}-0003", other))
+    assert insert(dt, title="c").name == f"J{unique}-0004"  # 0003 is taken by the hand-renamed row
+    insert(dt, title="d")
+    names = sorted(ctx.db.sql(f"SELECT `name` FROM `tab{dt}`", pluck=True))
+    assert names == [f"J{unique}-0001", f"J{unique}-0003", f"J{unique}-0004", f"J{unique}-0005"]
+    # autoincrement and format: too
+    auto = make_doctype(TITLE, autoname="autoincrement", name=f"Auto Skip {unique}")
+    a1 = insert(auto).name
+    lowcode.db.sql(f"UPDATE `tab{auto}` SET `name`=%s WHERE `name`=%s", (str(int(a1) + 1), a1))
+    assert insert(auto).name == str(int(a1) + 2)
+    fmt = make_doctype(TITLE, autoname=f"format:F{unique}-{{####}}-X", name=f"Fmt Skip {unique}")
+    f1 = insert(fmt).name
+    assert f1 == f"F{unique}-0001-X"
+    lowcode.db.sql(f"UPDATE `tab{fmt}` SET `name`=%s WHERE `name`=%s", (f"F{unique}-0002-X", f1))
+    assert insert(fmt).name == f"F{unique}-0003-X"
+
+
+def test_renaming_onto_the_series_moves_its_counter(ctx, make_doctype, unique):
+    from lowcode.document import rename_doc
+    dt = make_doctype([{"fieldname": "naming_series", "fieldtype": "Select", "options": f"RN{unique}-.YYYY.-.#####"}]
+                      + TITLE, autoname="naming_series:", allow_rename=1)
+    series = f"RN{unique}-.YYYY.-.#####"
+    doc = insert(dt, title="a", naming_series=series)
+    assert doc.name == f"RN{unique}-{YEAR}-00001"
+    rename_doc(dt, doc.name, f"RN{unique}-{YEAR}-00002")
+    assert insert(dt, title="b", naming_series=series).name == f"RN{unique}-{YEAR}-00003"
+    # renaming far ahead moves the counter there; renaming back never lowers it
+    rename_doc(dt, f"RN{unique}-{YEAR}-00003", f"RN{unique}-{YEAR}-00050")
+    rename_doc(dt, f"RN{unique}-{YEAR}-00002", f"RN{unique}-{YEAR}-00010")
+    assert insert(dt, title="c", naming_series=series).name == f"RN{unique}-{YEAR}-00051"
+    # a name outside the series leaves the counter alone
+    rename_doc(dt, f"RN{unique}-{YEAR}-00051", "Special deal")
+    assert insert(dt, title="d", naming_series=series).name == f"RN{unique}-{YEAR}-00052"
+    # so does a number far ahead (no one pushes the shared counter to its end), or one
+    # written otherwise than the series writes it
+    for far in (f"RN{unique}-{YEAR}-9223372036854775806", f"RN{unique}-{YEAR}-" + "9" * 30,
+                f"RN{unique}-{YEAR}-0000000053"):
+        rename_doc(dt, "Special deal", far)
+        rename_doc(dt, far, "Special deal")
+    assert insert(dt, title="e", naming_series=series).name == f"RN{unique}-{YEAR}-00053"
+
+
 def test_hash_naming(ctx, make_doctype):
     dt = make_doctype(TITLE, autoname="hash")
     names = {insert(dt, title="same").name for _ in range(5)}

@@ -5,6 +5,7 @@ refusing escapes, the standard layout, and e-mail template rendering and preview
 Data set up through ``ctx`` is committed and ctx re-opened in a read transaction
 before requests run (on SQLite a write transaction held here would block them)."""
 import json
+import time
 
 import pytest
 
@@ -229,6 +230,88 @@ def test_sandbox_refuses_escapes(ctx, client, printable, unique, template):
     assert body["exc_type"] == "TemplateError" and "not allowed" in body["message"]
 
 
+RUNAWAY = {
+    "nested loops": ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}", "too long"),
+    "macro in loops": ("{% macro f() %}{% for i in range(1000) %}{% endfor %}{% endmacro %}"
+                       "{% for x in range(100000) %}{{ f() }}{% endfor %}", "too long"),
+    "center method": ("{{ 'x'.center(100000000) }}", "not allowed"),
+    "center filter": ("{{ 'x'|center(100000000) }}", "not allowed"),
+    "ljust": ("{{ 'x'.ljust(99999999) }}", "not allowed"),
+    "printf width": ("{{ '%099999999d' % 1 }}", "not allowed"),
+    "format filter": ("{{ '%099999999d'|format(1) }}", "not allowed"),
+    "str.format width": ("{{ '{:>99999999}'.format(1) }}", "not allowed"),
+    "str.format field width": ("{{ '{:>{w}}'.format(1, w=99999999) }}", "not allowed"),
+    "doubling with ~": ("{% set a = 'x' * 100000 %}{% set b = a ~ a %}{% set c = b ~ b %}{% set d = c ~ c %}"
+                        "{% set e = d ~ d %}{% set f = e ~ e %}{% set g = f ~ f %}{{ g|length }}", "too large"),
+    "doubling with +": ("{% set a = 'x' * 100000 %}{% set b = a + a %}{% set c = b + b %}{% set d = c + c %}"
+                        "{% set e = d + d %}{% set f = e + e %}{% set g = f + f %}{{ g|length }}", "too large"),
+    "replace": ("{{ ('x' * 100000).replace('x', 'y' * 1000) }}", "too large"),
+    "output": ("{% for i in range(100000) %}{% for j in range(100) %}xxxxxxxxxxxxxxxxxxxx{% endfor %}"
+               "{% endfor %}", "too large"),
+    "map over shared text": ("{% set a = 'x' * 100000 %}{{ ([" + ",".join(["a"] * 300) + "]|map('upper')|list)|length }}",
+                             "too large"),
+    "huge integer": ("{% set a = 9 ** 100 %}{% set b = a * a %}{% set c = b * b %}{% set d = c * c %}{% set e = d * d %}"
+                     "{% set f = e * e %}{% set g = f * f %}{% set h = g * g %}{% set i = h * h %}{% set j = i * i %}{{ j > 1 }}",
+                     "not allowed"),
+}
+
+
+@pytest.mark.parametrize("name", list(RUNAWAY))
+def test_runaway_templates_stop_with_a_clear_error(ctx, monkeypatch, name):
+    """Every admin render (print, e-mail, preview) has a deadline and size limits: a
+    template that would hang the worker or fill its memory stops with a 417."""
+    from lowcode import printing, sandbox
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.5)
+    source, message = RUNAWAY[name]
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as e:
+        printing.render(source, printing.template_context())
+    assert message in e.value.message and e.value.http_status == 417
+    assert time.monotonic() - started < 3
+
+
+def test_ordinary_templates_are_not_limited(ctx):
+    from lowcode import printing
+    source = ("{% for i in range(2000) %}{{ '%5.2f'|format(i) }} {{ 'ab'.center(6) }} {{ '{:>4}'.format(i) }}"
+              "{{ ('r' ~ i)|upper }}{{ [i, i]|join(',') }}{{ 'x' * 3 }}{% endfor %}")
+    out = printing.render(source, printing.template_context())
+    assert out.count("R1999") == 1 and "1999.00" in out and len(out) > 40_000
+    # links printed from values go through the same safe_url as the desk's
+    assert printing.render('<a href="{{ u|safe_url }}">', {"u": " JavaScript:alert(1)"}) == '<a href="">'
+    assert printing.render('<a href="{{ u|safe_url }}">', {"u": "https://x.example/a"}) == '<a href="https://x.example/a">'
+
+
+def test_runaway_print_format_and_preview_answer_417(ctx, client, printable, unique, monkeypatch):
+    from lowcode import printing, sandbox
+    monkeypatch.setattr(sandbox, "MAX_SECONDS", 0.5)
+    doctype, name, users = printable
+    add_format(ctx, doctype, f"Slow {unique}", "<p>x</p>" + RUNAWAY["nested loops"][0])
+    login(ctx, client, users["gregorian"])
+    r = printview(client, doctype, name, format=f"Slow {unique}")
+    assert r.status_code == 417 and "took too long" in r.content.decode()
+    settle(ctx, write=True)
+    csrf = login(ctx, client, make_user(unique, "tpleditor", ["System Manager"]))
+    form = {"subject": "S", "response": RUNAWAY["center method"][0], "preview_doctype": doctype, "preview_name": name}
+    r = client.post("/app/email-template-editor/__preview", form, HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 417 and "not allowed" in r.content.decode()
+    r = client.post("/app/email-template-editor/__preview", dict(form, response=RUNAWAY["output"][0]),
+                    HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 417 and "too large" in r.content.decode()
+
+
+def test_a_reader_cannot_run_templates_through_the_editor(ctx, client, printable, unique):
+    """A user who may only read e-mail templates gets no rendering: neither through the
+    preview nor through a refused save that shows the editor again."""
+    doctype, name, users = printable
+    csrf = login(ctx, client, users["reader"])
+    form = {"subject": "S", "response": "<i>{{ 7 * 6 }}</i>", "preview_doctype": doctype, "preview_name": name}
+    r = client.post("/app/email-template-editor/__preview", form, HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 403 and "<i>42</i>" not in r.content.decode()
+    r = client.post("/app/email-template-editor/new", dict(form, template_name=f"Nope {unique}"),
+                    HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 403 and "<i>42</i>" not in r.content.decode() and "42" not in r.content.decode()
+
+
 def test_print_format_with_a_syntax_error_is_refused(ctx, printable, unique):
     doctype, _name, _users = printable
     with pytest.raises(lowcode.ValidationError) as e:
@@ -269,7 +352,9 @@ def test_render_email_template(ctx, printable, unique):
 
 def test_email_template_editor_previews_only_readable_documents(ctx, client, printable, make_doctype, unique):
     doctype, name, users = printable
-    hidden = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}])
+    ensure_role(f"Hidden {unique}")
+    hidden = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}],
+                          permissions=[{"role": f"Hidden {unique}", "read": 1}])
     secret = lowcode.get_doc({"doctype": hidden, "title": "top secret title"}).insert().name
     editor = make_user(unique, "editor", ["System Manager"])
     lowcode.get_doc({"doctype": "Email Template", "template_name": f"Hello {unique}", "reference_doctype": doctype,
@@ -284,8 +369,7 @@ def test_email_template_editor_previews_only_readable_documents(ctx, client, pri
     assert "About Order &lt;b&gt;bold&lt;/b&gt; سفارش" in page
     assert 'sandbox title=' in page  # the message shows in a sandboxed frame
 
-    # A reader (no rights on `hidden`) previews their own readable document, not the other.
-    csrf = login(ctx, client, users["reader"])
+    # The editor previews a document they may read, not one they may not.
     form = {"subject": "S {{ doc.title }}", "response": "<b>{{ doc.title }}</b>", "preview_doctype": doctype,
             "preview_name": name}
     r = client.post("/app/email-template-editor/__preview", form, HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
@@ -296,6 +380,11 @@ def test_email_template_editor_previews_only_readable_documents(ctx, client, pri
     r = client.post("/app/email-template-editor/__preview", dict(form, response="{{ ''.__class__ }}"),
                     HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
     assert r.status_code == 417 and "not allowed" in r.content.decode()
+
+    # Previewing runs any template: it needs the right to write e-mail templates.
+    csrf = login(ctx, client, users["reader"])
+    r = client.post("/app/email-template-editor/__preview", form, HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 403 and "S Order" not in r.content.decode()
 
 
 def test_email_template_editor_saves_through_the_doctype(ctx, client, unique):

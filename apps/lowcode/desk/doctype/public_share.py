@@ -5,6 +5,22 @@ own share rule instead of a special case per view. Owners still hold the only wr
 access (their DocPerm rule is ``if_owner``)."""
 from lowcode.context import local
 from lowcode.document import delete_doc, get_doc
+from lowcode.exceptions import PermissionError
+from lowcode.permissions import has_permission
+
+
+def check_may_publish(doc):
+    """Making a record public shares it with everyone, so, as for any share (Frappe's
+    rule), it needs the ``share`` right on it: System Managers by default, not the
+    owner's ``if_owner`` rule. Keeping a record public that already is needs nothing."""
+    if not int(doc.get("is_public") or 0) or doc.flags.ignore_permissions:
+        return
+    before = doc._doc_before_save
+    if before is not None and int(before.get("is_public") or 0):
+        return
+    if not has_permission(doc.doctype, "share", doc=doc):
+        raise PermissionError(f"Not permitted to make this {doc.doctype} public (it needs the share permission)",
+                              field="is_public", doctype=doc.doctype)
 
 
 def sync_public_share(doc):

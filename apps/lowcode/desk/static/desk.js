@@ -2,6 +2,12 @@
 // without JavaScript). Conditions (depends_on) are evaluated by the server.
 (function () {
   "use strict";
+  // The one way a value becomes HTML in the desk's scripts (frappe-charts, for one,
+  // writes labels, legends and tooltips as HTML): every value goes through it.
+  const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  const escapeHtml = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
+  window.desk = Object.freeze(Object.assign({}, window.desk, { escapeHtml }));
+
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const form = () => document.getElementById("doc-form");
 

@@ -2,21 +2,34 @@
 // (vendor asset charts.js, global `frappe`). Each chart's data comes from the server
 // in a data-chart attribute: {type, labels, values, name, color}. The same figures
 // are always in the page as text (a table or the card), so nothing depends on this.
+// frappe-charts draws axis labels and legends as SVG text, but writes its tooltips as
+// HTML: every value that can reach a tooltip is escaped first (desk.js's escapeHtml),
+// so a record named <img onerror=...> stays text.
 (function () {
   "use strict";
+  const TYPES = new Set(["bar", "line", "pie", "percentage", "donut"]);
+  const AXIS = new Set(["bar", "line"]);
   function draw(el) {
-    if (!window.frappe || !window.frappe.Chart) return;
+    if (!window.frappe || !window.frappe.Chart || !window.desk) return;
+    const esc = window.desk.escapeHtml;
     let spec;
     try { spec = JSON.parse(el.dataset.chart); } catch (e) { return; }
-    if (!spec.labels || !spec.labels.length) return;
+    if (!spec || !Array.isArray(spec.labels) || !spec.labels.length) return;
+    const type = TYPES.has(spec.type) ? spec.type : "bar";
+    // Axis charts hand each label to formatTooltipX before the tooltip; pie, donut and
+    // percentage charts put the label itself in it, so theirs are escaped up front (a
+    // label with < or & then reads escaped in their legend: never run is what matters).
+    const labels = spec.labels.map((l) => (AXIS.has(type) ? String(l ?? "") : esc(l)));
+    const values = (spec.values || []).map((v) => (typeof v === "number" ? v : Number(v) || 0));
     const options = {
-      type: spec.type || "bar",
+      type,
       height: 240,
-      data: { labels: spec.labels, datasets: [{ name: spec.name || "", values: spec.values }] },
+      data: { labels, datasets: [{ name: esc(spec.name || ""), values }] },
       truncateLegends: true,
       axisOptions: { xIsSeries: spec.dates ? 1 : 0 },
+      tooltipOptions: { formatTooltipX: (label) => esc(label), formatTooltipY: (value) => esc(value) },
     };
-    if (spec.color) options.colors = [spec.color];
+    if (typeof spec.color === "string" && /^#[0-9a-f]{3,8}$|^[a-z-]+$/i.test(spec.color)) options.colors = [spec.color];
     el.replaceChildren();
     new window.frappe.Chart(el, options);
   }

@@ -39,17 +39,25 @@ def editor(request, name):
     except LowcodeError as e:
         local.db.rollback()
         local.db.begin()
-        return _render_editor(doc, request.POST, error=e.message, error_field=e.field, status=e.http_status)
+        # The refused values are shown again, but rendered only for those who may preview.
+        return _render_editor(doc, request.POST, error=e.message, error_field=e.field, status=e.http_status,
+                              preview=may_preview())
     return HttpResponseRedirect("/app/email-template-editor/" + quote(doc.name))
 
 
-def _render_editor(doc, args, error=None, error_field=None, status=200):
+def may_preview():
+    """Previewing runs any template the caller writes: it needs the right to write
+    e-mail templates (a stored template, written by such a user, renders for readers)."""
+    return has_permission("Email Template", "write")
+
+
+def _render_editor(doc, args, error=None, error_field=None, status=200, preview=True):
     preview_doctype = args.get("preview_doctype") or doc.reference_doctype or ""
     preview_name = args.get("preview_name") or ""
     can_save = has_permission("Email Template", "create" if doc.is_new() else "write",
                               doc=None if doc.is_new() else doc)
-    preview = _preview(doc.subject, doc.response, preview_doctype, preview_name) if (doc.subject or doc.response) \
-        else None
+    preview = _preview(doc.subject, doc.response, preview_doctype, preview_name) \
+        if preview and (doc.subject or doc.response) else None
     return render("email_template_editor.html", status=status, doc=doc, error=error, error_field=error_field,
                   doctypes=[d for _m, d in readable_doctypes()], preview_doctype=preview_doctype,
                   preview_name=preview_name, preview=preview, can_save=can_save)
@@ -74,6 +82,9 @@ def _preview(subject, response, doctype, name):
 def preview(request):
     """POST the editor's form: the preview fragment (a template error or a document
     the user may not read is reported in it, with its status)."""
+    if not may_preview():
+        result = {"error": _("Previewing needs the permission to edit e-mail templates"), "status": 403}
+        return render_block("email_template_editor.html", "preview", status=403, preview=result)
     result = _preview(request.POST.get("subject"), request.POST.get("response"),
                       request.POST.get("preview_doctype"), (request.POST.get("preview_name") or "").strip())
     return render_block("email_template_editor.html", "preview", status=result.get("status", 200), preview=result)

@@ -329,7 +329,9 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                   saved=saved, saved_reports=saved_reports(doctype), state=state, filter_chips=filter_chips,
                   aggregates=AGGREGATES, charts=CHARTS, numeric_types=NUMERIC_TYPES, column_label=column_label,
                   operators=query.OPERATORS, can_export=role_access(doctype, "export") is not None,
-                  can_save=role_access("Report", "create") is not None)
+                  can_save=role_access("Report", "create") is not None,
+                  # publishing shares with everyone: offered to those with the share right
+                  can_publish=role_access("Report", "share") is not None or bool(saved and saved.get("is_public")))
 
 
 def _filter_text(f, choices):

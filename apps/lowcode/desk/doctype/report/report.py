@@ -8,7 +8,7 @@ from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 from lowcode.meta import get_meta
 
-from ..public_share import sync_public_share
+from ..public_share import check_may_publish, sync_public_share
 
 
 class Report(Document):
@@ -17,6 +17,7 @@ class Report(Document):
             raise ValidationError(f"{self.ref_doctype} is a child table: report on its parent", field="ref_doctype")
         if int(self.is_standard or 0) and local.user != "Administrator":
             raise ValidationError("Only Administrator may mark a report as standard", field="is_standard")
+        check_may_publish(self)
         try:
             settings = json.loads(self.json or "{}")
         except ValueError as e:

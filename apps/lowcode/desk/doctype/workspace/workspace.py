@@ -1,17 +1,13 @@
 """A workspace on the desk home: shortcuts, number cards and charts (rendered by
 lowcode/desk/views/dashboard.py). Public workspaces are shared with everyone."""
-import re
-
 from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 from lowcode.meta import doctype_exists
 from lowcode.permissions import get_roles
+from lowcode.urls import is_safe_url
 
 from ..public_share import sync_public_share
-
-# Only site-relative paths and web addresses: never javascript: or data: links.
-_SAFE_URL_RE = re.compile(r"^(/(?!/)|https?://)", re.I)
 
 
 class Workspace(Document):
@@ -20,8 +16,8 @@ class Workspace(Document):
             raise ValidationError("Only a System Manager may make a workspace public", field="is_public")
         for row in self.shortcuts or []:
             where = f"Shortcuts row {row.idx}"
-            if row.type == "URL" and not _SAFE_URL_RE.match(row.link_to or ""):
-                raise ValidationError(f"{where}: a URL must start with / or https://", field="link_to")
+            if row.type == "URL" and not is_safe_url(row.link_to or ""):
+                raise ValidationError(f"{where}: a URL must start with /, https://, mailto: or tel:", field="link_to")
             if row.type == "DocType" and not doctype_exists(row.link_to):
                 raise ValidationError(f"{where}: DocType {row.link_to!r} does not exist", field="link_to")
             if row.type == "Report" and not local.db.exists("Report", row.link_to):

@@ -1,0 +1,74 @@
+"""Files: either a file the server stored (``/files/<name>`` or
+``/private/files/<name>``, set only by lowcode.api.files when it writes the bytes) or
+an external http(s) address a client gives.
+
+A client can therefore never point a File at bytes it did not upload: the download of
+a private file is allowed through the File records that name its path, so such a
+record would be a key to someone else's file. Attaching a File to a document needs
+write permission on that document (its readers can then download the file). The bytes
+of a stored file are removed once the last File naming them is deleted and committed."""
+import os
+
+from lowcode.context import local
+from lowcode.document import Document
+from lowcode.exceptions import PermissionError, ValidationError
+from lowcode.urls import is_web_url
+
+# What only the server knows about stored bytes; a client's values are ignored.
+_STORED_FIELDS = ("is_private", "file_size", "content_hash", "content_type")
+
+
+class File(Document):
+    def validate(self):
+        before = self._doc_before_save
+        url = (self.file_url or "").strip() or None
+        self.file_url = url
+        if url is None:
+            raise ValidationError("File URL is required: upload a file or give an http(s) address",
+                                  field="file_url")
+        if before is not None and url == before.file_url:
+            if is_stored(url):
+                for key in _STORED_FIELDS:
+                    self.set(key, before.get(key))
+        elif not self.flags.stored_by_server:
+            if not is_web_url(url):
+                raise ValidationError(f"File URL: {url!r} is not an http(s) address (files are stored by "
+                                      "uploading them)", field="file_url")
+        if not is_stored(url):
+            self.is_private = 0
+            self.content_hash = None
+        else:
+            self.is_private = int(url.startswith("/private/files/"))
+        self._check_attachment(before)
+
+    def _check_attachment(self, before):
+        """Attaching to a document (or moving the attachment) needs write on it."""
+        target = (self.attached_to_doctype, self.attached_to_name)
+        if not all(target):
+            return
+        if before is not None and target == (before.attached_to_doctype, before.attached_to_name):
+            return
+        if self.flags.ignore_permissions:
+            return
+        from lowcode.document import get_doc
+        from lowcode.meta import doctype_exists
+        if not doctype_exists(target[0]) or not local.db.exists(target[0], target[1]):
+            raise ValidationError(f"Attached To: {target[0]} {target[1]!r} not found", field="attached_to_name")
+        from lowcode.permissions import has_permission
+        if not has_permission(target[0], "write", doc=get_doc(*target)):
+            raise PermissionError(f"Not permitted to attach files to {target[0]} {target[1]}",
+                                  doctype=target[0])
+
+    def after_delete(self):
+        from lowcode.api.files import stored_path
+        path = stored_path(self.file_url)
+        if path is None:
+            return
+        if local.db.sql("SELECT 1 FROM `tabFile` WHERE `file_url`=%s LIMIT 1", (self.file_url,)):
+            return  # another File (an upload of the same content) still names the bytes
+        # Only once the deletion is final: a rolled back delete keeps its file.
+        local.db.after_commit(lambda: os.path.exists(path) and os.remove(path))
+
+
+def is_stored(url):
+    return (url or "").startswith(("/files/", "/private/files/"))
