@@ -33,7 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ADMIN_PASSWORD = "admin"  # what create_site sets
 #: a second desk user whose preferences the Persian scenario may change freely
 FA_USER = "e2e.persian@example.com"
-FA_PASSWORD = "persian-e2e-1"
+FA_PASSWORD = "Tabriz-Carpet-61"  # passes the password policy (not like the user name)
 #: Playwright's wait for any element or navigation (ms); the server is local
 TIMEOUT_MS = 15000
 
