@@ -46,7 +46,7 @@ def check_password_strength(user, password, field="password"):
     from django.contrib.auth import password_validation
     from django.core.exceptions import ValidationError as DjangoValidationError
     row = local.db.sql("SELECT `name`, `email`, `username`, `first_name`, `last_name` FROM `tabUser` "
-                       "WHERE `name`=%s", (user,), as_dict=True) if local else []
+                       "WHERE `name`=%s", (user,), as_dict=True)
     person = _PasswordOwner(row[0] if row else {"name": user, "email": user})
     try:
         password_validation.validate_password(password, person)
@@ -123,10 +123,7 @@ def check_login(login, password, ip=None):
         c.delete(user_key)
         return row[0]
     throttled = bool(ip_key) and (c.get(ip_key) or 0) >= MAX_FAILED_PER_ADDRESS
-    if throttled:
-        c.set(user_key, MAX_FAILED_LOGINS, ttl=LOCKOUT_SECONDS)
-    else:
-        c.incr(user_key, ttl=LOCKOUT_SECONDS)
+    c.incr(user_key, ttl=LOCKOUT_SECONDS, amount=MAX_FAILED_LOGINS if throttled else 1)
     if ip_key:
         c.incr(ip_key, ttl=LOCKOUT_SECONDS)
     if throttled:
