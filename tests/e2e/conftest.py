@@ -158,6 +158,10 @@ class Pages:
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc, page=page: self.js_errors.append(f"{page.url}: {exc}"))
+        # What the Content-Security-Policy blocked (an inline script or handler, an eval):
+        # the browser only logs it, so collect it with the JavaScript errors.
+        page.on("console", lambda msg, page=page: self.js_errors.append(f"{page.url}: {msg.text}")
+                if msg.type == "error" and "Content Security Policy" in msg.text else None)
         self.pages.append(page)
         return page
 
