@@ -181,11 +181,14 @@ def end_session(sid):
 
 
 def drop_sessions(user, keep_sid=None):
-    """End the user's sessions (all but ``keep_sid``)."""
+    """End the user's sessions (all but ``keep_sid``). Their cache entries go now and
+    again after the commit: a request running meanwhile may have cached a session
+    from the rows not yet deleted."""
     c = cache()
-    for sid in local.db.sql("SELECT `sid` FROM `tabSessions` WHERE `user`=%s", (user,), pluck=True):
-        if sid != keep_sid:
-            c.delete(f"session:{sid}")
+    keys = [f"session:{sid}" for sid in local.db.sql("SELECT `sid` FROM `tabSessions` WHERE `user`=%s", (user,),
+                                                       pluck=True) if sid != keep_sid]
+    c.delete(*keys)
+    local.db.after_commit(lambda: c.delete(*keys))
     local.db.sql("DELETE FROM `tabSessions` WHERE `user`=%s AND `sid`<>%s", (user, keep_sid or ""))
 
 
