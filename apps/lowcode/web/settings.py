@@ -15,7 +15,7 @@ MIDDLEWARE = [
     "lowcode.web.middleware.SiteMiddleware",
 ]
 # Headers on every response (desk pages, API answers, files, errors). No page may be
-# framed by another site (clickjacking); scripts come only from our own files (the
+# framed, by another site or ours (clickjacking); scripts come only from our own files (the
 # desk has no inline script or on* handler: an injected one does not run). Styles
 # may be inline: htmx adds its indicator style and frappe-charts sets SVG styles.
 X_FRAME_OPTIONS = "DENY"
