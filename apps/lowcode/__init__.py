@@ -124,7 +124,10 @@ def only_for(roles):
 
 
 def whitelist(fn=None, allow_guest=False, methods=None):
-    """Mark a function callable at /api/method/<dotted.path>."""
+    """Mark a function callable at /api/method/<dotted.path>. ``methods``: the HTTP
+    methods it answers, any by default as in Frappe. A function that writes should
+    say ``methods=["POST"]``: GET requests run read-only, so its writes in a GET would
+    be refused anyway (405), only with a less helpful message."""
     def mark(f):
         f.whitelisted = True
         f.allow_guest = allow_guest

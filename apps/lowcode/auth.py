@@ -6,6 +6,7 @@ and high-entropy, so a SHA-256 digest suffices and keeps token checks fast.
 Sessions live in the site database, cached in Redis or memory.
 """
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -15,17 +16,52 @@ from django.contrib.auth.hashers import check_password as django_check_password,
 
 from .caches import cache
 from .context import local
-from .exceptions import AuthenticationError, TooManyRequestsError
+from .exceptions import AuthenticationError, TooManyRequestsError, ValidationError
+from .utils import Obj
 
 SESSION_DAYS = 7
-MAX_FAILED_LOGINS = 5
+MAX_FAILED_LOGINS = 5            # per user in LOCKOUT_SECONDS: then that user is locked
+MAX_FAILED_PER_ADDRESS = 20      # per address in LOCKOUT_SECONDS: then the address is throttled
 LOCKOUT_SECONDS = 600
 
 
-def set_password(user, password, fieldname="password"):
+def set_password(user, password, *, policy=True, keep_sid=None, field="password"):
+    """Store a new password for ``user`` and end their sessions, all but ``keep_sid``
+    (the caller's own, when users change their own password): whoever held the old
+    password is logged out everywhere else. ``policy`` checks the password's strength
+    (Django's validators, AUTH_PASSWORD_VALIDATORS in web/settings.py); only the
+    Administrator's password given at site creation skips it, as in Frappe, so an
+    operator can start a local site with a simple one. ``field`` names the form
+    field in the error (417)."""
     if not password:
-        raise AuthenticationError("the password is empty")
-    _store_secret(user, fieldname, make_password(password))
+        raise ValidationError(f"{field}: the password is empty", field=field)
+    if policy:
+        check_password_strength(user, password, field)
+    _store_secret(user, "password", make_password(password))
+    drop_sessions(user, keep_sid=keep_sid)
+
+
+def check_password_strength(user, password, field="password"):
+    """ValidationError naming ``field`` unless the password passes the validators."""
+    from django.contrib.auth import password_validation
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    row = local.db.sql("SELECT `name`, `email`, `username`, `first_name`, `last_name` FROM `tabUser` "
+                       "WHERE `name`=%s", (user,), as_dict=True)
+    person = _PasswordOwner(row[0] if row else {"name": user, "email": user})
+    try:
+        password_validation.validate_password(password, person)
+    except DjangoValidationError as e:
+        raise ValidationError(f"{field}: " + " ".join(e.messages), field=field)
+
+
+class _PasswordOwner(Obj):
+    """A user as Django's UserAttributeSimilarityValidator reads one: the attributes it
+    compares the password with, and ``_meta.get_field(name).verbose_name`` for its message."""
+
+    class _meta:  # noqa: N801 - the name Django reads
+        @staticmethod
+        def get_field(name):
+            return Obj(verbose_name=name.replace("_", " "))
 
 
 def _store_secret(user, fieldname, secret):
@@ -42,7 +78,6 @@ def _stored_secret(user, fieldname):
 
 
 def _find_user(login):
-    login = (login or "").strip()
     if not login:
         return None
     rows = local.db.sql("SELECT `name`, `enabled` FROM `tabUser` WHERE `name`=%s OR `email`=%s OR `username`=%s",
@@ -50,25 +85,50 @@ def _find_user(login):
     return rows[0] if rows else None
 
 
+@functools.lru_cache(maxsize=1)
+def _dummy_hash():
+    # Checked against when the login names no user (or one without a password), so an
+    # unknown login costs the same hashing time as a known one and timing tells nothing.
+    return make_password(secrets.token_urlsafe(16))
+
+
 def check_login(login, password, ip=None):
-    """The user's name for a correct login, else AuthenticationError. Failed attempts
-    per login and per address lock further attempts out for a while."""
-    c = cache()
-    keys = [f"login-fail:user:{(login or '').lower()}"] + ([f"login-fail:ip:{ip}"] if ip else [])
-    if any((c.get(k) or 0) >= MAX_FAILED_LOGINS for k in keys[:1]) or \
-            (ip and (c.get(keys[-1]) or 0) >= MAX_FAILED_LOGINS * 4):
-        raise TooManyRequestsError("Too many failed logins: try again in a few minutes")
+    """The user's name for a correct login, else AuthenticationError (the same message
+    whether the login is unknown, the password wrong or the user disabled).
+
+    Two limits, both over LOCKOUT_SECONDS:
+    - per user (the user's name, or the login as typed, stripped and lower-cased, when
+      it names no user): after MAX_FAILED_LOGINS failures every attempt for that user is
+      refused, even with the right password, until the window passes: one account
+      cannot be brute-forced, from any number of addresses.
+    - per address: after MAX_FAILED_PER_ADDRESS failures the address is throttled. A
+      correct password from it still logs in (an office behind one NAT address keeps
+      working while one person mistypes or someone guesses), but a wrong one locks that
+      user at once, so guessing across many users from that address gets one try each.
+    A good login resets the user's counter, not the address's: else an attacker with
+    one account of their own could reset their address between guesses."""
+    login = (login or "").strip()
     row = _find_user(login)
-    stored = _stored_secret(row[0], "password") if row else None
-    ok = bool(row and row[0] != "Guest" and stored and django_check_password(password or "", stored))
-    if not ok:
-        for k in keys:
-            c.incr(k, ttl=LOCKOUT_SECONDS)
-        raise AuthenticationError("Invalid login or password")
-    if not int(row[1] or 0):
-        raise AuthenticationError("This user is disabled")
-    c.delete(keys[0])
-    return row[0]
+    c = cache()
+    user_key = f"login-fail:user:{(row[0] if row else login).lower()}"
+    ip_key = f"login-fail:ip:{ip}" if ip else None
+    if (c.get(user_key) or 0) >= MAX_FAILED_LOGINS:
+        raise TooManyRequestsError("Too many failed logins: try again in a few minutes")
+    usable = bool(row and row[0] != "Guest" and int(row[1] or 0))
+    stored = _stored_secret(row[0], "password") if usable else None
+    # The hasher always runs (against a dummy hash when there is nothing to check), and a
+    # disabled user is told nothing more than a wrong password would tell.
+    correct = django_check_password(password or "", stored or _dummy_hash())
+    if correct and stored:
+        c.delete(user_key)
+        return row[0]
+    throttled = bool(ip_key) and (c.get(ip_key) or 0) >= MAX_FAILED_PER_ADDRESS
+    c.incr(user_key, ttl=LOCKOUT_SECONDS, amount=MAX_FAILED_LOGINS if throttled else 1)
+    if ip_key:
+        c.incr(ip_key, ttl=LOCKOUT_SECONDS)
+    if throttled:
+        raise TooManyRequestsError("Too many failed logins: try again in a few minutes")
+    raise AuthenticationError("Invalid login or password")
 
 
 # -- sessions ------------------------------------------------------------------------------
@@ -98,12 +158,16 @@ def start_session(user, ip=None, desk=False):
 
 
 def get_session(sid):
+    """The session for a ``sid`` cookie, or None. Sessions of a deleted or disabled user
+    are not found: deleting or disabling a user ends their sessions (drop_sessions), and
+    the lookup joins the user so a session left behind never comes back."""
     if not sid or len(sid) > 100:
         return None
     c = cache()
     hit = c.get(f"session:{sid}")
     if hit is None:
-        rows = local.db.sql("SELECT `user`, `data`, `expires` FROM `tabSessions` WHERE `sid`=%s", (sid,))
+        rows = local.db.sql("SELECT s.`user`, s.`data`, s.`expires` FROM `tabSessions` s "
+                            "JOIN `tabUser` u ON u.`name` = s.`user` WHERE s.`sid`=%s AND u.`enabled`=1", (sid,))
         if not rows or str(rows[0][2]) < datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"):
             return None
         hit = (rows[0][0], json.loads(rows[0][1] or "{}"))
@@ -116,11 +180,16 @@ def end_session(sid):
     cache().delete(f"session:{sid}")
 
 
-def drop_sessions(user):
+def drop_sessions(user, keep_sid=None):
+    """End the user's sessions (all but ``keep_sid``). Their cache entries go now and
+    again after the commit: a request running meanwhile may have cached a session
+    from the rows not yet deleted."""
     c = cache()
-    for sid in local.db.sql("SELECT `sid` FROM `tabSessions` WHERE `user`=%s", (user,), pluck=True):
-        c.delete(f"session:{sid}")
-    local.db.sql("DELETE FROM `tabSessions` WHERE `user`=%s", (user,))
+    keys = [f"session:{sid}" for sid in local.db.sql("SELECT `sid` FROM `tabSessions` WHERE `user`=%s", (user,),
+                                                       pluck=True) if sid != keep_sid]
+    c.delete(*keys)
+    local.db.after_commit(lambda: c.delete(*keys))
+    local.db.sql("DELETE FROM `tabSessions` WHERE `user`=%s AND `sid`<>%s", (user, keep_sid or ""))
 
 
 def clear_expired_sessions():

@@ -37,9 +37,9 @@ class MemoryCache:
         for key in keys:
             _memory.pop(self.prefix + key, None)
 
-    def incr(self, key, ttl=None):
+    def incr(self, key, ttl=None, amount=1):
         with _memory_lock:
-            value = (self.get(key) or 0) + 1
+            value = (self.get(key) or 0) + amount
             self.set(key, value, ttl)
             return value
 
@@ -67,9 +67,9 @@ class RedisCache:
         if keys:
             self.client.delete(*(self.prefix + k for k in keys))
 
-    def incr(self, key, ttl=None):
+    def incr(self, key, ttl=None, amount=1):
         pipe = self.client.pipeline()
-        pipe.incr(self.prefix + key)
+        pipe.incr(self.prefix + key, amount)
         if ttl:
             pipe.expire(self.prefix + key, ttl)
         return pipe.execute()[0]

@@ -74,6 +74,13 @@ class PermissionError(LowcodeError):  # noqa: A001 - Frappe's name, clients matc
     http_status = 403
 
 
+class ReadOnlyError(LowcodeError):
+    """A write where the HTTP method allows none: GET, HEAD and OPTIONS only read (a
+    link on another site can make a logged-in browser send them), and the database
+    refuses their writes."""
+    http_status = 405
+
+
 class DoesNotExistError(LowcodeError):
     http_status = 404
 

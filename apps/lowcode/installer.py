@@ -137,8 +137,11 @@ def bootstrap():
 
 
 def set_admin_password(password):
+    """The operator's choice at new-site or set-admin-password: like Frappe, without the
+    password policy, so a local site can start with a simple password (``make run``
+    uses ``admin``); choose a strong one on a server."""
     from .auth import set_password
-    set_password("Administrator", password)
+    set_password("Administrator", password, policy=False)
 
 
 # -- apps -------------------------------------------------------------------------------------

@@ -37,6 +37,15 @@ def login(usr=None, pwd=None, **_):
 
 def logout(**_):
     if local.session:
+        if local.db.read_only:
+            # Frappe clients log out by GET too, so logout stays reachable by GET: ending
+            # the caller's own session is the one write a GET may make. A foreign page that
+            # triggers it can only log the user out; it changes no data. The request's
+            # read-only unit of work (which wrote nothing) ends first, and this write gets
+            # one of its own.
+            local.db.commit()
+            local.db.set_read_only(False)
+            local.db.begin()
         auth.end_session(local.session.sid)
     local.flags.clear_cookies = True
     return None
@@ -86,41 +95,49 @@ def get_transitions(doc, **_):
     return [{"action": t.action, "next_state": t.next_state, "allowed": t.allowed} for t in transitions(target)]
 
 
-def _public(fn, allow_guest=False):
+READ = ("GET", "POST")
+WRITE = ("POST", "PUT", "DELETE")
+
+
+def _public(fn, allow_guest=False, methods=None):
+    """Whitelist a standard method. Methods that write take WRITE only: a GET can be
+    sent by a link on another site with the user's cookie (and would be refused by
+    the read-only database anyway, with a less helpful message)."""
     fn.whitelisted = True
     fn.allow_guest = allow_guest
+    fn.http_methods = methods
     return fn
 
 
 # Frappe's method names -> ours; what existing clients call keeps working unchanged.
 STANDARD_METHODS = {
-    "login": _public(login, allow_guest=True),
-    "logout": _public(logout, allow_guest=True),
-    "frappe.auth.get_logged_user": _public(get_logged_user, allow_guest=True),
-    "frappe.client.get_list": _public(client.get_list),
-    "frappe.client.get_count": _public(client.get_count),
-    "frappe.client.get": _public(client.get),
-    "frappe.client.get_value": _public(client.get_value),
-    "frappe.client.get_single_value": _public(client.get_single_value),
-    "frappe.client.set_value": _public(client.set_value),
-    "frappe.client.insert": _public(client.insert),
-    "frappe.client.insert_many": _public(client.insert_many),
-    "frappe.client.save": _public(client.save),
-    "frappe.client.delete": _public(client.delete),
-    "frappe.client.submit": _public(client.submit),
-    "frappe.client.cancel": _public(client.cancel),
-    "frappe.client.rename_doc": _public(client.rename_doc),
-    "upload_file": _public(files.upload_file),
-    "frappe.handler.upload_file": _public(files.upload_file),
-    "frappe.core.doctype.user.user.generate_keys": _public(generate_keys),
-    "lowcode.jobs.retry": _public(retry_failed_job),
-    "frappe.desk.search.search_link": _public(reportview.search_link),
-    "frappe.model.workflow.apply_workflow": _public(apply_workflow),
-    "frappe.model.workflow.get_transitions": _public(get_transitions),
-    "frappe.desk.reportview.get": _public(reportview.report_get),
-    "frappe.desk.reportview.get_count": _public(reportview.report_count),
-    "frappe.desk.reportview.export_query": _public(reportview.export_query),
-    "frappe.utils.print_format.download_pdf": _public(printview.download_pdf),
+    "login": _public(login, allow_guest=True, methods=("POST",)),
+    "logout": _public(logout, allow_guest=True),  # any method, as in Frappe (see logout)
+    "frappe.auth.get_logged_user": _public(get_logged_user, allow_guest=True, methods=READ),
+    "frappe.client.get_list": _public(client.get_list, methods=READ),
+    "frappe.client.get_count": _public(client.get_count, methods=READ),
+    "frappe.client.get": _public(client.get, methods=READ),
+    "frappe.client.get_value": _public(client.get_value, methods=READ),
+    "frappe.client.get_single_value": _public(client.get_single_value, methods=READ),
+    "frappe.client.set_value": _public(client.set_value, methods=WRITE),
+    "frappe.client.insert": _public(client.insert, methods=WRITE),
+    "frappe.client.insert_many": _public(client.insert_many, methods=WRITE),
+    "frappe.client.save": _public(client.save, methods=WRITE),
+    "frappe.client.delete": _public(client.delete, methods=WRITE),
+    "frappe.client.submit": _public(client.submit, methods=WRITE),
+    "frappe.client.cancel": _public(client.cancel, methods=WRITE),
+    "frappe.client.rename_doc": _public(client.rename_doc, methods=WRITE),
+    "upload_file": _public(files.upload_file, methods=WRITE),
+    "frappe.handler.upload_file": _public(files.upload_file, methods=WRITE),
+    "frappe.core.doctype.user.user.generate_keys": _public(generate_keys, methods=WRITE),
+    "lowcode.jobs.retry": _public(retry_failed_job, methods=WRITE),
+    "frappe.desk.search.search_link": _public(reportview.search_link, methods=READ),
+    "frappe.model.workflow.apply_workflow": _public(apply_workflow, methods=WRITE),
+    "frappe.model.workflow.get_transitions": _public(get_transitions, methods=READ),
+    "frappe.desk.reportview.get": _public(reportview.report_get, methods=READ),
+    "frappe.desk.reportview.get_count": _public(reportview.report_count, methods=READ),
+    "frappe.desk.reportview.export_query": _public(reportview.export_query, methods=READ),
+    "frappe.utils.print_format.download_pdf": _public(printview.download_pdf, methods=READ),
 }
 
 
@@ -150,7 +167,7 @@ def call(request, dotted):
         raise AuthenticationError("Log in or send an API token to call this method")
     allowed = getattr(fn, "http_methods", None)
     if allowed and request.method not in allowed:
-        raise PermissionError(f"{dotted} does not accept {request.method}")
+        raise PermissionError(f"{dotted} does not accept {request.method}: send it as {' or '.join(allowed)}")
     data = form_dict(request)
     for key in ("cmd", "_", "csrf_token"):
         data.pop(key, None)

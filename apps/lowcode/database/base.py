@@ -1,6 +1,8 @@
 """The engine-independent part of a database connection: queries, transactions,
-after-commit callbacks and the shape of the DDL the schema module asks for."""
+read-only mode, after-commit callbacks and the shape of the DDL the schema module asks for."""
 import re
+
+from ..exceptions import ReadOnlyError
 
 _IDENT_RE = re.compile(r"^[A-Za-z0-9_ \-]+$")
 
@@ -91,12 +93,38 @@ class Database:
     def exists(self, doctype, name):
         return bool(self.sql(f"SELECT 1 FROM {table(doctype)} WHERE `name`=%s", (name,)))
 
+    # -- read-only mode ----------------------------------------------------------
+    def set_read_only(self, read_only):
+        """Refuse every write on this connection (``True``) until set back, enforced by
+        the database itself: GET, HEAD and OPTIONS requests run so, since a link on
+        another site can make a logged-in browser send them. A write then raises
+        ReadOnlyError (HTTP 405), whichever code path tries it: a GET never writes.
+        Call it between units of work (no open transaction); it costs nothing when the
+        mode does not change."""
+        read_only = bool(read_only)
+        if read_only == self.read_only:
+            return
+        if self.in_transaction:
+            raise RuntimeError("set_read_only() between transactions only: commit or roll back first")
+        self._set_read_only(read_only)
+        self.read_only = read_only
+
+    def _set_read_only(self, read_only):
+        raise NotImplementedError
+
+    def refuse_write(self, exc):
+        """Raise ReadOnlyError for the engine's own read-only refusal ``exc``."""
+        raise ReadOnlyError("This request only reads and cannot change data (a GET request "
+                            "never writes): send the change as POST") from exc
+
     # -- transactions ------------------------------------------------------------
     def begin(self, write=True):
-        """Start the unit of work of a request, job or command."""
+        """Start the unit of work of a request, job or command. ``write`` says whether it
+        means to write (on SQLite it takes the write lock up front); it never lifts
+        the read-only mode (set_read_only)."""
         if self.in_transaction:
             return
-        self._begin(write)
+        self._begin(write and not self.read_only)
         self.in_transaction = True
         self.transaction_writes = 0
 

@@ -37,11 +37,28 @@ class MariaDBDatabase(Database):
 
     def _execute(self, query, values):
         cur = self.conn.cursor()
-        cur.execute(query, tuple(values) if values else None)
+        try:
+            cur.execute(query, tuple(values) if values else None)
+        except MySQLdb.Error as e:
+            if self.read_only and e.args and e.args[0] == ER.CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:
+                self.refuse_write(e)
+            raise
         return cur
 
     def executemany(self, query, rows):
-        self.conn.cursor().executemany(query, rows)
+        try:
+            self.conn.cursor().executemany(query, rows)
+        except MySQLdb.Error as e:
+            if self.read_only and e.args and e.args[0] == ER.CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:
+                self.refuse_write(e)
+            raise
+
+    def _set_read_only(self, read_only):
+        # The session's mode, not START TRANSACTION READ ONLY: DDL commits implicitly and
+        # would run outside a read-only transaction, while a read-only session refuses it
+        # too. It applies from the next transaction (none is open here) and stays, so a
+        # run of GET requests on one connection pays for it once.
+        self._execute(f"SET SESSION TRANSACTION {'READ ONLY' if read_only else 'READ WRITE'}", ())
 
     def _begin(self, write):
         # Without autocommit every statement already runs in a transaction that the

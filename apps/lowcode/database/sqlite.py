@@ -54,12 +54,24 @@ class SQLiteDatabase(Database):
         try:
             return self.conn.execute(_to_qmark(query), tuple(values))
         except sqlite3.OperationalError as e:
+            if self.read_only and e.sqlite_errorcode == sqlite3.SQLITE_READONLY:
+                self.refuse_write(e)
             raise type(e)(f"{e} -- in: {query}") from e
 
     def executemany(self, query, rows):
         if not self.in_transaction:
             self.begin(write=True)
-        self.conn.executemany(_to_qmark(query), rows)
+        try:
+            self.conn.executemany(_to_qmark(query), rows)
+        except sqlite3.OperationalError as e:
+            if self.read_only and e.sqlite_errorcode == sqlite3.SQLITE_READONLY:
+                self.refuse_write(e)
+            raise
+
+    def _set_read_only(self, read_only):
+        # query_only refuses every change to the database (DML, DDL, temp tables) with
+        # SQLITE_READONLY, at once and inside a transaction too.
+        self.conn.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
 
     def _begin(self, write):
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and

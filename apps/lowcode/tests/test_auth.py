@@ -211,13 +211,58 @@ def test_successful_login_resets_the_counter(ctx, client, unique):
 
 
 def test_login_throttling_per_address(ctx, client, unique):
-    user = make_user(unique, "victim")
+    """20 failures from one address (an office behind one NAT address) throttle it: a
+    correct password from there still logs in, a wrong one is refused and locks that
+    user at once, so guessing across users from the address gets one try each."""
+    victim = make_user(unique, "victim")
+    colleague = make_user(unique, "colleague")
     refresh(ctx)
     ip = new_ip()
     for i in range(20):
         error(login(client, f"nobody{i}-{unique}@example.com", "guess", ip=ip), 401)
-    error(login(client, user, PASSWORD, ip=ip), 429, "TooManyRequestsError")
-    ok(login(client, user, PASSWORD, ip=new_ip()))
+    ok(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), victim, PASSWORD, ip=ip))
+    error(login(client, colleague, "a-wrong-guess", ip=ip), 429, "TooManyRequestsError")
+    # that one guess locked the colleague's account, from everywhere
+    error(login(client, colleague, PASSWORD, ip=new_ip()), 429, "TooManyRequestsError")
+    # a good login does not reset the address (an attacker's own account would reset it)
+    ok(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), victim, PASSWORD, ip=ip))
+    error(login(client, f"nobody-{unique}@example.com", "guess", ip=ip), 429, "TooManyRequestsError")
+    # other addresses are not throttled
+    error(login(client, f"someone-{unique}@example.com", "guess", ip=new_ip()), 401, "AuthenticationError")
+
+
+def test_login_names_are_normalised_for_the_lock(ctx, client, unique):
+    """A trailing space or other letter case is the same user: it neither bypasses the
+    per-user lock nor fails to log in."""
+    user = make_user(unique, "spaces")
+    refresh(ctx)
+    ok(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), f"  {user.upper()} ", PASSWORD))
+    for variant in (user, f"{user} ", f" {user}", user.upper(), f"{user.title()}\t"):
+        error(login(client, variant, "wrong", ip=new_ip()), 401, "AuthenticationError")
+    for variant in (f"{user} ", user, user.upper()):
+        error(login(client, variant, PASSWORD, ip=new_ip()), 429, "TooManyRequestsError")
+
+
+def _median_login_seconds(client, user, tries=3):
+    import time
+    spent = []
+    for _ in range(tries):
+        start = time.perf_counter()
+        error(login(client, user, "not-the-password"), 401, "AuthenticationError")
+        spent.append(time.perf_counter() - start)
+    return sorted(spent)[tries // 2]
+
+
+def test_unknown_users_cost_the_same_password_check(ctx, client, unique):
+    """The password hasher runs for unknown logins too (against a dummy hash), so the
+    answer's time does not tell which users exist (Argon2 takes tens of milliseconds,
+    a missing row a few)."""
+    user = make_user(unique, "timing")
+    refresh(ctx)
+    login(client, f"warm-up-{unique}@example.com", "x")
+    known = _median_login_seconds(client, user)
+    unknown = _median_login_seconds(client, f"nobody-{unique}@example.com")
+    assert unknown > known * 0.4, (known, unknown)
 
 
 # -- disabled users ---------------------------------------------------------------------------------------
@@ -238,7 +283,12 @@ def test_disabled_user_cannot_log_in_and_loses_sessions(ctx, client, unique):
 
     error(whoami(client), 401)
     assert session_row(ctx, sid) is None
-    error(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), user, PASSWORD), 401, "AuthenticationError")
+    # the answer for a disabled user is a wrong password's, right password or not: it
+    # confirms nothing about the password
+    wrong = error(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), user, "a-wrong-one"), 401,
+                  "AuthenticationError")
+    right = error(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), user, PASSWORD), 401, "AuthenticationError")
+    assert right == wrong, (right, wrong)
     error(whoami(client, HTTP_AUTHORIZATION=f"token {key}:{secret}"), 401, "AuthenticationError")
     # enabled again, the user can log in
     write(ctx)
@@ -385,3 +435,315 @@ def test_error_before_the_request_transaction_is_json(ctx, client, bench, unique
         assert data.get("exc_type") and data.get("message"), data
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- GET never writes (CSRF by link) ---------------------------------------------------------------------
+
+WRITING_METHODS = ("frappe.client.save", "frappe.client.set_value", "frappe.client.insert",
+                   "frappe.client.insert_many", "frappe.client.delete", "frappe.client.submit",
+                   "frappe.client.cancel", "frappe.client.rename_doc", "frappe.core.doctype.user.user.generate_keys",
+                   "upload_file", "frappe.handler.upload_file", "lowcode.jobs.retry",
+                   "frappe.model.workflow.apply_workflow", "login")
+READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.client.get", "frappe.client.get_value",
+                   "frappe.client.get_single_value", "frappe.desk.search.search_link", "frappe.desk.reportview.get",
+                   "frappe.desk.reportview.get_count", "frappe.desk.reportview.export_query",
+                   "frappe.utils.print_format.download_pdf", "frappe.auth.get_logged_user",
+                   "frappe.model.workflow.get_transitions")
+
+
+def test_standard_methods_declare_their_http_methods():
+    from lowcode.api.method import STANDARD_METHODS
+    assert set(WRITING_METHODS) | set(READING_METHODS) | {"logout"} == set(STANDARD_METHODS)
+    for dotted in WRITING_METHODS:
+        assert "GET" not in STANDARD_METHODS[dotted].http_methods, dotted
+    for dotted in READING_METHODS:
+        assert set(STANDARD_METHODS[dotted].http_methods) == {"GET", "POST"}, dotted
+
+
+def test_a_link_cannot_make_an_admin_write(ctx, client, unique):
+    """An admin whose session was opened by /api/method/login (no CSRF token, as for
+    Frappe clients) opens links from another site: GET calls of the writing methods
+    are refused and change nothing; the same calls by POST work."""
+    admin = make_user(unique, "linkadmin")
+    victim = make_user(unique, "linkvictim", roles=("Blogger",))
+    refresh(ctx)
+    ok(login(client, admin, PASSWORD))
+    m = "/api/method/"
+    doc = ok(client.get(m + "frappe.client.get", {"doctype": "User", "name": victim}))["message"]
+    doc["roles"].append({"role": "System Manager"})
+    attacks = [
+        ("frappe.client.save", {"doc": json.dumps(doc)}),
+        ("frappe.client.set_value", {"doctype": "User", "name": victim, "fieldname": "first_name", "value": "Owned"}),
+        ("frappe.client.insert", {"doc": json.dumps({"doctype": "User", "email": f"evil-{unique}@example.com",
+                                                     "first_name": "Evil", "roles": [{"role": "System Manager"}]})}),
+        ("frappe.client.delete", {"doctype": "User", "name": victim}),
+        ("frappe.client.rename_doc", {"doctype": "User", "old_name": victim, "new_name": f"x-{unique}@example.com"}),
+        ("frappe.core.doctype.user.user.generate_keys", {"user": victim}),
+    ]
+    for dotted, args in attacks:
+        r = error(client.get(m + dotted, args), 403, "PermissionError")
+        assert "POST" in r["message"], r
+    refresh(ctx)
+    row = ctx.db.sql("SELECT `first_name`, `api_key` FROM `tabUser` WHERE `name`=%s", (victim,))
+    assert row and row[0] == ("Linkvictim", None), row
+    assert not ctx.db.exists("User", f"evil-{unique}@example.com")
+    assert "System Manager" not in ctx.db.sql("SELECT `role` FROM `tabHas Role` WHERE `parent`=%s", (victim,),
+                                              pluck=True)
+    # the same calls by POST, from the client itself, still work without a token
+    ok(client.post(m + "frappe.client.set_value", {"doctype": "User", "name": victim, "fieldname": "first_name",
+                                                  "value": "Renamed"}))
+    refresh(ctx)
+    assert ctx.db.get_value("User", victim, "first_name") == "Renamed"
+    # reading methods answer GET as before
+    assert ok(client.get(m + "frappe.client.get_value", {"doctype": "User", "fieldname": "first_name",
+                                                         "filters": json.dumps({"name": victim})}))["message"]
+
+
+def test_a_get_that_writes_is_refused_by_the_database(ctx, client, unique, temp_app):
+    """App methods take any HTTP method, as in Frappe, but a GET (or HEAD) runs in a
+    read-only transaction: a write through a document, raw SQL, DDL or a naming series
+    is a clean 405 and leaves nothing behind, even after a commit in the middle."""
+    from lowcode import installer
+    admin = make_user(unique, "rowriter")
+    key, secret = auth.generate_keys(admin)
+    h = {"HTTP_AUTHORIZATION": f"token {key}:{secret}"}
+    app = temp_app()
+    app.write("api.py", '''
+import lowcode
+
+
+@lowcode.whitelist()
+def add_todo(text):
+    return lowcode.get_doc({"doctype": "ToDo", "description": text, "allocated_to": lowcode.local.user}).insert().name
+
+
+@lowcode.whitelist()
+def raw_insert(text):
+    lowcode.db.sql("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, 1)", (text,))
+
+
+@lowcode.whitelist()
+def make_table(text):
+    lowcode.db.sql(f"CREATE TABLE `tabWebsec {text}` (`name` varchar(140))")
+
+
+@lowcode.whitelist()
+def next_number(text):
+    return lowcode.db.next_series_value(text)
+
+
+@lowcode.whitelist()
+def commit_then_write(text):
+    lowcode.db.commit()
+    lowcode.db.begin()
+    raw_insert(text)
+''')
+    write(ctx)
+    installer.install_app(app.name)
+    refresh(ctx)
+    m = f"/api/method/{app.name}.api."
+    for fn in ("add_todo", "raw_insert", "make_table", "next_number", "commit_then_write"):
+        text = f"ro-{fn}-{unique}"
+        r = error(client.get(m + fn, {"text": text}, **h), 405, "ReadOnlyError")
+        assert "POST" in r["message"]
+        assert client.head(m + fn, {"text": text}, **h).status_code in (403, 405)  # HEAD: not taken, or read-only
+        refresh(ctx)
+        assert not ctx.db.sql("SELECT 1 FROM `tabToDo` WHERE `description`=%s", (text,)), fn
+        assert not ctx.db.sql("SELECT 1 FROM `tabSeries` WHERE `name`=%s", (text,)), fn
+        assert not ctx.db.table_exists(f"Websec {text}"), fn
+    # the connection is not left read-only: the next POST writes
+    name = ok(client.post(m + "add_todo", {"text": f"posted-{unique}"}, **h))["message"]
+    ok(client.post(m + "raw_insert", {"text": f"posted-{unique}"}, **h))
+    refresh(ctx)
+    assert ctx.db.exists("ToDo", name)
+    assert ctx.db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (f"posted-{unique}",), pluck=True) == [1]
+    # and a GET after it is read-only again
+    error(client.get(m + "raw_insert", {"text": f"again-{unique}"}, **h), 405, "ReadOnlyError")
+
+
+def test_logout_by_get_ends_the_session(ctx, client, unique):
+    """Frappe clients log out by GET; that one write stays allowed (it can only log
+    the user out)."""
+    user = make_user(unique, "getout")
+    refresh(ctx)
+    ok(login(client, user, PASSWORD, HTTP_X_LOWCODE_DESK="1"))
+    sid = client.cookies["sid"].value
+    assert ok(whoami(client))["message"] == user
+    ok(client.get("/api/method/logout"))
+    assert session_row(ctx, sid) is None
+    replay = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
+    replay.cookies["sid"] = sid
+    error(whoami(replay), 401)
+    # a Guest's GET logout is harmless
+    ok(Client(HTTP_HOST=client.defaults["HTTP_HOST"]).get("/api/method/logout"))
+
+
+# -- passwords and sessions --------------------------------------------------------------------------
+
+def _desk_settings_post(client, token, **values):
+    data = {"language": "en", "calendar": "Gregorian", "csrf_token": token, **values}
+    return client.post("/app/my-settings", data)
+
+
+def test_changing_ones_password_ends_the_other_sessions(ctx, client, unique):
+    user = make_user(unique, "changer")
+    refresh(ctx)
+    ok(login(client, user, PASSWORD, HTTP_X_LOWCODE_DESK="1"))
+    token = json.loads(session_row(ctx, client.cookies["sid"].value)[1])["csrf_token"]
+    elsewhere = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
+    ok(login(elsewhere, user, PASSWORD))
+    # a weak new password is refused, naming the field, and changes nothing
+    r = _desk_settings_post(client, token, old_password=PASSWORD, new_password="12345678")
+    assert r.status_code == 417 and b"new_password" in r.content, (r.status_code, r.content[:300])
+    assert ok(whoami(elsewhere))["message"] == user
+    # a strong one: stored, the other session ends, this one stays
+    r = _desk_settings_post(client, token, old_password=PASSWORD, new_password="Another-Sturdy-9")
+    assert r.status_code == 302, r.content[:300]
+    error(whoami(elsewhere), 401)
+    assert ok(whoami(client))["message"] == user
+    ok(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), user, "Another-Sturdy-9"))
+
+
+def test_an_admin_password_change_ends_every_session(ctx, client, unique):
+    user = make_user(unique, "reset")
+    refresh(ctx)
+    ok(login(client, user, PASSWORD))
+    write(ctx)
+    auth.set_password(user, "Fresh-Sturdy-Pass7")  # what `lowcode add-user` and admin tools call
+    refresh(ctx)
+    error(whoami(client), 401)
+
+
+@pytest.mark.parametrize("weak", ["12345678", "password", "abc", "pw-pwner"])
+def test_weak_passwords_are_refused(ctx, unique, weak):
+    user = make_user(unique, "weak" + weak.replace("-", "")[:4], password=None)
+    with pytest.raises(lowcode.ValidationError) as caught:
+        auth.set_password(user, weak if weak != "pw-pwner" else user.split("@")[0])
+    assert caught.value.http_status == 417 and caught.value.field == "password"
+    assert not ctx.db.sql("SELECT 1 FROM `tabAuth` WHERE `name`=%s", (user,))
+
+
+def test_the_administrator_password_of_a_new_site_skips_the_policy(ctx):
+    from lowcode.installer import set_admin_password
+    set_admin_password("admin")  # `make run` and the tests' sites log in with it
+    ctx.db.rollback()
+
+
+def test_a_deleted_users_session_ends(ctx, client, unique):
+    admin = make_user(unique, "deleter")
+    user = make_user(unique, "deleted", roles=())
+    key, secret = auth.generate_keys(admin)
+    refresh(ctx)
+    victim = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
+    ok(login(victim, user, PASSWORD))
+    sid = victim.cookies["sid"].value
+    ok(client.delete(f"/api/resource/User/{user}", HTTP_AUTHORIZATION=f"token {key}:{secret}"))
+    error(whoami(victim), 401)
+    assert session_row(ctx, sid) is None
+    # a session row left behind for a user that no longer exists (say, deleted by SQL) is
+    # no session: the caller is a Guest, without the "All" role
+    write(ctx)
+    ctx.db.sql("INSERT INTO `tabSessions` (`sid`, `user`, `data`, `expires`, `ip`) VALUES (%s, %s, '{}', %s, NULL)",
+               (f"orphan{unique}", f"gone-{unique}@example.com", "2999-01-01 00:00:00"))
+    refresh(ctx)
+    orphan = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
+    orphan.cookies["sid"] = f"orphan{unique}"
+    error(whoami(orphan), 401)
+    error(orphan.get("/api/resource/User"), 401)
+
+
+def test_other_users_keys_and_login_traces_are_hidden(ctx, client, unique):
+    """api_key, last_login and last_ip are at permlevel 1, which only System Managers
+    read: no read path shows them to other users."""
+    admin = make_user(unique, "keyholder")
+    reader = make_user(unique, "reader", roles=("Blogger",))
+    key, _ = auth.generate_keys(admin)
+    refresh(ctx)
+    ok(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), admin, PASSWORD, ip="10.9.8.7"))
+    ok(login(client, reader, PASSWORD))
+    hidden = ("api_key", "last_login", "last_ip")
+
+    def clean(response, where):
+        text = response.content.decode("utf-8")
+        assert key not in text and "10.9.8.7" not in text, where
+        if response.status_code == 200:
+            for name in hidden:
+                assert f'"{name}"' not in text, (where, name)
+
+    r = client.get(f"/api/resource/User/{admin}")
+    assert ok(r)["data"]["name"] == admin
+    clean(r, "REST get")
+    clean(client.get("/api/resource/User", {"fields": json.dumps(["*"]), "limit_page_length": 0}), "list *")
+    clean(client.get("/api/method/frappe.client.get", {"doctype": "User", "name": admin}), "client.get")
+    clean(client.get("/api/method/frappe.desk.reportview.get", {"doctype": "User", "fields": json.dumps(["name"])}),
+          "reportview")
+    clean(client.get("/api/method/frappe.desk.search.search_link", {"doctype": "User", "txt": "keyholder"}),
+          "search_link")
+    for field in hidden:
+        for args in ({"fields": json.dumps(["name", field])}, {"filters": json.dumps([[field, "is", "set"]])},
+                     {"order_by": f"{field} desc"}):
+            r = client.get("/api/resource/User", args)
+            assert r.status_code in (403, 417), (args, r.status_code)  # refused, naming the field
+            assert body(r).get("field") == field, (args, body(r))
+            clean(r, args)
+        r = client.get("/api/method/frappe.client.get_value", {"doctype": "User", "fieldname": field,
+                                                               "filters": json.dumps({"name": admin})})
+        clean(r, f"get_value {field}")
+    # a System Manager still reads them
+    write(ctx)
+    key2, secret2 = auth.generate_keys(admin)
+    refresh(ctx)
+    data = ok(client.get(f"/api/resource/User/{admin}", HTTP_AUTHORIZATION=f"token {key2}:{secret2}"))["data"]
+    assert data["api_key"] == key2 and data["last_ip"] == "10.9.8.7" and data["last_login"]
+
+
+# -- security headers ----------------------------------------------------------------------------------
+
+def _check_headers(response, where):
+    assert response["X-Content-Type-Options"] == "nosniff", where
+    assert response["Referrer-Policy"] == "same-origin", where
+    assert response["X-Frame-Options"] == "DENY", where
+    csp = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert csp["script-src"] == "'self'", (where, csp)
+    assert csp["frame-ancestors"] == "'none'", (where, csp)
+    assert "'unsafe-inline'" not in csp["default-src"] and "'unsafe-eval'" not in response["Content-Security-Policy"]
+
+
+DESK_PAGES = ("/app", "/app/user", "/app/user/{user}", "/app/lead", "/app/lead/new", "/app/lead/view/kanban",
+              "/app/event/view/calendar", "/app/lead/view/report", "/app/my-settings", "/app/__notifications",
+              "/app/customize-form?doctype=Lead", "/app/doctype-builder", "/app/permission-manager",
+              "/app/user-permissions", "/app/workflow-builder", "/app/email-template-editor", "/app/sales-dashboard",
+              "/app/follow-ups", "/app/todo/view/list/saved-views", "/app/no-such-page")
+
+
+def test_security_headers_on_desk_pages_and_api_answers(ctx, client, unique):
+    """Every page a desk user opens by GET carries the headers, and none of them writes
+    (the read-only GET would answer 405)."""
+    user = make_user(unique, "headers")
+    refresh(ctx)
+    _check_headers(client.get("/login"), "login page")
+    _check_headers(client.get("/api/method/frappe.auth.get_logged_user"), "API error")
+    ok(login(client, user, PASSWORD, HTTP_X_LOWCODE_DESK="1"))
+    for path in DESK_PAGES + ("/api/resource/User", "/api/method/frappe.auth.get_logged_user", "/api/openapi.json"):
+        r = client.get(path.format(user=user))
+        assert r.status_code not in (405, 500), (path, r.status_code, r.content[:300])
+        _check_headers(r, path)
+
+
+def test_desk_pages_have_no_inline_script():
+    """What the CSP's script-src 'self' relies on: no <script> without src, no on*
+    attribute and no javascript: URL in any template."""
+    import glob
+    import os
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = glob.glob(os.path.join(root, "desk", "templates", "*.html")) + \
+        glob.glob(os.path.join(root, "..", "*", "templates", "**", "*.html"), recursive=True)
+    assert len(paths) > 20
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), path
+        assert not re.search(r"\son[a-z]+\s*=", text, re.I), path
+        assert "javascript:" not in text.lower(), path
+        assert "hx-on" not in text, path

@@ -180,6 +180,10 @@ def test_add_user_with_role_and_password(cli):
     bad = cli.run("add-user", "x" + email, "--first-name", "X", "--add-role", "No Such Role", ok=False)
     one_line_error(bad, "No Such Role")
     assert not cli.sql("SELECT 1 FROM `tabUser` WHERE `name`=%s", ("x" + email,))
+    # the password policy applies: a weak one is refused and no user is made
+    weak = cli.run("add-user", "w" + email, "--first-name", "W", "--password", "12345678", ok=False)
+    one_line_error(weak, "password", "too common")
+    assert not cli.sql("SELECT 1 FROM `tabUser` WHERE `name`=%s", ("w" + email,))
 
 
 def test_set_admin_password(cli):
@@ -191,6 +195,10 @@ def test_set_admin_password(cli):
         assert check_login("Administrator", password) == "Administrator"
         with pytest.raises(AuthenticationError):
             check_login("Administrator", "admin")
+    # the operator's choice, without the password policy (as at new-site; `make run` uses admin)
+    cli.run("set-admin-password", "admin")
+    with lowcode.site_context(cli.site, bench=cli.bench):
+        assert check_login("Administrator", "admin") == "Administrator"
 
 
 def test_execute_calls_the_function_commits_and_prints_json(cli):

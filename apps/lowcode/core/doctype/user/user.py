@@ -34,8 +34,9 @@ class User(Document):
     def on_trash(self):
         if self.name in STANDARD_USERS:
             raise ValidationError(f"{self.name} cannot be deleted")
-        from lowcode.auth import drop_token_cache
+        from lowcode.auth import drop_sessions, drop_token_cache
         drop_token_cache(self.name)
+        drop_sessions(self.name)  # a deleted user's session must not live on (as "All")
 
     def after_delete(self):
         local.db.sql("DELETE FROM `tabAuth` WHERE `doctype`='User' AND `name`=%s", (self.name,))
