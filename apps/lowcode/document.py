@@ -567,6 +567,8 @@ def load_doc(doctype, name, for_update=False):
     meta = get_meta(doctype)
     if meta.issingle:
         name = doctype
+    if not isinstance(name, (str, int)) or isinstance(name, bool):  # e.g. a list from a client
+        raise ValidationError(f"{doctype}: a document name must be text, got {type(name).__name__}", field="name")
     lock = " FOR UPDATE" if for_update and db.db_type == "mariadb" else ""
     rows = db.sql(f"SELECT * FROM `tab{doctype}` WHERE `name`=%s{lock}", (name,), as_dict=True)
     if not rows:
@@ -755,8 +757,6 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
 
 def parse_json_arg(value, what):
     if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError as e:
-            raise ValidationError(f"{what}: not valid JSON ({e.msg})", field=what)
+        from .params import loads
+        return loads(value, what, error=ValidationError)
     return value

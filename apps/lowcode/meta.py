@@ -256,7 +256,11 @@ def core_json_path(doctype):
 
 def get_meta(doctype):
     key = (local.site, doctype)
-    meta = _cache.get(key)
+    try:
+        meta = _cache.get(key)
+    except TypeError:  # a list or object from a client where a DocType name belongs
+        from .exceptions import BadRequest
+        raise BadRequest(f"doctype must be a DocType name, got {type(doctype).__name__}", field="doctype")
     if meta is None:
         meta = _shared_cached(doctype)
         with _lock:
