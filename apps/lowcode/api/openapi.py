@@ -3,13 +3,16 @@ one schema per DocType the caller may read."""
 from django.http import JsonResponse
 
 from ..context import local
+from ..params import MAX_ROWS
 from ..fields import registry
-from ..meta import get_meta
+from ..meta import CHILD_FIELDS, get_meta
 from ..permissions import role_access
 
 _STANDARD = {"name": {"type": "string"}, "owner": {"type": "string"}, "creation": {"type": "string"},
              "modified": {"type": "string"}, "modified_by": {"type": "string"},
-             "docstatus": {"type": "integer", "enum": [0, 1, 2]}, "idx": {"type": "integer"}}
+             "docstatus": {"type": "integer", "enum": [0, 1, 2]},
+             "idx": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+_ROW_COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_ROWS}
 _ERROR = {"type": "object", "properties": {"exc_type": {"type": "string"}, "message": {"type": "string"},
                                            "field": {"type": "string"}}}
 
@@ -34,11 +37,14 @@ def _ref(doctype):
 
 def doctype_schema(meta):
     props = dict(_STANDARD)
+    if meta.istable:
+        props.update({f: {"type": "string"} for f in CHILD_FIELDS})
     for df in meta.fields:
         if registry[df.fieldtype].column or df.fieldtype in ("Table", "Table MultiSelect"):
             props[df.fieldname] = field_schema(df)
     required = [df.fieldname for df in meta.fields if df.get("reqd")]
-    out = {"type": "object", "properties": props}
+    # Unknown fields are refused by name (client.clean_payload), so the schema says so.
+    out = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         out["required"] = required
     return out
@@ -61,7 +67,8 @@ def build_spec():
         paths[f"/api/resource/{name}"] = {
             "get": {"summary": f"List {name}", "parameters": [
                 {"name": p, "in": "query", "schema": {"type": "string"}}
-                for p in ("fields", "filters", "or_filters", "order_by", "limit_start", "limit_page_length")],
+                for p in ("fields", "filters", "or_filters", "order_by")] + [
+                {"name": p, "in": "query", "schema": _ROW_COUNT} for p in ("limit_start", "limit_page_length")],
                 "responses": {"200": {"description": f"{name} rows", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}}}}},
                     "403": err, "417": err}},
