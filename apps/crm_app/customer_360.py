@@ -14,7 +14,7 @@ ACTIVITIES = (("Call Log", "started_at", "phone"), ("Event", "starts_on", "subje
 
 
 @lowcode.whitelist()
-def get_customer_360(customer):
+def get_customer_360(customer: str):
     doc = lowcode.get_doc("Customer", customer)
     doc.check_permission("read")
     leads = lowcode.get_list("Lead", fields=["name", "lead_name", "status", "creation"],

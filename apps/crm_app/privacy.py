@@ -14,7 +14,7 @@ def _mentions(contact):
 
 
 @lowcode.whitelist()
-def export_contact_data(contact):
+def export_contact_data(contact: str):
     doc = lowcode.get_doc("Contact", contact)
     doc.check_permission("export")
     out = {"contact": doc.as_dict(), "activities": {}}
@@ -35,7 +35,7 @@ def export_contact_data(contact):
 
 
 @lowcode.whitelist(methods=["POST"])
-def erase_contact_data(contact):
+def erase_contact_data(contact: str):
     """Erase a contact's personal data (needs delete permission on the contact)."""
     doc = lowcode.get_doc("Contact", contact)
     doc.check_permission("delete")

@@ -25,7 +25,7 @@ def _rate(part, whole):
 
 
 @lowcode.whitelist()
-def sales_funnel(from_date=None, to_date=None):
+def sales_funnel(from_date: str = None, to_date: str = None):
     """How many leads reached each status, opportunities and wins, with the
     conversion rate between every pair of stages."""
     leads = lowcode.get_list("Lead", fields=["status", "first_contacted_on", "opportunity"],
@@ -94,13 +94,13 @@ def _roi(doctype, link_field, from_date, to_date):
 
 
 @lowcode.whitelist()
-def source_roi(from_date=None, to_date=None):
+def source_roi(from_date: str = None, to_date: str = None):
     """Per lead source: cost, leads, opportunities, wins, revenue, cost per lead, ROI."""
     return _roi("Lead Source", "source", from_date, to_date)
 
 
 @lowcode.whitelist()
-def campaign_roi(from_date=None, to_date=None):
+def campaign_roi(from_date: str = None, to_date: str = None):
     """Per campaign: cost, leads, opportunities, wins, revenue, cost per lead, ROI."""
     return _roi("Campaign", "campaign", from_date, to_date)
 
@@ -112,7 +112,7 @@ def _days_between(start, end):
 
 
 @lowcode.whitelist()
-def salesperson_performance(from_date=None, to_date=None):
+def salesperson_performance(from_date: str = None, to_date: str = None):
     """Per salesperson: leads assigned, contacted, converted, opportunities, wins, win
     rate (won / closed), average sales cycle (days from creation to win), revenue,
     and revenue against their target for the period."""
@@ -178,7 +178,7 @@ def weighted_pipeline():
 
 
 @lowcode.whitelist()
-def lost_reasons(from_date=None, to_date=None):
+def lost_reasons(from_date: str = None, to_date: str = None):
     rows = lowcode.get_list("Opportunity", fields=["lost_reason", "count(*) as count",
                                                    "sum(opportunity_amount) as amount"],
                             filters=_period(from_date, to_date) + [["sales_stage", "=", "Lost"]],
@@ -188,7 +188,7 @@ def lost_reasons(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
-def competitor_analysis(from_date=None, to_date=None):
+def competitor_analysis(from_date: str = None, to_date: str = None):
     """Per competitor: opportunities they were in, their average offer, and how often
     they won the deal against us."""
     rows = lowcode.get_list("Opportunity", fields=["name", "sales_stage", "competitors.competitor as competitor",
@@ -216,7 +216,7 @@ def competitor_analysis(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
-def activity_metrics(from_date=None, to_date=None):
+def activity_metrics(from_date: str = None, to_date: str = None):
     """Calls: how many, how many led to a conversation, their length and the hour of
     day they happen; plus counts of meetings, tasks completed and messages."""
     calls = lowcode.get_list("Call Log", fields=["direction", "outcome", "duration", "started_at"],
@@ -243,7 +243,7 @@ def activity_metrics(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
-def overdue_follow_ups(rule):
+def overdue_follow_ups(rule: str):
     """Customers overdue under a follow-up rule, among those the user may read."""
     from crm_app.followup import overdue_customers
     readable = set(lowcode.get_list("Customer", pluck="name", limit_page_length=0))

@@ -127,7 +127,7 @@ class Duration(FieldType):
             pass
         if ":" in text:
             parts = text.split(":")
-            if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+            if len(parts) in (2, 3) and all(p.isdecimal() for p in parts):
                 h, m, s = ([0] * (3 - len(parts))) + [int(p) for p in parts]
                 return float(h * 3600 + m * 60 + s)
             return None

@@ -119,6 +119,7 @@ def test_huge_limits_are_refused_but_zero_still_means_all(ctx, client, api):
     ({"amount": 1e22}, 417, "amount"),
     ({"spent": 1e300}, 417, "spent"),
     ({"spent": "99999999999999999999999d"}, 417, "spent"),
+    ({"spent": "\u00b2:00"}, 417, "spent"),  # a digit to str.isdigit(), not to int()
     ({"extra": NESTED}, 417, "extra"),
     ({"owner": ["x"]}, 417, "owner"),
     ({"title": "\ud800"}, 400, "request body"),
@@ -218,6 +219,43 @@ def test_calendar_cannot_move_an_event_out_of_range(ctx, client, api):
                         HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
         assert r.status_code == status, r.content
     assert lowcode.db.get_value(api.doctype, api.name, "due") == "2026-05-15"
+
+
+def test_desk_forms_with_bad_values(ctx, client, api):
+    from lowcode.utils import route_for
+    csrf = login(ctx, client, "Administrator")
+    route, post = route_for(api.doctype), {"HTTP_X_FRAPPE_CSRF_TOKEN": csrf}
+    r = client.post(f"/app/{route}/{api.name}", {"_action": "app:abc"}, **post)
+    assert r.status_code == 400 and "_action" in r.content.decode()
+    r = client.post(f"/app/{route}/view/calendar/move", {"name": api.name, "field": "due", "from_date": "2026-05-15",
+                                                          "to_date": "2026-05-16", "to_hour": "\u00b2"}, **post)
+    assert r.status_code == 400 and "to_hour" in r.content.decode()
+    r = client.post("/app/workflow-builder/__graph", {"states-0-state": "A", "states-0-doc_status": "abc"}, **post)
+    assert r.status_code == 200  # a preview of rows not yet validated: drawn as a draft
+    r = client.post("/app/customize-form", {"doctype": api.doctype, "row": "0", "f-0-fieldname": "wide",
+                                            "f-0-label": "Wide", "f-0-fieldtype": "Data", "f-0-is_new": "1",
+                                            "f-0-length": "99999999999999"}, **post)
+    assert r.status_code == 417 and "length" in r.content.decode()
+    assert not lowcode.get_meta(api.doctype).has_field("wide")
+
+
+def test_field_lengths_are_bounded_in_definitions():
+    from lowcode.exceptions import DocTypeDefinitionError
+    from lowcode.meta import MAX_LENGTH, validate_definition
+    for length in (MAX_LENGTH + 1, -1, "inf", "1e400"):
+        with pytest.raises(DocTypeDefinitionError, match="length"):
+            validate_definition({"name": "Wide", "fields": [{"fieldname": "a", "fieldtype": "Data", "length": length}]},
+                                {})
+
+
+@pytest.mark.parametrize("method, data, names", [
+    ("crm_app.customer_360.get_customer_360", {"customer": {"a": 1}}, "customer"),
+    ("crm_app.reports.sales_funnel", {"from_date": [1]}, "from_date"),
+    ("crm_app.doctype.lead.lead.duplicates", {"lead": [1]}, "lead"),
+    ("crm_app.conversion.convert_lead", {"lead": [1]}, "lead"),
+])
+def test_crm_methods_check_argument_types(ctx, client, api, method, data, names):
+    refused(client, token_of(api, "sales"), "post", f"/api/method/{method}", 400, names, data)
 
 
 def test_oversized_bodies_are_413(ctx, client, api):

@@ -62,7 +62,7 @@ def find_duplicate(lead):
 
 
 @lowcode.whitelist()
-def duplicates(lead):
+def duplicates(lead: str):
     """Leads that share e-mail, mobile or organisation with this one (readable ones)."""
     doc = lowcode.get_doc("Lead", lead)
     doc.check_permission("read")
@@ -74,7 +74,7 @@ def duplicates(lead):
 
 
 @lowcode.whitelist(methods=["POST"])
-def merge(source, target):
+def merge(source: str, target: str):
     """Fold lead ``source`` into ``target``: its activities, notes, files and links move
     to the target and the source is removed (rename with merge)."""
     if source == target:
@@ -87,7 +87,7 @@ def merge(source, target):
 
 
 @lowcode.whitelist(methods=["POST"])
-def merge_into_duplicate(lead):
+def merge_into_duplicate(lead: str):
     """Merge a lead flagged as a duplicate into the earlier lead it duplicates."""
     doc = lowcode.get_doc("Lead", lead)
     if not doc.duplicate_of:
