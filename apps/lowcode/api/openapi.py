@@ -83,6 +83,9 @@ def build_spec():
             "delete": {"summary": f"Delete {name}", "responses": {"200": {"description": "ok"}, "403": err,
                                                                   "404": err, "409": err}},
         }
+    readable = sorted(p[len("/api/resource/"):] for p in paths if p.count("/") == 3)
+    if readable:
+        paths.update(method_paths(readable, err))
     schemas["Error"] = _ERROR
     return {
         "openapi": "3.1.0",
@@ -94,6 +97,33 @@ def build_spec():
         "security": [{"token": []}, {"session": []}],
         "paths": paths,
     }
+
+
+def _query(name, schema=None, required=False):
+    return {"name": name, "in": "query", "required": required, "schema": schema or {"type": "string"}}
+
+
+def method_paths(doctypes, err):
+    """The standard read methods Frappe clients call (GET /api/method/...), for the
+    DocTypes the caller may read; filters and fields are JSON text, as clients send them."""
+    doctype = _query("doctype", {"type": "string", "enum": doctypes}, required=True)
+    listing = [_query(p) for p in ("fields", "filters", "or_filters", "order_by", "group_by")]
+    methods = {
+        "frappe.client.get_list": [doctype, *listing, _query("limit_start", _ROW_COUNT),
+                                   _query("limit_page_length", _ROW_COUNT)],
+        "frappe.client.get_count": [doctype, _query("filters")],
+        "frappe.client.get_value": [doctype, _query("fieldname", required=True), _query("filters")],
+        "frappe.client.get": [doctype, _query("name"), _query("filters")],
+        "frappe.desk.search.search_link": [doctype, _query("txt"), _query("filters"),
+                                           _query("page_length", _ROW_COUNT)],
+        "frappe.desk.reportview.get": [doctype, *listing, _query("start", _ROW_COUNT),
+                                       _query("page_length", _ROW_COUNT)],
+        "frappe.desk.reportview.get_count": [doctype, _query("filters")],
+    }
+    ok = {"description": "The method's result", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"message": {}}}}}}
+    return {f"/api/method/{name}": {"get": {"summary": name, "parameters": parameters, "responses": {
+        "200": ok, "400": err, "403": err, "404": err, "417": err}}} for name, parameters in methods.items()}
 
 
 def view(request):
