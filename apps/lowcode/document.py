@@ -23,7 +23,7 @@ from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateE
 from .expressions import evaluate
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
-from .naming import set_new_name
+from .naming import check_name, set_new_name
 from .utils import Obj, now
 
 _ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
@@ -716,6 +716,7 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
     new = (new or "").strip()
     if not new:
         raise ValidationError("the new name is empty", field="name")
+    check_name(new, doctype)
     if not doc.flags.ignore_permissions:
         if not meta.allow_rename and local.user != "Administrator":
             raise PermissionError(f"{doctype} does not allow renaming")

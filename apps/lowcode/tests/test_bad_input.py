@@ -221,6 +221,17 @@ def test_calendar_cannot_move_an_event_out_of_range(ctx, client, api):
     assert lowcode.db.get_value(api.doctype, api.name, "due") == "2026-05-15"
 
 
+def test_names_longer_than_the_column_are_refused_on_both_engines(ctx, client, api, make_doctype, unique):
+    prompted = make_doctype([{"fieldname": "title", "fieldtype": "Data"}], autoname="prompt")
+    refresh(ctx)
+    auth = token_of(api, "admin")
+    refused(client, auth, "post", f"/api/resource/{prompted}", 417, "name", {"__newname": "x" * 141})
+    code, data = call(client, auth, "post", f"/api/resource/{prompted}", {"__newname": "x" * 140})
+    assert code == 200, data
+    refused(client, auth, "post", "/api/method/frappe.client.rename_doc", 417, "name",
+            {"doctype": prompted, "old_name": "x" * 140, "new_name": "y" * 141})
+
+
 def test_desk_forms_with_bad_values(ctx, client, api):
     from lowcode.utils import route_for
     csrf = login(ctx, client, "Administrator")
