@@ -169,6 +169,17 @@ def test_method_arguments(ctx, client, api, method, data, status, names):
     assert api.count() == before
 
 
+@pytest.mark.parametrize("doctype, data, field", [
+    ("Report", {"report_name": "r-{u}", "ref_doctype": "ToDo", "json": NESTED}, "json"),
+    ("Number Card", {"label": "n-{u}", "document_type": "ToDo", "filters_json": NESTED}, "filters_json"),
+    ("User", {"email": ["u-{u}@example.com"], "first_name": "U"}, "email"),
+])
+def test_controllers_refuse_bad_values(ctx, client, api, unique, doctype, data, field):
+    """Values a DocType's controller reads before the fields are coerced."""
+    data = json.loads(json.dumps(data).replace("{u}", unique))
+    refused(client, token_of(api, "admin"), "post", f"/api/resource/{doctype}", 417, field, data)
+
+
 def test_aggregate_of_a_back_quoted_field(ctx, client, api):
     """Frappe clients send fields=["count(`name`)"]: the key keeps the back-quotes."""
     for path in (f"/api/resource/{api.doctype}", "/api/method/frappe.client.get_list"):
