@@ -261,6 +261,34 @@ def test_desk_forms_with_bad_values(ctx, client, api):
     assert not lowcode.get_meta(api.doctype).has_field("wide")
 
 
+@pytest.mark.parametrize("typed", ["abc/1/2", "1403/13/40", "1/2", "9999/12/29", "\u00b2/1/1"])
+def test_a_jalali_date_that_is_no_date_is_refused_by_field(ctx, client, api, typed):
+    from lowcode.utils import route_for
+    lowcode.db.sql("UPDATE `tabUser` SET `calendar`='Jalali' WHERE `name`=%s", (api.user,))
+    csrf = login(ctx, client, api.user)
+    r = client.post(f"/app/{route_for(api.doctype)}/new", {"title": "jalali", "due": typed},
+                    HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 417 and "Due" in r.content.decode(), (r.status_code, r.content[:300])
+    r = client.post(f"/app/{route_for(api.doctype)}/new", {"title": "jalali", "due": "1405/02/25"},
+                    HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 302
+    assert lowcode.db.sql(f"SELECT `due` FROM `tab{api.doctype}` WHERE `title`='jalali'")[0][0] == "2026-05-15"
+
+
+@pytest.mark.parametrize("calendar", ["Jalali", "Gregorian"])
+def test_dates_outside_the_jalali_years_and_typos_still_render(ctx, client, api, calendar):
+    from lowcode.utils import route_for
+    for due in ("0001-01-01", "9999-12-31"):
+        lowcode.get_doc({"doctype": api.doctype, "title": f"edge {due}", "due": due}).insert()
+    lowcode.db.sql("UPDATE `tabUser` SET `calendar`=%s WHERE `name`=%s", (calendar, api.user))
+    csrf = login(ctx, client, api.user)
+    r = client.get(f"/app/{route_for(api.doctype)}")
+    assert r.status_code == 200 and "0001-01-01" in r.content.decode()
+    r = client.post(f"/app/{route_for(api.doctype)}/new", {"title": "typo", "due": "2026-13-45", "qty": "1,2,x"},
+                    HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 417 and "2026-13-45" in r.content.decode()
+
+
 def test_field_lengths_are_bounded_in_definitions():
     from lowcode.exceptions import DocTypeDefinitionError
     from lowcode.meta import MAX_LENGTH, validate_definition
