@@ -79,13 +79,20 @@ def send_task_reminders():
     return sent
 
 
+FEED_MAX_DAYS = 3660
+
+
 @lowcode.whitelist(methods=["GET"])
-def ics_feed(calendar=None, days_back=30, days_ahead=180):
+def ics_feed(calendar: str = None, days_back: int = 30, days_ahead: int = 180):
     """The events the caller may see on a shared calendar, as an ICS feed for phone
     and desktop calendar apps (authenticate with an API token)."""
     from icalendar import Calendar, Event as IcsEvent
-    start = (datetime.date.today() - datetime.timedelta(days=int(days_back))).isoformat()
-    end = (datetime.date.today() + datetime.timedelta(days=int(days_ahead))).isoformat()
+    from lowcode.params import integer
+    # Ten years either way is more than any calendar app asks for, and keeps the dates valid.
+    days_back = integer(days_back, "days_back", default=30, minimum=0, maximum=FEED_MAX_DAYS)
+    days_ahead = integer(days_ahead, "days_ahead", default=180, minimum=0, maximum=FEED_MAX_DAYS)
+    start = (datetime.date.today() - datetime.timedelta(days=days_back)).isoformat()
+    end = (datetime.date.today() + datetime.timedelta(days=days_ahead)).isoformat()
     filters = [["starts_on", "between", [start, end]], ["status", "!=", "Cancelled"]]
     if calendar:
         filters.append(["calendar", "=", calendar])

@@ -70,7 +70,8 @@ def tie_history_to_customer(lead_name, customer):
 
 
 @lowcode.whitelist(methods=["POST"])
-def convert_lead(lead, opportunity_title=None, opportunity_amount=None, expected_closing=None):
+def convert_lead(lead: str, opportunity_title: str = None, opportunity_amount=None,
+                 expected_closing: str = None):
     """Convert a qualified lead: customer + contact + opportunity; the lead moves to
     Converted through its workflow. Returns the new names."""
     doc = lowcode.get_doc("Lead", lead)

@@ -33,7 +33,7 @@ def _total(rows, field, readable, keep):
 
 
 @lowcode.whitelist()
-def get_customer_360(customer):
+def get_customer_360(customer: str):
     doc = lowcode.get_doc("Customer", customer)
     doc.check_permission("read")
     lead_name = doc.lead if "lead" in permitted_fieldnames("Customer", doc=doc) else None

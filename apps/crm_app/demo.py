@@ -136,12 +136,14 @@ def _lose(opp, rnd, reason, on):
 
 
 @lowcode.whitelist(methods=["POST"])
-def generate(count=2000, seed=7):
+def generate(count: int = 2000, seed: int = 7):
     """About ``count`` records: leads across sources and campaigns, activities,
     customers, opportunities in every stage and quotations."""
     lowcode.only_for("System Manager")
+    from lowcode.params import integer
     rnd = random.Random(int(seed))
-    count = int(count)
+    # A bound on the work one request may start.
+    count = integer(count, "count", default=2000, minimum=1, maximum=200000)
     _masters(rnd)
     cities = [c for p in TERRITORIES.values() for cs in p.values() for c in cs]
     n_leads = max(count // 4, 10)

@@ -28,7 +28,7 @@ def _mentions(contact):
 
 
 @lowcode.whitelist()
-def export_contact_data(contact):
+def export_contact_data(contact: str):
     doc = lowcode.get_doc("Contact", contact)
     doc.check_permission("export")
     out = {"contact": doc.as_dict(), "activities": {}}
@@ -49,7 +49,7 @@ def export_contact_data(contact):
 
 
 @lowcode.whitelist(methods=["POST"])
-def erase_contact_data(contact):
+def erase_contact_data(contact: str):
     """Erase a contact's personal data and its copies (System Manager or CRM Admin, with
     delete permission on the contact; see the module's note)."""
     lowcode.only_for(ERASERS)

@@ -78,7 +78,7 @@ def _rate(part, whole):
 
 
 @lowcode.whitelist()
-def sales_funnel(from_date=None, to_date=None):
+def sales_funnel(from_date: str = None, to_date: str = None):
     """How many leads that arrived in the period reached each status, opportunities and
     wins, with the conversion rate between every pair of stages."""
     leads = _rows("Lead", ["status", "first_contacted_on", "opportunity"], _period(from_date, to_date, "lead_date"))
@@ -150,13 +150,13 @@ def _roi(doctype, link_field, from_date, to_date):
 
 
 @lowcode.whitelist()
-def source_roi(from_date=None, to_date=None):
+def source_roi(from_date: str = None, to_date: str = None):
     """Per lead source: cost, leads, opportunities, wins, net revenue, cost per lead, ROI."""
     return _roi("Lead Source", "source", from_date, to_date)
 
 
 @lowcode.whitelist()
-def campaign_roi(from_date=None, to_date=None):
+def campaign_roi(from_date: str = None, to_date: str = None):
     """Per campaign: cost, leads, opportunities, wins, net revenue, cost per lead, ROI."""
     return _roi("Campaign", "campaign", from_date, to_date)
 
@@ -168,7 +168,7 @@ def _days_between(start, end):
 
 
 @lowcode.whitelist()
-def salesperson_performance(from_date=None, to_date=None):
+def salesperson_performance(from_date: str = None, to_date: str = None):
     """Per salesperson: leads that arrived in the period (contacted, converted),
     opportunities opened in it, and the deals closed in it: wins, win rate (won /
     closed), average sales cycle (days from the opportunity date to the win), net
@@ -216,7 +216,7 @@ def salesperson_performance(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
-def task_punctuality(from_date=None, to_date=None):
+def task_punctuality(from_date: str = None, to_date: str = None):
     """Per assignee: tasks with a due date completed in the period, how many on or
     before the due date, and the on-time rate. Completion keeps its time
     (``completed_on``), so punctuality is known after the overdue flag is cleared."""
@@ -260,7 +260,7 @@ def weighted_pipeline():
 
 
 @lowcode.whitelist()
-def lost_reasons(from_date=None, to_date=None):
+def lost_reasons(from_date: str = None, to_date: str = None):
     """Deals lost in the period, by reason: how many and their net amount."""
     rows = _rows("Opportunity", ["lost_reason", "count(*) as count", "sum(opportunity_amount) as amount"],
                  _period(from_date, to_date, "closed_on") + [["sales_stage", "=", "Lost"]],
@@ -270,7 +270,7 @@ def lost_reasons(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
-def competitor_analysis(from_date=None, to_date=None):
+def competitor_analysis(from_date: str = None, to_date: str = None):
     """Per competitor: opportunities they were in, their average offer, and how often
     they won the deal against us (opportunities lost to them, Opportunity.lost_to_competitor).
     Both over the opportunities opened in the period."""
@@ -304,7 +304,7 @@ def competitor_analysis(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
-def activity_metrics(from_date=None, to_date=None):
+def activity_metrics(from_date: str = None, to_date: str = None):
     """Calls: how many, how many led to a conversation, their length and the hour of
     day they happen; plus counts of meetings, tasks completed and messages."""
     calls = lowcode.get_list("Call Log", fields=["direction", "outcome", "duration", "started_at"],
@@ -331,7 +331,7 @@ def activity_metrics(from_date=None, to_date=None):
 
 
 @lowcode.whitelist()
-def overdue_follow_ups(rule):
+def overdue_follow_ups(rule: str):
     """Customers overdue under a follow-up rule, among those the user may read."""
     from crm_app.followup import overdue_customers
     readable = set(lowcode.get_list("Customer", pluck="name", limit_page_length=0))

@@ -25,7 +25,7 @@ def clean_payload(doctype, data, child=False):
     for key, value in data.items():
         if key in _IGNORED_KEYS or key.startswith("__"):
             if key == "__newname":
-                out[key] = value
+                out[key] = _standard_value(key, value)
             continue
         tf = meta.get_table_field(key)
         if tf is not None:
@@ -33,10 +33,24 @@ def clean_payload(doctype, data, child=False):
                 raise InvalidFieldError(f"{tf.label or key}: expected a list of rows", field=key)
             out[key] = [clean_payload(tf.options, row, child=True) for row in value]
         elif key in allowed:
-            out[key] = value
+            out[key] = _standard_value(key, value) if key in _STANDARD_SET else value
         else:
             raise InvalidFieldError(f"{doctype} has no field {key!r}", field=key, doctype=doctype)
     return out
+
+
+_STANDARD_SET = frozenset(STANDARD_FIELDS) | frozenset(CHILD_FIELDS)
+
+
+def _standard_value(key, value):
+    """Standard columns from a client: docstatus and idx are whole numbers, the rest
+    names or timestamps (text); a list or object is refused naming the key."""
+    if key in ("docstatus", "idx"):
+        from .fields import registry
+        return registry["Int"].coerce(value, {"fieldname": key, "label": key})
+    if value is not None and not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise InvalidFieldError(f"{key} must be text, got {type(value).__name__}", field=key)
+    return value
 
 
 def doc_for_user(doc):
@@ -61,7 +75,19 @@ def get_readable_doc(doctype, name):
     return doc
 
 
+def doc_arg(doc, what="doc"):
+    """A document argument (an object, or its JSON text) as a dict; anything else is
+    refused naming the argument."""
+    from .document import parse_json_arg
+    data = parse_json_arg(doc, what)
+    if not isinstance(data, dict):
+        raise ValidationError(f"{what} must be a JSON object, got {type(data).__name__}", field=what)
+    return data
+
+
 def insert_doc(data):
+    if not isinstance(data, dict):
+        raise ValidationError(f"a document must be a JSON object, got {type(data).__name__}", field="doc")
     doctype = data.get("doctype")
     if not doctype:
         raise ValidationError("doctype is required", field="doctype")
@@ -84,18 +110,20 @@ def update_doc(doctype, name, data):
 
 # -- frappe.client ---------------------------------------------------------------------------
 
-def get_list(doctype, fields=None, filters=None, order_by=None, limit_start=0, limit_page_length=20,
-             parent=None, or_filters=None, group_by=None, as_dict=True, limit=None, **_):
+def get_list(doctype: str, fields: str | list = None, filters: str | dict | list = None, order_by: str = None,
+             limit_start: int = 0, limit_page_length: int = 20, parent: str = None,
+             or_filters: str | dict | list = None, group_by: str = None, as_dict: bool = True, limit: int = None,
+             **_):
     return query.get_list(doctype, fields=fields, filters=filters, or_filters=or_filters, order_by=order_by,
                           limit_start=limit_start, limit_page_length=limit or limit_page_length,
                           group_by=group_by, as_list=not _truthy(as_dict))
 
 
-def get_count(doctype, filters=None, **_):
+def get_count(doctype: str, filters: str | dict | list = None, **_):
     return query.get_count(doctype, filters=filters)
 
 
-def get(doctype, name=None, filters=None, parent=None, **_):
+def get(doctype: str, name: str = None, filters: str | dict | list = None, parent: str = None, **_):
     from .document import parse_json_arg
     if isinstance(filters, str) and filters[:1] in ("{", "["):
         filters = parse_json_arg(filters, "filters")
@@ -110,7 +138,8 @@ def get(doctype, name=None, filters=None, parent=None, **_):
     return doc_for_user(get_readable_doc(doctype, name))
 
 
-def get_value(doctype, fieldname, filters=None, as_dict=True, parent=None, **_):
+def get_value(doctype: str, fieldname: str | list, filters: str | dict | list = None, as_dict: bool = True,
+              parent: str = None, **_):
     from .document import parse_json_arg
     fields = parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "[" \
         else fieldname
@@ -123,14 +152,14 @@ def get_value(doctype, fieldname, filters=None, as_dict=True, parent=None, **_):
     return rows[0] if _truthy(as_dict) else [rows[0][k] for k in rows[0]]
 
 
-def get_single_value(doctype, field):
+def get_single_value(doctype: str, field: str):
     if not get_meta(doctype).issingle:
         raise ValidationError(f"{doctype} is not a single DocType", field="doctype")
     doc = get_readable_doc(doctype, doctype)
     return doc_for_user(doc).get(field)
 
 
-def set_value(doctype, name, fieldname, value=None):
+def set_value(doctype: str, name: str, fieldname: str | dict, value=None):
     from .document import parse_json_arg
     values = parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "{" \
         else fieldname
@@ -139,12 +168,11 @@ def set_value(doctype, name, fieldname, value=None):
     return doc_for_user(update_doc(doctype, name, values))
 
 
-def insert(doc):
-    from .document import parse_json_arg
-    return doc_for_user(insert_doc(parse_json_arg(doc, "doc")))
+def insert(doc: str | dict):
+    return doc_for_user(insert_doc(doc_arg(doc)))
 
 
-def insert_many(docs):
+def insert_many(docs: str | list):
     from .document import parse_json_arg
     docs = parse_json_arg(docs, "docs")
     if not isinstance(docs, list):
@@ -152,30 +180,28 @@ def insert_many(docs):
     return [insert_doc(d).name for d in docs]
 
 
-def save(doc):
-    from .document import parse_json_arg
-    data = parse_json_arg(doc, "doc")
+def save(doc: str | dict):
+    data = doc_arg(doc)
     return doc_for_user(update_doc(data.get("doctype"), data.get("name"), data))
 
 
-def delete(doctype, name):
+def delete(doctype: str, name: str):
     documents.delete_doc(doctype, name)
 
 
-def submit(doc):
-    from .document import parse_json_arg
-    data = parse_json_arg(doc, "doc")
+def submit(doc: str | dict):
+    data = doc_arg(doc)
     target = documents.get_doc(data.get("doctype"), data.get("name"))
     if data.get("modified"):
         target.modified = data["modified"]
     return doc_for_user(target.submit())
 
 
-def cancel(doctype, name):
+def cancel(doctype: str, name: str):
     return doc_for_user(documents.get_doc(doctype, name).cancel())
 
 
-def rename_doc(doctype, old_name, new_name, merge=False):
+def rename_doc(doctype: str, old_name: str, new_name: str, merge: bool = False):
     return documents.rename_doc(doctype, old_name, new_name, merge=_truthy(merge))
 
 

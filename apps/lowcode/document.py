@@ -23,7 +23,7 @@ from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateE
 from .expressions import evaluate
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
-from .naming import set_new_name
+from .naming import check_name, set_new_name
 from .utils import Obj, now
 
 _ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
@@ -560,6 +560,8 @@ def load_doc(doctype, name, for_update=False):
     meta = get_meta(doctype)
     if meta.issingle:
         name = doctype
+    if not isinstance(name, (str, int)) or isinstance(name, bool):  # e.g. a list from a client
+        raise ValidationError(f"{doctype}: a document name must be text, got {type(name).__name__}", field="name")
     lock = " FOR UPDATE" if for_update and db.db_type == "mariadb" else ""
     rows = db.sql(f"SELECT * FROM `tab{doctype}` WHERE `name`=%s{lock}", (name,), as_dict=True)
     if not rows:
@@ -711,6 +713,7 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
     new = (new or "").strip()
     if not new:
         raise ValidationError("the new name is empty", field="name")
+    check_name(new, doctype)
     if not doc.flags.ignore_permissions:
         if not meta.allow_rename and local.user != "Administrator":
             raise PermissionError(f"{doctype} does not allow renaming")
@@ -761,8 +764,6 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
 
 def parse_json_arg(value, what):
     if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError as e:
-            raise ValidationError(f"{what}: not valid JSON ({e.msg})", field=what)
+        from .params import loads
+        return loads(value, what, error=ValidationError)
     return value

@@ -66,6 +66,11 @@ class CSRFTokenError(LowcodeError):
     http_status = 400
 
 
+class RequestEntityTooLarge(LowcodeError):
+    """The request body is larger than the site accepts."""
+    http_status = 413
+
+
 class TooManyRequestsError(LowcodeError):
     http_status = 429
 

@@ -24,6 +24,10 @@ HIDDEN_FIELDS = ("_assign", "_comments", "_liked_by", "_user_tags")
 RESERVED_FIELDNAMES = frozenset(STANDARD_FIELDS + CHILD_FIELDS + HIDDEN_FIELDS + ("doctype", "meta", "flags"))
 _FIELDNAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _DOCTYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _\-]{0,60}$")
+# The longest Data/Link column: MariaDB keeps a row's varchar columns within 64 KB
+# (4 bytes a character in utf8mb4), so a few long columns must still fit; longer text
+# belongs in a Text field.
+MAX_LENGTH = 1000
 _INT_PROPS = ("reqd", "unique", "in_list_view", "in_standard_filter", "read_only", "hidden",
               "permlevel", "search_index", "bold", "allow_on_submit", "no_copy", "print_hide",
               "report_hide", "ignore_user_permissions", "non_negative", "collapsible",
@@ -161,6 +165,8 @@ def validate_definition(defn, known_doctypes, source=None):
             value = raw.get(key)
             if value not in (None, "") and not _is_int(value):
                 fail(f"{key} must be a whole number, got {value!r}", fieldname)
+        if raw.get("length") not in (None, "") and not 0 <= int(float(raw["length"])) <= MAX_LENGTH:
+            fail(f"length must be between 0 and {MAX_LENGTH}, got {raw['length']}", fieldname)
         options = raw.get("options") or ""
         if ftype == "Link":
             if not options:
@@ -237,7 +243,7 @@ def _is_int(value):
         return True
     try:
         return float(value) == int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 'inf'
         return False
 
 
@@ -256,7 +262,11 @@ def core_json_path(doctype):
 
 def get_meta(doctype):
     key = (local.site, doctype)
-    meta = _cache.get(key)
+    try:
+        meta = _cache.get(key)
+    except TypeError:  # a list or object from a client where a DocType name belongs
+        from .exceptions import BadRequest
+        raise BadRequest(f"doctype must be a DocType name, got {type(doctype).__name__}", field="doctype")
     if meta is None:
         meta = _shared_cached(doctype)
         with _lock:

@@ -61,6 +61,18 @@ def set_new_name(doc):
         doc.name = newname or generate_hash(10)
     if not doc.name:
         raise ValidationError(f"{meta.name}: could not set a name")
+    check_name(doc.name, meta.name)
+
+
+#: The `name` column's length on every table (and Link columns'): longer names are
+#: refused on both engines alike (MariaDB would refuse them, SQLite store them).
+NAME_LENGTH = 140
+
+
+def check_name(name, doctype):
+    if len(name) > NAME_LENGTH:
+        raise ValidationError(f"{doctype}: a name is at most {NAME_LENGTH} characters, this one has {len(name)}",
+                              field="name")
 
 
 def _date_part(part, when):

@@ -9,12 +9,12 @@ DocType (``["Quotation Item", "item", "=", "X"]``) or ``tablefield.field``.
 """
 import re
 
+from . import params
 from .context import local
 from .exceptions import InvalidFieldError, PermissionError, ValidationError
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
 from .permissions import match_conditions, permitted_fieldnames, role_access
-from .utils import cint
 
 OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between")
 _AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
@@ -259,11 +259,17 @@ class Query:
             elif len(words) != 1:
                 raise InvalidFieldError(f"cannot sort by {part.strip()!r}", field=part.strip())
             if words[0] in self.aliases:
-                out.append(f"`{words[0]}` {direction}")
+                out.append(f"{_alias(words[0])} {direction}")
             else:
                 col, _ = self.parse_column(words[0])
                 out.append(f"{col} {direction}")
         return ", ".join(out)
+
+
+def _alias(name):
+    """An output column name as an SQL identifier: Frappe's ``count(`name`)`` keeps its
+    back-quotes in the key, written doubled inside the quoted alias."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def normalise_filters(filters, doctype=None):
@@ -329,6 +335,8 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
         limit_start = start
     if page_length is not None:
         limit_page_length = page_length
+    page = params.row_count(limit_page_length, "limit_page_length", error=InvalidFieldError)
+    start_at = params.row_count(limit_start, "limit_start", error=InvalidFieldError)
     _check_access(doctype, user, ptype if ptype != "report" else "read", ignore_permissions)
     if ptype in ("report", "export"):
         _check_access(doctype, user, ptype, ignore_permissions)
@@ -343,7 +351,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     select, names, dfs = [], [], []
     for f in fields:
         sql, name, df = q.parse_field(f)
-        select.append(f"{sql} AS `{name}`")
+        select.append(f"{sql} AS {_alias(name)}")
         names.append(name)
         dfs.append(df)
     select_values = list(q.values)
@@ -368,10 +376,6 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}`{joins}"
            + (" WHERE " + " AND ".join(where) if where else "") + group
            + (f" ORDER BY {order}" if order else ""))
-    page = cint(limit_page_length)
-    start_at = cint(limit_start)
-    if page < 0 or start_at < 0:
-        raise InvalidFieldError("limit_start and limit_page_length must not be negative")
     if page:
         sql += f" LIMIT {page} OFFSET {start_at}"
     rows = local.db.sql(sql, select_values + join_values + q.values)
@@ -438,7 +442,7 @@ def search_link(doctype, txt="", filters=None, page_length=10, user=None):
     or_filters = [[c, "like", f"%{txt}%"] for c in columns] if txt else None
     fields = list(columns)
     rows = get_list(doctype, fields=fields, filters=filters, or_filters=or_filters,
-                    limit_page_length=cint(page_length) or 10, user=user, order_by="modified desc")
+                    limit_page_length=params.row_count(page_length, "page_length") or 10, user=user, order_by="modified desc")
     title = meta.get_title_field()
     return [{"value": r["name"], "label": r.get(title) if title in r else r["name"],
              "description": ", ".join(str(r[c]) for c in columns[1:] if r.get(c) and c != title)} for r in rows]

@@ -3,14 +3,17 @@ call, and app functions marked with ``@lowcode.whitelist``.
 
 Only functions of installed apps can be reached, and only when whitelisted; a
 function without ``allow_guest`` needs a logged-in user."""
+import functools
 import importlib
 import inspect
+import types
+import typing
 from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpResponse
 
-from .. import auth, client, jobs
+from .. import auth, client, jobs, params
 from ..apps import get_installed_apps
 from ..context import local
 from ..exceptions import AuthenticationError, DoesNotExistError, NotWhitelisted, PermissionError
@@ -20,7 +23,7 @@ from . import files, reportview
 from ..desk.views import printview
 
 
-def login(usr=None, pwd=None, **_):
+def login(usr: str = None, pwd: str = None, **_):
     request = local.request
     user = auth.check_login(usr, pwd, ip=_client_ip(request))
     desk = request.headers.get("X-Lowcode-Desk") == "1"
@@ -57,7 +60,7 @@ def get_logged_user(**_):
     return local.user
 
 
-def generate_keys(user=None, **_):
+def generate_keys(user: str = None, **_):
     from .. import only_for
     user = user or local.user
     if user != local.user:
@@ -68,16 +71,17 @@ def generate_keys(user=None, **_):
     return {"api_key": api_key, "api_secret": api_secret}
 
 
-def retry_failed_job(name, **_):
+def retry_failed_job(name: str, **_):
     from .. import only_for
     only_for("System Manager")
     return jobs.retry(name)
 
 
-def apply_workflow(doc, action, **_):
-    from ..document import get_doc, parse_json_arg
+def apply_workflow(doc: str | dict, action: str, **_):
+    from ..client import doc_arg
+    from ..document import get_doc
     from ..workflow import apply_workflow as apply
-    data = parse_json_arg(doc, "doc")
+    data = doc_arg(doc)
     target = get_doc(data.get("doctype"), data.get("name"))
     if data.get("modified") and str(data["modified"]) != str(target.modified):
         from ..exceptions import TimestampMismatchError
@@ -86,10 +90,11 @@ def apply_workflow(doc, action, **_):
     return doc_for_user(apply(target, action))
 
 
-def get_transitions(doc, **_):
-    from ..document import get_doc, parse_json_arg
+def get_transitions(doc: str | dict, **_):
+    from ..client import doc_arg
+    from ..document import get_doc
     from ..workflow import get_transitions as transitions
-    data = parse_json_arg(doc, "doc")
+    data = doc_arg(doc)
     target = get_doc(data.get("doctype"), data.get("name"))
     target.check_permission("read")
     return [{"action": t.action, "next_state": t.next_state, "allowed": t.allowed} for t in transitions(target)]
@@ -181,8 +186,10 @@ def call(request, dotted):
 
 
 def _bind(fn, data, dotted):
-    """Keep the arguments the function takes; refuse missing required ones by name."""
-    sig = inspect.signature(fn)
+    """Keep the arguments the function takes; refuse missing required ones by name, and
+    values that do not fit a parameter's type hint (as Frappe does for whitelisted
+    methods): ``def delete(doctype: str, name: str)`` never sees a list."""
+    sig = _signature(fn)
     if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
         kwargs = dict(data)
     else:
@@ -190,7 +197,44 @@ def _bind(fn, data, dotted):
     for name, p in sig.parameters.items():
         if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in kwargs:
             raise BadRequest(f"{dotted}: missing argument {name!r}")
+        if name in kwargs and p.annotation is not p.empty:
+            kwargs[name] = _typed(kwargs[name], p.annotation, name)
     return kwargs
+
+
+@functools.lru_cache(maxsize=None)
+def _signature(fn):
+    return inspect.signature(fn, eval_str=True)
+
+
+def _typed(value, hint, name):
+    """A client's value for a parameter hinted str, int, bool, dict or list (or a union
+    of them): form and query values arrive as text, so numbers, flags and JSON text are
+    read from it; anything else is a 400 naming the parameter."""
+    kinds = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    kinds = tuple(typing.get_origin(k) or k for k in kinds)
+    if typing.Any in kinds:
+        return value
+    if value is None or any(isinstance(value, k) and not (k is int and isinstance(value, bool)) for k in kinds):
+        return value
+    for kind in kinds:
+        if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if kind is int and isinstance(value, (str, float)):
+            return params.integer(value, name)
+        if kind is bool and (isinstance(value, int) or isinstance(value, str) and value.strip().lower() in _FLAGS):
+            return _FLAGS.get(str(value).strip().lower(), bool(value))
+        if kind in (dict, list) and isinstance(value, str) and value.strip()[:1] in ("{", "["):
+            decoded = params.loads(value, name)
+            if isinstance(decoded, kind):
+                return decoded
+    expected = " or ".join(_KIND_NAMES.get(k, getattr(k, "__name__", str(k))) for k in kinds if k is not type(None))
+    raise BadRequest(f"{name} must be {expected}, got {type(value).__name__}", field=name)
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "0 or 1", dict: "an object",
+               list: "a list"}
 
 
 def _apply_cookies(response):

@@ -3,13 +3,16 @@ one schema per DocType the caller may read."""
 from django.http import JsonResponse
 
 from ..context import local
+from ..params import MAX_ROWS
 from ..fields import registry
-from ..meta import get_meta
+from ..meta import CHILD_FIELDS, get_meta
 from ..permissions import role_access
 
 _STANDARD = {"name": {"type": "string"}, "owner": {"type": "string"}, "creation": {"type": "string"},
              "modified": {"type": "string"}, "modified_by": {"type": "string"},
-             "docstatus": {"type": "integer", "enum": [0, 1, 2]}, "idx": {"type": "integer"}}
+             "docstatus": {"type": "integer", "enum": [0, 1, 2]},
+             "idx": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
+_ROW_COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_ROWS}
 _ERROR = {"type": "object", "properties": {"exc_type": {"type": "string"}, "message": {"type": "string"},
                                            "field": {"type": "string"}}}
 
@@ -34,11 +37,14 @@ def _ref(doctype):
 
 def doctype_schema(meta):
     props = dict(_STANDARD)
+    if meta.istable:
+        props.update({f: {"type": "string"} for f in CHILD_FIELDS})
     for df in meta.fields:
         if registry[df.fieldtype].column or df.fieldtype in ("Table", "Table MultiSelect"):
             props[df.fieldname] = field_schema(df)
     required = [df.fieldname for df in meta.fields if df.get("reqd")]
-    out = {"type": "object", "properties": props}
+    # Unknown fields are refused by name (client.clean_payload), so the schema says so.
+    out = {"type": "object", "properties": props, "additionalProperties": False}
     if required:
         out["required"] = required
     return out
@@ -61,7 +67,8 @@ def build_spec():
         paths[f"/api/resource/{name}"] = {
             "get": {"summary": f"List {name}", "parameters": [
                 {"name": p, "in": "query", "schema": {"type": "string"}}
-                for p in ("fields", "filters", "or_filters", "order_by", "limit_start", "limit_page_length")],
+                for p in ("fields", "filters", "or_filters", "order_by")] + [
+                {"name": p, "in": "query", "schema": _ROW_COUNT} for p in ("limit_start", "limit_page_length")],
                 "responses": {"200": {"description": f"{name} rows", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"data": {"type": "array", "items": {"type": "object"}}}}}}},
                     "403": err, "417": err}},
@@ -76,6 +83,9 @@ def build_spec():
             "delete": {"summary": f"Delete {name}", "responses": {"200": {"description": "ok"}, "403": err,
                                                                   "404": err, "409": err}},
         }
+    readable = sorted(p[len("/api/resource/"):] for p in paths if p.count("/") == 3)
+    if readable:
+        paths.update(method_paths(readable, err))
     schemas["Error"] = _ERROR
     return {
         "openapi": "3.1.0",
@@ -87,6 +97,33 @@ def build_spec():
         "security": [{"token": []}, {"session": []}],
         "paths": paths,
     }
+
+
+def _query(name, schema=None, required=False):
+    return {"name": name, "in": "query", "required": required, "schema": schema or {"type": "string"}}
+
+
+def method_paths(doctypes, err):
+    """The standard read methods Frappe clients call (GET /api/method/...), for the
+    DocTypes the caller may read; filters and fields are JSON text, as clients send them."""
+    doctype = _query("doctype", {"type": "string", "enum": doctypes}, required=True)
+    listing = [_query(p) for p in ("fields", "filters", "or_filters", "order_by", "group_by")]
+    methods = {
+        "frappe.client.get_list": [doctype, *listing, _query("limit_start", _ROW_COUNT),
+                                   _query("limit_page_length", _ROW_COUNT)],
+        "frappe.client.get_count": [doctype, _query("filters")],
+        "frappe.client.get_value": [doctype, _query("fieldname", required=True), _query("filters")],
+        "frappe.client.get": [doctype, _query("name"), _query("filters")],
+        "frappe.desk.search.search_link": [doctype, _query("txt"), _query("filters"),
+                                           _query("page_length", _ROW_COUNT)],
+        "frappe.desk.reportview.get": [doctype, *listing, _query("start", _ROW_COUNT),
+                                       _query("page_length", _ROW_COUNT)],
+        "frappe.desk.reportview.get_count": [doctype, _query("filters")],
+    }
+    ok = {"description": "The method's result", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"message": {}}}}}}
+    return {f"/api/method/{name}": {"get": {"summary": name, "parameters": parameters, "responses": {
+        "200": ok, "400": err, "403": err, "404": err, "417": err}}} for name, parameters in methods.items()}
 
 
 def view(request):

@@ -5,7 +5,7 @@ import io
 
 from django.http import HttpResponse
 
-from .. import query
+from .. import params, query
 from ..exceptions import BadRequest, PermissionError
 from ..permissions import role_access
 from ..context import local
@@ -17,24 +17,26 @@ def _require(doctype, ptype):
         raise PermissionError(f"Not permitted: {ptype} {doctype}", doctype=doctype)
 
 
-def search_link(doctype, txt="", filters=None, page_length=10, **_):
+def search_link(doctype: str, txt: str = "", filters: str | dict | list = None, page_length: int = 10, **_):
     """frappe.desk.search.search_link: [{value, label, description}] of readable documents."""
     return query.search_link(doctype, txt, filters=json_arg({"f": filters}, "f"), page_length=page_length)
 
 
-def report_get(doctype, fields=None, filters=None, or_filters=None, order_by=None, start=0, page_length=20,
-               group_by=None, **_):
+def report_get(doctype: str, fields: str | list = None, filters: str | dict | list = None,
+               or_filters: str | dict | list = None, order_by: str = None, start: int = 0, page_length: int = 20,
+               group_by: str = None, **_):
     """frappe.desk.reportview.get: {keys, values} for the report view (needs report)."""
     _require(doctype, "report")
     data = {"fields": fields, "filters": filters, "or_filters": or_filters}
     rows = query.get_list(doctype, fields=json_arg(data, "fields"), filters=json_arg(data, "filters"),
-                          or_filters=json_arg(data, "or_filters"), order_by=order_by, limit_start=start,
-                          limit_page_length=page_length, group_by=group_by, ptype="report")
+                          or_filters=json_arg(data, "or_filters"), order_by=order_by,
+                          limit_start=params.row_count(start, "start"),
+                          limit_page_length=params.row_count(page_length, "page_length", default=20), group_by=group_by, ptype="report")
     keys = list(rows[0].keys()) if rows else []
     return {"keys": keys, "values": [list(r.values()) for r in rows]}
 
 
-def report_count(doctype, filters=None, **_):
+def report_count(doctype: str, filters: str | dict | list = None, **_):
     _require(doctype, "report")
     return query.get_count(doctype, filters=json_arg({"f": filters}, "f"))
 
@@ -44,10 +46,11 @@ def export_rows(doctype, fields=None, filters=None, order_by=None, limit=None):
     _require(doctype, "export")
     data = {"fields": fields, "filters": filters}
     return query.get_list(doctype, fields=json_arg(data, "fields") or ["name"], filters=json_arg(data, "filters"),
-                          order_by=order_by, limit_page_length=int(limit or 0), ptype="export")
+                          order_by=order_by, limit_page_length=params.row_count(limit, "limit"), ptype="export")
 
 
-def export_query(doctype, fields=None, filters=None, order_by=None, file_format_type="CSV", limit=None, **_):
+def export_query(doctype: str, fields: str | list = None, filters: str | dict | list = None, order_by: str = None,
+                 file_format_type: str = "CSV", limit: int = None, **_):
     """frappe.desk.reportview.export_query: the permitted rows as a CSV download."""
     if (file_format_type or "CSV").upper() != "CSV":
         raise BadRequest(f"unsupported export format {file_format_type!r} (CSV)")

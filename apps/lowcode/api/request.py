@@ -1,10 +1,9 @@
 """Reading a request's arguments the way Frappe clients send them: query string,
 form fields, or a JSON body; values that are JSON text (``filters``, ``fields``) are
 decoded where the API expects structures."""
-import json
-
 from django.http import JsonResponse
 
+from .. import params
 from ..exceptions import BadRequest
 
 
@@ -25,10 +24,7 @@ def form_dict(request):
 def json_body(request):
     if not request.body:
         return {}
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest(f"The request body is not valid JSON: {e}")
+    body = params.loads(request.body, "request body")
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object")
     return body
@@ -37,10 +33,7 @@ def json_body(request):
 def json_arg(data, key, default=None):
     value = data.get(key, default)
     if isinstance(value, str) and value[:1] in ("[", "{"):
-        try:
-            return json.loads(value)
-        except ValueError as e:
-            raise BadRequest(f"{key}: not valid JSON ({e.msg})")
+        return params.loads(value, key)
     return value
 
 

@@ -1,6 +1,6 @@
 """/api/resource/<DocType>[/<name>]: list and create, read, update, delete."""
 
-from .. import client, document as documents, query
+from .. import client, document as documents, params, query
 from ..exceptions import AuthenticationError, ValidationError
 from ..context import local
 from ..meta import get_meta
@@ -17,14 +17,6 @@ def _check_doctype(doctype):
     get_meta(doctype)  # cached; raises DoesNotExistError (404) for an unknown DocType
 
 
-def _int(data, key, default):
-    value = data.get(key, default)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise BadRequest(f"{key} must be a whole number, got {value!r}")
-
-
 def collection(request, doctype):
     _require_user()
     _check_doctype(doctype)
@@ -33,9 +25,9 @@ def collection(request, doctype):
         rows = query.get_list(
             doctype, fields=json_arg(data, "fields"), filters=json_arg(data, "filters"),
             or_filters=json_arg(data, "or_filters"), order_by=data.get("order_by"),
-            limit_start=_int(data, "limit_start", 0),
-            limit_page_length=_int(data, "limit", None) if data.get("limit") not in (None, "") else
-            _int(data, "limit_page_length", 20),
+            limit_start=params.row_count(data.get("limit_start"), "limit_start"),
+            limit_page_length=params.row_count(data.get("limit"), "limit") if data.get("limit") not in (None, "")
+            else params.row_count(data.get("limit_page_length"), "limit_page_length", default=20),
             group_by=data.get("group_by"), as_list=str(data.get("as_dict", "1")).lower() in ("0", "false"))
         return respond("data", rows)
     if request.method == "POST":
@@ -45,6 +37,8 @@ def collection(request, doctype):
             payload = json_arg(payload, "data")  # Frappe clients may post data=<json>
         if not payload and request.POST:
             payload = json_arg(request.POST.dict(), "data") if "data" in request.POST else request.POST.dict()
+        if not isinstance(payload, dict):
+            raise BadRequest("the document data must be a JSON object", field="data")
         doc = client.insert_doc(dict(payload, doctype=doctype))
         return respond("data", client.doc_for_user(doc))
     return respond("message", f"Method {request.method} not allowed", status=405)

@@ -211,5 +211,14 @@ class Database:
     def is_missing_table(self, exc):
         raise NotImplementedError
 
+    def client_value_error(self, exc):
+        """A DataError (417, naming the column where the engine says it) when ``exc`` is
+        the database refusing a value a client sent, else None. Each engine adds its own
+        cases; text no driver can encode (a lone UTF-16 surrogate) is refused by all."""
+        if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
+            from ..exceptions import DataError
+            return DataError("a text value holds an unpaired UTF-16 surrogate (not valid Unicode)")
+        return None
+
     def database_size(self):
         return None

@@ -1,4 +1,6 @@
 """MariaDB: the production engine (InnoDB, utf8mb4)."""
+import re
+
 import MySQLdb
 from MySQLdb.constants import ER, FIELD_TYPE
 from MySQLdb.converters import conversions
@@ -19,6 +21,19 @@ _TYPES = {
     "bigint": "bigint(20)", "decimal": "decimal(30,9)", "date": "date",
     "datetime": "datetime(6)", "datetime_seconds": "datetime", "time": "time", "json": "longtext",
 }
+
+
+# Errors of a value the server refused (strict mode), and what to tell the client.
+_VALUE_ERRORS = {
+    ER.DATA_TOO_LONG: "the value is too long for this field",
+    ER.WARN_DATA_OUT_OF_RANGE: "the value is out of range for this field",
+    ER.DATA_OUT_OF_RANGE: "the value is out of range for this field",
+    ER.TRUNCATED_WRONG_VALUE: "the value is not valid for this field",
+    ER.TRUNCATED_WRONG_VALUE_FOR_FIELD: "the value is not valid for this field",
+    ER.WARN_DATA_TRUNCATED: "the value is not valid for this field",
+}
+# "... for column `db`.`table`.`col` at row 1" or "... for column 'col' at row 1": the last part.
+_COLUMN_RE = re.compile(r"for column (?:[`'][^`']*[`']\.)*[`']([^`']+)[`']")
 
 
 class MariaDBDatabase(Database):
@@ -139,6 +154,15 @@ class MariaDBDatabase(Database):
 
     def is_missing_table(self, exc):
         return isinstance(exc, MySQLdb.ProgrammingError) and exc.args[0] == ER.NO_SUCH_TABLE
+
+    def client_value_error(self, exc):
+        from ..exceptions import DataError
+        problem = _VALUE_ERRORS.get(exc.args[0]) if isinstance(exc, MySQLdb.MySQLError) and exc.args else None
+        if problem is None:
+            return super().client_value_error(exc)
+        m = _COLUMN_RE.search(str(exc.args[-1]))
+        column = m.group(1) if m else None
+        return DataError(f"{column}: {problem}" if column else f"a value {problem}", field=column)
 
     def database_size(self):
         rows = self.sql("SELECT SUM(data_length + index_length) FROM information_schema.tables "

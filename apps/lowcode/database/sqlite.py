@@ -150,5 +150,15 @@ class SQLiteDatabase(Database):
     def is_missing_table(self, exc):
         return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
 
+    def client_value_error(self, exc):
+        from ..exceptions import DataError
+        text = str(exc)
+        if isinstance(exc, OverflowError) and "SQLite" in text:
+            return DataError("a number is too large to store or compare")
+        if isinstance(exc, sqlite3.IntegrityError) and "datatype mismatch" in text or \
+                isinstance(exc, sqlite3.ProgrammingError) and "binding parameter" in text:
+            return DataError("a value is not of the type its field stores")
+        return super().client_value_error(exc)
+
     def database_size(self):
         return os.path.getsize(self.path) if os.path.exists(self.path) else 0

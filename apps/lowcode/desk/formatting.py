@@ -3,6 +3,7 @@ dates, Latin or Persian digits, numbers and currency per locale.
 
 Stored values stay canonical (ISO dates, floats); only the desk converts."""
 import datetime
+import math
 
 import jdatetime
 from django.utils import formats, numberformat, translation
@@ -40,9 +41,15 @@ def digits(text, prefs):
 def format_date(value, prefs):
     if not value:
         return ""
-    d = datetime.date.fromisoformat(str(value)[:10])
+    try:
+        d = datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)  # not a date (a form shown again with what was typed, and its error)
     if prefs.jalali:
-        return digits(jdatetime.date.fromgregorian(date=d).strftime("%Y/%m/%d"), prefs)
+        try:
+            return digits(jdatetime.date.fromgregorian(date=d).strftime("%Y/%m/%d"), prefs)
+        except ValueError:
+            pass  # outside the Jalali years jdatetime knows (before 622 or after 9377): shown as ISO
     return digits(d.isoformat(), prefs)
 
 
@@ -65,6 +72,16 @@ def format_number(value, prefs, decimals=None):
     return digits(text, prefs)
 
 
+_NUMBER_TYPES = ("Check", "Int", "Float", "Percent", "Currency", "Rating", "Duration")
+
+
+def _is_number(value):
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def format_value(value, df, prefs):
     """Display text for a field value (escaping is left to the template)."""
     ftype = df.get("fieldtype")
@@ -74,6 +91,8 @@ def format_value(value, df, prefs):
         return format_date(value, prefs)
     if ftype == "Datetime" or df.get("fieldname") in ("creation", "modified"):
         return format_datetime(value, prefs)
+    if ftype in _NUMBER_TYPES and not _is_number(value):
+        return str(value)  # a form shown again with what was typed, and its error
     if ftype == "Check":
         return "✓" if int(value or 0) else ""
     if ftype == "Int":
@@ -101,8 +120,11 @@ def parse_date_input(text, prefs):
     if not text:
         return None
     if prefs.jalali and "/" in text:
-        y, m, d = (int(p) for p in text.split("/")[:3])
-        return jdatetime.date(y, m, d).togregorian().isoformat()
+        try:
+            y, m, d = (int(p) for p in text.split("/")[:3])
+            return jdatetime.date(y, m, d).togregorian().isoformat()
+        except (ValueError, OverflowError):
+            return text  # not a Jalali date: the field's own check refuses it, by name
     return text
 
 

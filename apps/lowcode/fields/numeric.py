@@ -9,7 +9,7 @@ class Number(FieldType):
     #: the column holds 21 digits before the point: enough for any amount in rials
     limit = 1e21
     operators = ORDERED_OPERATORS
-    json_schema = {"type": "number"}
+    json_schema = {"type": "number", "exclusiveMinimum": -limit, "exclusiveMaximum": limit}
 
     def coerce(self, value, df):
         if value is None or value == "":
@@ -53,7 +53,7 @@ class Percent(Number):
 class Int(Number):
     name = "Int"
     column = "int"
-    json_schema = {"type": "integer"}
+    json_schema = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
 
     def coerce(self, value, df):
         number = super().coerce(value, df)
@@ -70,6 +70,7 @@ class Int(Number):
 class Rating(Number):
     """A fraction between 0 and 1 (3 of 5 stars is 0.6), as Frappe stores it."""
     name = "Rating"
+    json_schema = {"type": "number", "minimum": 0, "maximum": 1}
 
     def validate(self, value, df):
         if value is not None and not 0 <= value <= 1:

@@ -2,6 +2,8 @@
 import json
 import re
 
+from .. import params
+from ..exceptions import BadRequest
 from .base import FieldType, register
 
 _COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -20,12 +22,15 @@ class JSON(FieldType):
             return None
         if isinstance(value, str):
             try:
-                return json.loads(value)
-            except ValueError as e:
-                raise self.error(df, f"not valid JSON ({e.msg} at position {e.pos})")
+                return params.loads(value, df["fieldname"])
+            except BadRequest as e:
+                raise self.error(df, e.message.split(": ", 1)[-1])
         try:
+            params.check_json(value, df["fieldname"])
             json.dumps(value)
-        except (TypeError, ValueError):
+        except BadRequest as e:
+            raise self.error(df, e.message.split(": ", 1)[-1])
+        except (TypeError, ValueError, RecursionError):
             raise self.error(df, "value cannot be stored as JSON")
         return value
 

@@ -8,6 +8,7 @@ import re
 from dateutil import parser as date_parser
 
 from .base import FieldType, ORDERED_OPERATORS, register, ascii_digits
+from .numeric import Number
 
 
 class Temporal(FieldType):
@@ -100,7 +101,7 @@ class Duration(FieldType):
     name = "Duration"
     column = "decimal"
     operators = ORDERED_OPERATORS
-    json_schema = {"type": "number", "description": "seconds"}
+    json_schema = {"type": "number", "minimum": 0, "exclusiveMaximum": Number.limit, "description": "seconds"}
 
     def coerce(self, value, df):
         if value is None or value == "":
@@ -114,6 +115,8 @@ class Duration(FieldType):
                 raise self.error(df, f"{value!r} is not a duration (seconds, '1h 30m' or 'HH:MM:SS')")
         if seconds < 0:
             raise self.error(df, "a duration cannot be negative")
+        if not seconds < Number.limit:  # also NaN and infinity: the column's range, as for numbers
+            raise self.error(df, f"{value!r} is too long a duration")
         return seconds
 
     @staticmethod
@@ -124,7 +127,7 @@ class Duration(FieldType):
             pass
         if ":" in text:
             parts = text.split(":")
-            if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+            if len(parts) in (2, 3) and all(p.isdecimal() for p in parts):
                 h, m, s = ([0] * (3 - len(parts))) + [int(p) for p in parts]
                 return float(h * 3600 + m * 60 + s)
             return None

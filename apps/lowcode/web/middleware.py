@@ -6,13 +6,15 @@ connection; each request still starts with no open transaction."""
 import logging
 import threading
 
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 
 import lowcode
 from .. import auth
 from ..context import local
-from ..exceptions import AuthenticationError, CSRFTokenError, LowcodeError, SiteNotFound
+from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, LowcodeError, RequestEntityTooLarge,
+                          SiteNotFound)
 from ..meta import check_version
 from ..sites import bench_path, resolve_site
 
@@ -74,6 +76,40 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+def check_body_size(request):
+    """Refuse a body larger than the site's ``max_request_size`` before anything reads
+    it. A file upload may be as large as the site's ``max_file_size`` allows, plus the
+    form around it (the upload view checks the file itself)."""
+    conf = local.conf
+    limit = int(conf.get("max_request_size") or settings.MAX_REQUEST_SIZE)
+    if request.content_type == "multipart/form-data" and conf.get("max_file_size"):
+        limit = max(limit, int(conf["max_file_size"]) + 1024 * 1024)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise BadRequest("Content-Length must be a number of bytes")
+    if length > limit:
+        raise RequestEntityTooLarge(f"The request body is {length} bytes; this site accepts at most {limit}")
+
+
+def client_error(exc):
+    """The 4xx a client's input deserves for an error raised deeper down, or None:
+    a malformed or oversized body Django refused, or a value the database refused
+    (too long, out of range, not a valid date) that no check caught before."""
+    from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+    from django.http.multipartparser import MultiPartParserError
+    from django.http.request import UnreadablePostError
+    if isinstance(exc, LowcodeError):
+        return None
+    if isinstance(exc, RequestDataTooBig):
+        return RequestEntityTooLarge(f"The request body is too large: {exc}")
+    if isinstance(exc, (SuspiciousOperation, MultiPartParserError, UnreadablePostError)):
+        return BadRequest(f"The request could not be read: {exc}")
+    db = getattr(local, "db", None) if local else None
+    refused = db.client_value_error(exc) if db is not None else None
+    if refused is not None:
+        log.warning("%s refused a value: %s", db.db_type, exc)
+    return refused
 
 
 class SiteMiddleware:
@@ -91,6 +127,7 @@ class SiteMiddleware:
         token = None
         try:
             token = lowcode.init(site, bench)
+            check_body_size(request)
             db = _connection(site)
             local.request = request
             # GET, HEAD and OPTIONS only read, enforced by the database: a link on another
@@ -110,7 +147,11 @@ class SiteMiddleware:
         except LowcodeError as e:
             _rollback_quietly(site)
             return error_response(e)
-        except Exception:
+        except Exception as e:
+            refused = client_error(e)
+            if refused is not None:
+                _rollback_quietly(site)
+                return error_response(refused)
             log.exception("error in %s %s", request.method, request.path)
             _drop_connection(site)
             return JsonResponse({"exc_type": "InternalServerError",
@@ -123,6 +164,7 @@ class SiteMiddleware:
         """Errors raised in views: JSON with exc_type and a readable message; never a
         stack trace to the client. The transaction is rolled back by __call__."""
         from django.http import Http404
+        exception = client_error(exception) or exception
         if isinstance(exception, LowcodeError):
             return error_response(exception)
         if isinstance(exception, Http404):

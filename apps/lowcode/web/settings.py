@@ -56,8 +56,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+# Request bodies: SiteMiddleware refuses one larger than the site's limit (site_config
+# ``max_request_size`` in bytes, else this default) with a 413, from Content-Length and
+# before anything reads it; so Django's own check, the same for every site, stays off.
+# Without a Content-Length, Django's WSGI request reads no body at all.
+MAX_REQUEST_SIZE = 25 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = None
+# Uploads larger than this are spooled to a temporary file instead of held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 TEMPLATES = []
 LOGGING = {

@@ -96,7 +96,7 @@ def recheck_duplicates():
 
 
 @lowcode.whitelist()
-def duplicates(lead):
+def duplicates(lead: str):
     """Leads that the duplicate rule matches with this one (readable ones)."""
     doc = lowcode.get_doc("Lead", lead)
     doc.check_permission("read")
@@ -108,7 +108,7 @@ def duplicates(lead):
 
 
 @lowcode.whitelist(methods=["POST"])
-def merge(source, target):
+def merge(source: str, target: str):
     """Fold lead ``source`` into ``target``: its activities, notes, files and links move
     to the target and the source is removed (rename with merge). A converted source
     hands its conversion (customer, opportunity, date) to the target, so the funnel
@@ -145,7 +145,7 @@ def _conversion_to_carry(source, target):
 
 
 @lowcode.whitelist(methods=["POST"])
-def merge_into_duplicate(lead):
+def merge_into_duplicate(lead: str):
     """Merge a lead flagged as a duplicate into the earlier lead it duplicates."""
     doc = lowcode.get_doc("Lead", lead)
     if not doc.duplicate_of:

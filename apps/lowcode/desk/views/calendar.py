@@ -34,6 +34,9 @@ DATE_TYPES = ("Date", "Datetime")
 EVENT_LIMIT = 500
 VIEW_PARAMS = ("field", "end_field", "mode", "date")
 ONE_DAY = datetime.timedelta(days=1)
+# The days a calendar shows: the month grid, its navigation and the Jalali calendar
+# (from 622) all stay inside Python's dates (years 1 to 9999) for any day in this range.
+FIRST_DAY, LAST_DAY = datetime.date(1000, 1, 1), datetime.date(9998, 12, 31)
 
 
 # -- fields ------------------------------------------------------------------------------------
@@ -220,10 +223,7 @@ def calendar_view(request, route):
     meta = get_meta(doctype)
     p = prefs()
     mode = request.GET.get("mode") if request.GET.get("mode") in MODES else "month"
-    try:
-        day = datetime.date.fromisoformat(request.GET.get("date") or "")
-    except ValueError:
-        day = datetime.date.today()
+    day = _shown_day(request.GET.get("date"), "date") if request.GET.get("date") else datetime.date.today()
     context = frame(request.GET.dict(), mode, day, p)
     context.update(meta=meta, doctype=doctype, route=route, args=request.GET, fields=[], start_field=None,
                    end_field=None, days=[], weeks=[], error=None, truncated=False, event_limit=EVENT_LIMIT,
@@ -263,14 +263,27 @@ def shifted_dates(doc, start_df, end_df, shift, to_hour):
     if old_start is None:
         raise ValidationError(_("%(field)s is empty: there is nothing to move") % {
             "field": _(start_df.label or start_df.fieldname)}, field=start_df.fieldname)
-    new_start = old_start + shift
+    new_start = _moved(old_start, shift, start_df)
     if start_df.fieldtype == "Datetime" and to_hour is not None:
         new_start = new_start.replace(hour=to_hour)
     changes = {start_df.fieldname: to_field_value(new_start, start_df)}
     old_end = as_datetime(doc.get(end_df.fieldname), end_df) if end_df else None
     if old_end is not None:
-        changes[end_df.fieldname] = to_field_value(old_end + (new_start - old_start), end_df)
+        changes[end_df.fieldname] = to_field_value(_moved(old_end, new_start - old_start, end_df), end_df)
     return changes
+
+
+def _moved(moment, shift, df):
+    """``moment`` + ``shift``, refused (naming the field) outside the calendar's days."""
+    try:
+        moved = moment + shift
+    except OverflowError:
+        moved = None
+    if moved is None or not FIRST_DAY <= moved.date() <= LAST_DAY:
+        raise ValidationError(_("%(what)s must be between %(first)s and %(last)s") % {
+            "what": _(df.label or df.fieldname), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+            field=df.fieldname)
+    return moved
 
 
 def _iso_day(value, what):
@@ -279,6 +292,14 @@ def _iso_day(value, what):
     except ValueError:
         raise BadRequest(_("%(what)s must be a date as YYYY-MM-DD, got %(value)r") % {"what": what, "value": value},
                          field=what)
+
+
+def _shown_day(value, what):
+    day = _iso_day(value, what)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequest(_("%(what)s must be between %(first)s and %(last)s") % {
+            "what": what, "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}, field=what)
+    return day
 
 
 @in_user_language
@@ -297,9 +318,9 @@ def reschedule(request, route):
     post = request.POST
     if not post.get("name"):
         raise BadRequest(_("Which document to move is missing (name)"), field="name")
-    shift = _iso_day(post.get("to_date"), "to_date") - _iso_day(post.get("from_date"), "from_date")
+    shift = _shown_day(post.get("to_date"), "to_date") - _shown_day(post.get("from_date"), "from_date")
     to_hour = post.get("to_hour")
-    if to_hour not in (None, "") and not (to_hour.isdigit() and 0 <= int(to_hour) <= 23):
+    if to_hour not in (None, "") and not (to_hour.isdecimal() and 0 <= int(to_hour) <= 23):
         raise BadRequest(_("to_hour must be a whole hour from 0 to 23"), field="to_hour")
     doc = documents.get_doc(doctype, post["name"])
     doc.check_permission("read")

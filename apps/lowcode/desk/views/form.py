@@ -9,7 +9,7 @@ import json
 
 from django.http import HttpResponseRedirect, JsonResponse
 
-from ... import document as documents
+from ... import document as documents, params
 from ...context import local
 from ...exceptions import LowcodeError, PermissionError
 from ...expressions import evaluate
@@ -66,7 +66,7 @@ def apply_form(doc, meta, post, writable_levels):
         child = get_meta(tf.options)
         rows = []
         for i in sorted({int(k.split("-")[1]) for k in post if k.startswith(tf.fieldname + "-")
-                         and k.split("-")[1].isdigit()}):
+                         and k.split("-")[1].isdecimal()}):
             prefix = f"{tf.fieldname}-{i}-"
             if post.get(prefix + "__delete"):
                 continue
@@ -172,7 +172,7 @@ def form_view(request, route, name):
             documents.delete_doc(doctype, doc.name)
             return _redirect(request, f"/app/{route}")
         if action.startswith("app:"):
-            target = run_form_action(doc, int(action[4:]))
+            target = run_form_action(doc, params.integer(action[4:], "_action"))
             if isinstance(target, dict):
                 response = JsonResponse(target, json_dumps_params={"ensure_ascii": False, "default": str})
                 response["Content-Disposition"] = f'attachment; filename="{doctype}-{doc.name}.json"'

@@ -4,7 +4,7 @@ paging, search and counts. Every query goes through the permission-checked query
 layer."""
 import json
 
-from ... import query
+from ... import params, query
 from ...exceptions import InvalidFieldError, LowcodeError
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
@@ -32,10 +32,7 @@ def read_filters(request, meta):
             op = "like" if df.fieldtype in ("Data", "Small Text", "Text") and "%" in value else "="
             filters.append([df.fieldname, op, value])
     if request.GET.get("filters"):
-        try:
-            extra = json.loads(request.GET["filters"])
-        except ValueError:
-            raise InvalidFieldError("filters: not valid JSON")
+        extra = params.loads(request.GET["filters"], "filters", error=InvalidFieldError)
         filters += query.normalise_filters(extra, meta.name)
     return filters
 
@@ -53,7 +50,9 @@ def _with_added_filter(request):
     from django.http import HttpResponseRedirect
     from urllib.parse import urlencode
     args = request.GET.copy()
-    filters = json.loads(args.get("filters") or "[]") if args.get("filters") else []
+    filters = params.loads(args["filters"], "filters") if args.get("filters") else []
+    if not isinstance(filters, list):
+        filters = [filters]
     filters.append([args.pop("add_field")[0], (args.pop("add_op", ["="]) or ["="])[0] or "=",
                     (args.pop("add_value", [""]) or [""])[0]])
     args["filters"] = json.dumps(filters, ensure_ascii=False)
@@ -74,8 +73,8 @@ def filter_chips(request, choices):
     from urllib.parse import urlencode
     from .report import _filter_text
     try:
-        filters = json.loads(request.GET.get("filters") or "[]")
-    except ValueError:
+        filters = params.loads(request.GET.get("filters") or "[]", "filters")
+    except LowcodeError:
         return []
     chips = []
     for i, f in enumerate(filters if isinstance(filters, list) else []):
@@ -100,9 +99,9 @@ def list_view(request, route):
         return HttpResponseRedirect(f"/app/{route}/{doctype}")
     readable = set(permitted_fieldnames(doctype)) | {"name", "modified", "owner", "creation"}
     columns = list_columns(meta, readable)
-    page_length = int(request.GET.get("page_length") or 20)
+    page_length = params.integer(request.GET.get("page_length"), "page_length", default=20)
     page_length = page_length if page_length in PAGE_LENGTHS else 20
-    page = max(int(request.GET.get("page") or 1), 1)
+    page = max(params.integer(request.GET.get("page"), "page", default=1, maximum=params.MAX_ROWS // 1000), 1)
     order_by = request.GET.get("order_by") or f"{meta.sort_field} {meta.sort_order}".lower()
     text = (request.GET.get("q") or "").strip()
     error, status = None, 200

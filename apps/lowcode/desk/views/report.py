@@ -301,9 +301,9 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
     choices = column_choices(meta)
     error, spec, saved = None, None, None
     columns, rows, has_next, total = [], [], False, 0
-    page_length = int(params.get("page_length") or 20) if str(params.get("page_length") or "").isdigit() else 20
+    page_length = int(params.get("page_length") or 20) if str(params.get("page_length") or "").isdecimal() else 20
     page_length = page_length if page_length in PAGE_LENGTHS else 20
-    page = max(int(params.get("page")) if str(params.get("page") or "").isdigit() else 1, 1)
+    page = max(int(params.get("page")) if str(params.get("page") or "").isdecimal() else 1, 1)
     try:
         spec, saved = read_spec(params, meta)
         spec = check_spec(spec, meta, choices)

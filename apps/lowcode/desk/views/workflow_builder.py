@@ -82,7 +82,7 @@ def read_rows(post, table, fieldnames):
     """Rows a grid posted as ``<table>-<i>-<field>``, in order; deleted and empty rows
     left out."""
     indexes = sorted({int(k.split("-")[1]) for k in post
-                      if k.startswith(table + "-") and k.split("-")[1].isdigit()})
+                      if k.startswith(table + "-") and k.split("-")[1].isdecimal()})
     rows = []
     for i in indexes:
         prefix = f"{table}-{i}-"
@@ -204,7 +204,9 @@ def workflow_svg(states, transitions):
     names = list(dict.fromkeys(_get(s, "state") for s in states if _get(s, "state")))
     if not names:
         return Markup("")
-    status = {_get(s, "state"): int(_get(s, "doc_status") or 0) for s in states if _get(s, "state")}
+    # Posted rows are drawn before they are validated: an unknown status draws as a draft.
+    status = {_get(s, "state"): {"1": 1, "2": 2}.get(str(_get(s, "doc_status") or 0).strip(), 0)
+              for s in states if _get(s, "state")}
     grouped = {}
     for t in transitions:
         a, b = _get(t, "state"), _get(t, "next_state")

@@ -11,6 +11,8 @@ class User(Document):
     def autoname(self):
         if self.name in STANDARD_USERS:
             return
+        if not isinstance(self.email or "", str):  # named before fields are coerced
+            raise ValidationError(f"email must be text, got {type(self.email).__name__}", field="email")
         self.name = (self.email or "").strip().lower()
 
     def validate(self):

@@ -2,9 +2,7 @@
 documents of one DocType that match the card's filters. The value is computed for
 the person looking at it, through the permission-checked query layer: they see the
 figure over the rows they may read, and no card at all without read access."""
-import json
-
-from lowcode import query
+from lowcode import params, query
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 from lowcode.meta import STANDARD_FIELDS, get_meta
@@ -19,10 +17,7 @@ def parse_filters_json(text, fieldname="filters_json"):
     nothing to a query, so it is dropped."""
     if not text:
         return []
-    try:
-        value = json.loads(text) if isinstance(text, str) else text
-    except ValueError as e:
-        raise ValidationError(f"Filters: not valid JSON ({e.msg})", field=fieldname)
+    value = params.loads(text, fieldname, error=ValidationError) if isinstance(text, str) else text
     if isinstance(value, dict):
         return value
     if not isinstance(value, list):

@@ -1,8 +1,7 @@
 """A saved report of the report view (Report Builder): its settings live in ``json``
 (columns, filters, order_by, group_by, aggregate, aggregate_on, chart); see
 lowcode/desk/views/report.py for what each key means."""
-import json
-
+from lowcode import params
 from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
@@ -18,10 +17,7 @@ class Report(Document):
         if int(self.is_standard or 0) and local.user != "Administrator":
             raise ValidationError("Only Administrator may mark a report as standard", field="is_standard")
         check_may_publish(self)
-        try:
-            settings = json.loads(self.json or "{}")
-        except ValueError as e:
-            raise ValidationError(f"JSON: not valid JSON ({e.msg})", field="json")
+        settings = params.loads(self.json or "{}", "json", error=ValidationError)
         if not isinstance(settings, dict):
             raise ValidationError("JSON: must be an object of report settings", field="json")
 
