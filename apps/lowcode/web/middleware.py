@@ -80,10 +80,10 @@ def check_body_size(request):
     """Refuse a body larger than the site's ``max_request_size`` before anything reads
     it. A file upload may be as large as the site's ``max_file_size`` allows, plus the
     form around it (the upload view checks the file itself)."""
-    conf = local.conf
-    limit = int(conf.get("max_request_size") or settings.MAX_REQUEST_SIZE)
-    if request.content_type == "multipart/form-data" and conf.get("max_file_size"):
-        limit = max(limit, int(conf["max_file_size"]) + 1024 * 1024)
+    limit = int(local.conf.get("max_request_size") or settings.MAX_REQUEST_SIZE)
+    if request.content_type == "multipart/form-data":
+        from ..api.files import max_file_size
+        limit = max(limit, max_file_size() + 1024 * 1024)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
