@@ -17,7 +17,7 @@ from lowcode.desk.views.collaboration import assign
 from lowcode.utils import route_for
 from lowcode.workflow import add_comment
 
-from .desk_helpers import ensure_role, login
+from .desk_helpers import ensure_role, login, make_user
 
 
 def token(user):
@@ -28,15 +28,6 @@ def token(user):
 def settle(ctx):
     ctx.db.commit()
     ctx.db.begin(write=False)
-
-
-def make_user(unique, tag, roles):
-    email = f"{tag}-{unique}@example.com"
-    for role in roles:
-        ensure_role(role)
-    lowcode.get_doc({"doctype": "User", "email": email, "first_name": tag.title(),
-                     "roles": [{"role": r} for r in roles]}).insert()
-    return email
 
 
 @pytest.fixture
