@@ -85,12 +85,6 @@ def write_assign(doctype, name, users):
         db.bulk_insert(TABLE, ("user", "reference_type", "reference_name"), [(u, doctype, name) for u in users])
 
 
-def add_assignment(doctype, name, user):
-    users = read_assign(doctype, name)
-    if user not in users:
-        write_assign(doctype, name, users + [user])
-
-
 def remove_assignment(doctype, name, user):
     users = read_assign(doctype, name)
     if user in users:
