@@ -32,10 +32,10 @@ def managed_territories(user):
 
 def owned_or_territory_conditions(user, doctype):
     """Each part is a plain indexed test (owner, the owner field and territory have
-    indexes; assignments are listed by name from the assignment table), so both engines
-    answer the OR from indexes (SQLite's multi-index OR, MariaDB's index merge) and
-    MariaDB's range estimates tell a user with 20 leads from one with 20,000 (the
-    latter's list is then read in `modified` order and stops after a page)."""
+    indexes; assignments are listed by name from the assignment table, see
+    lowcode/assignments.py), so both engines answer the OR from indexes (SQLite's
+    multi-index OR, MariaDB's index merge) instead of reading every lead. A user who
+    sees many leads gets the newest page from the newest rows (query._newest_page)."""
     roles = lowcode.get_roles(user)
     if roles & SEE_ALL_ROLES:
         return None
