@@ -5,7 +5,7 @@ Every assignment is logged. Wired through doc_events["*"]["after_insert"]."""
 import json
 
 import lowcode
-from lowcode.assignments import assigned_condition, read_assign, write_assign
+from lowcode.assignments import assigned_subquery, read_assign, write_assign
 from lowcode.context import local
 from lowcode.expressions import evaluate
 from lowcode.utils import today
@@ -53,8 +53,8 @@ def open_load(rule, user):
     meta = lowcode.get_meta(rule.document_type)
     table = f"`tab{rule.document_type}`"
     # Assigned through the assignment table's primary key (see lowcode/assignments.py).
-    sql, values = assigned_condition(rule.document_type, f"{table}.`name`")
-    parts, values = [sql], [user] + values
+    sql, values = assigned_subquery(user, rule.document_type)
+    parts = [f"{table}.`name` IN ({sql})"]
     if rule.assign_field and meta.has_field(rule.assign_field):
         parts.append(f"{table}.`{rule.assign_field}`=%s")
         values.append(user)

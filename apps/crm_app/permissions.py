@@ -9,7 +9,7 @@ documents agree (has_permission).
 - Private activities: only their owner and their participants see them.
 """
 import lowcode
-from lowcode.assignments import assigned_condition, assigned_names, is_assigned
+from lowcode.assignments import assigned_subquery, is_assigned
 from lowcode.context import local
 from lowcode.permissions import name_in
 
@@ -43,8 +43,7 @@ def owned_or_territory_conditions(user, doctype):
     owner_field = OWNER_FIELDS[doctype]
     parts = [f"{table}.`owner`=%s", f"{table}.`{owner_field}`=%s"]
     values = [user, user]
-    sub_sql, sub_values = assigned_condition(doctype, f"{table}.`name`")
-    sql, extra = name_in(f"{table}.`name`", assigned_names(user, doctype), (sub_sql, [user] + sub_values))
+    sql, extra = name_in(f"{table}.`name`", *assigned_subquery(user, doctype))
     if sql:
         parts.append(sql)
         values += extra

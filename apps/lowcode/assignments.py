@@ -91,17 +91,11 @@ def remove_assignment(doctype, name, user):
         write_assign(doctype, name, [u for u in users if u != user])
 
 
-def assigned_condition(doctype, column):
-    """(sql, values): ``column`` (a document name column) is assigned to a user; the
-    user is the one value to append. An ``IN`` subquery both engines answer from the
-    primary key and join to the document by its own primary key."""
-    return (f"{column} IN (SELECT `reference_name` FROM `tab{TABLE}` WHERE `user`=%s AND `reference_type`=%s)",
-            [doctype])
-
-
-def assigned_names(user, doctype):
-    return local.db.sql(f"SELECT `reference_name` FROM `tab{TABLE}` WHERE `user`=%s AND `reference_type`=%s",
-                        (user, doctype), pluck=True)
+def assigned_subquery(user, doctype):
+    """(sql, values) selecting the names of the ``doctype`` documents assigned to
+    ``user``: read from the primary key alone."""
+    return (f"SELECT `reference_name` FROM `tab{TABLE}` WHERE `user`=%s AND `reference_type`=%s",
+            [user, doctype])
 
 
 def is_assigned(user, doctype, name):

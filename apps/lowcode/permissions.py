@@ -272,13 +272,12 @@ def match_conditions(doctype, user=None, ptype="read", alias=None):
         parts.append("(" + " AND ".join(role_parts) + ")")
         values += role_values
     if user != "Guest":
-        shared = local.db.sql(f"SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s AND `user`=%s "
-                              f"AND `{share_col}`=1 UNION SELECT `share_name` FROM `tabDocShare` "
-                              f"WHERE `share_doctype`=%s AND `everyone`=1 AND `{share_col}`=1",
-                              (doctype, user, doctype), pluck=True)
-        sql, extra = name_in(f"`{alias}`.`name`", shared, (
-            f"`{alias}`.`name` IN (SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s "
-            f"AND (`user`=%s OR `everyone`=1) AND `{share_col}`=1)", [doctype, user]))
+        # Each arm has its own index (share_doctype, user / everyone): no scan of the shares.
+        sql, extra = name_in(f"`{alias}`.`name`",
+                             f"SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s AND `user`=%s "
+                             f"AND `{share_col}`=1 UNION SELECT `share_name` FROM `tabDocShare` "
+                             f"WHERE `share_doctype`=%s AND `everyone`=1 AND `{share_col}`=1",
+                             [doctype, user, doctype])
         if sql:
             parts.append(sql)
             values += extra
@@ -291,21 +290,24 @@ def match_conditions(doctype, user=None, ptype="read", alias=None):
 NAME_LIST_LIMIT = 5000
 
 
-def name_in(column, names, subquery):
-    """(sql, values) for "``column`` is one of ``names``" in a list condition, or
-    (None, []) when there are none.
+def name_in(column, subquery, values):
+    """(sql, values) for "``column`` is one of the names ``subquery`` selects" as one
+    part of an OR in a list condition, or (None, []) when there are none.
 
-    The names (read first, in the same transaction) are bound as a plain ``IN`` list:
-    an OR of such lists and indexed equalities is what both planners answer from
-    indexes (SQLite's multi-index OR, MariaDB's index merge, with range estimates
-    that tell a user with 20 rows from one with 20,000), where an ``IN (subquery)``
-    inside an OR makes MariaDB read the whole table. Past NAME_LIST_LIMIT names,
-    ``subquery`` ((sql, values) selecting the same names) is used instead."""
-    if not names:
-        return None, []
-    if len(names) > NAME_LIST_LIMIT:
-        return subquery
-    return f"{column} IN ({', '.join(['%s'] * len(names))})", list(names)
+    SQLite answers ``column IN (subquery)`` inside an OR from indexes (its multi-index
+    OR runs the subquery once). MariaDB does not: an ``IN (subquery)`` in an OR makes
+    it read the whole table. So on MariaDB the names are read first (same transaction)
+    and bound as a plain ``IN`` list, which its index merge combines with the other
+    parts, with range estimates that tell a user with 20 rows from one with 20,000;
+    past NAME_LIST_LIMIT names the subquery is used after all."""
+    db = local.db
+    if db.db_type == "mariadb":
+        names = db.sql(subquery, values, pluck=True)
+        if not names:
+            return None, []
+        if len(names) <= NAME_LIST_LIMIT:
+            return f"{column} IN ({', '.join(['%s'] * len(names))})", list(names)
+    return f"{column} IN ({subquery})", list(values)
 
 
 def _call_with_doctype(fn, user, doctype):
