@@ -5,6 +5,7 @@ Every assignment is logged. Wired through doc_events["*"]["after_insert"]."""
 import json
 
 import lowcode
+from lowcode.assignments import assigned_subquery, read_assign, write_assign
 from lowcode.context import local
 from lowcode.expressions import evaluate
 from lowcode.utils import today
@@ -51,17 +52,18 @@ def open_load(rule, user):
     """How many open documents of the rule's DocType the user holds now."""
     meta = lowcode.get_meta(rule.document_type)
     table = f"`tab{rule.document_type}`"
-    owner = f" OR {table}.`{rule.assign_field}`=%s" if rule.assign_field and meta.has_field(rule.assign_field) else ""
-    from crm_app.permissions import LIKE_ESCAPE, _assign_pattern
-    values = [_assign_pattern(user)] + ([user] if owner else [])
+    # Assigned through the assignment table's primary key (see lowcode/assignments.py).
+    sql, values = assigned_subquery(user, rule.document_type)
+    parts = [f"{table}.`name` IN ({sql})"]
+    if rule.assign_field and meta.has_field(rule.assign_field):
+        parts.append(f"{table}.`{rule.assign_field}`=%s")
+        values.append(user)
     statuses = [s.strip() for s in (rule.open_statuses or "").split(",") if s.strip()]
     status_sql = ""
     if statuses and meta.has_field("status"):
         status_sql = f" AND {table}.`status` IN ({', '.join(['%s'] * len(statuses))})"
         values += statuses
-    return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({table}.`_assign` LIKE %s ESCAPE '{LIKE_ESCAPE}'"
-                        f"{owner}){status_sql}",
-                        values)[0][0]
+    return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({' OR '.join(parts)}){status_sql}", values)[0][0]
 
 
 def choose_user(rule, doc):
@@ -81,16 +83,13 @@ def choose_user(rule, doc):
 
 
 def assign(rule, doc, user):
-    table = f"`tab{doc.doctype}`"
-    current = json.loads(doc.get("_assign") or "[]")
+    if rule.assign_field and doc.meta.has_field(rule.assign_field):
+        local.db.sql(f"UPDATE `tab{doc.doctype}` SET `{rule.assign_field}`=%s WHERE `name`=%s", (user, doc.name))
+        doc.set(rule.assign_field, user)
+    current = read_assign(doc.doctype, doc.name)
     if user not in current:
         current.append(user)
-    sets, values = ["`_assign`=%s"], [json.dumps(current)]
-    if rule.assign_field and doc.meta.has_field(rule.assign_field):
-        sets.append(f"`{rule.assign_field}`=%s")
-        values.append(user)
-        doc.set(rule.assign_field, user)
-    local.db.sql(f"UPDATE {table} SET {', '.join(sets)} WHERE `name`=%s", values + [doc.name])
+    write_assign(doc.doctype, doc.name, current)
     doc._assign = json.dumps(current)
     local.db.sql("UPDATE `tabAssignment Rule` SET `last_user`=%s WHERE `name`=%s", (user, rule.name))
     log(rule, doc, user, f"{rule.rule}: assigned by rule {rule.name}")

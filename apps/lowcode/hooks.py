@@ -11,7 +11,9 @@ doc_events = {
     "*": {
         "before_validate": "lowcode.workflow.before_validate",
         # A deleted document takes its assignments (ToDos) with it.
-        "on_trash": "lowcode.desk.doctype.todo.todo.delete_for_reference",
+        "on_trash": ["lowcode.desk.doctype.todo.todo.delete_for_reference", "lowcode.assignments.on_trash"],
+        # The assignment index follows a renamed document (its _assign moves with the row).
+        "after_rename": "lowcode.assignments.after_rename",
     },
 }
 

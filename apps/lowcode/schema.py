@@ -53,6 +53,10 @@ def wanted_indexes(meta):
         out.append((index_name(meta, sort), [sort], False))
     if meta.istable:
         out.append((index_name(meta, "parent"), ["parent"], False))
+    else:
+        # Row rules filter on the creator: if_owner permissions, and the apps' rules
+        # such as "what I created or own" (a full scan per list at a million rows).
+        out.append((index_name(meta, "owner"), ["owner", sort], False))
     for df in meta.data_fields:
         if df.get("unique"):
             out.append((index_name(meta, "u", df.fieldname), [df.fieldname], True))
@@ -118,7 +122,9 @@ def sync_table(meta):
 
 
 def create_system_tables():
-    """Tables outside DocType metadata: naming-series counters and secrets."""
+    """Tables outside DocType metadata: naming-series counters, secrets, sessions and
+    the assignment index (lowcode/assignments.py)."""
+    from .assignments import create_table
     db = local.db
     v = db.column_sql_type
     if not db.table_exists("Series"):
@@ -134,3 +140,4 @@ def create_system_tables():
         db.sql(f"CREATE TABLE `tabSessions` (`sid` {v('varchar', 140)} NOT NULL PRIMARY KEY, "
                f"`user` {v('varchar', 140)}, `data` {v('text')}, `expires` {v('datetime')}, "
                f"`ip` {v('varchar', 140)})")
+    create_table(db)

@@ -67,6 +67,7 @@ class StatementLog:
         self.db = db
         self.keep_text = keep_text
         self.statements = []   # (first words of the SQL, seconds)
+        self.values = []       # the bound values of each statement, with keep_text
         self.starts = []       # time.monotonic() at the start of each statement
 
     def __enter__(self):
@@ -81,6 +82,8 @@ class StatementLog:
                 return original(query, values)
             finally:
                 log.append((query if keep else " ".join(query.split()[:4]), time.perf_counter() - t0))
+                if keep:
+                    self.values.append(tuple(values or ()))
 
         self.db._execute = timed
         return self

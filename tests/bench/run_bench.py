@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 import lowcode  # noqa: E402
 from lowcode.context import local  # noqa: E402
 
+import bench_roles as roles  # noqa: E402
 import bench_setup as setup  # noqa: E402
 from bench_http import Client, Server, method_path, resource_path  # noqa: E402
 from bench_report import Figure, print_table, write_json  # noqa: E402
@@ -72,6 +73,12 @@ def parse_args(argv=None):
     p.add_argument("--commit-every", type=int, default=100, help="commit after this many inserts/saves")
     p.add_argument("--rest-creates", type=int, default=1000, help="sequential POSTs over REST")
     p.add_argument("--apps", default="", help="apps to install besides lowcode, e.g. crm_app (their hooks then run)")
+    p.add_argument("--no-roles", action="store_true",
+                   help="skip the row-permission phase (the CRM's Lead and Note as Sales Users, see bench_roles.py)")
+    p.add_argument("--roles-only", action="store_true",
+                   help="only the row-permission phase (skip the Bench Lead phases as System Manager)")
+    p.add_argument("--role-rows", type=int, default=0, help="leads in the row-permission phase (default: --rows)")
+    p.add_argument("--role-reps", type=int, default=100, help="timed repetitions per user and path (default 100)")
     p.add_argument("--mariadb-fast-fill", action="store_true",
                    help="SET unique_checks=0, foreign_key_checks=0 for the MariaDB fill session")
     p.add_argument("--seed", type=int, default=42)
@@ -86,6 +93,11 @@ def parse_args(argv=None):
     args.apps = tuple(a.strip() for a in args.apps.split(",") if a.strip())
     if args.rows < 100:
         p.error("--rows must be at least 100")
+    if args.no_roles and args.roles_only:
+        p.error("--no-roles and --roles-only exclude each other")
+    args.role_rows = args.role_rows or args.rows
+    if args.role_rows < 1000:
+        p.error("--role-rows must be at least 1000")
     return args
 
 
@@ -511,6 +523,17 @@ def measure_add_column(run, bench, site, workdir):
 def run_engine(engine, args, bench, state):
     run = {"engine": engine, "rows": args.rows, "plans": {}, "diagnostics": {}}
     state["run"] = run
+    if not args.roles_only:
+        run_system_manager(engine, args, bench, state, run)
+    if not args.no_roles:
+        run_roles(engine, args, bench, state, run)
+    run["figures"] = [f.as_dict() for f in (figures(run) if "list" in run else []) + roles.figures(run)]
+    return run
+
+
+def run_system_manager(engine, args, bench, state, run):
+    """The Bench Lead phases as System Manager: list, count, desk, inserts, REST creates,
+    add column."""
     step(f"{engine}: creating site")
     site = setup.create_site(bench, engine, apps=args.apps)
     state["sites"].append(site)
@@ -564,8 +587,31 @@ def run_engine(engine, args, bench, state):
             state["server"] = None
         step(f"{engine}: add a column (Custom Field) while another process reads", run)
         measure_add_column(run, bench, site, bench)
-    run["figures"] = [f.as_dict() for f in figures(run)]
-    return run
+
+
+def run_roles(engine, args, bench, state, run):
+    """The row-permission phase on its own site with crm_app (whose row rules are what
+    is measured): fill the CRM's Lead and Note, then time each user (bench_roles.py)."""
+    step(f"{engine}: row permissions: creating a site with crm_app", run)
+    site = setup.create_site(bench, engine, apps=("crm_app",))
+    state["sites"].append(site)
+    run["roles_site"] = site
+    with lowcode.site_context(site, bench=bench):
+        local.db.commit()
+        tokens = roles.make_world()
+        step(f"{engine}: row permissions: filling {args.role_rows:,} leads and {max(args.role_rows // 10, 100):,} "
+             f"notes", run)
+        run["roles_fill"] = roles.fill(args.role_rows, batch=args.batch)
+        step(f"{engine}: row permissions: filled in {run['roles_fill']['seconds']:.1f}s", run)
+        server = Server(bench, os.path.join(bench, f"uvicorn-{engine}-roles.log"))
+        state["server"] = server
+        server.start()
+        try:
+            step(f"{engine}: row permissions: each user x{args.role_reps} (raw SQL / REST / desk)", run)
+            roles.measure(run, server, site, tokens, args.role_reps, max(3, args.warmup // 4), explain)
+        finally:
+            server.stop()
+            state["server"] = None
 
 
 def _cpu_note(ms):
@@ -664,7 +710,9 @@ def main(argv=None):
                    "unblocked_read_ms": UNBLOCKED_READ_MS}, "engines": {}}
     bench = tempfile.mkdtemp(prefix="lowcode-bench-")
     with open(os.path.join(bench, "apps.txt"), "w") as f:
-        f.write("\n".join(("lowcode",) + args.apps) + "\n")
+        # crm_app is available to the row-permission phase's site (installed only there).
+        f.write("\n".join(dict.fromkeys(("lowcode",) + args.apps + (() if args.no_roles else ("crm_app",))))
+                + "\n")
     step(f"bench {bench}; rows {args.rows:,}; engines {', '.join(args.engines)}")
     state = {"sites": [], "server": None}
     failed = False

@@ -30,7 +30,12 @@ def _logs(lead):
 
 def _assigned(lead):
     raw = lowcode.db.sql("SELECT `_assign` FROM `tabLead` WHERE `name`=%s", (lead,))[0][0]
-    return json.loads(raw) if raw else []
+    users = json.loads(raw) if raw else []
+    # The assignment table (what row rules read) says the same (lowcode/assignments.py).
+    table = lowcode.db.sql("SELECT `user` FROM `tab_Assignment` WHERE `reference_type`='Lead' "
+                           "AND `reference_name`=%s", (lead,), pluck=True)
+    assert sorted(table) == sorted(users)
+    return users
 
 
 def _users(unique, n, prefix="agent"):

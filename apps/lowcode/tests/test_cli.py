@@ -166,6 +166,24 @@ def test_migrate_recreates_missing_scheduled_jobs(cli):
     assert cli.sql("SELECT `frequency` FROM `tabScheduled Job Type` WHERE `method`=%s", (method,))[0][0] == "All"
 
 
+def test_migrate_adds_the_assignment_table_and_owner_indexes(cli):
+    """A site made before them: migrate creates the assignment table, fills it from every
+    document's ``_assign`` (what row rules read), and adds the ``(owner, …)`` indexes."""
+    with lowcode.site_context(cli.site, bench=cli.bench) as local:
+        local.db.sql("DROP TABLE `tab_Assignment`")
+        local.db.drop_index("ToDo", "todo__owner")
+        local.db.sql("UPDATE `tabUser` SET `_assign`=%s WHERE `name`='Administrator'", (json.dumps(["Guest"]),))
+        local.db.commit()
+    assert cli.run("migrate").stdout.strip() == f"Migrated {cli.site}"
+    rows = cli.sql("SELECT `user`, `reference_type` FROM `tab_Assignment` WHERE `reference_name`='Administrator'")
+    assert [tuple(r) for r in rows] == [("Guest", "User")]
+    with lowcode.site_context(cli.site, bench=cli.bench) as local:
+        assert local.db.get_indexes("ToDo")["todo__owner"] == (False, ["owner", "modified"])
+        local.db.sql("UPDATE `tabUser` SET `_assign`=NULL WHERE `name`='Administrator'")
+        local.db.sql("DELETE FROM `tab_Assignment` WHERE `reference_name`='Administrator'")
+        local.db.commit()
+
+
 def test_add_user_with_role_and_password(cli):
     from lowcode.auth import check_login
     email = f"sara.{uuid.uuid4().hex[:6]}@example.com"

@@ -319,3 +319,35 @@ def test_search_link(ctx, data):
     found = search_link(data["dt"], "O'Brien \"q\"")
     assert [r["value"] for r in found] == [data["names"][QUOTED]]
     assert len(search_link(data["dt"], "", page_length=2)) == 2
+
+
+def test_restricted_newest_first_page_is_the_same_from_the_newest_rows(ctx, make_doctype, unique, monkeypatch):
+    """A row-restricted list sorted newest first is first read from the NEWEST_WINDOW
+    newest rows (query._newest_page), and from the whole table only when those hold too
+    few visible rows: both ways give the same page, ties at the window's edge included."""
+    import datetime
+    from lowcode import query
+    from .desk_helpers import as_user, ensure_role, make_user
+    role = f"Own rows {unique}"
+    ensure_role(role)
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}],
+                           permissions=[{"role": role, "read": 1, "if_owner": 1}])
+    me, other = make_user(unique, "me", [role]), make_user(unique, "other", [role])
+    base = datetime.datetime(2030, 1, 1)
+    mine = {0, 1, 2, 5, 9, 11}
+    names = {}
+    for i in range(12):
+        doc = lowcode.get_doc({"doctype": doctype, "title": f"row {i}", "owner": me if i in mine else other}
+                              ).insert(ignore_permissions=True)
+        names[i] = doc.name
+        # rows 5 and 6 tie: the 6th newest row's timestamp is the window's edge
+        stamp = base + datetime.timedelta(seconds=6 if i == 5 else i)
+        lowcode.db.sql(f"UPDATE `tab{doctype}` SET `modified`=%s WHERE `name`=%s", (stamp, doc.name))
+    monkeypatch.setattr(query, "NEWEST_WINDOW", 6)
+    expected = [names[i] for i in (11, 9, 5, 2, 1, 0)]
+    with as_user(me):
+        for start, length in ((0, 2), (0, 3), (1, 2), (2, 3), (0, 6), (4, 5)):
+            got = lowcode.get_list(doctype, order_by="modified desc", limit_start=start, limit_page_length=length,
+                                   pluck="name")
+            assert got == expected[start:start + length], (start, length)
+        assert lowcode.get_count(doctype) == 6

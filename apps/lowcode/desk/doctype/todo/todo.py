@@ -1,8 +1,7 @@
 """A ToDo: one assignment of a document to a user. The assignee gets the ToDo shared
 with them (read and write) so they can see and close it; closing or cancelling it
 takes them off the document's ``_assign`` list."""
-import json
-
+from lowcode.assignments import read_assign, remove_assignment, write_assign  # noqa: F401 - the desk imports them here
 from lowcode.context import local
 from lowcode.document import Document, load_doc
 from lowcode.exceptions import PermissionError
@@ -47,28 +46,6 @@ class ToDo(Document):
             remove_assignment(self.reference_type, self.reference_name, self.allocated_to)
             add_comment(self.reference_type, self.reference_name, "Assignment Completed",
                         f"{self.allocated_to}: {self.status}")
-
-
-def read_assign(doctype, name):
-    rows = local.db.sql(f"SELECT `_assign` FROM `tab{doctype}` WHERE `name`=%s", (name,), pluck=True)
-    try:
-        value = json.loads(rows[0]) if rows and rows[0] else []
-    except ValueError:
-        value = []
-    return value if isinstance(value, list) else []
-
-
-def write_assign(doctype, name, users):
-    # A direct UPDATE: _assign is bookkeeping, not a field edit, so the document's
-    # modified timestamp and version history stay as they were (as in Frappe).
-    local.db.sql(f"UPDATE `tab{doctype}` SET `_assign`=%s WHERE `name`=%s",
-                 (json.dumps(users) if users else None, name))
-
-
-def remove_assignment(doctype, name, user):
-    users = read_assign(doctype, name)
-    if user in users:
-        write_assign(doctype, name, [u for u in users if u != user])
 
 
 def delete_for_reference(doc, method=None):
