@@ -249,19 +249,63 @@ def _user_permissions_allow(meta, doc, user):
 
 # -- list conditions ------------------------------------------------------------------------
 
+class OrParts:
+    """A row condition that is an OR of parts, each ``(sql, values)``.
+
+    A ``permission_query_conditions`` hook may return one instead of an SQL string, so
+    the query layer can shape the SQL per part (query.py: an exact count as a sum of
+    disjoint parts, a list page from each part's own top rows), which lets every part
+    use its own index; ``sql()`` gives the plain ``(p1 OR p2 ...)`` for everything else.
+    No parts means no rows."""
+
+    def __init__(self, parts=()):
+        self.parts = []     # (sql, values) as a part of the OR
+        self.alone = []     # (sql, values) of the same part queried on its own
+        for sql, values in parts:
+            self.add(sql, values)
+
+    def add(self, sql, values=(), alone=None):
+        self.parts.append((sql, list(values)))
+        self.alone.append((alone[0], list(alone[1])) if alone else (sql, list(values)))
+        return self
+
+    def add_name_in(self, column, subquery, values):
+        """A part "``column`` is one of the names ``subquery`` selects" (see name_in);
+        on its own it stays a subquery, which both engines answer as a join on the
+        primary key (on MariaDB faster than the same names bound as a list). It is read
+        as a derived table: MariaDB runs an ``IN (... UNION ...)`` once per row."""
+        sql, extra = name_in(column, subquery, values)
+        if sql:
+            self.add(sql, extra, alone=(f"{column} IN (SELECT * FROM ({subquery}) `names`)", values))
+        return self
+
+    def sql(self):
+        if not self.parts:
+            return "1=0", []
+        return "(" + " OR ".join(s for s, _ in self.parts) + ")", [v for _, vs in self.parts for v in vs]
+
+
 def match_conditions(doctype, user=None, ptype="read", alias=None):
     """(sql, values) restricting a query on ``doctype`` (aliased ``alias``) to rows the
     user may ``ptype``; ``("1=1", [])`` for full access, ``("1=0", [])`` for none."""
+    cond = row_condition(doctype, user, ptype, alias)
+    return ("1=1", []) if cond is None else cond.sql()
+
+
+def row_condition(doctype, user=None, ptype="read", alias=None):
+    """The rows ``user`` may ``ptype`` as OrParts, or None for full access. The role
+    rule and a document share are alternatives; when the role rule is one hook's OR,
+    its parts are the condition's parts."""
     user = user or local.user
     alias = alias or f"tab{doctype}"
     if user == ADMIN:
-        return "1=1", []
+        return None
     meta = get_meta(doctype)
     access = role_access(doctype, ptype, user)
     share_col = ptype if ptype in ("read", "write", "share", "submit") else "read"
-    parts, values = [], []
+    out = OrParts()
     if access:
-        role_parts, role_values = [], []
+        role_parts, role_values, or_parts = [], [], None
         if access == "owner":
             role_parts.append(f"`{alias}`.`owner`=%s")
             role_values.append(user)
@@ -277,7 +321,10 @@ def match_conditions(doctype, user=None, ptype="read", alias=None):
         from .apps import get_hooks, get_attr
         for path in get_hooks("permission_query_conditions", {}).get(doctype, []):
             cond = _call_with_doctype(get_attr(path), user, doctype)
-            if isinstance(cond, tuple):
+            if isinstance(cond, OrParts):
+                or_parts = cond
+                cond, extra = cond.sql()
+            elif isinstance(cond, tuple):
                 cond, extra = cond
             else:
                 extra = []
@@ -285,22 +332,20 @@ def match_conditions(doctype, user=None, ptype="read", alias=None):
                 role_parts.append(f"({cond})")
                 role_values += list(extra)
         if not role_parts:
-            return "1=1", []  # full access: shares add nothing
-        parts.append("(" + " AND ".join(role_parts) + ")")
-        values += role_values
+            return None  # full access: shares add nothing
+        if or_parts is not None and len(role_parts) == 1:
+            out.parts += or_parts.parts
+            out.alone += or_parts.alone
+        else:
+            out.add("(" + " AND ".join(role_parts) + ")", role_values)
     if user != "Guest":
         # Each arm has its own index (share_doctype, user / everyone): no scan of the shares.
-        sql, extra = name_in(f"`{alias}`.`name`",
-                             f"SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s AND `user`=%s "
-                             f"AND `{share_col}`=1 UNION SELECT `share_name` FROM `tabDocShare` "
-                             f"WHERE `share_doctype`=%s AND `everyone`=1 AND `{share_col}`=1",
-                             [doctype, user, doctype])
-        if sql:
-            parts.append(sql)
-            values += extra
-    if not parts:
-        return "1=0", []
-    return "(" + " OR ".join(parts) + ")", values
+        out.add_name_in(f"`{alias}`.`name`",
+                        f"SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s AND `user`=%s "
+                        f"AND `{share_col}`=1 UNION SELECT `share_name` FROM `tabDocShare` "
+                        f"WHERE `share_doctype`=%s AND `everyone`=1 AND `{share_col}`=1",
+                        [doctype, user, doctype])
+    return out
 
 
 #: Up to this many names go into a list condition as bound values; beyond, a subquery.

@@ -14,7 +14,7 @@ from .context import local
 from .exceptions import InvalidFieldError, PermissionError, ValidationError
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
-from .permissions import match_conditions, permitted_fieldnames, role_access
+from .permissions import permitted_fieldnames, role_access, row_condition
 
 OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between")
 _AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
@@ -357,13 +357,13 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     select_values = list(q.values)
     q.values = []
     where = q.where(filters, or_filters)
-    restricted = False
-    if not ignore_permissions:
-        cond, cond_values = match_conditions(doctype, user, "read", alias=q.table)
-        if cond != "1=1":
-            where.append(cond)
-            q.values += cond_values
-            restricted = True
+    filter_where, filter_values = list(where), list(q.values)
+    rule = None if ignore_permissions else row_condition(doctype, user, "read", alias=q.table)
+    restricted = rule is not None
+    if restricted:
+        cond, cond_values = rule.sql()
+        where.append(cond)
+        q.values += cond_values
     group = ""
     if group_by:
         cols = []
@@ -382,7 +382,15 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
         sql += f" LIMIT {page} OFFSET {start_at}"
     values = select_values + join_values + q.values
     rows = None
-    if (restricted and page and start_at + page <= NEWEST_WINDOW_PAGES and not group_by and not distinct
+    # A row rule that is an OR of parts, with nothing else shaping the query, is answered
+    # part by part (see _count_by_parts and _page_by_parts): each part on its own index.
+    by_parts = (restricted and len(rule.parts) > 1 and not group_by and not distinct and not q.joins
+                and not select_values)
+    if by_parts and not page and len(select) == 1 and select[0].startswith("COUNT(*) AS "):
+        rows = [(_count_by_parts(q.table, filter_where, filter_values, rule.alone),)]
+    elif by_parts and page and order and not any(_alias(a) in order for a in q.aliases):
+        rows = _page_by_parts(q.table, select, filter_where, filter_values, rule.alone, order, page, start_at)
+    elif (restricted and page and start_at + page <= NEWEST_WINDOW_PAGES and not group_by and not distinct
             and order == f"`{q.table}`.`modified` DESC"):
         rows = _newest_page(doctype, q.table, select, joins, where, page, start_at, values)
     if rows is None:
@@ -428,6 +436,51 @@ def _newest_page(doctype, table, select, joins, where, page, start_at, values):
            + f" ORDER BY `{table}`.`modified` DESC LIMIT {page} OFFSET {start_at}")
     rows = local.db.sql(sql, values + [bound[0][0]])
     return rows if len(rows) == page else None
+
+
+def _where(conds):
+    return " WHERE " + " AND ".join(conds) if conds else ""
+
+
+def _count_by_parts(table, where, values, parts):
+    """The exact number of rows matching ``where`` and any of ``parts``, as a sum of
+    disjoint counts: the largest part alone, then each further part without the rows of
+    those before it. ``COUNT(*)`` of the whole OR makes MariaDB fetch every matching row
+    (an index merge union), and SQLite walk each part's index and de-duplicate; one
+    part alone is counted from its index (index-only without other filters), and the
+    rows of the small parts are few. Each part is counted first to learn which is the
+    largest (an empty part then costs nothing more)."""
+    def count(conds, vals):
+        return int(local.db.sql(f"SELECT COUNT(*) FROM `{table}`{_where(conds)}", vals)[0][0])
+
+    sized = [(count(where + [sql], values + pv), sql, pv) for sql, pv in parts]
+    sized = sorted((p for p in sized if p[0]), key=lambda p: -p[0])
+    if not sized:
+        return 0
+    total = sized[0][0]
+    for i, (_, sql, pv) in enumerate(sized[1:], 1):
+        # IS NOT TRUE, not NOT: a part that is NULL for a row (an empty owner field) does
+        # not hold for it, and the row must still be counted by the next part.
+        before = sized[:i]
+        total += count(where + [sql] + [f"({s}) IS NOT TRUE" for _, s, _ in before],
+                       values + pv + [v for _, _, bv in before for v in bv])
+    return total
+
+
+def _page_by_parts(table, select, where, values, parts, order, page, start_at):
+    """A page of the rows matching ``where`` and any of ``parts``, in ``order``: the
+    first start+page rows of each part (each read on that part's own index, the bound
+    names of an assignment or share part by primary key), then the page among those.
+    Every row of the page is among the first start+page rows of a part holding it."""
+    depth = start_at + page
+    inner, inner_values = [], []
+    for i, (sql, pv) in enumerate(parts):
+        inner.append(f"SELECT `name` FROM (SELECT `{table}`.`name` FROM `{table}`{_where(where + [sql])} "
+                     f"ORDER BY {order} LIMIT {depth}) `p{i}`")
+        inner_values += values + pv
+    sql = (f"SELECT {', '.join(select)} FROM `{table}` WHERE `{table}`.`name` IN "
+           f"(SELECT `name` FROM ({' UNION ALL '.join(inner)}) `parts`) ORDER BY {order} LIMIT {page} OFFSET {start_at}")
+    return local.db.sql(sql, inner_values)
 
 
 def get_all(doctype, **kwargs):
