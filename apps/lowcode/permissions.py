@@ -250,39 +250,53 @@ def _user_permissions_allow(meta, doc, user):
 # -- list conditions ------------------------------------------------------------------------
 
 class OrParts:
-    """A row condition that is an OR of parts, each ``(sql, values)``.
+    """A row condition that is an OR of parts.
 
     A ``permission_query_conditions`` hook may return one instead of an SQL string, so
     the query layer can shape the SQL per part (query.py: an exact count as a sum of
-    disjoint parts, a list page from each part's own top rows), which lets every part
+    disjoint parts, a list page from each part's own first rows), which lets every part
     use its own index; ``sql()`` gives the plain ``(p1 OR p2 ...)`` for everything else.
-    No parts means no rows."""
+    No parts means no rows.
+
+    ``parts`` holds each part as it is queried on its own, ``(sql, values)``. A part may
+    read differently inside the OR (``in_or``: a function giving ``(sql, values)``, or
+    ``(None, [])`` when the part holds nothing), which is worked out only when the OR
+    is asked for."""
 
     def __init__(self, parts=()):
-        self.parts = []     # (sql, values) as a part of the OR
-        self.alone = []     # (sql, values) of the same part queried on its own
+        self.parts = []
+        self._in_or = []
         for sql, values in parts:
             self.add(sql, values)
 
-    def add(self, sql, values=(), alone=None):
+    def add(self, sql, values=(), in_or=None):
         self.parts.append((sql, list(values)))
-        self.alone.append((alone[0], list(alone[1])) if alone else (sql, list(values)))
+        self._in_or.append(in_or)
         return self
 
     def add_name_in(self, column, subquery, values):
-        """A part "``column`` is one of the names ``subquery`` selects" (see name_in);
-        on its own it stays a subquery, which both engines answer as a join on the
-        primary key (on MariaDB faster than the same names bound as a list). It is read
-        as a derived table: MariaDB runs an ``IN (... UNION ...)`` once per row."""
-        sql, extra = name_in(column, subquery, values)
-        if sql:
-            self.add(sql, extra, alone=(f"{column} IN (SELECT * FROM ({subquery}) `names`)", values))
+        """A part "``column`` is one of the names ``subquery`` selects". On its own it
+        is a subquery, which both engines answer as a join on the primary key (read as a
+        derived table: MariaDB would run an ``IN (... UNION ...)`` once per row); inside
+        the OR it is what name_in gives (on MariaDB the names read first and bound)."""
+        return self.add(f"{column} IN (SELECT * FROM ({subquery}) `names`)", values,
+                        in_or=lambda: name_in(column, subquery, values))
+
+    def extend(self, other):
+        self.parts += other.parts
+        self._in_or += other._in_or
         return self
 
     def sql(self):
-        if not self.parts:
+        parts = []
+        for (sql, values), in_or in zip(self.parts, self._in_or):
+            if in_or is not None:
+                sql, values = in_or()
+            if sql:
+                parts.append((sql, values))
+        if not parts:
             return "1=0", []
-        return "(" + " OR ".join(s for s, _ in self.parts) + ")", [v for _, vs in self.parts for v in vs]
+        return "(" + " OR ".join(s for s, _ in parts) + ")", [v for _, vs in parts for v in vs]
 
 
 def match_conditions(doctype, user=None, ptype="read", alias=None):
@@ -305,39 +319,34 @@ def row_condition(doctype, user=None, ptype="read", alias=None):
     share_col = ptype if ptype in ("read", "write", "share", "submit") else "read"
     out = OrParts()
     if access:
-        role_parts, role_values, or_parts = [], [], None
+        role_parts = []  # (sql, values), all required; a hook's OrParts as it is
         if access == "owner":
-            role_parts.append(f"`{alias}`.`owner`=%s")
-            role_values.append(user)
+            role_parts.append((f"`{alias}`.`owner`=%s", [user]))
         for column, allowed in _restrictions(meta, user):
             marks = ", ".join(["%s"] * len(allowed))
             if column == "name":
-                role_parts.append(f"`{alias}`.`name` IN ({marks})")
+                role_parts.append((f"`{alias}`.`name` IN ({marks})", allowed))
             else:
                 # Empty links stay visible, as in Frappe without strict user permissions.
-                role_parts.append(f"(`{alias}`.`{column}` IN ({marks}) OR `{alias}`.`{column}` IS NULL "
-                                  f"OR `{alias}`.`{column}`='')")
-            role_values += allowed
+                role_parts.append((f"(`{alias}`.`{column}` IN ({marks}) OR `{alias}`.`{column}` IS NULL "
+                                   f"OR `{alias}`.`{column}`='')", allowed))
         from .apps import get_hooks, get_attr
         for path in get_hooks("permission_query_conditions", {}).get(doctype, []):
             cond = _call_with_doctype(get_attr(path), user, doctype)
             if isinstance(cond, OrParts):
-                or_parts = cond
-                cond, extra = cond.sql()
+                role_parts.append(cond)
             elif isinstance(cond, tuple):
-                cond, extra = cond
-            else:
-                extra = []
-            if cond:
-                role_parts.append(f"({cond})")
-                role_values += list(extra)
+                if cond[0]:
+                    role_parts.append((f"({cond[0]})", list(cond[1])))
+            elif cond:
+                role_parts.append((f"({cond})", []))
         if not role_parts:
             return None  # full access: shares add nothing
-        if or_parts is not None and len(role_parts) == 1:
-            out.parts += or_parts.parts
-            out.alone += or_parts.alone
+        if len(role_parts) == 1 and isinstance(role_parts[0], OrParts):
+            out.extend(role_parts[0])
         else:
-            out.add("(" + " AND ".join(role_parts) + ")", role_values)
+            role_parts = [p.sql() if isinstance(p, OrParts) else p for p in role_parts]
+            out.add("(" + " AND ".join(sql for sql, _ in role_parts) + ")", [v for _, vs in role_parts for v in vs])
     if user != "Guest":
         # Each arm has its own index (share_doctype, user / everyone): no scan of the shares.
         out.add_name_in(f"`{alias}`.`name`",

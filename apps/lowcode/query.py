@@ -357,13 +357,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     select_values = list(q.values)
     q.values = []
     where = q.where(filters, or_filters)
-    filter_where, filter_values = list(where), list(q.values)
     rule = None if ignore_permissions else row_condition(doctype, user, "read", alias=q.table)
-    restricted = rule is not None
-    if restricted:
-        cond, cond_values = rule.sql()
-        where.append(cond)
-        q.values += cond_values
     group = ""
     if group_by:
         cols = []
@@ -372,29 +366,33 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
             cols.append(col)
         group = " GROUP BY " + ", ".join(cols)
     order = q.order(order_by, default=not group_by)
-    joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
-                    f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
-    join_values = [doctype] * len(q.joins)
-    sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}`{joins}"
-           + (" WHERE " + " AND ".join(where) if where else "") + group
-           + (f" ORDER BY {order}" if order else ""))
-    if page:
-        sql += f" LIMIT {page} OFFSET {start_at}"
-    values = select_values + join_values + q.values
     rows = None
     # A row rule that is an OR of parts, with nothing else shaping the query, is answered
     # part by part (see _count_by_parts and _page_by_parts): each part on its own index.
-    by_parts = (restricted and len(rule.parts) > 1 and not group_by and not distinct and not q.joins
-                and not select_values)
-    if by_parts and not page and len(select) == 1 and select[0].startswith("COUNT(*) AS "):
-        rows = [(_count_by_parts(q.table, filter_where, filter_values, rule.alone),)]
-    elif by_parts and page and order and not any(_alias(a) in order for a in q.aliases):
-        rows = _page_by_parts(q.table, select, filter_where, filter_values, rule.alone, order, page, start_at)
-    elif (restricted and page and start_at + page <= NEWEST_WINDOW_PAGES and not group_by and not distinct
-            and order == f"`{q.table}`.`modified` DESC"):
-        rows = _newest_page(doctype, q.table, select, joins, where, page, start_at, values)
+    if rule is not None and len(rule.parts) > 1 and not group_by and not distinct and not q.joins \
+            and not select_values:
+        if not page and len(select) == 1 and select[0].startswith("COUNT(*) AS "):
+            rows = [(_count_by_parts(q.table, where, q.values, rule.parts),)]
+        elif page and order and not any(_alias(a) in order for a in q.aliases):
+            rows = _page_by_parts(q.table, select, where, q.values, rule.parts, order, page, start_at)
     if rows is None:
-        rows = local.db.sql(sql, values)
+        if rule is not None:
+            cond, cond_values = rule.sql()
+            where.append(cond)
+            q.values += cond_values
+        joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
+                        f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
+        values = select_values + [doctype] * len(q.joins) + q.values
+        if (rule is not None and page and start_at + page <= NEWEST_WINDOW_PAGES and not group_by and not distinct
+                and order == f"`{q.table}`.`modified` DESC"):
+            rows = _newest_page(doctype, q.table, select, joins, where, page, start_at, values)
+        if rows is None:
+            sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}`{joins}"
+                   + (" WHERE " + " AND ".join(where) if where else "") + group
+                   + (f" ORDER BY {order}" if order else ""))
+            if page:
+                sql += f" LIMIT {page} OFFSET {start_at}"
+            rows = local.db.sql(sql, values)
     converters = [(i, registry[df["fieldtype"]], df) for i, df in enumerate(dfs)
                   if df is not None and registry.get(df["fieldtype"]) and registry[df["fieldtype"]].converts_from_db]
     if converters:
@@ -469,9 +467,13 @@ def _count_by_parts(table, where, values, parts):
 
 def _page_by_parts(table, select, where, values, parts, order, page, start_at):
     """A page of the rows matching ``where`` and any of ``parts``, in ``order``: the
-    first start+page rows of each part (each read on that part's own index, the bound
-    names of an assignment or share part by primary key), then the page among those.
-    Every row of the page is among the first start+page rows of a part holding it."""
+    first start+page rows of each part (each read on that part's own index, or for an
+    assignment or share part by primary key), then the page among those. Every row of
+    the page is among the first start+page rows of a part holding it, so the page is
+    the plain query's (rows that tie in ``order`` may come in another order, as they
+    may from the plain query). One static OR query makes a planner pick one plan for
+    every part: reading newest first suits a part holding a quarter of the table, not
+    one holding 2,000 rows spread over it."""
     depth = start_at + page
     inner, inner_values = [], []
     for i, (sql, pv) in enumerate(parts):
