@@ -415,6 +415,7 @@ NEWEST_WINDOW_PAGES = 100
 
 def _newest_page(doctype, table, select, joins, where, page, start_at, values):
     """The page from the NEWEST_WINDOW newest rows alone, or None if they hold too few.
+    Used where the row rule is sent whole, as one condition (see get_list).
 
     A user who may see a large share of a big table (a salesperson with 20,000 of a
     million leads, a manager of a territory) gets a newest-first page fastest by

@@ -310,7 +310,6 @@ def test_counts_and_pages_by_parts_equal_the_plain_query(ctx, unique):
     shapes = [(1, None, 0, 0, 0), (1, "mgr", 1, 1, 1), (0, "mgr", 0, 0, 0), (0, "mgr", 1, 0, 0), (0, None, 1, 0, 0),
               (0, None, 1, 1, 0), (0, None, 0, 1, 0), (0, "other", 0, 1, 1), (0, None, 0, 0, 1), (1, "other", 0, 1, 0),
               (0, "other", 0, 0, 0), (0, None, 0, 0, 0)]
-    names = []
     for i in range(36):
         mine, owner, assigned, in_region, shared = shapes[i % len(shapes)]
         values = {"company_name": company, "first_name": f"P{i:02d}", "job_title": ("Buyer", "CTO")[i % 2],
@@ -329,33 +328,47 @@ def test_counts_and_pages_by_parts_equal_the_plain_query(ctx, unique):
         # groups of three leads share a timestamp
         ctx.db.sql("UPDATE `tabLead` SET `modified`=%s WHERE `name`=%s",
                    (base + datetime.timedelta(minutes=i // 3), lead.name))
-        names.append(lead.name)
-    with as_user(mgr):
-        cond, cond_values = match_conditions("Lead")
-        for extra in ({}, {"job_title": "Buyer"}, {"job_title": "CTO", "lead_name": ["like", "P1%"]}):
-            filters = dict(extra, company_name=company)
-            where = ["`company_name`=%s"] + [f"`{k}`=%s" if k == "job_title" else f"`{k}` LIKE %s" for k in extra]
-            wvalues = [company] + [v if isinstance(v, str) else v[1] for v in extra.values()]
-            where.append(cond)
+    # a Sales User limited to the region by a User Permission: (region AND the rule) OR shares
+    lowcode.get_doc({"doctype": "User Permission", "user": other, "allow": "Territory",
+                     "for_value": region}).insert(ignore_permissions=True)
+    seen = {}
+    for who in (mgr, other):
+        with as_user(who):
+            seen[who] = _check_parts_against_plain(ctx, company, match_conditions("Lead"))
+    assert seen[mgr] and seen[other] and seen[mgr] != seen[other]
 
-            def plain(order, limit=""):
-                return ctx.db.sql(f"SELECT `name`, `modified` FROM `tabLead` WHERE {' AND '.join(where)} "
-                                  f"ORDER BY {order}{limit}", wvalues + cond_values)
 
-            everything = plain("`lead_name`")
-            assert 0 < len(everything) < 36
-            assert lowcode.get_count("Lead", filters=filters) == len(everything), extra
-            assert lowcode.get_list("Lead", filters=filters, pluck="name", limit_page_length=0,
-                                    order_by="lead_name asc") == [r[0] for r in everything]
-            for start, length in ((0, 1), (0, 5), (2, 3), (5, 4), (0, 40), (20, 5)):
-                got = lowcode.get_list("Lead", filters=filters, fields=["name", "modified"], order_by="lead_name desc",
-                                       limit_start=start, limit_page_length=length)
-                assert [r["name"] for r in got] == [r[0] for r in plain("`lead_name` DESC",
-                                                                        f" LIMIT {length} OFFSET {start}")], extra
-                got = lowcode.get_list("Lead", filters=filters, fields=["name", "modified"], order_by="modified desc",
-                                       limit_start=start, limit_page_length=length)
-                expected = plain("`modified` DESC", f" LIMIT {length} OFFSET {start}")
-                # ties may come in any order, in both: the timestamps match, the rows are visible and distinct
-                assert [str(r["modified"]) for r in got] == [str(r[1]) for r in expected], (extra, start, length)
-                assert len({r["name"] for r in got}) == len(got)
-                assert {r["name"] for r in got} <= {r[0] for r in everything}
+def _check_parts_against_plain(ctx, company, condition):
+    """Counts and pages of the current user (by parts) equal those of one plain SELECT
+    with ``condition``, their whole row condition; returns the leads they see."""
+    cond, cond_values = condition
+    seen = set()
+    for extra in ({}, {"job_title": "Buyer"}, {"job_title": "CTO", "lead_name": ["like", "P1%"]}):
+        filters = dict(extra, company_name=company)
+        where = ["`company_name`=%s"] + [f"`{k}`=%s" if k == "job_title" else f"`{k}` LIKE %s" for k in extra]
+        wvalues = [company] + [v if isinstance(v, str) else v[1] for v in extra.values()]
+        where.append(cond)
+
+        def plain(order, limit=""):
+            return ctx.db.sql(f"SELECT `name`, `modified` FROM `tabLead` WHERE {' AND '.join(where)} "
+                              f"ORDER BY {order}{limit}", wvalues + cond_values)
+
+        everything = plain("`lead_name`")
+        assert len(everything) < 36
+        seen |= {r[0] for r in everything}
+        assert lowcode.get_count("Lead", filters=filters) == len(everything), extra
+        assert lowcode.get_list("Lead", filters=filters, pluck="name", limit_page_length=0,
+                                order_by="lead_name asc") == [r[0] for r in everything]
+        for start, length in ((0, 1), (0, 5), (2, 3), (5, 4), (0, 40), (20, 5)):
+            got = lowcode.get_list("Lead", filters=filters, fields=["name", "modified"], order_by="lead_name desc",
+                                   limit_start=start, limit_page_length=length)
+            assert [r["name"] for r in got] == [r[0] for r in plain("`lead_name` DESC",
+                                                                    f" LIMIT {length} OFFSET {start}")], extra
+            got = lowcode.get_list("Lead", filters=filters, fields=["name", "modified"], order_by="modified desc",
+                                   limit_start=start, limit_page_length=length)
+            expected = plain("`modified` DESC", f" LIMIT {length} OFFSET {start}")
+            # ties may come in any order, in both: the timestamps match, the rows are visible and distinct
+            assert [str(r["modified"]) for r in got] == [str(r[1]) for r in expected], (extra, start, length)
+            assert len({r["name"] for r in got}) == len(got)
+            assert {r["name"] for r in got} <= {r[0] for r in everything}
+    return seen
