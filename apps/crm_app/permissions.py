@@ -16,7 +16,7 @@ import contextlib
 import lowcode
 from lowcode.assignments import assigned_subquery, is_assigned
 from lowcode.context import local
-from lowcode.permissions import name_in
+from lowcode.permissions import OrParts
 
 SEE_ALL_ROLES = {"CRM Admin", "System Manager", "Administrator"}
 OWNER_FIELDS = {"Lead": "lead_owner", "Opportunity": "opportunity_owner"}
@@ -57,25 +57,21 @@ def owned_or_territory_conditions(user, doctype):
     """Each part is a plain indexed test (owner, the owner field and territory have
     indexes; assignments are listed by name from the assignment table, see
     lowcode/assignments.py), so both engines answer the OR from indexes (SQLite's
-    multi-index OR, MariaDB's index merge) instead of reading every lead. A user who
-    sees many leads gets the newest page from the newest rows (query._newest_page)."""
+    multi-index OR, MariaDB's index merge) instead of reading every lead. Returned as
+    OrParts, so counts and list pages are answered part by part, each part from its own
+    index (query._count_by_parts, query._page_by_parts)."""
     roles = lowcode.get_roles(user)
     if roles & SEE_ALL_ROLES or (local.flags.get("crm_aggregate") and roles & ANALYST_ROLES):
         return None
     table = f"`tab{doctype}`"
     owner_field = OWNER_FIELDS[doctype]
-    parts = [f"{table}.`owner`=%s", f"{table}.`{owner_field}`=%s"]
-    values = [user, user]
-    sql, extra = name_in(f"{table}.`name`", *assigned_subquery(user, doctype))
-    if sql:
-        parts.append(sql)
-        values += extra
+    parts = OrParts([(f"{table}.`owner`=%s", [user]), (f"{table}.`{owner_field}`=%s", [user])])
+    parts.add_name_in(f"{table}.`name`", *assigned_subquery(user, doctype))
     if "Sales Manager" in roles:
         territories = managed_territories(user)
         if territories:
-            parts.append(f"{table}.`territory` IN ({', '.join(['%s'] * len(territories))})")
-            values += territories
-    return "(" + " OR ".join(parts) + ")", values
+            parts.add(f"{table}.`territory` IN ({', '.join(['%s'] * len(territories))})", territories)
+    return parts
 
 
 def owned_or_territory_permission(doc, ptype=None, user=None):
@@ -99,12 +95,10 @@ PARTICIPANT_SQL = {
 
 def private_activity_conditions(user, doctype):
     table = f"`tab{doctype}`"
-    parts = [f"{table}.`is_private`=0", f"{table}.`owner`=%s"]
-    values = [user]
+    parts = OrParts([(f"{table}.`is_private`=0", []), (f"{table}.`owner`=%s", [user])])
     if doctype in PARTICIPANT_SQL:
-        parts.append(PARTICIPANT_SQL[doctype].format(t=table))
-        values.append(user)
-    return "(" + " OR ".join(parts) + ")", values
+        parts.add(PARTICIPANT_SQL[doctype].format(t=table), [user])
+    return parts
 
 
 def private_activity_permission(doc, ptype=None, user=None):

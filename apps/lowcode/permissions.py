@@ -249,58 +249,112 @@ def _user_permissions_allow(meta, doc, user):
 
 # -- list conditions ------------------------------------------------------------------------
 
+class OrParts:
+    """A row condition that is an OR of parts.
+
+    A ``permission_query_conditions`` hook may return one instead of an SQL string, so
+    the query layer can shape the SQL per part (query.py: an exact count as a sum of
+    disjoint parts, a list page from each part's own first rows), which lets every part
+    use its own index; ``sql()`` gives the plain ``(p1 OR p2 ...)`` for everything else.
+    No parts means no rows.
+
+    ``parts`` holds each part as it is queried on its own, ``(sql, values)``. A part may
+    read differently inside the OR (``in_or``: a function giving ``(sql, values)``, or
+    ``(None, [])`` when the part holds nothing), which is worked out only when the OR
+    is asked for."""
+
+    def __init__(self, parts=()):
+        self.parts = []
+        self._in_or = []
+        for sql, values in parts:
+            self.add(sql, values)
+
+    def add(self, sql, values=(), in_or=None):
+        self.parts.append((sql, list(values)))
+        self._in_or.append(in_or)
+        return self
+
+    def add_name_in(self, column, subquery, values):
+        """A part "``column`` is one of the names ``subquery`` selects". On its own it
+        is a subquery, which both engines answer as a join on the primary key (read as a
+        derived table: MariaDB would run an ``IN (... UNION ...)`` once per row); inside
+        the OR it is what name_in gives (on MariaDB the names read first and bound)."""
+        return self.add(f"{column} IN (SELECT * FROM ({subquery}) `names`)", values,
+                        in_or=lambda: name_in(column, subquery, values))
+
+    def extend(self, other):
+        self.parts += other.parts
+        self._in_or += other._in_or
+        return self
+
+    def sql(self):
+        parts = []
+        for (sql, values), in_or in zip(self.parts, self._in_or):
+            if in_or is not None:
+                sql, values = in_or()
+            if sql:
+                parts.append((sql, values))
+        if not parts:
+            return "1=0", []
+        return "(" + " OR ".join(s for s, _ in parts) + ")", [v for _, vs in parts for v in vs]
+
+
 def match_conditions(doctype, user=None, ptype="read", alias=None):
     """(sql, values) restricting a query on ``doctype`` (aliased ``alias``) to rows the
     user may ``ptype``; ``("1=1", [])`` for full access, ``("1=0", [])`` for none."""
+    cond = row_condition(doctype, user, ptype, alias)
+    return ("1=1", []) if cond is None else cond.sql()
+
+
+def row_condition(doctype, user=None, ptype="read", alias=None):
+    """The rows ``user`` may ``ptype`` as OrParts, or None for full access. The role
+    rule and a document share are alternatives; when the role rule is one hook's OR,
+    its parts are the condition's parts."""
     user = user or local.user
     alias = alias or f"tab{doctype}"
     if user == ADMIN:
-        return "1=1", []
+        return None
     meta = get_meta(doctype)
     access = role_access(doctype, ptype, user)
     share_col = ptype if ptype in ("read", "write", "share", "submit") else "read"
-    parts, values = [], []
+    out = OrParts()
     if access:
-        role_parts, role_values = [], []
+        role_parts = []  # (sql, values), all required; a hook's OrParts as it is
         if access == "owner":
-            role_parts.append(f"`{alias}`.`owner`=%s")
-            role_values.append(user)
+            role_parts.append((f"`{alias}`.`owner`=%s", [user]))
         for column, allowed in _restrictions(meta, user):
             marks = ", ".join(["%s"] * len(allowed))
             if column == "name":
-                role_parts.append(f"`{alias}`.`name` IN ({marks})")
+                role_parts.append((f"`{alias}`.`name` IN ({marks})", allowed))
             else:
                 # Empty links stay visible, as in Frappe without strict user permissions.
-                role_parts.append(f"(`{alias}`.`{column}` IN ({marks}) OR `{alias}`.`{column}` IS NULL "
-                                  f"OR `{alias}`.`{column}`='')")
-            role_values += allowed
+                role_parts.append((f"(`{alias}`.`{column}` IN ({marks}) OR `{alias}`.`{column}` IS NULL "
+                                   f"OR `{alias}`.`{column}`='')", allowed))
         from .apps import get_hooks, get_attr
         for path in get_hooks("permission_query_conditions", {}).get(doctype, []):
             cond = _call_with_doctype(get_attr(path), user, doctype)
-            if isinstance(cond, tuple):
-                cond, extra = cond
-            else:
-                extra = []
-            if cond:
-                role_parts.append(f"({cond})")
-                role_values += list(extra)
+            if isinstance(cond, OrParts):
+                role_parts.append(cond)
+            elif isinstance(cond, tuple):
+                if cond[0]:
+                    role_parts.append((f"({cond[0]})", list(cond[1])))
+            elif cond:
+                role_parts.append((f"({cond})", []))
         if not role_parts:
-            return "1=1", []  # full access: shares add nothing
-        parts.append("(" + " AND ".join(role_parts) + ")")
-        values += role_values
+            return None  # full access: shares add nothing
+        if len(role_parts) == 1 and isinstance(role_parts[0], OrParts):
+            out.extend(role_parts[0])
+        else:
+            role_parts = [p.sql() if isinstance(p, OrParts) else p for p in role_parts]
+            out.add("(" + " AND ".join(sql for sql, _ in role_parts) + ")", [v for _, vs in role_parts for v in vs])
     if user != "Guest":
         # Each arm has its own index (share_doctype, user / everyone): no scan of the shares.
-        sql, extra = name_in(f"`{alias}`.`name`",
-                             f"SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s AND `user`=%s "
-                             f"AND `{share_col}`=1 UNION SELECT `share_name` FROM `tabDocShare` "
-                             f"WHERE `share_doctype`=%s AND `everyone`=1 AND `{share_col}`=1",
-                             [doctype, user, doctype])
-        if sql:
-            parts.append(sql)
-            values += extra
-    if not parts:
-        return "1=0", []
-    return "(" + " OR ".join(parts) + ")", values
+        out.add_name_in(f"`{alias}`.`name`",
+                        f"SELECT `share_name` FROM `tabDocShare` WHERE `share_doctype`=%s AND `user`=%s "
+                        f"AND `{share_col}`=1 UNION SELECT `share_name` FROM `tabDocShare` "
+                        f"WHERE `share_doctype`=%s AND `everyone`=1 AND `{share_col}`=1",
+                        [doctype, user, doctype])
+    return out
 
 
 #: Up to this many names go into a list condition as bound values; beyond, a subquery.

@@ -14,7 +14,7 @@ from .context import local
 from .exceptions import InvalidFieldError, PermissionError, ValidationError
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
-from .permissions import match_conditions, permitted_fieldnames, role_access
+from .permissions import permitted_fieldnames, role_access, row_condition
 
 OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between")
 _AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
@@ -357,13 +357,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     select_values = list(q.values)
     q.values = []
     where = q.where(filters, or_filters)
-    restricted = False
-    if not ignore_permissions:
-        cond, cond_values = match_conditions(doctype, user, "read", alias=q.table)
-        if cond != "1=1":
-            where.append(cond)
-            q.values += cond_values
-            restricted = True
+    rule = None if ignore_permissions else row_condition(doctype, user, "read", alias=q.table)
     group = ""
     if group_by:
         cols = []
@@ -372,21 +366,33 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
             cols.append(col)
         group = " GROUP BY " + ", ".join(cols)
     order = q.order(order_by, default=not group_by)
-    joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
-                    f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
-    join_values = [doctype] * len(q.joins)
-    sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}`{joins}"
-           + (" WHERE " + " AND ".join(where) if where else "") + group
-           + (f" ORDER BY {order}" if order else ""))
-    if page:
-        sql += f" LIMIT {page} OFFSET {start_at}"
-    values = select_values + join_values + q.values
     rows = None
-    if (restricted and page and start_at + page <= NEWEST_WINDOW_PAGES and not group_by and not distinct
-            and order == f"`{q.table}`.`modified` DESC"):
-        rows = _newest_page(doctype, q.table, select, joins, where, page, start_at, values)
+    # A row rule that is an OR of parts, with nothing else shaping the query, is answered
+    # part by part (see _count_by_parts and _page_by_parts): each part on its own index.
+    if rule is not None and len(rule.parts) > 1 and not group_by and not distinct and not q.joins \
+            and not select_values:
+        if not page and len(select) == 1 and select[0].startswith("COUNT(*) AS "):
+            rows = [(_count_by_parts(q.table, where, q.values, rule.parts),)]
+        elif page and order and not any(_alias(a) in order for a in q.aliases):
+            rows = _page_by_parts(q.table, select, where, q.values, rule.parts, order, page, start_at)
     if rows is None:
-        rows = local.db.sql(sql, values)
+        if rule is not None:
+            cond, cond_values = rule.sql()
+            where.append(cond)
+            q.values += cond_values
+        joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
+                        f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
+        values = select_values + [doctype] * len(q.joins) + q.values
+        if (rule is not None and page and start_at + page <= NEWEST_WINDOW_PAGES and not group_by and not distinct
+                and order == f"`{q.table}`.`modified` DESC"):
+            rows = _newest_page(doctype, q.table, select, joins, where, page, start_at, values)
+        if rows is None:
+            sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}`{joins}"
+                   + (" WHERE " + " AND ".join(where) if where else "") + group
+                   + (f" ORDER BY {order}" if order else ""))
+            if page:
+                sql += f" LIMIT {page} OFFSET {start_at}"
+            rows = local.db.sql(sql, values)
     converters = [(i, registry[df["fieldtype"]], df) for i, df in enumerate(dfs)
                   if df is not None and registry.get(df["fieldtype"]) and registry[df["fieldtype"]].converts_from_db]
     if converters:
@@ -409,6 +415,7 @@ NEWEST_WINDOW_PAGES = 100
 
 def _newest_page(doctype, table, select, joins, where, page, start_at, values):
     """The page from the NEWEST_WINDOW newest rows alone, or None if they hold too few.
+    Used where the row rule is sent whole, as one condition (see get_list).
 
     A user who may see a large share of a big table (a salesperson with 20,000 of a
     million leads, a manager of a territory) gets a newest-first page fastest by
@@ -428,6 +435,55 @@ def _newest_page(doctype, table, select, joins, where, page, start_at, values):
            + f" ORDER BY `{table}`.`modified` DESC LIMIT {page} OFFSET {start_at}")
     rows = local.db.sql(sql, values + [bound[0][0]])
     return rows if len(rows) == page else None
+
+
+def _where(conds):
+    return " WHERE " + " AND ".join(conds) if conds else ""
+
+
+def _count_by_parts(table, where, values, parts):
+    """The exact number of rows matching ``where`` and any of ``parts``, as a sum of
+    disjoint counts: the largest part alone, then each further part without the rows of
+    those before it. ``COUNT(*)`` of the whole OR makes MariaDB fetch every matching row
+    (an index merge union), and SQLite walk each part's index and de-duplicate; one
+    part alone is counted from its index (index-only without other filters), and the
+    rows of the small parts are few. Each part is counted first to learn which is the
+    largest (an empty part then costs nothing more)."""
+    def count(conds, vals):
+        return int(local.db.sql(f"SELECT COUNT(*) FROM `{table}`{_where(conds)}", vals)[0][0])
+
+    sized = [(count(where + [sql], values + pv), sql, pv) for sql, pv in parts]
+    sized = sorted((p for p in sized if p[0]), key=lambda p: -p[0])
+    if not sized:
+        return 0
+    total = sized[0][0]
+    for i, (_, sql, pv) in enumerate(sized[1:], 1):
+        # IS NOT TRUE, not NOT: a part that is NULL for a row (an empty owner field) does
+        # not hold for it, and the row must still be counted by the next part.
+        before = sized[:i]
+        total += count(where + [sql] + [f"({s}) IS NOT TRUE" for _, s, _ in before],
+                       values + pv + [v for _, _, bv in before for v in bv])
+    return total
+
+
+def _page_by_parts(table, select, where, values, parts, order, page, start_at):
+    """A page of the rows matching ``where`` and any of ``parts``, in ``order``: the
+    first start+page rows of each part (each read on that part's own index, or for an
+    assignment or share part by primary key), then the page among those. Every row of
+    the page is among the first start+page rows of a part holding it, so the page is
+    the plain query's (rows that tie in ``order`` may come in another order, as they
+    may from the plain query). One static OR query makes a planner pick one plan for
+    every part: reading newest first suits a part holding a quarter of the table, not
+    one holding 2,000 rows spread over it."""
+    depth = start_at + page
+    inner, inner_values = [], []
+    for i, (sql, pv) in enumerate(parts):
+        inner.append(f"SELECT `name` FROM (SELECT `{table}`.`name` FROM `{table}`{_where(where + [sql])} "
+                     f"ORDER BY {order} LIMIT {depth}) `p{i}`")
+        inner_values += values + pv
+    sql = (f"SELECT {', '.join(select)} FROM `{table}` WHERE `{table}`.`name` IN "
+           f"(SELECT `name` FROM ({' UNION ALL '.join(inner)}) `parts`) ORDER BY {order} LIMIT {page} OFFSET {start_at}")
+    return local.db.sql(sql, inner_values)
 
 
 def get_all(doctype, **kwargs):

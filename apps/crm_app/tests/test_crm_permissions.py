@@ -290,3 +290,85 @@ def test_assigned_leads_of_a_look_alike_user_stay_hidden(ctx, unique):
     with as_user(underscore):
         assert lowcode.get_count("Lead", filters={"company_name": company}) == 0
     assert _visible("Lead", lead.name, underscore) is False
+
+
+def test_counts_and_pages_by_parts_equal_the_plain_query(ctx, unique):
+    """A row rule that is an OR of parts is counted as a sum of disjoint parts and paged
+    from each part's own first rows (query._count_by_parts, _page_by_parts): the same
+    figures and pages as the plain ``WHERE (p1 OR p2 ...)``, with leads in several parts
+    at once, an empty lead owner (a part that is NULL, not false), ties in the sort
+    column, offsets and extra filters."""
+    import datetime
+    from lowcode.permissions import match_conditions
+    mgr = make_user(unique, "partmgr", roles=("Sales Manager", "Sales User"))
+    other = make_user(unique, "partother")
+    region = make_territory(f"Parts region {unique}", manager=mgr)
+    elsewhere = make_territory(f"Parts elsewhere {unique}")
+    company = f"Parts Co {unique}"
+    base = datetime.datetime(2031, 1, 1)
+    # (created by mgr, lead owner, assigned to mgr, in mgr's territory, shared with mgr)
+    shapes = [(1, None, 0, 0, 0), (1, "mgr", 1, 1, 1), (0, "mgr", 0, 0, 0), (0, "mgr", 1, 0, 0), (0, None, 1, 0, 0),
+              (0, None, 1, 1, 0), (0, None, 0, 1, 0), (0, "other", 0, 1, 1), (0, None, 0, 0, 1), (1, "other", 0, 1, 0),
+              (0, "other", 0, 0, 0), (0, None, 0, 0, 0)]
+    for i in range(36):
+        mine, owner, assigned, in_region, shared = shapes[i % len(shapes)]
+        values = {"company_name": company, "first_name": f"P{i:02d}", "job_title": ("Buyer", "CTO")[i % 2],
+                  "territory": region if in_region else (elsewhere if i % 3 else None),
+                  "lead_owner": {"mgr": mgr, "other": other}.get(owner)}
+        if mine:
+            with as_user(mgr):
+                lead = make_lead(**values)
+        else:
+            lead = make_lead(**values)
+        if assigned:
+            write_assign("Lead", lead.name, [other, mgr])
+        if shared:
+            lowcode.get_doc({"doctype": "DocShare", "share_doctype": "Lead", "share_name": lead.name, "user": mgr,
+                             "read": 1}).insert(ignore_permissions=True)
+        # groups of three leads share a timestamp
+        ctx.db.sql("UPDATE `tabLead` SET `modified`=%s WHERE `name`=%s",
+                   (base + datetime.timedelta(minutes=i // 3), lead.name))
+    # a Sales User limited to the region by a User Permission: (region AND the rule) OR shares
+    lowcode.get_doc({"doctype": "User Permission", "user": other, "allow": "Territory",
+                     "for_value": region}).insert(ignore_permissions=True)
+    seen = {}
+    for who in (mgr, other):
+        with as_user(who):
+            seen[who] = _check_parts_against_plain(ctx, company, match_conditions("Lead"))
+    assert seen[mgr] and seen[other] and seen[mgr] != seen[other]
+
+
+def _check_parts_against_plain(ctx, company, condition):
+    """Counts and pages of the current user (by parts) equal those of one plain SELECT
+    with ``condition``, their whole row condition; returns the leads they see."""
+    cond, cond_values = condition
+    seen = set()
+    for extra in ({}, {"job_title": "Buyer"}, {"job_title": "CTO", "lead_name": ["like", "P1%"]}):
+        filters = dict(extra, company_name=company)
+        where = ["`company_name`=%s"] + [f"`{k}`=%s" if k == "job_title" else f"`{k}` LIKE %s" for k in extra]
+        wvalues = [company] + [v if isinstance(v, str) else v[1] for v in extra.values()]
+        where.append(cond)
+
+        def plain(order, limit=""):
+            return ctx.db.sql(f"SELECT `name`, `modified` FROM `tabLead` WHERE {' AND '.join(where)} "
+                              f"ORDER BY {order}{limit}", wvalues + cond_values)
+
+        everything = plain("`lead_name`")
+        assert len(everything) < 36
+        seen |= {r[0] for r in everything}
+        assert lowcode.get_count("Lead", filters=filters) == len(everything), extra
+        assert lowcode.get_list("Lead", filters=filters, pluck="name", limit_page_length=0,
+                                order_by="lead_name asc") == [r[0] for r in everything]
+        for start, length in ((0, 1), (0, 5), (2, 3), (5, 4), (0, 40), (20, 5)):
+            got = lowcode.get_list("Lead", filters=filters, fields=["name", "modified"], order_by="lead_name desc",
+                                   limit_start=start, limit_page_length=length)
+            assert [r["name"] for r in got] == [r[0] for r in plain("`lead_name` DESC",
+                                                                    f" LIMIT {length} OFFSET {start}")], extra
+            got = lowcode.get_list("Lead", filters=filters, fields=["name", "modified"], order_by="modified desc",
+                                   limit_start=start, limit_page_length=length)
+            expected = plain("`modified` DESC", f" LIMIT {length} OFFSET {start}")
+            # ties may come in any order, in both: the timestamps match, the rows are visible and distinct
+            assert [str(r["modified"]) for r in got] == [str(r[1]) for r in expected], (extra, start, length)
+            assert len({r["name"] for r in got}) == len(got)
+            assert {r["name"] for r in got} <= {r[0] for r in everything}
+    return seen
