@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import sys
+import time
 from urllib.parse import quote, urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -62,6 +63,15 @@ class Client:
             return resp.status, json.loads(raw) if raw else None
         except ValueError:
             return resp.status, raw.decode("utf-8", "replace")
+
+    def timed_get(self, path):
+        """(body, seconds) of a GET that must answer 200; anything else stops the run."""
+        t0 = time.perf_counter()
+        status, body = self.request("GET", path)
+        elapsed = time.perf_counter() - t0
+        if status != 200:
+            raise RuntimeError(f"{path} returned {status}: {str(body)[:300]}")
+        return body, elapsed
 
     def close(self):
         self.conn.close()

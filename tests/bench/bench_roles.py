@@ -244,15 +244,6 @@ def _plain(doctype, user):
     return list(names), int(local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE {cond}", values)[0][0])
 
 
-def _http(client, path):
-    t0 = time.perf_counter()
-    status, body = client.request("GET", path)
-    elapsed = time.perf_counter() - t0
-    if status != 200:
-        raise RuntimeError(f"{path} returned {status}: {str(body)[:300]}")
-    return body, elapsed
-
-
 def measure_user(key, client, doctype, fields, reps, warmup, explain):
     """The five paths for one user on one DocType, interleaved. Returns the summaries,
     the counts each path gave, and the query plans of the raw list and count."""
@@ -269,11 +260,11 @@ def measure_user(key, client, doctype, fields, reps, warmup, explain):
     count_sql = _statements(lambda: lowcode.get_count(doctype), email)
     paths = {
         "raw_list": lambda: _read(lambda: _replay(list_sql, as_dict=True)),
-        "rest_list": lambda: _http(client, rest_list),
+        "rest_list": lambda: client.timed_get(rest_list),
         "raw_count": lambda: _read(lambda: _replay(count_sql)[0][0]),
-        "rest_count": lambda: _http(client, rest_count),
-        "desk_list": lambda: _http(client, route),
-        "desk_count": lambda: _http(client, route + "?__count=1"),
+        "rest_count": lambda: client.timed_get(rest_count),
+        "desk_list": lambda: client.timed_get(route),
+        "desk_count": lambda: client.timed_get(route + "?__count=1"),
     }
     raw_names = [r["name"] for r in paths["raw_list"]()[0]]
     rest_names = [r["name"] for r in paths["rest_list"]()[0]["data"]]

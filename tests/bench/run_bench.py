@@ -260,14 +260,7 @@ def measure_desk(run, client, args, server):
                        (args.reps,), pluck=True)
     series = {"desk_list": Series("desk_list"), "desk_form": Series("desk_form")}
 
-    def get(path):
-        t0 = time.perf_counter()
-        status, body = client.request("GET", path)
-        elapsed = time.perf_counter() - t0
-        if status != 200:
-            raise RuntimeError(f"desk page {path} returned {status}: {str(body)[:300]}")
-        return body, elapsed
-
+    get = client.timed_get
     page, _ = get(f"{route}?status=Open")
     for i in range(args.warmup):
         get(f"{route}?status={STATUSES[i % len(STATUSES)]}")
