@@ -70,22 +70,23 @@ def erase_contact_data(contact: str):
             db.sql(f"UPDATE `tabCommunication` SET `{field}`=REPLACE(`{field}`, %s, %s) WHERE `{field}` LIKE %s",
                    (v, ERASED, f"%{v}%"))
     leads = _matching("Lead", email, e164)
-    for lead in leads:
-        db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
-               "`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name`=%s", (ERASED, ERASED, lead))
     # The customers the contact belongs to, and those its leads became, hold copies made
     # at conversion: only values equal to the contact's go (the organisation's own stay).
     customers = {link.link_name for link in doc.get("links") or [] if link.link_doctype == "Customer"}
-    customers |= set(db.sql(f"SELECT `customer` FROM `tabLead` WHERE `customer` IS NOT NULL AND `name` IN "
-                            f"({', '.join(['%s'] * len(leads))})", leads, pluck=True) if leads else [])
-    for customer in sorted(customers):
-        if email:
-            db.sql("UPDATE `tabCustomer` SET `email_id`=NULL WHERE `name`=%s AND LOWER(`email_id`)=%s",
-                   (customer, email.lower()))
-        for number in e164:
-            db.sql("UPDATE `tabCustomer` SET `mobile_no`=NULL, `mobile_e164`=NULL WHERE `name`=%s "
-                   "AND `mobile_e164`=%s", (customer, number))
-    for doctype, names in (("Lead", leads), ("Customer", sorted(customers))):
+    if leads:
+        customers |= set(db.sql(f"SELECT `customer` FROM `tabLead` WHERE `customer` IS NOT NULL AND `name` IN "
+                                f"({_marks(leads)})", leads, pluck=True))
+        db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
+               f"`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name` IN ({_marks(leads)})",
+               [ERASED, ERASED] + list(leads))
+    customers = sorted(customers)
+    if customers and email:
+        db.sql(f"UPDATE `tabCustomer` SET `email_id`=NULL WHERE `name` IN ({_marks(customers)}) "
+               "AND LOWER(`email_id`)=%s", customers + [email.lower()])
+    if customers and e164:
+        db.sql(f"UPDATE `tabCustomer` SET `mobile_no`=NULL, `mobile_e164`=NULL WHERE `name` IN ({_marks(customers)}) "
+               f"AND `mobile_e164` IN ({_marks(e164)})", customers + e164)
+    for doctype, names in (("Lead", leads), ("Customer", customers)):
         _scrub_versions(doctype, names, email, e164)
     doc.first_name, doc.last_name = ERASED, None
     doc.email_id = doc.mobile_no = doc.phone = doc.designation = None
@@ -117,12 +118,17 @@ def _scrub_versions(doctype, names, email, e164):
                 return ERASED
         return value
 
-    for name in names:
-        for version, data in local.db.sql("SELECT `name`, `data` FROM `tabVersion` WHERE `ref_doctype`=%s "
-                                          "AND `docname`=%s", (doctype, name)):
-            clean = json.dumps(scrub(json.loads(data or "{}")), ensure_ascii=False)
-            if clean != data:
-                local.db.sql("UPDATE `tabVersion` SET `data`=%s WHERE `name`=%s", (clean, version))
+    if not names:
+        return
+    for version, data in local.db.sql(f"SELECT `name`, `data` FROM `tabVersion` WHERE `ref_doctype`=%s "
+                                      f"AND `docname` IN ({_marks(names)})", [doctype] + list(names)):
+        clean = json.dumps(scrub(json.loads(data or "{}")), ensure_ascii=False)
+        if clean != data:
+            local.db.sql("UPDATE `tabVersion` SET `data`=%s WHERE `name`=%s", (clean, version))
+
+
+def _marks(values):
+    return ", ".join(["%s"] * len(values))
 
 
 def _matching(doctype, email, e164):
