@@ -41,10 +41,10 @@ def export_contact_data(contact: str):
         else:
             or_filters += [["sender", "like", f"%{v}%"] for v in values] + [["recipients", "like", f"%{v}%"] for v in values]
         out["activities"][doctype] = lowcode.get_list(doctype, fields=fields, or_filters=or_filters, limit_page_length=0)
+    # The same leads erasure reaches (e-mail in any case, mobile however typed), as far as the user may read them.
+    leads = _matching("Lead", (doc.email_id or "").strip(), _numbers(doc))
     out["leads"] = lowcode.get_list("Lead", fields=["name", "lead_name", "email_id", "mobile_no", "status"],
-                                    or_filters=[["email_id", "=", v] for v in values] +
-                                    [["mobile_no", "=", v] for v in values] or [["name", "=", ""]],
-                                    limit_page_length=0)
+                                    filters=[["name", "in", leads or [""]]], limit_page_length=0)
     return out
 
 
@@ -58,7 +58,7 @@ def erase_contact_data(contact: str):
     email = (doc.email_id or "").strip()
     emails = sorted({email, email.lower()} - {""})
     phones = sorted({v for v in (doc.mobile_no, doc.phone) if v})
-    e164 = sorted({normalised_phone(p) for p in phones} - {None})
+    e164 = _numbers(doc)
     values = emails + phones
     db = local.db
     for phone in phones:
@@ -129,6 +129,11 @@ def _scrub_versions(doctype, names, email, e164):
 
 def _marks(values):
     return ", ".join(["%s"] * len(values))
+
+
+def _numbers(contact):
+    """The contact's mobile and phone, normalised (E.164)."""
+    return sorted({normalised_phone(p) for p in (contact.mobile_no, contact.phone) if p} - {None})
 
 
 def _matching(doctype, email, e164):

@@ -53,6 +53,20 @@ def test_export_contact_data(ctx, person):
     json.dumps(data, default=str)  # serialisable as the API answers it
 
 
+def test_export_lists_every_lead_erasure_would_reach(ctx, person):
+    """A lead with the e-mail in other case or the mobile typed another way is the same
+    person's: erasure scrubs it, so export must show it."""
+    mobile = person["mobile"]
+    retyped = make_lead(first_name="Shirin", email_id=f"other.{person['email']}",
+                        mobile_no="+98 " + mobile[1:4] + " " + mobile[4:7] + " " + mobile[7:])
+    shouting = make_lead(first_name="Shirin", email_id=person["email"].upper())
+    stranger = make_lead(first_name="Shirin")
+    leads = {r["name"] for r in export_contact_data(person["contact"])["leads"]}
+    assert leads == {person["lead"], retyped.name, shouting.name} and stranger.name not in leads
+    erase_contact_data(person["contact"])
+    assert {lowcode.db.get_value("Lead", n, "lead_name") for n in leads} == {ERASED}
+
+
 def test_export_needs_export_permission(ctx, person, unique):
     nobody = make_user(unique, "noexport", roles=())
     with as_user(nobody):
