@@ -22,6 +22,7 @@ import pytest
 
 import lowcode
 from lowcode.apps import get_hooks
+from lowcode.assignments import write_assign
 from lowcode.document import load_doc
 from lowcode.meta import get_meta
 from lowcode.tests.desk_helpers import login
@@ -53,19 +54,16 @@ def world(ctx, unique):
     return w
 
 
-def _assign(doctype, name, users):
-    lowcode.db.sql(f"UPDATE `tab{doctype}` SET `_assign`=%s WHERE `name`=%s", (json.dumps(users), name))
-    return name
-
-
 def colleagues_lead(w):
     lead = make_lead(company_name=w.company, territory=w.elsewhere, lead_owner=w.colleague)
-    return _assign("Lead", lead.name, [w.colleague])
+    write_assign("Lead", lead.name, [w.colleague])
+    return lead.name
 
 
 def colleagues_opportunity(w):
     opp = make_opportunity(w.customer, title=w.company, territory=w.elsewhere, opportunity_owner=w.colleague)
-    return _assign("Opportunity", opp.name, [w.colleague])
+    write_assign("Opportunity", opp.name, [w.colleague])
+    return opp.name
 
 
 def colleagues_private(doctype, **values):
