@@ -56,19 +56,12 @@ def erase_contact_data(contact: str):
     doc = lowcode.get_doc("Contact", contact)
     doc.check_permission("delete")
     email = (doc.email_id or "").strip()
-    emails = sorted({email, email.lower()} - {""})
     phones = sorted({v for v in (doc.mobile_no, doc.phone) if v})
     e164 = _numbers(doc)
-    values = emails + phones
     db = local.db
     for phone in phones:
         db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, phone))
-    for v in emails:
-        db.sql("UPDATE `tabCommunication` SET `sender`=%s WHERE `sender`=%s", (ERASED, v))
-    for v in values:
-        for field in ("recipients", "subject", "content"):
-            db.sql(f"UPDATE `tabCommunication` SET `{field}`=REPLACE(`{field}`, %s, %s) WHERE `{field}` LIKE %s",
-                   (v, ERASED, f"%{v}%"))
+    _scrub_messages(([email] if email else []) + phones)
     leads = _matching("Lead", email, e164)
     # The customers the contact belongs to, and those its leads became, hold copies made
     # at conversion: only values equal to the contact's go (the organisation's own stay).
@@ -96,6 +89,24 @@ def erase_contact_data(contact: str):
     # The contact's own history held the old values: it goes.
     db.sql("DELETE FROM `tabVersion` WHERE `ref_doctype`='Contact' AND `docname`=%s", (doc.name,))
     return doc.name
+
+
+def _scrub_messages(values):
+    """Every occurrence of the values in a message's sender, recipients, subject or text
+    becomes ERASED, in any case (an address is often retyped in capitals; SQL's REPLACE
+    and, on SQLite, its = are case-sensitive, so the rows are found in SQL and the text
+    rewritten here)."""
+    import re
+    if not values:
+        return
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)), re.I)
+    likes = [f"%{v.lower()}%" for v in values]
+    for field in ("sender", "recipients", "subject", "content"):
+        condition = " OR ".join([f"LOWER(`{field}`) LIKE %s"] * len(likes))
+        for name, text in local.db.sql(f"SELECT `name`, `{field}` FROM `tabCommunication` WHERE {condition}", likes):
+            clean = pattern.sub(ERASED, text)
+            if clean != text:
+                local.db.sql(f"UPDATE `tabCommunication` SET `{field}`=%s WHERE `name`=%s", (clean, name))
 
 
 def _scrub_versions(doctype, names, email, e164):
