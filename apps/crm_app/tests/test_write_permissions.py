@@ -369,15 +369,20 @@ def test_inserting_over_an_existing_name_writes_nothing(ctx, client, world):
     assert stored_state("Lead", lead) == before
 
 
+def _grant_new_role(user, role):
+    """Give ``user`` a new role ``role`` (returned)."""
+    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+    doc = lowcode.get_doc("User", user)
+    doc.append("roles", {"role": role})
+    doc.save(ignore_permissions=True)
+    lowcode.permissions.permissions_changed()
+    return role
+
+
 @pytest.mark.parametrize("action", ["submit", "cancel"])
 def test_submit_and_cancel_decide_on_the_stored_document(ctx, world, make_doctype, action):
     """An if_owner rule for submit/cancel: the stored owner decides, not one set in memory."""
-    role = f"Own Submitter {world.unique}"
-    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
-    user = lowcode.get_doc("User", world.rep)
-    user.append("roles", {"role": role})
-    user.save(ignore_permissions=True)
-    lowcode.permissions.permissions_changed()
+    role = _grant_new_role(world.rep, f"Own Submitter {world.unique}")
     doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], is_submittable=1,
                            permissions=[{"role": role, "if_owner": 1, "read": 1, "write": 1, "create": 1,
                                          "submit": 1, "cancel": 1}])
@@ -399,12 +404,7 @@ def test_submit_and_cancel_decide_on_the_stored_document(ctx, world, make_doctyp
 def test_merging_needs_write_on_the_target(ctx, world, make_doctype):
     """Merging folds one document into another (links re-pointed to it): the target is
     written too, so the user must be allowed to write it."""
-    role = f"Own Merger {world.unique}"
-    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
-    user = lowcode.get_doc("User", world.rep)
-    user.append("roles", {"role": role})
-    user.save(ignore_permissions=True)
-    lowcode.permissions.permissions_changed()
+    role = _grant_new_role(world.rep, f"Own Merger {world.unique}")
     doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], allow_rename=1,
                            autoname="prompt", permissions=[{"role": role, "if_owner": 1, "read": 1, "write": 1,
                                                             "create": 1, "delete": 1}])
