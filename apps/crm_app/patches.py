@@ -23,3 +23,16 @@ def split_net_and_gross():
     for name, net, gross in rows:
         local.db.sql("UPDATE `tabOpportunity` SET `opportunity_amount`=%s, `won_amount`=%s, `grand_total`=%s "
                      "WHERE `name`=%s", (net, net, gross, name))
+
+
+def fill_customer_mobiles():
+    """Customers made before they kept their mobile normalised (``mobile_e164``) get it:
+    conversion finds an existing customer by it, and erasure removes a person's mobile
+    from a customer by it."""
+    from crm_app.doctype.lead.lead import normalised_phone
+    rows = local.db.sql("SELECT `name`, `mobile_no` FROM `tabCustomer` WHERE `mobile_e164` IS NULL "
+                        "AND `mobile_no` IS NOT NULL AND `mobile_no`!=''")
+    for name, mobile in rows:
+        number = normalised_phone(mobile)
+        if number:
+            local.db.sql("UPDATE `tabCustomer` SET `mobile_e164`=%s WHERE `name`=%s", (number, name))

@@ -183,6 +183,21 @@ def test_erasure_removes_the_copies_on_the_customer_and_in_history(ctx, unique):
     assert lowcode.get_count("Version", filters={"ref_doctype": "Customer", "docname": customer}) >= 1
 
 
+def test_erasure_reaches_the_mobile_on_a_customer_made_before_it_was_normalised(ctx, unique):
+    """A customer made before mobile_e164 existed has none until migrate fills it;
+    erasure (and conversion) find a customer's mobile by it."""
+    from lowcode import installer
+    mobile = unique_mobile()
+    customer = make_customer(f"Older Co {unique}", mobile_no=mobile).name
+    contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Older", "mobile_no": mobile,
+                               "links": [{"link_doctype": "Customer", "link_name": customer}]}).insert()
+    lowcode.db.sql("UPDATE `tabCustomer` SET `mobile_e164`=NULL WHERE `name`=%s", (customer,))  # as it was
+    installer.migrate()
+    assert lowcode.db.get_value("Customer", customer, "mobile_e164") == "+98" + mobile[1:]
+    erase_contact_data(contact.name)
+    assert not lowcode.db.get_value("Customer", customer, "mobile_no")
+
+
 def test_erase_over_http_needs_post(ctx, client, person, unique):
     from crm_app.tests.helpers import refresh, token
     manager = make_user(unique, "httperase", roles=("CRM Admin",))
