@@ -36,3 +36,13 @@ def fill_customer_mobiles():
         number = normalised_phone(mobile)
         if number:
             local.db.sql("UPDATE `tabCustomer` SET `mobile_e164`=%s WHERE `name`=%s", (number, name))
+
+
+def default_duplicate_rule():
+    """CRM Settings saved before the duplicate rule was configurable got its new Check
+    columns as 0 (a Check column is added with DEFAULT 0), which would switch e-mail and
+    mobile matching off on upgrade, though they always counted before. Such a row still
+    has no organisation choice (any save since writes one), so it takes the rule's
+    defaults; a rule someone has set is left alone."""
+    local.db.sql("UPDATE `tabCRM Settings` SET `duplicate_match_email`=1, `duplicate_match_mobile`=1, "
+                 "`duplicate_match_organisation`='With the same name' WHERE `duplicate_match_organisation` IS NULL")
