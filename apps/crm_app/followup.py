@@ -57,14 +57,20 @@ def overdue_customers(rule_name, on=None, ignore_permissions=False):
 def run_rule(rule_name, on=None):
     rule = lowcode.get_doc("Follow-up Rule", rule_name)
     created = []
-    for customer, customer_name, manager, last in overdue_customers(rule_name, on, ignore_permissions=True):
-        open_task = local.db.sql("SELECT 1 FROM `tabTask` WHERE `follow_up_rule`=%s AND `customer`=%s "
-                                 "AND `status` IN ('Open', 'Working') LIMIT 1", (rule.name, customer))
-        if open_task:
-            continue
-        assignee = rule.fixed_user if rule.assign_to == "Fixed User" else manager
-        if assignee:  # the task tells its reader the last contact they may read, not a private one of others
-            last = last_contacts([customer], user=assignee).get(customer)
+    # One query each, not one per customer: customers with an open task of this rule,
+    # and (below) the last contacts each assignee may read.
+    has_open_task = set(local.db.sql("SELECT `customer` FROM `tabTask` WHERE `follow_up_rule`=%s "
+                                     "AND `status` IN ('Open', 'Working')", (rule.name,), pluck=True))
+    due = [(customer, customer_name, rule.fixed_user if rule.assign_to == "Fixed User" else manager, last)
+           for customer, customer_name, manager, last in overdue_customers(rule_name, on, ignore_permissions=True)
+           if customer not in has_open_task]
+    # The task tells its reader the last contact they may read, not a private one of others.
+    seen_by = {}
+    for assignee in {a for _, _, a, _ in due if a}:
+        seen_by[assignee] = last_contacts([c for c, _, a, _ in due if a == assignee], user=assignee)
+    for customer, customer_name, assignee, last in due:
+        if assignee:
+            last = seen_by[assignee].get(customer)
         task = lowcode.get_doc({
             "doctype": "Task", "subject": f"Follow up with {customer_name}", "assigned_to": assignee,
             "due_date": on or today(), "priority": rule.task_priority or "Medium", "status": "Open",

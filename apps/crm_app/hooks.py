@@ -51,7 +51,8 @@ desk_pages = {
 fixtures = []
 
 # Fill new columns of records made before them; see crm_app/patches.py.
-after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross"]
+after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross",
+                 "crm_app.patches.fill_customer_mobiles", "crm_app.patches.default_duplicate_rule"]
 
 # Buttons on forms: a route to open, or a whitelisted method called with the document's name;
 # optional: a safe "condition" on the document, and "roles" (any of which shows the button).

@@ -23,3 +23,26 @@ def split_net_and_gross():
     for name, net, gross in rows:
         local.db.sql("UPDATE `tabOpportunity` SET `opportunity_amount`=%s, `won_amount`=%s, `grand_total`=%s "
                      "WHERE `name`=%s", (net, net, gross, name))
+
+
+def fill_customer_mobiles():
+    """Customers made before they kept their mobile normalised (``mobile_e164``) get it:
+    conversion finds an existing customer by it, and erasure removes a person's mobile
+    from a customer by it."""
+    from crm_app.doctype.lead.lead import normalised_phone
+    rows = local.db.sql("SELECT `name`, `mobile_no` FROM `tabCustomer` WHERE `mobile_e164` IS NULL "
+                        "AND `mobile_no` IS NOT NULL AND `mobile_no`!=''")
+    for name, mobile in rows:
+        number = normalised_phone(mobile)
+        if number:
+            local.db.sql("UPDATE `tabCustomer` SET `mobile_e164`=%s WHERE `name`=%s", (number, name))
+
+
+def default_duplicate_rule():
+    """CRM Settings saved before the duplicate rule was configurable got its new Check
+    columns as 0 (a Check column is added with DEFAULT 0), which would switch e-mail and
+    mobile matching off on upgrade, though they always counted before. Such a row still
+    has no organisation choice (any save since writes one), so it takes the rule's
+    defaults; a rule someone has set is left alone."""
+    local.db.sql("UPDATE `tabCRM Settings` SET `duplicate_match_email`=1, `duplicate_match_mobile`=1, "
+                 "`duplicate_match_organisation`='With the same name' WHERE `duplicate_match_organisation` IS NULL")

@@ -41,10 +41,10 @@ def export_contact_data(contact: str):
         else:
             or_filters += [["sender", "like", f"%{v}%"] for v in values] + [["recipients", "like", f"%{v}%"] for v in values]
         out["activities"][doctype] = lowcode.get_list(doctype, fields=fields, or_filters=or_filters, limit_page_length=0)
+    # The same leads erasure reaches (e-mail in any case, mobile however typed), as far as the user may read them.
+    leads = _matching("Lead", (doc.email_id or "").strip(), _numbers(doc))
     out["leads"] = lowcode.get_list("Lead", fields=["name", "lead_name", "email_id", "mobile_no", "status"],
-                                    or_filters=[["email_id", "=", v] for v in values] +
-                                    [["mobile_no", "=", v] for v in values] or [["name", "=", ""]],
-                                    limit_page_length=0)
+                                    filters=[["name", "in", leads or [""]]], limit_page_length=0)
     return out
 
 
@@ -56,36 +56,30 @@ def erase_contact_data(contact: str):
     doc = lowcode.get_doc("Contact", contact)
     doc.check_permission("delete")
     email = (doc.email_id or "").strip()
-    emails = sorted({email, email.lower()} - {""})
     phones = sorted({v for v in (doc.mobile_no, doc.phone) if v})
-    e164 = sorted({normalised_phone(p) for p in phones} - {None})
-    values = emails + phones
+    e164 = _numbers(doc)
     db = local.db
     for phone in phones:
         db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, phone))
-    for v in emails:
-        db.sql("UPDATE `tabCommunication` SET `sender`=%s WHERE `sender`=%s", (ERASED, v))
-    for v in values:
-        for field in ("recipients", "subject", "content"):
-            db.sql(f"UPDATE `tabCommunication` SET `{field}`=REPLACE(`{field}`, %s, %s) WHERE `{field}` LIKE %s",
-                   (v, ERASED, f"%{v}%"))
+    _scrub_messages(([email] if email else []) + phones)
     leads = _matching("Lead", email, e164)
-    for lead in leads:
-        db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
-               "`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name`=%s", (ERASED, ERASED, lead))
     # The customers the contact belongs to, and those its leads became, hold copies made
     # at conversion: only values equal to the contact's go (the organisation's own stay).
     customers = {link.link_name for link in doc.get("links") or [] if link.link_doctype == "Customer"}
-    customers |= set(db.sql(f"SELECT `customer` FROM `tabLead` WHERE `customer` IS NOT NULL AND `name` IN "
-                            f"({', '.join(['%s'] * len(leads))})", leads, pluck=True) if leads else [])
-    for customer in sorted(customers):
-        if email:
-            db.sql("UPDATE `tabCustomer` SET `email_id`=NULL WHERE `name`=%s AND LOWER(`email_id`)=%s",
-                   (customer, email.lower()))
-        for number in e164:
-            db.sql("UPDATE `tabCustomer` SET `mobile_no`=NULL, `mobile_e164`=NULL WHERE `name`=%s "
-                   "AND `mobile_e164`=%s", (customer, number))
-    for doctype, names in (("Lead", leads), ("Customer", sorted(customers))):
+    if leads:
+        customers |= set(db.sql(f"SELECT `customer` FROM `tabLead` WHERE `customer` IS NOT NULL AND `name` IN "
+                                f"({_marks(leads)})", leads, pluck=True))
+        db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
+               f"`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name` IN ({_marks(leads)})",
+               [ERASED, ERASED] + list(leads))
+    customers = sorted(customers)
+    if customers and email:
+        db.sql(f"UPDATE `tabCustomer` SET `email_id`=NULL WHERE `name` IN ({_marks(customers)}) "
+               "AND LOWER(`email_id`)=%s", customers + [email.lower()])
+    if customers and e164:
+        db.sql(f"UPDATE `tabCustomer` SET `mobile_no`=NULL, `mobile_e164`=NULL WHERE `name` IN ({_marks(customers)}) "
+               f"AND `mobile_e164` IN ({_marks(e164)})", customers + e164)
+    for doctype, names in (("Lead", leads), ("Customer", customers)):
         _scrub_versions(doctype, names, email, e164)
     doc.first_name, doc.last_name = ERASED, None
     doc.email_id = doc.mobile_no = doc.phone = doc.designation = None
@@ -95,6 +89,24 @@ def erase_contact_data(contact: str):
     # The contact's own history held the old values: it goes.
     db.sql("DELETE FROM `tabVersion` WHERE `ref_doctype`='Contact' AND `docname`=%s", (doc.name,))
     return doc.name
+
+
+def _scrub_messages(values):
+    """Every occurrence of the values in a message's sender, recipients, subject or text
+    becomes ERASED, in any case (an address is often retyped in capitals; SQL's REPLACE
+    and, on SQLite, its = are case-sensitive, so the rows are found in SQL and the text
+    rewritten here)."""
+    import re
+    if not values:
+        return
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)), re.I)
+    likes = [f"%{v.lower()}%" for v in values]
+    for field in ("sender", "recipients", "subject", "content"):
+        condition = " OR ".join([f"LOWER(`{field}`) LIKE %s"] * len(likes))
+        for name, text in local.db.sql(f"SELECT `name`, `{field}` FROM `tabCommunication` WHERE {condition}", likes):
+            clean = pattern.sub(ERASED, text)
+            if clean != text:
+                local.db.sql(f"UPDATE `tabCommunication` SET `{field}`=%s WHERE `name`=%s", (clean, name))
 
 
 def _scrub_versions(doctype, names, email, e164):
@@ -117,12 +129,22 @@ def _scrub_versions(doctype, names, email, e164):
                 return ERASED
         return value
 
-    for name in names:
-        for version, data in local.db.sql("SELECT `name`, `data` FROM `tabVersion` WHERE `ref_doctype`=%s "
-                                          "AND `docname`=%s", (doctype, name)):
-            clean = json.dumps(scrub(json.loads(data or "{}")), ensure_ascii=False)
-            if clean != data:
-                local.db.sql("UPDATE `tabVersion` SET `data`=%s WHERE `name`=%s", (clean, version))
+    if not names:
+        return
+    for version, data in local.db.sql(f"SELECT `name`, `data` FROM `tabVersion` WHERE `ref_doctype`=%s "
+                                      f"AND `docname` IN ({_marks(names)})", [doctype] + list(names)):
+        clean = json.dumps(scrub(json.loads(data or "{}")), ensure_ascii=False)
+        if clean != data:
+            local.db.sql("UPDATE `tabVersion` SET `data`=%s WHERE `name`=%s", (clean, version))
+
+
+def _marks(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def _numbers(contact):
+    """The contact's mobile and phone, normalised (E.164)."""
+    return sorted({normalised_phone(p) for p in (contact.mobile_no, contact.phone) if p} - {None})
 
 
 def _matching(doctype, email, e164):

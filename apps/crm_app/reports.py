@@ -73,6 +73,15 @@ def _mine(field):
     return [[field, "is", "set"]] if is_analyst() else [[field, "=", local.user]]
 
 
+def _by(rows, field):
+    """{value: [rows with it]}, in the rows' order: each group is read once, not the
+    whole list again for every person or source."""
+    out = {}
+    for r in rows:
+        out.setdefault(r[field], []).append(r)
+    return out
+
+
 def _rate(part, whole):
     return round(100.0 * part / whole, 1) if whole else None
 
@@ -133,17 +142,16 @@ def _roi(doctype, link_field, from_date, to_date):
                   _period(from_date, to_date, "lead_date") + [[link_field, "is", "set"]])
     opps = _rows("Opportunity", [link_field, "sales_stage", "won_amount"],
                  _period(from_date, to_date, "transaction_date") + [[link_field, "is", "set"]])
-    names = sorted(set(costs) | {r[link_field] for r in leads} | {r[link_field] for r in opps})
+    leads_of, opps_of = _by(leads, link_field), _by(opps, link_field)
     out = []
-    for name in names:
-        n_leads = sum(1 for r in leads if r[link_field] == name)
-        n_opps = sum(1 for r in opps if r[link_field] == name)
-        wins = [r for r in opps if r[link_field] == name and r["sales_stage"] == "Won"]
+    for name in sorted(set(costs) | set(leads_of) | set(opps_of)):
+        n_leads = len(leads_of.get(name, ()))
+        wins = [r for r in opps_of.get(name, ()) if r["sales_stage"] == "Won"]
         revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
         cost = round(costs.get(name, 0.0), 2) if with_costs else None
         out.append({link_field: name, "cost": cost, "leads": n_leads,
-                    "converted_leads": sum(1 for r in leads if r[link_field] == name and r["status"] == "Converted"),
-                    "opportunities": n_opps, "won": len(wins), "revenue": round(revenue, 2),
+                    "converted_leads": sum(1 for r in leads_of.get(name, ()) if r["status"] == "Converted"),
+                    "opportunities": len(opps_of.get(name, ())), "won": len(wins), "revenue": round(revenue, 2),
                     "cost_per_lead": round(cost / n_leads, 2) if with_costs and n_leads else None,
                     "roi_percent": _rate(revenue - cost, cost) if with_costs else None})
     return out
@@ -192,12 +200,12 @@ def salesperson_performance(from_date: str = None, to_date: str = None):
         for t in lowcode.get_list("Sales Target", fields=["user", "target_amount"], filters=target_filters,
                                   limit_page_length=0):
             targets[t["user"]] = targets.get(t["user"], 0.0) + float(t["target_amount"] or 0)
-    users = sorted({r["lead_owner"] for r in leads} | {r["opportunity_owner"] for r in opened + closed}
-                   | set(targets))
+    leads_of, opened_of = _by(leads, "lead_owner"), _by(opened, "opportunity_owner")
+    closed_of = _by(closed, "opportunity_owner")
     out = []
-    for user in users:
-        mine = [r for r in leads if r["lead_owner"] == user]
-        my_closed = [r for r in closed if r["opportunity_owner"] == user]
+    for user in sorted(set(leads_of) | set(opened_of) | set(closed_of) | set(targets)):
+        mine = leads_of.get(user, [])
+        my_closed = closed_of.get(user, [])
         wins = [r for r in my_closed if r["sales_stage"] == "Won"]
         revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
         cycles = [_days_between(r["transaction_date"], r["closed_on"]) for r in wins]
@@ -207,7 +215,7 @@ def salesperson_performance(from_date: str = None, to_date: str = None):
             "contacted": sum(1 for r in mine if r["first_contacted_on"] or r["status"] in LEAD_STAGES[1:]),
             "converted": sum(1 for r in mine if r["status"] == "Converted"),
             "lead_conversion_percent": _rate(sum(1 for r in mine if r["status"] == "Converted"), len(mine)),
-            "opportunities": sum(1 for r in opened if r["opportunity_owner"] == user), "won": len(wins),
+            "opportunities": len(opened_of.get(user, ())), "won": len(wins),
             "win_rate_percent": _rate(len(wins), len(my_closed)),
             "avg_cycle_days": round(sum(cycles) / len(cycles), 1) if cycles else None,
             "revenue": round(revenue, 2), "target": target,

@@ -33,7 +33,7 @@ from lowcode.context import local
 import bench_setup as setup
 from bench_http import Client, method_path, resource_path
 from bench_report import Figure
-from bench_stats import Series
+from bench_stats import Series, StatementLog, read_tx
 
 DOMAIN = "bench.example.com"
 USERS = {
@@ -199,22 +199,10 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
 
 # -- timing -------------------------------------------------------------------------------------
 
-def _read(fn):
-    db = local.db
-    db.begin(write=False)
-    try:
-        t0 = time.perf_counter()
-        out = fn()
-        return out, time.perf_counter() - t0
-    finally:
-        db.commit()
-
-
 def _statements(fn, user):
     """[(sql, values)] of the SELECTs ``fn`` sends as ``user`` (caches warm: a second call)."""
-    from bench_stats import StatementLog
     lowcode.set_user(user)
-    _read(fn)
+    read_tx(fn)
     local.db.begin(write=False)
     try:
         with StatementLog(local.db, keep_text=True) as log:
@@ -259,9 +247,9 @@ def measure_user(key, client, doctype, fields, reps, warmup, explain):
                                                     limit_page_length=20), email)
     count_sql = _statements(lambda: lowcode.get_count(doctype), email)
     paths = {
-        "raw_list": lambda: _read(lambda: _replay(list_sql, as_dict=True)),
+        "raw_list": lambda: read_tx(lambda: _replay(list_sql, as_dict=True)),
         "rest_list": lambda: client.timed_get(rest_list),
-        "raw_count": lambda: _read(lambda: _replay(count_sql)[0][0]),
+        "raw_count": lambda: read_tx(lambda: _replay(count_sql)[0][0]),
         "rest_count": lambda: client.timed_get(rest_count),
         "desk_list": lambda: client.timed_get(route),
         "desk_count": lambda: client.timed_get(route + "?__count=1"),
@@ -270,7 +258,7 @@ def measure_user(key, client, doctype, fields, reps, warmup, explain):
     rest_names = [r["name"] for r in paths["rest_list"]()[0]["data"]]
     # The engine may answer in several statements (a count as a sum of parts), so the
     # figures are checked against the plain query: the user's whole row condition.
-    plain_list, plain_count = _read(lambda: _plain(doctype, email))[0]
+    plain_list, plain_count = read_tx(lambda: _plain(doctype, email))[0]
     counts = {"raw": plain_count, "rest": paths["rest_count"]()[0]["message"]}
     for _ in range(warmup):
         for fn in paths.values():

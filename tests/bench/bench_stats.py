@@ -9,6 +9,20 @@ generic harnesses (pytest-benchmark, pyperf) do not let us control.
 import time
 
 
+def read_tx(fn, *a, **kw):
+    """(fn(*a, **kw), seconds): run fn in a fresh read transaction, as a request would;
+    time only fn."""
+    from lowcode.context import local
+    db = local.db
+    db.begin(write=False)
+    try:
+        t0 = time.perf_counter()
+        result = fn(*a, **kw)
+        return result, time.perf_counter() - t0
+    finally:
+        db.commit()
+
+
 def percentile(values, q):
     """The q-th percentile (0..100) by linear interpolation between closest ranks."""
     if not values:

@@ -36,7 +36,7 @@ import bench_roles as roles  # noqa: E402
 import bench_setup as setup  # noqa: E402
 from bench_http import Client, Server, method_path, resource_path  # noqa: E402
 from bench_report import Figure, print_table, write_json  # noqa: E402
-from bench_stats import Series, StatementLog  # noqa: E402
+from bench_stats import Series, StatementLog, read_tx  # noqa: E402
 
 LEAD = setup.LEAD
 STATUSES = setup.STATUSES
@@ -115,18 +115,6 @@ def step(msg, run=None):
 
 
 # -- measurement pieces ---------------------------------------------------------------------------
-
-def read_tx(fn, *a, **kw):
-    """Run fn in a fresh read transaction, as a request would; time only fn."""
-    db = local.db
-    db.begin(write=False)
-    try:
-        t0 = time.perf_counter()
-        result = fn(*a, **kw)
-        return result, time.perf_counter() - t0
-    finally:
-        db.commit()
-
 
 def explain(sql, values):
     db = local.db

@@ -81,6 +81,27 @@ def test_duplicate_rule_defaults(ctx):
             settings.duplicate_match_organisation) == (1, 1, "With the same name")
 
 
+def test_upgrade_keeps_email_and_mobile_matching_on(ctx, unique):
+    """Settings saved before the rule was configurable got the new Check columns as 0;
+    migrate gives them the defaults (e-mail and mobile always counted), and leaves a
+    rule someone has set as it is. (Ends with the defaults, whatever migrate commits.)"""
+    from lowcode import installer
+
+    def stored():
+        settings = lowcode.get_doc("CRM Settings")
+        return settings.duplicate_match_email, settings.duplicate_match_mobile, settings.duplicate_match_organisation
+
+    _rule(duplicate_match_email=0, duplicate_match_mobile=0, duplicate_match_organisation="Never")
+    installer.migrate()
+    assert stored() == (0, 0, "Never")
+    lowcode.db.sql("UPDATE `tabCRM Settings` SET `duplicate_match_email`=0, `duplicate_match_mobile`=0, "
+                   "`duplicate_match_organisation`=NULL")        # as the new columns were added
+    installer.migrate()
+    assert stored() == (1, 1, "With the same name")
+    first = make_lead(email_id=f"upgrade.{unique}@example.com")
+    assert make_lead(email_id=f"upgrade.{unique}@example.com").duplicate_of == first.name
+
+
 def test_duplicate_rule_is_configurable(ctx, unique):
     """CRM Settings say which signals count: the organisation alone, or not e-mail."""
     _rule(duplicate_match_organisation="Alone")

@@ -53,6 +53,20 @@ def test_export_contact_data(ctx, person):
     json.dumps(data, default=str)  # serialisable as the API answers it
 
 
+def test_export_lists_every_lead_erasure_would_reach(ctx, person):
+    """A lead with the e-mail in other case or the mobile typed another way is the same
+    person's: erasure scrubs it, so export must show it."""
+    mobile = person["mobile"]
+    retyped = make_lead(first_name="Shirin", email_id=f"other.{person['email']}",
+                        mobile_no="+98 " + mobile[1:4] + " " + mobile[4:7] + " " + mobile[7:])
+    shouting = make_lead(first_name="Shirin", email_id=person["email"].upper())
+    stranger = make_lead(first_name="Shirin")
+    leads = {r["name"] for r in export_contact_data(person["contact"])["leads"]}
+    assert leads == {person["lead"], retyped.name, shouting.name} and stranger.name not in leads
+    erase_contact_data(person["contact"])
+    assert {lowcode.db.get_value("Lead", n, "lead_name") for n in leads} == {ERASED}
+
+
 def test_export_needs_export_permission(ctx, person, unique):
     nobody = make_user(unique, "noexport", roles=())
     with as_user(nobody):
@@ -92,6 +106,19 @@ def test_erasure_leaves_the_email_nowhere_in_messages(ctx, person):
     recipients = lowcode.db.get_value("Communication", person["received"], "recipients")
     assert person["email"] not in recipients, f"the erased address is still a recipient: {recipients!r}"
     assert "boss@example.com" in recipients
+
+
+def test_erasure_finds_the_email_in_messages_in_any_case(ctx, person):
+    """An address retyped in capitals is the same address (on both engines)."""
+    shouted = person["email"].upper()
+    msg = lowcode.get_doc({"doctype": "Communication", "subject": f"From {shouted}", "sender": shouted,
+                           "recipients": f"Boss@Example.com, {shouted}",
+                           "content": f"<p>Call {person['mobile']} or write to {shouted}</p>"}).insert()
+    erase_contact_data(person["contact"])
+    row = lowcode.get_all("Communication", filters={"name": msg.name},
+                          fields=["sender", "recipients", "subject", "content"])[0]
+    assert row["sender"] == ERASED and row["recipients"] == f"Boss@Example.com, {ERASED}"
+    assert row["subject"] == f"From {ERASED}" and row["content"] == f"<p>Call {ERASED} or write to {ERASED}</p>"
 
 
 def test_erasure_leaves_no_trace_in_lead_versions(ctx, person):
@@ -154,6 +181,21 @@ def test_erasure_removes_the_copies_on_the_customer_and_in_history(ctx, unique):
         for data in lowcode.get_all("Version", filters={"ref_doctype": doctype, "docname": name}, pluck="data"):
             assert email not in data and mobile not in data and doc.mobile_no not in data, (doctype, data)
     assert lowcode.get_count("Version", filters={"ref_doctype": "Customer", "docname": customer}) >= 1
+
+
+def test_erasure_reaches_the_mobile_on_a_customer_made_before_it_was_normalised(ctx, unique):
+    """A customer made before mobile_e164 existed has none until migrate fills it;
+    erasure (and conversion) find a customer's mobile by it."""
+    from lowcode import installer
+    mobile = unique_mobile()
+    customer = make_customer(f"Older Co {unique}", mobile_no=mobile).name
+    contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Older", "mobile_no": mobile,
+                               "links": [{"link_doctype": "Customer", "link_name": customer}]}).insert()
+    lowcode.db.sql("UPDATE `tabCustomer` SET `mobile_e164`=NULL WHERE `name`=%s", (customer,))  # as it was
+    installer.migrate()
+    assert lowcode.db.get_value("Customer", customer, "mobile_e164") == "+98" + mobile[1:]
+    erase_contact_data(contact.name)
+    assert not lowcode.db.get_value("Customer", customer, "mobile_no")
 
 
 def test_erase_over_http_needs_post(ctx, client, person, unique):

@@ -44,20 +44,15 @@ from django.test import Client
 
 import conftest
 import lowcode
-from lowcode import auth
-from lowcode.workflow import apply_workflow
+from lowcode.tests.desk_helpers import login
 
 from crm_app import reports
 from crm_app.conversion import convert_lead
-from crm_app.tests.helpers import as_user, make_user
+from crm_app.tests.helpers import as_user, days_from_today, make_user, move
 
 TODAY = datetime.date.today().isoformat()
 OLD = ("2000-01-01", "2000-12-31")
 ANALYSTS = ("Administrator", "crm", "mgr", "mkt")
-
-
-def _days(n):
-    return (datetime.date.today() + datetime.timedelta(days=n)).isoformat()
 
 
 def _lead(first, source, owner, campaign=None, **values):
@@ -73,17 +68,11 @@ def _opp(title, owner, amount, source=None, expected_closing=None, **values):
                                  "source": source, "expected_closing": expected_closing}, **values)).insert()
 
 
-def _move(doc, *actions):
-    for action in actions:
-        apply_workflow(doc, action)
-    return doc
-
-
 def _lose(opp, reason):
     opp.reload()
     opp.lost_reason = reason
     opp.save()
-    return _move(opp, "Lose")
+    return move(opp, "Lose")
 
 
 def _task(assigned_to, status, due_date=None, **values):
@@ -114,18 +103,18 @@ def build_data_set():
                      "standard_rate": 5000}).insert()
 
     _lead("L1", "Expo", sp1)
-    _move(_lead("L2", "Expo", sp1), "Contact")
-    l3 = _move(_lead("L3", "Expo", sp1, campaign="Spring"), "Contact", "Qualify")
+    move(_lead("L2", "Expo", sp1), "Contact")
+    l3 = move(_lead("L3", "Expo", sp1, campaign="Spring"), "Contact", "Qualify")
     o3 = lowcode.get_doc("Opportunity", convert_lead(l3.name, opportunity_amount=10000)["opportunity"])
     o3.append("competitors", {"competitor": "CompA", "offered_amount": 9000})
     o3.save()
-    _move(o3, "Qualify", "Propose")
+    move(o3, "Qualify", "Propose")
     quotation = lowcode.get_doc({"doctype": "Quotation", "party_name": o3.party_name, "opportunity": o3.name,
                                  "items": [{"product": "WIDGET", "qty": 2}],
                                  "taxes": [{"description": "VAT", "rate": 10}]}).insert()
-    _move(quotation, "Send", "Accept")
-    _move(_lead("L4", "Expo", sp2), "Contact", "Disqualify")
-    l5 = _move(_lead("L5", "Ads", sp2), "Contact", "Qualify")
+    move(quotation, "Send", "Accept")
+    move(_lead("L4", "Expo", sp2), "Contact", "Disqualify")
+    l5 = move(_lead("L5", "Ads", sp2), "Contact", "Qualify")
     o5 = lowcode.get_doc("Opportunity", convert_lead(l5.name, opportunity_amount=4000)["opportunity"])
     o5.append("competitors", {"competitor": "CompA", "offered_amount": 3500, "won_by_competitor": 1})
     o5.append("competitors", {"competitor": "CompB", "offered_amount": 3800})
@@ -135,17 +124,17 @@ def build_data_set():
     _lead("L7", None, sp1)
     _lead("L8", "Expo", sp2, lead_date="2000-01-20")
 
-    _move(_opp("O7", sp2, 6000, source="Ads", expected_closing="2031-03-15"), "Qualify", "Propose")
+    move(_opp("O7", sp2, 6000, source="Ads", expected_closing="2031-03-15"), "Qualify", "Propose")
     _opp("O8", sp1, 1000)
-    _lose(_opp("O9", sp1, 2500, transaction_date=_days(-20)), "Timing")
-    _move(_opp("O10", sp1, 800, expected_closing="2031-03-20"), "Qualify", "Propose")
-    _move(_opp("O11", sp2, 2000, expected_closing="2031-01-10"), "Qualify", "Propose", "Negotiate")
+    _lose(_opp("O9", sp1, 2500, transaction_date=days_from_today(-20)), "Timing")
+    move(_opp("O10", sp1, 800, expected_closing="2031-03-20"), "Qualify", "Propose")
+    move(_opp("O11", sp2, 2000, expected_closing="2031-01-10"), "Qualify", "Propose", "Negotiate")
     _lose(_opp("O12", sp2, 1000), "Price")
-    o13 = _move(_opp("O13", sp1, 3000, source="Expo", transaction_date="2000-02-01"), "Qualify", "Propose")
+    o13 = move(_opp("O13", sp1, 3000, source="Expo", transaction_date="2000-02-01"), "Qualify", "Propose")
     o13.closed_on = "2000-03-02"  # imported history: closed on its own day
-    _move(o13, "Win")
+    move(o13, "Win")
 
-    for user, amount, start, end in ((sp1, 20000, _days(-10), _days(10)), (sp2, 5000, _days(-10), _days(10)),
+    for user, amount, start, end in ((sp1, 20000, days_from_today(-10), days_from_today(10)), (sp2, 5000, days_from_today(-10), days_from_today(10)),
                                      (sp1, 99999, *OLD)):
         lowcode.get_doc({"doctype": "Sales Target", "user": user, "target_amount": amount, "period_start": start,
                          "period_end": end}).insert()
@@ -161,17 +150,17 @@ def build_data_set():
         lowcode.get_doc({"doctype": "Event", "subject": "Meeting", "starts_on": when}).insert()
     for status in ("Completed", "Completed", "Open"):
         lowcode.get_doc({"doctype": "Task", "subject": "Work", "status": status}).insert()
-    t1 = _task(sp1, "Open", _days(-3))
+    t1 = _task(sp1, "Open", days_from_today(-3))
     assert t1.is_overdue == 1
     t1.status = "Completed"  # the overdue flag clears; the completion time says it was late
     t1.save()
     _task(sp1, "Completed", TODAY)
-    _task(sp1, "Completed", _days(5))
+    _task(sp1, "Completed", days_from_today(5))
     _task(sp1, "Completed", "2000-05-01", completed_on="2000-05-03 10:00:00")
-    _task(sp2, "Completed", _days(-1))
-    _task(sp2, "Open", _days(2))
+    _task(sp2, "Completed", days_from_today(-1))
+    _task(sp2, "Open", days_from_today(2))
     _task(sp2, "Completed")
-    _task(sp2, "Completed", _days(1), is_private=1)
+    _task(sp2, "Completed", days_from_today(1), is_private=1)
     for when in (f"{TODAY} 11:00:00", "2000-01-01 11:00:00"):
         lowcode.get_doc({"doctype": "Communication", "subject": "Mail", "communication_date": when}).insert()
     lowcode.db.commit()
@@ -483,11 +472,9 @@ def test_activity_metrics_for_an_old_period(rctx):
 def test_sales_dashboard_shows_each_role_its_figures(rctx, report_site, who):
     """Every role that opens the dashboard gets it (a Marketing User, who may not read
     Sales Targets, too), with the ROI table in their scope."""
-    session = auth.start_session(report_site[who], desk=True)
-    rctx.db.commit()
     os.environ["LOWCODE_SITES"] = report_site["bench"]
     client = Client(HTTP_HOST=report_site["site"], raise_request_exception=False)
-    client.cookies["sid"] = session.sid
+    login(rctx, client, report_site[who])
     response = client.get("/app/sales-dashboard", {"from": "2000-01-01", "to": TODAY})
     assert response.status_code == 200, response.content[:500]
     html = response.content.decode()

@@ -22,6 +22,7 @@ import pytest
 
 import lowcode
 from lowcode.apps import get_hooks
+from lowcode.assignments import write_assign
 from lowcode.document import load_doc
 from lowcode.meta import get_meta
 from lowcode.tests.desk_helpers import login
@@ -53,19 +54,16 @@ def world(ctx, unique):
     return w
 
 
-def _assign(doctype, name, users):
-    lowcode.db.sql(f"UPDATE `tab{doctype}` SET `_assign`=%s WHERE `name`=%s", (json.dumps(users), name))
-    return name
-
-
 def colleagues_lead(w):
     lead = make_lead(company_name=w.company, territory=w.elsewhere, lead_owner=w.colleague)
-    return _assign("Lead", lead.name, [w.colleague])
+    write_assign("Lead", lead.name, [w.colleague])
+    return lead.name
 
 
 def colleagues_opportunity(w):
     opp = make_opportunity(w.customer, title=w.company, territory=w.elsewhere, opportunity_owner=w.colleague)
-    return _assign("Opportunity", opp.name, [w.colleague])
+    write_assign("Opportunity", opp.name, [w.colleague])
+    return opp.name
 
 
 def colleagues_private(doctype, **values):
@@ -371,15 +369,20 @@ def test_inserting_over_an_existing_name_writes_nothing(ctx, client, world):
     assert stored_state("Lead", lead) == before
 
 
+def _grant_new_role(user, role):
+    """Give ``user`` a new role ``role`` (returned)."""
+    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+    doc = lowcode.get_doc("User", user)
+    doc.append("roles", {"role": role})
+    doc.save(ignore_permissions=True)
+    lowcode.permissions.permissions_changed()
+    return role
+
+
 @pytest.mark.parametrize("action", ["submit", "cancel"])
 def test_submit_and_cancel_decide_on_the_stored_document(ctx, world, make_doctype, action):
     """An if_owner rule for submit/cancel: the stored owner decides, not one set in memory."""
-    role = f"Own Submitter {world.unique}"
-    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
-    user = lowcode.get_doc("User", world.rep)
-    user.append("roles", {"role": role})
-    user.save(ignore_permissions=True)
-    lowcode.permissions.permissions_changed()
+    role = _grant_new_role(world.rep, f"Own Submitter {world.unique}")
     doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], is_submittable=1,
                            permissions=[{"role": role, "if_owner": 1, "read": 1, "write": 1, "create": 1,
                                          "submit": 1, "cancel": 1}])
@@ -401,12 +404,7 @@ def test_submit_and_cancel_decide_on_the_stored_document(ctx, world, make_doctyp
 def test_merging_needs_write_on_the_target(ctx, world, make_doctype):
     """Merging folds one document into another (links re-pointed to it): the target is
     written too, so the user must be allowed to write it."""
-    role = f"Own Merger {world.unique}"
-    lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
-    user = lowcode.get_doc("User", world.rep)
-    user.append("roles", {"role": role})
-    user.save(ignore_permissions=True)
-    lowcode.permissions.permissions_changed()
+    role = _grant_new_role(world.rep, f"Own Merger {world.unique}")
     doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], allow_rename=1,
                            autoname="prompt", permissions=[{"role": role, "if_owner": 1, "read": 1, "write": 1,
                                                             "create": 1, "delete": 1}])

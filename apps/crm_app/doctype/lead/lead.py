@@ -18,8 +18,8 @@ class Lead(Document):
         """Mark a lead that is likely the same person as an earlier one (the rule is in
         CRM Settings, see duplicate_signals); the form shows the warning and offers to merge."""
         self.mobile_e164 = normalised_phone(self.mobile_no)
-        check = int(lowcode.get_doc("CRM Settings").check_lead_duplicates or 0)
-        self.duplicate_of = find_duplicate(self) if check else None
+        settings = lowcode.get_doc("CRM Settings")
+        self.duplicate_of = find_duplicate(self, settings) if int(settings.check_lead_duplicates or 0) else None
         self.is_duplicate = 1 if self.duplicate_of else 0
 
 
@@ -37,12 +37,12 @@ def normalised_phone(number):
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def duplicate_signals(lead):
+def duplicate_signals(lead, settings=None):
     """[(SQL condition, values)] that each mark another lead as the same person, from CRM
-    Settings: a shared e-mail (any case) or mobile (however typed) is a strong signal; a
-    shared organisation is weak (colleagues share it), so by default it counts only with
-    the same person's name."""
-    settings = lowcode.get_doc("CRM Settings")
+    Settings (``settings``, read when not given): a shared e-mail (any case) or mobile
+    (however typed) is a strong signal; a shared organisation is weak (colleagues share
+    it), so by default it counts only with the same person's name."""
+    settings = settings or lowcode.get_doc("CRM Settings")
     email = (lead.email_id or "").strip().lower()
     company = (lead.company_name or "").strip().lower()
     name = (lead.lead_name or "").strip().lower()
@@ -59,9 +59,9 @@ def duplicate_signals(lead):
     return signals
 
 
-def _duplicate_names(lead, earlier_only, limit=None):
+def _duplicate_names(lead, earlier_only, limit=None, settings=None):
     names = []
-    for condition, values in duplicate_signals(lead):
+    for condition, values in duplicate_signals(lead, settings):
         sql = f"SELECT `name` FROM `tabLead` WHERE {condition} AND `name`!=%s AND `status`!='Converted'"
         values = values + [lead.name or ""]
         if earlier_only and lead.creation and not lead.is_new():
@@ -72,8 +72,8 @@ def _duplicate_names(lead, earlier_only, limit=None):
     return names
 
 
-def find_duplicate(lead):
-    found = _duplicate_names(lead, earlier_only=True, limit=1)
+def find_duplicate(lead, settings=None):
+    found = _duplicate_names(lead, earlier_only=True, limit=1, settings=settings)
     return found[0] if found else None
 
 
@@ -82,12 +82,13 @@ def recheck_duplicates():
     Settings change it): flags set under the old rule would otherwise stay. The flags are
     derived fields, so they are written directly, without new versions. Returns how
     many leads changed."""
-    check = int(lowcode.get_doc("CRM Settings").check_lead_duplicates or 0)
+    settings = lowcode.get_doc("CRM Settings")  # read once, not once per lead
+    check = int(settings.check_lead_duplicates or 0)
     rows = local.db.sql("SELECT `name`, `creation`, `email_id`, `mobile_e164`, `company_name`, `lead_name`, "
                         "`duplicate_of` FROM `tabLead` WHERE `status`!='Converted' ORDER BY `creation`", as_dict=True)
     changed = 0
     for row in rows:
-        found = find_duplicate(Document(dict(row, doctype="Lead"))) if check else None
+        found = find_duplicate(Document(dict(row, doctype="Lead")), settings) if check else None
         if found != row["duplicate_of"]:
             local.db.sql("UPDATE `tabLead` SET `is_duplicate`=%s, `duplicate_of`=%s WHERE `name`=%s",
                          (1 if found else 0, found, row["name"]))
