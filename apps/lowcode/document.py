@@ -12,10 +12,9 @@ delete: on_trash -> link check -> remove -> after_delete
 Each step runs the controller's method and then the ``doc_events`` handlers of every
 installed app (``"*"`` first, then the DocType's own), as Frappe does.
 """
-import json
 import re
 
-from . import versions
+from . import params, versions
 from .context import local
 from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
                          LinkExistsError, MandatoryError, PermissionError,
@@ -764,6 +763,5 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
 
 def parse_json_arg(value, what):
     if isinstance(value, str):
-        from .params import loads
-        return loads(value, what, error=ValidationError)
+        return params.loads(value, what, error=ValidationError)
     return value

@@ -128,7 +128,8 @@ def series_number(doc, name):
     elif autoname and ("#" in autoname or "." in autoname) and ":" not in autoname:
         pattern = autoname
     elif autoname == "autoincrement" or doc.meta.naming_rule == "Autoincrement":
-        return (f"autoincrement:{doc.doctype}", int(name)) if name.isdigit() else None
+        # isascii: str.isdigit() also takes superscripts ("²"), which int() refuses
+        return (f"autoincrement:{doc.doctype}", int(name)) if name.isascii() and name.isdigit() else None
     else:
         return None
     if not pattern:

@@ -156,7 +156,7 @@ def _has_permission(doctype, ptype, doc, user):
 
 
 def check_reference(doc, type_field, name_field, ptype="read"):
-    """Records about another document (a ToDo, a Comment) are written only by users
+    """Records about another document (a ToDo, a Comment, a File) are written only by users
     who may ``ptype`` that document, as it is stored. A reference that does not exist
     is left to the link check, which names the field."""
     doctype, name = doc.get(type_field), doc.get(name_field)

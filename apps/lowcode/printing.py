@@ -101,13 +101,10 @@ def render(source, context, autoescape=True):
                 sandbox.check_time()
                 out.append(chunk)
             return "".join(out)
-    except sandbox.LimitExceeded as e:
-        if e.kind == "time":
+    except (sandbox.LimitExceeded, MemoryError) as e:
+        if getattr(e, "kind", None) == "time":
             raise TemplateError(_("The template took too long (more than %(seconds)s seconds)")
                                 % {"seconds": sandbox.MAX_SECONDS})
-        raise TemplateError(_("The template's output is too large (more than %(size)s characters)")
-                            % {"size": f"{sandbox.MAX_OUTPUT:,}"})
-    except MemoryError:
         raise TemplateError(_("The template's output is too large (more than %(size)s characters)")
                             % {"size": f"{sandbox.MAX_OUTPUT:,}"})
     except SecurityError as e:

@@ -43,6 +43,7 @@ class Query:
         self.readable = None if ignore_permissions else set(
             permitted_fieldnames(doctype, user)) | set(STANDARD_FIELDS) | {"_assign"}
         self.aliases = set()
+        self.aggregated = False   # a column is count/sum/...: one row over all matching rows
 
     # -- columns ------------------------------------------------------------------------
     def child_alias(self, child):
@@ -100,6 +101,7 @@ class Query:
                 inner, _ = self.parse_column(arg)
             name = alias or f"{fn}({arg})"
             self.aliases.add(name)
+            self.aggregated = True
             return f"{fn.upper()}({inner})", name, None
         sql, df = self.parse_column(text)
         m = _FIELD_RE.match(text) or _DOTTED_RE.match(text)
@@ -373,7 +375,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
             and not select_values:
         if not page and len(select) == 1 and select[0].startswith("COUNT(*) AS "):
             rows = [(_count_by_parts(q.table, where, q.values, rule.parts),)]
-        elif page and order and not any(_alias(a) in order for a in q.aliases):
+        elif page and order and not q.aggregated and not any(_alias(a) in order for a in q.aliases):
             rows = _page_by_parts(q.table, select, where, q.values, rule.parts, order, page, start_at)
     if rows is None:
         if rule is not None:
@@ -384,7 +386,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
                         f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
         values = select_values + [doctype] * len(q.joins) + q.values
         if (rule is not None and page and start_at + page <= NEWEST_WINDOW_PAGES and not group_by and not distinct
-                and order == f"`{q.table}`.`modified` DESC"):
+                and not q.aggregated and order == f"`{q.table}`.`modified` DESC"):
             rows = _newest_page(doctype, q.table, select, joins, where, page, start_at, values)
         if rows is None:
             sql = (f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(select)} FROM `tab{doctype}`{joins}"

@@ -113,9 +113,14 @@ class Database:
         raise NotImplementedError
 
     def refuse_write(self, exc):
-        """Raise ReadOnlyError for the engine's own read-only refusal ``exc``."""
-        raise ReadOnlyError("This request only reads and cannot change data (a GET request "
-                            "never writes): send the change as POST") from exc
+        """Raise ReadOnlyError when ``exc`` is the engine refusing a write in read-only
+        mode; otherwise return, and the caller re-raises ``exc``."""
+        if self.read_only and self._is_read_only_refusal(exc):
+            raise ReadOnlyError("This request only reads and cannot change data (a GET request "
+                                "never writes): send the change as POST") from exc
+
+    def _is_read_only_refusal(self, exc):
+        raise NotImplementedError
 
     # -- transactions ------------------------------------------------------------
     def begin(self, write=True):

@@ -55,8 +55,7 @@ class MariaDBDatabase(Database):
         try:
             cur.execute(query, tuple(values) if values else None)
         except MySQLdb.Error as e:
-            if self.read_only and e.args and e.args[0] == ER.CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:
-                self.refuse_write(e)
+            self.refuse_write(e)
             raise
         return cur
 
@@ -64,9 +63,11 @@ class MariaDBDatabase(Database):
         try:
             self.conn.cursor().executemany(query, rows)
         except MySQLdb.Error as e:
-            if self.read_only and e.args and e.args[0] == ER.CANT_EXECUTE_IN_READ_ONLY_TRANSACTION:
-                self.refuse_write(e)
+            self.refuse_write(e)
             raise
+
+    def _is_read_only_refusal(self, exc):
+        return bool(exc.args) and exc.args[0] == ER.CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
 
     def _set_read_only(self, read_only):
         # The session's mode, not START TRANSACTION READ ONLY: DDL commits implicitly and

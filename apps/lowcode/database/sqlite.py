@@ -54,8 +54,7 @@ class SQLiteDatabase(Database):
         try:
             return self.conn.execute(_to_qmark(query), tuple(values))
         except sqlite3.OperationalError as e:
-            if self.read_only and e.sqlite_errorcode == sqlite3.SQLITE_READONLY:
-                self.refuse_write(e)
+            self.refuse_write(e)
             raise type(e)(f"{e} -- in: {query}") from e
 
     def executemany(self, query, rows):
@@ -64,9 +63,11 @@ class SQLiteDatabase(Database):
         try:
             self.conn.executemany(_to_qmark(query), rows)
         except sqlite3.OperationalError as e:
-            if self.read_only and e.sqlite_errorcode == sqlite3.SQLITE_READONLY:
-                self.refuse_write(e)
+            self.refuse_write(e)
             raise
+
+    def _is_read_only_refusal(self, exc):
+        return exc.sqlite_errorcode == sqlite3.SQLITE_READONLY
 
     def _set_read_only(self, read_only):
         # query_only refuses every change to the database (DML, DDL, temp tables) with

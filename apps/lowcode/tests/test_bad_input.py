@@ -84,15 +84,11 @@ WHO = ["admin", "sales"]
     ({"fields": NESTED}, "fields"),
 ])
 def test_list_parameters(ctx, client, api, who, query, names):
-    refused(client, token_of(api, who), "get", f"/api/resource/{api.doctype}", 400, names, query)
-
-
-def token_of(api, who):
-    return api.auth[who]
+    refused(client, api.auth[who], "get", f"/api/resource/{api.doctype}", 400, names, query)
 
 
 def test_huge_limits_are_refused_but_zero_still_means_all(ctx, client, api):
-    auth = token_of(api, "admin")
+    auth = api.auth["admin"]
     for path, key in ((f"/api/resource/{api.doctype}", "limit_page_length"),
                       ("/api/method/frappe.client.get_list", "limit_page_length"),
                       ("/api/method/frappe.desk.reportview.get", "page_length"),
@@ -126,8 +122,8 @@ def test_huge_limits_are_refused_but_zero_still_means_all(ctx, client, api):
 ])
 def test_document_values(ctx, client, api, who, payload, status, field):
     before = api.count()
-    refused(client, token_of(api, who), "post", f"/api/resource/{api.doctype}", status, field, payload)
-    refused(client, token_of(api, who), "put", f"/api/resource/{api.doctype}/{api.name}", status, field, payload)
+    refused(client, api.auth[who], "post", f"/api/resource/{api.doctype}", status, field, payload)
+    refused(client, api.auth[who], "put", f"/api/resource/{api.doctype}/{api.name}", status, field, payload)
     assert api.count() == before
 
 
@@ -140,7 +136,7 @@ def test_document_values(ctx, client, api, who, payload, status, field):
 ])
 def test_request_bodies(ctx, client, api, raw, names):
     before = api.count()
-    refused(client, token_of(api, "sales"), "post", f"/api/resource/{api.doctype}", 400, names, raw=raw)
+    refused(client, api.auth["sales"], "post", f"/api/resource/{api.doctype}", 400, names, raw=raw)
     assert api.count() == before
 
 
@@ -165,7 +161,7 @@ def test_request_bodies(ctx, client, api, raw, names):
 def test_method_arguments(ctx, client, api, method, data, status, names):
     data = json.loads(json.dumps(data).replace("{dt}", api.doctype))
     before = api.count()
-    refused(client, token_of(api, "sales"), "post", f"/api/method/{method}", status, names, data)
+    refused(client, api.auth["sales"], "post", f"/api/method/{method}", status, names, data)
     assert api.count() == before
 
 
@@ -177,13 +173,13 @@ def test_method_arguments(ctx, client, api, method, data, status, names):
 def test_controllers_refuse_bad_values(ctx, client, api, unique, doctype, data, field):
     """Values a DocType's controller reads before the fields are coerced."""
     data = json.loads(json.dumps(data).replace("{u}", unique))
-    refused(client, token_of(api, "admin"), "post", f"/api/resource/{doctype}", 417, field, data)
+    refused(client, api.auth["admin"], "post", f"/api/resource/{doctype}", 417, field, data)
 
 
 def test_aggregate_of_a_back_quoted_field(ctx, client, api):
     """Frappe clients send fields=["count(`name`)"]: the key keeps the back-quotes."""
     for path in (f"/api/resource/{api.doctype}", "/api/method/frappe.client.get_list"):
-        code, data = call(client, token_of(api, "sales"), "get", path,
+        code, data = call(client, api.auth["sales"], "get", path,
                           {"doctype": api.doctype, "fields": '["count(`name`)"]', "order_by": "count(`name`) desc"})
         assert code == 200, data
         assert (data.get("data") or data.get("message")) == [{"count(`name`)": 1}]
@@ -196,7 +192,7 @@ def test_aggregate_of_a_back_quoted_field(ctx, client, api):
     ({"days_ahead": "99999999"}, "days_ahead"),
 ])
 def test_ics_feed_days(ctx, client, api, query, names):
-    auth = token_of(api, "sales")
+    auth = api.auth["sales"]
     refused(client, auth, "get", "/api/method/crm_app.activities.ics_feed", 400, names, query)
     r = client.get("/api/method/crm_app.activities.ics_feed", {"days_back": "7"}, **auth)
     assert r.status_code == 200 and r.content.startswith(b"BEGIN:VCALENDAR")
@@ -235,7 +231,7 @@ def test_calendar_cannot_move_an_event_out_of_range(ctx, client, api):
 def test_names_longer_than_the_column_are_refused_on_both_engines(ctx, client, api, make_doctype, unique):
     prompted = make_doctype([{"fieldname": "title", "fieldtype": "Data"}], autoname="prompt")
     refresh(ctx)
-    auth = token_of(api, "admin")
+    auth = api.auth["admin"]
     refused(client, auth, "post", f"/api/resource/{prompted}", 417, "name", {"__newname": "x" * 141})
     code, data = call(client, auth, "post", f"/api/resource/{prompted}", {"__newname": "x" * 140})
     assert code == 200, data
@@ -305,12 +301,12 @@ def test_field_lengths_are_bounded_in_definitions():
     ("crm_app.conversion.convert_lead", {"lead": [1]}, "lead"),
 ])
 def test_crm_methods_check_argument_types(ctx, client, api, method, data, names):
-    refused(client, token_of(api, "sales"), "post", f"/api/method/{method}", 400, names, data)
+    refused(client, api.auth["sales"], "post", f"/api/method/{method}", 400, names, data)
 
 
 def test_oversized_bodies_are_413(ctx, client, api):
     from django.core.files.uploadedfile import SimpleUploadedFile
-    auth = token_of(api, "admin")
+    auth = api.auth["admin"]
     before = api.count()
     big = b'{"title": "' + b"x" * (30 * 1024 * 1024) + b'"}'
     code, data = call(client, auth, "post", f"/api/resource/{api.doctype}", raw=big)
@@ -322,7 +318,7 @@ def test_oversized_bodies_are_413(ctx, client, api):
 
 
 def test_the_request_size_limit_is_per_site(ctx, client, api, bench, site):
-    auth = token_of(api, "admin")
+    auth = api.auth["admin"]
     path = os.path.join(bench, site, "site_config.json")
     saved = read_json(path)
     write_json(path, dict(saved, max_request_size=1000))
@@ -336,7 +332,7 @@ def test_the_request_size_limit_is_per_site(ctx, client, api, bench, site):
 
 
 def test_malformed_forms_are_400(ctx, client, api):
-    auth = token_of(api, "admin")
+    auth = api.auth["admin"]
     r = client.post("/api/method/frappe.client.get_list", {f"f{i}": "1" for i in range(1200)}, **auth)
     assert r.status_code == 400, r.content
     r = client.post("/api/method/upload_file", b"--x\r\nbroken", content_type="multipart/form-data", **auth)

@@ -213,6 +213,9 @@ def test_reschedule_refused_changes_nothing(ctx, client, cal):
     # Bad input names what is wrong.
     r = reschedule(client, headers, cal, name, "2026-05-31", "31/05/2026")
     assert r.status_code == 400 and as_json(r)["field"] == "to_date"
+    for hour in ("24", "9" * 5000):  # past 4300 digits int() itself fails: still a 400
+        r = reschedule(client, headers, cal, name, "2026-05-31", "2026-05-30", to_hour=hour)
+        assert r.status_code == 400 and as_json(r)["field"] == "to_hour", len(hour)
     r = reschedule(client, headers, cal, name, "2026-05-31", "2026-05-30", field="subject")
     assert r.status_code == 417 and as_json(r)["field"] == "subject"
     refresh(ctx)

@@ -233,3 +233,13 @@ def test_child_table_columns(ctx, client, world):
     r = client.get(url(world, group_by="status", aggregate="sum", aggregate_on="lines.qty"))
     rows = {row[0]: row[1:] for row in table_rows(r.content.decode(), "report-table")}
     assert rows["Open"][1].startswith("5")  # 2 + 3 on A's lines; B and D have none
+
+
+def test_a_page_number_too_long_for_int_is_a_client_error(ctx, client, world):
+    """int() refuses numbers of more than 4300 digits: such a page is refused by name
+    (400), not a server error; a page that is not a number still shows page 1."""
+    login(ctx, client, world["viewer"])
+    r = client.get(url(world, page="9" * 5000))
+    assert r.status_code == 400, r.content[:300]
+    assert b"page" in r.content
+    assert client.get(url(world, page="x")).status_code == 200

@@ -212,3 +212,16 @@ def test_naming_series_never_duplicates_under_concurrency(ctx, make_doctype, sit
     numbers = sorted(int(n.rsplit("-", 1)[1]) for n in stored)
     assert numbers == list(range(1, workers * per_worker + 1))
     assert all(n.startswith(f"{prefix}{YEAR}-") for n in stored)
+
+
+def test_renaming_an_autoincrement_document_to_other_digits(ctx, make_doctype, unique):
+    """Names that str.isdigit() takes but int() does not (superscripts), and numbers far
+    past the counter, leave the counter alone instead of failing the rename."""
+    from lowcode.document import rename_doc
+    dt = make_doctype(TITLE, autoname="autoincrement", allow_rename=1)
+    name = insert(dt, title="a").name
+    for new in ("²", "1²", "9" * 30):
+        rename_doc(dt, name, new)
+        name = new
+    rename_doc(dt, name, "2")
+    assert insert(dt, title="b").name == "3"

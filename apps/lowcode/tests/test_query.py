@@ -351,3 +351,24 @@ def test_restricted_newest_first_page_is_the_same_from_the_newest_rows(ctx, make
                                    pluck="name")
             assert got == expected[start:start + length], (start, length)
         assert lowcode.get_count(doctype) == 6
+
+
+def test_aggregate_with_a_row_rule_of_parts_counts_every_row(ctx, make_doctype, unique, monkeypatch):
+    """An aggregate without GROUP BY is one row over all matching rows, whatever the page
+    length (Frappe's get_list(fields=["count(name) as n"]) with the default 20): neither
+    the row rule's parts (here owner OR share, each read to its first page) nor the
+    newest-rows window may cut it short."""
+    from lowcode import query
+    from .desk_helpers import as_user, ensure_role, make_user
+    role = f"Own rows {unique}"
+    ensure_role(role)
+    doctype = make_doctype([{"fieldname": "qty", "fieldtype": "Int", "label": "Qty"}],
+                           permissions=[{"role": role, "read": 1, "if_owner": 1}])
+    me, other = make_user(unique, "me", [role]), make_user(unique, "other", [role])
+    for i in range(7):
+        lowcode.get_doc({"doctype": doctype, "qty": i, "owner": me if i < 5 else other}).insert(ignore_permissions=True)
+    monkeypatch.setattr(query, "NEWEST_WINDOW", 3)
+    with as_user(me):
+        for length in (0, 1, 2, 20):
+            assert lowcode.get_list(doctype, fields=["count(name) as n", "sum(qty) as q"],
+                                    limit_page_length=length) == [{"n": 5, "q": 10}], length

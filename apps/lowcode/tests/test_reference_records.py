@@ -17,17 +17,12 @@ from lowcode.desk.views.collaboration import assign
 from lowcode.utils import route_for
 from lowcode.workflow import add_comment
 
-from .desk_helpers import ensure_role, login, make_user
+from .desk_helpers import commit, ensure_role, login, make_user
 
 
 def token(user):
     key, secret = auth.generate_keys(user)
     return {"HTTP_AUTHORIZATION": f"token {key}:{secret}"}
-
-
-def settle(ctx):
-    ctx.db.commit()
-    ctx.db.begin(write=False)
 
 
 @pytest.fixture
@@ -78,7 +73,7 @@ def put(client, auth, doctype, name, data):
 
 def test_a_todo_needs_read_access_to_its_document(ctx, client, team):
     t, u = team["tokens"], team["users"]
-    settle(ctx)
+    commit(ctx)
     todo = {"description": "forged", "allocated_to": u["assignee"], "reference_type": team["doctype"],
             "reference_name": team["name"]}
     r = post(client, t["outsider"], "ToDo", todo)
@@ -100,7 +95,7 @@ def test_closing_a_forged_todo_does_not_unassign_a_colleague(ctx, client, team):
     """The reader makes a ToDo for the assignee on the document (they may read it), then
     closes it: that would take the assignee off the document. Refused."""
     t, u = team["tokens"], team["users"]
-    settle(ctx)
+    commit(ctx)
     r = post(client, t["reader"], "ToDo", {"description": "forged", "allocated_to": u["assignee"],
                                            "reference_type": team["doctype"], "reference_name": team["name"]})
     assert r.status_code == 200, r.content[:300]
@@ -118,7 +113,7 @@ def test_closing_a_forged_todo_does_not_unassign_a_colleague(ctx, client, team):
     # The assignee closes their own: they come off the document, as in Frappe.
     real = lowcode.get_all("ToDo", filters={"reference_name": team["name"], "assigned_by": u["writer"]},
                            pluck="name")[0]
-    settle(ctx)
+    commit(ctx)
     r = put(client, t["assignee"], "ToDo", real, {"status": "Closed"})
     assert r.status_code == 200, r.content[:300]
     ctx.db.commit()
@@ -133,7 +128,7 @@ def test_a_todo_on_a_document_you_cannot_read_cannot_be_closed(ctx, client, team
                             "assigned_by": u["outsider"], "owner": u["outsider"],
                             "reference_type": team["doctype"], "reference_name": team["name"]}).insert(
         ignore_permissions=True).name
-    settle(ctx)
+    commit(ctx)
     r = put(client, t["outsider"], "ToDo", todo, {"status": "Cancelled"})
     assert r.status_code == 403, r.content[:300]
     ctx.db.commit()
@@ -152,7 +147,7 @@ def test_an_assignee_cannot_hand_their_todo_to_a_colleague_and_close_it(ctx, cli
         lowcode.set_user("Administrator")
     mine = lowcode.get_all("ToDo", filters={"reference_name": team["name"], "allocated_to": u["reader"]},
                            pluck="name")[0]
-    settle(ctx)
+    commit(ctx)
     t = team["tokens"]["reader"]
     assert put(client, t, "ToDo", mine, {"allocated_to": u["assignee"], "status": "Closed"}).status_code == 403
     assert put(client, t, "ToDo", mine, {"allocated_to": u["assignee"]}).status_code == 403
@@ -166,7 +161,7 @@ def test_an_assignee_cannot_hand_their_todo_to_a_colleague_and_close_it(ctx, cli
 def test_unassign_needs_the_assignee_or_an_editor(ctx, client, team):
     """Having made a ToDo for the assignee is not enough to take them off the document."""
     u = team["users"]
-    settle(ctx)
+    commit(ctx)
     r = post(client, team["tokens"]["reader"], "ToDo", {"description": "mine", "allocated_to": u["assignee"],
                                                         "reference_type": team["doctype"],
                                                         "reference_name": team["name"]})
@@ -194,7 +189,7 @@ def comments(team, **filters):
 @pytest.mark.parametrize("comment_type", ["Workflow", "Info", "Assigned", "Attachment", "Edit", "Like", "Shared"])
 def test_users_cannot_write_system_comments(ctx, client, team, comment_type):
     t = team["tokens"]
-    settle(ctx)
+    commit(ctx)
     r = post(client, t["reader"], "Comment", {"comment_type": comment_type, "reference_doctype": team["doctype"],
                                               "reference_name": team["name"], "content": "Approve: Draft → OK"})
     assert r.status_code == 403, r.content[:300]
@@ -205,7 +200,7 @@ def test_users_cannot_write_system_comments(ctx, client, team, comment_type):
 
 def test_plain_comments_need_read_access_and_are_signed_by_their_writer(ctx, client, team):
     t, u = team["tokens"], team["users"]
-    settle(ctx)
+    commit(ctx)
     data = {"reference_doctype": team["doctype"], "reference_name": team["name"], "content": "hello",
             "comment_email": u["writer"]}
     assert post(client, t["outsider"], "Comment", data).status_code == 403
@@ -231,7 +226,7 @@ def test_system_comments_a_user_caused_are_not_theirs_to_edit(ctx, client, team)
         name = add_comment(team["doctype"], team["name"], "Workflow", "Approve: Draft → Approved").name
     finally:
         lowcode.set_user("Administrator")
-    settle(ctx)
+    commit(ctx)
     t = team["tokens"]["reader"]
     assert put(client, t, "Comment", name, {"content": "Approve: Draft → Rejected"}).status_code == 403
     assert put(client, t, "Comment", name, {"comment_type": "Comment"}).status_code == 403

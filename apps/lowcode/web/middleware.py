@@ -68,7 +68,6 @@ class ContentSecurityPolicyMiddleware:
     (Django 6 has this built in; on 5.2 a static policy needs no more than this.)"""
 
     def __init__(self, get_response):
-        from django.conf import settings
         self.get_response = get_response
         self.policy = settings.CONTENT_SECURITY_POLICY
 
@@ -76,6 +75,8 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
+
+
 def check_body_size(request):
     """Refuse a body larger than the site's ``max_request_size`` before anything reads
     it. A file upload may be as large as the site's ``max_file_size`` allows, plus the

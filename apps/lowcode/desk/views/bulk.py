@@ -22,13 +22,13 @@ from ...api.reportview import _require
 from ...context import local
 from ...document import delete_doc, get_doc, new_doc
 from ...exceptions import LowcodeError, PermissionError, ValidationError
+from ...assignments import read_assign, write_assign
 from ...fields import LAYOUT_TYPES, TABLE_TYPES
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
 from ...workflow import add_comment
 from .. import export
 from ..doctype.public_share import share_with_user
-from ..doctype.todo.todo import read_assign, write_assign
 from ..formatting import parse_input
 from ..render import prefs, render
 from .common import desk_view, doctype_for_route

@@ -320,7 +320,9 @@ def reschedule(request, route):
         raise BadRequest(_("Which document to move is missing (name)"), field="name")
     shift = _shown_day(post.get("to_date"), "to_date") - _shown_day(post.get("from_date"), "from_date")
     to_hour = post.get("to_hour")
-    if to_hour not in (None, "") and not (to_hour.isdecimal() and 0 <= int(to_hour) <= 23):
+    # At most two digits after leading zeros, checked before int(), which fails past 4300.
+    if to_hour not in (None, "") and not (to_hour.isdecimal() and len(to_hour.lstrip("0")) <= 2
+                                          and 0 <= int(to_hour) <= 23):
         raise BadRequest(_("to_hour must be a whole hour from 0 to 23"), field="to_hour")
     doc = documents.get_doc(doctype, post["name"])
     doc.check_permission("read")

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpRespo
 from django.utils.translation import gettext as _
 
 from ... import document as documents, query
+from ...assignments import read_assign, remove_assignment, write_assign
 from ...context import local
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
 from ...permissions import has_permission
@@ -148,12 +149,6 @@ def add_comment(doc, content):
 
 # -- assignments ---------------------------------------------------------------------------------
 
-def _assign_helpers():
-    # The ToDo DocType (desk/doctype/todo) owns the _assign bookkeeping.
-    from ..doctype.todo.todo import read_assign, remove_assignment, write_assign
-    return read_assign, write_assign, remove_assignment
-
-
 def open_todos(doc, user=None):
     # Read after the document's own read check: whoever may read a document may see
     # who it is assigned to.
@@ -171,7 +166,6 @@ def assign(doc, users, date=None, description=None, priority="Medium"):
     needs write, as the bulk action does: row rules (the CRM's) let assignees write,
     so a reader assigning themselves would otherwise grant themselves write."""
     doc.check_permission("write")
-    read_assign, write_assign, _remove = _assign_helpers()
     if priority not in PRIORITIES:
         raise ValidationError(_("Priority: choose Low, Medium or High"), field="priority")
     users = [enabled_user(u, "assign_to") for u in users if (u or "").strip()]
@@ -204,7 +198,6 @@ def unassign(doc, user):
     """Take a user off a document: their open ToDos are cancelled (the ToDo removes
     them from ``_assign`` and notes it in the timeline)."""
     doc.check_permission("read")
-    _read, _write, remove_assignment = _assign_helpers()
     todos = open_todos(doc, user)
     # Not "whoever assigned it": anyone who may read a document can make a ToDo for
     # a colleague on it, and would then take the colleague off every assignment.
@@ -274,7 +267,6 @@ def _readable_doc(route, name):
 
 
 def _panel(doc, route, status=200, error=None, error_field=None, notice=None, post=None):
-    read_assign = _assign_helpers()[0]
     todos = {t["allocated_to"]: t for t in open_todos(doc)}
     assigned = list(dict.fromkeys(read_assign(doc.doctype, doc.name) + list(todos)))
     shares = query.get_all("DocShare", filters={"share_doctype": doc.doctype, "share_name": doc.name},

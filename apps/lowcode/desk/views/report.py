@@ -28,6 +28,7 @@ from ...document import get_doc, new_doc
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
 from ...fields import registry
 from ...meta import get_meta
+from ...params import integer
 from ...permissions import get_permlevels, permitted_fieldnames, role_access
 from .. import export
 from ..render import render
@@ -301,9 +302,11 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
     choices = column_choices(meta)
     error, spec, saved = None, None, None
     columns, rows, has_next, total = [], [], False, 0
-    page_length = int(params.get("page_length") or 20) if str(params.get("page_length") or "").isdecimal() else 20
+    # integer(), not int(): a number of more than 4300 digits is refused by name, not a 500
+    page_length = integer(params["page_length"], "page_length") if str(params.get("page_length") or "").isdecimal() \
+        else 20
     page_length = page_length if page_length in PAGE_LENGTHS else 20
-    page = max(int(params.get("page")) if str(params.get("page") or "").isdecimal() else 1, 1)
+    page = max(integer(params["page"], "page") if str(params.get("page") or "").isdecimal() else 1, 1)
     try:
         spec, saved = read_spec(params, meta)
         spec = check_spec(spec, meta, choices)

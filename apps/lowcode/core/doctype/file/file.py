@@ -11,7 +11,9 @@ import os
 
 from lowcode.context import local
 from lowcode.document import Document
-from lowcode.exceptions import PermissionError, ValidationError
+from lowcode.exceptions import ValidationError
+from lowcode.meta import doctype_exists
+from lowcode.permissions import check_reference
 from lowcode.urls import is_web_url
 
 # What only the server knows about stored bytes; a client's values are ignored.
@@ -50,14 +52,9 @@ class File(Document):
             return
         if self.flags.ignore_permissions:
             return
-        from lowcode.document import get_doc
-        from lowcode.meta import doctype_exists
         if not doctype_exists(target[0]) or not local.db.exists(target[0], target[1]):
             raise ValidationError(f"Attached To: {target[0]} {target[1]!r} not found", field="attached_to_name")
-        from lowcode.permissions import has_permission
-        if not has_permission(target[0], "write", doc=get_doc(*target)):
-            raise PermissionError(f"Not permitted to attach files to {target[0]} {target[1]}",
-                                  doctype=target[0])
+        check_reference(self, "attached_to_doctype", "attached_to_name", "write")
 
     def after_delete(self):
         from lowcode.api.files import stored_path

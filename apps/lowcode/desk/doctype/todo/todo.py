@@ -1,7 +1,7 @@
 """A ToDo: one assignment of a document to a user. The assignee gets the ToDo shared
 with them (read and write) so they can see and close it; closing or cancelling it
 takes them off the document's ``_assign`` list."""
-from lowcode.assignments import read_assign, remove_assignment, write_assign  # noqa: F401 - the desk imports them here
+from lowcode.assignments import remove_assignment
 from lowcode.context import local
 from lowcode.document import Document, load_doc
 from lowcode.exceptions import PermissionError
