@@ -7,7 +7,16 @@ from lowcode.exceptions import ValidationError
 
 
 class CustomField(Document):
+    def autoname(self):
+        # The name ("{dt}-{fieldname}", from the JSON's autoname) is made before
+        # before_validate runs, so a field given only a label needs its fieldname now:
+        # otherwise every such field of a DocType is named "{dt}-" and the second clashes.
+        self._set_fieldname()
+
     def before_validate(self):
+        self._set_fieldname()
+
+    def _set_fieldname(self):
         if not self.fieldname and self.label:
             from lowcode.utils import scrub
             self.fieldname = scrub(self.label)[:64]
