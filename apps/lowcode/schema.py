@@ -30,7 +30,10 @@ def field_columns(db, meta):
     for df in meta.data_fields:
         sql_type = registry[df.fieldtype].column_type(df, db)
         if df.fieldtype == "Check":
-            sql_type += " NOT NULL DEFAULT 0"
+            # The column's default is the field's, as in Frappe: documents that exist
+            # when a Check field is added read as a new one would (an upgrade adding a
+            # "match by e-mail, on by default" setting must not switch it off).
+            sql_type += f" NOT NULL DEFAULT {1 if str(df.default).strip() == '1' else 0}"
         cols.append((df.fieldname, sql_type))
     return cols
 

@@ -126,6 +126,16 @@ def test_custom_field_adds_a_column_at_once(ctx, make_doctype):
         {"custom_region": "North"}]
 
 
+def test_a_check_field_added_later_gives_existing_documents_its_default(ctx, make_doctype):
+    name = make_doctype([{"fieldname": "title", "fieldtype": "Data"}])
+    before = lowcode.get_doc({"doctype": name, "title": "made before the fields"}).insert().name
+    for label, default in (("Notify", "1"), ("Archived", "0"), ("Flagged", None)):
+        lowcode.get_doc({"doctype": "Custom Field", "dt": name, "label": label, "fieldtype": "Check",
+                         "default": default, "insert_after": "title"}).insert()
+    assert tuple(ctx.db.sql(f"SELECT `custom_notify`, `custom_archived`, `custom_flagged` FROM `tab{name}` "
+                            "WHERE `name`=%s", (before,))[0]) == (1, 0, 0)
+
+
 def test_custom_field_with_a_broken_definition_is_refused(ctx, make_doctype):
     name = make_doctype([{"fieldname": "title", "fieldtype": "Data"}])
     with pytest.raises(DocTypeDefinitionError) as info:
