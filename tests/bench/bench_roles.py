@@ -28,6 +28,7 @@ import random
 import time
 
 import lowcode
+from lowcode.assignments import TABLE as ASSIGNMENTS
 from lowcode.context import local
 
 import bench_setup as setup
@@ -116,6 +117,23 @@ def lead_name(i):
     return f"LEAD-2026-{i:07d}"
 
 
+def _insert_in_batches(doctype, columns, total, row, batch, commit_rows, label=None):
+    """Rows ``row(0)`` .. ``row(total - 1)``, ``batch`` to an insert, committed about
+    every ``commit_rows``; prints the rate now and then when given a ``label``."""
+    db = local.db
+    t0 = time.perf_counter()
+    done = 0
+    while done < total:
+        n = min(batch, total - done)
+        db.begin()
+        db.bulk_insert(doctype, columns, [row(i) for i in range(done, done + n)])
+        done += n
+        if done % commit_rows < n or done == total:
+            db.commit()
+        if label and (done % (batch * 40) < n or done == total):
+            print(f"  {label}: {done:>10,}/{total:,}  {done / (time.perf_counter() - t0):>9,.0f} rows/s", flush=True)
+
+
 def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
     """Leads (with _assign and the assignment table in step), a few shares for rep_20,
     and rows/10 notes. Returns {"seconds", "leads", "notes", "assignments"}."""
@@ -136,30 +154,21 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
         sqlite_cache = db.sql("PRAGMA cache_size")[0][0]
         db.sql("PRAGMA cache_size=-1048576")
     t0 = time.perf_counter()
-    done = 0
-    while done < rows:
-        n = min(batch, rows - done)
-        chunk = []
-        for i in range(done, done + n):
-            modified = now - year + rng.random() * year
-            owner = owners.get(i) or f"rep{i % OTHER_REPS}@{DOMAIN}"
-            first = setup.FIRST[i % len(setup.FIRST)]
-            last = setup.LAST[(i // 7) % len(setup.LAST)]
-            users = assignee_of.get(i)
-            chunk.append((lead_name(i), importer, _stamp(modified - rng.random() * 86400 * 30), _stamp(modified),
-                          importer, 0, 0, "LEAD-.YYYY.-", first, f"{first} {last}", f"Company {i % 50000}",
-                          f"{first.lower()}.{i}@example.com", LEAD_STATUSES[i % 4], cities[(i * 7) % len(cities)],
-                          owner, i % 100, json.dumps(users) if users else None))
-        db.begin()
-        db.bulk_insert("Lead", LEAD_COLUMNS, chunk)
-        done += n
-        if done % commit_rows < n or done == rows:
-            db.commit()
-        if progress and (done % (batch * 40) < n or done == rows):
-            print(f"  leads: {done:>10,}/{rows:,}  {done / (time.perf_counter() - t0):>9,.0f} rows/s", flush=True)
+
+    def lead_row(i):
+        modified = now - year + rng.random() * year
+        owner = owners.get(i) or f"rep{i % OTHER_REPS}@{DOMAIN}"
+        first = setup.FIRST[i % len(setup.FIRST)]
+        last = setup.LAST[(i // 7) % len(setup.LAST)]
+        users = assignee_of.get(i)
+        return (lead_name(i), importer, _stamp(modified - rng.random() * 86400 * 30), _stamp(modified),
+                importer, 0, 0, "LEAD-.YYYY.-", first, f"{first} {last}", f"Company {i % 50000}",
+                f"{first.lower()}.{i}@example.com", LEAD_STATUSES[i % 4], cities[(i * 7) % len(cities)],
+                owner, i % 100, json.dumps(users) if users else None)
+    _insert_in_batches("Lead", LEAD_COLUMNS, rows, lead_row, batch, commit_rows, "leads" if progress else None)
     db.begin()
     assignments = [(u, "Lead", lead_name(i)) for i, users in assignee_of.items() if i < rows for u in users]
-    db.bulk_insert("_Assignment", ("user", "reference_type", "reference_name"), assignments)
+    db.bulk_insert(ASSIGNMENTS, ("user", "reference_type", "reference_name"), assignments)
     rep20 = user_email("rep_20")
     stamp = _stamp(now)
     db.bulk_insert("DocShare", ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx",
@@ -168,20 +177,14 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
                      lead_name(k * (rows // 5) + 13), rep20, 1, 0, 0, 0) for k in range(5)])
     db.commit()
     notes = max(rows // 10, 100)
-    done = 0
-    while done < notes:
-        n = min(batch, notes - done)
-        chunk = []
-        for i in range(done, done + n):
-            modified = now - year + rng.random() * year
-            # rep_20 owns one note in 2,000 (50 at 1M leads), a tenth of them private.
-            owner = rep20 if i % 2000 == 17 else f"rep{i % OTHER_REPS}@{DOMAIN}"
-            chunk.append((f"note-{i:08x}", owner, _stamp(modified), _stamp(modified), owner, 0, 0,
-                          f"Call notes {i}", 1 if i % 10 == 0 or (owner == rep20 and i % 20000 == 17) else 0))
-        db.begin()
-        db.bulk_insert("Note", NOTE_COLUMNS, chunk)
-        db.commit()
-        done += n
+
+    def note_row(i):
+        modified = now - year + rng.random() * year
+        # rep_20 owns one note in 2,000 (50 at 1M leads), a tenth of them private.
+        owner = rep20 if i % 2000 == 17 else f"rep{i % OTHER_REPS}@{DOMAIN}"
+        return (f"note-{i:08x}", owner, _stamp(modified), _stamp(modified), owner, 0, 0,
+                f"Call notes {i}", 1 if i % 10 == 0 or (owner == rep20 and i % 20000 == 17) else 0)
+    _insert_in_batches("Note", NOTE_COLUMNS, notes, note_row, batch, batch)
     seconds = time.perf_counter() - t0
     if sqlite_cache is not None:
         db.sql(f"PRAGMA cache_size={int(sqlite_cache)}")
@@ -191,7 +194,7 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
         # so the timings do not depend on when that happens. SQLite keeps none unless
         # ANALYZE is run, and the engine never runs it (see bench README, "Row permissions").
         db.begin()
-        for t in ("Lead", "Note", "_Assignment", "DocShare"):
+        for t in ("Lead", "Note", ASSIGNMENTS, "DocShare"):
             db.sql(f"ANALYZE TABLE `tab{t}`")
         db.commit()
     return {"seconds": seconds, "leads": rows, "notes": notes, "assignments": len(assignments)}
