@@ -16,6 +16,18 @@ def ensure_role(role):
         lowcode.get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
 
 
+def team_doctype(make_doctype, writer_role, reader_role):
+    """A DocType with a title that ``writer_role`` may read, write, create and share,
+    ``reader_role`` only read (and System Manager everything)."""
+    for role in (writer_role, reader_role):
+        ensure_role(role)
+    return make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], permissions=[
+        {"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1, "share": 1},
+        {"role": writer_role, "read": 1, "write": 1, "create": 1, "share": 1},
+        {"role": reader_role, "read": 1},
+    ], title_field="title")
+
+
 def make_user(unique, tag, roles):
     email = f"{tag}-{unique}@example.com"
     for role in roles:

@@ -12,16 +12,13 @@ from lowcode import auth
 from lowcode.desk.views.collaboration import mentioned_users
 from lowcode.utils import route_for
 
+from .desk_helpers import ensure_role, team_doctype
+
 
 def settle(ctx, write=False):
     """Commit ctx's work and start a fresh transaction (a read one unless asked)."""
     ctx.db.commit()
     ctx.db.begin(write=write)
-
-
-def ensure_role(role):
-    if not lowcode.db.exists("Role", role):
-        lowcode.get_doc({"doctype": "Role", "role_name": role}).insert()
 
 
 def make_user(unique, tag, roles, first, last):
@@ -45,13 +42,7 @@ def team(ctx, make_doctype, unique):
     """A DocType, one document, and: a writer (read/write/share, Sara Ahmadi), a reader
     (read only, Reza Karimi), and an outsider with no rights on it (Olga Other)."""
     writer_role, reader_role = f"Collab Writer {unique}", f"Collab Reader {unique}"
-    for role in (writer_role, reader_role):
-        ensure_role(role)
-    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], permissions=[
-        {"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1, "share": 1},
-        {"role": writer_role, "read": 1, "write": 1, "create": 1, "share": 1},
-        {"role": reader_role, "read": 1},
-    ], title_field="title")
+    doctype = team_doctype(make_doctype, writer_role, reader_role)
     users = {"writer": make_user(unique, "writer", [writer_role], "Sara", f"Ahmadi{unique}"),
              "reader": make_user(unique, "reader", [reader_role], "Reza", f"Karimi{unique}"),
              "outsider": make_user(unique, "outsider", [], "Olga", f"Other{unique}")}

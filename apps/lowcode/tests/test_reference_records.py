@@ -17,7 +17,7 @@ from lowcode.desk.views.collaboration import assign
 from lowcode.utils import route_for
 from lowcode.workflow import add_comment
 
-from .desk_helpers import commit, ensure_role, login, make_user
+from .desk_helpers import commit, login, make_user, team_doctype
 
 
 def token(user):
@@ -30,13 +30,7 @@ def team(ctx, make_doctype, unique):
     """A document assigned (by ``writer``) to ``assignee``; a ``reader`` who may only
     read it, and an ``outsider`` who may not read it."""
     writer_role, reader_role = f"Ref Writer {unique}", f"Ref Reader {unique}"
-    for role in (writer_role, reader_role):
-        ensure_role(role)
-    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}], permissions=[
-        {"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1, "share": 1},
-        {"role": writer_role, "read": 1, "write": 1, "create": 1, "share": 1},
-        {"role": reader_role, "read": 1},
-    ], title_field="title")
+    doctype = team_doctype(make_doctype, writer_role, reader_role)
     users = {"writer": make_user(unique, "refwriter", [writer_role]),
              "assignee": make_user(unique, "refassignee", [reader_role]),
              "reader": make_user(unique, "refreader", [reader_role]),
