@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 lowcode.setup_django()
 
 
-def create_site(bench, db_type, name=None, apps=("crm_app",), redis=None, admin_password="admin"):
+def create_site(bench, db_type, name=None, apps=("crm_app", "service_app"), redis=None, admin_password="admin"):
     """A fresh site in ``bench``; returns its name."""
     from lowcode.installer import new_site
     name = name or f"t{uuid.uuid4().hex[:8]}-{db_type}.localhost"
@@ -61,7 +61,7 @@ def _sites(bench):
 
 @pytest.fixture(scope="session", params=["sqlite", "mariadb"])
 def site(request, _sites):
-    """A site with crm_app installed; tests using it run on both engines."""
+    """A site with crm_app and service_app installed; tests using it run on both engines."""
     return _sites(request.param)
 
 

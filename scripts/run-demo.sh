@@ -59,9 +59,17 @@ else
 fi
 
 if [ ! -f "$APP_MARK" ]; then
-    step "installing crm_app on $SITE"
+    step "installing crm_app and service_app on $SITE"
     "$LOWCODE" --site "$SITE" install-app crm_app
+    "$LOWCODE" --site "$SITE" install-app service_app
     touch "$APP_MARK"
+fi
+# Sites made before the service app: add it once (install-app skips an installed app).
+SERVICE_MARK="$SITE_DIR/.demo-service-app-installed"
+if [ ! -f "$SERVICE_MARK" ]; then
+    grep -qx service_app "$LOWCODE_SITES/apps.txt" 2>/dev/null || echo service_app >>"$LOWCODE_SITES/apps.txt"
+    "$LOWCODE" --site "$SITE" install-app service_app
+    touch "$SERVICE_MARK"
 fi
 
 if [ ! -f "$DATA_MARK" ] && ! "$ROOT/.venv/bin/python" -c "import crm_app.demo" 2>/dev/null; then
