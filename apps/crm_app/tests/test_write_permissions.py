@@ -51,7 +51,26 @@ def world(ctx, unique):
     w.customer = make_customer().name
     lowcode.get_doc({"doctype": "User Permission", "user": w.restricted, "allow": "Territory",
                      "for_value": w.mine}).insert(ignore_permissions=True)
+    if lowcode.db.table_exists("Service Team"):  # service_app's agents and their queues
+        w.agent = make_user(unique, "agent", roles=("Support Agent",))
+        w.colleague_agent = make_user(unique, "colleague-agent", roles=("Support Agent",))
+        w.agent_team = _team(f"Agents {unique}", w.agent)
+        w.other_team = _team(f"Others {unique}", w.colleague_agent)
     return w
+
+
+def _team(name, member):
+    return lowcode.get_doc({"doctype": "Service Team", "team_name": name, "members": [{"user": member}]}).insert(
+        ignore_permissions=True).name
+
+
+def colleagues_case(w):
+    """A case of another team's queue, assigned to an agent of that team."""
+    with as_user(w.colleague_agent):
+        case = lowcode.get_doc({"doctype": "Case", "subject": f"Their case {w.unique}", "service_team": w.other_team,
+                                "assigned_to": w.colleague_agent}).insert()
+    write_assign("Case", case.name, [w.colleague_agent])
+    return case.name
 
 
 def colleagues_lead(w):
@@ -108,6 +127,8 @@ CASES = [
          colleagues_private("Task", subject="Check the contract", assigned_to=None)),
     Case("private: owner only", "Note", colleagues_private("Note", title="Secret")),
     Case("private: owner only", "Communication", colleagues_private("Communication", subject="Secret")),
+    Case("own, agent, assignment or team queue", "Case", colleagues_case, attackers=("agent",),
+         extra={"service_team": lambda w, attacker: w.agent_team}),
     # The engine's own rules.
     Case("if_owner (All may write their own ToDos)", "ToDo", colleagues_todo, attackers=("rep",)),
     Case("User Permissions (Territory)", "Lead", restricted_users_lead, attackers=("restricted",),
