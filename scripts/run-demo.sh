@@ -79,6 +79,12 @@ elif [ ! -f "$DATA_MARK" ]; then
     "$LOWCODE" --site "$SITE" execute crm_app.demo.generate --kwargs "{\"count\": $DEMO_COUNT}"
     touch "$DATA_MARK"
 fi
+SERVICE_DATA_MARK="$SITE_DIR/.demo-service-data-generated"
+if [ ! -f "$SERVICE_DATA_MARK" ]; then
+    step "generating the service desk's demo data"
+    "$LOWCODE" --site "$SITE" execute service_app.demo.generate --kwargs "{\"count\": $((DEMO_COUNT / 10))}"
+    touch "$SERVICE_DATA_MARK"
+fi
 
 cat <<EOF
 
@@ -88,6 +94,7 @@ cat <<EOF
   URL:    http://$SITE:$PORT
           http://127.0.0.1:$PORT
   Login:  Administrator / $password_note
+          sales1@demo.local, support@demo.local, agent1@demo.local / demo1234
 
   Stop with Ctrl+C.
 ==================================================================
