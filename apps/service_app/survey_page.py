@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 
+from django.utils import translation
 from django.utils.translation import gettext
 
 import lowcode
@@ -37,20 +38,25 @@ FORM_COOKIE = "survey_form"
 def view(request, path):
     misses = f"survey-miss:ip:{request.META.get('REMOTE_ADDR')}"
     if (cache().get(misses) or 0) >= MAX_MISSES:
-        return _message(request, 429, gettext("Too many attempts"),
-                        gettext("Please wait a few minutes and open the link from your message again."))
+        with translation.override(visitor_language(request)):
+            return _message(request, 429, gettext("Too many attempts"),
+                            gettext("Please wait a few minutes and open the link from your message again."))
     invitation = _invitation(path)
     survey = lowcode.get_doc("Survey", invitation.survey) if invitation is not None else None
     if invitation is None or invitation.status in ("Expired", "Superseded") or not int(survey.active or 0) or \
             (invitation.status == "Pending" and not surveys.is_open(invitation)):
         cache().incr(misses, ttl=MISS_SECONDS)
-        return _message(request, 404, gettext("Survey not found"),
-                        gettext("This survey link is not valid or has expired. Thank you for your interest."))
-    if invitation.status == "Answered":
-        return _already_answered(request, invitation)
-    if request.method == "POST":
-        return _answer(request, invitation, survey)
-    return _form(request, invitation, survey)
+        # The same page, in the same language, whether the link ever existed or not.
+        with translation.override(visitor_language(request)):
+            return _message(request, 404, gettext("Survey not found"),
+                            gettext("This survey link is not valid or has expired. Thank you for your interest."))
+    # Messages are made in the language the page renders in (the case's, unless chosen).
+    with translation.override(visitor_language(request, invitation.language)):
+        if invitation.status == "Answered":
+            return _already_answered(request, invitation)
+        if request.method == "POST":
+            return _answer(request, invitation, survey)
+        return _form(request, invitation, survey)
 
 
 def _invitation(path):

@@ -20,6 +20,7 @@ import html
 import secrets
 import statistics
 
+from django.utils import translation
 from django.utils.translation import gettext
 
 import lowcode
@@ -266,14 +267,18 @@ def case_manager(case):
 
 
 def follow_up_task(case, response):
-    """A Task for the manager, linked to the case, carrying the scores and any comments."""
+    """A Task for the manager, linked to the case, carrying the scores and any comments;
+    its subject in the manager's language (the request speaks the customer's)."""
+    manager = case_manager(case)
+    lang = (local.db.get_value("User", manager, "language") if manager else None) or local.conf.get("lang") or "en"
+    with translation.override(lang):
+        subject = gettext("Low satisfaction on case %(case)s") % {"case": case.name}
     comments = "".join(f"<p><b>{html.escape(a.question)}</b>: {html.escape(a.text)}</p>"
                        for a in response.answers if a.text)
     figures = ", ".join(f"{label}: {value}" for label, value in (("CSAT", response.csat), ("NPS", response.nps))
                         if value is not None)
     return lowcode.get_doc({
-        "doctype": "Task", "subject": gettext("Low satisfaction on case %(case)s") % {"case": case.name},
-        "assigned_to": case_manager(case), "priority": "High", "status": "Open",
+        "doctype": "Task", "subject": subject, "assigned_to": manager, "priority": "High", "status": "Open",
         "due_date": (now_datetime() + datetime.timedelta(days=1)).date().isoformat(),
         "reference_doctype": "Case", "reference_name": case.name, "customer": case.customer,
         "description": f"<p>{html.escape(figures)}</p>{comments}",
