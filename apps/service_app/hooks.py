@@ -10,10 +10,12 @@ required_apps = ["lowcode", "crm_app"]
 permission_query_conditions = {
     "Case": "service_app.permissions.case_conditions",
     "Survey Response": "service_app.survey_results.response_conditions",
+    "Survey Invitation": "service_app.survey_results.response_conditions",
 }
 has_permission = {
     "Case": "service_app.permissions.case_permission",
     "Survey Response": "service_app.survey_results.response_permission",
+    "Survey Invitation": "service_app.survey_results.response_permission",
 }
 
 # A case that becomes Resolved sends its satisfaction survey; see service_app/surveys.py.

@@ -7,7 +7,7 @@
   answer, from -100 to 100.
 Figures are SQL aggregates through lowcode.query, so the row rules below apply: Support
 Managers, CRM Admins and System Managers see every response, a Support Agent only the
-responses about their own cases (agent = them). Hours are the case's total_hours when
+responses about their own cases (agent = them); invitations follow the same rule. Hours are the case's total_hours when
 the survey was answered (Survey Response.hours_spent)."""
 import datetime
 

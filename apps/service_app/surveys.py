@@ -59,9 +59,11 @@ def resolution_survey():
 
 
 def on_case_update(doc, method=None):
-    """doc_events hook: a case that has just become Resolved gets its survey."""
+    """doc_events hook: a case that has just become Resolved gets its survey. A case
+    inserted already resolved (an import of past cases, demo data) has not become
+    resolved now, so it sends nothing."""
     before = doc._doc_before_save
-    if doc.status == "Resolved" and (before is None or before.status != "Resolved"):
+    if doc.status == "Resolved" and before is not None and before.status != "Resolved":
         send_survey(doc)
 
 

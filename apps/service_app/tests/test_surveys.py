@@ -89,7 +89,11 @@ def test_a_resolved_case_gets_one_invitation_per_resolution(ctx, unique):
     apply_workflow(lowcode.get_doc("Case", case.name), "Reopen")
     apply_workflow(lowcode.get_doc("Case", case.name), "Resolve")
     assert [i["status"] for i in invitations(ctx, case.name)] == ["Superseded", "Pending"]
-    # Saving a resolved case again (a note, a field) sends nothing.
+    # Saving a resolved case again (a note, a field) sends nothing; nor does inserting
+    # one already resolved (an import of past cases).
+    imported = lowcode.get_doc({"doctype": "Case", "subject": "Old", "customer": case.customer, "contact": contact.name,
+                                "status": "Resolved", "resolution_details": "Old"}).insert(ignore_permissions=True)
+    assert imported.status == "Resolved" and invitations(ctx, imported.name) == []
     again = lowcode.get_doc("Case", case.name)
     again.root_cause = "Firmware"
     again.save()
@@ -335,6 +339,7 @@ def test_an_agent_sees_only_the_scores_of_their_own_cases(ctx, scored):
     s = scored
     with as_user(s["a1"]):
         assert {k: v[0] for k, v in _figures(s, "customer").items()} == {s["c1"]: 2, s["c2"]: 1}
+        assert survey_results.effort_vs_satisfaction(s["c2"], f"{s['year']}-01-01")[0]["hours"] == 10.0
 
 
 def test_the_results_page_shows_the_figures(ctx, client, scored):
