@@ -39,4 +39,9 @@ web_pages = {
     "survey": "service_app.survey_page.view",
 }
 
+# Buttons on forms (see crm_app/hooks.py for the keys).
+form_actions = {
+    "Survey": [{"label": "Results", "route": "/app/survey-results?survey={name}"}],
+}
+
 fixtures = []

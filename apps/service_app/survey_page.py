@@ -36,6 +36,16 @@ FORM_COOKIE = "survey_form"
 
 
 def view(request, path):
+    response = _view(request, path)
+    # The path is a secret: no cache keeps the page, and Django's request log, which
+    # prints the path of every 4xx answer, leaves these out (the miss counter above
+    # is what watches for guessing).
+    response["Cache-Control"] = "no-store"
+    response._has_been_logged = True
+    return response
+
+
+def _view(request, path):
     misses = f"survey-miss:ip:{request.META.get('REMOTE_ADDR')}"
     if (cache().get(misses) or 0) >= MAX_MISSES:
         with translation.override(visitor_language(request)):

@@ -38,7 +38,7 @@ def response_permission(doc, ptype=None, user=None):
     return False
 
 
-def _filters(from_date, to_date, customer=None):
+def _filters(from_date, to_date, customer=None, survey=None):
     filters = []
     for name, value, op, suffix in (("from_date", from_date, ">=", ""), ("to_date", to_date, "<=", " 23:59:59")):
         if value in (None, ""):
@@ -50,6 +50,8 @@ def _filters(from_date, to_date, customer=None):
         filters.append(["submitted_on", op, day + suffix])
     if customer:
         filters.append(["customer", "=", customer])
+    if survey:
+        filters.append(["survey", "=", survey])
     return filters
 
 
@@ -64,13 +66,13 @@ def _pct(part, whole):
 
 
 @whitelist(methods=["GET"])
-def scores(group_by="period", from_date=None, to_date=None):
+def scores(group_by="period", from_date=None, to_date=None, survey=None):
     """One row per value of ``group_by`` (customer, agent, category, product or period,
-    the month as YYYY-MM): responses, csat (mean), csat_satisfied_pct (% of 4-5),
+    the month as YYYY-MM), of one ``survey`` or all: responses, csat (mean), csat_satisfied_pct (% of 4-5),
     nps_answers, promoters, detractors, nps; sorted by that value."""
     if group_by not in GROUPINGS:
         raise ValidationError(f"group_by must be one of {', '.join(GROUPINGS)}: {group_by!r}", field="group_by")
-    filters = _filters(from_date, to_date)
+    filters = _filters(from_date, to_date, survey=survey)
     base = _counts(group_by, filters, [], ["count(name) as responses", "avg(csat) as csat",
                                            "count(csat) as rated", "count(nps) as nps_answers"])
     satisfied = _counts(group_by, filters, [["csat", ">=", 4]], ["count(name) as n"])
@@ -91,13 +93,13 @@ def scores(group_by="period", from_date=None, to_date=None):
 
 
 @whitelist(methods=["GET"])
-def effort_vs_satisfaction(customer=None, from_date=None, to_date=None):
+def effort_vs_satisfaction(customer=None, from_date=None, to_date=None, survey=None):
     """Per customer: responses, hours spent on their surveyed cases (total and mean per
     case) against their mean CSAT and NPS score, most hours first."""
     rows = query.get_list(DOCTYPE, fields=["customer", "count(name) as responses", "sum(hours_spent) as hours",
                                            "avg(hours_spent) as hours_per_case", "avg(csat) as csat",
                                            "avg(nps) as nps_score"],
-                          filters=_filters(from_date, to_date, customer), group_by="customer",
+                          filters=_filters(from_date, to_date, customer, survey), group_by="customer",
                           limit_page_length=0, order_by=None)
     out = [{"customer": r["customer"], "responses": r["responses"],
             **{k: round(float(r[k]), 2) if r[k] is not None else None
@@ -111,7 +113,8 @@ def page(request, name):
     satisfaction per customer."""
     group_by = request.GET.get("group_by") or "period"
     from_date, to_date = request.GET.get("from") or "", request.GET.get("to") or ""
-    rows = scores(group_by, from_date, to_date)
-    effort = effort_vs_satisfaction(from_date=from_date, to_date=to_date)
+    survey = request.GET.get("survey") or ""
+    rows = scores(group_by, from_date, to_date, survey)
+    effort = effort_vs_satisfaction(from_date=from_date, to_date=to_date, survey=survey)
     return render("service_app/survey_results.html", group_by=group_by, groupings=GROUPINGS, rows=rows,
-                  effort=effort, from_date=from_date, to_date=to_date)
+                  effort=effort, from_date=from_date, to_date=to_date, survey=survey)

@@ -4,6 +4,7 @@ guessing throttled), the scores written on the case, the follow-up task on a low
 and CSAT/NPS figures against values computed by hand."""
 import datetime
 import hashlib
+import logging
 import re
 import uuid
 
@@ -136,7 +137,7 @@ def _open(client, path, ip, **extra):
     return response, token.group(1) if token else None
 
 
-def test_the_survey_page_answers_once_and_writes_the_case(ctx, client, unique):
+def test_the_survey_page_answers_once_and_writes_the_case(ctx, client, unique, caplog):
     case, _, manager = resolved_case(unique, language="fa")
     survey = make_survey()
     invitation, path = surveys.send_survey(case, survey.name)
@@ -153,8 +154,10 @@ def test_the_survey_page_answers_once_and_writes_the_case(ctx, client, unique):
     client.cookies.pop("lang", None)
 
     # Bad answers: 417 naming each field, nothing written.
-    bad = client.post(path, {"form_token": form_token, "q2": "11", "q3": "7"}, REMOTE_ADDR=ip)
-    assert bad.status_code == 417
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        bad = client.post(path, {"form_token": form_token, "q2": "11", "q3": "7"}, REMOTE_ADDR=ip)
+    assert bad.status_code == 417 and bad["Cache-Control"] == "no-store"
+    assert path not in caplog.text  # the token is a secret: never in the request log
     text = bad.content.decode()
     for field in ("q1", "q2", "q3"):
         assert f'data-field="{field}"' in text
@@ -297,20 +300,21 @@ def scored(ctx, unique):
               for i in (1, 2)]
     p1, p2 = [lowcode.get_doc({"doctype": "Product", "product_code": f"P{i}-{tag()}", "product_name": f"P{i}"}
                               ).insert().name for i in (1, 2)]
+    survey = make_survey().name  # r1 and r3 answer it
     rows = [(c1, a1, k1, p1, 5, 10, 2, f"{year}-01-10"), (c1, a2, k1, p2, 4, 9, 4, f"{year}-01-20"),
             (c2, a1, k2, p1, 2, 3, 10, f"{year}-02-05"), (c2, a2, k2, p2, 3, 7, 6, f"{year}-02-06"),
             (c1, a1, k2, p2, 1.5, None, 1, f"{year}-02-07")]
-    for customer, agent, category, product, csat, nps, hours, day in rows:
-        lowcode.get_doc({"doctype": "Survey Response", "customer": customer, "agent": agent, "category": category,
+    for i, (customer, agent, category, product, csat, nps, hours, day) in enumerate(rows):
+        lowcode.get_doc({"doctype": "Survey Response", "survey": survey if i in (0, 2) else None, "customer": customer, "agent": agent, "category": category,
                          "product": product, "csat": csat, "nps": nps, "hours_spent": hours,
                          "submitted_on": day + " 10:00:00", "period": day[:7]}).insert(ignore_permissions=True)
-    return dict(year=year, c1=c1, c2=c2, a1=a1, a2=a2, k1=k1, k2=k2, p1=p1, p2=p2)
+    return dict(year=year, survey=survey, c1=c1, c2=c2, a1=a1, a2=a2, k1=k1, k2=k2, p1=p1, p2=p2)
 
 
-def _figures(s, group_by):
+def _figures(s, group_by, survey=None):
     return {r[group_by]: (r["responses"], r["csat"], r["csat_satisfied_pct"], r["promoters"], r["detractors"],
                           r["nps"])
-            for r in survey_results.scores(group_by, f"{s['year']}-01-01", f"{s['year']}-02-28")}
+            for r in survey_results.scores(group_by, f"{s['year']}-01-01", f"{s['year']}-02-28", survey)}
 
 
 def test_csat_and_nps_per_grouping_match_hand_computed_values(ctx, scored):
@@ -320,6 +324,9 @@ def test_csat_and_nps_per_grouping_match_hand_computed_values(ctx, scored):
     assert _figures(s, "category") == {s["k1"]: (2, 4.5, 100.0, 2, 0, 100.0), s["k2"]: (3, 2.17, 0.0, 0, 1, -50.0)}
     assert _figures(s, "product") == {s["p1"]: (2, 3.5, 50.0, 1, 1, 0.0), s["p2"]: (3, 2.83, 33.3, 1, 0, 50.0)}
     assert _figures(s, "period") == {f"{s['year']}-01": (2, 4.5, 100.0, 2, 0, 100.0), f"{s['year']}-02": (3, 2.17, 0.0, 0, 1, -50.0)}
+    # One survey's responses only (r1, r3).
+    assert _figures(s, "customer", s["survey"]) == {s["c1"]: (1, 5.0, 100.0, 1, 0, 100.0),
+                                                     s["c2"]: (1, 2.0, 0.0, 0, 1, -100.0)}
     with pytest.raises(ValidationError) as err:
         survey_results.scores("colour")
     assert err.value.field == "group_by"
@@ -371,6 +378,7 @@ def test_a_support_manager_builds_a_survey_on_the_desk_and_an_agent_cannot(ctx, 
     login(ctx, client, manager)
     form = client.get(f"/app/survey/{name}")
     assert form.status_code == 200 and "Rate us" in form.content.decode()
+    assert "/app/survey-results?survey=" in form.content.decode()  # the form's Results button
     assert client.get("/app/survey/new").status_code == 200
     agent_headers = token(agent)
     refresh(ctx)
