@@ -2,8 +2,8 @@
 
 - ``send_survey(case)`` invites the case's contact to answer a survey through a link
   ``/survey/<token>``. The token is random (256 bits) and single-use; only its SHA-256
-  is stored (as API secrets are), so the database alone never opens a survey. Until
-  e-mail and SMS sending exist, the link is logged on the case as a Communication.
+  is stored on the invitation (as API secrets are). Until e-mail and SMS sending exist,
+  the link is logged on the case's timeline (an Info comment) for the agent to pass on.
 - A case that becomes Resolved is sent the resolution survey (``on_case_update``), once
   per resolution: resolving it again more than RESEND_AFTER_HOURS after the last
   invitation sends a new one (the older, unanswered link stops working: one case, one
@@ -27,6 +27,7 @@ import lowcode
 from lowcode.context import local
 from lowcode.exceptions import LowcodeError
 from lowcode.utils import now_datetime
+from lowcode.workflow import add_comment
 
 VALID_DAYS = 30                  # an invitation's link works this long
 RESEND_AFTER_HOURS = 24          # a case resolved again sooner is not asked twice
@@ -70,7 +71,7 @@ def on_case_update(doc, method=None):
 def send_survey(case, survey=None):
     """Invite the contact of ``case`` (a Case or its name) to answer ``survey`` (default:
     the resolution survey). Returns ``(invitation, path)``: the path holds the raw token,
-    which exists nowhere else but in the Communication logged on the case. Returns None
+    which exists nowhere else but in the comment logged on the case. Returns None
     when there is nothing to send: no survey, no contact, or an invitation for this case
     sent less than RESEND_AFTER_HOURS ago. Campaigns call it too."""
     case = lowcode.get_doc("Case", case) if isinstance(case, str) else case
@@ -100,16 +101,13 @@ def send_survey(case, survey=None):
 
 
 def _log_on_case(case, path):
+    """An Info comment on the case's timeline, which everyone who may read the case sees
+    (an agent reads no Communications). E-mail and SMS sending will record their own
+    Communication."""
     email = local.db.get_value("Contact", case.contact, "email_id")
-    lowcode.get_doc({
-        "doctype": "Communication", "communication_medium": "Other", "sent_or_received": "Sent",
-        "subject": gettext("Satisfaction survey"), "recipients": email or case.contact, "status": "Closed",
-        "communication_date": _stamp(now_datetime()), "reference_doctype": "Case", "reference_name": case.name,
-        "customer": case.customer,
-        "content": '<p>{}</p><p><a href="{}">{}</a></p>'.format(
-            html.escape(gettext("Survey link for the customer (valid %(days)s days, single use):")
-                        % {"days": VALID_DAYS}), html.escape(path), html.escape(path)),
-    }).insert(ignore_permissions=True)
+    text = gettext("Survey link for %(contact)s (valid %(days)s days, single use):") % {
+        "contact": email or case.contact, "days": VALID_DAYS}
+    add_comment("Case", case.name, "Info", f'{html.escape(text)} <a href="{html.escape(path)}">{html.escape(path)}</a>')
 
 
 def expire_invitations():

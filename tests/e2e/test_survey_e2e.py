@@ -27,8 +27,8 @@ def survey_link(server):
         apply_workflow(lowcode.get_doc("Case", case.name), "Resolve")
         token_hash = local.db.sql("SELECT `token_hash` FROM `tabSurvey Invitation` WHERE `case`=%s",
                                   (case.name,), pluck=True)[0]
-        content = local.db.sql("SELECT `content` FROM `tabCommunication` WHERE `reference_name`=%s",
-                               (case.name,), pluck=True)[0]
+        content = local.db.sql("SELECT `content` FROM `tabComment` WHERE `reference_name`=%s AND `content` LIKE %s",
+                               (case.name, "%/survey/%"), pluck=True)[0]
         local.db.commit()
         path = content.split('href="', 1)[1].split('"', 1)[0]
         assert surveys.hash_token(path.rsplit("/", 1)[1]) == token_hash

@@ -71,10 +71,10 @@ def test_a_resolved_case_gets_one_invitation_per_resolution(ctx, unique):
     assert [i["status"] for i in first] == ["Pending"]
     invitation = lowcode.get_doc("Survey Invitation", first[0]["name"])
     assert (invitation.contact, invitation.customer, invitation.language) == (contact.name, case.customer, "fa")
-    # The link is logged on the case for the agent, and only there.
-    logged = ctx.db.sql("SELECT `content`, `recipients` FROM `tabCommunication` WHERE `reference_doctype`='Case' "
-                        "AND `reference_name`=%s", (case.name,), as_dict=True)
-    assert len(logged) == 1 and logged[0]["recipients"] == contact.email_id
+    # The link is logged on the case's timeline, where its agent sees it.
+    logged = ctx.db.sql("SELECT `content`, `comment_type` FROM `tabComment` WHERE `reference_doctype`='Case' "
+                        "AND `reference_name`=%s AND `content` LIKE %s", (case.name, "%/survey/%"), as_dict=True)
+    assert len(logged) == 1 and logged[0]["comment_type"] == "Info" and contact.email_id in logged[0]["content"]
     token = re.search(r"/survey/([\w-]+)", logged[0]["content"]).group(1)
     assert surveys.invitation_for_token(token).name == invitation.name
 
@@ -385,3 +385,12 @@ def test_a_support_manager_builds_a_survey_on_the_desk_and_an_agent_cannot(ctx, 
     assert client.post("/api/resource/Survey", json.dumps(dict(payload, title=f"x {tag()}")),
                        content_type="application/json", **agent_headers).status_code == 403
     write(ctx)
+
+
+def test_the_cases_agent_sees_the_survey_link_on_the_case(ctx, client, unique):
+    from lowcode.tests.desk_helpers import login
+    case, _, _ = resolved_case(unique)
+    _, path = surveys.send_survey(case, make_survey().name)
+    login(ctx, client, case.assigned_to)
+    form = client.get(f"/app/case/{case.name}")
+    assert form.status_code == 200 and path in form.content.decode()
