@@ -7,18 +7,18 @@
   answer, from -100 to 100.
 Figures are SQL aggregates through lowcode.query, so the row rules below apply: Support
 Managers, CRM Admins and System Managers see every response, a Support Agent only the
-responses about their own cases (agent = them); invitations follow the same rule. Hours are the case's total_hours when
-the survey was answered (Survey Response.hours_spent)."""
+responses about their own cases (agent = them); invitations follow the same rule.
+Hours are the case's total_hours when the survey was answered (Survey
+Response.hours_spent), so effort logged afterwards does not count."""
 import datetime
 
+import lowcode
 from lowcode import query, whitelist
 from lowcode.context import local
 from lowcode.desk.render import render
 from lowcode.desk.views.common import desk_view
 from lowcode.exceptions import ValidationError
 from lowcode.permissions import OrParts
-
-import lowcode
 
 SEE_ALL_ROLES = {"Support Manager", "CRM Admin", "System Manager", "Administrator"}
 GROUPINGS = ("customer", "agent", "category", "product", "period")

@@ -33,7 +33,6 @@ VALID_DAYS = 30                  # an invitation's link works this long
 RESEND_AFTER_HOURS = 24          # a case resolved again sooner is not asked twice
 LOW_CSAT, LOW_NPS = 2, 6         # at or below: a follow-up task for the manager
 MAX_TEXT = 2000                  # characters of a free-text answer
-LANGUAGES = ("en", "fa", "he")
 RANGES = {"Rating": (1, 5), "NPS": (0, 10)}
 MANAGER_ROLE = "Support Manager"
 

@@ -226,7 +226,8 @@ def test_the_task_goes_to_a_support_manager_when_the_case_has_no_team_manager(ct
 
 def test_validation_checks_ranges_and_choices(ctx):
     survey = make_survey()
-    for form, field in (({"q1": "0", "q2": "5"}, "q1"), ({"q1": "6", "q2": "5"}, "q1"), ({"q1": "3.5", "q2": "5"}, "q1"),
+    for form, field in (({"q1": "0", "q2": "5"}, "q1"), ({"q1": "6", "q2": "5"}, "q1"),
+                        ({"q1": "3.5", "q2": "5"}, "q1"),
                         ({"q1": "3", "q2": "-1"}, "q2"), ({"q1": "3"}, "q2"), ({"q1": "3", "q2": "5", "q3": "2"}, "q3"),
                         ({"q1": "3", "q2": "5", "q4": "x" * (surveys.MAX_TEXT + 1)}, "q4")):
         answers, errors = surveys.parse_answers(survey, form)
@@ -305,7 +306,8 @@ def scored(ctx, unique):
             (c2, a1, k2, p1, 2, 3, 10, f"{year}-02-05"), (c2, a2, k2, p2, 3, 7, 6, f"{year}-02-06"),
             (c1, a1, k2, p2, 1.5, None, 1, f"{year}-02-07")]
     for i, (customer, agent, category, product, csat, nps, hours, day) in enumerate(rows):
-        lowcode.get_doc({"doctype": "Survey Response", "survey": survey if i in (0, 2) else None, "customer": customer, "agent": agent, "category": category,
+        lowcode.get_doc({"doctype": "Survey Response", "survey": survey if i in (0, 2) else None,
+                         "customer": customer, "agent": agent, "category": category,
                          "product": product, "csat": csat, "nps": nps, "hours_spent": hours,
                          "submitted_on": day + " 10:00:00", "period": day[:7]}).insert(ignore_permissions=True)
     return dict(year=year, survey=survey, c1=c1, c2=c2, a1=a1, a2=a2, k1=k1, k2=k2, p1=p1, p2=p2)
@@ -323,7 +325,8 @@ def test_csat_and_nps_per_grouping_match_hand_computed_values(ctx, scored):
     assert _figures(s, "agent") == {s["a1"]: (3, 2.83, 33.3, 1, 1, 0.0), s["a2"]: (2, 3.5, 50.0, 1, 0, 50.0)}
     assert _figures(s, "category") == {s["k1"]: (2, 4.5, 100.0, 2, 0, 100.0), s["k2"]: (3, 2.17, 0.0, 0, 1, -50.0)}
     assert _figures(s, "product") == {s["p1"]: (2, 3.5, 50.0, 1, 1, 0.0), s["p2"]: (3, 2.83, 33.3, 1, 0, 50.0)}
-    assert _figures(s, "period") == {f"{s['year']}-01": (2, 4.5, 100.0, 2, 0, 100.0), f"{s['year']}-02": (3, 2.17, 0.0, 0, 1, -50.0)}
+    assert _figures(s, "period") == {f"{s['year']}-01": (2, 4.5, 100.0, 2, 0, 100.0),
+                                     f"{s['year']}-02": (3, 2.17, 0.0, 0, 1, -50.0)}
     # One survey's responses only (r1, r3).
     assert _figures(s, "customer", s["survey"]) == {s["c1"]: (1, 5.0, 100.0, 1, 0, 100.0),
                                                      s["c2"]: (1, 2.0, 0.0, 0, 1, -100.0)}
@@ -394,3 +397,18 @@ def test_the_cases_agent_sees_the_survey_link_on_the_case(ctx, client, unique):
     login(ctx, client, case.assigned_to)
     form = client.get(f"/app/case/{case.name}")
     assert form.status_code == 200 and path in form.content.decode()
+
+
+def test_the_daily_job_expires_old_invitations(ctx, unique):
+    case, _, _ = resolved_case(unique)
+    invitation, _ = surveys.send_survey(case, make_survey().name)
+    fresh_case, _, _ = resolved_case(unique)
+    fresh, _ = surveys.send_survey(fresh_case, make_survey().name)
+    ctx.db.sql("UPDATE `tabSurvey Invitation` SET `expires_on`=%s WHERE `name`=%s",
+               ("2001-01-01 00:00:00", invitation.name))
+    assert surveys.pending_for_customer(case.customer) == []  # already out of the portal's list
+    surveys.expire_invitations()
+    assert lowcode.get_doc("Survey Invitation", invitation.name).status == "Expired"
+    assert lowcode.get_doc("Survey Invitation", fresh.name).status == "Pending"
+    with pytest.raises(surveys.AlreadyAnswered):  # nor can it be answered
+        surveys.record_response(invitation, [])
