@@ -66,13 +66,13 @@ def _pct(part, whole):
 
 
 @whitelist(methods=["GET"])
-def scores(group_by="period", from_date=None, to_date=None, survey=None):
+def scores(group_by="period", from_date=None, to_date=None, survey=None, customer=None):
     """One row per value of ``group_by`` (customer, agent, category, product or period,
-    the month as YYYY-MM), of one ``survey`` or all: responses, csat (mean), csat_satisfied_pct (% of 4-5),
+    the month as YYYY-MM), of one ``survey`` or all, one ``customer`` or all: responses, csat (mean), csat_satisfied_pct (% of 4-5),
     nps_answers, promoters, detractors, nps; sorted by that value."""
     if group_by not in GROUPINGS:
         raise ValidationError(f"group_by must be one of {', '.join(GROUPINGS)}: {group_by!r}", field="group_by")
-    filters = _filters(from_date, to_date, survey=survey)
+    filters = _filters(from_date, to_date, customer, survey)
     base = _counts(group_by, filters, [], ["count(name) as responses", "avg(csat) as csat",
                                            "count(csat) as rated", "count(nps) as nps_answers"])
     satisfied = _counts(group_by, filters, [["csat", ">=", 4]], ["count(name) as n"])
@@ -90,6 +90,13 @@ def scores(group_by="period", from_date=None, to_date=None, survey=None):
             "nps": round(_pct(p, row["nps_answers"]) - _pct(d, row["nps_answers"]), 1) if row["nps_answers"] else None,
         })
     return out
+
+
+def customer_scores(customer):
+    """A customer's figures over all time (the scores row grouped by customer), or None
+    when they answered no survey: for the customer's 360° view."""
+    rows = scores("customer", customer=customer)
+    return rows[0] if rows else None
 
 
 @whitelist(methods=["GET"])

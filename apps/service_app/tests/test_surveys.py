@@ -327,6 +327,10 @@ def test_csat_and_nps_per_grouping_match_hand_computed_values(ctx, scored):
     assert _figures(s, "product") == {s["p1"]: (2, 3.5, 50.0, 1, 1, 0.0), s["p2"]: (3, 2.83, 33.3, 1, 0, 50.0)}
     assert _figures(s, "period") == {f"{s['year']}-01": (2, 4.5, 100.0, 2, 0, 100.0),
                                      f"{s['year']}-02": (3, 2.17, 0.0, 0, 1, -50.0)}
+    assert survey_results.customer_scores(s["c2"]) == {
+        "customer": s["c2"], "responses": 2, "csat": 2.5, "csat_satisfied_pct": 0.0, "nps_answers": 2,
+        "promoters": 0, "detractors": 1, "nps": -50.0}
+    assert survey_results.customer_scores(make_customer().name) is None
     # One survey's responses only (r1, r3).
     assert _figures(s, "customer", s["survey"]) == {s["c1"]: (1, 5.0, 100.0, 1, 0, 100.0),
                                                      s["c2"]: (1, 2.0, 0.0, 0, 1, -100.0)}
@@ -354,6 +358,9 @@ def test_an_agent_sees_only_the_scores_of_their_own_cases(ctx, scored):
 
 def test_the_results_page_shows_the_figures(ctx, client, scored):
     from lowcode.tests.desk_helpers import login
+    refresh(ctx)
+    assert client.get("/api/method/service_app.survey_results.scores").status_code in (401, 403)  # a guest
+    write(ctx)
     login(ctx, client, "Administrator")
     page = client.get("/app/survey-results", {"group_by": "customer", "from": f"{scored['year']}-01-01",
                                                    "to": f"{scored['year']}-02-28"})
