@@ -41,7 +41,7 @@ web_pages = {
 
 # Buttons on forms (see crm_app/hooks.py for the keys).
 form_actions = {
-    "Survey": [{"label": "Results", "route": "/app/survey-results?survey={name}"}],
+    "Survey": [{"label": "Results", "route": "/app/survey-results/{name}"}],
 }
 
 fixtures = []

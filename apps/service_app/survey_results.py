@@ -116,11 +116,11 @@ def effort_vs_satisfaction(customer=None, from_date=None, to_date=None, survey=N
 
 @desk_view
 def page(request, name):
-    """/app/survey-results: the scores grouped as chosen, for a period, and effort vs
-    satisfaction per customer."""
+    """/app/survey-results[/<survey>]: the scores grouped as chosen, for a period (and
+    one survey, from the path or ?survey=), and effort vs satisfaction per customer."""
     group_by = request.GET.get("group_by") or "period"
     from_date, to_date = request.GET.get("from") or "", request.GET.get("to") or ""
-    survey = request.GET.get("survey") or ""
+    survey = request.GET.get("survey") or name or ""
     rows = scores(group_by, from_date, to_date, survey)
     effort = effort_vs_satisfaction(from_date=from_date, to_date=to_date, survey=survey)
     return render("service_app/survey_results.html", group_by=group_by, groupings=GROUPINGS, rows=rows,

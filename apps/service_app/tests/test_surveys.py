@@ -366,6 +366,9 @@ def test_the_results_page_shows_the_figures(ctx, client, scored):
                                                    "to": f"{scored['year']}-02-28"})
     html = page.content.decode()
     assert page.status_code == 200 and scored["c1"] in html and "66.7" in html and "-50.0" in html
+    one = client.get(f"/app/survey-results/{scored['survey']}", {"group_by": "customer",
+                                                                  "from": f"{scored['year']}-01-01"})
+    assert one.status_code == 200 and "-100.0" in one.content.decode() and "66.7" not in one.content.decode()
 
 
 def test_a_support_manager_builds_a_survey_on_the_desk_and_an_agent_cannot(ctx, client, unique):
@@ -388,7 +391,7 @@ def test_a_support_manager_builds_a_survey_on_the_desk_and_an_agent_cannot(ctx, 
     login(ctx, client, manager)
     form = client.get(f"/app/survey/{name}")
     assert form.status_code == 200 and "Rate us" in form.content.decode()
-    assert "/app/survey-results?survey=" in form.content.decode()  # the form's Results button
+    assert f"/app/survey-results/{name}" in form.content.decode()  # the form's Results button
     assert client.get("/app/survey/new").status_code == 200
     agent_headers = token(agent)
     refresh(ctx)
