@@ -18,7 +18,7 @@ def survey_link(server):
     from service_app.tests.test_surveys import make_survey
     from lowcode.workflow import apply_workflow
     with lowcode.site_context(server.site, bench=server.bench) as local:
-        make_survey(send_on_resolution=1)
+        survey = make_survey(send_on_resolution=1).name
         customer = make_customer().name
         case = lowcode.get_doc({"doctype": "Case", "subject": f"Router {tag()}", "customer": customer,
                                 "contact": make_contact(customer).name, "language": "fa",
@@ -32,11 +32,11 @@ def survey_link(server):
         local.db.commit()
         path = content.split('href="', 1)[1].split('"', 1)[0]
         assert surveys.hash_token(path.rsplit("/", 1)[1]) == token_hash
-        return case.name, path
+        return case.name, path, survey
 
 
 def test_a_customer_answers_the_survey_on_a_phone_in_persian(pages, server, shot, survey_link, db_value):
-    case, path = survey_link
+    case, path, survey = survey_link
     page = pages.new(state=None, viewport=PHONE, is_mobile=True, has_touch=True)
     page.goto(path)
     assert page.locator("html").get_attribute("dir") == "rtl"
@@ -56,4 +56,10 @@ def test_a_customer_answers_the_survey_on_a_phone_in_persian(pages, server, shot
     assert int(db_value("Case", case, "nps_score")) == 9
     response = page.goto(path)
     assert response.status == 409 and page.locator("form").count() == 0
+    # The manager sees the answer in the survey's results.
+    desk = pages.new(viewport={"width": 1280, "height": 900})
+    desk.goto(f"/app/survey-results/{survey}?group_by=period")
+    row = desk.locator("#survey-scores tbody tr").first
+    assert row.locator("td").nth(1).inner_text() == "1" and row.locator("td").nth(2).inner_text() == "2.0"
+    shot(desk, "results")
     assert not pages.js_errors, pages.js_errors
