@@ -23,10 +23,11 @@ def dispatch(request, prefix, path=""):
     return get_attr(paths[-1])(request, path or "")
 
 
-def visitor_language(request):
+def visitor_language(request, preferred=None):
     """The language a public page speaks: an explicit ``?lang=``, the ``lang`` cookie,
-    a logged-in user's setting, the browser's Accept-Language, the site's default."""
-    for value in (request.GET.get("lang"), request.COOKIES.get("lang")):
+    the page's ``preferred`` one (e.g. the language a customer's case is in), a
+    logged-in user's setting, the browser's Accept-Language, the site's default."""
+    for value in (request.GET.get("lang"), request.COOKIES.get("lang"), preferred):
         if value in LANGUAGES:
             return value
     if local.user != "Guest":
@@ -38,10 +39,11 @@ def visitor_language(request):
     return local.conf.get("lang") or "en"
 
 
-def render_web(request, template, status=200, **context):
-    """A public page: ``template`` extends ``web/base.html``."""
+def render_web(request, template, status=200, preferred_lang=None, **context):
+    """A public page: ``template`` extends ``web/base.html``; ``preferred_lang``: see
+    visitor_language."""
     from django.http import HttpResponse
-    lang = visitor_language(request)
+    lang = visitor_language(request, preferred_lang)
     p = prefs()
     p = formatting.Prefs(lang, p.calendar if local.user != "Guest" else ("Jalali" if lang == "fa" else "Gregorian"),
                          p.local_digits, p.currency)
