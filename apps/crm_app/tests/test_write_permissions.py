@@ -73,6 +73,14 @@ def colleagues_case(w):
     return case.name
 
 
+def colleagues_survey_record(doctype):
+    """A survey response or invitation of another agent's case (read-only to agents)."""
+    def make(w):
+        return lowcode.get_doc({"doctype": doctype, "case": colleagues_case(w), "agent": w.colleague_agent}).insert(
+            ignore_permissions=True, ignore_mandatory=True).name
+    return make
+
+
 def colleagues_lead(w):
     lead = make_lead(company_name=w.company, territory=w.elsewhere, lead_owner=w.colleague)
     write_assign("Lead", lead.name, [w.colleague])
@@ -129,6 +137,8 @@ CASES = [
     Case("private: owner only", "Communication", colleagues_private("Communication", subject="Secret")),
     Case("own, agent, assignment or team queue", "Case", colleagues_case, attackers=("agent",),
          extra={"service_team": lambda w, attacker: w.agent_team}),
+    Case("the case's agent", "Survey Response", colleagues_survey_record("Survey Response"), attackers=("agent",)),
+    Case("the case's agent", "Survey Invitation", colleagues_survey_record("Survey Invitation"), attackers=("agent",)),
     # The engine's own rules.
     Case("if_owner (All may write their own ToDos)", "ToDo", colleagues_todo, attackers=("rep",)),
     Case("User Permissions (Territory)", "Lead", restricted_users_lead, attackers=("restricted",),
