@@ -20,6 +20,13 @@ scheduler_events = {}
 desk_pages = {}
 
 # Public pages outside the desk: /<prefix>[/<path>]
-web_pages = {}
+web_pages = {
+    "kb": "service_app.kb_pages.page",  # the knowledge base, for guests too
+}
+
+# Scripts on desk forms (Frappe's doctype_js), from the app's public/ folder.
+doctype_js = {
+    "Case": ["service_app/kb_suggest.js", "service_app/case_form.js"],  # article suggestions on the subject
+}
 
 fixtures = []
