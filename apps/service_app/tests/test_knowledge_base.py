@@ -270,3 +270,14 @@ def test_case_form_loads_the_suggestion_scripts_from_the_apps_public_folder(ctx,
     for outside in ("service_app/../hooks.py", "service_app/../../conftest.py", "os/__init__.py",
                     "lowcode/hooks.py"):
         assert client.get(f"/assets/{digest}/{outside}").status_code == 404, outside
+
+
+def test_public_pages_show_dates_in_the_visitors_calendar(ctx, client):
+    import datetime
+    import jdatetime
+    article = make_article(f"تاریخ {tag()}", language="fa")
+    commit(ctx)
+    html = client.get(url(article) + "?lang=fa").content.decode()
+    day = jdatetime.date.fromgregorian(date=datetime.date.fromisoformat(str(article.modified)[:10]))
+    shown = re.search(r'<p class="small text-body-secondary">[^<]*</p>', html).group(0)
+    assert day.strftime("%Y/%m/%d") in shown.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")), shown
