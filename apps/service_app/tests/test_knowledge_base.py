@@ -87,6 +87,9 @@ def test_agents_draft_and_send_for_review_managers_publish(ctx, unique):
     manager = make_agent(unique, "editor", roles=("Support Manager",))
     category = make_category()
     with as_user(agent):
+        with pytest.raises(WorkflowTransitionError):  # a new article starts as a draft, whatever it says
+            lowcode.get_doc({"doctype": "Help Article", "title": f"Sneaky {tag()}", "category": category,
+                             "status": "Published"}).insert()
         doc = lowcode.get_doc({"doctype": "Help Article", "title": f"Draft {tag()}", "category": category,
                                "content": "<p>ok</p><script>alert(1)</script>"}).insert()
         assert (doc.status, doc.author, doc.published_on) == ("Draft", agent, None)
@@ -253,6 +256,9 @@ def test_index_lists_categories_with_published_articles(ctx, client):
     page = client.get(f"/kb/category/{quote(parent)}?language=all").content.decode()
     assert child in page
     assert client.get("/kb/category/nothing-here").status_code == 404
+    with pytest.raises(lowcode.ValidationError) as err:
+        make_category("Billing/Invoices")
+    assert err.value.field == "category_name"
     assert client.get("/kb/elsewhere").status_code == 404
 
 
@@ -281,3 +287,15 @@ def test_public_pages_show_dates_in_the_visitors_calendar(ctx, client):
     day = jdatetime.date.fromgregorian(date=datetime.date.fromisoformat(str(article.modified)[:10]))
     shown = re.search(r'<p class="small text-body-secondary">[^<]*</p>', html).group(0)
     assert day.strftime("%Y/%m/%d") in shown.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")), shown
+
+
+def test_demo_articles_in_three_languages_once(ctx):
+    from service_app import knowledge_base_demo
+    knowledge_base_demo.generate()
+    assert knowledge_base_demo.generate() == 0  # a second run adds nothing
+    rows = ctx.db.sql("SELECT `language`, `status`, `title` FROM `tabHelp Article`", as_dict=True)
+    titles = {a[0] for a in knowledge_base_demo.ARTICLES}
+    demo = [r for r in rows if r["title"] in titles]
+    assert {r["language"] for r in demo if r["status"] == "Published"} == {"fa", "he", "en"}
+    assert {r["status"] for r in demo} == {"Draft", "Review", "Published"}
+    assert found("مودم خانگي", language="fa")  # Arabic yeh finds the Persian demo article
