@@ -41,21 +41,19 @@ def check_query(text, field="text"):
     return text or ""
 
 
-def search(text, language="", limit=20, start=0, published_only=True):
-    """Articles whose title or body holds every word of ``text`` (normalised on both
-    sides), title hits first (the whole phrase, then by how many words the title holds),
-    then the most read. Rows: name, title, route, language, category, content, status,
-    published_on, views."""
+def search(text, language="", limit=20, start=0):
+    """Published articles whose title or body holds every word of ``text`` (normalised
+    on both sides), title hits first (the whole phrase, then by how many words the title
+    holds), then the most read. Rows: name, title, route, language, category, content,
+    status, published_on, views."""
     terms = words(text)
     if not terms:
         return []
     phrase = normalise(text)
-    where, values = [], []
+    where, values = ["`status`='Published'"], []
     for term in terms:
         where.append("`search_text` LIKE %s ESCAPE '!'")
         values.append(like_contains(term))
-    if published_only:
-        where.append("`status`='Published'")
     if language:
         where.append("`language`=%s")
         values.append(language)

@@ -78,6 +78,9 @@ def test_percent_and_underscore_in_a_query_match_only_themselves(ctx):
     assert set(found(marker)) == {percent.name, underscore.name, plain.name}
     assert found(f"% {marker}") == [percent.name] and found(f"_ {marker}") == [underscore.name]
     assert found(f"! {marker}") == []
+    path = make_article(f"Clear C:\\temp\\x_1 and 'quotes' {marker}")
+    assert found(f"c:\\temp\\x_1 {marker}") == [path.name]   # backslashes are plain characters too
+    assert found(f"'quotes' {marker}") == [path.name] and found(f"\\% {marker}") == []
 
 
 # -- workflow and roles ------------------------------------------------------------------------------
