@@ -4,8 +4,7 @@ lowcode.search_text), suggestions while someone types a case subject, view count
 suggestions both come here.
 
 Guests reach only Published articles: every public read here says so in its SQL."""
-import hashlib
-
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 import lowcode
@@ -114,10 +113,16 @@ def count_view(article, visitor):
     return True
 
 
+def _digest(text):
+    """A keyed digest (the server's secret key): who voted cannot be found by hashing
+    user names."""
+    return salted_hmac("service_app.kb-vote", text, algorithm="sha256").hexdigest()[:32]
+
+
 def vote_name(article, visitor):
     """The vote's name: a digest of the article and the visitor, so the primary key
     itself refuses a second vote (also between two simultaneous requests)."""
-    return hashlib.sha256(f"{article}\n{visitor}".encode()).hexdigest()[:32]
+    return _digest(f"{article}\n{visitor}")
 
 
 def has_voted(article, visitor):
@@ -135,7 +140,7 @@ def vote(article, visitor, helpful, address=None):
         raise DuplicateEntryError(_("You have already rated this article"), field="helpful")
     lowcode.get_doc({"doctype": "Help Article Vote", "name": vote_name(article, visitor), "article": article,
                      "helpful": 1 if helpful else 0,
-                     "visitor": hashlib.sha256(visitor.encode()).hexdigest()[:32]}).insert(ignore_permissions=True)
+                     "visitor": _digest(visitor)}).insert(ignore_permissions=True)
     column = "`helpful`" if helpful else "`not_helpful`"
     local.db.sql(f"UPDATE `tabHelp Article` SET {column}=COALESCE({column}, 0)+1 "
                  "WHERE `name`=%s AND `status`='Published'", (article,))
