@@ -30,6 +30,7 @@ from lowcode.web.pages import render_web, visitor_language
 from . import knowledge_base as kb
 
 PAGE_SIZE = 20
+CATEGORY_COLUMNS = "c.`name`, c.`parent_category`, c.`description`, c.`label_fa`, c.`label_he`"
 VISITOR_COOKIE = "kb_visitor"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -81,17 +82,21 @@ def index(request):
     language = article_language(request)
     join = "AND a.`language`=%s " if language else ""
     categories = local.db.sql(
-        "SELECT c.`name`, c.`parent_category`, c.`description`, COUNT(a.`name`) AS `articles` "
+        f"SELECT {CATEGORY_COLUMNS}, COUNT(a.`name`) AS `articles` "
         "FROM `tabHelp Category` c LEFT JOIN `tabHelp Article` a ON a.`category`=c.`name` "
         f"AND a.`status`='Published' {join}"
-        "GROUP BY c.`name`, c.`parent_category`, c.`description` ORDER BY c.`name`",
+        f"GROUP BY {CATEGORY_COLUMNS} ORDER BY c.`name`",
         (language,) if language else (), as_dict=True)
     popular = local.db.sql(
         "SELECT `title`, `route`, `language` FROM `tabHelp Article` WHERE `status`='Published' "
         + ("AND `language`=%s " if language else "") + "ORDER BY `views` DESC, `published_on` DESC LIMIT 5",
         (language,) if language else (), as_dict=True)
-    return _render(request, "service_app/kb/index.html", language,
-                   categories=[c for c in categories if c["articles"]], popular=popular)
+    labelled = _labelled(request, [c for c in categories if c["articles"]])
+    parents = {c["name"]: c["label"] for c in _labelled(request, _categories(
+        {c["parent_category"] for c in labelled if c["parent_category"]}))}
+    for c in labelled:
+        c["parent_label"] = parents.get(c["parent_category"], c["parent_category"])
+    return _render(request, "service_app/kb/index.html", language, categories=labelled, popular=popular)
 
 
 def search_page(request):
@@ -112,20 +117,39 @@ def _page_start(request):
 
 def category_page(request, name):
     language = article_language(request)
-    rows = local.db.sql("SELECT `name`, `parent_category`, `description` FROM `tabHelp Category` WHERE `name`=%s",
-                        (name,), as_dict=True)
+    rows = _labelled(request, _categories([name]))
     if not rows:
         return not_found(request)
-    children = local.db.sql("SELECT `name` FROM `tabHelp Category` WHERE `parent_category`=%s ORDER BY `name`",
-                            (name,), pluck=True)
+    category = rows[0]
+    children = _labelled(request, local.db.sql(
+        f"SELECT {CATEGORY_COLUMNS} FROM `tabHelp Category` c WHERE c.`parent_category`=%s ORDER BY c.`name`",
+        (name,), as_dict=True))
+    parent = _labelled(request, _categories([category["parent_category"]] if category["parent_category"] else []))
     articles = local.db.sql(
         "SELECT `title`, `route`, `language`, `content` FROM `tabHelp Article` "
         "WHERE `category`=%s AND `status`='Published' " + ("AND `language`=%s " if language else "")
         + "ORDER BY `title` LIMIT 200", (name, language) if language else (name,), as_dict=True)
     for a in articles:
         a["excerpt"] = kb.excerpt(a.pop("content"))
-    return _render(request, "service_app/kb/category.html", language, category=rows[0], children=children,
-                   articles=articles)
+    return _render(request, "service_app/kb/category.html", language, category=category, children=children,
+                   parent=parent[0] if parent else None, articles=articles)
+
+
+def _categories(names):
+    names = sorted(names)
+    if not names:
+        return []
+    return local.db.sql(f"SELECT {CATEGORY_COLUMNS} FROM `tabHelp Category` c "
+                        f"WHERE c.`name` IN ({', '.join(['%s'] * len(names))})", names, as_dict=True)
+
+
+def _labelled(request, categories):
+    """Categories are shared by every language: each gets the ``label`` of the page's
+    language (its Persian or Hebrew name when it has one)."""
+    field = "label_" + visitor_language(request)
+    for c in categories:
+        c["label"] = c.get(field) or c["name"]
+    return categories
 
 
 def article_page(request, route, notice=None, status=200):
@@ -133,7 +157,9 @@ def article_page(request, route, notice=None, status=200):
     if article is None:
         return not_found(request)
     visitor = _visitor(request)
+    category = (_labelled(request, _categories([article["category"]])) or [{"label": article["category"]}])[0]
     return _render(request, "service_app/kb/article.html", article["language"], article=article,
+                   category_label=category["label"],
                    url=kb.article_url(route), voted=bool(visitor) and kb.has_voted(article["name"], visitor),
                    notice=notice, status=status)
 

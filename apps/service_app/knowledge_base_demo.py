@@ -7,9 +7,10 @@ there (same title and language) are left alone.
 import lowcode
 from lowcode.workflow import apply_workflow
 
-CATEGORIES = [("Internet", None, "Modems, routers and connection problems"),
-              ("Billing", None, "Invoices, payments and refunds"),
-              ("Invoices", "Billing", "Copies and corrections of invoices")]
+# (name, parent, description, Persian name, Hebrew name)
+CATEGORIES = [("Internet", None, "Modems, routers and connection problems", "اینترنت", "אינטרנט"),
+              ("Billing", None, "Invoices, payments and refunds", "صورت‌حساب و پرداخت", "חיובים ותשלומים"),
+              ("Invoices", "Billing", "Copies and corrections of invoices", "فاکتورها", "חשבוניות")]
 
 # (title, category, language, body paragraphs, state, views, helpful, not helpful)
 ARTICLES = [
@@ -41,10 +42,10 @@ ARTICLES = [
 @lowcode.whitelist(methods=["POST"])
 def generate():
     lowcode.only_for("System Manager")
-    for name, parent, description in CATEGORIES:
+    for name, parent, description, label_fa, label_he in CATEGORIES:
         if not lowcode.db.exists("Help Category", name):
             lowcode.get_doc({"doctype": "Help Category", "category_name": name, "parent_category": parent,
-                             "description": description}).insert()
+                             "description": description, "label_fa": label_fa, "label_he": label_he}).insert()
     made = 0
     for title, category, language, paragraphs, state, views, helpful, not_helpful in ARTICLES:
         if lowcode.db.sql("SELECT 1 FROM `tabHelp Article` WHERE `title`=%s AND `language`=%s", (title, language)):

@@ -18,9 +18,9 @@ from service_app import knowledge_base as kb
 from service_app.tests.helpers import make_agent, tag
 
 
-def make_category(name=None, parent=None):
-    return lowcode.get_doc({"doctype": "Help Category", "category_name": name or f"Cat {tag()}",
-                            "parent_category": parent}).insert(ignore_permissions=True).name
+def make_category(name=None, parent=None, **labels):
+    return lowcode.get_doc(dict({"doctype": "Help Category", "category_name": name or f"Cat {tag()}",
+                                 "parent_category": parent}, **labels)).insert(ignore_permissions=True).name
 
 
 def make_article(title, content="", language="en", category=None, publish=True):
@@ -254,7 +254,7 @@ def test_votes_from_one_address_are_rate_limited(ctx, client, unique):
 
 def test_index_lists_categories_with_published_articles(ctx, client):
     parent = make_category(f"Billing {tag()}")
-    child = make_category(f"Invoices {tag()}", parent=parent)
+    child = make_category(f"Invoices {tag()}", parent=parent, label_fa=f"فاکتورها {tag()}")
     empty = make_category(f"Empty {tag()}")
     make_article(f"Invoice copy {tag()}", category=child)
     make_article(f"Draft only {tag()}", category=empty, publish=False)
@@ -263,6 +263,11 @@ def test_index_lists_categories_with_published_articles(ctx, client):
     assert child in html and empty not in html
     page = client.get(f"/kb/category/{quote(parent)}?language=all").content.decode()
     assert child in page
+    # categories are shared by every language, named in the page's language when they can be
+    label_fa = lowcode.db.get_value("Help Category", child, "label_fa")
+    fa = client.get("/kb?lang=fa&language=all").content.decode()
+    assert label_fa in fa and f">{child}<" not in fa
+    assert label_fa in client.get(f"/kb/category/{quote(parent)}?lang=fa&language=all").content.decode()
     assert client.get("/kb/category/nothing-here").status_code == 404
     with pytest.raises(lowcode.ValidationError) as err:
         make_category("Billing/Invoices")
