@@ -73,7 +73,7 @@ def article_language(request):
 
 
 def _render(request, template, language, **context):
-    return render_web(request, template, language=language, languages=kb.LANGUAGES, **context)
+    return render_web(request, template, language=language, **context)
 
 
 # -- pages -------------------------------------------------------------------------------------

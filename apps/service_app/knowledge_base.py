@@ -13,10 +13,10 @@ from lowcode.context import local
 from lowcode.desk.views.collaboration import plain_text
 from lowcode.exceptions import BadRequest, DuplicateEntryError, TooManyRequestsError
 from lowcode.search_text import like_contains, normalise, words
+from lowcode.web.pages import LANGUAGES
 
 from .doctype.help_article.help_article import ROUTE_PREFIX  # noqa: F401 - the pages use it from here
 
-LANGUAGES = ("en", "fa", "he")
 MAX_QUERY = 200           # characters of a search or suggestion query
 SUGGESTIONS = 5
 VIEW_WINDOW = 3600        # a visitor's views of one article count once an hour
