@@ -151,6 +151,9 @@ def test_only_published_articles_reach_guests(ctx, client):
     assert [s["title"] for s in r.json()["message"]] == [f"Published {marker}"]
     category = client.get(f"/kb/category/{quote(published.category)}?language=all").content.decode()
     assert f"Published {marker}" in category and "Draft" not in category
+    # the DocType itself is the desk's: guests get nothing through the REST API
+    assert client.get("/api/resource/Help Article", {"fields": '["title"]'}).status_code in (401, 403)
+    assert client.get(f"/api/resource/Help Article/{draft.name}").status_code in (401, 403, 404)
 
 
 def test_pages_escape_titles_and_suggest_returns_them_as_data(ctx, client):
@@ -312,3 +315,12 @@ def test_demo_articles_in_three_languages_once(ctx):
     assert {r["language"] for r in demo if r["status"] == "Published"} == {"fa", "he", "en"}
     assert {r["status"] for r in demo} == {"Draft", "Review", "Published"}
     assert found("مودم خانگي", language="fa")  # Arabic yeh finds the Persian demo article
+
+
+def test_agents_see_drafts_on_the_desk(ctx, client, unique):
+    agent = make_agent(unique, "deskreader")
+    draft = make_article(f"Desk draft {tag()}", publish=False)
+    login(ctx, client, agent)
+    assert draft.title in client.get("/app/help-article").content.decode()
+    assert draft.title in client.get(f"/app/help-article/{draft.name}").content.decode()
+    assert client.get("/app/help-article/new").status_code == 200
