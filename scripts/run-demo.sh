@@ -86,6 +86,14 @@ if [ ! -f "$SERVICE_DATA_MARK" ]; then
     touch "$SERVICE_DATA_MARK"
 fi
 
+# Knowledge-base articles in Persian, Hebrew and English (idempotent; once per site).
+KB_MARK="$SITE_DIR/.demo-kb-generated"
+if [ ! -f "$KB_MARK" ]; then
+    step "knowledge-base demo articles"
+    "$LOWCODE" --site "$SITE" execute service_app.knowledge_base_demo.generate
+    touch "$KB_MARK"
+fi
+
 cat <<EOF
 
 ==================================================================

@@ -37,11 +37,17 @@ desk_pages = {
 # Public pages outside the desk: /<prefix>[/<path>]
 web_pages = {
     "survey": "service_app.survey_page.view",
+    "kb": "service_app.kb_pages.page",  # the knowledge base, for guests too
 }
 
 # Buttons on forms (see crm_app/hooks.py for the keys).
 form_actions = {
     "Survey": [{"label": "Results", "route": "/app/survey-results/{name}"}],
+}
+
+# Scripts on desk forms (Frappe's doctype_js), from the app's public/ folder.
+doctype_js = {
+    "Case": ["service_app/kb_suggest.js", "service_app/case_form.js"],  # article suggestions on the subject
 }
 
 fixtures = []

@@ -1,6 +1,9 @@
 """Browser assets: third-party files come from node_modules (installed from npm by
-``make install``, never committed), ours from desk/static. Each is served under a
-content-hashed URL with a long cache lifetime; GZipMiddleware compresses them."""
+``make install``, never committed), ours from desk/static, an app's from its
+``public/`` folder under the app's name (``service_app/kb_suggest.js`` is
+``apps/service_app/public/kb_suggest.js``; only apps listed in the bench's apps.txt).
+Each is served under a content-hashed URL with a long cache lifetime; GZipMiddleware
+compresses them."""
 import functools
 import hashlib
 import mimetypes
@@ -27,10 +30,27 @@ VENDOR = {
 def _path(name):
     if name in VENDOR:
         return os.path.join(NODE_MODULES, VENDOR[name])
-    path = os.path.abspath(os.path.join(STATIC, name))
-    if not path.startswith(STATIC + os.sep):
+    root = _app_public(name.split("/", 1)[0]) if "/" in name else None
+    if root:
+        name = name.split("/", 1)[1]
+    else:
+        root = STATIC
+    path = os.path.abspath(os.path.join(root, name))
+    if not path.startswith(root + os.sep):
         return None
     return path
+
+
+def _app_public(app):
+    """An app's public/ folder, for apps of the bench only (never any importable module)."""
+    import importlib.util
+    from ..sites import apps_txt
+    if app == "lowcode" or app not in apps_txt():
+        return None
+    spec = importlib.util.find_spec(app)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return os.path.abspath(os.path.join(list(spec.submodule_search_locations)[0], "public"))
 
 
 @functools.lru_cache(maxsize=None)

@@ -26,8 +26,12 @@ def environment():
     )
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
     env.globals.update(_=translate, asset=assets.asset_url, doc_route=route_for)
-    env.filters["fmt"] = lambda value, df: formatting.format_value(value, df, prefs())
-    env.filters["digits"] = lambda value: formatting.digits(value, prefs())
+    # The page's own preferences (a public page speaks the visitor's language and calendar,
+    # see web/pages.py: render_web), else the user's.
+    env.filters["fmt"] = jinja2.pass_context(
+        lambda ctx, value, df: formatting.format_value(value, df, ctx.get("prefs") or prefs()))
+    env.filters["digits"] = jinja2.pass_context(
+        lambda ctx, value: formatting.digits(value, ctx.get("prefs") or prefs()))
     env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it
     return env
 

@@ -135,6 +135,13 @@ def run_form_action(doc, index):
     return None
 
 
+def form_scripts(doctype):
+    """Scripts apps add to a DocType's form (hooks: ``doctype_js = {doctype: "app/file.js"}``,
+    as Frappe's ``doctype_js``; the files are the app's public assets, see desk/assets.py)."""
+    from ...apps import get_hooks
+    return list(get_hooks("doctype_js", {}).get(doctype, []))
+
+
 def _render_form(doc, meta, route, error=None, error_field=None, status=200):
     doctype = meta.name
     readable = get_permlevels(doctype, "read", doc=None if doc.is_new() else doc) | {0}
@@ -143,7 +150,7 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200):
                   states=field_states(doc, meta), error=error, error_field=error_field,
                   transitions=[] if doc.is_new() else get_transitions(doc),
                   workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
-                  actions=form_actions(doc), own_badge=None if doc.is_new() else own_badge(doc),
+                  actions=form_actions(doc), scripts=form_scripts(doctype), own_badge=None if doc.is_new() else own_badge(doc),
                   link_badges={} if doc.is_new() else marked(link_targets(meta, [doc.as_dict()])),
                   can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
                   can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
