@@ -14,6 +14,18 @@ has_permission = {
     "Case": "service_app.permissions.case_permission",
 }
 
+doc_events = {
+    "Case": {
+        # assigned_to and the assignment table in step (service_app/routing.py)
+        "on_update": ["service_app.routing.sync_assignment"],
+    },
+}
+
+# crm_app's assignment rules choose a case's agent among its team's members (service_app/routing.py).
+assignment_candidates = {
+    "Case": "service_app.routing.team_candidates",
+}
+
 scheduler_events = {}
 
 # Desk pages the app adds: /app/<route>[/<name>]
