@@ -9,9 +9,11 @@ required_apps = ["lowcode", "crm_app"]
 # Who sees which cases, in SQL for lists and per document; see service_app/permissions.py.
 permission_query_conditions = {
     "Case": "service_app.permissions.case_conditions",
+    "Case Time Log": "service_app.permissions.time_log_conditions",
 }
 has_permission = {
     "Case": "service_app.permissions.case_permission",
+    "Case Time Log": "service_app.permissions.time_log_permission",
 }
 
 doc_events = {
@@ -19,6 +21,18 @@ doc_events = {
         # assigned_to and the assignment table in step (service_app/routing.py)
         "on_update": ["service_app.routing.sync_assignment"],
     },
+}
+
+# Buttons on the case form (each method checks permission itself).
+form_actions = {
+    "Case": [
+        {"label": "Start timer", "method": "service_app.time_tracking.start_timer", "argument": "case",
+         "condition": "doc.status != 'Resolved' and doc.status != 'Closed'"},
+        {"label": "Stop timer", "method": "service_app.time_tracking.stop_timer", "argument": "case"},
+        {"label": "Log time", "route": "/app/case-time-log/new?case={name}"},
+        {"label": "Merge into another case", "route": "/app/case-merge/{name}", "condition": "not doc.merged_into"},
+        {"label": "Split", "route": "/app/case-split/{name}", "condition": "not doc.merged_into"},
+    ],
 }
 
 # crm_app's assignment rules choose a case's agent among its team's members (service_app/routing.py).
@@ -29,7 +43,10 @@ assignment_candidates = {
 scheduler_events = {}
 
 # Desk pages the app adds: /app/<route>[/<name>]
-desk_pages = {}
+desk_pages = {
+    "case-merge": "service_app.merging.merge_page",
+    "case-split": "service_app.merging.split_page",
+}
 
 # Public pages outside the desk: /<prefix>[/<path>]
 web_pages = {}
