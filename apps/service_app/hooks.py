@@ -46,6 +46,7 @@ scheduler_events = {}
 desk_pages = {
     "case-merge": "service_app.merging.merge_page",
     "case-split": "service_app.merging.split_page",
+    "service-load": "service_app.load.page",
 }
 
 # Public pages outside the desk: /<prefix>[/<path>]
