@@ -40,6 +40,9 @@ assignment_candidates = {
     "Case": "service_app.routing.team_candidates",
 }
 
+# The customer's cases, with SLA state and scores, in crm_app's 360° view.
+customer_360_sections = ["service_app.customer_360.case_section"]
+
 scheduler_events = {}
 
 # Desk pages the app adds: /app/<route>[/<name>]
