@@ -40,6 +40,9 @@ assignment_candidates = {
     "Case": "service_app.routing.team_candidates",
 }
 
+# Calls, notes, tasks, events, communications and time logs on the case form's timeline.
+additional_timeline_content = {"Case": ["service_app.timeline.case_timeline"]}
+
 # The customer's cases, with SLA state and scores, in crm_app's 360° view.
 customer_360_sections = ["service_app.customer_360.case_section"]
 

@@ -14,10 +14,13 @@ field (form, API, the list's bulk "set value", the manager's bulk move): see
 ``sync_assignment``."""
 import re
 
+from django.utils.translation import gettext
+
 import lowcode
 from lowcode.assignments import read_assign, write_assign
 from lowcode.context import local
 from lowcode.utils import Obj
+from lowcode.workflow import add_comment
 
 OPEN_STATUSES = ("Open", "In Progress", "Waiting on Customer")
 
@@ -59,7 +62,13 @@ def sync_assignment(doc, method=None):
     new = doc.get("assigned_to")
     if old == new:
         return
-    users = [u for u in read_assign(doc.doctype, doc.name) if u != old]
+    current = read_assign(doc.doctype, doc.name)
+    users = [u for u in current if u != old]
     if new and new not in users:
         users.append(new)
+    if users == current:
+        return  # already so (an assignment rule wrote it, with its own comment)
     write_assign(doc.doctype, doc.name, users)
+    if new:  # on the timeline, as the desk's assign does
+        add_comment(doc.doctype, doc.name, "Assigned", gettext("%(by)s assigned this to %(user)s") % {
+            "by": local.user, "user": new})

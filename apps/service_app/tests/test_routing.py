@@ -46,6 +46,9 @@ def test_a_rule_routes_to_the_least_loaded_member_of_its_team(ctx, unique):
     for case, s in zip(cases, stored):
         assert read_assign("Case", case.name) == [s["assigned_to"]] == table_users(case.name)
     assert table_users(other.name) == [a]  # a case assigned by hand is on the list as well
+    for case in (cases[0], other):  # one "Assigned" line on the timeline each (the rule's, or the hand's)
+        assert len(lowcode.get_all("Comment", filters={"reference_doctype": "Case", "reference_name": case.name,
+                                                       "comment_type": "Assigned"})) == 1
 
 
 def test_capacity_absence_skills_and_language_decide_who_may_take_it(ctx, unique):
