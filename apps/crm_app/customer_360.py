@@ -8,8 +8,9 @@ they may read (private activities included) and never a field above their permle
 
 Other apps add sections through the ``customer_360_sections`` hook: functions
 (customer) returning None (nothing the user may see) or {"key", "title", "doctype",
-"columns": [{"field", "label", "fieldtype"}], "rows", "figures": [{"label", "value",
-"fieldtype"}]}, read with the user's permissions as well (e.g. the service app's cases)."""
+"columns": [{"field", "label", "fieldtype"}], "rows", "figures": [{"key", "label", "value",
+"fieldtype"}]}, titles and labels in the user's language, read with the user's
+permissions as well (e.g. the service app's cases)."""
 import lowcode
 from lowcode.apps import get_attr
 from lowcode.client import doc_for_user

@@ -4,6 +4,8 @@ the time it is due, breaches) and satisfaction scores, and figures over them.
 
 Read through the permission-filtered query API: a user who may not read cases gets no
 section, an agent only the cases their row rules show them."""
+from django.utils.translation import gettext as _
+
 import lowcode
 from lowcode.meta import STANDARD_FIELDS
 from lowcode.permissions import permitted_fieldnames
@@ -12,9 +14,6 @@ from service_app.routing import OPEN_STATUSES
 
 FIELDS = ["name", "subject", "status", "priority", "agreement_status", "response_by", "resolution_by",
           "response_breached", "resolution_breached", "satisfaction_score", "nps_score", "creation"]
-COLUMNS = [("subject", "Subject", "Data"), ("status", "Status", "Select"), ("priority", "Priority", "Link"),
-           ("agreement_status", "SLA", "Select"), ("due", "Due", "Datetime"), ("breached", "Breached", "Check"),
-           ("satisfaction_score", "CSAT", "Float"), ("nps_score", "NPS", "Int")]
 LIMIT = 100
 
 
@@ -41,16 +40,22 @@ def case_section(customer):
             r["resolution_by"] if r["agreement_status"] == "Resolution Due" else None
         r["breached"] = int(bool(r["response_breached"] or r["resolution_breached"]))
     count = lowcode.get_count
+    columns = [("subject", _("Subject"), "Data"), ("status", _("Status"), "Select"),
+               ("priority", _("Priority"), "Link"), ("agreement_status", _("SLA"), "Select"),
+               ("due", _("Due"), "Datetime"), ("breached", _("Breached"), "Check"),
+               ("satisfaction_score", _("CSAT"), "Float"), ("nps_score", _("NPS"), "Int")]
     return {
-        "key": "cases", "title": "Cases", "doctype": "Case", "rows": rows,
-        "columns": [{"field": f, "label": label, "fieldtype": t} for f, label, t in COLUMNS],
+        "key": "cases", "title": _("Cases"), "doctype": "Case", "rows": rows,
+        "columns": [{"field": f, "label": label, "fieldtype": t} for f, label, t in columns],
         "figures": [
-            {"label": "Open cases", "fieldtype": "Int",
+            {"key": "open", "label": _("Open cases"), "fieldtype": "Int",
              "value": count("Case", filters=dict(filters, status=["in", list(OPEN_STATUSES)]))},
-            {"label": "SLA breached", "fieldtype": "Int",
+            {"key": "breached", "label": _("SLA breached"), "fieldtype": "Int",
              "value": count("Case", filters=filters, or_filters=[["response_breached", "=", 1],
                                                                  ["resolution_breached", "=", 1]])},
-            {"label": "Mean CSAT", "fieldtype": "Float", "value": _mean("satisfaction_score", filters, readable)},
-            {"label": "Mean NPS", "fieldtype": "Float", "value": _mean("nps_score", filters, readable)},
+            {"key": "csat", "label": _("Mean CSAT"), "fieldtype": "Float",
+             "value": _mean("satisfaction_score", filters, readable)},
+            {"key": "nps", "label": _("Mean NPS"), "fieldtype": "Float",
+             "value": _mean("nps_score", filters, readable)},
         ],
     }

@@ -53,6 +53,7 @@ desk_pages = {
     "case-merge": "service_app.merging.merge_page",
     "case-split": "service_app.merging.split_page",
     "service-load": "service_app.load.page",
+    "case-hours": "service_app.time_tracking.page",
 }
 
 # Public pages outside the desk: /<prefix>[/<path>]

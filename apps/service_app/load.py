@@ -13,6 +13,7 @@ per age bucket), read through the permission-filtered query API."""
 import datetime
 
 from django.http import HttpResponseRedirect
+from django.utils.dates import WEEKDAYS  # Monday = 0, in Django's own translations
 from django.utils.translation import gettext as _
 
 import lowcode
@@ -27,12 +28,16 @@ from service_app.routing import OPEN_STATUSES
 MANAGERS = ["Support Manager", "System Manager"]
 #: age buckets: (key, older than days, at most days)
 AGES = (("0-1d", 0, 1), ("1-3d", 1, 3), ("3-7d", 3, 7), (">7d", 7, None))
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+AGE_KEYS = tuple(age[0] for age in AGES)
 MAX_MOVE = 500
 
 
 def _ago(days, now):
     return (now - datetime.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _no_load(**values):
+    return dict(dict.fromkeys(AGE_KEYS, 0), open=0, **values)
 
 
 def open_load(group_field, now=None):
@@ -48,7 +53,7 @@ def open_load(group_field, now=None):
             filters.append(["creation", "<", _ago(after, now)])
         for row in lowcode.get_list("Case", fields=[group_field, "count(name) as n"], filters=filters,
                                     group_by=group_field, order_by=None, limit_page_length=0):
-            load = out.setdefault(row[group_field], dict({k: 0 for k, _, _ in AGES}, open=0))
+            load = out.setdefault(row[group_field], _no_load())
             load[key] += row["n"]
             load["open"] += row["n"]
     return out
@@ -84,13 +89,13 @@ def team_load(days: int = 28):
     agents = open_load("assigned_to")
     caps = capacities()
     for user in caps:
-        agents.setdefault(user, dict({k: 0 for k, _, _ in AGES}, open=0))
+        agents.setdefault(user, _no_load())
     agent_rows = [dict(load, agent=user, capacity=caps.get(user)) for user, load in agents.items() if user]
     teams = open_load("service_team")
     team_rows = [dict(load, team=team) for team, load in teams.items()]
     for team in lowcode.get_list("Service Team", pluck="name", limit_page_length=0):
         if team not in teams:
-            team_rows.append(dict({k: 0 for k, _, _ in AGES}, open=0, team=team))
+            team_rows.append(_no_load(team=team))
     return {
         "agents": sorted(agent_rows, key=lambda r: (-r["open"], r["agent"])),
         "unassigned": agents.get(None),
@@ -155,6 +160,6 @@ def page(request, name):
         filters.append(["service_team", "=", team] if team != "-" else ["service_team", "is", "not set"])
     cases = lowcode.get_list("Case", fields=["name", "subject", "status", "assigned_to", "service_team", "creation"],
                              filters=filters, order_by="creation asc", limit_page_length=200)
-    return render("service_app/service_load.html", status=status, data=data, ages=[k for k, _, _ in AGES],
-                  weekdays=[_(d) for d in WEEKDAYS], cases=cases, agent=agent, team=team, error=error, error_field=field,
-                  moved=request.GET.get("moved"))
+    return render("service_app/service_load.html", status=status, data=data, ages=AGE_KEYS,
+                  weekdays=[str(WEEKDAYS[i]) for i in range(7)], cases=cases, agent=agent, team=team,
+                  error=error, error_field=field, moved=request.GET.get("moved"))

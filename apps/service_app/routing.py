@@ -16,7 +16,6 @@ import re
 
 from django.utils.translation import gettext
 
-import lowcode
 from lowcode.assignments import read_assign, write_assign
 from lowcode.context import local
 from lowcode.utils import Obj

@@ -1,12 +1,16 @@
 """Time spent on cases: the timer on the case form (start/stop), the case's total
-hours, and totals per case, customer, agent and month for a period.
+hours, and totals per case, customer, agent and month for a period (/app/case-hours).
 
 Totals read time logs through the permission-filtered query API, so an agent's totals
 cover the logs they may see (their own, and those of the cases they may read)."""
 import datetime
 
+from django.utils.translation import gettext as _
+
 import lowcode
 from lowcode.context import local
+from lowcode.desk.render import render
+from lowcode.desk.views.common import desk_view
 from lowcode.exceptions import ValidationError
 from lowcode.utils import now_datetime
 
@@ -39,7 +43,7 @@ def running_log(case, agent):
 def start_timer(case: str):
     """Start the user's timer on ``case`` (one running timer per agent and case)."""
     if running_log(case, local.user):
-        raise ValidationError(lowcode._("Your timer on this case is already running"), field="case")
+        raise ValidationError(_("Your timer on this case is already running"), field="case")
     log = lowcode.get_doc({"doctype": "Case Time Log", "case": case, "agent": local.user,
                            "from_time": now_datetime().strftime("%Y-%m-%d %H:%M:%S")}).insert()
     return {"name": case, "time_log": log.name}
@@ -49,7 +53,7 @@ def start_timer(case: str):
 def stop_timer(case: str, description: str = None):
     name = running_log(case, local.user)
     if not name:
-        raise ValidationError(lowcode._("You have no timer running on this case"), field="case")
+        raise ValidationError(_("You have no timer running on this case"), field="case")
     log = lowcode.get_doc("Case Time Log", name)
     log.to_time = now_datetime().strftime("%Y-%m-%d %H:%M:%S")
     if description:
@@ -80,3 +84,19 @@ def time_totals(group_by: str = "case", from_date: str = None, to_date: str = No
     if group_by == "month":
         return sorted(out, key=lambda t: t["key"] or "")
     return sorted(out, key=lambda t: (-t["hours"], str(t["key"])))
+
+
+@desk_view
+def page(request, name):
+    """/app/case-hours: time_totals as a page (group and period from the query string)."""
+    group_by = request.GET.get("group_by") or "case"
+    from_date, to_date = request.GET.get("from_date") or None, request.GET.get("to_date") or None
+    error, status, rows = None, 200, []
+    try:
+        rows = time_totals(group_by, from_date, to_date)
+    except ValidationError as e:
+        error, status = e.message, e.http_status
+    groups = {"case": _("Case"), "customer": _("Customer"), "agent": _("Agent"), "month": _("Month")}
+    return render("service_app/case_hours.html", status=status, rows=rows, groups=groups, group_by=group_by,
+                  from_date=from_date or "", to_date=to_date or "", error=error,
+                  total=round(sum(r["hours"] for r in rows), 2))

@@ -125,3 +125,18 @@ def test_over_http_an_agent_cannot_read_or_time_another_teams_case(ctx, client, 
     commit(ctx)
     assert lowcode.db.sql("SELECT COUNT(*) FROM `tabCase Time Log` WHERE `case`=%s", (bobs_case,))[0][0] == 1
     assert total(bobs_case) == 1.0
+
+
+def test_the_hours_page_shows_an_agents_visible_totals(ctx, client, unique):
+    alice, bob = make_agent(unique, "alice"), make_agent(unique, "bob")
+    mine = make_case(assigned_to=alice).name
+    bobs = make_case(assigned_to=bob).name
+    log(mine, alice, "2032-01-05 09:00:00", "2032-01-05 10:30:00")
+    log(bobs, bob, "2032-01-05 09:00:00", "2032-01-05 12:00:00")
+    login(ctx, client, alice)
+    r = client.get("/app/case-hours", {"group_by": "case", "from_date": "2032-01-01", "to_date": "2032-01-31"})
+    html = r.content.decode()
+    assert r.status_code == 200 and f'data-key="{mine}"' in html and bobs not in html
+    assert 'id="hours-total">1.5<' in html
+    r = client.get("/app/case-hours", {"group_by": "colour"})
+    assert r.status_code == 417 and "group_by" in r.content.decode()
