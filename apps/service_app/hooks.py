@@ -10,10 +10,12 @@ required_apps = ["lowcode", "crm_app"]
 permission_query_conditions = {
     "Case": "service_app.permissions.case_conditions",
     "Case Time Log": "service_app.permissions.time_log_conditions",
+    "Assignment Rule": "service_app.permissions.assignment_rule_conditions",
 }
 has_permission = {
     "Case": "service_app.permissions.case_permission",
     "Case Time Log": "service_app.permissions.time_log_permission",
+    "Assignment Rule": "service_app.permissions.assignment_rule_permission",
 }
 
 doc_events = {

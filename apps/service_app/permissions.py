@@ -86,3 +86,21 @@ def time_log_permission(doc, ptype=None, user=None):
     if doc.get("agent") != user or not doc.get("case") or not _case_allows(doc.case, "write", user):
         return False
     return None
+
+
+# -- Assignment Rule ---------------------------------------------------------------------------
+# Support Managers keep the routing settings: the assignment rules for cases, no others
+# (crm_app's roles manage every rule).
+RULE_ROLES = frozenset(["CRM Admin", "System Manager", "Sales Manager", "Administrator"])
+
+
+def assignment_rule_conditions(user, doctype="Assignment Rule"):
+    if lowcode.get_roles(user) & RULE_ROLES:
+        return None
+    return f"`tab{doctype}`.`document_type`='Case'"
+
+
+def assignment_rule_permission(doc, ptype=None, user=None):
+    if lowcode.get_roles(user or local.user) & RULE_ROLES:
+        return None
+    return None if doc.get("document_type") == "Case" else False

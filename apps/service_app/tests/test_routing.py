@@ -4,6 +4,8 @@ language gets the case, and assigned_to and the assignment table stay in step.
 
 Each test's rules match only a case category that test makes, so cases of other tests
 are never routed by them."""
+import pytest
+
 import lowcode
 
 from lowcode.assignments import read_assign
@@ -90,3 +92,33 @@ def test_changing_the_agent_moves_the_assignment(ctx, unique):
     assert read_assign("Case", case.name) == [b] == table_users(case.name)
     lowcode.set_value("Case", case.name, "assigned_to", None)
     assert table_users(case.name) == []
+
+
+def test_support_managers_keep_the_rules_for_cases_only(ctx, client, unique):
+    from lowcode import query
+    from lowcode.exceptions import PermissionError
+    from crm_app.tests.helpers import as_user
+    from lowcode.tests.desk_helpers import commit, login
+    manager = make_agent(unique, "manager", roles=("Support Manager",))
+    # disabled and never true: committed below, it must not assign other tests' leads
+    lead_rule = lowcode.get_doc({"doctype": "Assignment Rule", "rule_name": f"Leads {tag()}", "document_type": "Lead",
+                                 "disabled": 1, "condition": "doc.name == 'never'",
+                                 "users": [{"user": manager}]}).insert().name
+    category = make_category()
+    with as_user(manager):
+        case_rule = make_rule(category, team=make_team([manager]))
+        seen = set(query.get_list("Assignment Rule", filters={"name": ["in", [lead_rule, case_rule]]}, pluck="name"))
+        assert seen == {case_rule}
+        with pytest.raises(PermissionError):
+            lowcode.get_doc({"doctype": "Assignment Rule", "rule_name": f"Leads {tag()}", "document_type": "Lead",
+                             "disabled": 1, "users": [{"user": manager}]}).insert()
+        rule = lowcode.get_doc("Assignment Rule", case_rule)
+        rule.document_type = "Lead"  # retargeting a case rule
+        with pytest.raises(PermissionError):
+            rule.save()
+    token = login(ctx, client, manager)
+    r = client.put(f"/api/resource/Assignment Rule/{lead_rule}", data='{"priority": 9}',
+                   content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=token)
+    assert r.status_code in (403, 404)
+    commit(ctx)
+    assert lowcode.db.get_value("Assignment Rule", lead_rule, "priority") == 0
