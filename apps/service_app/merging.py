@@ -22,9 +22,11 @@ from crm_app.conversion import ACTIVITY_DOCTYPES
 from service_app.cases import create_case
 from service_app.time_tracking import update_case_hours
 
-#: (table, reference DocType column, reference name column) of the records that move
-MOVED = [(dt, "reference_doctype", "reference_name") for dt in ACTIVITY_DOCTYPES + ("Comment",)] + \
-    [("File", "attached_to_doctype", "attached_to_name")]
+#: (table, reference DocType column, reference name column, extra condition) of the records that move;
+#: of the comments only people's own and attachment notes: the duplicate keeps its state and assignment history.
+MOVED = [(dt, "reference_doctype", "reference_name", "") for dt in ACTIVITY_DOCTYPES] + [
+    ("Comment", "reference_doctype", "reference_name", " AND `comment_type` IN ('Comment', 'Attachment')"),
+    ("File", "attached_to_doctype", "attached_to_name", "")]
 COPIED_TO_SPLIT = ("customer", "contact", "product", "channel", "raised_by", "language", "service_team", "priority",
                    "issue_type", "category")
 
@@ -50,9 +52,13 @@ def merge_case(case: str, into: str):
     if survivor.merged_into:
         raise ValidationError(lowcode._("{0} was merged into {1}: merge into that case", survivor.name,
                                         survivor.merged_into), field="into")
-    for table, type_column, name_column in MOVED:
-        local.db.sql(f"UPDATE `tab{table}` SET `{name_column}`=%s WHERE `{type_column}`='Case' AND `{name_column}`=%s",
-                     (survivor.name, duplicate.name))
+    if duplicate.customer and survivor.customer and duplicate.customer != survivor.customer:
+        # the activities would land in another customer's history (and 360° view)
+        raise ValidationError(lowcode._("{0} and {1} are cases of different customers", duplicate.name,
+                                        survivor.name), field="into")
+    for table, type_column, name_column, only in MOVED:
+        local.db.sql(f"UPDATE `tab{table}` SET `{name_column}`=%s WHERE `{type_column}`='Case' "
+                     f"AND `{name_column}`=%s{only}", (survivor.name, duplicate.name))
     local.db.sql("UPDATE `tabCase Time Log` SET `case`=%s, `customer`=%s WHERE `case`=%s",
                  (survivor.name, survivor.customer, duplicate.name))
     update_case_hours(duplicate.name, survivor.name)

@@ -5,6 +5,7 @@ import pytest
 
 import lowcode
 from lowcode.exceptions import PermissionError
+from lowcode.workflow import apply_workflow
 
 from crm_app.tests.helpers import as_user
 from lowcode.tests.desk_helpers import commit, login
@@ -31,9 +32,18 @@ def test_merge_moves_everything_to_the_survivor_and_closes_the_duplicate(ctx, un
                      "attached_to_doctype": "Case", "attached_to_name": duplicate.name}).insert()
     lowcode.get_doc({"doctype": "Case Time Log", "case": duplicate.name, "agent": agent,
                      "from_time": "2031-01-01 09:00:00", "to_time": "2031-01-01 10:00:00"}).insert()
+    apply_workflow(lowcode.get_doc("Case", duplicate.name), "Start")  # its own history stays with it
+    history = lowcode.get_all("Comment", filters={"reference_doctype": "Case", "reference_name": duplicate.name,
+                                                  "comment_type": ["not in", ["Comment", "Attachment"]]}, pluck="name")
+    assert history  # the workflow's line
     assert merge_case(duplicate.name, survivor.name) == {"name": survivor.name}
     moved = activities(survivor.name)
-    assert (moved["Note"], moved["Task"]) == (1, 1) and moved["Comment"] >= 2  # the comment and "merged into"
+    assert (moved["Note"], moved["Task"]) == (1, 1)
+    assert lowcode.get_all("Comment", filters={"reference_doctype": "Case", "reference_name": survivor.name,
+                                               "comment_type": "Comment"}, pluck="content") == [
+        "Same router as the other case"]
+    assert set(history) <= set(lowcode.get_all("Comment", filters={"reference_doctype": "Case",
+                                                                   "reference_name": duplicate.name}, pluck="name"))
     assert lowcode.db.sql("SELECT `attached_to_name` FROM `tabFile` WHERE `file_name`='photo.png' "
                           "AND `file_url`='https://example.com/photo.png'", pluck=True)[-1] == survivor.name
     assert lowcode.db.get_value("Case", survivor.name, "total_hours") == 1.0
@@ -47,6 +57,11 @@ def test_merge_moves_everything_to_the_survivor_and_closes_the_duplicate(ctx, un
     with pytest.raises(lowcode.ValidationError) as err:
         merge_case(survivor.name, survivor.name)
     assert err.value.field == "into"
+    elsewhere = make_case(customer=make_customer().name)
+    with pytest.raises(lowcode.ValidationError) as err:  # another customer's case
+        merge_case(elsewhere.name, survivor.name)
+    assert err.value.field == "into"
+    assert lowcode.get_doc("Case", elsewhere.name).merged_into is None
 
 
 def test_split_copies_the_customer_contact_and_product(ctx, unique):
