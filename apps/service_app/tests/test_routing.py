@@ -122,3 +122,22 @@ def test_support_managers_keep_the_rules_for_cases_only(ctx, client, unique):
     assert r.status_code in (403, 404)
     commit(ctx)
     assert lowcode.db.get_value("Assignment Rule", lead_rule, "priority") == 0
+
+
+def test_a_rule_on_the_customers_territory_and_the_product(ctx, unique):
+    from crm_app.tests.helpers import make_product, make_territory
+    from service_app.tests.helpers import make_customer
+    territory = make_territory(f"Kish {unique}")
+    product = make_product()
+    agent = make_agent(unique)
+    team = make_team([agent])
+    lowcode.get_doc({
+        "doctype": "Assignment Rule", "rule_name": f"Kish {tag()}", "document_type": "Case", "rule": "Load Balancing",
+        "condition": f"doc.territory == '{territory}' and doc.product == '{product}'", "assign_field": "assigned_to",
+        "service_team": team, "users": []}).insert()
+    customer = make_customer(territory=territory).name
+    case = make_case(customer=customer, product=product)
+    assert case.territory == territory  # fetched from the customer
+    assert (lowcode.db.get_value("Case", case.name, "assigned_to"), case.service_team) == (agent, team)
+    other = make_case(customer=customer)  # no product: the rule does not apply
+    assert lowcode.db.get_value("Case", other.name, "assigned_to") is None

@@ -5,7 +5,6 @@ import datetime
 
 from django.utils.translation import gettext
 
-from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 
@@ -14,8 +13,6 @@ from service_app.time_tracking import as_datetime, update_case_hours
 
 class CaseTimeLog(Document):
     def validate(self):
-        # fetch_from in the JSON documents it; the engine does not fetch on save, so here.
-        self.customer = local.db.get_value("Case", self.case, "customer") if self.case else None
         start, end = as_datetime(self.from_time), as_datetime(self.to_time)
         if end is None and self.hours and start is not None:
             end = start + datetime.timedelta(hours=float(self.hours))
