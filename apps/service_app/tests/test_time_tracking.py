@@ -140,3 +140,23 @@ def test_the_hours_page_shows_an_agents_visible_totals(ctx, client, unique):
     assert 'id="hours-total">1.5<' in html
     r = client.get("/app/case-hours", {"group_by": "colour"})
     assert r.status_code == 417 and "group_by" in r.content.decode()
+
+
+def test_the_timer_runs_from_the_case_form(ctx, client, unique):
+    import re
+    agent = make_agent(unique)
+    case = make_case(assigned_to=agent).name
+    token = login(ctx, client, agent)
+    html = client.get(f"/app/case/{case}").content.decode()
+    start = re.search(r'value="(app:\d+)"[^>]*>Start timer<', html).group(1)
+    stop = re.search(r'value="(app:\d+)"[^>]*>Stop timer<', html).group(1)
+    assert f'href="/app/case-time-log/new?case={case}"' in html and f'href="/app/case-merge/{case}"' in html
+    r = client.post(f"/app/case/{case}", {"_action": start, "csrf_token": token})
+    assert r.status_code in (302, 303)
+    r = client.post(f"/app/case/{case}", {"_action": stop, "csrf_token": token})
+    assert r.status_code in (302, 303)
+    commit(ctx)
+    logs = lowcode.get_all("Case Time Log", filters={"case": case}, fields=["agent", "to_time"])
+    assert len(logs) == 1 and logs[0]["agent"] == agent and logs[0]["to_time"] is not None
+    r = client.post(f"/app/case/{case}", {"_action": stop, "csrf_token": token})  # nothing runs now
+    assert r.status_code == 417
