@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from lowcode.assignments import read_assign, write_assign
 from lowcode.context import local
+from lowcode.desk.views.collaboration import notify
 from lowcode.utils import Obj
 from lowcode.workflow import add_comment
 
@@ -68,6 +69,7 @@ def sync_assignment(doc, method=None):
     if users == current:
         return  # already so (an assignment rule wrote it, with its own comment)
     write_assign(doc.doctype, doc.name, users)
-    if new:  # on the timeline, as the desk's assign does
+    if new:  # on the timeline and in the agent's notifications, as the desk's assign does
         add_comment(doc.doctype, doc.name, "Assigned", gettext("%(by)s assigned this to %(user)s") % {
             "by": local.user, "user": new})
+        notify(new, "Assignment", f"{local.user} assigned {doc.doctype} {doc.name} to you", doc)

@@ -81,6 +81,8 @@ def test_a_manager_moves_cases_and_their_assignment_follows(ctx, unique):
             == (b, team_b)
         assert read_assign("Case", name) == [b]
     assert read_assign("Case", kept) == [a]
+    told = lowcode.get_all("Notification Log", filters={"for_user": b, "type": "Assignment"}, pluck="document_name")
+    assert sorted(told) == sorted(cases)  # the new agent is told
     with as_user(a):
         with pytest.raises(PermissionError):
             move_cases([kept], assigned_to=b)  # an agent: not even her own case through the manager's tool
