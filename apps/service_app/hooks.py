@@ -26,18 +26,18 @@ doc_events = {
 }
 
 # Buttons on the case form for the service roles (each method checks permission itself).
-SERVICE_ROLES = ["Support Agent", "Support Manager", "CRM Admin", "System Manager"]
+_SERVICE_ROLES = ["Support Agent", "Support Manager", "CRM Admin", "System Manager"]
 form_actions = {
     "Case": [
         {"label": "Start timer", "method": "service_app.time_tracking.start_timer", "argument": "case",
-         "condition": "doc.status != 'Resolved' and doc.status != 'Closed'", "roles": SERVICE_ROLES},
+         "condition": "doc.status != 'Resolved' and doc.status != 'Closed'", "roles": _SERVICE_ROLES},
         {"label": "Stop timer", "method": "service_app.time_tracking.stop_timer", "argument": "case",
-         "roles": SERVICE_ROLES},
-        {"label": "Log time", "route": "/app/case-time-log/new?case={name}", "roles": SERVICE_ROLES},
+         "roles": _SERVICE_ROLES},
+        {"label": "Log time", "route": "/app/case-time-log/new?case={name}", "roles": _SERVICE_ROLES},
         {"label": "Merge into another case", "route": "/app/case-merge/{name}", "condition": "not doc.merged_into",
-         "roles": SERVICE_ROLES},
+         "roles": _SERVICE_ROLES},
         {"label": "Split", "route": "/app/case-split/{name}", "condition": "not doc.merged_into",
-         "roles": SERVICE_ROLES},
+         "roles": _SERVICE_ROLES},
     ],
 }
 
