@@ -23,6 +23,9 @@ doc_events = {
         # assigned_to and the assignment table in step (service_app/routing.py)
         "on_update": ["service_app.routing.sync_assignment"],
     },
+    "Assignment Rule": {
+        "before_validate": ["service_app.routing.case_rule_defaults"],
+    },
 }
 
 # Buttons on the case form for the service roles (each method checks permission itself).

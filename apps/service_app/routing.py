@@ -53,6 +53,19 @@ def team_candidates(rule, doc):
     return rows
 
 
+def case_rule_defaults(doc, method=None):
+    """doc_events Assignment Rule before_validate: a rule for cases counts the open
+    cases as load and sets the case's agent unless told otherwise (the rule's own
+    defaults are the CRM's: lead and opportunity states, no field)."""
+    if doc.document_type != "Case":
+        return
+    crm_default = doc.meta.get_field("open_statuses").default
+    if not doc.open_statuses or doc.open_statuses == crm_default:
+        doc.open_statuses = ",".join(OPEN_STATUSES)
+    if doc.is_new() and not doc.assign_field:
+        doc.assign_field = "assigned_to"
+
+
 def sync_assignment(doc, method=None):
     """doc_events Case on_update (also run by insert): the agent in ``assigned_to`` is
     on the case's assignment list (``_assign`` and the assignment table); the agent it

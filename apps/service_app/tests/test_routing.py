@@ -141,3 +141,18 @@ def test_a_rule_on_the_customers_territory_and_the_product(ctx, unique):
     assert (lowcode.db.get_value("Case", case.name, "assigned_to"), case.service_team) == (agent, team)
     other = make_case(customer=customer)  # no product: the rule does not apply
     assert lowcode.db.get_value("Case", other.name, "assigned_to") is None
+
+
+def test_a_rule_for_cases_counts_open_cases_and_sets_the_agent_by_default(ctx, unique):
+    a, b = make_agent(unique, "a"), make_agent(unique, "b")
+    team = make_team([a, b], capacity=1)
+    category = make_category()
+    rule = lowcode.get_doc({"doctype": "Assignment Rule", "rule_name": f"Plain {tag()}", "document_type": "Case",
+                            "rule": "Load Balancing", "condition": f"doc.category == '{category}'",
+                            "service_team": team}).insert()
+    assert (rule.open_statuses, rule.assign_field) == ("Open,In Progress,Waiting on Customer", "assigned_to")
+    first = make_case(category=category)
+    apply_workflow(lowcode.get_doc("Case", first.name), "Start")  # In Progress: still a's load
+    second = make_case(category=category)
+    third = make_case(category=category)  # both at capacity
+    assert [lowcode.db.get_value("Case", c.name, "assigned_to") for c in (first, second, third)] == [a, b, None]
