@@ -1,10 +1,18 @@
 """Assignment rules: a new document of any DocType is given to a user by the first
 enabled rule (lowest priority number first) whose condition holds, round-robin or
 to the least-loaded user, skipping users who are at capacity or unavailable today.
-Every assignment is logged. Wired through doc_events["*"]["after_insert"]."""
+Every assignment is logged. Wired through doc_events["*"]["after_insert"].
+
+The users to choose from are the rule's users table, unless an app gives them for its
+DocType through the ``assignment_candidates`` hook ({doctype: "dotted.path"}): a function
+(rule, doc) returning None (use the table) or rows with the table's fields (user,
+capacity, unavailable_from, unavailable_to) and optionally ``set_values``, fields set on the
+document together with the user chosen from that row (e.g. the service app's team
+members, the case's team)."""
 import json
 
 import lowcode
+from lowcode.apps import get_attr
 from lowcode.assignments import assigned_subquery, read_assign, write_assign
 from lowcode.context import local
 from lowcode.expressions import evaluate
@@ -27,19 +35,29 @@ def apply_rules(doc, method=None):
         rule = lowcode.get_doc("Assignment Rule", name)
         if rule.condition and not evaluate("eval:" + rule.condition, doc):
             continue
-        user = choose_user(rule, doc)
+        rows = candidates(rule, doc)
+        user = choose_user(rule, doc, rows)
         if user is None:
             log(rule, doc, None, "no user available (all at capacity or unavailable)")
             continue
-        assign(rule, doc, user)
+        row = next(r for r in rows if r.user == user)
+        assign(rule, doc, user, values=getattr(row, "set_values", None))
         return user
     return None
 
 
-def available_users(rule):
+def candidates(rule, doc):
+    for path in lowcode.get_hooks("assignment_candidates", {}).get(doc.doctype, []):
+        rows = get_attr(path)(rule, doc)
+        if rows is not None:
+            return rows
+    return rule.users
+
+
+def available_users(rule, rows=None):
     day = today()
     users = []
-    for row in rule.users:
+    for row in rule.users if rows is None else rows:
         if row.unavailable_from and row.unavailable_from <= day <= (row.unavailable_to or row.unavailable_from):
             continue
         if row.capacity and open_load(rule, row.user) >= int(row.capacity):
@@ -66,14 +84,15 @@ def open_load(rule, user):
     return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({' OR '.join(parts)}){status_sql}", values)[0][0]
 
 
-def choose_user(rule, doc):
-    users = available_users(rule)
+def choose_user(rule, doc, rows=None):
+    rows = rule.users if rows is None else rows
+    users = available_users(rule, rows)
     if not users:
         return None
+    order = [r.user for r in rows]
     if rule.rule == "Load Balancing":
         loads = {u: open_load(rule, u) for u in users}
-        return min(users, key=lambda u: (loads[u], [r.user for r in rule.users].index(u)))
-    order = [r.user for r in rule.users]
+        return min(users, key=lambda u: (loads[u], order.index(u)))
     start = order.index(rule.last_user) + 1 if rule.last_user in order else 0
     for offset in range(len(order)):
         candidate = order[(start + offset) % len(order)]
@@ -82,10 +101,16 @@ def choose_user(rule, doc):
     return None
 
 
-def assign(rule, doc, user):
-    if rule.assign_field and doc.meta.has_field(rule.assign_field):
-        local.db.sql(f"UPDATE `tab{doc.doctype}` SET `{rule.assign_field}`=%s WHERE `name`=%s", (user, doc.name))
-        doc.set(rule.assign_field, user)
+def assign(rule, doc, user, values=None):
+    values = dict(values or {})
+    if rule.assign_field:
+        values[rule.assign_field] = user
+    # Fields named by the rule or the app's hook, checked against the DocType's metadata.
+    values = {f: v for f, v in values.items() if doc.meta.has_field(f)}
+    if values:
+        local.db.sql(f"UPDATE `tab{doc.doctype}` SET {', '.join(f'`{f}`=%s' for f in values)} WHERE `name`=%s",
+                     (*values.values(), doc.name))
+        doc.update(values)
     current = read_assign(doc.doctype, doc.name)
     if user not in current:
         current.append(user)

@@ -4,8 +4,15 @@ open pipeline, last contact). Everything is read through the permission-filtered
 query API (lowcode.get_list) asking only for fields at the user's permission levels,
 and the customer itself is shown as the user may see it: a user sees only the rows
 they may read (private activities included) and never a field above their permlevel
-(a total built on such a field is None)."""
+(a total built on such a field is None).
+
+Other apps add sections through the ``customer_360_sections`` hook: functions
+(customer) returning None (nothing the user may see) or {"key", "title", "doctype",
+"columns": [{"field", "label", "fieldtype"}], "rows", "figures": [{"key", "label", "value",
+"fieldtype"}]}, titles and labels in the user's language, read with the user's
+permissions as well (e.g. the service app's cases)."""
 import lowcode
+from lowcode.apps import get_attr
 from lowcode.client import doc_for_user
 from lowcode.desk.render import render
 from lowcode.desk.views.common import desk_view
@@ -75,8 +82,10 @@ def get_customer_360(customer: str):
     contacts, _ = _rows("Contact", ["name", "full_name", "email_id", "mobile_no"],
                         filters=[["Dynamic Link", "link_doctype", "=", "Customer"],
                                  ["Dynamic Link", "link_name", "=", customer]])
+    sections = [section for section in (get_attr(path)(customer) for path in lowcode.get_hooks("customer_360_sections"))
+                if section]
     return {
-        "customer": doc_for_user(doc), "contacts": contacts, "timeline": timeline,
+        "customer": doc_for_user(doc), "contacts": contacts, "timeline": timeline, "sections": sections,
         "totals": {
             "won_revenue": _total(opps, "won_amount", opp_fields, lambda o: o["sales_stage"] == "Won"),
             "open_pipeline": _total(opps, "opportunity_amount", opp_fields, lambda o: o["sales_stage"] in OPEN_STAGES),

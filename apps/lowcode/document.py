@@ -293,6 +293,7 @@ class Document:
         if action in ("save", "submit"):
             self.run_method("before_validate")
         self._coerce_all()
+        self._fetch_from_links()
         checked = self._snapshot()
         if action in ("save", "submit"):
             self.run_method("validate")
@@ -305,6 +306,27 @@ class Document:
         before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
                   "update_after_submit": "before_update_after_submit"}[action]
         self.run_method(before)
+
+    def _fetch_from_links(self):
+        """Frappe's ``fetch_from`` ("link_field.remote_field"): a new document, or one whose
+        link changed, takes the linked document's value (with ``fetch_if_empty`` only
+        into an empty field); an unchanged link leaves the field as it is. The value is
+        coerced and checked with the document's own afterwards."""
+        before = self._doc_before_save
+        for df in self.meta.data_fields:
+            link, _, remote = (df.fetch_from or "").partition(".")
+            link_df = self.meta.get_field(link) if remote else None
+            if link_df is None or link_df.fieldtype != "Link" or not link_df.options:
+                continue
+            if df.fetch_if_empty and self.get(df.fieldname) not in (None, ""):
+                continue
+            value = self.get(link)
+            if before is not None and before.get(link) == value:
+                continue
+            target = get_meta(link_df.options)
+            if not (target.has_field(remote) or remote in STANDARD_FIELDS):  # identifiers only from metadata
+                continue
+            self.set(df.fieldname, local.db.get_value(link_df.options, value, remote) if value else None)
 
     def _snapshot(self):
         """The values each document holds after coercion (the objects themselves, so

@@ -6,24 +6,47 @@ app_publisher = "Lowcode CRM"
 # Shares crm_app's Customer, Contact, Product and Territory.
 required_apps = ["lowcode", "crm_app"]
 
-# Who sees which cases, in SQL for lists and per document; see service_app/permissions.py.
+# Who sees which rows, in SQL for lists and per document; see service_app/permissions.py
+# (cases, time logs, case assignment rules) and survey_results.py (survey records).
 permission_query_conditions = {
     "Case": "service_app.permissions.case_conditions",
+    "Case Time Log": "service_app.permissions.time_log_conditions",
+    "Assignment Rule": "service_app.permissions.assignment_rule_conditions",
     "Survey Response": "service_app.survey_results.response_conditions",
     "Survey Invitation": "service_app.survey_results.response_conditions",
 }
 has_permission = {
     "Case": "service_app.permissions.case_permission",
+    "Case Time Log": "service_app.permissions.time_log_permission",
+    "Assignment Rule": "service_app.permissions.assignment_rule_permission",
     "Survey Response": "service_app.survey_results.response_permission",
     "Survey Invitation": "service_app.survey_results.response_permission",
 }
 
-# A case that becomes Resolved sends its satisfaction survey; see service_app/surveys.py.
 doc_events = {
     "Case": {
-        "on_update": "service_app.surveys.on_case_update",
+        "on_update": [
+            # assigned_to and the assignment table in step (service_app/routing.py)
+            "service_app.routing.sync_assignment",
+            # a case that becomes Resolved sends its satisfaction survey (service_app/surveys.py)
+            "service_app.surveys.on_case_update",
+        ],
+    },
+    "Assignment Rule": {
+        "before_validate": ["service_app.routing.case_rule_defaults"],
     },
 }
+
+# crm_app's assignment rules choose a case's agent among its team's members (service_app/routing.py).
+assignment_candidates = {
+    "Case": "service_app.routing.team_candidates",
+}
+
+# Calls, notes, tasks, events, communications and time logs on the case form's timeline.
+additional_timeline_content = {"Case": ["service_app.timeline.case_timeline"]}
+
+# The customer's cases, with SLA state and scores, in crm_app's 360° view.
+customer_360_sections = ["service_app.customer_360.case_section"]
 
 scheduler_events = {
     "daily": ["service_app.surveys.expire_invitations"],
@@ -31,6 +54,10 @@ scheduler_events = {
 
 # Desk pages the app adds: /app/<route>[/<name>]
 desk_pages = {
+    "case-merge": "service_app.merging.merge_page",
+    "case-split": "service_app.merging.split_page",
+    "service-load": "service_app.load.page",
+    "case-hours": "service_app.time_tracking.page",
     "survey-results": "service_app.survey_results.page",
 }
 
@@ -40,8 +67,20 @@ web_pages = {
     "kb": "service_app.kb_pages.page",  # the knowledge base, for guests too
 }
 
-# Buttons on forms (see crm_app/hooks.py for the keys).
+# Buttons on forms (see crm_app/hooks.py for the keys); each method checks permission itself.
+_SERVICE_ROLES = ["Support Agent", "Support Manager", "CRM Admin", "System Manager"]
 form_actions = {
+    "Case": [
+        {"label": "Start timer", "method": "service_app.time_tracking.start_timer", "argument": "case",
+         "condition": "doc.status != 'Resolved' and doc.status != 'Closed'", "roles": _SERVICE_ROLES},
+        {"label": "Stop timer", "method": "service_app.time_tracking.stop_timer", "argument": "case",
+         "roles": _SERVICE_ROLES},
+        {"label": "Log time", "route": "/app/case-time-log/new?case={name}", "roles": _SERVICE_ROLES},
+        {"label": "Merge into another case", "route": "/app/case-merge/{name}", "condition": "not doc.merged_into",
+         "roles": _SERVICE_ROLES},
+        {"label": "Split", "route": "/app/case-split/{name}", "condition": "not doc.merged_into",
+         "roles": _SERVICE_ROLES},
+    ],
     "Survey": [{"label": "Results", "route": "/app/survey-results/{name}"}],
 }
 

@@ -9,7 +9,8 @@ counts, reports, link search and exports agree (in SQL) and single documents agr
 import lowcode
 from lowcode.assignments import assigned_subquery, is_assigned
 from lowcode.context import local
-from lowcode.permissions import OrParts
+from lowcode.document import load_doc
+from lowcode.permissions import OrParts, match_conditions
 
 SEE_ALL_ROLES = {"Support Manager", "CRM Admin", "System Manager", "Administrator"}
 
@@ -47,3 +48,59 @@ def case_permission(doc, ptype=None, user=None):
     if doc.get("service_team") and doc.get("service_team") in user_teams(user):
         return None
     return False
+
+
+# -- Case Time Log -----------------------------------------------------------------------------
+# An agent sees their own time logs and those of the cases they may read; they log (and
+# change) only their own time, on cases they may write. Managers see and change all.
+READ_PTYPES = frozenset(["read", "report", "export", "print", "email"])
+
+
+def time_log_conditions(user, doctype="Case Time Log"):
+    if lowcode.get_roles(user) & SEE_ALL_ROLES:
+        return None
+    table = f"`tab{doctype}`"
+    parts = OrParts([(f"{table}.`agent`=%s", [user])])
+    case_sql, values = match_conditions("Case", user)
+    if case_sql != "1=0":
+        parts.add_name_in(f"{table}.`case`", f"SELECT `tabCase`.`name` FROM `tabCase` WHERE {case_sql}", values)
+    return parts
+
+
+def _case_allows(case, ptype, user):
+    try:
+        doc = load_doc("Case", case)
+    except lowcode.DoesNotExistError:
+        return True  # left to the link check, which names the field
+    return lowcode.has_permission("Case", ptype, doc=doc, user=user)
+
+
+def time_log_permission(doc, ptype=None, user=None):
+    user = user or local.user
+    if lowcode.get_roles(user) & SEE_ALL_ROLES:
+        return None
+    if (ptype or "read") in READ_PTYPES and not doc.is_new():
+        if doc.get("agent") == user or (doc.get("case") and _case_allows(doc.case, "read", user)):
+            return None
+        return False
+    if doc.get("agent") != user or not doc.get("case") or not _case_allows(doc.case, "write", user):
+        return False
+    return None
+
+
+# -- Assignment Rule ---------------------------------------------------------------------------
+# Support Managers keep the routing settings: the assignment rules for cases, no others
+# (crm_app's roles manage every rule).
+RULE_ROLES = frozenset(["CRM Admin", "System Manager", "Sales Manager", "Administrator"])
+
+
+def assignment_rule_conditions(user, doctype="Assignment Rule"):
+    if lowcode.get_roles(user) & RULE_ROLES:
+        return None
+    return f"`tab{doctype}`.`document_type`='Case'"
+
+
+def assignment_rule_permission(doc, ptype=None, user=None):
+    if lowcode.get_roles(user or local.user) & RULE_ROLES:
+        return None
+    return None if doc.get("document_type") == "Case" else False

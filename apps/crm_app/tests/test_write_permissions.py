@@ -146,6 +146,35 @@ CASES = [
 ]
 
 
+# -- service_app's further row rules: each case makes its own attacker (an attribute of the world) ----
+
+def colleagues_time_log(w):
+    """Another team's agent's time on their case; the attacker, an agent, has a case of their own."""
+    w.tl_agent = make_user(w.unique, "tl-agent", roles=("Support Agent",))
+    colleague = make_user(w.unique, "tl-colleague", roles=("Support Agent",))
+    w.tl_agent_case = lowcode.get_doc({"doctype": "Case", "subject": f"Mine {w.unique}",
+                                       "assigned_to": w.tl_agent}).insert().name
+    theirs = lowcode.get_doc({"doctype": "Case", "subject": f"Theirs {w.unique}", "assigned_to": colleague}).insert()
+    return lowcode.get_doc({"doctype": "Case Time Log", "case": theirs.name, "agent": colleague,
+                            "from_time": "2030-01-01 09:00:00", "to_time": "2030-01-01 10:00:00"}).insert().name
+
+
+def lead_assignment_rule(w):
+    """A rule for leads; the attacker is a Support Manager, who keeps the rules for cases."""
+    w.rule_manager = make_user(w.unique, "rule-manager", roles=("Support Manager",))
+    return lowcode.get_doc({"doctype": "Assignment Rule", "rule_name": f"Leads {w.unique}", "document_type": "Lead",
+                            "disabled": 1, "condition": "doc.name == 'never'",
+                            "users": [{"user": w.colleague}]}).insert().name
+
+
+CASES += [
+    Case("own time, or on a case they may read", "Case Time Log", colleagues_time_log, attackers=("tl_agent",),
+         extra={"case": lambda w, attacker: w.tl_agent_case}),
+    Case("Support Managers: rules for cases only", "Assignment Rule", lead_assignment_rule,
+         attackers=("rule_manager",), extra={"document_type": lambda w, attacker: "Case"}),
+]
+
+
 def rule_fields(case, w, attacker, name):
     """{field: value that would satisfy a row rule for ``attacker``}: every writable field
     of the kinds row rules read, from metadata."""

@@ -91,6 +91,12 @@ def timeline(doc):
                           as_dict=True):
         items.append({"when": c["creation"], "who": c["owner"], "kind": c["comment_type"], "content": c["content"]})
     items.append({"when": doc.creation, "who": doc.owner, "kind": "created"})
+    # Frappe's hook: apps add what happened around a document ({doctype or "*": [fn(doctype, name)]}),
+    # items {"when", "who", "kind", "content", "url"}, read with the user's permissions.
+    from ...apps import get_attr, get_hooks
+    hooks = get_hooks("additional_timeline_content", {})
+    for path in list(hooks.get("*", [])) + list(hooks.get(doc.doctype, [])):
+        items += get_attr(path)(doc.doctype, doc.name)
     return sorted(items, key=lambda i: str(i["when"]), reverse=True)
 
 
