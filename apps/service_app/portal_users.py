@@ -84,7 +84,11 @@ def invitation_for(token):
 def accept(token, password, confirm, language=None):
     """Set the password and make (or reuse) the contact's Website User; returns the user.
     The invitation is marked used in the same transaction: a second use finds nothing."""
-    invitation = invitation_for(token)
+    # Locked (MariaDB; SQLite serialises writers anyway), so two posts of one link
+    # cannot both use it: the second waits and then finds it used.
+    invitation = lowcode.get_doc("Portal Invitation", invitation_for(token).name, for_update=True)
+    if invitation.used_on:
+        raise DoesNotExistError(gettext("This invitation link is not valid (any more)"))
     if password != confirm:
         raise ValidationError(gettext("The two passwords differ"), field="confirm")
     _check_not_staff(invitation.email, "password")
@@ -143,9 +147,15 @@ def request_signup(full_name, email, company_name=None, phone=None, message=None
     for field, value in (("full_name", full_name), ("email", email)):
         if not (value or "").strip():
             raise ValidationError(gettext("This field is required") + f": {field}", field=field)
-    return lowcode.get_doc({"doctype": "Portal Sign-up Request", "full_name": full_name.strip(), "email": email,
-                            "company_name": company_name, "phone": phone, "message": message,
-                            "status": "Pending"}).insert(ignore_permissions=True)
+    req = lowcode.get_doc({"doctype": "Portal Sign-up Request", "full_name": full_name.strip(), "email": email,
+                           "company_name": company_name, "phone": phone, "message": message,
+                           "status": "Pending"}).insert(ignore_permissions=True)
+    from lowcode.desk.views.collaboration import notify
+    for manager in local.db.sql("SELECT DISTINCT r.`parent` FROM `tabHas Role` r JOIN `tabUser` u ON u.`name`=r.`parent` "
+                                "WHERE r.`parenttype`='User' AND r.`role`='Support Manager' AND u.`enabled`=1",
+                                pluck=True):
+        notify(manager, "Alert", f"{req.doctype}: {req.full_name} <{req.email}>", doc=req)
+    return req
 
 
 @lowcode.whitelist(methods=["POST"])

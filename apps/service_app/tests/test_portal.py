@@ -105,14 +105,20 @@ def test_a_sign_up_request_is_approved_by_a_support_manager(ctx, client, unique)
     from service_app.webform import stamp
     import time
     email = f"asker-{tag()}@example.com"
+    manager = make_agent(unique, "manager", roles=("Support Manager",))
     client.defaults["REMOTE_ADDR"] = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
     form = {"full_name": "Dana Levi", "email": email.upper(), "company_name": "Levi Ltd",
             "form_stamp": stamp(time.time() - 30)}
+    bot = dict(form, email=f"bot-{tag()}@example.com", homepage="http://spam.example")
     refresh(ctx)
     assert client.post("/portal/signup", form).status_code == 200
+    assert client.post("/portal/signup", bot).status_code == 200
     write(ctx)
+    assert one(ctx, "SELECT COUNT(*) FROM `tabPortal Sign-up Request` WHERE `email`=%s", bot["email"]) == 0
     req = lowcode.get_doc("Portal Sign-up Request", one(ctx, "SELECT `name` FROM `tabPortal Sign-up Request` WHERE `email`=%s", email))
     assert req.status == "Pending"
+    assert one(ctx, "SELECT COUNT(*) FROM `tabNotification Log` WHERE `for_user`=%s AND `document_name`=%s",
+               manager, req.name) == 1
     agent = make_agent(unique)
     with as_user(agent), pytest.raises(lowcode.PermissionError):
         approve_request(req.name)
@@ -121,7 +127,6 @@ def test_a_sign_up_request_is_approved_by_a_support_manager(ctx, client, unique)
     assert err.value.field == "customer"
     req.customer = make_customer().name
     req.save()
-    manager = make_agent(unique, "manager", roles=("Support Manager",))
     with as_user(manager):
         result = approve_request(req.name)
         _, token = invite(result["contact"])
@@ -198,6 +203,8 @@ def test_a_complaint_with_attachments_and_the_reply_round(ctx, client, unique):
     assert ctx.db.get_value("Case", name, "status") == "In Progress"  # through the workflow
     mine = lowcode.get_all("Case Reply", filters={"case": name, "from_customer": 1}, fields=["sent_by"])
     assert [r["sent_by"] for r in mine] == [portal.user]
+    assert lowcode.get_all("Notification Log", filters={"for_user": agent, "document_name": name},
+                           fields=["from_user"]) == [{"from_user": portal.user}]
     refresh(ctx)
     # Attachments: the customer's contacts and staff download them, nobody else.
     url = files[0]["file_url"]
@@ -206,6 +213,8 @@ def test_a_complaint_with_attachments_and_the_reply_round(ctx, client, unique):
     assert client.get(url).status_code == 200
     login(ctx, client, agent)
     assert client.get(url).status_code == 200
+    desk_reply = client.get(f"/app/case-reply/new?case={name}")  # the Case form's "Reply to the customer"
+    assert desk_reply.status_code == 200 and name in html(desk_reply)
     login(ctx, client, other.user)
     assert client.get(url).status_code in (403, 404)
 
@@ -291,13 +300,19 @@ def test_my_quotation_is_shown_read_only_with_its_pdf(ctx, client):
     assert client.post(f"/portal/quotations/{quote.name}", {"csrf_token": csrf}).status_code == 405
 
 
-def test_portal_pages_speak_persian_right_to_left(ctx, client):
+def test_portal_pages_speak_persian_right_to_left_with_jalali_dates(ctx, client):
+    import jdatetime
     portal = Portal()
-    portal_case(portal)
+    case = portal_case(portal)
+    lowcode.set_value("User", portal.user, "calendar", "Jalali")
     login(ctx, client, portal.user)
     page = html(client.get("/portal/cases?lang=fa"))
-    assert 'dir="rtl"' in page and "bootstrap.rtl" in page
-    assert "پرونده‌های من" in page or "پرونده" in page
+    assert 'dir="rtl"' in page and "bootstrap.rtl" in page and "پرونده‌های من" in page
+    import datetime
+    created = datetime.datetime.fromisoformat(str(case.modified))
+    jalali_year = str(jdatetime.date.fromgregorian(date=created.date()).year)
+    persian = jalali_year.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert jalali_year in page or persian in page  # the user chose the Jalali calendar
 
 
 def test_guests_are_sent_to_the_login(ctx, client):

@@ -28,6 +28,11 @@ class CaseReply(Document):
             raise PermissionError(gettext("Not permitted to reply on this case"), doctype="Case")
 
     def after_insert(self):
+        if not self.from_customer:
+            return
         case = lowcode.get_doc("Case", self.case)
-        if self.from_customer and case.status == "Waiting on Customer":
+        if case.status == "Waiting on Customer":
             apply_workflow(case, "Customer Replied")
+        # The case's agent hears of it in the desk's notifications.
+        from lowcode.desk.views.collaboration import notify
+        notify(case.get("assigned_to"), "Alert", f"{case.name}: {case.subject}", doc=case, content=self.content)
