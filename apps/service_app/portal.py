@@ -77,7 +77,7 @@ def _render(request, template, status=200, **context):
     return render_web(request, template, status=status, section=context.pop("section", None), **context)
 
 
-def _post_only_or_get(request):
+def _get_or_post_only(request):
     if request.method not in ("GET", "HEAD", "POST"):
         raise Http404()
 
@@ -150,7 +150,7 @@ def _my_contact(customer):
 
 
 def new_case_view(request, customers):
-    _post_only_or_get(request)
+    _get_or_post_only(request)
     values, error, field = {"customer": customers[0]}, None, None
     if request.method == "POST":
         values = {k: (request.POST.get(k) or "").strip() for k in ("subject", "description", "customer")}
@@ -186,7 +186,7 @@ def _customer_names(customers):
 
 
 def case_view(request, name):
-    _post_only_or_get(request)
+    _get_or_post_only(request)
     case = _case_or_404(name)
     error, field, status = None, None, 200
     if request.method == "POST":
@@ -253,7 +253,7 @@ def quotation_view(request, customers, name, pdf=False):
 # -- without a login: accepting an invitation, asking to sign up -----------------------------------
 
 def invite_view(request, token):
-    _post_only_or_get(request)
+    _get_or_post_only(request)
     try:
         invitation = invitation_for(token)
     except DoesNotExistError as e:
@@ -278,7 +278,7 @@ SIGNUP_FIELDS = PERSON_FIELDS + [("message", _("Anything we should know?"), Fals
 
 
 def signup_view(request):
-    _post_only_or_get(request)
+    _get_or_post_only(request)
     values, error, field, status, done = {}, None, None, 200, False
     if request.method == "POST":
         values = {f[0]: request.POST.get(f[0]) or "" for f in SIGNUP_FIELDS}

@@ -100,6 +100,8 @@ def accept(token, password, confirm, language=None):
         lowcode.get_doc({"doctype": "User", "email": user, "first_name": contact.first_name or user,
                          "last_name": contact.last_name, "user_type": "Website User", "enabled": 1,
                          "language": language if language in ("en", "fa", "he") else None,
+                         # Portal users have no settings page: Persian speakers get the Jalali calendar.
+                         "calendar": "Jalali" if language == "fa" else "Gregorian",
                          "roles": [{"role": CUSTOMER_ROLE}]}).insert(ignore_permissions=True)
     else:
         u = lowcode.get_doc("User", user)
