@@ -31,7 +31,7 @@ def login(usr: str = None, pwd: str = None, **_):
     local.session = session
     full_name = local.db.get_value("User", user, "full_name")
     from ..web import website_users
-    home = website_users.home_page(user) if website_users.is_website_user(user) else "/app"
+    home = (website_users.home_page(user) or "/") if website_users.is_website_user(user) else "/app"
     # Cookie values must be ASCII: quote names in Persian or Hebrew, as Frappe does.
     local.flags.set_cookies = {"sid": session.sid, "user_id": quote(user), "full_name": quote(full_name or user),
                                "system_user": "no" if home != "/app" else "yes"}

@@ -4,7 +4,8 @@ given to "All" would reach them through any generic path; instead of auditing ev
 such rule they are kept away from the generic paths altogether:
 
 - the desk (``/app``, ``/printview``) redirects them to their home page: the first
-  ``role_home_page`` an app declares for one of their roles (Frappe's hook), else ``/``;
+  ``role_home_page`` an app declares for one of their roles (Frappe's hook); without
+  one it answers 403 (``/`` would lead back to the desk);
 - the generic API (``/api/resource``, ``/api/method``, reports, OpenAPI) answers 403,
   except methods any Guest may call (login, logout, a public search...).
 
@@ -30,13 +31,13 @@ def is_website_user(user=None):
 
 
 def home_page(user=None):
-    """Where a Website User lands after login and instead of the desk."""
+    """Where a Website User lands after login and instead of the desk, or None."""
     roles = get_roles(user)
     for role, page in get_hooks("role_home_page", {}).items():
         if role in roles:
             page = page[-1] if isinstance(page, list) else page
             return "/" + page.strip("/")
-    return "/"
+    return None
 
 
 def gate(request):
@@ -46,7 +47,10 @@ def gate(request):
         return None
     path = request.path
     if path == "/app" or path.startswith(DESK_PREFIXES):
-        return HttpResponseRedirect(home_page())
+        home = home_page()
+        if home is None:
+            raise PermissionError("The desk is for system users")
+        return HttpResponseRedirect(home)
     if path.startswith("/api/"):
         if path.startswith("/api/method/"):
             from ..api.method import resolve

@@ -270,10 +270,15 @@ def test_a_contact_guessing_another_customers_records_gets_nothing(ctx, client):
         assert client.get(path).status_code == 404, path
     assert client.post(f"/portal/cases/{n}", {"csrf_token": csrf, "content": "sneaky"}).status_code == 404
     assert client.get(their_file.file_url).status_code in (403, 404)
+    printed = client.get(f"/printview?doctype=Quotation&name={their_quote.name}")
+    assert printed.status_code == 302 and printed["Location"] == "/portal"
     for path in (f"/api/resource/Case/{n}", f"/api/resource/File/{their_file.name}",
                  f"/api/method/frappe.client.get?doctype=Case&name={n}",
                  f"/api/method/frappe.client.get_value?doctype=Case&filters={n}&fieldname=subject",
-                 f"/api/method/frappe.client.set_value?doctype=Case&name={n}&fieldname=subject&value=x"):
+                 f"/api/method/frappe.client.set_value?doctype=Case&name={n}&fieldname=subject&value=x",
+                 f"/api/method/frappe.utils.print_format.download_pdf?doctype=Quotation&name={their_quote.name}",
+                 f"/api/method/service_app.portal_users.reject_request?name=x",
+                 f"/api/method/frappe.desk.reportview.get?doctype=Case&fields=[\"subject\"]"):
         assert client.get(path).status_code == 403, path
     listing = html(client.get(f"/portal/cases?q={secret}"))
     assert n not in listing and secret not in listing.replace(f'value="{secret}"', "") and '<span class="text-body-secondary small" id="case-total">(0)' in listing
