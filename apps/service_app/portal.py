@@ -74,7 +74,8 @@ def page(request, path):
 
 
 def _render(request, template, status=200, **context):
-    return render_web(request, template, status=status, section=context.pop("section", None), **context)
+    context.setdefault("section", None)  # which of the portal's links is highlighted
+    return render_web(request, template, status=status, **context)
 
 
 def _get_or_post_only(request):

@@ -153,9 +153,9 @@ def request_signup(full_name, email, company_name=None, phone=None, message=None
                            "company_name": company_name, "phone": phone, "message": message,
                            "status": "Pending"}).insert(ignore_permissions=True)
     from lowcode.desk.views.collaboration import notify
-    for manager in local.db.sql("SELECT DISTINCT r.`parent` FROM `tabHas Role` r JOIN `tabUser` u ON u.`name`=r.`parent` "
-                                "WHERE r.`parenttype`='User' AND r.`role`='Support Manager' AND u.`enabled`=1",
-                                pluck=True):
+    managers = local.db.sql("SELECT DISTINCT r.`parent` FROM `tabHas Role` r JOIN `tabUser` u ON u.`name`=r.`parent` "
+                            "WHERE r.`parenttype`='User' AND r.`role`='Support Manager' AND u.`enabled`=1", pluck=True)
+    for manager in managers:
         notify(manager, "Alert", f"{req.doctype}: {req.full_name} <{req.email}>", doc=req)
     return req
 

@@ -115,7 +115,8 @@ def test_a_sign_up_request_is_approved_by_a_support_manager(ctx, client, unique)
     assert client.post("/portal/signup", bot).status_code == 200
     write(ctx)
     assert one(ctx, "SELECT COUNT(*) FROM `tabPortal Sign-up Request` WHERE `email`=%s", bot["email"]) == 0
-    req = lowcode.get_doc("Portal Sign-up Request", one(ctx, "SELECT `name` FROM `tabPortal Sign-up Request` WHERE `email`=%s", email))
+    req = lowcode.get_doc("Portal Sign-up Request",
+                          one(ctx, "SELECT `name` FROM `tabPortal Sign-up Request` WHERE `email`=%s", email))
     assert req.status == "Pending"
     assert one(ctx, "SELECT COUNT(*) FROM `tabNotification Log` WHERE `for_user`=%s AND `document_name`=%s",
                manager, req.name) == 1
@@ -143,7 +144,8 @@ def test_website_users_never_reach_the_desk_nor_the_generic_api(ctx, client):
     refresh(ctx)
     # The engine's login form lands a Website User on the portal.
     client.get("/login")
-    form = client.post("/login", {"usr": portal.user, "pwd": PASSWORD, "login_token": client.cookies["login_token"].value})
+    form = client.post("/login", {"usr": portal.user, "pwd": PASSWORD,
+                                  "login_token": client.cookies["login_token"].value})
     assert form.status_code == 302 and form["Location"] == "/portal"
     for path in ("/app", "/app/case", "/app/user", f"/app/contact/{portal.contact}", "/printview?doctype=Case&name=x"):
         response = client.get(path)
@@ -281,7 +283,8 @@ def test_a_contact_guessing_another_customers_records_gets_nothing(ctx, client):
                  f"/api/method/frappe.desk.reportview.get?doctype=Case&fields=[\"subject\"]"):
         assert client.get(path).status_code == 403, path
     listing = html(client.get(f"/portal/cases?q={secret}"))
-    assert n not in listing and secret not in listing.replace(f'value="{secret}"', "") and '<span class="text-body-secondary small" id="case-total">(0)' in listing
+    assert n not in listing and secret not in listing.replace(f'value="{secret}"', "")  # only the search box
+    assert 'id="case-total">(0)' in listing
     every = html(client.get("/portal/cases"))
     assert my_case.name in every and n not in every
     home = html(client.get("/portal"))
