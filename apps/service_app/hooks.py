@@ -11,6 +11,7 @@ required_apps = ["lowcode", "crm_app"]
 permission_query_conditions = {
     "Case": "service_app.permissions.case_conditions",
     "Case Time Log": "service_app.permissions.time_log_conditions",
+    "Case Reply": "service_app.permissions.reply_conditions",
     "Assignment Rule": "service_app.permissions.assignment_rule_conditions",
     "Survey Response": "service_app.survey_results.response_conditions",
     "Survey Invitation": "service_app.survey_results.response_conditions",
@@ -18,6 +19,7 @@ permission_query_conditions = {
 has_permission = {
     "Case": "service_app.permissions.case_permission",
     "Case Time Log": "service_app.permissions.time_log_permission",
+    "Case Reply": "service_app.permissions.reply_permission",
     "Assignment Rule": "service_app.permissions.assignment_rule_permission",
     "Survey Response": "service_app.survey_results.response_permission",
     "Survey Invitation": "service_app.survey_results.response_permission",
@@ -36,6 +38,10 @@ doc_events = {
         "before_validate": ["service_app.routing.case_rule_defaults"],
     },
 }
+
+# Where a portal user (Website User with the Customer role) lands after login, and
+# instead of the desk (Frappe's hook; see lowcode/web/website_users.py).
+role_home_page = {"Customer": "portal"}
 
 # crm_app's assignment rules choose a case's agent among its team's members (service_app/routing.py).
 assignment_candidates = {
@@ -59,12 +65,15 @@ desk_pages = {
     "service-load": "service_app.load.page",
     "case-hours": "service_app.time_tracking.page",
     "survey-results": "service_app.survey_results.page",
+    "portal-invite": "service_app.portal_users.invite_page",
 }
 
 # Public pages outside the desk: /<prefix>[/<path>]
 web_pages = {
     "survey": "service_app.survey_page.view",
     "kb": "service_app.kb_pages.page",  # the knowledge base, for guests too
+    "portal": "service_app.portal.page",  # the customer portal (service_app/portal.py)
+    "webform": "service_app.webform.page",  # embeddable contact / quote / support forms
 }
 
 # Buttons on forms (see crm_app/hooks.py for the keys); each method checks permission itself.
@@ -80,6 +89,18 @@ form_actions = {
          "roles": _SERVICE_ROLES},
         {"label": "Split", "route": "/app/case-split/{name}", "condition": "not doc.merged_into",
          "roles": _SERVICE_ROLES},
+        {"label": "Reply to the customer", "route": "/app/case-reply/new?case={name}", "roles": _SERVICE_ROLES},
+    ],
+    # Invite a contact to the portal; approve a portal sign-up request (service_app/portal_users.py).
+    "Contact": [
+        {"label": "Invite to the portal", "route": "/app/portal-invite/{name}", "roles": _SERVICE_ROLES},
+    ],
+    "Portal Sign-up Request": [
+        {"label": "Approve and invite", "method": "service_app.portal_users.approve_request", "argument": "name",
+         "condition": "doc.status == 'Pending' and doc.customer", "redirect": "/app/portal-invite/{contact}",
+         "roles": ["Support Manager", "CRM Admin", "System Manager"]},
+        {"label": "Reject", "method": "service_app.portal_users.reject_request", "argument": "name",
+         "condition": "doc.status == 'Pending'", "roles": ["Support Manager", "CRM Admin", "System Manager"]},
     ],
     "Survey": [{"label": "Results", "route": "/app/survey-results/{name}"}],
 }

@@ -30,11 +30,13 @@ def login(usr: str = None, pwd: str = None, **_):
     session = auth.start_session(user, ip=_client_ip(request), desk=desk)
     local.session = session
     full_name = local.db.get_value("User", user, "full_name")
+    from ..web import website_users
+    home = (website_users.home_page(user) or "/") if website_users.is_website_user(user) else "/app"
     # Cookie values must be ASCII: quote names in Persian or Hebrew, as Frappe does.
     local.flags.set_cookies = {"sid": session.sid, "user_id": quote(user), "full_name": quote(full_name or user),
-                               "system_user": "yes"}
+                               "system_user": "no" if home != "/app" else "yes"}
     # Frappe answers login with these keys beside "message"; clients read them there.
-    local.flags.response_extra = {"home_page": "/app", "full_name": full_name}
+    local.flags.response_extra = {"home_page": home, "full_name": full_name}
     return "Logged In"
 
 

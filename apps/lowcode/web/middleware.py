@@ -12,6 +12,7 @@ from django.http import JsonResponse
 
 import lowcode
 from .. import auth
+from . import website_users
 from ..context import local
 from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, LowcodeError, RequestEntityTooLarge,
                           SiteNotFound)
@@ -139,7 +140,7 @@ class SiteMiddleware:
             db.begin(write=not safe)
             check_version()
             self.authenticate(request)
-            response = self.get_response(request)
+            response = website_users.gate(request) or self.get_response(request)
             if response.status_code < 400:
                 db.commit()
             else:

@@ -10,6 +10,7 @@ from ... import auth
 from ...context import local
 from ...exceptions import AuthenticationError, TooManyRequestsError
 from ..render import render
+from ...web import website_users
 
 
 def _safe_target(target):
@@ -34,6 +35,8 @@ def login_page(request):
     except (AuthenticationError, TooManyRequestsError) as e:
         return _login_form(target, status=e.http_status, error=gettext(e.message), usr=request.POST.get("usr", ""))
     session = auth.start_session(user, ip=request.META.get("REMOTE_ADDR"), desk=True)
+    if (target == "/app" or target.startswith(website_users.DESK_PREFIXES)) and website_users.is_website_user(user):
+        target = website_users.home_page(user) or target  # a portal user never lands on the desk
     response = HttpResponseRedirect(target)
     response.set_cookie("sid", session.sid, max_age=auth.SESSION_DAYS * 86400, httponly=True, samesite="Lax",
                         secure=request.is_secure())
