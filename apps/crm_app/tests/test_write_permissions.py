@@ -167,7 +167,17 @@ def lead_assignment_rule(w):
                             "users": [{"user": w.colleague}]}).insert().name
 
 
+def colleagues_reply(w):
+    """A reply on another team's case; the attacker, an agent, has a case of their own."""
+    w.reply_agent_case = lowcode.get_doc({"doctype": "Case", "subject": f"Mine {w.unique}",
+                                          "assigned_to": w.agent}).insert().name
+    return lowcode.get_doc({"doctype": "Case Reply", "case": colleagues_case(w),
+                            "content": "<p>We are on it</p>"}).insert().name
+
+
 CASES += [
+    Case("replies on the cases they may read", "Case Reply", colleagues_reply, attackers=("agent",),
+         extra={"case": lambda w, attacker: w.reply_agent_case}),
     Case("own time, or on a case they may read", "Case Time Log", colleagues_time_log, attackers=("tl_agent",),
          extra={"case": lambda w, attacker: w.tl_agent_case}),
     Case("Support Managers: rules for cases only", "Assignment Rule", lead_assignment_rule,
