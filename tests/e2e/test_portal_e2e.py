@@ -40,7 +40,7 @@ def test_a_customer_files_a_complaint_on_a_phone_in_persian(server, pages, shot,
         page.click("main button[type=submit]")
     assert page.url.endswith("/portal"), page.url
     page.click("main a[href='/portal/cases/new']")
-    expect(page.locator("#f-subject")).to_have_attribute("data-kb-suggest", "")
+    expect(page.locator("#f-subject")).to_have_attribute("data-kb-suggest", "fa")  # articles in her language
     page.fill("#f-subject", "مودم هر ساعت قطع می‌شود")
     page.fill("#f-description", "از دوشنبه، هر ساعت یک بار.")
     attachment = tmp_path / "log.txt"
