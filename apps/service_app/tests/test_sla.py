@@ -15,15 +15,9 @@ from lowcode.workflow import apply_workflow
 from crm_app.tests.helpers import as_user
 from service_app import sla
 from service_app.sla import WEEKS, WorkingCalendar
-from service_app.tests.helpers import make_agent, make_case, make_customer, make_team, tag
-
-H = 3600
-WEEKDAYS_9_TO_5 = WEEKS["Monday to Friday"]
-
-
-def at(text):
-    return datetime.datetime.fromisoformat(text)
-
+from service_app.tests.helpers import make_agent, make_customer, make_team
+from service_app.tests.sla_helpers import (H, WEEKDAYS_9_TO_5, at, clock, make_group, make_priority,  # noqa: F401
+                                           make_sla, sla_case, stored)
 
 # -- working-time arithmetic (pure) ------------------------------------------------------------
 
@@ -89,54 +83,6 @@ def test_round_the_clock_hours_and_bad_hours():
 
 
 # -- the case's clocks ---------------------------------------------------------------------------
-
-class Clock:
-    """The SLA's idea of now, set by the test (the module reads lowcode.utils' clock)."""
-
-    def __init__(self, monkeypatch):
-        self.now = None
-        monkeypatch.setattr(sla, "now_datetime", lambda: self.now)
-
-    def set(self, text):
-        self.now = at(text)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
-
-
-def make_priority(rank):
-    return lowcode.get_doc({"doctype": "Issue Priority", "priority_name": f"P{rank} {tag()}", "rank": rank}).insert(
-        ignore_permissions=True).name
-
-
-def make_group():
-    return lowcode.get_doc({"doctype": "Customer Group", "customer_group_name": f"Group {tag()}"}).insert(
-        ignore_permissions=True).name
-
-
-def make_sla(priorities, customer_group=None, hours=WEEKDAYS_9_TO_5, holidays=(), **values):
-    """An agreement; ``priorities``: {priority: (response seconds, resolution seconds)}."""
-    holiday_list = None
-    if holidays:
-        holiday_list = lowcode.get_doc({"doctype": "Holiday List", "holiday_list_name": f"Holidays {tag()}",
-                                        "holidays": [{"holiday_date": d} for d in holidays]}).insert().name
-    return lowcode.get_doc(dict({
-        "doctype": "Service Level Agreement", "service_level": f"SLA {tag()}", "customer_group": customer_group,
-        "holiday_list": holiday_list,
-        "priorities": [{"priority": p, "response_time": r, "resolution_time": s} for p, (r, s) in priorities.items()],
-        "support_and_resolution": [{"workday": d, "start_time": s, "end_time": e} for d, s, e in hours],
-    }, **values)).insert()
-
-
-def sla_case(**values):
-    return lowcode.get_doc("Case", make_case(**values).name)
-
-
-def stored(case):
-    return lowcode.get_doc("Case", case.name if hasattr(case, "name") else case)
-
 
 def test_due_times_pause_response_and_a_late_resolution(ctx, clock):
     group, normal = make_group(), make_priority(50)
@@ -231,15 +177,11 @@ def test_a_teams_working_hours_and_holidays_override_the_agreements(ctx, clock):
     team = lowcode.get_doc("Service Team", make_team())
     team.working_week = "Israel"
     team.save()
-    assert [r.workday for r in stored_team(team.name).working_hours] == [
+    assert [r.workday for r in lowcode.get_doc("Service Team", team.name).working_hours] == [
         "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday"]
     clock.set("2026-12-10 16:00")  # a Thursday
     case = sla_case(customer=make_customer(customer_group=group).name, priority=normal, service_team=team.name)
     assert case.response_by == "2026-12-13 10:00:00"  # Thursday 1h, Sunday 1h (Monday under the agreement)
-
-
-def stored_team(name):
-    return lowcode.get_doc("Service Team", name)
 
 
 def test_an_agents_reply_is_the_first_response(ctx, clock):
