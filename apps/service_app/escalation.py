@@ -45,10 +45,12 @@ _RUNNING_CASES = (
 
 # -- the once-only log -----------------------------------------------------------------------
 
-def fire_once(case, event, target="", rule=None, now=None):
-    """Record ``event`` for ``case``; True only the first time."""
+def fire_once(case, event, target="", rule=None, now=None, logged=None):
+    """Record ``event`` for ``case``; True only the first time. ``logged``: the event
+    keys already known to be recorded (the scheduler reads them in one query a run)."""
     key = "|".join((case, event, target or "", rule or ""))
-    if local.db.sql("SELECT 1 FROM `tabCase SLA Log` WHERE `event_key`=%s", (key,)):
+    if key in logged if logged is not None else \
+            local.db.sql("SELECT 1 FROM `tabCase SLA Log` WHERE `event_key`=%s", (key,)):
         return False
     try:
         lowcode.get_doc({"doctype": "Case SLA Log", "case": case, "event": event, "target": target or None,
@@ -56,6 +58,8 @@ def fire_once(case, event, target="", rule=None, now=None):
                          "event_key": key}).insert(ignore_permissions=True)
     except DuplicateEntryError:  # another run recorded it a moment ago
         return False
+    if logged is not None:
+        logged.add(key)
     return True
 
 
@@ -109,6 +113,12 @@ def check_service_levels(now=None):
         "SELECT `name`, `target`, `after_minutes`, `priority`, `service_team`, `customer_group`, "
         "`reassign_to_user`, `reassign_to_team`, `raise_priority`, `notify_user` "
         "FROM `tabCase Escalation Rule` WHERE `enabled` = 1 ORDER BY `name`", as_dict=True)
+    # A job's unit of work; on SQLite a savepoint outside one would open (and its release
+    # commit) a transaction of its own.
+    local.db.begin()
+    logged = set(local.db.sql(
+        "SELECT l.`event_key` FROM `tabCase SLA Log` l JOIN `tabCase` c ON c.`name` = l.`case` "
+        "WHERE c.`status` IN ('Open', 'In Progress')", pluck=True))
     calendars = {}
     for row in local.db.sql(_RUNNING_CASES, as_dict=True):
         key = (row["service_level_agreement"], row["service_team"])
@@ -118,14 +128,14 @@ def check_service_levels(now=None):
         try:
             if key not in calendars:
                 calendars[key] = sla.calendar_for(*key)
-            _check_case(row, calendars[key], rules, now)
+            _check_case(row, calendars[key], rules, now, logged)
             local.db.release_savepoint("sla_case")
         except lowcode.exceptions.LowcodeError:
             local.db.rollback_to_savepoint("sla_case")
             log.exception("SLA check of case %s failed", row["name"])
 
 
-def _check_case(row, calendar, rules, now):
+def _check_case(row, calendar, rules, now, logged):
     case = row["name"]
     hold = float(row["total_hold_time"] or 0)
     percent = row["warn_at_percent"] if row["warn_at_percent"] is not None else DEFAULT_WARN_PERCENT
@@ -135,13 +145,13 @@ def _check_case(row, calendar, rules, now):
         if row[met_field] or due is None:
             continue
         if now < due:
-            warn_at = calendar.add(row["opened_on"], float(row[seconds_field] or 0) * percent / 100 + hold)
-            if percent and now >= warn_at and fire_once(case, "Warning", target, now=now):
+            warn_at = percent and calendar.add(row["opened_on"], float(row[seconds_field] or 0) * percent / 100 + hold)
+            if warn_at and now >= warn_at and fire_once(case, "Warning", target, now=now, logged=logged):
                 tell([row["assigned_to"]] + managers_for(row["service_team"]),
                      _("SLA warning: {0} of case {1} is due at {2}", _(target), case, due), case)
             continue
         late[flag] = calendar.between(due, now)
-        if fire_once(case, "Breach", target, now=now):
+        if fire_once(case, "Breach", target, now=now, logged=logged):
             tell([row["assigned_to"]] + managers_for(row["service_team"]),
                  _("SLA breached: {0} of case {1} was due at {2}", _(target), case, due), case)
     if late:
@@ -149,7 +159,7 @@ def _check_case(row, calendar, rules, now):
     for rule in rules:
         overdue = late.get(FLAG_OF.get(rule["target"]))
         if overdue is not None and overdue >= int(rule["after_minutes"] or 0) * 60 and _rule_matches(rule, row) \
-                and fire_once(case, "Escalation", rule["target"], rule["name"], now=now):
+                and fire_once(case, "Escalation", rule["target"], rule["name"], now=now, logged=logged):
             escalate(case, rule)
 
 
