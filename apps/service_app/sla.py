@@ -21,6 +21,7 @@ in service_app/escalation.py and asks this module for the times.
 import datetime
 
 import lowcode
+from lowcode import _
 from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
@@ -80,13 +81,13 @@ class WorkingCalendar:
             index = WEEKDAYS.index(day) if isinstance(day, str) else int(day)
             start, end = _seconds_of_day(start), _seconds_of_day(end) or DAY
             if end <= start:
-                raise ValidationError(f"{WEEKDAYS[index]}: the working hours end before they start",
+                raise ValidationError(_("{0}: the working hours end before they start", _(WEEKDAYS[index])),
                                       field="end_time")
             self.week[index].append((start, end))
         for index, spans in self.week.items():
             self.week[index] = _merged(spans)
         if not any(self.week.values()):
-            raise ValidationError("no working hours: add at least one working day", field="support_and_resolution")
+            raise ValidationError(_("No working hours: add at least one working day"), field="support_and_resolution")
         self.holidays = frozenset(d if isinstance(d, datetime.date) else datetime.date.fromisoformat(str(d))
                                   for d in holidays)
 
@@ -104,7 +105,7 @@ class WorkingCalendar:
         start = _as_datetime(start)
         remaining = max(float(seconds or 0), 0.0)
         day = start.date()
-        for _ in range(MAX_DAYS):
+        for _day in range(MAX_DAYS):
             for begin, end in self.spans(day):
                 begin = max(begin, start)
                 if end <= begin:
@@ -114,7 +115,7 @@ class WorkingCalendar:
                     return begin + datetime.timedelta(seconds=remaining)
                 remaining -= available
             day += datetime.timedelta(days=1)
-        raise ValidationError(f"no working time in the {MAX_DAYS} days after {start}: check the holiday list",
+        raise ValidationError(_("No working time in the {0} days after {1}: check the holiday list", MAX_DAYS, start),
                               field="holiday_list")
 
     def between(self, start, end):

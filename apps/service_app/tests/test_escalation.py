@@ -125,3 +125,15 @@ def test_a_vip_customers_urgent_case_is_a_crisis_announced_once(ctx, unique, clo
     assert lowcode.get_list("Case", filters={"is_crisis": 1, "status": ["!=", "Closed"],
                                              "name": ["in", [calm.name, crisis.name, ordinary.name]]},
                             pluck="name", order_by="name") == sorted([crisis.name, ordinary.name])
+
+
+def test_a_case_that_cannot_be_checked_does_not_stop_the_others(setting):
+    s = setting
+    group, normal = make_group(), make_priority(50)
+    broken = make_sla({normal: (1 * H, 8 * H)}, customer_group=group).name
+    bad = sla_case(customer=make_customer(customer_group=group).name, priority=normal)
+    # Working hours removed behind the agreement's back: its cases cannot be timed.
+    local.db.sql("DELETE FROM `tabService Day` WHERE `parent`=%s", (broken,))
+    escalation.check_service_levels(at("2026-12-07 11:30"))
+    assert events(s.case) == [("Breach", "First Response")]
+    assert events(bad.name) == []
