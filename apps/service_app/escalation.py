@@ -63,6 +63,11 @@ def fire_once(case, event, target="", rule=None, now=None, logged=None):
     return True
 
 
+def forget_case(doc, method=None):
+    """Case on_trash: its SLA events go with it (they would otherwise block the delete)."""
+    local.db.sql("DELETE FROM `tabCase SLA Log` WHERE `case`=%s", (doc.name,))
+
+
 # -- who is told -----------------------------------------------------------------------------
 
 def support_managers():

@@ -21,6 +21,7 @@ doc_events = {
         "before_validate": ["service_app.sla.protect_fields"],
         "validate": ["service_app.escalation.apply_crisis_rule", "service_app.sla.update_clocks"],
         "on_update": ["service_app.escalation.announce_crisis"],
+        "on_trash": ["service_app.escalation.forget_case"],
     },
     "Service Team": {
         "validate": ["service_app.sla.fill_working_week"],

@@ -137,3 +137,12 @@ def test_a_case_that_cannot_be_checked_does_not_stop_the_others(setting):
     escalation.check_service_levels(at("2026-12-07 11:30"))
     assert events(s.case) == [("Breach", "First Response")]
     assert events(bad.name) == []
+
+
+def test_deleting_a_case_takes_its_sla_events_and_notifications_along(setting):
+    """Neither the SLA log nor the notifications about a case (Dynamic Links) block its delete."""
+    escalation.check_service_levels(at("2026-12-07 11:30"))
+    assert events(setting.case) and notifications(setting.agent, setting.case)
+    lowcode.delete_doc("Case", setting.case)
+    assert not local.db.exists("Case", setting.case)
+    assert events(setting.case) == [] and notifications(setting.agent, setting.case) == []
