@@ -7,6 +7,7 @@ the scheduler twice (or two schedulers at once) tells nobody twice. The times co
 service_app/sla.py; this module decides who is told and what changes.
 """
 import logging
+from types import SimpleNamespace
 
 import lowcode
 from lowcode import _
@@ -84,7 +85,8 @@ def managers_for(team):
 
 
 def tell(users, subject, case):
-    doc = case if isinstance(case, Document) else lowcode.get_doc("Case", case)
+    # notify() needs only the document's doctype and name
+    doc = case if isinstance(case, Document) else SimpleNamespace(doctype="Case", name=case)
     for user in dict.fromkeys(u for u in users if u):  # each once, in order
         notify(user, "Alert", subject, doc=doc)
 
@@ -98,7 +100,8 @@ def top_priority():
 
 
 def next_priority(current):
-    """The next more urgent priority (rank 1 is the most urgent); the same when at the top."""
+    """The next more urgent priority (rank 1 is the most urgent); the same when at the top.
+    A case without a ranked priority gets the least urgent ranked one."""
     rank = local.db.get_value("Issue Priority", current, "rank") if current else None
     if rank is None:
         rows = local.db.sql("SELECT `name` FROM `tabIssue Priority` WHERE `rank` IS NOT NULL "
@@ -165,7 +168,7 @@ def _check_case(row, calendar, rules, now, logged):
         overdue = late.get(FLAG_OF.get(rule["target"]))
         if overdue is not None and overdue >= int(rule["after_minutes"] or 0) * 60 and _rule_matches(rule, row) \
                 and fire_once(case, "Escalation", rule["target"], rule["name"], now=now, logged=logged):
-            escalate(case, rule)
+            escalate(case, rule, now)
 
 
 def _record_breach(row, late):
@@ -184,10 +187,11 @@ def _rule_matches(rule, row):
     return all(not rule[f] or rule[f] == row[f] for f in ("priority", "service_team", "customer_group"))
 
 
-def escalate(case, rule):
+def escalate(case, rule, now=None):
     """Apply an escalation rule's actions through a normal save (versions, hooks, the SLA's
     due times for a raised priority), then tell the people concerned."""
     doc = lowcode.get_doc("Case", case)
+    doc.flags.sla_now = now
     if rule["reassign_to_team"]:
         doc.service_team = rule["reassign_to_team"]
     if rule["reassign_to_user"]:

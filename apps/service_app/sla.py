@@ -208,8 +208,10 @@ def protect_fields(doc, method=None):
 
 def update_clocks(doc, method=None):
     """validate: set the agreement, due times, pauses, response, resolution and breaches
-    from the change of status (and of priority) this save makes."""
-    now = now_datetime()
+    from the change of status (and of priority) this save makes. ``doc.flags.sla_now``: the
+    moment the change happened, when server code knows it better than the clock (the
+    scheduler saving an escalation it decided on at its own ``now``)."""
+    now = doc.flags.sla_now or now_datetime()
     previous = doc._doc_before_save
     old_status = previous.status if previous is not None else None
     doc.opened_on = doc.opened_on or now
@@ -217,8 +219,10 @@ def update_clocks(doc, method=None):
     if changed or not doc.service_level_agreement:
         found = find_agreement(doc.customer, doc.priority)
         doc.service_level_agreement, doc.priority = found if found else (None, doc.priority)
-    if not doc.service_level_agreement:
+    if not doc.service_level_agreement:  # no agreement covers it (any more): nothing is due
         doc.agreement_status = None
+        if doc.status not in DONE:
+            doc.response_by = doc.resolution_by = None
         return
     calendar = calendar_for(doc.service_level_agreement, doc.service_team)
     hold = float(doc.total_hold_time or 0)
@@ -229,7 +233,6 @@ def update_clocks(doc, method=None):
         if old_status in DONE and doc.status not in DONE:  # reopened: the time it lay resolved is not the team's
             hold += calendar.between(doc.resolution_date, now)
             doc.resolution_date = doc.resolution_time = None
-            doc.resolution_breached = 0
         if doc.status in PAUSED:
             doc.on_hold_since = now
     doc.total_hold_time = hold

@@ -90,6 +90,7 @@ def test_an_escalation_rule_reassigns_raises_the_priority_and_notifies_once(sett
     case = stored(s.case)
     assert (case.assigned_to, case.priority) == (s.backup, s.urgent)
     assert case.response_by == "2026-12-07 09:30:00"  # the urgent priority's 30 minutes
+    assert (case.response_breached, case.breach_duration) == (1, 4200)  # timed at the job's 10:40
     escalated = [n for n in notifications(s.backup, s.case) if "escalated" in n]
     assert len(escalated) == 1
     assert len([n for n in notifications(s.manager, s.case) if "escalated" in n]) == 1
