@@ -4,12 +4,14 @@ times, pause, response, resolution and breaches as it moves through its workflow
 Calendar used by hand below: 2026-12-07 is a Monday; 2026-11-30 a Monday; 2027-01-29 a
 Friday."""
 import datetime
+import json
 
 import pytest
 
 import lowcode
 from lowcode import client as api_client
 from lowcode.exceptions import PermissionError, ValidationError
+from lowcode.tests.desk_helpers import login
 from lowcode.workflow import apply_workflow
 
 from crm_app.tests.helpers import as_user
@@ -273,3 +275,25 @@ def test_public_holidays_of_iran_and_israel_fill_a_list(ctx):
         lowcode.get_doc({"doctype": "Holiday List", "holiday_list_name": f"No dates {tag()}",
                          "country": "Iran"}).insert()
     assert err.value.field == "from_date"
+
+
+def test_the_rest_api_cannot_set_the_sla_fields_either(ctx, client, unique):
+    """Over HTTP, as an agent: PUT /api/resource/Case/<name> with SLA values changes the
+    subject only (the data is committed: the request has its own connection)."""
+    group, normal = make_group(), make_priority(50)
+    make_sla({normal: (1 * H, 8 * H)}, customer_group=group)
+    agent = make_agent(unique)
+    case = sla_case(customer=make_customer(customer_group=group).name, priority=normal, assigned_to=agent)
+    csrf = login(ctx, client, agent)
+    r = client.put(f"/api/resource/Case/{case.name}", json.dumps({
+        "subject": "Printer jams", "response_by": "2030-01-01 00:00:00", "agreement_status": "Fulfilled",
+        "response_breached": 1, "service_level_agreement": None, "opened_on": "2026-01-01 00:00:00",
+        "total_hold_time": 99999, "first_responded_on": "2026-01-01 00:01:00"}),
+        content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 200, r.content[:500]
+    data = json.loads(r.content)["data"]
+    assert (data["subject"], data["response_by"], data["agreement_status"], data["response_breached"]) == (
+        "Printer jams", case.response_by, "First Response Due", 0)
+    assert (data["opened_on"], data["total_hold_time"], data["first_responded_on"]) == (case.opened_on, 0, None)
+    ctx.db.rollback()
+    assert stored(case.name).service_level_agreement == case.service_level_agreement
