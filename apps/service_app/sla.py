@@ -177,16 +177,28 @@ def targets(agreement, priority):
     return (float(rows[0][0] or 0), float(rows[0][1] or 0)) if rows else None
 
 
+def group_and_ancestors(group):
+    """The customer group and the groups above it, nearest first (a cycle is cut short)."""
+    out = []
+    while group and group not in out and len(out) < 20:
+        out.append(group)
+        group = local.db.get_value("Customer Group", group, "parent_customer_group")
+    return out
+
+
 def find_agreement(customer, priority):
-    """(agreement, priority) for a case: an enabled agreement for the customer's group that
-    has targets for the priority (the agreement's default priority when the case has none),
-    else the default agreement; None when no agreement covers it."""
-    group = local.db.get_value("Customer", customer, "customer_group") if customer else None
+    """(agreement, priority) for a case: an enabled agreement for the customer's group (or
+    the nearest group above it) that has targets for the priority (the agreement's default
+    priority when the case has none), else the default agreement; None when no agreement
+    covers it."""
+    groups = group_and_ancestors(local.db.get_value("Customer", customer, "customer_group") if customer else None)
+    marks = ", ".join(["%s"] * len(groups)) or "''"
     candidates = local.db.sql(
-        "SELECT `name`, `default_priority` FROM `tabService Level Agreement` WHERE `enabled`=1 AND "
-        "((`customer_group`=%s) OR (`default_service_level_agreement`=1)) "
-        "ORDER BY `default_service_level_agreement`, `name`", (group or "",), as_dict=True)
-    for row in candidates:
+        "SELECT `name`, `customer_group`, `default_priority` FROM `tabService Level Agreement` WHERE `enabled`=1 AND "
+        f"(`customer_group` IN ({marks}) OR `default_service_level_agreement`=1) ORDER BY `name`",
+        tuple(groups), as_dict=True)
+    nearest = {g: i for i, g in enumerate(groups)}
+    for row in sorted(candidates, key=lambda r: nearest.get(r["customer_group"], len(groups))):
         wanted = priority or row["default_priority"]
         if wanted and targets(row["name"], wanted):
             return row["name"], wanted

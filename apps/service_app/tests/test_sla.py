@@ -161,6 +161,19 @@ def test_a_priority_change_recomputes_the_due_times(ctx, clock):
     assert (case.response_by, case.resolution_by) == ("2026-12-07 09:30:00", "2026-12-07 11:00:00")
 
 
+def test_an_agreement_for_a_group_covers_the_groups_below_it(ctx, clock):
+    parent, normal = make_group(), make_priority(50)
+    child = lowcode.get_doc({"doctype": "Customer Group", "customer_group_name": f"Child {tag()}",
+                             "parent_customer_group": parent}).insert().name
+    for_parent = make_sla({normal: (1 * H, 8 * H)}, customer_group=parent).name
+    clock.set("2026-12-07 09:00")
+    assert sla_case(customer=make_customer(customer_group=child).name, priority=normal
+                    ).service_level_agreement == for_parent
+    for_child = make_sla({normal: (2 * H, 8 * H)}, customer_group=child).name  # the nearest group wins
+    assert sla_case(customer=make_customer(customer_group=child).name, priority=normal
+                    ).service_level_agreement == for_child
+
+
 def test_the_default_agreement_and_its_default_priority(ctx, clock):
     normal = make_priority(50)
     agreement = make_sla({normal: (1 * H, 2 * H)}, default_service_level_agreement=1, default_priority=normal).name
