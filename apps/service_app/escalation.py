@@ -32,7 +32,7 @@ DEFAULT_WARN_PERCENT = 80
 # The running cases the scheduler watches, with their targets and what rules match on.
 # Paused cases are left out: their clock stands still.
 _RUNNING_CASES = (
-    "SELECT c.`name`, c.`subject`, c.`opened_on`, c.`response_by`, c.`resolution_by`, c.`first_responded_on`, "
+    "SELECT c.`name`, c.`opened_on`, c.`response_by`, c.`resolution_by`, c.`first_responded_on`, "
     "c.`resolution_date`, c.`total_hold_time`, c.`response_breached`, c.`resolution_breached`, "
     "c.`breach_duration`, c.`priority`, c.`service_team`, c.`assigned_to`, c.`service_level_agreement`, "
     "cu.`customer_group`, s.`warn_at_percent`, p.`response_time`, p.`resolution_time` "

@@ -147,3 +147,9 @@ def test_deleting_a_case_takes_its_sla_events_and_notifications_along(setting):
     lowcode.delete_doc("Case", setting.case)
     assert not local.db.exists("Case", setting.case)
     assert events(setting.case) == [] and notifications(setting.agent, setting.case) == []
+
+
+def test_the_scheduler_runs_the_check_every_five_minutes(ctx):
+    rows = local.db.sql("SELECT `frequency`, `cron_format` FROM `tabScheduled Job Type` WHERE `method`=%s",
+                        ("service_app.escalation.check_service_levels",))
+    assert [tuple(r) for r in rows] == [("Cron", "*/5 * * * *")]
