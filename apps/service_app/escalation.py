@@ -30,7 +30,8 @@ FLAG_OF = {t[0]: t[4] for t in TARGETS}
 DEFAULT_WARN_PERCENT = 80
 
 # The running cases the scheduler watches, with their targets and what rules match on.
-# Paused cases are left out: their clock stands still.
+# Paused cases are left out (their clock stands still), and so are the cases of a disabled
+# agreement (disabling one is how a manager stops its warnings).
 _RUNNING_CASES = (
     "SELECT c.`name`, c.`opened_on`, c.`response_by`, c.`resolution_by`, c.`first_responded_on`, "
     "c.`resolution_date`, c.`total_hold_time`, c.`response_breached`, c.`resolution_breached`, "
@@ -41,7 +42,8 @@ _RUNNING_CASES = (
     "JOIN `tabService Level Priority` p ON p.`parent` = s.`name` "
     "AND p.`parenttype` = 'Service Level Agreement' AND p.`priority` = c.`priority` "
     "LEFT JOIN `tabCustomer` cu ON cu.`name` = c.`customer` "
-    "WHERE c.`status` IN ('Open', 'In Progress') AND c.`on_hold_since` IS NULL ORDER BY c.`name`")
+    "WHERE c.`status` IN ('Open', 'In Progress') AND c.`on_hold_since` IS NULL AND s.`enabled` = 1 "
+    "ORDER BY c.`name`")
 
 
 # -- the once-only log -----------------------------------------------------------------------

@@ -42,6 +42,13 @@ def test_a_warning_then_a_breach_each_once(setting):
     s = setting
     escalation.check_service_levels(at("2026-12-07 09:40"))  # 67% of the first hour: nothing yet
     assert events(s.case) == []
+    agreement = lowcode.get_doc("Service Level Agreement", stored(s.case).service_level_agreement)
+    agreement.enabled = 0
+    agreement.save()
+    escalation.check_service_levels(at("2026-12-07 09:50"))  # a disabled agreement warns nobody
+    assert events(s.case) == []
+    agreement.enabled = 1
+    agreement.save()
     for _ in range(2):  # 50 minutes = 83%: one warning, however many runs
         escalation.check_service_levels(at("2026-12-07 09:50"))
     assert events(s.case) == [("Warning", "First Response")]
