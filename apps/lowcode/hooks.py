@@ -10,8 +10,9 @@ required_apps = []
 doc_events = {
     "*": {
         "before_validate": "lowcode.workflow.before_validate",
-        # A deleted document takes its assignments (ToDos) with it.
-        "on_trash": ["lowcode.desk.doctype.todo.todo.delete_for_reference", "lowcode.assignments.on_trash"],
+        # A deleted document takes its assignments (ToDos) and the notifications about it along.
+        "on_trash": ["lowcode.desk.doctype.todo.todo.delete_for_reference", "lowcode.assignments.on_trash",
+                     "lowcode.desk.doctype.notification_log.notification_log.delete_for_reference"],
         # The assignment index follows a renamed document (its _assign moves with the row).
         "after_rename": "lowcode.assignments.after_rename",
     },

@@ -25,9 +25,15 @@ has_permission = {
     "Survey Invitation": "service_app.survey_results.response_permission",
 }
 
+# The SLA clocks (service_app/sla.py) and crises (service_app/escalation.py): the crisis
+# rule runs before the clocks, since a crisis raises the priority the due times follow.
 doc_events = {
     "Case": {
+        "before_validate": ["service_app.sla.protect_fields"],
+        "validate": ["service_app.escalation.apply_crisis_rule", "service_app.sla.update_clocks"],
+        "on_trash": ["service_app.escalation.forget_case"],
         "on_update": [
+            "service_app.escalation.announce_crisis",
             # assigned_to and the assignment table in step (service_app/routing.py)
             "service_app.routing.sync_assignment",
             # a case that becomes Resolved sends its satisfaction survey (service_app/surveys.py)
@@ -36,6 +42,12 @@ doc_events = {
     },
     "Assignment Rule": {
         "before_validate": ["service_app.routing.case_rule_defaults"],
+    },
+    "Service Team": {
+        "validate": ["service_app.sla.fill_working_week"],
+    },
+    "Communication": {
+        "after_insert": ["service_app.sla.communication_sent"],  # an agent's sent message is a first response
     },
 }
 
@@ -56,6 +68,10 @@ customer_360_sections = ["service_app.customer_360.case_section"]
 
 scheduler_events = {
     "daily": ["service_app.surveys.expire_invitations"],
+    # warnings before a breach, breaches and escalation rules (service_app/escalation.py)
+    "cron": {
+        "*/5 * * * *": ["service_app.escalation.check_service_levels"],
+    },
 }
 
 # Desk pages the app adds: /app/<route>[/<name>]
