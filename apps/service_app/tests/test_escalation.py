@@ -15,8 +15,9 @@ from service_app.tests.sla_helpers import (H, at, clock, make_group, make_priori
 
 
 def notifications(user, case):
+    """The SLA alerts about the case (not the notice of its assignment)."""
     return local.db.sql("SELECT `subject` FROM `tabNotification Log` WHERE `for_user`=%s AND `document_name`=%s "
-                        "ORDER BY `creation`", (user, case), pluck=True)
+                        "AND `type`='Alert' ORDER BY `creation`", (user, case), pluck=True)
 
 
 def events(case):
