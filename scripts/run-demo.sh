@@ -81,17 +81,9 @@ elif [ ! -f "$DATA_MARK" ]; then
 fi
 SERVICE_DATA_MARK="$SITE_DIR/.demo-service-data-generated"
 if [ ! -f "$SERVICE_DATA_MARK" ]; then
-    step "generating the service desk's demo data"
+    step "generating the service desk's demo data (SLA, cases, time logs, surveys, knowledge base)"
     "$LOWCODE" --site "$SITE" execute service_app.demo.generate --kwargs "{\"count\": $((DEMO_COUNT / 10))}"
     touch "$SERVICE_DATA_MARK"
-fi
-
-# Knowledge-base articles in Persian, Hebrew and English (idempotent; once per site).
-KB_MARK="$SITE_DIR/.demo-kb-generated"
-if [ ! -f "$KB_MARK" ]; then
-    step "knowledge-base demo articles"
-    "$LOWCODE" --site "$SITE" execute service_app.knowledge_base_demo.generate
-    touch "$KB_MARK"
 fi
 
 cat <<EOF

@@ -4,7 +4,10 @@ with Israel's holidays (a team's own hours win), two escalation rules; then the 
 running cases are backdated a little and checked, so warnings, breaches and escalations
 show. Idempotent: what exists is left alone.
 
-    lowcode --site SITE execute service_app.sla_demo.generate     (after service_app.demo)"""
+service_app.demo.generate calls ``setup()`` before it makes its cases, whose histories it
+dates itself; ``generate`` (setup, then backdating) is for a site whose cases exist.
+
+    lowcode --site SITE execute service_app.sla_demo.generate"""
 import datetime
 import random
 
@@ -34,6 +37,14 @@ def _ensure(doctype, name, values):
 def generate(seed: int = 7):
     lowcode.only_for("System Manager")
     rnd = random.Random(int(seed))
+    setup()
+    backdated = _backdate_running_cases(rnd)
+    escalation.check_service_levels()
+    return {"backdated": backdated}
+
+
+def setup():
+    """Holiday lists, the default agreement, the teams' weeks and the escalation rules."""
     year = datetime.date.today().year
     for country in ("Iran", "Israel"):
         _ensure("Holiday List", f"{country} public holidays", {
@@ -54,9 +65,6 @@ def generate(seed: int = 7):
             doc.save(ignore_permissions=True)
     for rule in RULES:
         _ensure("Case Escalation Rule", rule["rule_name"], rule)
-    backdated = _backdate_running_cases(rnd)
-    escalation.check_service_levels()
-    return {"backdated": backdated}
 
 
 def _backdate_running_cases(rnd):
