@@ -14,10 +14,17 @@ has_permission = {
     "Case": "service_app.permissions.case_permission",
 }
 
+# A case is opened when registered unless its channel gives the time; see service_app/reports.py.
+doc_events = {
+    "Case": {"before_insert": "service_app.reports.stamp_opened_on"},
+}
+
 scheduler_events = {}
 
 # Desk pages the app adds: /app/<route>[/<name>]
-desk_pages = {}
+desk_pages = {
+    "service-dashboard": "service_app.dashboard.page",
+}
 
 # Public pages outside the desk: /<prefix>[/<path>]
 web_pages = {}
