@@ -146,10 +146,9 @@ def period_figures(from_date, to_date):
     resolved_once = [r for r in rows if r[2] in DONE_STATES or (r[9] or 0) > 0]
     reopened = [r for r in resolved_once if (r[9] or 0) > 0]
     hours, weekdays = [0] * 24, [0] * 7
-    for r in rows:
-        opened = _dt(r[0])
-        hours[opened.hour] += 1
-        weekdays[opened.weekday()] += 1
+    for (day, hour), n in _counts((str(r[0])[:10], int(str(r[0])[11:13])) for r in rows).items():
+        hours[hour] += n
+        weekdays[datetime.date.fromisoformat(day).weekday()] += n
     return {
         "cases": len(rows),
         "first_response": _times(r[3] for r in rows),
