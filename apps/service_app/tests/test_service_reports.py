@@ -37,7 +37,10 @@ from django.test import Client
 
 import conftest
 import lowcode
+from lowcode import query
+from lowcode.assignments import write_assign
 from lowcode.context import local
+from lowcode.permissions import match_conditions
 from lowcode.tests.desk_helpers import login
 
 from crm_app.tests.helpers import as_user, make_user, move
@@ -52,7 +55,8 @@ DUE = {"response_by": "2026-03-01 00:00:00", "resolution_by": "2026-03-02 00:00:
 def _case(key, team, customer, opened, status, agent=None, priority=None, **values):
     doc = lowcode.get_doc({"doctype": "Case", "subject": f"Case {key}", "customer": customer}).insert()
     # Fields other helpers fill (routing, SLA, surveys) are set directly, after insert.
-    fields = dict(values, service_team=team, assigned_to=agent, priority=priority, status=status, opened_on=opened)
+    fields = dict(values, service_team=team, assigned_to=agent, priority=priority, status=status, opened_on=opened,
+                  modified=opened)  # distinct: pages in a known order
     local.db.sql(f"UPDATE `tabCase` SET {', '.join(f'`{k}`=%s' for k in fields)} WHERE `name`=%s",
                  (*fields.values(), doc.name))
     return doc.name
@@ -355,3 +359,44 @@ def test_service_workspace_cards_count_each_viewers_cases(sctx, service_site):
             got = tuple(lowcode.get_doc("Number Card", name).get_value()
                         for name in ("Open cases", "Open crisis cases", "Unassigned open cases"))
         assert got == expected, who
+
+
+def test_dashboard_is_refused_to_those_who_may_not_read_cases(sctx, service_site):
+    """A salesperson has no Case permission: 403 and no figure, not an empty dashboard."""
+    with as_user("Administrator"):
+        seller = make_user("svc", "seller", roles=("Sales User",))
+    local.db.commit()
+    service_site["seller"] = seller
+    response = _page(sctx, service_site, "seller", **{"from": JAN[0], "to": JAN[1]})
+    assert response.status_code == 403
+    assert b'id="card-sla"' not in response.content
+    with as_user(seller), pytest.raises(lowcode.PermissionError):
+        reports.service_figures(*JAN)
+
+
+@pytest.mark.parametrize("small", [0, 1, 200])
+def test_an_agents_queue_pages_equal_the_plain_query(sctx, service_site, monkeypatch, small):
+    """The agent's queue (filtered, newest first) is paged part by part, a part with at
+    most query.SMALL_PART_ROWS rows by its names (none: every part as it is; 1: the
+    owner and assignment parts by name, the team part as it is): the same pages as one
+    plain SELECT with the agent's whole row condition."""
+    monkeypatch.setattr(query, "SMALL_PART_ROWS", small)
+    s, cases = service_site, service_site["cases"]
+    write_assign("Case", cases["K2"], [s["a1"]])  # another team's case, by assignment
+    local.db.sql("UPDATE `tabCase` SET `owner`=%s WHERE `name`=%s", (s["a1"], cases["J9"]))
+    try:
+        with _as(s, "a1"):
+            cond, values = match_conditions("Case")
+            for flt, sql, fvalues in (({}, "1=1", []), ({"status": "Open"}, "`status`=%s", ["Open"]),
+                                      ({"status": ["in", ["Closed", "Open"]]}, "`status` IN (%s, %s)",
+                                       ["Closed", "Open"])):
+                plain = local.db.sql(f"SELECT `name` FROM `tabCase` WHERE {sql} AND {cond} ORDER BY `modified` DESC",
+                                     fvalues + values, pluck=True)
+                assert plain, flt
+                for start, size in ((0, 2), (1, 3), (0, 20)):
+                    assert lowcode.get_list("Case", filters=flt, pluck="name", order_by="modified desc",
+                                            limit_start=start, limit_page_length=size) == plain[start:start + size]
+            assert cases["K2"] in lowcode.get_list("Case", filters={"status": "Open"}, pluck="name")
+            assert cases["K1"] not in lowcode.get_list("Case", pluck="name", limit_page_length=0)
+    finally:
+        local.db.rollback()
