@@ -400,3 +400,14 @@ def test_an_agents_queue_pages_equal_the_plain_query(sctx, service_site, monkeyp
             assert cases["K1"] not in lowcode.get_list("Case", pluck="name", limit_page_length=0)
     finally:
         local.db.rollback()
+
+
+@pytest.mark.parametrize("who, open_cases", [("mgr", "5"), ("a1", "2")])
+def test_service_workspace_on_the_desk_home(sctx, service_site, who, open_cases):
+    from lowcode.tests.test_desk_dashboard import cards, workspace_html
+    os.environ["LOWCODE_SITES"] = service_site["bench"]
+    client = Client(HTTP_HOST=service_site["site"], raise_request_exception=False)
+    login(sctx, client, service_site[who])
+    section = workspace_html(client.get("/app").content.decode(), "Service")
+    assert section is not None and "/app/service-dashboard" in section
+    assert cards(section)["Open cases"] == open_cases
