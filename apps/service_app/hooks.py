@@ -29,6 +29,8 @@ has_permission = {
 # rule runs before the clocks, since a crisis raises the priority the due times follow.
 doc_events = {
     "Case": {
+        # opened when registered unless its channel gives the time (service_app/reports.py)
+        "before_insert": ["service_app.reports.stamp_opened_on"],
         "before_validate": ["service_app.sla.protect_fields"],
         "validate": ["service_app.escalation.apply_crisis_rule", "service_app.sla.update_clocks"],
         "on_trash": ["service_app.escalation.forget_case"],
@@ -76,6 +78,7 @@ scheduler_events = {
 
 # Desk pages the app adds: /app/<route>[/<name>]
 desk_pages = {
+    "service-dashboard": "service_app.dashboard.page",
     "case-merge": "service_app.merging.merge_page",
     "case-split": "service_app.merging.split_page",
     "service-load": "service_app.load.page",

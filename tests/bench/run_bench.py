@@ -33,6 +33,7 @@ import lowcode  # noqa: E402
 from lowcode.context import local  # noqa: E402
 
 import bench_roles as roles  # noqa: E402
+import bench_service as service  # noqa: E402
 import bench_setup as setup  # noqa: E402
 from bench_http import Client, Server, method_path, resource_path  # noqa: E402
 from bench_report import Figure, print_table, write_json  # noqa: E402
@@ -79,6 +80,10 @@ def parse_args(argv=None):
                    help="only the row-permission phase (skip the Bench Lead phases as System Manager)")
     p.add_argument("--role-rows", type=int, default=0, help="leads in the row-permission phase (default: --rows)")
     p.add_argument("--role-reps", type=int, default=100, help="timed repetitions per user and path (default 100)")
+    p.add_argument("--no-service", action="store_true",
+                   help="skip the service phase (service_app's cases as a Support Agent and Manager, see bench_service.py)")
+    p.add_argument("--service-only", action="store_true", help="only the service phase")
+    p.add_argument("--service-rows", type=int, default=0, help="cases in the service phase (default: --rows)")
     p.add_argument("--mariadb-fast-fill", action="store_true",
                    help="SET unique_checks=0, foreign_key_checks=0 for the MariaDB fill session")
     p.add_argument("--seed", type=int, default=42)
@@ -95,6 +100,11 @@ def parse_args(argv=None):
         p.error("--rows must be at least 100")
     if args.no_roles and args.roles_only:
         p.error("--no-roles and --roles-only exclude each other")
+    if args.service_only and (args.roles_only or args.no_service):
+        p.error("--service-only excludes --roles-only and --no-service")
+    args.no_service = args.no_service or args.roles_only
+    args.no_roles = args.no_roles or args.service_only
+    args.service_rows = args.service_rows or args.rows
     args.role_rows = args.role_rows or args.rows
     if args.role_rows < 1000:
         p.error("--role-rows must be at least 1000")
@@ -504,11 +514,14 @@ def measure_add_column(run, bench, site, workdir):
 def run_engine(engine, args, bench, state):
     run = {"engine": engine, "rows": args.rows, "plans": {}, "diagnostics": {}}
     state["run"] = run
-    if not args.roles_only:
+    if not (args.roles_only or args.service_only):
         run_system_manager(engine, args, bench, state, run)
     if not args.no_roles:
         run_roles(engine, args, bench, state, run)
-    run["figures"] = [f.as_dict() for f in (figures(run) if "list" in run else []) + roles.figures(run)]
+    if not args.no_service:
+        run_service(engine, args, bench, state, run)
+    run["figures"] = [f.as_dict() for f in (figures(run) if "list" in run else []) + roles.figures(run)
+                      + service.figures(run)]
     return run
 
 
@@ -590,6 +603,38 @@ def run_roles(engine, args, bench, state, run):
         try:
             step(f"{engine}: row permissions: each user x{args.role_reps} (raw SQL / REST / desk)", run)
             roles.measure(run, server, site, tokens, args.role_reps, max(3, args.warmup // 4), explain)
+        finally:
+            server.stop()
+            state["server"] = None
+
+
+def run_service(engine, args, bench, state, run):
+    """The service phase on its own site with crm_app and service_app: fill N cases, then
+    time the agent's queue and the service dashboard per user (bench_service.py)."""
+    step(f"{engine}: service: creating a site with crm_app and service_app", run)
+    site = setup.create_site(bench, engine, apps=("crm_app", "service_app"))
+    state["sites"].append(site)
+    run["service_site"] = site
+    run.setdefault("site", site)
+    with lowcode.site_context(site, bench=bench):
+        local.db.commit()
+        run.setdefault("server_version", local.db.sql("SELECT VERSION()")[0][0] if engine == "mariadb"
+                       else "sqlite " + sqlite3.sqlite_version)
+        tokens = service.make_world()
+        step(f"{engine}: service: filling {args.service_rows:,} cases", run)
+        run["service_fill"] = service.fill(args.service_rows, batch=args.batch)
+        step(f"{engine}: service: filled in {run['service_fill']['seconds']:.1f}s "
+             f"({run['service_fill']['rows_per_s']:,.0f} rows/s)", run)
+        db = local.db
+        db.begin(write=False)
+        run["service_indexes"] = {k: list(v[1]) for k, v in db.get_indexes("Case").items()}
+        db.commit()
+        server = Server(bench, os.path.join(bench, f"uvicorn-{engine}-service.log"))
+        state["server"] = server
+        server.start()
+        try:
+            step(f"{engine}: service: each user x{args.role_reps} (queue: raw SQL / REST / desk; dashboard)", run)
+            service.measure(run, server, site, tokens, args.role_reps, max(3, args.warmup // 4), explain)
         finally:
             server.stop()
             state["server"] = None
@@ -692,8 +737,8 @@ def main(argv=None):
     bench = tempfile.mkdtemp(prefix="lowcode-bench-")
     with open(os.path.join(bench, "apps.txt"), "w") as f:
         # crm_app is available to the row-permission phase's site (installed only there).
-        f.write("\n".join(dict.fromkeys(("lowcode",) + args.apps + (() if args.no_roles else ("crm_app",))))
-                + "\n")
+        f.write("\n".join(dict.fromkeys(("lowcode",) + args.apps + (() if args.no_roles else ("crm_app",))
+                                         + (() if args.no_service else ("crm_app", "service_app")))) + "\n")
     step(f"bench {bench}; rows {args.rows:,}; engines {', '.join(args.engines)}")
     state = {"sites": [], "server": None}
     failed = False
