@@ -343,8 +343,12 @@ def test_a_new_case_is_opened_when_registered(sctx):
     opened = case.opened_on if isinstance(case.opened_on, datetime.datetime) else \
         datetime.datetime.fromisoformat(str(case.opened_on))
     assert before <= opened <= datetime.datetime.now()
-    given = lowcode.get_doc({"doctype": "Case", "subject": "Imported", "opened_on": "2025-05-05 08:00:00"}).insert()
+    # an import (server code) keeps the time it gives; a user's payload cannot move the SLA clock
+    given = lowcode.get_doc({"doctype": "Case", "subject": "Imported", "opened_on": "2025-05-05 08:00:00"}).insert(
+        ignore_permissions=True)
     assert str(given.opened_on)[:19] == "2025-05-05 08:00:00"
+    typed = lowcode.get_doc({"doctype": "Case", "subject": "Typed", "opened_on": "2025-05-05 08:00:00"}).insert()
+    assert str(typed.opened_on)[:19] != "2025-05-05 08:00:00"
     local.db.rollback()
 
 
