@@ -67,3 +67,29 @@ def test_an_agent_sees_their_cases_and_their_teams_queue_only(ctx, unique):
             lowcode.get_doc("Case", for_bob.name).check_permission("read")
     with as_user(bob):
         assert set(query.get_list("Case", filters={"name": ["in", sorted(names)]}, pluck="name")) == {for_bob.name}
+
+
+def test_a_payload_cannot_set_what_other_modules_keep_on_a_case(ctx, client, unique):
+    """Over HTTP, as the case's agent: hours, survey scores, reopenings and merge links in
+    a PUT or a new case are ignored (only time logs, surveys, the workflow and merging set
+    them); the subject changes."""
+    import json
+    from lowcode.tests.desk_helpers import login
+    agent = make_agent(unique)
+    case = make_case(assigned_to=agent)
+    other = make_case(assigned_to=agent)
+    ctx.db.commit()
+    csrf = login(ctx, client, agent)
+    forged = {"total_hours": 99, "satisfaction_score": 5, "nps_score": 10, "survey_answered_on": "2026-01-01 10:00:00",
+              "reopen_count": 7, "merged_into": other.name, "split_from": other.name}
+    r = client.put(f"/api/resource/Case/{case.name}", json.dumps(dict(forged, subject="Printer jams")),
+                   content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 200, r.content[:500]
+    data = json.loads(r.content)["data"]
+    assert data["subject"] == "Printer jams"
+    assert all(not data[f] for f in forged), {f: data[f] for f in forged}
+    r = client.post("/api/resource/Case", json.dumps(dict(forged, subject="New one", assigned_to=agent)),
+                    content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 200, r.content[:500]
+    data = json.loads(r.content)["data"]
+    assert all(not data[f] for f in forged), {f: data[f] for f in forged}
