@@ -5,7 +5,7 @@ against a real server; see conftest.py):
 2. the assignment rule routes it to the team's agent, who picks it up on the desk, logs
    time and resolves it;
 3. the resolution sends the survey, which the customer answers from the portal;
-4. the support manager sees the case's figures on the service dashboard."""
+4. the support manager sees its figures on the service dashboard."""
 import re
 
 import pytest
@@ -132,4 +132,13 @@ def test_a_complaint_goes_round_the_service_desk(world, pages, server, shot, tmp
     assert int(db_value("Case", case, "nps_score")) == 10
     width = phone.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
     assert width <= 392, f"the page is {width}px wide on a 390px phone"
+
+    # 4. The support manager sees it on the service dashboard: the only case with a survey.
+    manager = desk_page(pages, server, tmp_path_factory, MANAGER, PASSWORDS["manager"])
+    manager.goto("/app/service-dashboard")
+    satisfaction = manager.locator("#card-satisfaction").inner_text()
+    assert re.fullmatch(r"4(\.0+)? / 100(\.0+)?", satisfaction.strip()), satisfaction  # CSAT 4, NPS +100
+    expect(manager.locator("#customers")).to_contain_text(world["customer"])
+    expect(manager.locator("#open-by-status")).not_to_contain_text("Resolved")
+    shot(manager, "4-dashboard")
     assert not pages.js_errors, pages.js_errors
