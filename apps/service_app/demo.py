@@ -95,14 +95,16 @@ def generate(count: int = 200, seed: int = 11):
         team = rnd.choice(list(TEAMS))
         lang = "fa" if team == "Tehran Support" and rnd.random() < 0.8 else ("he" if rnd.random() < 0.6 else "en")
         customer = rnd.choice(customers) if customers else None
-        opened = now - datetime.timedelta(days=rnd.randint(0, HISTORY_DAYS - 1), hours=rnd.randint(0, 23),
-                                          minutes=rnd.randint(0, 59))
+        day = (now - datetime.timedelta(days=rnd.randint(0, HISTORY_DAYS - 1))).replace(hour=0, minute=0, second=0)
+        hour = rnd.randint(8, 17) if rnd.random() < 0.85 else rnd.randint(0, 23)  # mostly in office hours
+        opened = min(day + datetime.timedelta(hours=hour, minutes=rnd.randint(0, 59)), now)
         case = lowcode.get_doc({
             "doctype": "Case", "subject": rnd.choice(SUBJECTS[lang]), "customer": customer,
             "contact": contacts.get(customer), "opened_on": opened,
             "channel": rnd.choice(["Phone", "E-mail", "Portal", "Walk-in", "SMS", "Web Form"]),
-            "priority": rnd.choice([p for p, _ in PRIORITIES] + ["Medium", "Low"]),
-            "urgency": rnd.choice(["Low", "Medium", "Medium", "High"]),
+            # urgent cases of VIP customers are crises (service_app/escalation.py): keep them rare
+            "priority": rnd.choices([p for p, _ in PRIORITIES], weights=[1, 3, 5, 3])[0],
+            "urgency": rnd.choices(["Low", "Medium", "High"], weights=[4, 5, 1])[0],
             "issue_type": rnd.choice(TYPES), "category": rnd.choice(CATEGORIES),
             "product": rnd.choice(products) if products else None, "service_team": team,
             "assigned_to": rnd.choice(TEAMS[team]), "language": lang})
@@ -121,7 +123,8 @@ def generate(count: int = 200, seed: int = 11):
 def _live(case, rnd, opened, now, made):
     """Move a case along the workflow at the moments of a plausible history that ends
     before now: picked up within hours, sometimes waiting on the customer, worked on
-    (time logged), resolved within days, some closed, a few reopened. Returns True when
+    (time logged), resolved within two days, most closed, a few reopened, a few stuck;
+    recent cases are still open because their history reaches today. Returns True when
     it ended resolved."""
     moment = opened
 
@@ -136,24 +139,25 @@ def _live(case, rnd, opened, now, made):
         return True
 
     fate = rnd.random()
-    if fate < 0.1 or not step("Start", rnd.randint(5, 8 * 60)):
-        return False
+    if fate < 0.04 or not step("Start", rnd.randint(5, 4 * 60)):
+        return False  # a few never picked up yet
     started = moment
-    if fate < 0.35 and not step("Wait on Customer", rnd.randint(30, 24 * 60)):
-        return False
-    if fate < 0.35 and (fate < 0.2 or not step("Customer Replied", rnd.randint(60, 3 * 24 * 60))):
-        return False
-    end = min(moment + datetime.timedelta(minutes=rnd.randint(60, 5 * 24 * 60)), now)
+    if fate < 0.3:  # asked the customer something
+        if not step("Wait on Customer", rnd.randint(30, 10 * 60)) or fate < 0.1:  # some still waiting
+            return False
+        if not step("Customer Replied", rnd.randint(60, 2 * 24 * 60)):
+            return False
+    end = min(moment + datetime.timedelta(minutes=rnd.randint(60, 2 * 24 * 60)), now)
     for _ in range(rnd.randint(1, 3)):  # work done, logged by the agent
         begin = started + (end - started) * rnd.random()
         hours = rnd.choice([0.25, 0.5, 0.75, 1, 1.5, 2, 3])
         lowcode.get_doc({"doctype": "Case Time Log", "case": case.name, "agent": case.assigned_to,
-                         "from_time": begin, "to_time": begin + datetime.timedelta(hours=hours),
+                         "from_time": begin, "to_time": min(begin + datetime.timedelta(hours=hours), now),
                          "description": rnd.choice(["Remote session", "Call with the customer", "بررسی لاگ‌ها",
                                                     "בדיקת הגדרות"])}).insert(ignore_permissions=True)
         made["Case Time Log"] += 1
-    if fate < 0.5:
-        return False  # still being worked on
+    if fate > 0.9 and fate < 0.93:
+        return False  # stuck: the backlog's old cases
     case.reload()
     case.root_cause = rnd.choice(["Configuration", "User error", "Defect", "Billing mistake"])
     case.resolution_details = rnd.choice(["Fixed the settings and confirmed with the customer",
@@ -161,7 +165,7 @@ def _live(case, rnd, opened, now, made):
     case.save(ignore_permissions=True)
     if not step("Resolve", (end - moment).total_seconds() // 60):
         return False
-    if fate > 0.7 and step("Close", rnd.randint(24 * 60, 3 * 24 * 60)) and fate > 0.95:
+    if fate > 0.4 and step("Close", rnd.randint(24 * 60, 3 * 24 * 60)) and fate > 0.95:
         step("Reopen", rnd.randint(60, 24 * 60))
         return False
     return True
