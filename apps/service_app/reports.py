@@ -36,7 +36,9 @@ their teams' queues) is answered part by part over disjoint parts
 (lowcode.query.disjoint_parts), each on its own index, and the parts' figures added up.
 """
 import bisect
+import collections
 import datetime
+import heapq
 import math
 
 import lowcode
@@ -76,7 +78,7 @@ def viewer_scope():
     return [(sql, values) for _, sql, values in disjoint_parts("tabCase", rule.parts)]
 
 
-def _select(scope, columns, filters, fields, group_by="", tail="", or_filters=None, column_values=()):
+def _select(scope, columns, filters, fields, group_by="", column_values=()):
     """``SELECT columns FROM tabCase`` over the viewer's cases matching ``filters``
     (compiled by the engine's query layer), once per part of ``scope``: the rows of
     every part, one after the other. ``fields`` are the fields ``columns`` reads, checked
@@ -85,11 +87,11 @@ def _select(scope, columns, filters, fields, group_by="", tail="", or_filters=No
     q = Query("Case", local.user, "read", ignore_permissions=False)
     for fieldname in fields:
         q.resolve(None, fieldname)
-    where = q.where(filters, or_filters)
+    where = q.where(filters, None)
     rows = []
     for sql, values in scope:
         rows += local.db.sql(f"SELECT {columns} FROM `tabCase` WHERE {' AND '.join(where + [f'({sql})'])}"
-                             + (f" GROUP BY {group_by}" if group_by else "") + tail, list(column_values) + q.values + values)
+                             + (f" GROUP BY {group_by}" if group_by else ""), list(column_values) + q.values + values)
     return rows
 
 
@@ -159,11 +161,12 @@ def open_cases(now=None, scope=None):
     older = [at_least(d) if i else len(opened) for i, d in enumerate(starts)] + [0]  # a future case: < 1 day
     ages = len(opened)
     middle = [age(o) for o in opened[(ages - 1) // 2:ages // 2 + 1]] if ages else []
+    rank = _priority_rank()
     return {
         "total": sum(groups.values()),
         "by_status": [{"status": s, "count": by_status.get(s, 0)} for s in OPEN_STATES],
         "by_priority": sorted(({"priority": k, "count": n} for k, n in by_priority.items()),
-                              key=lambda p: (_priority_rank().get(p["priority"], 999), p["priority"] or "")),
+                              key=lambda p: (rank.get(p["priority"], 999), p["priority"] or "")),
         "by_agent": sorted(({"agent": k, "count": n} for k, n in by_agent.items()),
                            key=lambda a: (-a["count"], a["agent"] or "")),
         "age": [{"bucket": label, "count": older[i] - older[i + 1]} for i, (label, _) in enumerate(AGE_BUCKETS)],
@@ -184,64 +187,62 @@ def crisis_cases():
                             order_by="opened_on asc", limit_page_length=0)
 
 
-#: SQL for the SLA and reopen counts (module docstring); the DONE_STATES are bound
-_DUE = "(`response_by` IS NOT NULL OR `resolution_by` IS NOT NULL)"
-_BREACHED = "(COALESCE(`response_breached`, 0) OR COALESCE(`resolution_breached`, 0))"
-_DONE = f"`status` IN ({', '.join(['%s'] * len(DONE_STATES))})"
-_REOPENED = "COALESCE(`reopen_count`, 0) > 0"
+#: what the SLA compliance and the reopen rate need of a case, as bits of one number
+#: (module docstring); never NULL: a NULL status is not done
+_DUE, _BREACHED, _DONE, _REOPENED = 1, 2, 4, 8
+_FLAGS = ("(`response_by` IS NOT NULL OR `resolution_by` IS NOT NULL)"
+          " + 2 * (COALESCE(`response_breached`, 0) OR COALESCE(`resolution_breached`, 0))"
+          f" + 4 * COALESCE(`status` IN ({', '.join(['%s'] * len(DONE_STATES))}), 0)"
+          " + 8 * (COALESCE(`reopen_count`, 0) > 0)")
 
 
 def period_figures(from_date, to_date, scope=None):
     """Response and resolution times, SLA compliance, reopen rate, cases per customer and
     peaks over the cases opened in the period (module docstring)."""
     scope = viewer_scope() if scope is None else scope
-    filters = _period(from_date, to_date, "opened_on") + [["opened_on", "is", "set"]]
+    # One pass over the period's cases, reading from the covering index only the columns
+    # a figure needs: the opening day and hour, the customer, the two times, and the SLA
+    # and reopen bits. Counted here, quicker than a GROUP BY per figure.
+    rows = _select(scope, f"SUBSTR(`opened_on`, 1, 13), `customer`, `first_response_time`, `resolution_time`, "
+                          f"{_FLAGS}", _period(from_date, to_date, "opened_on") + [["opened_on", "is", "set"]],
+                   ("opened_on", "customer", "first_response_time", "resolution_time", "response_by",
+                    "resolution_by", "response_breached", "resolution_breached", "status", "reopen_count"),
+                   column_values=DONE_STATES)
     hours, weekdays = [0] * 24, [0] * 7
-    by_hour = _add_up(_select(scope, "SUBSTR(`opened_on`, 1, 13), COUNT(*)", filters, ("opened_on",),
-                              group_by="SUBSTR(`opened_on`, 1, 13)"))
-    for day_hour, n in by_hour.items():
+    for day_hour, n in collections.Counter(r[0] for r in rows).items():
         hours[int(day_hour[11:13])] += n
         weekdays[datetime.date.fromisoformat(day_hour[:10]).weekday()] += n
-    # The SLA and reopen counts, one row per part: SUM of a condition counts the rows
-    # it holds for (NULL, like false, counts none). The DONE_STATES are bound twice.
-    sla_sql = (f"COUNT(*), SUM({_DUE}), SUM({_DUE} AND {_BREACHED}), SUM({_DUE} AND {_DONE} AND NOT {_BREACHED}), "
-               f"SUM({_DONE} OR {_REOPENED}), SUM({_REOPENED})")
-    q = [0] * 6
-    for part in _select(scope, sla_sql, filters, ("status", "response_by", "resolution_by", "response_breached",
-                                                  "resolution_breached", "reopen_count"),
-                        column_values=list(DONE_STATES) * 2):
-        q = [a + int(b or 0) for a, b in zip(q, part)]
-    cases, with_due, breached, kept, resolved_once, reopened = q
-    times = _select(scope, "`first_response_time`, `resolution_time`", filters,
-                    ("first_response_time", "resolution_time"),
-                    or_filters=[["first_response_time", "is", "set"], ["resolution_time", "is", "set"]])
+    with_due = breached = kept = resolved_once = reopened = 0
+    for flags, n in collections.Counter(int(r[4]) for r in rows).items():
+        if flags & _DUE:
+            with_due += n
+            if flags & _BREACHED:
+                breached += n
+            elif flags & _DONE:
+                kept += n
+        if flags & (_DONE | _REOPENED):
+            resolved_once += n
+        if flags & _REOPENED:
+            reopened += n
+    cases = len(rows)
     return {
         "cases": cases,
-        "first_response": _times(r[0] for r in times),
-        "resolution": _times(r[1] for r in times),
+        "first_response": _times(r[2] for r in rows),
+        "resolution": _times(r[3] for r in rows),
         "sla": {"with_due_time": with_due, "measured": kept + breached, "kept": kept,
                 "breached": breached, "compliance_percent": _rate(kept, kept + breached)},
         "reopen": {"resolved": resolved_once, "reopened": reopened,
                    "rate_percent": _rate(reopened, resolved_once)},
-        "customers": _customers(scope, filters, from_date, to_date),
+        "customers": _customers(collections.Counter(r[1] for r in rows if r[1]), from_date, to_date),
         "by_hour": [{"hour": h, "count": n} for h, n in enumerate(hours)],
         "by_weekday": [{"weekday": WEEKDAYS[d], "count": n} for d, n in enumerate(weekdays)],
     }
 
 
-def _customers(scope, filters, from_date, to_date):
-    """The customers with most cases in the period, with their net revenue (module
-    docstring: whose revenue a viewer sees)."""
-    filters = filters + [["customer", "is", "set"]]
-    if len(scope) == 1:
-        # One part: the top in SQL, ties by name in code-point order (as Python sorts;
-        # MariaDB's column collation would ignore case).
-        name = "`customer` COLLATE utf8mb4_bin" if local.db.db_type == "mariadb" else "`customer`"
-        counts = _add_up(_select(scope, "`customer`, COUNT(*)", filters, ("customer",), group_by="`customer`",
-                                 tail=f" ORDER BY COUNT(*) DESC, {name} LIMIT {TOP_CUSTOMERS}"))
-    else:
-        counts = _add_up(_select(scope, "`customer`, COUNT(*)", filters, ("customer",), group_by="`customer`"))
-    top = sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:TOP_CUSTOMERS]
+def _customers(counts, from_date, to_date):
+    """The customers with most cases in the period ({customer: cases}), with their net
+    revenue (module docstring: whose revenue a viewer sees)."""
+    top = heapq.nsmallest(TOP_CUSTOMERS, counts.items(), key=lambda c: (-c[1], c[0]))
     revenue = None
     names = [c for c, _ in top]
     if names:
