@@ -40,7 +40,9 @@ its own index, and the parts' figures added up.
 """
 import bisect
 import collections
+import contextlib
 import datetime
+import gc
 import heapq
 import math
 
@@ -297,14 +299,30 @@ def _scores(csat_answers, csat_sum, nps_answers, promoters, detractors):
             "nps_answers": nps_answers}
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """At a million cases the figures read some 100,000 small objects (rows and their
+    values) at once, which sets off the cyclic garbage collector's full passes over the
+    whole heap: a fifth of the time, more at random. They hold no reference cycles
+    (reference counting frees them), so the collector waits until the figures are done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @lowcode.whitelist()
 def service_figures(from_date: str = None, to_date: str = None):
     """Every figure of the service dashboard, over the viewer's cases (module docstring)."""
     _dates(from_date, to_date)  # a bad date is a clear error naming it
-    scope = viewer_scope()
-    return {"open": open_cases(scope=scope), "crisis": crisis_cases(),
-            "period": period_figures(from_date, to_date, scope=scope),
-            "satisfaction": satisfaction(from_date, to_date, scope=scope)}
+    with _collector_paused():
+        scope = viewer_scope()
+        return {"open": open_cases(scope=scope), "crisis": crisis_cases(),
+                "period": period_figures(from_date, to_date, scope=scope),
+                "satisfaction": satisfaction(from_date, to_date, scope=scope)}
 
 
 def cached_figures(from_date=None, to_date=None):

@@ -456,4 +456,29 @@ def test_the_case_table_has_the_reports_covering_indexes(sctx):
     assert ["status", "priority", "assigned_to", "opened_on"] in have
     assert ["survey_answered_on", "satisfaction_score", "nps_score"] in have
     assert any(cols[:3] == ["opened_on", "status", "customer"] and "resolution_by" in cols for cols in have)
-    assert ["service_team", "status"] in have and ["service_team", "opened_on"] in have
+    assert ["service_team", "status", "modified"] in have and ["service_team", "opened_on"] in have
+
+
+def test_the_figures_leave_the_garbage_collector_as_they_found_it(sctx, service_site):
+    """service_figures pauses the cyclic collector while it reads (reports.py): it is on
+    again afterwards, after a refusal too (a salesperson may not read cases), and stays
+    off if it was off."""
+    import gc
+    assert gc.isenabled()
+    seller = make_user("svc", "gc-seller", roles=("Sales User",))
+    try:
+        with _as(service_site, "mgr"):
+            assert reports.service_figures(*JAN)["period"]["cases"] == 8
+        assert gc.isenabled()
+        with as_user(seller), pytest.raises(lowcode.PermissionError):
+            reports.service_figures(*JAN)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            with _as(service_site, "mgr"):
+                reports.service_figures(*JAN)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        local.db.rollback()
