@@ -457,6 +457,7 @@ def test_the_case_table_has_the_reports_covering_indexes(sctx):
     assert ["survey_answered_on", "satisfaction_score", "nps_score"] in have
     assert any(cols[:3] == ["opened_on", "status", "customer"] and "resolution_by" in cols for cols in have)
     assert ["service_team", "status", "modified"] in have and ["service_team", "opened_on"] in have
+    assert ["assigned_to", "status", "modified"] in have  # an agent's open cases in other queues
 
 
 def test_the_figures_leave_the_garbage_collector_as_they_found_it(sctx, service_site):
