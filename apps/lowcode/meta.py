@@ -78,6 +78,8 @@ class Meta:
         self.allow_rename = int(d.get("allow_rename") or 0)
         self.description = d.get("description") or ""
         self.is_tree = int(d.get("is_tree") or 0)
+        # indexes over several columns, beyond the one per filter/link field (schema.py)
+        self.indexes = [list(cols) for cols in index_lists(d.get("indexes"))]
         self.fields = [_normalise_field(f) for f in d.get("fields") or []]
         self.permissions = [Obj(p) for p in d.get("permissions") or []]
         self._by_name = {f.fieldname: f for f in self.fields if f.get("fieldname")}
@@ -128,6 +130,14 @@ def read_json_definition(path):
         raise DocTypeDefinitionError('expected an object with "doctype": "DocType" and a "name"',
                                      source=path)
     return data
+
+
+def index_lists(value):
+    """A DocType's "indexes" as given in its JSON (a list of lists of field names) or as
+    stored in tabDocType (that list as JSON text)."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else []
+    return value or []
 
 
 def validate_definition(defn, known_doctypes, source=None):
@@ -215,6 +225,18 @@ def validate_definition(defn, known_doctypes, source=None):
             fail(f"search field {f.strip()!r} is not a field")
     if (defn.get("sort_order") or "DESC").upper() not in ("ASC", "DESC"):
         fail("sort_order must be ASC or DESC")
+    try:
+        indexes = index_lists(defn.get("indexes"))
+    except ValueError:
+        fail("indexes must be JSON: a list of lists of field names", "indexes")
+    if not isinstance(indexes, list):
+        fail("indexes must be a list of lists of field names", "indexes")
+    for cols in indexes:
+        if not isinstance(cols, list) or not cols or not all(isinstance(c, str) for c in cols):
+            fail(f"an index is a list of field names, got {cols!r}")
+        for c in cols:
+            if c not in seen and c not in STANDARD_FIELDS:
+                fail(f"index {cols!r} names a field that does not exist", c)
     for i, perm in enumerate(defn.get("permissions") or []):
         if not perm.get("role"):
             fail(f"permission rule {i + 1} has no role")

@@ -445,27 +445,40 @@ def _where(conds):
 
 def _count_by_parts(table, where, values, parts):
     """The exact number of rows matching ``where`` and any of ``parts``, as a sum of
-    disjoint counts: the largest part alone, then each further part without the rows of
-    those before it. ``COUNT(*)`` of the whole OR makes MariaDB fetch every matching row
-    (an index merge union), and SQLite walk each part's index and de-duplicate; one
-    part alone is counted from its index (index-only without other filters), and the
-    rows of the small parts are few. Each part is counted first to learn which is the
-    largest (an empty part then costs nothing more)."""
+    disjoint counts (disjoint_parts). ``COUNT(*)`` of the whole OR makes MariaDB fetch
+    every matching row (an index merge union), and SQLite walk each part's index and
+    de-duplicate; one part alone is counted from its index (index-only without other
+    filters), and the rows of the small parts are few."""
+    disjoint = disjoint_parts(table, parts, where, values)
+    if not disjoint:
+        return 0
+    total = disjoint[0][0]
+    for _, sql, pv in disjoint[1:]:
+        total += int(local.db.sql(f"SELECT COUNT(*) FROM `{table}`{_where(where + [sql])}", values + pv)[0][0])
+    return total
+
+
+def disjoint_parts(table, parts, where=(), values=()):
+    """A row rule's OR of ``parts`` as disjoint conditions, for answering an aggregate
+    part by part and adding up: ``[(rows, sql, values)]``, the largest part (by its
+    rows matching ``where``) first and alone, then each further part without the rows
+    of those before it; parts without rows are left out. Each part is counted first
+    to learn which is the largest, so the big part needs no negations."""
+    where, values = list(where), list(values)
+
     def count(conds, vals):
         return int(local.db.sql(f"SELECT COUNT(*) FROM `{table}`{_where(conds)}", vals)[0][0])
 
     sized = [(count(where + [sql], values + pv), sql, pv) for sql, pv in parts]
     sized = sorted((p for p in sized if p[0]), key=lambda p: -p[0])
-    if not sized:
-        return 0
-    total = sized[0][0]
-    for i, (_, sql, pv) in enumerate(sized[1:], 1):
+    out = []
+    for i, (rows, sql, pv) in enumerate(sized):
         # IS NOT TRUE, not NOT: a part that is NULL for a row (an empty owner field) does
         # not hold for it, and the row must still be counted by the next part.
         before = sized[:i]
-        total += count(where + [sql] + [f"({s}) IS NOT TRUE" for _, s, _ in before],
-                       values + pv + [v for _, _, bv in before for v in bv])
-    return total
+        out.append((rows, " AND ".join([sql] + [f"({s}) IS NOT TRUE" for _, s, _ in before]),
+                    pv + [v for _, _, bv in before for v in bv]))
+    return out
 
 
 def _page_by_parts(table, select, where, values, parts, order, page, start_at):

@@ -28,14 +28,29 @@ Definitions (the dashboard's help repeats them):
   crm_app.reports counts it) closed in the period. Every customer's for those who read
   every case; for others only over the opportunities they may read (none for a Support
   Agent without a sales role: the column stays empty).
+
+How they are read (a million cases, under 200 ms computed afresh): from covering
+indexes (Case's "indexes" in case.json), never whole rows. Open cases are counted in
+SQL (GROUP BY) and only their opening times fetched, for the ages; the period's cases
+are read once for the few columns its figures need (opening hour, customer, the two
+times and the SLA/reopen bits) and counted here; satisfaction is summed in SQL by month.
+A viewer's row rule of several parts (an agent: owned, assigned, their teams' queues)
+is answered part by part over disjoint parts (lowcode.query.disjoint_parts), each on
+its own index, and the parts' figures added up.
 """
 import bisect
+import collections
+import contextlib
 import datetime
+import gc
+import heapq
 import math
 
 import lowcode
 from lowcode.caches import cache
 from lowcode.context import local
+from lowcode.permissions import row_condition
+from lowcode.query import Query, disjoint_parts
 
 from crm_app.reports import _dates, _period, _rate
 from service_app.permissions import SEE_ALL_ROLES
@@ -57,9 +72,41 @@ def stamp_opened_on(doc, method=None):
         doc.opened_on = datetime.datetime.now().replace(microsecond=0)
 
 
-def _cases(fields, filters):
-    return lowcode.get_list("Case", fields=fields, filters=filters, limit_page_length=0, as_list=True,
-                            order_by=None)
+def viewer_scope():
+    """The viewer's cases as disjoint SQL conditions on `tabCase` ([(sql, values)]): one
+    "1=1" for those who read every case, none for a rule that leaves no case. Refused
+    (PermissionError) to those who may not read cases."""
+    lowcode.has_permission("Case", "read", raise_exception=True)
+    rule = row_condition("Case", local.user, "read")
+    if rule is None:
+        return [("1=1", [])]
+    return [(sql, values) for _, sql, values in disjoint_parts("tabCase", rule.parts)]
+
+
+def _select(scope, columns, filters, fields, group_by="", column_values=()):
+    """``SELECT columns FROM tabCase`` over the viewer's cases matching ``filters``
+    (compiled by the engine's query layer), once per part of ``scope``: the rows of
+    every part, one after the other. ``fields`` are the fields ``columns`` reads, checked
+    readable by the viewer (field levels) as get_list would; ``column_values`` are bound
+    to the placeholders in ``columns``."""
+    q = Query("Case", local.user, "read", ignore_permissions=False)
+    for fieldname in fields:
+        q.resolve(None, fieldname)
+    where = q.where(filters, None)
+    rows = []
+    for sql, values in scope:
+        rows += local.db.sql(f"SELECT {columns} FROM `tabCase` WHERE {' AND '.join(where + [f'({sql})'])}"
+                             + (f" GROUP BY {group_by}" if group_by else ""), list(column_values) + q.values + values)
+    return rows
+
+
+def _add_up(rows):
+    """Grouped rows (key columns..., count) of several parts -> {key: summed count}."""
+    out = {}
+    for *key, n in rows:
+        key = tuple(key) if len(key) > 1 else key[0]
+        out[key] = out.get(key, 0) + int(n or 0)
+    return out
 
 
 def median(values):
@@ -67,7 +114,7 @@ def median(values):
         return None
     s = sorted(values)
     mid = len(s) // 2
-    return float(s[mid]) if len(s) % 2 else (s[mid - 1] + s[mid]) / 2.0
+    return float(s[mid]) if len(s) % 2 else (float(s[mid - 1]) + float(s[mid])) / 2.0
 
 
 def p90(values):
@@ -82,7 +129,7 @@ def _hours(seconds):
 
 
 def _times(values):
-    values = [float(v) for v in values if v is not None]
+    values = sorted([v for v in values if v is not None])  # floats (or decimals) as read
     return {"count": len(values), "median_hours": _hours(median(values)), "p90_hours": _hours(p90(values))}
 
 
@@ -92,33 +139,46 @@ def _dt(value):
     return datetime.datetime.fromisoformat(str(value)[:19])
 
 
-def _counts(values):
-    out = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return out
-
-
-def open_cases(now=None):
+def open_cases(now=None, scope=None):
     """Open cases by state, priority and agent, and the backlog's age (now)."""
     now = now or datetime.datetime.now()
-    rows = _cases(["status", "priority", "assigned_to", "opened_on"], [["status", "in", list(OPEN_STATES)]])
-    by_status = _counts(r[0] for r in rows)
-    ages = sorted((now - _dt(r[3])).total_seconds() / 86400 for r in rows if r[3] is not None)
+    scope = viewer_scope() if scope is None else scope
+    filters = [["status", "in", list(OPEN_STATES)]]
+    groups = _add_up(_select(scope, "`status`, `priority`, `assigned_to`, COUNT(*)", filters,
+                             ("status", "priority", "assigned_to"), group_by="`status`, `priority`, `assigned_to`"))
+    by_status, by_priority, by_agent = {}, {}, {}
+    for (status, priority, agent), n in groups.items():
+        by_status[status] = by_status.get(status, 0) + n
+        by_priority[priority] = by_priority.get(priority, 0) + n
+        by_agent[agent] = by_agent.get(agent, 0) + n
+    # The age of a case is (now - opened_on) in days: the oldest first, so a bucket "at
+    # least d days old" is the cases opened at or before now - d days. The times are
+    # sorted as read (ISO text on SQLite sorts as the time it writes) and only those
+    # looked at are parsed.
+    opened = sorted(v for (v,) in _select(scope, "`opened_on`", filters + [["opened_on", "is", "set"]],
+                                          ("opened_on",)))
+
+    def age(o):
+        return (now - _dt(o)).total_seconds() / 86400
+
+    def at_least(days):
+        return bisect.bisect_right(opened, now - datetime.timedelta(days=days), key=_dt)
+
     starts = [days for _, days in AGE_BUCKETS]
-    buckets = [0] * len(AGE_BUCKETS)
-    for age in ages:
-        buckets[bisect.bisect_right(starts, age) - 1 if age >= 0 else 0] += 1
+    older = [at_least(d) if i else len(opened) for i, d in enumerate(starts)] + [0]  # a future case: < 1 day
+    ages = len(opened)
+    middle = [age(o) for o in opened[(ages - 1) // 2:ages // 2 + 1]] if ages else []
+    rank = _priority_rank()
     return {
-        "total": len(rows),
+        "total": sum(groups.values()),
         "by_status": [{"status": s, "count": by_status.get(s, 0)} for s in OPEN_STATES],
-        "by_priority": sorted(({"priority": k, "count": n} for k, n in _counts(r[1] for r in rows).items()),
-                              key=lambda p: (_priority_rank().get(p["priority"], 999), p["priority"] or "")),
-        "by_agent": sorted(({"agent": k, "count": n} for k, n in _counts(r[2] for r in rows).items()),
+        "by_priority": sorted(({"priority": k, "count": n} for k, n in by_priority.items()),
+                              key=lambda p: (rank.get(p["priority"], 999), p["priority"] or "")),
+        "by_agent": sorted(({"agent": k, "count": n} for k, n in by_agent.items()),
                            key=lambda a: (-a["count"], a["agent"] or "")),
-        "age": [{"bucket": label, "count": n} for (label, _), n in zip(AGE_BUCKETS, buckets)],
-        "median_age_days": round(median(ages), 1) if ages else None,
-        "oldest_age_days": round(ages[-1], 1) if ages else None,
+        "age": [{"bucket": label, "count": older[i] - older[i + 1]} for i, (label, _) in enumerate(AGE_BUCKETS)],
+        "median_age_days": round(sum(middle) / len(middle), 1) if middle else None,
+        "oldest_age_days": round(age(opened[0]), 1) if ages else None,
     }
 
 
@@ -134,40 +194,68 @@ def crisis_cases():
                             order_by="opened_on asc", limit_page_length=0)
 
 
-def period_figures(from_date, to_date):
+#: what the SLA compliance and the reopen rate need of a case, as bits of one number
+#: (module docstring); never NULL: a NULL status is not done
+_DUE, _BREACHED, _DONE, _REOPENED = 1, 2, 4, 8
+_FLAGS = ("(`response_by` IS NOT NULL OR `resolution_by` IS NOT NULL)"
+          " + 2 * (COALESCE(`response_breached`, 0) OR COALESCE(`resolution_breached`, 0))"
+          f" + 4 * COALESCE(`status` IN ({', '.join(['%s'] * len(DONE_STATES))}), 0)"
+          " + 8 * (COALESCE(`reopen_count`, 0) > 0)")
+
+
+def period_figures(from_date, to_date, scope=None):
     """Response and resolution times, SLA compliance, reopen rate, cases per customer and
     peaks over the cases opened in the period (module docstring)."""
-    rows = _cases(["opened_on", "customer", "status", "first_response_time", "resolution_time", "response_by",
-                   "resolution_by", "response_breached", "resolution_breached", "reopen_count"],
-                  _period(from_date, to_date, "opened_on"))
-    with_due = [r for r in rows if r[5] is not None or r[6] is not None]
-    breached = [r for r in with_due if r[7] or r[8]]
-    kept = [r for r in with_due if r[2] in DONE_STATES and not (r[7] or r[8])]
-    resolved_once = [r for r in rows if r[2] in DONE_STATES or (r[9] or 0) > 0]
-    reopened = [r for r in resolved_once if (r[9] or 0) > 0]
+    scope = viewer_scope() if scope is None else scope
+    # One pass over the period's cases, reading from the covering index only the columns
+    # a figure needs: the opening day and hour, the customer, the two times, and the SLA
+    # and reopen bits. Counted here, quicker than a GROUP BY per figure.
+    rows = _select(scope, f"SUBSTR(`opened_on`, 1, 13), `customer`, `first_response_time`, `resolution_time`, "
+                          f"{_FLAGS}", _period(from_date, to_date, "opened_on") + [["opened_on", "is", "set"]],
+                   ("opened_on", "customer", "first_response_time", "resolution_time", "response_by",
+                    "resolution_by", "response_breached", "resolution_breached", "status", "reopen_count"),
+                   column_values=DONE_STATES)
+    day_hours, customers, first_response, resolution, flag_bits = zip(*rows) if rows else ([],) * 5
     hours, weekdays = [0] * 24, [0] * 7
-    for (day, hour), n in _counts((str(r[0])[:10], int(str(r[0])[11:13])) for r in rows).items():
-        hours[hour] += n
-        weekdays[datetime.date.fromisoformat(day).weekday()] += n
+    for day_hour, n in collections.Counter(day_hours).items():
+        hours[int(day_hour[11:13])] += n
+        weekdays[datetime.date.fromisoformat(day_hour[:10]).weekday()] += n
+    with_due = breached = kept = resolved_once = reopened = 0
+    for flags, n in collections.Counter(flag_bits).items():
+        flags = int(flags)
+        if flags & _DUE:
+            with_due += n
+            if flags & _BREACHED:
+                breached += n
+            elif flags & _DONE:
+                kept += n
+        if flags & (_DONE | _REOPENED):
+            resolved_once += n
+        if flags & _REOPENED:
+            reopened += n
+    counts = collections.Counter(customers)
+    for empty in (None, ""):
+        counts.pop(empty, None)
     return {
         "cases": len(rows),
-        "first_response": _times(r[3] for r in rows),
-        "resolution": _times(r[4] for r in rows),
-        "sla": {"with_due_time": len(with_due), "measured": len(kept) + len(breached), "kept": len(kept),
-                "breached": len(breached), "compliance_percent": _rate(len(kept), len(kept) + len(breached))},
-        "reopen": {"resolved": len(resolved_once), "reopened": len(reopened),
-                   "rate_percent": _rate(len(reopened), len(resolved_once))},
-        "customers": _customers(rows, from_date, to_date),
+        "first_response": _times(first_response),
+        "resolution": _times(resolution),
+        "sla": {"with_due_time": with_due, "measured": kept + breached, "kept": kept,
+                "breached": breached, "compliance_percent": _rate(kept, kept + breached)},
+        "reopen": {"resolved": resolved_once, "reopened": reopened,
+                   "rate_percent": _rate(reopened, resolved_once)},
+        "customers": _customers(counts, from_date, to_date),
         "by_hour": [{"hour": h, "count": n} for h, n in enumerate(hours)],
         "by_weekday": [{"weekday": WEEKDAYS[d], "count": n} for d, n in enumerate(weekdays)],
     }
 
 
-def _customers(rows, from_date, to_date):
-    """The customers with most cases in the period, with their net revenue (module
-    docstring: whose revenue a viewer sees)."""
-    counts = _counts(r[1] for r in rows if r[1])
-    top = sorted(counts.items(), key=lambda c: (-c[1], c[0]))[:TOP_CUSTOMERS]
+def _customers(counts, from_date, to_date):
+    """The customers with most cases in the period ({customer: cases}), with their net
+    revenue (module docstring: whose revenue a viewer sees)."""
+    # Those with at least the TOP_CUSTOMERS-th most cases, then ties by name.
+    least = min(heapq.nlargest(TOP_CUSTOMERS, counts.values()), default=0)
+    top = sorted(((c, n) for c, n in counts.items() if n >= least), key=lambda c: (-c[1], c[0]))[:TOP_CUSTOMERS]
     revenue = None
     names = [c for c, _ in top]
     if names:
@@ -187,36 +275,54 @@ def _customers(rows, from_date, to_date):
             for c, n in top]
 
 
-def satisfaction(from_date, to_date):
+def satisfaction(from_date, to_date, scope=None):
     """CSAT and NPS month by month, by the day the survey was answered, and overall."""
-    rows = _cases(["survey_answered_on", "satisfaction_score", "nps_score"],
-                  _period(from_date, to_date, "survey_answered_on"))
+    scope = viewer_scope() if scope is None else scope
     months = {}
-    for answered, csat, nps in rows:
-        m = months.setdefault(str(answered)[:7], ([], []))
-        if csat is not None:
-            m[0].append(float(csat))
-        if nps is not None:
-            m[1].append(int(nps))
+    answered = _period(from_date, to_date, "survey_answered_on") + [["survey_answered_on", "is", "set"]]
+    for month, *sums in _select(scope, "SUBSTR(`survey_answered_on`, 1, 7), COUNT(`satisfaction_score`), "
+                                "SUM(`satisfaction_score`), COUNT(`nps_score`), SUM(`nps_score` >= 9), "
+                                "SUM(`nps_score` <= 6)", answered,
+                                ("survey_answered_on", "satisfaction_score", "nps_score"),
+                                group_by="SUBSTR(`survey_answered_on`, 1, 7)"):
+        m = months.setdefault(month, [0, 0.0, 0, 0, 0])
+        for i, v in enumerate(sums):
+            m[i] += float(v or 0) if i == 1 else int(v or 0)
     out = [dict(month=month, **_scores(*months[month])) for month in sorted(months)]
-    return {"by_month": out, "overall": _scores([float(r[1]) for r in rows if r[1] is not None],
-                                               [int(r[2]) for r in rows if r[2] is not None])}
+    overall = [sum(m[i] for m in months.values()) for i in range(5)]
+    return {"by_month": out, "overall": _scores(*overall)}
 
 
-def _scores(csat, nps):
-    promoters = sum(1 for s in nps if s >= 9)
-    detractors = sum(1 for s in nps if s <= 6)
-    return {"csat": round(sum(csat) / len(csat), 2) if csat else None, "csat_answers": len(csat),
-            "nps": round(100.0 * (promoters - detractors) / len(nps), 1) if nps else None,
-            "nps_answers": len(nps)}
+def _scores(csat_answers, csat_sum, nps_answers, promoters, detractors):
+    return {"csat": round(csat_sum / csat_answers, 2) if csat_answers else None, "csat_answers": csat_answers,
+            "nps": round(100.0 * (promoters - detractors) / nps_answers, 1) if nps_answers else None,
+            "nps_answers": nps_answers}
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """At a million cases the figures read some 100,000 small objects (rows and their
+    values) at once, which sets off the cyclic garbage collector's full passes over the
+    whole heap: a fifth of the time, more at random. They hold no reference cycles
+    (reference counting frees them), so the collector waits until the figures are done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @lowcode.whitelist()
 def service_figures(from_date: str = None, to_date: str = None):
     """Every figure of the service dashboard, over the viewer's cases (module docstring)."""
     _dates(from_date, to_date)  # a bad date is a clear error naming it
-    return {"open": open_cases(), "crisis": crisis_cases(), "period": period_figures(from_date, to_date),
-            "satisfaction": satisfaction(from_date, to_date)}
+    with _collector_paused():
+        scope = viewer_scope()
+        return {"open": open_cases(scope=scope), "crisis": crisis_cases(),
+                "period": period_figures(from_date, to_date, scope=scope),
+                "satisfaction": satisfaction(from_date, to_date, scope=scope)}
 
 
 def cached_figures(from_date=None, to_date=None):

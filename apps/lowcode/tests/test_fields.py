@@ -385,6 +385,30 @@ def test_indexes_for_link_unique_and_standard_filter_fields(ctx, dts):
     assert not _indexed_first(indexes, "long_text"), indexes
 
 
+def test_a_doctype_asks_for_indexes_over_several_columns():
+    """A DocType's "indexes" (lists of columns) come on top of the per-field ones, each
+    named within the engines' 64 characters and distinct; a column that is not a field
+    is refused by name."""
+    from lowcode.exceptions import DocTypeDefinitionError
+    from lowcode.meta import Meta, validate_definition
+    from lowcode.schema import wanted_indexes
+    many = ["first_response_time", "resolution_time", "response_breached", "resolution_breached", "reopen_count"]
+    defn = {"name": "Index Test", "module": "Custom",
+            "fields": [f("status", "Data"), f("opened_on", "Datetime")] + [f(n, "Int") for n in many],
+            "indexes": [["status", "opened_on"], ["opened_on", "status"] + many, ["opened_on", "status"] + many[:4]]}
+    validate_definition(defn, {})
+    got = {tuple(cols): name for name, cols, _ in wanted_indexes(Meta(defn))}
+    assert got[("status", "opened_on")] == "index_test__ix_status_opened_on"
+    assert ("opened_on", "status", *many) in got and ("opened_on", "status", *many[:4]) in got
+    names = list(got.values())
+    assert len(set(names)) == len(names) and max(len(n) for n in names) <= 64
+    with pytest.raises(DocTypeDefinitionError) as caught:
+        validate_definition(dict(defn, indexes=[["status", "closed_on"]]), {})
+    assert caught.value.field == "closed_on"
+    with pytest.raises(DocTypeDefinitionError):
+        validate_definition(dict(defn, indexes=["status"]), {})
+
+
 # -- engine limits: a value either round-trips or is refused naming the field -------------
 
 @pytest.mark.parametrize("fieldname,value", [

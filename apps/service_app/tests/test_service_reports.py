@@ -415,3 +415,71 @@ def test_service_workspace_on_the_desk_home(sctx, service_site, who, open_cases)
     section = workspace_html(client.get("/app").content.decode(), "Service")
     assert section is not None and "/app/service-dashboard" in section
     assert cards(section)["Open cases"] == open_cases
+
+
+# -- how the figures are read ------------------------------------------------------------------------------
+
+def test_an_agents_figures_count_each_case_once_across_their_parts(sctx, service_site):
+    """An agent's cases are an OR of parts (owned, agent of, assigned, team queue), read
+    as disjoint parts and added up: a1 also owns J9 (team B, opened Feb 1) and is
+    assigned K2 (team B, open), J3 is both team A's and a1's. Each counts once."""
+    s, cases = service_site, service_site["cases"]
+    write_assign("Case", cases["K2"], [s["a1"]])
+    local.db.sql("UPDATE `tabCase` SET `owner`=%s WHERE `name`=%s", (s["a1"], cases["J9"]))
+    try:
+        with _as(s, "a1"):
+            scope = reports.viewer_scope()
+            assert len(scope) == 4  # owner, agent, assignment, team: none empty
+            assert reports.open_cases(now=NOW)["total"] == 3  # J3 J4 K2
+            feb = reports.period_figures("2026-02-01", "2026-02-28")
+            assert feb["cases"] == 2 and feb["first_response"]["count"] == 1  # J9 (frt 99999) and K2
+            assert reports.period_figures(*JAN)["cases"] == 5
+            everything = reports.period_figures(None, None)["cases"]
+            assert everything == lowcode.get_count("Case") == 8  # J1-J4 J10, J8, J9, K2
+    finally:
+        local.db.rollback()
+
+
+def test_without_a_period_every_case_counts_and_only_answered_surveys(manager):
+    """No dates: every case by its opening time (13), and satisfaction over the answered
+    surveys only (no month for unanswered cases)."""
+    assert reports.period_figures(None, None)["cases"] == 13
+    got = reports.satisfaction(None, None)
+    assert [m["month"] for m in got["by_month"]] == ["2026-01", "2026-02"]
+    assert got["overall"] == {"csat": 3.83, "csat_answers": 6, "nps": 40.0, "nps_answers": 5}
+
+
+def test_the_case_table_has_the_reports_covering_indexes(sctx):
+    """Case's "indexes" (case.json) exist on both engines: the dashboard's figures are
+    read from them at a million cases (service_app/reports.py)."""
+    have = [cols for _, cols in sctx.db.get_indexes("Case").values()]
+    assert ["status", "priority", "assigned_to", "opened_on"] in have
+    assert ["survey_answered_on", "satisfaction_score", "nps_score"] in have
+    assert any(cols[:3] == ["opened_on", "status", "customer"] and "resolution_by" in cols for cols in have)
+    assert ["service_team", "status", "modified"] in have and ["service_team", "opened_on"] in have
+    assert ["assigned_to", "status", "modified"] in have  # an agent's open cases in other queues
+
+
+def test_the_figures_leave_the_garbage_collector_as_they_found_it(sctx, service_site):
+    """service_figures pauses the cyclic collector while it reads (reports.py): it is on
+    again afterwards, after a refusal too (a salesperson may not read cases), and stays
+    off if it was off."""
+    import gc
+    assert gc.isenabled()
+    seller = make_user("svc", "gc-seller", roles=("Sales User",))
+    try:
+        with _as(service_site, "mgr"):
+            assert reports.service_figures(*JAN)["period"]["cases"] == 8
+        assert gc.isenabled()
+        with as_user(seller), pytest.raises(lowcode.PermissionError):
+            reports.service_figures(*JAN)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            with _as(service_site, "mgr"):
+                reports.service_figures(*JAN)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        local.db.rollback()
