@@ -1,6 +1,7 @@
 """SMS out and delivery reports against a real HTTP server on loopback that speaks
 Kavenegar's protocol (POST form to /v1/<API key>/sms/send.json, JSON answer with
 entries[].messageid): what arrives, parts, opt-out, retry on 500, callbacks."""
+import datetime
 import json
 import random
 import threading
@@ -21,6 +22,7 @@ class Gateway:
     """A loopback Kavenegar: records each request, answers 500 ``fail`` times first."""
 
     def __init__(self):
+        self.refuse = None
         self.requests, self.fail, self.next_id = [], 0, random.randint(10 ** 8, 10 ** 9)  # ids unique per site
         gateway = self
 
@@ -32,6 +34,9 @@ class Gateway:
                 if gateway.fail > 0:
                     gateway.fail -= 1
                     self._answer(500, {"return": {"status": 500, "message": "server error"}})
+                    return
+                if gateway.refuse:
+                    self._answer(gateway.refuse, {"return": {"status": gateway.refuse, "message": "invalid receptor"}})
                     return
                 gateway.next_id += 1
                 self._answer(200, {"return": {"status": 200, "message": "تایید شد"},
@@ -177,7 +182,6 @@ def test_a_gateway_500_is_retried_after_the_back_off(ctx, gateway):
     run_jobs(ctx)
     entry = log_of(name)
     assert entry.status == "Queued" and entry.attempts == 1 and "500" in entry.error and entry.next_attempt
-    import datetime
     sms.retry_due(now=datetime.datetime.now())          # the back-off has not ended: nothing sent
     run_jobs(ctx)
     assert len(gateway.requests) == 1
@@ -185,6 +189,17 @@ def test_a_gateway_500_is_retried_after_the_back_off(ctx, gateway):
     run_jobs(ctx)
     entry = log_of(name)
     assert len(gateway.requests) == 2 and entry.status == "Sent" and entry.attempts == 2 and not entry.error
+
+
+def test_a_gateway_4xx_is_final(ctx, gateway):
+    gateway.refuse = 422
+    [name] = sms.send_sms([mobile()], "refused")
+    run_jobs(ctx)
+    entry = log_of(name)
+    assert entry.status == "Failed" and entry.attempts == 1 and "422" in entry.error and not entry.next_attempt
+    sms.retry_due(now=datetime.datetime.now() + datetime.timedelta(days=1))
+    run_jobs(ctx)
+    assert len(gateway.requests) == 1
 
 
 def test_an_unreachable_gateway_fails_after_the_last_attempt(ctx, gateway):
@@ -214,6 +229,10 @@ def test_delivery_report_updates_the_status_and_needs_the_token(ctx, gateway, cl
     assert good.status_code == 200 and good.json()["message"] == {"updated": 1}
     ctx.db.rollback()
     assert log_of(name).status == "Delivered"
+    unknown = client.post(url + token, {"messageid": message_id, "status": "whatever"})
+    assert unknown.json()["message"] == {"updated": 0}
+    missing = client.post(url + token, {"status": "10"})
+    assert missing.status_code == 417 and "messageid" in missing.content.decode()
 
 
 def test_presets_fill_the_gateway_fields(ctx):
