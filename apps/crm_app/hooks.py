@@ -41,6 +41,9 @@ scheduler_events = {
     "hourly": ["crm_app.activities.send_task_reminders"],
 }
 
+# Numbers whose Lead or Contact refused SMS are never sent to (lowcode/channels/sms.py).
+sms_opt_out = ["crm_app.sms.refused_numbers"]
+
 # Desk pages the app adds: /app/<route>[/<name>]
 desk_pages = {
     "customer-360": "crm_app.customer_360.page",
@@ -58,6 +61,7 @@ after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_n
 # optional: a safe "condition" on the document, and "roles" (any of which shows the button).
 form_actions = {
     "Lead": [
+        {"label": "Send SMS", "route": "/app/send-sms/{name}?doctype=Lead", "condition": "doc.mobile_no"},
         {"label": "Convert to customer", "method": "crm_app.conversion.convert_lead", "argument": "lead",
          "condition": "doc.status == 'Qualified'", "redirect": "/app/opportunity/{opportunity}"},
         {"label": "Merge into the earlier lead", "method": "crm_app.doctype.lead.lead.merge_into_duplicate",
@@ -66,11 +70,13 @@ form_actions = {
          "redirect": "/app/lead/{name}"},
     ],
     "Customer": [
+        {"label": "Send SMS", "route": "/app/send-sms/{name}?doctype=Customer", "condition": "doc.mobile_no"},
         {"label": "360° view", "route": "/app/customer-360/{name}"},
         {"label": "New opportunity", "route": "/app/opportunity/new?opportunity_from=Customer&party_name={name}",
          "condition": "not doc.is_blocked"},
     ],
     "Contact": [
+        {"label": "Send SMS", "route": "/app/send-sms/{name}?doctype=Contact", "condition": "doc.mobile_no"},
         {"label": "Export personal data", "method": "crm_app.privacy.export_contact_data", "argument": "contact",
          "download": True},
         # shown only to the roles crm_app.privacy.ERASERS allows to erase (which it checks itself)

@@ -23,4 +23,9 @@ fixtures = []
 scheduler_events = {
     "hourly": ["lowcode.auth.clear_expired_sessions"],
     "daily": ["lowcode.jobs.prune_job_logs"],
+    # Queued SMS whose back-off ended are sent again.
+    "cron": {"* * * * *": ["lowcode.channels.sms.retry_due"]},
 }
+
+# "Send SMS" from a record with a mobile number (the form actions are in the apps' hooks).
+desk_pages = {"send-sms": "lowcode.channels.sms_page.page"}
