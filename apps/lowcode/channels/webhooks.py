@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 import lowcode
 from ..caches import cache
 from ..context import local
-from ..exceptions import LowcodeError, ValidationError
+from ..exceptions import DoesNotExistError, LowcodeError, ValidationError
 from ..urls import is_web_url
 
 EVENTS = ("after_insert", "on_update", "on_submit", "on_cancel", "on_trash", "on_update_after_submit", "on_change")
@@ -103,7 +103,12 @@ def _enabled_webhooks():
 
 
 def clear_cache():
-    cache().delete(_CACHE_KEY)
+    """A Webhook changed: forget the map now, and again when the transaction ends (a map
+    read meanwhile may hold uncommitted webhooks, or miss them after a rollback)."""
+    c = cache()
+    c.delete(_CACHE_KEY)
+    local.db.after_commit(lambda: c.delete(_CACHE_KEY))
+    local.db.after_rollback(lambda: c.delete(_CACHE_KEY))
 
 
 def run_webhooks(doc, method, *args):
@@ -112,7 +117,10 @@ def run_webhooks(doc, method, *args):
         return
     names = _enabled_webhooks().get(f"{doc.doctype}|{method}")
     for name in names or []:
-        webhook = lowcode.get_doc("Webhook", name)
+        try:
+            webhook = lowcode.get_doc("Webhook", name)
+        except DoesNotExistError:  # removed by another process whose cache drop we have not seen
+            continue
         try:
             if webhook.condition and not _condition_holds(webhook, doc):
                 continue

@@ -286,14 +286,45 @@ def test_the_secret_never_leaves_through_the_api(hooks_ctx, client, unique):
     assert webhooks.get_secret(hook.name) == SECRET
 
 
-def test_send_test_posts_the_latest_document(hooks_ctx, receiver):
+def test_send_test_button_posts_the_latest_document(hooks_ctx, receiver, client, unique):
     ctx = hooks_ctx
     server = receiver()
     hook = make_webhook(server.url, webhook_docevent="on_trash")
-    new_todo("The latest one", "Low")
-    ctx.db.commit()
-    result = webhooks.send_test(hook.name)
+    latest = new_todo(f"The latest one {unique}", "Low")
+    agent = make_user(unique, "agent", ["Sales User"])
+    csrf = login(ctx, client, "Administrator")
+    page = client.get(f"/app/webhook/{hook.name}")
+    assert "Send test" in page.content.decode()
+    response = client.post(f"/app/webhook/{hook.name}", {"csrf_token": csrf, "_action": "app:0"})
+    assert response.status_code == 302
     assert len(server.requests) == 1
-    assert json.loads(server.requests[0]["body"])["priority"] in ("Low", "Medium", "High")
-    log = lowcode.get_doc("Webhook Request Log", result["log"])
-    assert log.status_code == 200 and log.webhook == hook.name
+    assert json.loads(server.requests[0]["body"]) == {"text": latest.description, "priority": "Low"}
+    ctx.db.rollback()
+    [log] = logs(hook.name)
+    assert log.status_code == 200
+    log_name = lowcode.get_all("Webhook Request Log", filters={"webhook": hook.name}, pluck="name")[0]
+    assert response["Location"].endswith(f"/app/webhook-request-log/{log_name}")
+
+    # Others may not send tests, neither by the button nor by the method.
+    csrf = login(ctx, client, agent)
+    assert client.post(f"/app/webhook/{hook.name}", {"csrf_token": csrf, "_action": "app:0"}).status_code == 403
+    r = client.post("/api/method/lowcode.channels.webhooks.send_test", {"webhook": hook.name},
+                    HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 403
+    assert len(server.requests) == 1
+
+
+def test_disabled_and_rolled_back_webhooks_send_nothing(hooks_ctx, receiver):
+    ctx = hooks_ctx
+    server = receiver()
+    make_webhook(server.url, enabled=0)
+    ctx.db.commit()
+    # A webhook whose insert is rolled back, after a save in the same transaction saw it:
+    make_webhook(server.url + "?gone=1")
+    new_todo("Seen by the uncommitted webhook")
+    ctx.db.rollback()
+    new_todo("After the rollback")  # the cached map forgot the webhook that never was
+    ctx.db.commit()
+    run_jobs(ctx)
+    assert server.requests == []
+    assert lowcode.get_all("Webhook Request Log") == []
