@@ -83,7 +83,6 @@ def hooks_ctx(ctx, bench):
     ctx.conf.update(extra)
     yield ctx
     ctx.db.rollback()
-    ctx.db.sql("DELETE FROM `tabWebhook Request Log`")
     for name in ctx.db.sql("SELECT `name` FROM `tabWebhook`", pluck=True):
         lowcode.delete_doc("Webhook", name, ignore_permissions=True)
     ctx.db.commit()
@@ -151,6 +150,10 @@ def test_json_body_is_signed_and_logged(hooks_ctx, receiver):
     assert json.loads(log.data) == {"text": "Call the customer", "priority": "High"}
     assert SECRET not in log.headers and expected not in log.headers  # the log hides the signature
     assert json.loads(log.headers)["X-Source"] == "crm"
+
+    # Removing the webhook takes its log and its secret along.
+    lowcode.delete_doc("Webhook", hook.name)
+    assert logs(hook.name) == [] and webhooks.get_secret(hook.name) is None
 
 
 def test_a_500_is_retried_until_success(hooks_ctx, receiver):

@@ -1,6 +1,7 @@
 """Webhook: what to send where on which document event (see lowcode.channels.webhooks)."""
 from django.utils.translation import gettext as _
 
+import lowcode
 from lowcode.channels import webhooks
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
@@ -38,5 +39,7 @@ class Webhook(Document):
         webhooks.clear_cache()
 
     def on_trash(self):
+        # Its delivery log and secret go with it (Frappe ignores the log's link on delete too).
+        lowcode.db.sql("DELETE FROM `tabWebhook Request Log` WHERE `webhook`=%s", (self.name,))
         webhooks.store_secret(self.name, None)
         webhooks.clear_cache()
