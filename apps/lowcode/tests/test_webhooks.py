@@ -234,6 +234,12 @@ def test_bad_settings_are_refused_naming_the_field(hooks_ctx):
     with pytest.raises(ValidationError) as e:
         make_webhook("http://127.0.0.1:9/x", enable_security=1)
     assert e.value.field == "webhook_secret"
+    with pytest.raises(ValidationError) as e:
+        make_webhook("http://127.0.0.1:9/x", webhook_data=[{"fieldname": "no_such_field", "key": "x"}])
+    assert e.value.field == "webhook_data" and "no_such_field" in e.value.message
+    with pytest.raises(ValidationError) as e:
+        make_webhook("http://127.0.0.1:9/x", webhook_headers=[{"key": "X-Evil", "value": "a\r\nSet-Cookie: x"}])
+    assert e.value.field == "webhook_headers"
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/x", "http://localhost/x", "http://10.1.2.3/x",
@@ -270,12 +276,26 @@ def test_the_secret_never_leaves_through_the_api(hooks_ctx, client, unique):
     hook = make_webhook("http://127.0.0.1:9/x", enable_security=1, webhook_secret=SECRET)
     agent = make_user(unique, "agent", ["Sales User"])
     assert webhooks.get_secret(hook.name) == SECRET
-    login(ctx, client, "Administrator")
+    csrf = login(ctx, client, "Administrator")
     response = client.get(f"/api/resource/Webhook/{hook.name}")
     assert response.status_code == 200
     assert response.json()["data"]["webhook_secret"] == webhooks.MASK and SECRET not in response.content.decode()
     listed = client.get("/api/resource/Webhook", {"fields": '["*"]'})
     assert SECRET not in listed.content.decode()
+
+    # Created through the API: the answer shows the mask; bad input is a 4xx naming the field.
+    payload = {"webhook_doctype": "ToDo", "webhook_docevent": "on_update", "request_url": "http://127.0.0.1:9/y",
+               "enable_security": 1, "webhook_secret": "api-made-secret"}
+    made = client.post("/api/resource/Webhook", json.dumps(payload), content_type="application/json",
+                       HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert made.status_code == 200 and "api-made-secret" not in made.content.decode()
+    assert made.json()["data"]["webhook_secret"] == webhooks.MASK
+    before = ctx.db.sql("SELECT COUNT(*) FROM `tabWebhook`")[0][0]
+    bad = client.post("/api/resource/Webhook", json.dumps(dict(payload, request_url="file:///etc/passwd")),
+                      content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert 400 <= bad.status_code < 500 and bad.json()["field"] == "request_url"
+    ctx.db.rollback()
+    assert ctx.db.sql("SELECT COUNT(*) FROM `tabWebhook`")[0][0] == before
 
     login(ctx, client, agent)
     assert client.get(f"/api/resource/Webhook/{hook.name}").status_code == 403

@@ -5,6 +5,7 @@ import lowcode
 from lowcode.channels import webhooks
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
+from lowcode.meta import STANDARD_FIELDS, get_meta
 
 
 class Webhook(Document):
@@ -22,6 +23,13 @@ class Webhook(Document):
         if self.webhook_json:
             from lowcode.printing import check_syntax
             check_syntax(self.webhook_json, "webhook_json", "JSON Request Body")
+        if self.webhook_doctype and lowcode.db.exists("DocType", self.webhook_doctype):
+            meta = get_meta(self.webhook_doctype)
+            for row in self.get("webhook_data") or []:
+                if row.fieldname not in STANDARD_FIELDS and not meta.has_field(row.fieldname):
+                    raise ValidationError(_("Data: %(doctype)s has no field %(field)s")
+                                          % {"doctype": self.webhook_doctype, "field": row.fieldname},
+                                          field="webhook_data")
         for row in self.get("webhook_headers") or []:
             if any(c in (row.key or "") + (row.value or "") for c in "\r\n"):
                 raise ValidationError(_("Headers: a header must be one line"), field="webhook_headers")
