@@ -33,5 +33,5 @@ fixtures = []
 
 scheduler_events = {
     "hourly": ["lowcode.auth.clear_expired_sessions"],
-    "daily": ["lowcode.jobs.prune_job_logs"],
+    "daily": ["lowcode.jobs.prune_job_logs", "lowcode.channels.webhooks.prune_request_logs"],
 }

@@ -219,6 +219,13 @@ def _log(webhook, reference_doctype, reference_document, attempt, url, headers, 
     return doc.name
 
 
+def prune_request_logs(days=30):
+    """Daily: drop request logs older than ``days`` (Frappe keeps them 30 days too)."""
+    import datetime
+    cutoff = (datetime.datetime.now() - datetime.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+    local.db.sql("DELETE FROM `tabWebhook Request Log` WHERE `creation` < %s", (cutoff,))
+
+
 @lowcode.whitelist(methods=["POST"])
 def send_test(webhook):
     """The form's "Send test": one attempt now with the latest document of the DocType

@@ -351,3 +351,13 @@ def test_disabled_and_rolled_back_webhooks_send_nothing(hooks_ctx, receiver):
     run_jobs(ctx)
     assert server.requests == []
     assert lowcode.get_all("Webhook Request Log") == []
+
+
+def test_old_request_logs_are_pruned(hooks_ctx):
+    ctx = hooks_ctx
+    hook = make_webhook("http://127.0.0.1:9/x")
+    old = webhooks._log(hook.name, "ToDo", "x", 1, hook.request_url, {}, "{}", error="old")
+    new = webhooks._log(hook.name, "ToDo", "y", 1, hook.request_url, {}, "{}", error="new")
+    ctx.db.sql("UPDATE `tabWebhook Request Log` SET `creation`='2020-01-01 00:00:00' WHERE `name`=%s", (old,))
+    webhooks.prune_request_logs()
+    assert lowcode.get_all("Webhook Request Log", filters={"webhook": hook.name}, pluck="name") == [new]
