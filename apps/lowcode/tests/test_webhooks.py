@@ -327,6 +327,9 @@ def test_send_test_button_posts_the_latest_document(hooks_ctx, receiver, client,
     assert log.status_code == 200
     log_name = lowcode.get_all("Webhook Request Log", filters={"webhook": hook.name}, pluck="name")[0]
     assert response["Location"].endswith(f"/app/webhook-request-log/{log_name}")
+    shown = client.get(f"/app/webhook-request-log/{log_name}")
+    assert shown.status_code == 200 and "answer 200" in shown.content.decode()
+    assert client.get("/app/webhook").status_code == 200
 
     # Others may not send tests, neither by the button nor by the method.
     csrf = login(ctx, client, agent)
