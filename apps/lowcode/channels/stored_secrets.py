@@ -8,10 +8,12 @@ MASK = "*" * 8
 
 
 def store_secret(doctype, name, fieldname, value):
+    """Keep ``value`` as the secret; an empty value removes it."""
     db = local.db
     db.sql("DELETE FROM `tabAuth` WHERE `doctype`=%s AND `name`=%s AND `fieldname`=%s", (doctype, name, fieldname))
-    db.sql("INSERT INTO `tabAuth` (`doctype`, `name`, `fieldname`, `password`) VALUES (%s, %s, %s, %s)",
-           (doctype, name, fieldname, value))
+    if value:
+        db.sql("INSERT INTO `tabAuth` (`doctype`, `name`, `fieldname`, `password`) VALUES (%s, %s, %s, %s)",
+               (doctype, name, fieldname, value))
 
 
 def get_secret(doctype, name, fieldname):
