@@ -23,4 +23,6 @@ fixtures = []
 scheduler_events = {
     "hourly": ["lowcode.auth.clear_expired_sessions"],
     "daily": ["lowcode.jobs.prune_job_logs"],
+    # Queued e-mail waiting for a retry or the account's rate limit.
+    "cron": {"* * * * *": ["lowcode.channels.email.flush"]},
 }
