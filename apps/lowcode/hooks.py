@@ -20,6 +20,14 @@ doc_events = {
 
 fixtures = []
 
+# An "Email" button on every record that has an e-mail address (channels/compose.py);
+# "*" actions come after the DocType's own, and ``when`` is a function of the document.
+desk_pages = {"email": "lowcode.channels.compose.page"}
+form_actions = {
+    "*": [{"label": "Email", "route": "/app/email?doctype={doctype}&name={name}",
+           "when": "lowcode.channels.compose.has_email"}],
+}
+
 scheduler_events = {
     "hourly": ["lowcode.auth.clear_expired_sessions"],
     "daily": ["lowcode.jobs.prune_job_logs"],

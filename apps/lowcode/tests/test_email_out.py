@@ -209,3 +209,50 @@ def test_bad_input_names_the_field(ctx, unique, smtp):
                          "email_id": f"b-{unique}@example.com", "smtp_server": "h", "use_tls": 1,
                          "use_ssl": 1}).insert()
     assert e.value.field == "use_ssl"
+
+
+def test_email_action_on_a_record_sends_template_and_pdf(ctx, unique, client, smtp, make_doctype):
+    """The form's "Email" action: the compose page filled from an Email Template for the
+    record, sent with the record's PDF; the message is a Communication on the record."""
+    inbox, controller = smtp
+    account = make_account(ctx, unique, controller.port, default_outgoing=1)
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"},
+                            {"fieldname": "email", "fieldtype": "Data", "label": "Email", "options": "Email"}])
+    with_mail = lowcode.get_doc({"doctype": doctype, "title": "مشتری", "email": "c@example.com"}).insert()
+    without = lowcode.get_doc({"doctype": doctype, "title": "No mail"}).insert()
+    template = lowcode.get_doc({"doctype": "Email Template", "template_name": f"Hello {unique}",
+                                "reference_doctype": doctype, "subject": "سلام {{ doc.title }}",
+                                "response": "<p>{{ doc.title }} عزیز، سند پیوست است.</p>"}).insert()
+    session = auth.start_session("Administrator", desk=True)
+    ctx.db.commit()
+    client.cookies["sid"] = session.sid
+    route = f"/app/{doctype.lower().replace(' ', '-')}"
+    form = client.get(f"{route}/{with_mail.name}").content.decode()
+    assert f"/app/email?doctype={doctype.replace(' ', '%20')}&amp;name={with_mail.name}" in form
+    assert "/app/email?" not in client.get(f"{route}/{without.name}").content.decode()
+    page = client.get("/app/email", {"doctype": doctype, "name": with_mail.name, "template": template.name})
+    text = page.content.decode()
+    assert page.status_code == 200 and 'value="c@example.com"' in text and "سلام مشتری" in text
+    # Bad input: a clear 417 naming the field, nothing queued.
+    bad = client.post("/app/email", {"csrf_token": session.csrf_token, "doctype": doctype, "name": with_mail.name,
+                                     "to": "nobody", "subject": "x", "message": "x"})
+    assert bad.status_code == 417 and "recipients" in bad.content.decode()
+    ctx.db.rollback()
+    assert not lowcode.get_all("Email Queue", filters={"reference_name": with_mail.name})
+    sent = client.post("/app/email", {"csrf_token": session.csrf_token, "doctype": doctype, "name": with_mail.name,
+                                      "to": "c@example.com", "subject": "", "message": "", "template": template.name,
+                                      "attach_pdf": "1"})
+    assert sent.status_code == 302 and sent["Location"] == f"{route}/{with_mail.name}"
+    ctx.db.rollback()
+    flush()
+    ctx.db.commit()
+    [queued] = lowcode.get_all("Email Queue", filters={"reference_doctype": doctype, "reference_name": with_mail.name},
+                               fields=["name", "status", "communication"])
+    assert queued["status"] == "Sent"
+    msg = inbox.parsed()
+    assert msg["Subject"] == "سلام مشتری" and msg["From"] == account.email_id
+    [pdf] = list(msg.iter_attachments())
+    assert pdf.get_filename() == f"{with_mail.name}.pdf" and pdf.get_content().startswith(b"%PDF")
+    comm = lowcode.get_doc("Communication", queued["communication"])
+    assert (comm.reference_doctype, comm.reference_name, comm.sent_or_received) == (doctype, with_mail.name, "Sent")
+    assert comm.subject == "سلام مشتری" and "عزیز" in comm.content

@@ -107,12 +107,14 @@ def form_actions(doc):
     ``roles`` list shows it only to users with one of those roles (Administrator
     always); that only spares others a button that would fail: the method still
     checks permission itself."""
-    from ...apps import get_hooks
+    from urllib.parse import quote
+    from ...apps import get_attr, get_hooks
     if doc.is_new():
         return []
     user_roles = get_roles()
     out = []
-    for i, action in enumerate(get_hooks("form_actions", {}).get(doc.doctype, [])):
+    hooks = get_hooks("form_actions", {})
+    for i, action in enumerate(hooks.get(doc.doctype, []) + hooks.get("*", [])):
         if action.get("roles") and not user_roles & (set(action["roles"]) | {"Administrator"}):
             continue
         if action.get("condition"):
@@ -121,7 +123,12 @@ def form_actions(doc):
                     continue
             except LowcodeError:
                 continue
-        out.append(dict(action, index=i, url=action.get("route", "").format(name=doc.name) or None))
+        if action.get("when") and not get_attr(action["when"])(doc):
+            continue
+        route = action.get("route", "")
+        url = route.format(name=quote(doc.name, safe=""), doctype=quote(doc.doctype)) if "{doctype}" in route \
+            else route.format(name=doc.name)
+        out.append(dict(action, index=i, url=url or None))
     return out
 
 
