@@ -270,10 +270,15 @@ def send_queued(name):
     """Send one queued message, once. Never raises: a failure is logged on the row and
     the message waits for the next attempt (``flush``), at most MAX_RETRIES times."""
     from ..document import get_doc
-    rows = local.db.sql("SELECT `status` FROM `tabEmail Queue` WHERE `name`=%s", (name,))
-    if not rows or rows[0][0] not in ("Not Sent",):
+    # Claimed by one conditional UPDATE: its row lock (held to the commit) makes a second
+    # worker on the same message wait, then find it no longer "Not Sent".
+    claimed = local.db.sql_cursor("UPDATE `tabEmail Queue` SET `status`='Sending' WHERE `name`=%s "
+                                  "AND `status`='Not Sent'", (name,)).rowcount
+    if not claimed:
+        rows = local.db.sql("SELECT `status` FROM `tabEmail Queue` WHERE `name`=%s", (name,))
         return rows[0][0] if rows else None
     queue = get_doc("Email Queue", name)
+    queue.status = "Not Sent"  # until the server has taken it
     account = get_doc("Email Account", queue.email_account)
     if over_rate_limit(account):
         queue.send_after = _fmt(_now() + datetime.timedelta(minutes=1))
@@ -303,6 +308,7 @@ def send_queued(name):
             queue.send_after = _fmt(_now() + datetime.timedelta(minutes=wait))
             _log(queue, f"attempt {queue.retry} failed, next in {wait} min: {error}")
         queue.save(ignore_permissions=True)
+        _account_status(account, f"Failing: {error}")
         return queue.status
     for r in pending:
         r.status = "Error" if r.recipient in refused else "Sent"
@@ -311,7 +317,16 @@ def send_queued(name):
     queue.error = None
     _log(queue, "sent" if not refused else f"sent; refused: {', '.join(refused)}")
     queue.save(ignore_permissions=True)
+    _account_status(account, "OK")
     return queue.status
+
+
+def _account_status(account, status):
+    """What admins see on the account: OK, or the last error while it fails."""
+    status = status[:140]
+    if account.status != status:
+        local.db.sql("UPDATE `tabEmail Account` SET `status`=%s WHERE `name`=%s", (status, account.name))
+        account.status = status
 
 
 def _log(queue, line):

@@ -33,7 +33,8 @@ class Inbox:
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
         self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        return AuthResult(success=auth_data.password.decode() == PASSWORD)
+        ok = auth_data.password.decode() == PASSWORD
+        return AuthResult(success=ok, handled=ok)  # not handled: the server answers 535 itself
 
     def parsed(self, i=-1):
         return email.message_from_bytes(self.messages[i][2], policy=email.policy.default)
@@ -256,3 +257,25 @@ def test_email_action_on_a_record_sends_template_and_pdf(ctx, unique, client, sm
     comm = lowcode.get_doc("Communication", queued["communication"])
     assert (comm.reference_doctype, comm.reference_name, comm.sent_or_received) == (doctype, with_mail.name, "Sent")
     assert comm.subject == "سلام مشتری" and "عزیز" in comm.content
+
+
+def test_wrong_password_is_logged_without_secrets_and_shown_on_the_account(ctx, unique, smtp):
+    inbox, controller = smtp
+    account = make_account(ctx, unique, controller.port, password="wrong-Pa55word-xyz")
+    queue = send_and_flush(ctx, recipients="w@example.com", subject="Hi", message="<p>x</p>",
+                           email_account=account.name)
+    assert queue.status == "Not Sent" and inbox.messages == [] and queue.retry == 1
+    assert "SMTPAuthenticationError" in queue.attempt_log and "wrong-Pa55word-xyz" not in queue.attempt_log
+    assert lowcode.db.get_value("Email Account", account.name, "status").startswith("Failing: SMTPAuthentication")
+    # The admin fixes the password; the next due attempt goes and the account shows OK.
+    doc = lowcode.get_doc("Email Account", account.name)
+    doc.password = PASSWORD
+    doc.save()
+    ctx.db.sql("UPDATE `tabEmail Queue` SET `send_after`=NULL WHERE `name`=%s", (queue.name,))
+    ctx.db.commit()
+    assert flush() == {queue.name: "Sent"}
+    ctx.db.commit()
+    assert lowcode.db.get_value("Email Account", account.name, "status") == "OK" and len(inbox.messages) == 1
+    # Sending the same row again sends nothing twice.
+    from lowcode.channels.email import send_queued
+    assert send_queued(queue.name) == "Sent" and len(inbox.messages) == 1

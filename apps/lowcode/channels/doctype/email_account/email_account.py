@@ -32,5 +32,8 @@ class EmailAccount(Document):
         if int(self.default_outgoing or 0):
             local.db.sql("UPDATE `tabEmail Account` SET `default_outgoing`=0 WHERE `name`!=%s", (self.name,))
 
+    def after_rename(self, old, new, merge=False):
+        local.db.sql("UPDATE `tabAuth` SET `name`=%s WHERE `doctype`='Email Account' AND `name`=%s", (new, old))
+
     def after_delete(self):
         store_password(self.name, None)
