@@ -17,8 +17,10 @@ def email_fields(meta):
 
 
 def has_email(doc):
-    """Form action condition: the record has an e-mail address to write to."""
-    return any(doc.get(f) for f in email_fields(get_meta(doc.doctype)))
+    """Form action condition: the record has an e-mail address to write to, and the user
+    the "email" permission on it (Frappe's DocPerm column)."""
+    from ..permissions import has_permission
+    return any(doc.get(f) for f in email_fields(get_meta(doc.doctype))) and has_permission(doc.doctype, "email", doc)
 
 
 def _templates(doctype):
@@ -40,6 +42,7 @@ def page(request, name=None):
     from .email import sendmail
     args = request.POST if request.method == "POST" else request.GET
     doc = open_doc(args.get("doctype") or "", args.get("name") or "")
+    doc.check_permission("email")
     form_url = f"/app/{route_for(doc.doctype)}/{quote(doc.name)}"
     values = {"to": ", ".join(doc.get(f) for f in email_fields(doc.meta) if doc.get(f)),
               "cc": "", "bcc": "", "subject": "", "message": "", "template": args.get("template") or "",

@@ -45,9 +45,13 @@ def get_password(account):
 def outgoing_account(name=None):
     """The named account, else the sending user's own outgoing account, else the shared default."""
     if name:
-        rows = local.db.sql("SELECT `name` FROM `tabEmail Account` WHERE `name`=%s AND `enable_outgoing`=1", (name,))
+        rows = local.db.sql("SELECT `name`, `user` FROM `tabEmail Account` WHERE `name`=%s AND `enable_outgoing`=1",
+                            (name,))
         if not rows:
             raise ValidationError(f"email_account: {name!r} is not an enabled outgoing account", field="email_account")
+        if rows[0][1] and rows[0][1] != local.user and local.user != "Administrator":
+            from ..exceptions import PermissionError
+            raise PermissionError(f"email_account: {name!r} is another user's own account", doctype="Email Account")
         return rows[0][0]
     rows = local.db.sql("SELECT `name` FROM `tabEmail Account` WHERE `enable_outgoing`=1 AND `user`=%s "
                         "ORDER BY `default_outgoing` DESC, `name` LIMIT 1", (local.user,))

@@ -279,3 +279,37 @@ def test_wrong_password_is_logged_without_secrets_and_shown_on_the_account(ctx, 
     # Sending the same row again sends nothing twice.
     from lowcode.channels.email import send_queued
     assert send_queued(queue.name) == "Sent" and len(inbox.messages) == 1
+
+
+def test_personal_accounts_and_the_email_permission(ctx, unique, client, smtp, make_doctype):
+    """A user's own account sends their mail and nobody else's; the Email action needs
+    the "email" permission on the record, not only read."""
+    inbox, controller = smtp
+    for role in (f"Mailer {unique}", f"Reader {unique}"):
+        lowcode.get_doc({"doctype": "Role", "role_name": role}).insert()
+    users = {}
+    for tag in ("mailer", "reader"):
+        users[tag] = lowcode.get_doc({"doctype": "User", "email": f"{tag}-{unique}@example.com", "first_name": tag,
+                                      "roles": [{"role": f"{tag.title()} {unique}"}]}).insert().name
+    own = make_account(ctx, unique, controller.port, user=users["mailer"], email_id=f"mailer-{unique}@example.com")
+    doctype = make_doctype([{"fieldname": "email", "fieldtype": "Data", "label": "Email", "options": "Email"}],
+                           permissions=[{"role": f"Mailer {unique}", "read": 1, "email": 1},
+                                        {"role": f"Reader {unique}", "read": 1}])
+    record = lowcode.get_doc({"doctype": doctype, "email": "k@example.com"}).insert()
+    ctx.db.commit()
+    ctx.user = users["mailer"]
+    queue = send_and_flush(ctx, recipients="k@example.com", subject="mine", message="<p>x</p>")
+    assert queue.email_account == own.name and inbox.parsed()["From"] == own.email_id
+    ctx.user = users["reader"]
+    with pytest.raises(lowcode.exceptions.PermissionError):
+        sendmail(recipients="k@example.com", subject="not yours", message="x", email_account=own.name)
+    ctx.user = "Administrator"
+    ctx.db.rollback()
+    route = f"/app/{doctype.lower().replace(' ', '-')}/{record.name}"
+    for tag, status in (("reader", 403), ("mailer", 200)):
+        session = auth.start_session(users[tag], desk=True)
+        ctx.db.commit()
+        client.cookies["sid"] = session.sid
+        page = client.get("/app/email", {"doctype": doctype, "name": record.name})
+        assert page.status_code == status, tag
+        assert ("/app/email?" in client.get(route).content.decode()) == (tag == "mailer")
