@@ -23,6 +23,8 @@ fixtures = []
 # An "Email" button on every record that has an e-mail address (channels/compose.py);
 # "*" actions come after the DocType's own, and ``when`` is a function of the document.
 desk_pages = {"email": "lowcode.channels.compose.page"}
+# The e-mails sent about a record, on its form's timeline (when Communication is installed).
+additional_timeline_content = {"*": ["lowcode.channels.email.timeline"]}
 form_actions = {
     "*": [{"label": "Email", "route": "/app/email?doctype={doctype}&name={name}",
            "when": "lowcode.channels.compose.has_email"}],

@@ -342,3 +342,20 @@ def flush():
     due = local.db.sql("SELECT `name` FROM `tabEmail Queue` WHERE `status`='Not Sent' AND "
                        "(`send_after` IS NULL OR `send_after`<=%s) ORDER BY `creation` LIMIT 500", (_fmt(_now()),))
     return {name: send_queued(name) for (name,) in due}
+
+
+def timeline(doctype, name):
+    """``additional_timeline_content`` items: the Communications about a record the user may read."""
+    from ..meta import doctype_exists
+    from ..query import get_list
+    from ..utils import route_for
+    from ..permissions import has_permission
+    # Every form calls this: a user who may not read Communications just sees none.
+    if doctype == "Communication" or not doctype_exists("Communication") or not has_permission("Communication"):
+        return []
+    rows = get_list("Communication", fields=["name", "owner", "communication_date", "subject", "sender"],
+                    filters={"reference_doctype": doctype, "reference_name": name},
+                    order_by="communication_date desc", limit_page_length=200)
+    return [{"when": r["communication_date"], "who": r["owner"], "kind": "Communication",
+             "content": " · ".join(x for x in (r["subject"], r["sender"]) if x),
+             "url": f"/app/{route_for('Communication')}/{r['name']}"} for r in rows]

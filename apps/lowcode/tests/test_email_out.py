@@ -257,6 +257,8 @@ def test_email_action_on_a_record_sends_template_and_pdf(ctx, unique, client, sm
     comm = lowcode.get_doc("Communication", queued["communication"])
     assert (comm.reference_doctype, comm.reference_name, comm.sent_or_received) == (doctype, with_mail.name, "Sent")
     assert comm.subject == "سلام مشتری" and "عزیز" in comm.content
+    form = client.get(f"{route}/{with_mail.name}").content.decode()  # on the record's timeline
+    assert f"/app/communication/{comm.name}" in form and "سلام مشتری" in form
 
 
 def test_wrong_password_is_logged_without_secrets_and_shown_on_the_account(ctx, unique, smtp):

@@ -95,8 +95,13 @@ def timeline(doc):
     # items {"when", "who", "kind", "content", "url"}, read with the user's permissions.
     from ...apps import get_attr, get_hooks
     hooks = get_hooks("additional_timeline_content", {})
+    seen = set()  # a record two apps both show (e.g. a Communication) appears once
     for path in list(hooks.get("*", [])) + list(hooks.get(doc.doctype, [])):
-        items += get_attr(path)(doc.doctype, doc.name)
+        for item in get_attr(path)(doc.doctype, doc.name):
+            if item.get("url") and item["url"] in seen:
+                continue
+            seen.add(item.get("url"))
+            items.append(item)
     return sorted(items, key=lambda i: str(i["when"]), reverse=True)
 
 
