@@ -17,6 +17,8 @@ from ..context import local
 from ..exceptions import ValidationError
 
 MAX_RETRIES = 5
+# Most providers refuse larger messages; refusing here tells the sender now, not the log later.
+MAX_ATTACHMENTS_BYTES = 25 * 1024 * 1024
 SMTP_TIMEOUT = 20
 # Minutes to wait after the n-th failed attempt (then the last value again).
 BACKOFF_MINUTES = (1, 5, 15, 60, 240)
@@ -205,6 +207,10 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
         subject, message = subject or t_subject, message or t_message
     if not subject:
         raise ValidationError("subject: a subject is needed", field="subject")
+    size = sum(len(a.get("fcontent") or b"") for a in attachments or ())
+    if size > MAX_ATTACHMENTS_BYTES:
+        raise ValidationError(f"attachments: {size} bytes, more than the {MAX_ATTACHMENTS_BYTES} allowed",
+                              field="attachments")
     account = get_doc("Email Account", outgoing_account(email_account))
     parent, references = _thread_headers(in_reply_to)
     msg = build_message(account.email_id, to, subject, message or "", cc=cc, attachments=attachments,

@@ -206,6 +206,11 @@ def test_bad_input_names_the_field(ctx, unique, smtp):
                  email_account=account.name)
     assert e.value.field == "cc"
     with pytest.raises(ValidationError) as e:
+        sendmail(recipients="a@example.com", subject="x", message="x", email_account=account.name,
+                 attachments=[{"fname": "big.bin", "fcontent": b"0" * (25 * 1024 * 1024 + 1)}])
+    assert e.value.field == "attachments"
+    assert not lowcode.get_all("Email Queue", filters={"email_account": account.name})
+    with pytest.raises(ValidationError) as e:
         lowcode.get_doc({"doctype": "Email Account", "email_account_name": f"Bad {unique}",
                          "email_id": f"b-{unique}@example.com", "smtp_server": "h", "use_tls": 1,
                          "use_ssl": 1}).insert()
@@ -300,7 +305,11 @@ def test_personal_accounts_and_the_email_permission(ctx, unique, client, smtp, m
     record = lowcode.get_doc({"doctype": doctype, "email": "k@example.com"}).insert()
     ctx.db.commit()
     ctx.user = users["mailer"]
-    queue = send_and_flush(ctx, recipients="k@example.com", subject="mine", message="<p>x</p>")
+    queue = lowcode.sendmail(recipients="k@example.com", subject="mine", message="<p>x</p>")  # the public name
+    ctx.db.commit()
+    flush()
+    ctx.db.commit()
+    queue = lowcode.get_doc("Email Queue", queue.name)
     assert queue.email_account == own.name and inbox.parsed()["From"] == own.email_id
     ctx.user = users["reader"]
     with pytest.raises(lowcode.exceptions.PermissionError):
