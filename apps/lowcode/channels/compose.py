@@ -2,6 +2,9 @@
 message to the record's e-mail address, optionally from an Email Template (rendered in
 the sandbox for the record) and with the record's PDF, and queues it with ``sendmail``
 so it lands on the record's timeline as a Communication."""
+import html
+import re
+
 from django.http import HttpResponseRedirect
 from urllib.parse import quote
 
@@ -50,9 +53,12 @@ def page(request, name=None):
     error = None
     if request.method == "POST":
         values.update({k: args.get(k, "") for k in ("to", "cc", "bcc", "subject", "message")})
+        body = values["message"]
+        if body and not re.search(r"<[a-zA-Z][^>]*>", body):  # typed as plain text: keep its lines
+            body = html.escape(body).replace("\r\n", "\n").replace("\n", "<br>\n")
         try:
             attachments = [_record_pdf(doc)] if values["attach_pdf"] else None
-            sendmail(values["to"], values["subject"], values["message"], reference_doctype=doc.doctype,
+            sendmail(values["to"], values["subject"], body, reference_doctype=doc.doctype,
                      reference_name=doc.name, cc=values["cc"], bcc=values["bcc"], attachments=attachments,
                      # The form holds the template's text already; it is used only when left empty.
                      template=(values["template"] or None) if not (values["subject"] or values["message"]) else None)

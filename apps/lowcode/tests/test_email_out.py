@@ -245,6 +245,14 @@ def test_email_action_on_a_record_sends_template_and_pdf(ctx, unique, client, sm
     assert bad.status_code == 417 and "recipients" in bad.content.decode()
     ctx.db.rollback()
     assert not lowcode.get_all("Email Queue", filters={"reference_name": with_mail.name})
+    typed = client.post("/app/email", {"csrf_token": session.csrf_token, "doctype": doctype, "name": with_mail.name,
+                                       "to": "c@example.com", "subject": "typed", "message": "line 1\r\n2 < 3 & co"})
+    assert typed.status_code == 302
+    ctx.db.rollback()
+    flush()
+    ctx.db.commit()
+    typed_html = inbox.parsed().get_body(("html",)).get_content()
+    assert "line 1<br>" in typed_html and "2 &lt; 3 &amp; co" in typed_html
     sent = client.post("/app/email", {"csrf_token": session.csrf_token, "doctype": doctype, "name": with_mail.name,
                                       "to": "c@example.com", "subject": "", "message": "", "template": template.name,
                                       "attach_pdf": "1"})
@@ -252,7 +260,8 @@ def test_email_action_on_a_record_sends_template_and_pdf(ctx, unique, client, sm
     ctx.db.rollback()
     flush()
     ctx.db.commit()
-    [queued] = lowcode.get_all("Email Queue", filters={"reference_doctype": doctype, "reference_name": with_mail.name},
+    [queued] = lowcode.get_all("Email Queue", filters={"reference_doctype": doctype, "reference_name": with_mail.name,
+                                                       "subject": "سلام مشتری"},
                                fields=["name", "status", "communication"])
     assert queued["status"] == "Sent"
     msg = inbox.parsed()
