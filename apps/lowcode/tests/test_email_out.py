@@ -333,3 +333,41 @@ def test_personal_accounts_and_the_email_permission(ctx, unique, client, smtp, m
         page = client.get("/app/email", {"doctype": doctype, "name": record.name})
         assert page.status_code == status, tag
         assert ("/app/email?" in client.get(route).content.decode()) == (tag == "mailer")
+
+
+def test_starttls_with_a_verified_certificate(ctx, unique, tmp_path, monkeypatch):
+    """use_tls: STARTTLS before the login, the server's certificate verified (a server the
+    client does not trust gets nothing: the attempt is logged and retried later)."""
+    import ssl
+    import subprocess
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    inbox = Inbox()
+    sessions = []
+
+    class Recording(Inbox):
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            sessions.append(session.ssl is not None)
+            return await inbox.handle_DATA(server, session, envelope)
+
+    controller = Controller(Recording(), hostname="127.0.0.1", port=free_port(), tls_context=tls,
+                            require_starttls=True, authenticator=inbox.authenticate, ready_timeout=10)
+    controller.start()
+    try:
+        account = make_account(ctx, unique, controller.port, use_tls=1)
+        untrusted = send_and_flush(ctx, recipients="t@example.com", subject="TLS", message="<p>x</p>",
+                                   email_account=account.name)
+        assert untrusted.status == "Not Sent" and "SSLCertVerificationError" in untrusted.attempt_log
+        assert inbox.messages == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client now trusts this server
+        ctx.db.sql("UPDATE `tabEmail Queue` SET `send_after`=NULL WHERE `name`=%s", (untrusted.name,))
+        ctx.db.commit()
+        assert flush() == {untrusted.name: "Sent"}
+        ctx.db.commit()
+    finally:
+        controller.stop()
+    assert sessions == [True] and inbox.logins == [(account.email_id, PASSWORD)]
