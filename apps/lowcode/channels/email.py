@@ -293,7 +293,7 @@ def send_queued(name):
     if over_rate_limit(account):
         queue.send_after = _fmt(_now() + datetime.timedelta(minutes=1))
         _log(queue, "rate limit reached: waits for the next minute")
-        queue.save(ignore_permissions=True)
+        _save(queue)
         return queue.status
     pending = [r for r in queue.recipients if r.status != "Sent"]
     try:
@@ -317,7 +317,7 @@ def send_queued(name):
             wait = BACKOFF_MINUTES[min(queue.retry, len(BACKOFF_MINUTES)) - 1]
             queue.send_after = _fmt(_now() + datetime.timedelta(minutes=wait))
             _log(queue, f"attempt {queue.retry} failed, next in {wait} min: {error}")
-        queue.save(ignore_permissions=True)
+        _save(queue)
         _account_status(account, f"Failing: {error}")
         return queue.status
     for r in pending:
@@ -326,7 +326,7 @@ def send_queued(name):
     queue.status = "Partially Sent" if refused else "Sent"
     queue.error = None
     _log(queue, "sent" if not refused else f"sent; refused: {', '.join(refused)}")
-    queue.save(ignore_permissions=True)
+    _save(queue)
     _account_status(account, "OK")
     return queue.status
 
@@ -337,6 +337,13 @@ def _account_status(account, status):
     if account.status != status:
         local.db.sql("UPDATE `tabEmail Account` SET `status`=%s WHERE `name`=%s", (status, account.name))
         account.status = status
+
+
+def _save(queue):
+    # The record of what was sent is written even when its reference has gone since:
+    # failing here after the server took the message would send it again and again.
+    queue.flags.ignore_links = True
+    queue.save(ignore_permissions=True)
 
 
 def _log(queue, line):

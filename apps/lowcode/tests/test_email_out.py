@@ -371,3 +371,20 @@ def test_starttls_with_a_verified_certificate(ctx, unique, tmp_path, monkeypatch
     finally:
         controller.stop()
     assert sessions == [True] and inbox.logins == [(account.email_id, PASSWORD)]
+
+
+def test_message_about_a_deleted_record_is_sent_once(ctx, unique, smtp, make_doctype):
+    inbox, controller = smtp
+    account = make_account(ctx, unique, controller.port)
+    doctype = make_doctype([{"fieldname": "email", "fieldtype": "Data", "label": "Email", "options": "Email"}])
+    record = lowcode.get_doc({"doctype": doctype, "email": "gone@example.com"}).insert()
+    ctx.db.commit()
+    queue = sendmail(recipients="gone@example.com", subject="bye", message="<p>x</p>", email_account=account.name,
+                     reference_doctype=doctype, reference_name=record.name)
+    ctx.db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (record.name,))  # gone before the send
+    ctx.db.commit()
+    flush()
+    ctx.db.commit()
+    flush()
+    ctx.db.commit()
+    assert lowcode.db.get_value("Email Queue", queue.name, "status") == "Sent" and len(inbox.messages) == 1
