@@ -306,7 +306,7 @@ def send_queued(name):
                 server.quit()
             except (smtplib.SMTPException, OSError):
                 pass
-    except (smtplib.SMTPException, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - any failure is an attempt logged and retried, never a crash loop
         queue.retry = int(queue.retry or 0) + 1
         error = f"{type(e).__name__}: {e}"
         queue.error = error
