@@ -85,8 +85,6 @@ class _Text(HTMLParser):
             self.skip += 1
         elif tag in self.BLOCKS:
             self.parts.append("\n")
-        if tag == "a":
-            self.href = dict(attrs).get("href")
 
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
