@@ -25,8 +25,8 @@ KEEP_SERVICES ?=
 
 # Needed to build mysqlclient (pip install).
 BUILD_PKGS   := default-libmysqlclient-dev pkg-config gcc
-# Needed by the test suite and benchmarks.
-SERVICE_PKGS := mariadb-server mariadb-client redis-server chromium
+# Needed by the test suite and benchmarks (openssl: a certificate for the STARTTLS e-mail test).
+SERVICE_PKGS := mariadb-server mariadb-client redis-server chromium openssl
 # Needed at run time: PDF printing (WeasyPrint draws with Pango) and fonts that shape
 # Persian and Hebrew.
 RUNTIME_PKGS := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core

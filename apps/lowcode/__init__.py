@@ -102,6 +102,7 @@ get_roles = _lazy("permissions", "get_roles")
 get_hooks = _lazy("apps", "get_hooks")
 get_installed_apps = _lazy("apps", "get_installed_apps")
 enqueue = _lazy("jobs", "enqueue")
+sendmail = _lazy("channels.email", "sendmail")  # Frappe's frappe.sendmail: queued, sent after commit
 cache = _lazy("caches", "cache")
 
 

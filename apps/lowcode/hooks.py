@@ -22,7 +22,14 @@ doc_events = {
     },
 }
 
+# The e-mails sent about a record, on its form's timeline (when Communication is installed).
+additional_timeline_content = {"*": ["lowcode.channels.email.timeline"]}
+
+# An "Email" button on every record that has an e-mail address (channels/compose.py);
+# "*" actions come after the DocType's own, and ``when`` is a function of the document.
 form_actions = {
+    "*": [{"label": "Email", "route": "/app/email?doctype={doctype}&name={name}",
+           "when": "lowcode.channels.compose.has_email"}],
     "Webhook": [
         {"label": "Send test", "method": "lowcode.channels.webhooks.send_test", "argument": "webhook",
          "roles": ["System Manager"], "redirect": "/app/webhook-request-log/{log}"},
@@ -34,9 +41,10 @@ fixtures = []
 scheduler_events = {
     "hourly": ["lowcode.auth.clear_expired_sessions"],
     "daily": ["lowcode.jobs.prune_job_logs", "lowcode.channels.webhooks.prune_request_logs"],
-    # Queued SMS whose back-off ended are sent again.
-    "cron": {"* * * * *": ["lowcode.channels.sms.retry_due"]},
+    # Queued e-mail waiting for a retry or the account's rate limit; queued SMS whose back-off ended.
+    "cron": {"* * * * *": ["lowcode.channels.email.flush", "lowcode.channels.sms.retry_due"]},
 }
 
-# "Send SMS" from a record with a mobile number (the form actions are in the apps' hooks).
-desk_pages = {"send-sms": "lowcode.channels.sms_page.page"}
+# Compose an e-mail about a record; "Send SMS" from a record with a mobile number (its
+# form actions are in the apps' hooks).
+desk_pages = {"email": "lowcode.channels.compose.page", "send-sms": "lowcode.channels.sms_page.page"}

@@ -1,4 +1,5 @@
-"""Secrets of channel settings (gateway API keys, ...): kept in ``tabAuth`` beside
+"""Secrets of channel settings (SMS gateway API keys, SMTP passwords, webhook signing
+secrets): the one place they are kept, in ``tabAuth`` beside
 user passwords, never in the document, whose field only holds ``MASK`` (as Frappe's
 Password fields hold asterisks), so no API read or form returns them. Unlike login
 passwords these must be read back to call the gateway, so they are stored as given."""

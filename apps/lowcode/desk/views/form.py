@@ -95,8 +95,13 @@ def timeline(doc):
     # items {"when", "who", "kind", "content", "url"}, read with the user's permissions.
     from ...apps import get_attr, get_hooks
     hooks = get_hooks("additional_timeline_content", {})
+    seen = set()  # a record two apps both show (e.g. a Communication) appears once
     for path in list(hooks.get("*", [])) + list(hooks.get(doc.doctype, [])):
-        items += get_attr(path)(doc.doctype, doc.name)
+        for item in get_attr(path)(doc.doctype, doc.name):
+            if item.get("url") and item["url"] in seen:
+                continue
+            seen.add(item.get("url"))
+            items.append(item)
     return sorted(items, key=lambda i: str(i["when"]), reverse=True)
 
 
@@ -107,12 +112,14 @@ def form_actions(doc):
     ``roles`` list shows it only to users with one of those roles (Administrator
     always); that only spares others a button that would fail: the method still
     checks permission itself."""
-    from ...apps import get_hooks
+    from urllib.parse import quote
+    from ...apps import get_attr, get_hooks
     if doc.is_new():
         return []
     user_roles = get_roles()
     out = []
-    for i, action in enumerate(get_hooks("form_actions", {}).get(doc.doctype, [])):
+    hooks = get_hooks("form_actions", {})
+    for i, action in enumerate(hooks.get(doc.doctype, []) + hooks.get("*", [])):
         if action.get("roles") and not user_roles & (set(action["roles"]) | {"Administrator"}):
             continue
         if action.get("condition"):
@@ -121,7 +128,12 @@ def form_actions(doc):
                     continue
             except LowcodeError:
                 continue
-        out.append(dict(action, index=i, url=action.get("route", "").format(name=doc.name) or None))
+        if action.get("when") and not get_attr(action["when"])(doc):
+            continue
+        route = action.get("route", "")
+        url = route.format(name=quote(doc.name, safe=""), doctype=quote(doc.doctype)) if "{doctype}" in route \
+            else route.format(name=doc.name)
+        out.append(dict(action, index=i, url=url or None))
     return out
 
 

@@ -1,0 +1,366 @@
+"""Outgoing e-mail, in Frappe's shape: ``sendmail`` builds the MIME message (HTML, right
+to left for Persian and Hebrew, a plain-text alternative, Message-ID and thread headers,
+attachments) and puts it in the Email Queue; a background job sends it through the
+account's SMTP server. A failed attempt is written in the queue row's log and retried
+later with back-off (the scheduler's ``flush``), so a down server never loses a message
+nor blocks the request that sent it. Each account has a rate limit per minute."""
+import datetime
+import email.policy
+import email.utils
+import re
+import smtplib
+import ssl
+from email.message import EmailMessage
+from html.parser import HTMLParser
+
+from ..context import local
+from ..exceptions import ValidationError
+from . import stored_secrets
+
+MAX_RETRIES = 5
+# Most providers refuse larger messages; refusing here tells the sender now, not the log later.
+MAX_ATTACHMENTS_BYTES = 25 * 1024 * 1024
+SMTP_TIMEOUT = 20
+# Minutes to wait after the n-th failed attempt (then the last value again).
+BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+ADDRESS = re.compile(r"^[^@\s<>()\[\]:;,\"]+@[^@\s<>()\[\]:;,\"]+$")
+RTL_SCRIPTS = {"he": re.compile("[\u0590-\u05FF]"), "fa": re.compile("[\u0600-\u06FF\u0750-\u077F\uFB50-\uFDFF\uFE70-\uFEFF]")}
+
+
+# -- the account and its secret ------------------------------------------------------------
+
+def store_password(account, password):
+    """The SMTP password lives in tabAuth (lowcode/channels/stored_secrets.py), never in the document."""
+    stored_secrets.store_secret("Email Account", account, "password", password)
+
+
+def get_password(account):
+    return stored_secrets.get_secret("Email Account", account, "password")
+
+
+def outgoing_account(name=None):
+    """The named account, else the sending user's own outgoing account, else the shared default."""
+    if name:
+        rows = local.db.sql("SELECT `name`, `user` FROM `tabEmail Account` WHERE `name`=%s AND `enable_outgoing`=1",
+                            (name,))
+        if not rows:
+            raise ValidationError(f"email_account: {name!r} is not an enabled outgoing account", field="email_account")
+        if rows[0][1] and rows[0][1] != local.user and local.user != "Administrator":
+            from ..exceptions import PermissionError
+            raise PermissionError(f"email_account: {name!r} is another user's own account", doctype="Email Account")
+        return rows[0][0]
+    rows = local.db.sql("SELECT `name` FROM `tabEmail Account` WHERE `enable_outgoing`=1 AND `user`=%s "
+                        "ORDER BY `default_outgoing` DESC, `name` LIMIT 1", (local.user,))
+    rows = rows or local.db.sql("SELECT `name` FROM `tabEmail Account` WHERE `enable_outgoing`=1 "
+                                "AND `default_outgoing`=1 AND (`user` IS NULL OR `user`='') LIMIT 1")
+    if not rows:
+        raise ValidationError("no outgoing Email Account is set up", field="email_account")
+    return rows[0][0]
+
+
+# -- building the message -------------------------------------------------------------------
+
+def content_language(text):
+    """'fa' or 'he' when the text is written in that script (whichever has more letters), else None."""
+    counts = {lang: len(rx.findall(text or "")) for lang, rx in RTL_SCRIPTS.items()}
+    lang = max(counts, key=counts.get)
+    return lang if counts[lang] else None
+
+
+class _Text(HTMLParser):
+    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup):
+    parser = _Text()
+    parser.feed(markup or "")
+    parser.close()
+    text = "".join(parser.parts)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def html_document(body, lang):
+    direction = ' dir="rtl"' if lang in ("fa", "he") else ""
+    lang_attr = f' lang="{lang}"' if lang else ""
+    return (f'<!DOCTYPE html>\n<html{lang_attr}{direction}><head><meta charset="utf-8"></head>'
+            f'<body{direction}>{body}</body></html>\n')
+
+
+def _addresses(value, field):
+    if not value:
+        return []
+    if isinstance(value, str) and "\r" in value:  # a header line break is never part of a list
+        raise ValidationError(f"{field}: line breaks are not allowed", field=field)
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[,;\n]", value)
+    out = []
+    for item in items:
+        item = (item or "").strip()
+        if not item:
+            continue
+        address = email.utils.parseaddr(item)[1]
+        if not ADDRESS.match(address) or any(c in item for c in "\r\n\0"):
+            raise ValidationError(f"{field}: {item!r} is not an e-mail address", field=field)
+        out.append(item)
+    return out
+
+
+def _thread_headers(in_reply_to):
+    """References for a reply: the earlier message's own References plus its Message-ID."""
+    if not in_reply_to:
+        return None, None
+    parent = in_reply_to.strip()
+    if not parent.startswith("<"):
+        parent = f"<{parent}>"
+    rows = local.db.sql("SELECT `message` FROM `tabEmail Queue` WHERE `message_id`=%s LIMIT 1", (parent,))
+    earlier = ""
+    if rows and rows[0][0]:
+        import email as email_pkg
+        earlier = email_pkg.message_from_string(rows[0][0]).get("References", "") or ""
+    return parent, " ".join(x for x in (earlier.strip(), parent) if x)
+
+
+def build_message(sender, recipients, subject, body_html, cc=(), attachments=(), message_id=None,
+                  in_reply_to=None, references=None, signature=None):
+    """An EmailMessage: text/plain and text/html alternatives, then the attachments.
+
+    ``attachments``: [{"fname": name, "fcontent": bytes or str, "content_type": optional}]."""
+    lang = content_language(f"{subject} {html_to_text(body_html)}")
+    if signature:
+        body_html = f"{body_html}<br>{signature}"
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    msg["Subject"] = " ".join((subject or "").split())
+    msg["Date"] = email.utils.formatdate(localtime=True)
+    msg["Message-ID"] = message_id or email.utils.make_msgid(domain=sender.rsplit("@", 1)[-1].strip(">"))
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = references or in_reply_to
+    msg.set_content(html_to_text(body_html))
+    msg.add_alternative(html_document(body_html, lang), subtype="html")
+    for item in attachments or ():
+        content = item.get("fcontent") or b""
+        if isinstance(content, str):
+            content = content.encode()
+        maintype, _, subtype = (item.get("content_type") or _guess_type(item["fname"])).partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=item["fname"])
+    if lang:  # last: building the parts moves Content-* headers into the first part
+        msg["Content-Language"] = lang
+    return msg
+
+
+def _guess_type(fname):
+    import mimetypes
+    return mimetypes.guess_type(fname)[0] or "application/octet-stream"
+
+
+# -- queueing -----------------------------------------------------------------------------------
+
+def sendmail(recipients, subject=None, message=None, reference_doctype=None, reference_name=None, cc=None,
+             bcc=None, attachments=None, template=None, email_account=None, in_reply_to=None, now=False):
+    """Queue one e-mail and send it after the commit; returns the Email Queue document.
+
+    ``template`` names an Email Template rendered (in the sandbox) for the reference
+    document, giving subject and message when they are not given. A Communication is
+    recorded on the reference's timeline when the Communication DocType is installed."""
+    from ..document import get_doc
+    from ..jobs import enqueue
+    to = _addresses(recipients, "recipients")
+    cc, bcc = _addresses(cc, "cc"), _addresses(bcc, "bcc")
+    if not to:
+        raise ValidationError("recipients: at least one address is needed", field="recipients")
+    if template:
+        from ..printing import render_email_template
+        reference = (reference_doctype, reference_name) if reference_doctype and reference_name else None
+        t_subject, t_message = render_email_template(template, reference)
+        subject, message = subject or t_subject, message or t_message
+    if not subject:
+        raise ValidationError("subject: a subject is needed", field="subject")
+    size = sum(len(a.get("fcontent") or b"") for a in attachments or ())
+    if size > MAX_ATTACHMENTS_BYTES:
+        raise ValidationError(f"attachments: {size} bytes, more than the {MAX_ATTACHMENTS_BYTES} allowed",
+                              field="attachments")
+    account = get_doc("Email Account", outgoing_account(email_account))
+    parent, references = _thread_headers(in_reply_to)
+    msg = build_message(account.email_id, to, subject, message or "", cc=cc, attachments=attachments,
+                        in_reply_to=parent, references=references, signature=account.signature)
+    communication = _record_communication(account.email_id, to + cc, subject, message, reference_doctype,
+                                          reference_name)
+    queue = get_doc({"doctype": "Email Queue", "email_account": account.name, "sender": account.email_id,
+                     "subject": msg["Subject"], "message_id": msg["Message-ID"], "message": msg.as_string(),
+                     "reference_doctype": reference_doctype, "reference_name": reference_name,
+                     "communication": communication, "status": "Not Sent",
+                     "recipients": [{"recipient": email.utils.parseaddr(a)[1]} for a in to + cc + bcc]})
+    queue.insert(ignore_permissions=True)
+    if now:
+        send_queued(queue.name)
+    else:
+        enqueue("lowcode.channels.email.send_queued", queue="short", name=queue.name)
+    return queue
+
+
+def _record_communication(sender, recipients, subject, content, reference_doctype, reference_name):
+    from ..meta import doctype_exists
+    if not doctype_exists("Communication"):
+        return None
+    from ..document import get_doc
+    comm = get_doc({"doctype": "Communication", "communication_medium": "Email", "sent_or_received": "Sent",
+                    "subject": subject, "sender": sender, "recipients": ", ".join(recipients), "content": content,
+                    "reference_doctype": reference_doctype, "reference_name": reference_name})
+    comm.insert(ignore_permissions=True)
+    return comm.name
+
+
+# -- sending ------------------------------------------------------------------------------------
+
+def _now():
+    return datetime.datetime.now()
+
+
+def _fmt(moment):
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def over_rate_limit(account):
+    limit = int(account.send_limit_per_minute or 0)
+    if limit <= 0:
+        return False
+    since = _fmt(_now() - datetime.timedelta(minutes=1))
+    sent = local.db.sql("SELECT COUNT(*) FROM `tabEmail Queue` WHERE `email_account`=%s AND `status`='Sent' "
+                        "AND `modified`>=%s", (account.name, since))[0][0]
+    return sent >= limit
+
+
+def smtp_connection(account):
+    host, port = account.smtp_server, int(account.smtp_port or (465 if account.use_ssl else 587))
+    if int(account.use_ssl or 0):
+        server = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context())
+    else:
+        server = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+        if int(account.use_tls or 0):
+            server.starttls(context=ssl.create_default_context())
+    password = get_password(account.name)
+    if password:
+        server.login(account.login_id or account.email_id, password)
+    return server
+
+
+def send_queued(name):
+    """Send one queued message, once. Never raises: a failure is logged on the row and
+    the message waits for the next attempt (``flush``), at most MAX_RETRIES times."""
+    from ..document import get_doc
+    # Claimed by one conditional UPDATE: its row lock (held to the commit) makes a second
+    # worker on the same message wait, then find it no longer "Not Sent".
+    claimed = local.db.sql_cursor("UPDATE `tabEmail Queue` SET `status`='Sending' WHERE `name`=%s "
+                                  "AND `status`='Not Sent'", (name,)).rowcount
+    if not claimed:
+        rows = local.db.sql("SELECT `status` FROM `tabEmail Queue` WHERE `name`=%s", (name,))
+        return rows[0][0] if rows else None
+    queue = get_doc("Email Queue", name)
+    queue.status = "Not Sent"  # until the server has taken it
+    account = get_doc("Email Account", queue.email_account)
+    if over_rate_limit(account):
+        queue.send_after = _fmt(_now() + datetime.timedelta(minutes=1))
+        _log(queue, "rate limit reached: waits for the next minute")
+        _save(queue)
+        return queue.status
+    pending = [r for r in queue.recipients if r.status != "Sent"]
+    try:
+        server = smtp_connection(account)
+        try:
+            refused = server.sendmail(email.utils.parseaddr(account.email_id)[1], [r.recipient for r in pending],
+                                      queue.message.encode("utf-8") if isinstance(queue.message, str) else queue.message)
+        finally:
+            try:
+                server.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+    except Exception as e:  # noqa: BLE001 - any failure is an attempt logged and retried, never a crash loop
+        queue.retry = int(queue.retry or 0) + 1
+        error = f"{type(e).__name__}: {e}"
+        queue.error = error
+        if queue.retry >= MAX_RETRIES:
+            queue.status = "Error"
+            _log(queue, f"attempt {queue.retry} failed, giving up: {error}")
+        else:
+            wait = BACKOFF_MINUTES[min(queue.retry, len(BACKOFF_MINUTES)) - 1]
+            queue.send_after = _fmt(_now() + datetime.timedelta(minutes=wait))
+            _log(queue, f"attempt {queue.retry} failed, next in {wait} min: {error}")
+        _save(queue)
+        _account_status(account, f"Failing: {error}")
+        return queue.status
+    for r in pending:
+        r.status = "Error" if r.recipient in refused else "Sent"
+        r.error = str(refused.get(r.recipient)) if r.recipient in refused else None
+    queue.status = "Partially Sent" if refused else "Sent"
+    queue.error = None
+    _log(queue, "sent" if not refused else f"sent; refused: {', '.join(refused)}")
+    _save(queue)
+    _account_status(account, "OK")
+    return queue.status
+
+
+def _account_status(account, status):
+    """What admins see on the account: OK, or the last error while it fails."""
+    status = status[:140]
+    if account.status != status:
+        local.db.sql("UPDATE `tabEmail Account` SET `status`=%s WHERE `name`=%s", (status, account.name))
+        account.status = status
+
+
+def _save(queue):
+    # The record of what was sent is written even when its reference has gone since:
+    # failing here after the server took the message would send it again and again.
+    queue.flags.ignore_links = True
+    queue.save(ignore_permissions=True)
+
+
+def _log(queue, line):
+    queue.attempt_log = f"{queue.attempt_log or ''}{_fmt(_now())} {line}\n"[-20000:]
+
+
+def flush():
+    """Scheduler: send what is due (queued and not waiting for a back-off or the rate limit)."""
+    due = local.db.sql("SELECT `name` FROM `tabEmail Queue` WHERE `status`='Not Sent' AND "
+                       "(`send_after` IS NULL OR `send_after`<=%s) ORDER BY `creation` LIMIT 500", (_fmt(_now()),))
+    return {name: send_queued(name) for (name,) in due}
+
+
+def timeline(doctype, name):
+    """``additional_timeline_content`` items: the Communications about a record the user may read."""
+    from ..meta import doctype_exists
+    from ..query import get_list
+    from ..utils import route_for
+    from ..permissions import has_permission
+    # Every form calls this: a user who may not read Communications just sees none.
+    if doctype == "Communication" or not doctype_exists("Communication") or not has_permission("Communication"):
+        return []
+    rows = get_list("Communication", fields=["name", "owner", "communication_date", "subject", "sender"],
+                    filters={"reference_doctype": doctype, "reference_name": name},
+                    order_by="communication_date desc", limit_page_length=200)
+    return [{"when": r["communication_date"], "who": r["owner"], "kind": "Communication",
+             "content": " · ".join(x for x in (r["subject"], r["sender"]) if x),
+             "url": f"/app/{route_for('Communication')}/{r['name']}"} for r in rows]
