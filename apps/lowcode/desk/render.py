@@ -73,8 +73,10 @@ def prefs():
     return cached
 
 
-def render(template, status=200, **context):
-    p = prefs()
+def render(template, status=200, page_prefs=None, **context):
+    """A page in the user's language and formats, or in ``page_prefs`` (a public page's
+    visitor, see lowcode/web/pages.py)."""
+    p = page_prefs or prefs()
     with translation.override(p.lang):
         context.setdefault("user", local.user)
         context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site,

@@ -6,12 +6,11 @@ API routes are matched first, so an app can never shadow them. The pages render 
 ``render_web``: the desk's autoescaped Jinja environment, in the language the visitor
 chose (``?lang=``, remembered in a cookie), else the user's, else the browser's."""
 from django.http import Http404
-from django.utils import translation
 
 from ..apps import get_attr, get_hooks
 from ..context import local
 from ..desk import formatting
-from ..desk.render import environment, prefs
+from ..desk.render import prefs, render
 
 LANGUAGES = ("en", "fa", "he")
 
@@ -42,17 +41,11 @@ def visitor_language(request, preferred=None):
 def render_web(request, template, status=200, preferred_lang=None, **context):
     """A public page: ``template`` extends ``web/base.html``; ``preferred_lang``: see
     visitor_language."""
-    from django.http import HttpResponse
     lang = visitor_language(request, preferred_lang)
     p = prefs()
     p = formatting.Prefs(lang, p.calendar if local.user != "Guest" else ("Jalali" if lang == "fa" else "Gregorian"),
                          p.local_digits, p.currency)
-    with translation.override(lang):
-        context.setdefault("user", local.user)
-        context.update(prefs=p, lang=lang, rtl=p.rtl, site=local.site, path=request.path,
-                       csrf_token=local.session.csrf_token if local.session else "")
-        html = environment().get_template(template).render(**context)
-    response = HttpResponse(html, status=status)
+    response = render(template, status=status, page_prefs=p, path=request.path, **context)
     if request.GET.get("lang") in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", secure=request.is_secure())
     return response
