@@ -10,6 +10,8 @@ import os
 import secrets
 import shutil
 
+from cryptography.fernet import Fernet
+
 from . import apps, meta as meta_module, schema
 from .context import local
 from .document import get_doc, load_doc
@@ -41,7 +43,8 @@ def new_site(site, bench=None, db_type="sqlite", admin_password=None, db_root_us
             f.write("lowcode\ncrm_app\nservice_app\n")
     if not os.path.exists(os.path.join(bench, "common_site_config.json")):
         write_json(os.path.join(bench, "common_site_config.json"), {})
-    conf = {"db_type": db_type, **(extra_config or {})}
+    # The key channel secrets are encrypted with (lowcode.channels.stored_secrets).
+    conf = {"db_type": db_type, "encryption_key": Fernet.generate_key().decode(), **(extra_config or {})}
     if db_type == "sqlite":
         conf["db_file"] = "site.sqlite3"
     elif db_type == "mariadb":
