@@ -16,7 +16,6 @@ config ``allow_private_webhook_targets`` lifts that for intranet set-ups and tes
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import socket
 import time
@@ -74,9 +73,9 @@ def check_target(url, field="request_url"):
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise ValidationError(_("Request URL: the host %(host)s cannot be found") % {"host": host}, field=field)
+    from .public_http import is_public
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
+        if not is_public(info[4][0]):
             raise ValidationError(_("Request URL: %(host)s is a private or local address; webhooks go to public "
                                     "addresses only") % {"host": host}, field=field)
 
@@ -180,6 +179,7 @@ def deliver(webhook, url, http_method, headers, body, reference_doctype=None, re
 
 def _attempt(webhook, url, method, headers, body, reference_doctype, reference_document, attempt):
     import requests
+    from .public_http import public_session, refused_as_private
     payload = body.encode()
     sent = dict(headers)
     secret = get_secret(webhook) if lowcode.db.get_value("Webhook", webhook, "enable_security") else None
@@ -189,11 +189,16 @@ def _attempt(webhook, url, method, headers, body, reference_doctype, reference_d
         check_target(url)  # again at send time: the name may resolve elsewhere now
     except ValidationError as e:
         return _log(webhook, reference_doctype, reference_document, attempt, url, sent, body, error=str(e)), False, False
+    # The address is checked again on the socket itself (DNS rebinding), see public_http.
+    http = requests if local.conf.get("allow_private_webhook_targets") else public_session()
     try:
-        response = requests.request(method, url, data=payload, headers=sent, timeout=TIMEOUT, allow_redirects=False)
+        response = http.request(method, url, data=payload, headers=sent, timeout=TIMEOUT, allow_redirects=False)
     except requests.RequestException as e:
-        return _log(webhook, reference_doctype, reference_document, attempt, url, sent, body,
-                    error=f"{type(e).__name__}: {e}"), False, True
+        private = refused_as_private(e)
+        error = _("Request URL: %(reason)s; webhooks go to public addresses only") % {"reason": private} \
+            if private else f"{type(e).__name__}: {e}"
+        return _log(webhook, reference_doctype, reference_document, attempt, url, sent, body, error=error), \
+            False, not private
     ok = 200 <= response.status_code < 300
     error = None if ok else _("The receiver answered %(status)s") % {"status": response.status_code}
     name = _log(webhook, reference_doctype, reference_document, attempt, url, sent, body,

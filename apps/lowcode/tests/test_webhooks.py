@@ -271,6 +271,20 @@ def test_delivery_checks_the_target_again(hooks_ctx, receiver):
     assert log.attempt == 1 and "private" in log.error
 
 
+def test_the_connected_socket_is_checked_too(receiver):
+    """DNS rebinding: a name checked as public may resolve to a private address when the
+    request connects; the socket's peer is checked before anything is sent."""
+    import requests
+    from lowcode.channels.public_http import public_session, refused_as_private
+    server = receiver()
+    for url in (server.url, server.url.replace("127.0.0.1", "localhost")):
+        with pytest.raises(requests.ConnectionError) as e:
+            public_session().post(url, data=b"{}", timeout=5)
+        assert "private or local address" in str(refused_as_private(e.value))
+    assert server.requests == []
+    assert requests.post(server.url, data=b"{}", timeout=5).status_code == 200  # the server does answer
+
+
 def test_the_secret_never_leaves_through_the_api(hooks_ctx, client, unique):
     ctx = hooks_ctx
     hook = make_webhook("http://127.0.0.1:9/x", enable_security=1, webhook_secret=SECRET)
