@@ -39,6 +39,10 @@ form_actions = {
     ],
 }
 
+# Scripts on desk forms (Frappe's doctype_js), from desk/static: the Notification form
+# suggests the chosen DocType's fields.
+doctype_js = {"Notification": ["notification_form.js"]}
+
 fixtures = []
 
 scheduler_events = {

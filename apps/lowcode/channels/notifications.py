@@ -21,6 +21,7 @@ import datetime
 
 from django.utils.translation import gettext as _
 
+import lowcode
 from ..caches import cache
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError
@@ -219,8 +220,16 @@ def _email(alert, doc, subject, message, users, values, cc, bcc):
         attachments = [{"fname": f"{doc.name}.pdf", "content_type": "application/pdf",
                         "fcontent": download_pdf(doc.doctype, doc.name, format=alert.print_format or None).content}]
     queue = sendmail(to, subject, message, reference_doctype=doc.doctype, reference_name=doc.name, cc=cc or None,
-                     bcc=bcc or None, attachments=attachments, email_account=alert.sender or None)
+                     bcc=bcc or None, attachments=attachments, email_account=alert.sender or _shared_account())
     return queue.name
+
+
+def _shared_account():
+    """The site's default outgoing account: a notification goes out in the site's name,
+    never from the personal account of whoever saved the document."""
+    rows = local.db.sql("SELECT `name` FROM `tabEmail Account` WHERE `enable_outgoing`=1 AND `default_outgoing`=1 "
+                        "AND (`user` IS NULL OR `user`='') ORDER BY `name` LIMIT 1", pluck=True)
+    return rows[0] if rows else None
 
 
 def _sms(doc, message, users, values):
@@ -262,27 +271,42 @@ def _set_property(alert, doc):
 
 # -- days before / after a date (a daily job) ---------------------------------------------------
 
-def trigger_daily_alerts(today=None):
-    """Daily: queue each date-based notification for the documents whose reference date
-    is today plus (Days Before) or minus (Days After) its days. A notification's run is
-    stamped in the same transaction as its jobs are queued, so running this twice on a
-    day sends nothing twice, and a run that fails sends nothing (and is done again)."""
+def trigger_daily_alerts(today=None, notification=None):
+    """Daily: queue each date-based notification (or just ``notification``) for the
+    documents whose reference date is ``today`` (a date or ISO text) plus (Days Before) or
+    minus (Days After) its days. A notification's run is stamped in the same transaction
+    as its jobs are queued, so running this twice on a day sends nothing twice. One that
+    fails is rolled back (it sends nothing and is stamped not) and recorded as a Failed
+    Job whose retry runs just that one; the others still go."""
+    import traceback
+    from ..jobs import record_failure
+    today = datetime.date.fromisoformat(str(today)) if today else datetime.date.today()
+    names = local.db.sql("SELECT `name` FROM `tabNotification` WHERE `enabled`=1 AND `event` IN (%s, %s) "
+                         "AND (`last_daily_run` IS NULL OR `last_daily_run` < %s) ORDER BY `name`",
+                         (*DATE_EVENTS, today.isoformat()), pluck=True)
+    for name in names if notification is None else [n for n in names if n == notification]:
+        try:
+            _queue_for_day(name, today)
+            local.db.commit()
+        except Exception:
+            local.db.rollback()
+            record_failure({"method": "lowcode.channels.notifications.trigger_daily_alerts", "queue": "long",
+                            "job_name": f"Notification {name}", "user": local.user,
+                            "kwargs": {"today": today.isoformat(), "notification": name}}, traceback.format_exc())
+
+
+def _queue_for_day(name, today):
     from ..document import get_doc
-    today = today or datetime.date.today()
-    for name in local.db.sql("SELECT `name` FROM `tabNotification` WHERE `enabled`=1 AND `event` IN (%s, %s) "
-                             "AND (`last_daily_run` IS NULL OR `last_daily_run` < %s) ORDER BY `name`",
-                             (*DATE_EVENTS, today.isoformat()), pluck=True):
-        alert = get_doc("Notification", name)
-        for docname in documents_for_day(alert, today):
-            doc = get_doc(alert.document_type, docname)
-            try:
-                if not condition_holds(alert.condition, doc):
-                    continue
-            except LowcodeError:
-                pass  # the job evaluates it again and records why it cannot
-            queue(alert.name, doc)
-        local.db.sql("UPDATE `tabNotification` SET `last_daily_run`=%s WHERE `name`=%s", (today.isoformat(), name))
-        local.db.commit()
+    alert = get_doc("Notification", name)
+    for docname in documents_for_day(alert, today):
+        doc = get_doc(alert.document_type, docname)
+        try:
+            if not condition_holds(alert.condition, doc):
+                continue
+        except LowcodeError:
+            pass  # the job evaluates it again and records why it cannot
+        queue(alert.name, doc)
+    local.db.sql("UPDATE `tabNotification` SET `last_daily_run`=%s WHERE `name`=%s", (today.isoformat(), name))
 
 
 def documents_for_day(alert, today):
@@ -297,3 +321,21 @@ def documents_for_day(alert, today):
     return local.db.sql(f"SELECT `name` FROM `tab{alert.document_type}` WHERE `{column}` >= %s AND `{column}` < %s "
                         f"AND `docstatus` < 2 ORDER BY `name`",
                         (day.isoformat(), (day + datetime.timedelta(days=1)).isoformat()), pluck=True)
+
+
+# -- the form ---------------------------------------------------------------------------------------
+
+_LAYOUT = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading", "Fold")
+
+
+@lowcode.whitelist(methods=["GET"])
+def get_fields(doctype):
+    """What the Notification form suggests once a Document Type is chosen: the DocType's
+    fields as [{fieldname, label, fieldtype, options}] (System Managers only, as the form)."""
+    from ..meta import get_meta
+    lowcode.only_for("System Manager")
+    meta = get_meta(doctype)
+    fields = [{"fieldname": df.fieldname, "label": _(df.label or df.fieldname), "fieldtype": df.fieldtype,
+               "options": df.options or ""} for df in meta.fields if df.fieldtype not in _LAYOUT]
+    labels = {"owner": _("Created By"), "modified_by": _("Last Updated By")}
+    return fields + [{"fieldname": f, "label": labels[f], "fieldtype": "Link", "options": "User"} for f in USER_FIELDS]

@@ -55,6 +55,7 @@ def record_type(make_doctype):
             {"fieldname": "manager", "fieldtype": "Link", "options": "User", "label": "Manager"},
             {"fieldname": "due_date", "fieldtype": "Date", "label": "Due Date"},
             {"fieldname": "amount", "fieldtype": "Int", "label": "Amount"},
+            {"fieldname": "note", "fieldtype": "Data", "label": "Note", "allow_on_submit": 1},
         ], title_field="title", **props)
     return make
 
@@ -301,12 +302,82 @@ def test_configured_over_http_by_system_managers_only(ctx, unique, client, recor
                        content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
     assert good.status_code == 200, good.content
     form = client.get(f"/app/notification/{payload['name'].replace(' ', '%20')}")
-    assert form.status_code == 200 and b"value_changed" in form.content
+    assert form.status_code == 200 and b'name="value_changed"' in form.content
+    assert b"notification_form" in form.content  # the script that suggests the DocType's fields
+    fields = client.get("/api/method/lowcode.channels.notifications.get_fields", {"doctype": doctype})
+    assert fields.status_code == 200
+    by_name = {f["fieldname"]: f["fieldtype"] for f in fields.json()["message"]}
+    assert by_name["due_date"] == "Date" and by_name["owner"] == "Link" and "status" in by_name
     agent = make_user(unique, "agent", ["Sales User"])
     csrf = login(ctx, client, agent)
     denied = client.post("/api/resource/Notification", json.dumps(dict(payload, name=f"Agent {unique}",
                                                                        value_changed="status")),
                          content_type="application/json", HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
     assert denied.status_code == 403
+    assert client.get("/api/method/lowcode.channels.notifications.get_fields", {"doctype": doctype}).status_code == 403
     with as_user(agent), pytest.raises(PermissionError):
         make_notification(unique, doctype, event="New")
+
+
+def test_method_event_and_assignees(ctx, unique, record_type):
+    from lowcode.desk.views.collaboration import assign
+    doctype = record_type(is_submittable=1)
+    make_notification(unique, doctype, event="Method", method="on_update_after_submit", subject="amended {{ doc.title }}",
+                      send_to_all_assignees=1)
+    first, second = make_user(unique, "first", ["System Manager"]), make_user(unique, "second", ["System Manager"])
+    rec = new_record(doctype, title="Sub")
+    assign(rec, [first, second])
+    rec = lowcode.get_doc(doctype, rec.name)
+    rec.submit()
+    run_jobs(ctx)
+    assert [s for _u, s, _c in logs(doctype) if s.startswith("amended")] == []  # submit is not that method
+    rec = lowcode.get_doc(doctype, rec.name)
+    rec.note = "changed after submit"
+    rec.save()
+    run_jobs(ctx)
+    assert sorted((u, s) for u, s, _c in logs(doctype) if s.startswith("amended")) == [
+        (first, "amended Sub"), (second, "amended Sub")]
+
+
+def test_the_print_is_attached(ctx, unique, smtp, record_type):  # noqa: F811
+    inbox, controller = smtp
+    doctype = record_type()
+    account = make_account(ctx, unique, controller.port)
+    make_notification(unique, doctype, event="New", channel="Email", sender=account.name, attach_print=1,
+                      subject="Quote {{ doc.title }}", message="<p>attached</p>",
+                      recipients=[{"receiver_by_document_field": "email"}])
+    rec = new_record(doctype, title="Q1", email="client@example.com")
+    run_jobs(ctx)
+    [attachment] = list(inbox.parsed().iter_attachments())
+    assert attachment.get_filename() == f"{rec.name}.pdf" and attachment.get_content()[:5] == b"%PDF-"
+
+
+def test_a_personal_sender_account_is_refused(ctx, unique, record_type):
+    doctype = record_type()
+    mine = lowcode.get_doc({"doctype": "Email Account", "email_account_name": f"Mine {unique}",
+                            "email_id": f"mine-{unique}@example.com", "smtp_server": "127.0.0.1", "smtp_port": 25,
+                            "enable_outgoing": 1, "user": "Administrator"}).insert()
+    with pytest.raises(ValidationError) as e:
+        make_notification(unique, doctype, event="New", channel="Email", sender=mine.name, message="x")
+    assert e.value.field == "sender"
+
+
+def test_a_broken_daily_notification_is_recorded_and_the_others_still_go(ctx, unique, record_type):
+    doctype = record_type()
+    broken = make_notification(unique, doctype, event="Days After", date_changed="due_date", days_in_advance=0,
+                               subject="{{ doc.title }} today", recipients=[{"receiver_by_document_field": "owner"}])
+    good = make_notification(unique, doctype, event="Days After", date_changed="due_date", days_in_advance=1,
+                             subject="{{ doc.title }} yesterday", recipients=[{"receiver_by_document_field": "owner"}])
+    new_record(doctype, title="A", due_date="2031-05-01")
+    new_record(doctype, title="B", due_date="2031-05-02")
+    # Its DocType went away after the notification was saved.
+    ctx.db.sql("UPDATE `tabNotification` SET `document_type`='No Such Type' WHERE `name`=%s", (broken.name,))
+    run_jobs(ctx)
+    notifications.trigger_daily_alerts(datetime.date(2031, 5, 2))
+    run_jobs(ctx)
+    assert [s for _u, s, _c in logs(doctype)] == ["A yesterday"]
+    assert lowcode.db.get_value("Notification", good.name, "last_daily_run") is not None
+    assert lowcode.db.get_value("Notification", broken.name, "last_daily_run") is None
+    failed = lowcode.db.sql("SELECT `kwargs` FROM `tabFailed Job` WHERE `job_name`=%s", (f"Notification {broken.name}",),
+                            pluck=True)
+    assert len(failed) == 1 and json.loads(failed[0]) == {"today": "2031-05-02", "notification": broken.name}

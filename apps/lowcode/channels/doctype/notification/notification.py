@@ -44,9 +44,16 @@ class Notification(Document):
                                   field="message")
         for row in self.get("recipients") or []:
             self._check_recipient(meta, row)
-        if self.sender and not lowcode.db.get_value("Email Account", self.sender, "enable_outgoing"):
-            raise ValidationError(_("Sender: %(account)s does not send e-mail") % {"account": self.sender},
-                                  field="sender")
+        if self.sender:
+            rows = lowcode.db.sql("SELECT `enable_outgoing`, `user` FROM `tabEmail Account` WHERE `name`=%s",
+                                  (self.sender,), as_dict=True)
+            account = rows[0] if rows else None
+            if not account or not int(account.get("enable_outgoing") or 0):
+                raise ValidationError(_("Sender: %(account)s does not send e-mail") % {"account": self.sender},
+                                      field="sender")
+            if account.get("user"):  # the job sends as whoever saved the document: only shared accounts
+                raise ValidationError(_("Sender: %(account)s is a user's own account; choose a shared one")
+                                      % {"account": self.sender}, field="sender")
         if not self.is_new():
             # The daily run's stamp is the job's, whatever an open form sends back.
             self.last_daily_run = lowcode.db.get_value("Notification", self.name, "last_daily_run")
