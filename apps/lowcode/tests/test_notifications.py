@@ -110,7 +110,8 @@ def test_new_record_mails_the_document_address_and_role_users(ctx, unique, smtp,
 def test_save_and_value_change(ctx, unique, record_type):
     doctype = record_type()
     make_notification(unique, doctype, event="Value Change", value_changed="status",
-                      subject="{{ doc.title }} is {{ doc.status }}", recipients=[{"receiver_by_document_field": "owner"}])
+                      subject="{{ doc.title }} is {{ doc.status }}",
+                      recipients=[{"receiver_by_document_field": "owner"}])
     make_notification(unique, doctype, event="Save", subject="saved {{ doc.title }}",
                       recipients=[{"receiver_by_document_field": "manager"}])
     manager = make_user(unique, "mgr", ["System Manager"])
@@ -237,8 +238,9 @@ def test_role_recipients_exclude_users_who_cannot_read(ctx, unique, make_doctype
     may_not = make_user(unique, "outsider", [watchers])
     make_notification(unique, doctype, event="New", subject="New {{ doc.title }}",
                       recipients=[{"receiver_by_role": watchers}])
-    make_notification(unique, doctype, event="New", channel="Email", sender=account.name, subject="Mail {{ doc.title }}",
-                      message="secret {{ doc.title }}", recipients=[{"receiver_by_role": watchers}])
+    make_notification(unique, doctype, event="New", channel="Email", sender=account.name,
+                      subject="Mail {{ doc.title }}", message="secret {{ doc.title }}",
+                      recipients=[{"receiver_by_role": watchers}])
     lowcode.get_doc({"doctype": doctype, "title": "Confidential"}).insert()
     run_jobs(ctx)
     assert [u for u, _s, _c in logs(doctype)] == [may_read]
@@ -322,8 +324,8 @@ def test_configured_over_http_by_system_managers_only(ctx, unique, client, recor
 def test_method_event_and_assignees(ctx, unique, record_type):
     from lowcode.desk.views.collaboration import assign
     doctype = record_type(is_submittable=1)
-    make_notification(unique, doctype, event="Method", method="on_update_after_submit", subject="amended {{ doc.title }}",
-                      send_to_all_assignees=1)
+    make_notification(unique, doctype, event="Method", method="on_update_after_submit",
+                      subject="amended {{ doc.title }}", send_to_all_assignees=1)
     first, second = make_user(unique, "first", ["System Manager"]), make_user(unique, "second", ["System Manager"])
     rec = new_record(doctype, title="Sub")
     assign(rec, [first, second])
@@ -378,6 +380,30 @@ def test_a_broken_daily_notification_is_recorded_and_the_others_still_go(ctx, un
     assert [s for _u, s, _c in logs(doctype)] == ["A yesterday"]
     assert lowcode.db.get_value("Notification", good.name, "last_daily_run") is not None
     assert lowcode.db.get_value("Notification", broken.name, "last_daily_run") is None
-    failed = lowcode.db.sql("SELECT `kwargs` FROM `tabFailed Job` WHERE `job_name`=%s", (f"Notification {broken.name}",),
-                            pluck=True)
+    failed = lowcode.db.sql("SELECT `kwargs` FROM `tabFailed Job` WHERE `job_name`=%s",
+                            (f"Notification {broken.name}",), pluck=True)
     assert len(failed) == 1 and json.loads(failed[0]) == {"today": "2031-05-02", "notification": broken.name}
+
+
+def test_the_desk_form_saves_and_names_the_bad_field(ctx, unique, client, record_type):
+    from lowcode.utils import route_for
+    doctype = record_type()
+    csrf = login(ctx, client, "Administrator")
+    page = client.get("/app/notification/new").content.decode()
+    for field in ("__newname", "document_type", "date_changed", "value_changed", "subject", "message"):
+        assert f'name="{field}"' in page, field
+    form = {"csrf_token": csrf, "__newname": f"Desk {unique}", "document_type": doctype, "event": "Days Before",
+            "date_changed": "title", "days_in_advance": "2", "channel": "System Notification",
+            "subject": "{{ doc.title }} is due", "recipients-rows": "1",
+            "recipients-1-receiver_by_document_field": "manager"}
+    bad = client.post("/app/notification/new", form)
+    assert bad.status_code == 417 and "date_changed" in bad.content.decode()
+    ctx.db.rollback()
+    assert not lowcode.db.exists("Notification", f"Desk {unique}")
+    good = client.post("/app/notification/new", dict(form, date_changed="due_date"))
+    assert good.status_code == 302, good.content[:800]
+    ctx.db.rollback()
+    saved = lowcode.get_doc("Notification", f"Desk {unique}")
+    assert (saved.event, saved.date_changed, saved.days_in_advance) == ("Days Before", "due_date", 2)
+    assert [r.receiver_by_document_field for r in saved.recipients] == ["manager"]
+    assert route_for("Notification") == "notification"

@@ -60,8 +60,8 @@ class Notification(Document):
 
     def _document_meta(self):
         if not self.document_type or not lowcode.db.exists("DocType", self.document_type):
-            raise ValidationError(_("Document Type: %(doctype)s does not exist") % {"doctype": self.document_type or ""},
-                                  field="document_type")
+            raise ValidationError(_("Document Type: %(doctype)s does not exist")
+                                  % {"doctype": self.document_type or ""}, field="document_type")
         meta = get_meta(self.document_type)
         if meta.istable or meta.issingle:
             raise ValidationError(_("Document Type: %(doctype)s is a child table or a single DocType")
