@@ -8,8 +8,11 @@ DocType that has none costs one dictionary lookup. A matching notification whose
 condition holds is queued as a background job (lowcode.jobs) that runs after the
 commit: a rolled-back save announces nothing, a slow mail server never holds up the
 save, and a message that fails to render is recorded as a Failed Job instead of
-failing the user's save. "Value Change" compares with the stored document before the
-save. "Days Before"/"Days After" are found by a daily job (``trigger_daily_alerts``).
+failing the user's save. The job checks the condition again on the document as
+committed (and records a condition that cannot be evaluated). "Value Change" compares
+with the stored document before the save. "Days Before"/"Days After" are found by a
+daily job (``trigger_daily_alerts``). Not built: Frappe's "Custom", "Minutes Before/
+After" events and Slack channel; ``is_standard``/``module`` are kept but not exported.
 
 Who gets it: users (by a User field, ``owner``, a role, the assignees) only when they
 may read the document, so a notification never shows a record to someone who could not
