@@ -16,9 +16,12 @@ doc_events = {
                      "lowcode.channels.webhooks.run_webhooks"],
         # The assignment index follows a renamed document (its _assign moves with the row).
         "after_rename": "lowcode.assignments.after_rename",
-        # Webhooks set for a DocType's event are queued (lowcode.channels.webhooks).
-        **{event: "lowcode.channels.webhooks.run_webhooks" for event in
-           ("after_insert", "on_update", "on_submit", "on_cancel", "on_update_after_submit", "on_change")},
+        # Webhooks set for a DocType's event are queued (lowcode.channels.webhooks), and so are
+        # the Notifications it fires (lowcode.channels.notifications).
+        **{event: ["lowcode.channels.webhooks.run_webhooks", "lowcode.channels.notifications.run_notifications"]
+           for event in ("after_insert", "on_update", "on_submit", "on_cancel", "on_update_after_submit",
+                         "on_change")},
+        "validate": "lowcode.channels.notifications.run_notifications",
     },
 }
 
@@ -36,11 +39,17 @@ form_actions = {
     ],
 }
 
+# Scripts on desk forms (Frappe's doctype_js), from desk/static: the Notification form
+# suggests the chosen DocType's fields.
+doctype_js = {"Notification": ["notification_form.js"]}
+
 fixtures = []
 
 scheduler_events = {
     "hourly": ["lowcode.auth.clear_expired_sessions"],
-    "daily": ["lowcode.jobs.prune_job_logs", "lowcode.channels.webhooks.prune_request_logs"],
+    "daily": ["lowcode.jobs.prune_job_logs", "lowcode.channels.webhooks.prune_request_logs",
+              # Notifications a number of days before or after a document's date.
+              "lowcode.channels.notifications.trigger_daily_alerts"],
     # Queued e-mail waiting for a retry or the account's rate limit; queued SMS whose back-off ended.
     "cron": {"* * * * *": ["lowcode.channels.email.flush", "lowcode.channels.sms.retry_due"]},
 }

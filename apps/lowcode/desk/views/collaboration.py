@@ -64,9 +64,10 @@ def enabled_user(user, field):
     return row["name"]
 
 
-def notify(for_user, kind, subject, doc=None, content=None):
-    """A Notification Log for ``for_user`` (none for the user themself)."""
-    if not for_user or for_user == local.user:
+def notify(for_user, kind, subject, doc=None, content=None, to_self=False):
+    """A Notification Log for ``for_user`` (none for the user themself, unless ``to_self``:
+    an alert the user set up about their own change is still theirs to see)."""
+    if not for_user or (for_user == local.user and not to_self):
         return None
     return documents.get_doc({
         "doctype": "Notification Log", "for_user": for_user, "from_user": local.user, "type": kind,
