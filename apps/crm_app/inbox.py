@@ -62,6 +62,8 @@ def make_task(communication, assigned_to, due_date=None, note=None):
     who could not read the message gets it shared, if the user may share it."""
     doc = received_message(communication)
     assignee = enabled_user(assigned_to, "assigned_to")
+    if not has_permission("Task", "read", user=assignee):
+        raise ValidationError(_("Assigned To: %(user)s may not read Tasks") % {"user": assignee}, field="assigned_to")
     if not has_permission("Communication", "read", doc=doc, user=assignee):
         if not has_permission("Communication", "share", doc=doc):
             raise PermissionError(_("Assigned To: %(user)s cannot read this message, and you may not share it")
@@ -150,6 +152,7 @@ def inbox_filters(args, user=None):
     assigned = _choice(args, "assigned", ASSIGNED, "all")
     if assigned == "mine":
         sql, values = assigned_subquery(user, "Communication")
+        # A user's own assignments are few: their names from the assignment table's primary key.
         filters.append(["name", "in", local.db.sql(sql, values, pluck=True) or [""]])
     elif assigned == "unassigned":
         filters.append(["_assign", "is", "not set"])

@@ -14,6 +14,7 @@ import pytest
 
 import lowcode
 from lowcode.channels.email import flush
+from lowcode.exceptions import ValidationError
 from lowcode.permissions import has_permission
 from lowcode.tests.desk_helpers import login
 from lowcode.tests.test_email_out import make_account, smtp  # noqa: F401 - the SMTP server fixture
@@ -264,3 +265,16 @@ def test_reply_opens_the_compose_page_prefilled_and_threads(ctx, client, team, u
     assert lowcode.get_all("Communication", filters={"sent_or_received": "Sent", "reference_doctype": "Lead",
                                                      "reference_name": lead.name,
                                                      "subject": f"Re: Prices {unique}"})
+
+
+def test_a_colleague_who_could_not_read_the_message_gets_it_shared(ctx, team, unique):
+    with as_user(team.rep):
+        message = received(f"Mine only {unique}", is_private=1)
+        with pytest.raises(ValidationError) as refused:  # no Task role: they could never open the task
+            make_task(message.name, team.outsider)
+        assert refused.value.field == "assigned_to"
+        make_task(message.name, team.colleague)
+    with as_user(team.colleague):
+        assert has_permission("Communication", "read", doc=lowcode.get_doc("Communication", message.name))
+    assert lowcode.get_all("DocShare", filters={"share_doctype": "Communication", "share_name": message.name,
+                                                "user": team.colleague})
