@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import nh3
 from django.http import HttpResponse, HttpResponseRedirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 import lowcode
@@ -204,8 +205,12 @@ def _require_team():
 
 @desk_view
 def page(request, name=None):
-    if name:
-        return message_page(request, name)
+    # Errors raised below speak the user's language too (render only translates the page).
+    with translation.override(prefs().lang):
+        return message_page(request, name) if name else inbox_page(request)
+
+
+def inbox_page(request):
     _require_team()
     args = request.GET
     rows, has_more = inbox_rows(args)
@@ -240,16 +245,10 @@ ACTIONS = {
 }
 
 
-def _notice(action):
-    return {"task": _("The task was made and your colleague notified."),
-            "share": _("The message was shared and your colleague notified."),
-            "link": _("The message is linked to the record."), "status": _("The status was changed.")}.get(action)
-
-
 def message_page(request, name):
     """One message: its text, its tasks, and the forms acting on it (each a POST)."""
     doc = received_message(name)
-    error = field = notice = None
+    error = field = None
     status = 200
     post = {}
     if request.method == "POST":
@@ -269,8 +268,6 @@ def message_page(request, name):
                     HttpResponseRedirect("/app/inbox")
             return HttpResponseRedirect(f"/app/inbox/{doc.name}?done={action}")
         doc = lowcode.get_doc("Communication", doc.name)
-    else:
-        notice = _notice(request.GET.get("done"))
     tasks = lowcode.get_list("Task", fields=["name", "subject", "assigned_to", "due_date", "status"],
                              filters={"communication": doc.name}, order_by="creation desc",
                              limit_page_length=50) if has_permission("Task") else []
@@ -278,7 +275,7 @@ def message_page(request, name):
     return render("crm_app/inbox_message.html", status=status, doc=doc, content=nh3.clean(doc.content or ""),
                   tasks=tasks, names=full_names([t["assigned_to"] for t in tasks] + read_assign(
                       "Communication", doc.name)), assignees=read_assign("Communication", doc.name),
-                  team=_team(), linkable=linkable, error=error, field=field, notice=notice, post=post,
+                  team=_team(), linkable=linkable, error=error, field=field, done=request.GET.get("done"), post=post,
                   reference_url=f"/app/{route_for(doc.reference_doctype)}/{quote(doc.reference_name, safe='')}"
                   if doc.reference_doctype and doc.reference_name else None,
                   can_write=has_permission("Communication", "write", doc=doc),

@@ -3,6 +3,7 @@ conftest). An English-speaking agent opens a received e-mail in the inbox and ma
 task of it for a Persian-speaking colleague; the colleague sees the message as theirs,
 right to left, and the task in their notifications. Both at 390 px, the list also at
 1366 px."""
+import jdatetime
 import pytest
 
 import lowcode
@@ -24,6 +25,7 @@ def message(server):
     with lowcode.site_context(server.site, bench=server.bench) as local:
         if not local.db.exists("User", COLLEAGUE):
             lowcode.get_doc({"doctype": "User", "email": COLLEAGUE, "first_name": "Maryam", "language": "fa",
+                             "calendar": "Jalali",
                              "roles": [{"role": "Sales User"}]}).insert(ignore_permissions=True)
             set_password(COLLEAGUE, COLLEAGUE_PASSWORD)
         lead = lowcode.get_doc({"doctype": "Lead", "first_name": "Reza", "company_name": "Inbox Co",
@@ -91,3 +93,18 @@ def test_inbox_to_task_to_colleague_on_a_phone(pages, server, shot, message, db_
     assert colleague.locator("html").get_attribute("dir") == "rtl"
     assert page_width(colleague) <= PHONE["width"] + 2
     shot(colleague, "task-390-fa")
+
+    # And back, in Persian: the colleague makes a task of the message for the agent, due on a Jalali date.
+    colleague.goto(f"/app/inbox/{name}")
+    assert colleague.locator("#task-due").get_attribute("placeholder") == "YYYY/MM/DD"
+    colleague.fill("#task-assigned", "Administrator")
+    colleague.fill("#task-due", "۱۴۷۷/۱۰/۱۲")
+    with colleague.expect_navigation():
+        colleague.click("#inbox-task")
+    assert colleague.get_by_text("وظیفه ساخته شد و به همکارتان خبر داده شد.").is_visible()
+    assert page_width(colleague) <= PHONE["width"] + 2
+    shot(colleague, "task-made-390-fa")
+    with lowcode.site_context(server.site, bench=server.bench):
+        back = lowcode.get_all("Task", filters={"communication": name, "assigned_to": "Administrator"},
+                               fields=["due_date"])
+    assert [str(t["due_date"]) for t in back] == [jdatetime.date(1477, 10, 12).togregorian().isoformat()]

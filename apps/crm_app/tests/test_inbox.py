@@ -278,3 +278,11 @@ def test_a_colleague_who_could_not_read_the_message_gets_it_shared(ctx, team, un
         assert has_permission("Communication", "read", doc=lowcode.get_doc("Communication", message.name))
     assert lowcode.get_all("DocShare", filters={"share_doctype": "Communication", "share_name": message.name,
                                                 "user": team.colleague})
+
+
+def test_errors_speak_the_users_language(ctx, client, team, unique):
+    message = received(f"Farsi {unique}")
+    lowcode.set_value("User", team.rep, "language", "fa")
+    csrf = login(ctx, client, team.rep)
+    bad = client.post(f"/app/inbox/{message.name}", {"csrf_token": csrf, "action": "status", "status": "Gone"})
+    assert bad.status_code == 417 and "وضعیت: یکی از" in text(bad) and 'dir="rtl"' in text(bad)
