@@ -107,10 +107,10 @@ def link_to_record(communication, reference_doctype, reference_name):
 
 
 def set_status(communication, status):
+    doc = received_message(communication, "write")
     if status not in STATUSES:
         raise ValidationError(_("Status: choose one of %(statuses)s") % {
             "statuses": ", ".join(_(s) for s in STATUSES)}, field="status")
-    doc = received_message(communication, "write")
     doc.status = status
     doc.save()
     return doc

@@ -154,7 +154,8 @@ def test_no_write_on_a_message_the_user_may_not_read(ctx, client, team, unique):
     assert client.get(url).status_code == 403
     for post in ({"action": "task", "assigned_to": team.rep}, {"action": "share", "share_with": team.rep},
                  {"action": "link", "reference_doctype": "Customer", "reference_name": customer},
-                 {"action": "status", "status": "Closed"}, {"action": "seen"}):
+                 {"action": "status", "status": "Closed"}, {"action": "status", "status": "Gone"},
+                 {"action": "seen"}):
         response = client.post(url, dict(post, csrf_token=csrf))
         assert response.status_code == 403, (post, text(response))
     assert client.post("/app/inbox/no-such-message", {"csrf_token": csrf, "action": "seen"}).status_code == 404
