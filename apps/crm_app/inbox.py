@@ -190,6 +190,8 @@ def _accounts():
 
 def _team():
     """Enabled desk users to pick as colleagues (a datalist; the server checks the choice)."""
+    if not has_permission("User"):
+        return []
     return lowcode.get_list("User", fields=["name", "full_name"], filters=[["enabled", "=", 1],
                             ["user_type", "=", "System User"], ["name", "not in", ["Administrator", "Guest"]]],
                             order_by="full_name asc", limit_page_length=500)
