@@ -49,7 +49,11 @@ desk_pages = {
     "customer-360": "crm_app.customer_360.page",
     "sales-dashboard": "crm_app.sales_dashboard.page",
     "follow-ups": "crm_app.follow_ups.page",
+    "inbox": "crm_app.inbox.page",  # the team inbox: crm_app/inbox.py
 }
+
+# Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
+additional_timeline_content = {"*": ["crm_app.inbox.timeline"]}
 
 fixtures = []
 
@@ -74,6 +78,20 @@ form_actions = {
         {"label": "360° view", "route": "/app/customer-360/{name}"},
         {"label": "New opportunity", "route": "/app/opportunity/new?opportunity_from=Customer&party_name={name}",
          "condition": "not doc.is_blocked"},
+    ],
+    "Communication": [
+        {"label": "Reply", "route": "/app/email?doctype=Communication&name={name}",
+         "condition": "doc.sent_or_received == 'Received' and doc.communication_medium == 'Email'"},
+        {"label": "Make a task", "route": "/app/inbox/{name}#inbox-task-form",
+         "condition": "doc.sent_or_received == 'Received'"},
+        {"label": "Share with", "route": "/app/inbox/{name}#inbox-share-form",
+         "condition": "doc.sent_or_received == 'Received'"},
+        {"label": "Link to record", "route": "/app/inbox/{name}#inbox-link-form",
+         "condition": "doc.sent_or_received == 'Received' and not doc.reference_name"},
+        {"label": "Close", "method": "crm_app.inbox.close_message", "argument": "communication",
+         "condition": "doc.sent_or_received == 'Received' and doc.status != 'Closed'"},
+        {"label": "Reopen", "method": "crm_app.inbox.reopen_message", "argument": "communication",
+         "condition": "doc.sent_or_received == 'Received' and doc.status == 'Closed'"},
     ],
     "Contact": [
         {"label": "Send SMS", "route": "/app/send-sms/{name}?doctype=Contact", "condition": "doc.mobile_no"},
