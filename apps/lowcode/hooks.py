@@ -34,7 +34,19 @@ form_actions = {
         {"label": "Send test", "method": "lowcode.channels.webhooks.send_test", "argument": "webhook",
          "roles": ["System Manager"], "redirect": "/app/webhook-request-log/{log}"},
     ],
+    # A queued message an admin sends again now or stops (channels/email.py).
+    "Email Queue": [
+        {"label": "Retry now", "method": "lowcode.channels.email.retry_now", "argument": "name",
+         "roles": ["System Manager"], "condition": "doc.status=='Not Sent' || doc.status=='Error'"},
+        {"label": "Cancel", "method": "lowcode.channels.email.cancel", "argument": "name",
+         "roles": ["System Manager"], "condition": "doc.status=='Not Sent' || doc.status=='Error'"},
+    ],
 }
+
+# A failing channel account is marked on its form, in its list and beside every link to it
+# (channels/status.py sets the status).
+record_badges = {doctype: {"field": "status", "value": "Failing", "label": "Failing", "style": "danger"}
+                 for doctype in ("Email Account", "SMS Settings", "Webhook")}
 
 fixtures = []
 

@@ -13,8 +13,13 @@ import ssl
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
+from django.utils.translation import gettext as _
+
+import lowcode
+
 from ..context import local
 from ..exceptions import ValidationError
+from . import status as channel_status
 from . import stored_secrets
 
 MAX_RETRIES = 5
@@ -310,7 +315,7 @@ def send_queued(name):
             queue.send_after = _fmt(_now() + datetime.timedelta(minutes=wait))
             _log(queue, f"attempt {queue.retry} failed, next in {wait} min: {error}")
         _save(queue)
-        _account_status(account, f"Failing: {error}")
+        channel_status.mark_failing(account, error, waiting=waiting_count(account.name), source="SMTP")
         return queue.status
     for r in pending:
         r.status = "Error" if r.recipient in refused else "Sent"
@@ -319,16 +324,14 @@ def send_queued(name):
     queue.error = None
     _log(queue, "sent" if not refused else f"sent; refused: {', '.join(refused)}")
     _save(queue)
-    _account_status(account, "OK")
+    channel_status.mark_ok(account, source="SMTP")
     return queue.status
 
 
-def _account_status(account, status):
-    """What admins see on the account: OK, or the last error while it fails."""
-    status = status[:140]
-    if account.status != status:
-        local.db.sql("UPDATE `tabEmail Account` SET `status`=%s WHERE `name`=%s", (status, account.name))
-        account.status = status
+def waiting_count(account):
+    """Messages of the account still to be sent (shown on the account while it fails)."""
+    return local.db.sql("SELECT COUNT(*) FROM `tabEmail Queue` WHERE `email_account`=%s AND `status`='Not Sent'",
+                        (account,))[0][0]
 
 
 def _save(queue):
@@ -347,6 +350,45 @@ def flush():
     due = local.db.sql("SELECT `name` FROM `tabEmail Queue` WHERE `status`='Not Sent' AND "
                        "(`send_after` IS NULL OR `send_after`<=%s) ORDER BY `creation` LIMIT 500", (_fmt(_now()),))
     return {name: send_queued(name) for (name,) in due}
+
+
+# -- the admin's actions on a queued message (form actions of Email Queue) ----------------------
+
+@lowcode.whitelist(methods=["POST"])
+def retry_now(name):
+    """"Retry now": a message not sent yet (or given up on) is due again, with its retries
+    counted afresh, and is sent by a job after this request (never in it)."""
+    return _admin_action(name, "retry", "UPDATE `tabEmail Queue` SET `status`='Not Sent', `send_after`=NULL, "
+                         "`retry`=0 WHERE `name`=%s AND `status` IN ('Not Sent', 'Error')")
+
+
+@lowcode.whitelist(methods=["POST"])
+def cancel(name):
+    """"Cancel": a message not sent yet is never sent."""
+    return _admin_action(name, "cancel", "UPDATE `tabEmail Queue` SET `status`='Cancelled' WHERE `name`=%s "
+                         "AND `status` IN ('Not Sent', 'Error')")
+
+
+def _admin_action(name, action, update):
+    from ..document import get_doc
+    from ..jobs import enqueue
+    lowcode.only_for("System Manager")
+    if not isinstance(name, str) or not local.db.exists("Email Queue", name):
+        raise ValidationError(f"name: no Email Queue {name!r}", field="name")
+    # One conditional UPDATE decides on the stored row: a worker sending it meanwhile
+    # ("Sending") or a message already sent is left alone.
+    if not local.db.sql_cursor(update, (name,)).rowcount:
+        stored = local.db.get_value("Email Queue", name, "status")
+        raise ValidationError(_("Only a message not sent yet can be changed; this one is %(status)s")
+                              % {"status": _(stored)}, field="status")
+    queue = get_doc("Email Queue", name)
+    _log(queue, f"{action} by {local.user}")
+    _save(queue)
+    account = get_doc("Email Account", queue.email_account)
+    channel_status.set_waiting(account, waiting_count(account.name))
+    if action == "retry":
+        enqueue("lowcode.channels.email.send_queued", queue="short", name=name)
+    return {"name": name, "status": queue.status}
 
 
 def timeline(doctype, name):

@@ -29,6 +29,7 @@ from ..caches import cache
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError, ValidationError
 from ..urls import is_web_url
+from . import status as channel_status
 from . import stored_secrets
 
 EVENTS = ("after_insert", "on_update", "on_submit", "on_cancel", "on_trash", "on_update_after_submit", "on_change")
@@ -175,7 +176,20 @@ def deliver(webhook, url, http_method, headers, body, reference_doctype=None, re
             break
         if attempt < tries:
             time.sleep(pause * 2 ** (attempt - 1))
+    _show_status(webhook, ok, log)
     return log
+
+
+def _show_status(webhook, ok, log):
+    """The Webhook shows Failing while its deliveries fail (channels/status.py)."""
+    doc = lowcode.get_doc("Webhook", webhook) if lowcode.db.exists("Webhook", webhook) else None
+    if doc is None:
+        return
+    if ok:
+        channel_status.mark_ok(doc)
+    else:
+        channel_status.mark_failing(doc, lowcode.db.get_value("Webhook Request Log", log, "error") or "")
+    local.db.commit()
 
 
 def _attempt(webhook, url, method, headers, body, reference_doctype, reference_document, attempt):
