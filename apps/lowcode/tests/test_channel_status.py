@@ -277,3 +277,25 @@ def test_webhook_500_shows_on_the_webhook_until_it_recovers(hooks_ctx, unique, r
     assert hook.status == "Active" and hook.last_error is None
     assert b"second" in target.requests[-1]["body"]
     assert webhooks.TRIES == 3 and len(target.requests) == 4
+
+
+def test_flush_uses_one_connection_and_skips_an_unreachable_account(ctx, unique):
+    port = free_port()
+    account = make_account(ctx, unique, port)
+    names = [sendmail(recipients=f"b{i}@example.com", subject=f"Bulk {i}", message="<p>x</p>",
+                      email_account=account.name, delayed=True).name for i in range(3)]
+    ctx.db.commit()
+    done = flush()
+    ctx.db.commit()
+    # The first message found the server down; the others were not tried (no timeout each, no retry counted).
+    assert done[names[0]] == "Not Sent" and names[1] not in done and names[2] not in done
+    assert [lowcode.db.get_value("Email Queue", n, "retry") for n in names] == [1, 0, 0]
+    inbox, controller = start_flaky(port)
+    try:
+        make_all_due(ctx)
+        done = flush()
+        ctx.db.commit()
+    finally:
+        controller.stop()
+    assert [done[n] for n in names] == ["Sent"] * 3
+    assert len(inbox.messages) == 3 and len(inbox.logins) == 1  # one connection (one login) for the batch
