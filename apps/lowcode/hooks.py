@@ -53,8 +53,10 @@ fixtures = []
 scheduler_events = {
     "hourly": ["lowcode.auth.clear_expired_sessions"],
     "daily": ["lowcode.jobs.prune_job_logs", "lowcode.channels.webhooks.prune_request_logs"],
-    # Queued e-mail waiting for a retry or the account's rate limit; queued SMS whose back-off ended.
-    "cron": {"* * * * *": ["lowcode.channels.email.flush", "lowcode.channels.sms.retry_due"]},
+    # Queued e-mail waiting for a retry or the account's rate limit; queued SMS whose back-off ended;
+    # webhook requests whose receiver failed and whose retry time has come.
+    "cron": {"* * * * *": ["lowcode.channels.email.flush", "lowcode.channels.sms.retry_due",
+                           "lowcode.channels.webhooks.retry_due"]},
 }
 
 # Compose an e-mail about a record; "Send SMS" from a record with a mobile number (its

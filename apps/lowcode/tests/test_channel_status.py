@@ -258,25 +258,38 @@ def test_sms_gateway_500_shows_on_the_settings_until_it_recovers(ctx, unique, ga
     assert (settings.status, settings.last_error) == ("Active", None)
 
 
-def test_webhook_500_shows_on_the_webhook_until_it_recovers(hooks_ctx, unique, receiver):  # noqa: F811
+def test_webhook_500_is_kept_retried_later_and_shown_until_it_recovers(hooks_ctx, unique, receiver):  # noqa: F811
     ctx = hooks_ctx
     admin = make_user(unique, "hookadmin", ["System Manager"])
-    target = receiver([500, 500, 500])
-    hook = make_webhook(target.url)
+    target = receiver([500] * 6)  # two rounds of the job's three tries
+    hook = make_webhook(target.url, webhook_headers=[{"key": "X-Token", "value": "tok-123"}])
     ctx.db.commit()
     new_todo("first")
     ctx.db.commit()
     run_webhook_jobs(ctx)
     hook.reload()
-    assert hook.status == "Failing" and "500" in hook.last_error
+    assert hook.status == "Failing" and "500" in hook.last_error and hook.waiting == 1
     assert len(admin_alerts(admin, "Webhook", hook.name)) == 1
-    new_todo("second")
+    [pending] = lowcode.get_all("Webhook Request Log", filters={"webhook": hook.name, "retry_after": ["is", "set"]},
+                                fields=["name", "attempt", "retry_after"])
+    assert pending["attempt"] == 3
+    assert webhooks.retry_due(now=datetime.datetime.now()) == 0  # not before its time
+    assert webhooks.retry_due(now=datetime.datetime.now() + datetime.timedelta(minutes=2)) == 1
     ctx.db.commit()
-    run_webhook_jobs(ctx)
+    run_webhook_jobs(ctx)  # the second round fails too: due again later
+    assert len(target.requests) == 6
+    [again] = lowcode.get_all("Webhook Request Log", filters={"webhook": hook.name, "retry_after": ["is", "set"]},
+                              fields=["attempt", "retry_after"])
+    assert again["attempt"] == 6 and str(again["retry_after"]) > str(pending["retry_after"])
+    assert webhooks.retry_due(now=datetime.datetime.now() + datetime.timedelta(minutes=10)) == 1
+    ctx.db.commit()
+    run_webhook_jobs(ctx)  # the receiver is back: the same request arrives, once
+    assert len(target.requests) == 7 and len({r["body"] for r in target.requests}) == 1
+    assert b"first" in target.requests[-1]["body"] and target.requests[-1]["headers"]["X-Token"] == "tok-123"
     hook.reload()
-    assert hook.status == "Active" and hook.last_error is None
-    assert b"second" in target.requests[-1]["body"]
-    assert webhooks.TRIES == 3 and len(target.requests) == 4
+    assert (hook.status, hook.last_error, hook.waiting) == ("Active", None, 0)
+    assert not lowcode.get_all("Webhook Request Log", filters={"webhook": hook.name, "retry_after": ["is", "set"]})
+    assert len(admin_alerts(admin, "Webhook", hook.name)) == 1
 
 
 def test_flush_uses_one_connection_and_skips_an_unreachable_account(ctx, unique):
