@@ -425,7 +425,7 @@ def flush():
 @lowcode.whitelist(methods=["POST"])
 def retry_now(name):
     """"Retry now": a message not sent yet (or given up on) is due again, with its retries
-    counted afresh, and is sent by a job after this request (never in it)."""
+    counted afresh, and a job sends it after this request's commit."""
     return _admin_action(name, "retry", "UPDATE `tabEmail Queue` SET `status`='Not Sent', `send_after`=NULL, "
                          "`retry`=0 WHERE `name`=%s AND `status` IN ('Not Sent', 'Error')")
 
