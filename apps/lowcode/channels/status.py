@@ -7,7 +7,8 @@ fails and ``mark_ok(doc)`` when one succeeds. The change is a plain UPDATE of th
 fields (bookkeeping of the sender, not an edit: no version, no stale-write error for
 an admin who has the form open). The step from Active to Failing is one conditional
 UPDATE, so of many workers failing at once exactly one tells the System Managers, with
-one Notification Log each; further failures only refresh the error and the count.
+one Notification Log each; further failures only refresh the error and the count. Each
+change of status is published (``channel_status`` to the record's realtime room).
 
 One account can have more than one side (an Email Account sends by SMTP and receives
 by IMAP): the caller names it with ``source`` ("SMTP", "IMAP"), the error is shown as
@@ -44,6 +45,7 @@ def mark_failing(doc, error, waiting=None, source=None):
     doc.__dict__.update(changes, status=FAILING)
     if started:
         _tell_admins(doc, text)
+        _publish(doc)
     return bool(started)
 
 
@@ -57,6 +59,7 @@ def mark_ok(doc, source=None):
     local.db.sql(f"UPDATE `tab{doc.doctype}` SET `status`=%s, `failing_since`=NULL, `last_error`=NULL, "
                  "`waiting`=0 WHERE `name`=%s", (ACTIVE, doc.name))
     doc.__dict__.update(status=ACTIVE, failing_since=None, last_error=None, waiting=0)
+    _publish(doc)
     return True
 
 
@@ -64,6 +67,13 @@ def set_waiting(doc, waiting):
     """Refresh the count of waiting messages shown while failing (e.g. after an admin cancels some)."""
     local.db.sql(f"UPDATE `tab{doc.doctype}` SET `waiting`=%s WHERE `name`=%s AND `status`=%s",
                  (int(waiting), doc.name, FAILING))
+
+
+def _publish(doc):
+    """Open forms of the account hear of the change (after the commit)."""
+    from ..realtime import publish_realtime
+    publish_realtime("channel_status", {"doctype": doc.doctype, "name": doc.name, "status": doc.status,
+                                        "last_error": doc.get("last_error")}, doctype=doc.doctype, docname=doc.name)
 
 
 def system_managers():

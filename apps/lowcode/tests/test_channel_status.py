@@ -15,6 +15,7 @@ import lowcode
 from lowcode.channels import email as email_channel
 from lowcode.channels import sms, status, webhooks
 from lowcode.channels.email import flush, sendmail
+from lowcode.realtime import add_listener, remove_listener
 
 from .desk_helpers import login, make_user
 from .test_email_out import Inbox, free_port, make_account
@@ -55,9 +56,19 @@ def make_all_due(ctx):
 def test_status_helper_tells_admins_once_and_clears_only_its_own_side(ctx, unique):
     admin = make_user(unique, "chanadmin", ["System Manager"])
     account = make_account(ctx, unique, free_port())
+    ctx.db.commit()
     assert account.status == "Active"
-    assert status.mark_failing(account, "ConnectionRefusedError: down", waiting=3, source="SMTP") is True
-    assert status.mark_failing(account, "ConnectionRefusedError: still down", waiting=4, source="SMTP") is False
+    events = []
+    listener = add_listener(lambda payload: events.append(payload) if payload["event"] == "channel_status" else None)
+    try:
+        assert status.mark_failing(account, "ConnectionRefusedError: down", waiting=3, source="SMTP") is True
+        assert status.mark_failing(account, "ConnectionRefusedError: still down", waiting=4, source="SMTP") is False
+        assert events == []  # sent after the commit
+        ctx.db.commit()
+    finally:
+        remove_listener(listener)
+    [event] = events
+    assert event["room"] == f"doc:Email Account/{account.name}" and event["message"]["status"] == "Failing"
     stored = lowcode.get_doc("Email Account", account.name)
     assert (stored.status, stored.waiting, stored.last_error) == ("Failing", 4, "SMTP: ConnectionRefusedError: still down")
     assert stored.failing_since
