@@ -267,6 +267,13 @@ def test_sms_gateway_500_shows_on_the_settings_until_it_recovers(ctx, unique, ga
     assert all(lowcode.db.get_value("SMS Log", n, "status") == "Sent" for n in names)
     settings = lowcode.get_doc("SMS Settings")
     assert (settings.status, settings.last_error) == ("Active", None)
+    # A refused message (422: that number) is the message's failure, a refused key (401) the settings'.
+    for refuse, shown in ((422, "Active"), (401, "Failing"), (None, "Active")):
+        gateway.refuse = refuse
+        sms.send_sms([mobile()], "refusals")
+        run_sms_jobs(ctx)
+        assert lowcode.db.get_value("SMS Settings", "SMS Settings", "status") == shown, refuse
+    assert len(admin_alerts(admin, "SMS Settings", "SMS Settings")) == 2
 
 
 def test_webhook_500_is_kept_retried_later_and_shown_until_it_recovers(hooks_ctx, unique, receiver):  # noqa: F811
