@@ -83,6 +83,12 @@ def test_status_helper_tells_admins_once_and_clears_only_its_own_side(ctx, uniqu
     # Failing again later is news again.
     status.mark_failing(stored, "boom", source="SMTP")
     assert len(admin_alerts(admin, "Email Account", account.name)) == 2
+    # An account saved with the status of before it was a Select still saves.
+    ctx.db.sql("UPDATE `tabEmail Account` SET `status`='OK' WHERE `name`=%s", (account.name,))
+    old = lowcode.get_doc("Email Account", account.name)
+    old.signature = "<p>x</p>"
+    old.save()
+    assert lowcode.db.get_value("Email Account", account.name, "status") == "Active"
 
 
 def test_smtp_down_then_4xx_then_5xx_then_recovered(ctx, unique, client):
