@@ -37,11 +37,23 @@ form_actions = {
         {"label": "Send test", "method": "lowcode.channels.webhooks.send_test", "argument": "webhook",
          "roles": ["System Manager"], "redirect": "/app/webhook-request-log/{log}"},
     ],
+    # A queued message an admin sends again now or stops (channels/email.py).
+    "Email Queue": [
+        {"label": "Retry now", "method": "lowcode.channels.email.retry_now", "argument": "name",
+         "roles": ["System Manager"], "condition": "doc.status=='Not Sent' || doc.status=='Error'"},
+        {"label": "Cancel", "method": "lowcode.channels.email.cancel", "argument": "name",
+         "roles": ["System Manager"], "condition": "doc.status=='Not Sent' || doc.status=='Error'"},
+    ],
 }
 
 # Scripts on desk forms (Frappe's doctype_js), from desk/static: the Notification form
 # suggests the chosen DocType's fields.
 doctype_js = {"Notification": ["notification_form.js"]}
+
+# A failing channel account is marked on its form, in its list and beside every link to it
+# (channels/status.py sets the status).
+record_badges = {doctype: {"field": "status", "value": "Failing", "label": "Failing", "style": "danger"}
+                 for doctype in ("Email Account", "SMS Settings", "Webhook")}
 
 fixtures = []
 
@@ -50,8 +62,10 @@ scheduler_events = {
     "daily": ["lowcode.jobs.prune_job_logs", "lowcode.channels.webhooks.prune_request_logs",
               # Notifications a number of days before or after a document's date.
               "lowcode.channels.notifications.trigger_daily_alerts"],
-    # Queued e-mail waiting for a retry or the account's rate limit; queued SMS whose back-off ended.
-    "cron": {"* * * * *": ["lowcode.channels.email.flush", "lowcode.channels.sms.retry_due"]},
+    # Queued e-mail waiting for a retry or the account's rate limit; queued SMS whose back-off ended;
+    # webhook requests whose receiver failed and whose retry time has come.
+    "cron": {"* * * * *": ["lowcode.channels.email.flush", "lowcode.channels.sms.retry_due",
+                           "lowcode.channels.webhooks.retry_due"]},
 }
 
 # Compose an e-mail about a record; "Send SMS" from a record with a mobile number (its

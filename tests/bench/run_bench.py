@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 import lowcode  # noqa: E402
 from lowcode.context import local  # noqa: E402
 
+import bench_email as email_bench  # noqa: E402
 import bench_roles as roles  # noqa: E402
 import bench_service as service  # noqa: E402
 import bench_setup as setup  # noqa: E402
@@ -84,6 +85,10 @@ def parse_args(argv=None):
                    help="skip the service phase (service_app's cases as a Support Agent and Manager, see bench_service.py)")
     p.add_argument("--service-only", action="store_true", help="only the service phase")
     p.add_argument("--service-rows", type=int, default=0, help="cases in the service phase (default: --rows)")
+    p.add_argument("--emails", type=int, default=10_000,
+                   help="e-mails queued and sent to a loopback SMTP server (default 10,000, see bench_email.py)")
+    p.add_argument("--no-email", action="store_true", help="skip the e-mail phase")
+    p.add_argument("--email-only", action="store_true", help="only the e-mail phase")
     p.add_argument("--mariadb-fast-fill", action="store_true",
                    help="SET unique_checks=0, foreign_key_checks=0 for the MariaDB fill session")
     p.add_argument("--seed", type=int, default=42)
@@ -102,8 +107,11 @@ def parse_args(argv=None):
         p.error("--no-roles and --roles-only exclude each other")
     if args.service_only and (args.roles_only or args.no_service):
         p.error("--service-only excludes --roles-only and --no-service")
-    args.no_service = args.no_service or args.roles_only
-    args.no_roles = args.no_roles or args.service_only
+    if args.email_only and (args.no_email or args.roles_only or args.service_only):
+        p.error("--email-only excludes --no-email, --roles-only and --service-only")
+    args.no_service = args.no_service or args.roles_only or args.email_only
+    args.no_roles = args.no_roles or args.service_only or args.email_only
+    args.no_email = args.no_email or args.roles_only or args.service_only
     args.service_rows = args.service_rows or args.rows
     args.role_rows = args.role_rows or args.rows
     if args.role_rows < 1000:
@@ -514,14 +522,16 @@ def measure_add_column(run, bench, site, workdir):
 def run_engine(engine, args, bench, state):
     run = {"engine": engine, "rows": args.rows, "plans": {}, "diagnostics": {}}
     state["run"] = run
-    if not (args.roles_only or args.service_only):
+    if not (args.roles_only or args.service_only or args.email_only):
         run_system_manager(engine, args, bench, state, run)
     if not args.no_roles:
         run_roles(engine, args, bench, state, run)
     if not args.no_service:
         run_service(engine, args, bench, state, run)
+    if not args.no_email:
+        run_email(engine, args, bench, state, run)
     run["figures"] = [f.as_dict() for f in (figures(run) if "list" in run else []) + roles.figures(run)
-                      + service.figures(run)]
+                      + service.figures(run) + email_bench.figures(run)]
     return run
 
 
@@ -638,6 +648,23 @@ def run_service(engine, args, bench, state, run):
         finally:
             server.stop()
             state["server"] = None
+
+
+def run_email(engine, args, bench, state, run):
+    """The e-mail phase on its own site: raw smtplib, then sendmail + flush (bench_email.py)."""
+    step(f"{engine}: e-mail: creating a site", run)
+    site = setup.create_site(bench, engine)
+    state["sites"].append(site)
+    run["email_site"] = site
+    run.setdefault("site", site)
+    with lowcode.site_context(site, bench=bench):
+        local.db.commit()
+        run.setdefault("server_version", local.db.sql("SELECT VERSION()")[0][0] if engine == "mariadb"
+                       else "sqlite " + sqlite3.sqlite_version)
+        step(f"{engine}: e-mail: {args.emails:,} messages raw smtplib, then queued and flushed", run)
+        e = email_bench.measure(run, args.emails)
+        step(f"{engine}: e-mail: raw {e['raw_per_s']:,.0f}/s, queue {e['queue_per_s']:,.0f}/s, "
+             f"flush {e['flush_per_s']:,.0f}/s", run)
 
 
 def _cpu_note(ms):

@@ -13,8 +13,13 @@ import ssl
 from email.message import EmailMessage
 from html.parser import HTMLParser
 
+from django.utils.translation import gettext as _
+
+import lowcode
+
 from ..context import local
 from ..exceptions import ValidationError
+from . import status as channel_status
 from . import stored_secrets
 
 MAX_RETRIES = 5
@@ -159,8 +164,11 @@ def build_message(sender, recipients, subject, body_html, cc=(), attachments=(),
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
         msg["References"] = references or in_reply_to
-    msg.set_content(html_to_text(body_html))
-    msg.add_alternative(html_document(body_html, lang), subtype="html")
+    # Non-ASCII parts are encoded here (base64, as the stored string needs 7-bit text):
+    # left as 8bit, as_string() would deep-copy the whole message to re-encode them.
+    text, html = html_to_text(body_html), html_document(body_html, lang)
+    msg.set_content(text, cte=None if text.isascii() else "base64")
+    msg.add_alternative(html, subtype="html", cte=None if html.isascii() else "base64")
     for item in attachments or ():
         content = item.get("fcontent") or b""
         if isinstance(content, str):
@@ -180,8 +188,11 @@ def _guess_type(fname):
 # -- queueing -----------------------------------------------------------------------------------
 
 def sendmail(recipients, subject=None, message=None, reference_doctype=None, reference_name=None, cc=None,
-             bcc=None, attachments=None, template=None, email_account=None, in_reply_to=None, now=False):
+             bcc=None, attachments=None, template=None, email_account=None, in_reply_to=None, now=False,
+             delayed=False):
     """Queue one e-mail and send it after the commit; returns the Email Queue document.
+    ``delayed`` (as Frappe's): leave it to the scheduler's ``flush`` instead of a job per
+    message, for bulk sends (a campaign, the benchmark), which flush sends in batches.
 
     ``template`` names an Email Template rendered (in the sandbox) for the reference
     document, giving subject and message when they are not given. A Communication is
@@ -217,7 +228,7 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
     queue.insert(ignore_permissions=True)
     if now:
         send_queued(queue.name)
-    else:
+    elif not delayed:
         enqueue("lowcode.channels.email.send_queued", queue="short", name=queue.name)
     return queue
 
@@ -268,10 +279,57 @@ def smtp_connection(account):
     return server
 
 
-def send_queued(name):
+class Batch:
+    """What one ``flush`` shares between its messages: each account loaded once, one SMTP
+    connection per account (a connection per message cost more than the sending), and
+    the accounts whose server could not be reached, whose other messages then wait for
+    the next flush instead of each waiting for the same timeout."""
+
+    def __init__(self):
+        self.accounts, self.servers, self.down, self.ok = {}, {}, {}, set()
+
+    def account(self, name):
+        from ..document import get_doc
+        if name not in self.accounts:
+            self.accounts[name] = get_doc("Email Account", name)
+        return self.accounts[name]
+
+    def send(self, account, sender, recipients, data):
+        server = self.servers.get(account.name)
+        if server is not None:
+            try:
+                return server.sendmail(sender, recipients, data)
+            except smtplib.SMTPServerDisconnected:  # closed while idle: once more on a fresh one
+                self.servers.pop(account.name, None)
+        try:
+            server = self.servers[account.name] = smtp_connection(account)
+        except Exception as e:
+            self.down[account.name] = e
+            raise
+        return server.sendmail(sender, recipients, data)
+
+    def drop(self, account):
+        _quit(self.servers.pop(account, None))
+
+    def close(self):
+        for name in list(self.servers):
+            self.drop(name)
+
+
+def _quit(server):
+    if server is not None:
+        try:
+            server.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+def send_queued(name, batch=None):
     """Send one queued message, once. Never raises: a failure is logged on the row and
     the message waits for the next attempt (``flush``), at most MAX_RETRIES times."""
     from ..document import get_doc
+    own = batch is None
+    batch = batch or Batch()
     # Claimed by one conditional UPDATE: its row lock (held to the commit) makes a second
     # worker on the same message wait, then find it no longer "Not Sent".
     claimed = local.db.sql_cursor("UPDATE `tabEmail Queue` SET `status`='Sending' WHERE `name`=%s "
@@ -281,24 +339,18 @@ def send_queued(name):
         return rows[0][0] if rows else None
     queue = get_doc("Email Queue", name)
     queue.status = "Not Sent"  # until the server has taken it
-    account = get_doc("Email Account", queue.email_account)
+    account = batch.account(queue.email_account)
     if over_rate_limit(account):
         queue.send_after = _fmt(_now() + datetime.timedelta(minutes=1))
         _log(queue, "rate limit reached: waits for the next minute")
-        _save(queue)
+        _store(queue, [])
         return queue.status
     pending = [r for r in queue.recipients if r.status != "Sent"]
     try:
-        server = smtp_connection(account)
-        try:
-            refused = server.sendmail(email.utils.parseaddr(account.email_id)[1], [r.recipient for r in pending],
-                                      queue.message.encode("utf-8") if isinstance(queue.message, str) else queue.message)
-        finally:
-            try:
-                server.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
+        refused = batch.send(account, email.utils.parseaddr(account.email_id)[1], [r.recipient for r in pending],
+                             queue.message.encode("utf-8") if isinstance(queue.message, str) else queue.message)
     except Exception as e:  # noqa: BLE001 - any failure is an attempt logged and retried, never a crash loop
+        batch.drop(account.name)  # in an unknown state now
         queue.retry = int(queue.retry or 0) + 1
         error = f"{type(e).__name__}: {e}"
         queue.error = error
@@ -309,33 +361,43 @@ def send_queued(name):
             wait = BACKOFF_MINUTES[min(queue.retry, len(BACKOFF_MINUTES)) - 1]
             queue.send_after = _fmt(_now() + datetime.timedelta(minutes=wait))
             _log(queue, f"attempt {queue.retry} failed, next in {wait} min: {error}")
-        _save(queue)
-        _account_status(account, f"Failing: {error}")
+        _store(queue, [])
+        channel_status.mark_failing(account, error, waiting=waiting_count(account.name), source="SMTP")
+        batch.ok.discard(account.name)
         return queue.status
+    finally:
+        if own:
+            batch.close()
     for r in pending:
         r.status = "Error" if r.recipient in refused else "Sent"
         r.error = str(refused.get(r.recipient)) if r.recipient in refused else None
     queue.status = "Partially Sent" if refused else "Sent"
     queue.error = None
     _log(queue, "sent" if not refused else f"sent; refused: {', '.join(refused)}")
-    _save(queue)
-    _account_status(account, "OK")
+    _store(queue, pending)
+    if account.name not in batch.ok:
+        channel_status.mark_ok(account, source="SMTP")
+        batch.ok.add(account.name)
     return queue.status
 
 
-def _account_status(account, status):
-    """What admins see on the account: OK, or the last error while it fails."""
-    status = status[:140]
-    if account.status != status:
-        local.db.sql("UPDATE `tabEmail Account` SET `status`=%s WHERE `name`=%s", (status, account.name))
-        account.status = status
+def _store(queue, recipients):
+    """The attempt's outcome, as plain UPDATEs: bookkeeping of the sender, not an edit (no
+    version, no link checks: the record the message is about may have gone since, and
+    failing here after the server took the message would send it again)."""
+    db = local.db
+    db.sql("UPDATE `tabEmail Queue` SET `status`=%s, `error`=%s, `retry`=%s, `send_after`=%s, `attempt_log`=%s, "
+           "`modified`=%s WHERE `name`=%s", (queue.status, queue.error, int(queue.retry or 0), queue.send_after,
+                                            queue.attempt_log, _fmt(_now()), queue.name))
+    for r in recipients:
+        db.sql("UPDATE `tabEmail Queue Recipient` SET `status`=%s, `error`=%s WHERE `name`=%s",
+               (r.status, r.error, r.name))
 
 
-def _save(queue):
-    # The record of what was sent is written even when its reference has gone since:
-    # failing here after the server took the message would send it again and again.
-    queue.flags.ignore_links = True
-    queue.save(ignore_permissions=True)
+def waiting_count(account):
+    """Messages of the account still to be sent (shown on the account while it fails)."""
+    return local.db.sql("SELECT COUNT(*) FROM `tabEmail Queue` WHERE `email_account`=%s AND `status`='Not Sent'",
+                        (account,))[0][0]
 
 
 def _log(queue, line):
@@ -343,10 +405,58 @@ def _log(queue, line):
 
 
 def flush():
-    """Scheduler: send what is due (queued and not waiting for a back-off or the rate limit)."""
-    due = local.db.sql("SELECT `name` FROM `tabEmail Queue` WHERE `status`='Not Sent' AND "
+    """Scheduler: send what is due (queued and not waiting for a back-off or the rate limit),
+    at most 500 messages, one connection per account. Messages of an account whose server
+    could not be reached in this run stay queued, not counted as attempts."""
+    due = local.db.sql("SELECT `name`, `email_account` FROM `tabEmail Queue` WHERE `status`='Not Sent' AND "
                        "(`send_after` IS NULL OR `send_after`<=%s) ORDER BY `creation` LIMIT 500", (_fmt(_now()),))
-    return {name: send_queued(name) for (name,) in due}
+    batch, done = Batch(), {}
+    try:
+        for name, account in due:
+            if account not in batch.down:
+                done[name] = send_queued(name, batch)
+    finally:
+        batch.close()
+    return done
+
+
+# -- the admin's actions on a queued message (form actions of Email Queue) ----------------------
+
+@lowcode.whitelist(methods=["POST"])
+def retry_now(name):
+    """"Retry now": a message not sent yet (or given up on) is due again, with its retries
+    counted afresh, and a job sends it after this request's commit."""
+    return _admin_action(name, "retry", "UPDATE `tabEmail Queue` SET `status`='Not Sent', `send_after`=NULL, "
+                         "`retry`=0 WHERE `name`=%s AND `status` IN ('Not Sent', 'Error')")
+
+
+@lowcode.whitelist(methods=["POST"])
+def cancel(name):
+    """"Cancel": a message not sent yet is never sent."""
+    return _admin_action(name, "cancel", "UPDATE `tabEmail Queue` SET `status`='Cancelled' WHERE `name`=%s "
+                         "AND `status` IN ('Not Sent', 'Error')")
+
+
+def _admin_action(name, action, update):
+    from ..document import get_doc
+    from ..jobs import enqueue
+    lowcode.only_for("System Manager")
+    if not isinstance(name, str) or not local.db.exists("Email Queue", name):
+        raise ValidationError(f"name: no Email Queue {name!r}", field="name")
+    # One conditional UPDATE decides on the stored row: a worker sending it meanwhile
+    # ("Sending") or a message already sent is left alone.
+    if not local.db.sql_cursor(update, (name,)).rowcount:
+        stored = local.db.get_value("Email Queue", name, "status")
+        raise ValidationError(_("Only a message not sent yet can be changed; this one is %(status)s")
+                              % {"status": _(stored)}, field="status")
+    queue = get_doc("Email Queue", name)
+    _log(queue, f"{action} by {local.user}")
+    _store(queue, [])
+    account = get_doc("Email Account", queue.email_account)
+    channel_status.set_waiting(account, waiting_count(account.name))
+    if action == "retry":
+        enqueue("lowcode.channels.email.send_queued", queue="short", name=name)
+    return {"name": name, "status": queue.status}
 
 
 def timeline(doctype, name):

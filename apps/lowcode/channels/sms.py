@@ -20,6 +20,7 @@ import lowcode
 from ..context import local
 from ..exceptions import PermissionError, ValidationError
 from ..jobs import enqueue
+from . import status as channel_status
 
 log = logging.getLogger("lowcode.sms")
 
@@ -114,8 +115,9 @@ def deliver(log_name):
     attempts = int(row["attempts"] or 0) + 1
     now = datetime.datetime.now()
     changes = {"attempts": attempts, "next_attempt": None}
+    settings = lowcode.get_doc("SMS Settings")
     try:
-        changes["gateway_message_id"] = _call_gateway(row["receiver"], row["message"])
+        changes["gateway_message_id"] = _call_gateway(settings, row["receiver"], row["message"])
         changes.update(status="Sent", error=None)
     except GatewayError as e:
         if e.retry and attempts < MAX_ATTEMPTS:
@@ -125,7 +127,16 @@ def deliver(log_name):
         else:
             changes.update(status="Failed", error=str(e))
         log.warning("SMS %s: attempt %s failed: %s", log_name, attempts, e)
+        _update_log(log_name, changes)
+        if e.account_failure:
+            channel_status.mark_failing(settings, str(e), waiting=waiting_count())
+        return
     _update_log(log_name, changes)
+    channel_status.mark_ok(settings)
+
+
+def waiting_count():
+    return local.db.sql("SELECT COUNT(*) FROM `tabSMS Log` WHERE `status`='Queued'")[0][0]
 
 
 def retry_due(now=None):
@@ -146,18 +157,19 @@ def _update_log(name, changes):
 
 
 class GatewayError(Exception):
-    def __init__(self, message, retry):
+    """``retry``: worth sending again later. ``account_failure``: the gateway itself (or our
+    access to it) fails, not this one message, so SMS Settings show Failing."""
+    def __init__(self, message, retry, account_failure=None):
         super().__init__(message)
         self.retry = retry
+        self.account_failure = retry if account_failure is None else account_failure
 
 
-def _call_gateway(number, message):
+def _call_gateway(settings, number, message):
     """One HTTP request as SMS Settings describe it; the gateway's message id (or None)."""
-    from ..document import get_doc
     from .doctype.sms_settings.sms_settings import api_key
-    settings = get_doc("SMS Settings")
     if not settings.sms_gateway_url:
-        raise GatewayError("SMS Settings: no gateway URL", retry=False)
+        raise GatewayError("SMS Settings: no gateway URL", retry=False, account_failure=True)
     key = api_key() or ""
     receiver = _format_number(number, settings.number_format)
     headers, params = {}, {}
@@ -183,7 +195,9 @@ def _call_gateway(number, message):
     if response.status_code >= 500:
         raise GatewayError(f"gateway answered {response.status_code}", retry=True)
     if response.status_code >= 400:
-        raise GatewayError(f"gateway refused the message: {response.status_code} {response.text[:200]}", retry=False)
+        # 401/403: the key or the account is refused, every message will be: the settings fail.
+        raise GatewayError(f"gateway refused the message: {response.status_code} {response.text[:200]}", retry=False,
+                           account_failure=response.status_code in (401, 403))
     return _message_id(response, settings.message_id_path)
 
 

@@ -14,6 +14,7 @@ on an admin's say-so, and must not reach the server's own network (SSRF). The si
 config ``allow_private_webhook_targets`` lifts that for intranet set-ups and tests.
 """
 import base64
+import datetime
 import hashlib
 import hmac
 import json
@@ -28,6 +29,7 @@ from ..caches import cache
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError, ValidationError
 from ..urls import is_web_url
+from . import status as channel_status
 from . import stored_secrets
 
 EVENTS = ("after_insert", "on_update", "on_submit", "on_cancel", "on_trash", "on_update_after_submit", "on_change")
@@ -35,6 +37,9 @@ SIGNATURE_HEADER = "X-Frappe-Webhook-Signature"
 SECRET_FIELD = "webhook_secret"
 MASK = "*****"
 TRIES = 3
+# After the job's TRIES, the scheduler tries again after these minutes (a round each).
+RETRY_MINUTES = (1, 5, 15, 60, 240)
+ROUNDS = len(RETRY_MINUTES) + 1
 TIMEOUT = (5, 15)          # connect, read (seconds)
 KEEP_RESPONSE = 2000       # characters of the receiver's answer kept in the log
 _CACHE_KEY = "webhooks:enabled"
@@ -133,11 +138,10 @@ def _condition_holds(webhook, doc):
 
 def build_request(webhook, doc):
     """{url, method, headers, body} for ``doc``: the chosen fields, or the Jinja body."""
-    headers = {row.key: row.value or "" for row in webhook.get("webhook_headers") or [] if row.key}
+    headers = _headers(webhook)
     if webhook.request_structure == "Form URL-Encoded":
         data = {row.key: _plain(doc.get(row.fieldname)) for row in webhook.get("webhook_data") or []}
         body = urlencode(data)
-        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     else:
         if webhook.webhook_json:
             from ..printing import Record, render
@@ -150,9 +154,15 @@ def build_request(webhook, doc):
         else:
             data = {row.key: doc.get(row.fieldname) for row in webhook.get("webhook_data") or []}
         body = json.dumps(data, default=str)
-        headers.setdefault("Content-Type", "application/json")
     return {"url": webhook.request_url, "http_method": webhook.request_method or "POST", "headers": headers,
             "body": body}
+
+
+def _headers(webhook):
+    headers = {row.key: row.value or "" for row in webhook.get("webhook_headers") or [] if row.key}
+    headers.setdefault("Content-Type", "application/x-www-form-urlencoded"
+                       if webhook.request_structure == "Form URL-Encoded" else "application/json")
+    return headers
 
 
 def _plain(value):
@@ -161,20 +171,71 @@ def _plain(value):
 
 # -- delivery (a background job) --------------------------------------------------------------
 
-def deliver(webhook, url, http_method, headers, body, reference_doctype=None, reference_document=None, tries=TRIES):
+def deliver(webhook, url, http_method, headers, body, reference_doctype=None, reference_document=None, tries=TRIES,
+            first_attempt=1):
     """Send the request, up to ``tries`` times with growing pauses; a log row per attempt.
+    When the receiver still fails in a way worth retrying (no answer, 5xx, 408, 429), the
+    last log gets a ``retry_after`` time and the scheduler sends it again then
+    (``retry_due``), ``ROUNDS`` times at most: nothing is lost to an outage of a few hours.
     Returns the last log's name."""
     pause = float(local.conf.get("webhook_retry_seconds", 2))
     log = None
-    for attempt in range(1, tries + 1):
+    for attempt in range(first_attempt, first_attempt + tries):
         log, ok, retry = _attempt(webhook, url, http_method, headers, body, reference_doctype,
                                   reference_document, attempt)
         local.db.commit()  # each attempt's log stays, whatever happens to the next
         if ok or not retry:
             break
-        if attempt < tries:
-            time.sleep(pause * 2 ** (attempt - 1))
+        if attempt < first_attempt + tries - 1:
+            time.sleep(pause * 2 ** (attempt - first_attempt))
+    rounds = -(-attempt // TRIES)
+    if not ok and retry and tries == TRIES and rounds < ROUNDS:
+        wait = RETRY_MINUTES[min(rounds, len(RETRY_MINUTES)) - 1]
+        when = datetime.datetime.now() + datetime.timedelta(minutes=wait)
+        local.db.sql("UPDATE `tabWebhook Request Log` SET `retry_after`=%s WHERE `name`=%s",
+                     (when.strftime("%Y-%m-%d %H:%M:%S"), log))
+    _show_status(webhook, ok, log)
     return log
+
+
+def retry_due(now=None):
+    """The scheduler's minute job: send again the requests whose ``retry_after`` has come,
+    each claimed by one conditional UPDATE (a second scheduler finds it taken). Only for
+    enabled webhooks; the headers are the webhook's own now (the log keeps them masked)."""
+    stamp = (now or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M:%S")
+    due = local.db.sql("SELECT l.`name`, l.`webhook`, l.`url`, l.`data`, l.`attempt`, l.`reference_doctype`, "
+                       "l.`reference_document` FROM `tabWebhook Request Log` l JOIN `tabWebhook` w "
+                       "ON w.`name`=l.`webhook` WHERE w.`enabled`=1 AND l.`retry_after` IS NOT NULL "
+                       "AND l.`retry_after`<=%s ORDER BY l.`creation` LIMIT 500", (stamp,), as_dict=True)
+    for row in due:
+        if not local.db.sql_cursor("UPDATE `tabWebhook Request Log` SET `retry_after`=NULL WHERE `name`=%s "
+                                   "AND `retry_after` IS NOT NULL", (row["name"],)).rowcount:
+            continue
+        hook = lowcode.get_doc("Webhook", row["webhook"])
+        lowcode.enqueue("lowcode.channels.webhooks.deliver", queue="short", job_name=f"Webhook {hook.name}",
+                        webhook=hook.name, url=row["url"], http_method=hook.request_method or "POST",
+                        headers=_headers(hook), body=row["data"] or "", reference_doctype=row["reference_doctype"],
+                        reference_document=row["reference_document"], first_attempt=int(row["attempt"] or 0) + 1)
+    return len(due)
+
+
+def waiting_count(webhook):
+    """Requests of the webhook waiting for a later retry."""
+    return local.db.sql("SELECT COUNT(*) FROM `tabWebhook Request Log` WHERE `webhook`=%s "
+                        "AND `retry_after` IS NOT NULL", (webhook,))[0][0]
+
+
+def _show_status(webhook, ok, log):
+    """The Webhook shows Failing while its deliveries fail (channels/status.py)."""
+    doc = lowcode.get_doc("Webhook", webhook) if lowcode.db.exists("Webhook", webhook) else None
+    if doc is None:
+        return
+    if ok:
+        channel_status.mark_ok(doc)
+    else:
+        channel_status.mark_failing(doc, lowcode.db.get_value("Webhook Request Log", log, "error") or "",
+                                    waiting=waiting_count(webhook))
+    local.db.commit()
 
 
 def _attempt(webhook, url, method, headers, body, reference_doctype, reference_document, attempt):

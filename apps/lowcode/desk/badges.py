@@ -3,6 +3,9 @@ hook in hooks.py::
 
     record_badges = {"Customer": {"field": "is_blocked", "label": "Blocked", "style": "danger"}}
 
+A rule with a ``value`` marks records whose field holds that value (e.g. a Select
+``status`` of "Failing") instead of a checked Check field.
+
 The form of a marked record shows the badge in its header, and every Link (or Dynamic
 Link) to it in lists and forms shows it beside the value. One query per DocType per
 page, only over records the user may read."""
@@ -21,9 +24,15 @@ def badge_rules():
 def own_badge(doc):
     """The badge of the record itself, or None."""
     rule = badge_rules().get(doc.doctype)
-    if rule and int(doc.get(rule["field"]) or 0) and rule["field"] in permitted_fieldnames(doc.doctype, doc=doc):
+    if rule and _holds(rule, doc.get(rule["field"])) and rule["field"] in permitted_fieldnames(doc.doctype, doc=doc):
         return rule
     return None
+
+
+def _holds(rule, value):
+    if "value" in rule:
+        return value == rule["value"]
+    return bool(int(value or 0))
 
 
 def marked(targets):
@@ -39,7 +48,7 @@ def marked(targets):
         if role_access(doctype, "read") is None or rule["field"] not in permitted_fieldnames(doctype):
             continue
         for name in query.get_list(doctype, pluck="name", filters=[["name", "in", sorted(names)],
-                                                                   [rule["field"], "=", 1]],
+                                                                   [rule["field"], "=", rule.get("value", 1)]],
                                    limit_page_length=0):
             out[(doctype, name)] = rule
     return out

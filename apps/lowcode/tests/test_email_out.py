@@ -282,7 +282,9 @@ def test_wrong_password_is_logged_without_secrets_and_shown_on_the_account(ctx, 
                            email_account=account.name)
     assert queue.status == "Not Sent" and inbox.messages == [] and queue.retry == 1
     assert "SMTPAuthenticationError" in queue.attempt_log and "wrong-Pa55word-xyz" not in queue.attempt_log
-    assert lowcode.db.get_value("Email Account", account.name, "status").startswith("Failing: SMTPAuthentication")
+    account.reload()
+    assert account.status == "Failing" and account.last_error.startswith("SMTP: SMTPAuthentication")
+    assert account.waiting == 1 and account.failing_since
     # The admin fixes the password; the next due attempt goes and the account shows OK.
     doc = lowcode.get_doc("Email Account", account.name)
     doc.password = PASSWORD
@@ -291,7 +293,7 @@ def test_wrong_password_is_logged_without_secrets_and_shown_on_the_account(ctx, 
     ctx.db.commit()
     assert flush() == {queue.name: "Sent"}
     ctx.db.commit()
-    assert lowcode.db.get_value("Email Account", account.name, "status") == "OK" and len(inbox.messages) == 1
+    assert lowcode.db.get_value("Email Account", account.name, "status") == "Active" and len(inbox.messages) == 1
     # Sending the same row again sends nothing twice.
     from lowcode.channels.email import send_queued
     assert send_queued(queue.name) == "Sent" and len(inbox.messages) == 1

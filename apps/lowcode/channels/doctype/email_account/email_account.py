@@ -10,6 +10,12 @@ MASK = "*" * 8
 
 
 class EmailAccount(Document):
+    def before_validate(self):
+        # The status is the sender's (channels/status.py); a value stored before it was a
+        # Select ("OK", "Failing: <error>") is read as what it meant.
+        if self.status not in ("Active", "Failing"):
+            self.status = "Failing" if str(self.status or "").startswith("Failing") else "Active"
+
     def validate(self):
         if int(self.enable_outgoing or 0) and not self.smtp_server:
             raise ValidationError("smtp_server: needed to send e-mail", field="smtp_server")
