@@ -320,10 +320,11 @@ def console(bench):
 def serve(bench, host, port, workers):
     """Serve every site of the bench over HTTP (uvicorn); the Host header picks the site."""
     import uvicorn
-    from .jobs import redis_url
+    from .jobs import BACKGROUND_ENV, redis_url
     if not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path)):
-        click.echo("No site has Redis configured: background jobs run in the server process after each commit",
+        click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
+        os.environ[BACKGROUND_ENV] = "1"
     # Django's ASGI handler does not speak the lifespan protocol; "off" spares a warning.
     # The engine is synchronous, so it is served through its WSGI application: under
     # ASGI, Django hops between the event loop and worker threads on every request,

@@ -7,6 +7,7 @@ transaction. A failed job is recorded as a Failed Job with its error and can be
 retried."""
 import json
 import logging
+import os
 import traceback
 
 from .context import local
@@ -36,8 +37,57 @@ def enqueue(method, queue="default", timeout=None, job_name=None, now=False, at_
         local.db.after_commit(lambda: _send(url, payload, queue, timeout, at_front))
     else:
         _say_inline_once()
-        local.db.after_commit(lambda: run_inline(payload))
+        if _background is None and os.environ.get(BACKGROUND_ENV) == "1":
+            run_in_background()
+        runner = _put_in_background if _background is not None else run_inline
+        local.db.after_commit(lambda: runner(payload))
     return payload
+
+
+# -- without Redis, in a server ---------------------------------------------------------------
+# `lowcode serve` turns this on: jobs then run one after another on a thread of the server
+# process, each in its own site context, so the request that queued them answers at once
+# (a hung SMTP server or SMS gateway never holds it). Elsewhere (CLI, tests) they run right
+# after the commit, in order, which is what scripts expect. A job lost with the process is
+# not a message lost: what it sends is queued in the database and swept by the scheduler.
+_background = None
+BACKGROUND_ENV = "LOWCODE_JOBS_IN_BACKGROUND"  # set by `lowcode serve`, seen by every web worker process
+
+
+def run_in_background(on=True):
+    """Run inline jobs on one background thread (True) or right after each commit (False)."""
+    global _background
+    import queue
+    import threading
+    if on and _background is None:
+        _background = queue.Queue()
+        threading.Thread(target=_background_worker, args=(_background,), name="lowcode-jobs", daemon=True).start()
+    elif not on and _background is not None:
+        _background.put(None)
+        _background = None
+
+
+def wait_for_background_jobs():
+    """Block until every job handed to the background thread so far has run."""
+    if _background is not None:
+        _background.join()
+
+
+def _put_in_background(payload):
+    _background.put(payload)
+
+
+def _background_worker(jobs):
+    while True:
+        payload = jobs.get()
+        try:
+            if payload is None:
+                return
+            execute_job(payload)
+        except Exception:
+            log.exception("background job %s failed", payload["method"])
+        finally:
+            jobs.task_done()
 
 
 def _say_inline_once():
