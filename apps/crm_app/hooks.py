@@ -91,3 +91,7 @@ record_badges = {
     "Customer": {"field": "is_blocked", "label": "Blocked", "style": "danger"},
     "Lead": {"field": "is_duplicate", "label": "Possible duplicate", "style": "warning"},
 }
+
+# Incoming e-mail (lowcode/channels/email_in.py): who a sender is, and a Lead for an unknown one.
+email_sender_match = ["crm_app.email_in.match_sender"]
+email_append_to = {"Lead": "crm_app.email_in.lead_from_email"}
