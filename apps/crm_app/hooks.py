@@ -20,7 +20,8 @@ permission_query_conditions = {
     "Event": "crm_app.permissions.private_activity_conditions",
     "Task": "crm_app.permissions.private_activity_conditions",
     "Note": "crm_app.permissions.private_activity_conditions",
-    "Communication": "crm_app.permissions.private_activity_conditions",
+    "Communication": ["crm_app.permissions.private_activity_conditions",
+                      "crm_app.permissions.communication_reference_conditions"],
 }
 has_permission = {
     "Lead": "crm_app.permissions.owned_or_territory_permission",
@@ -29,7 +30,8 @@ has_permission = {
     "Event": "crm_app.permissions.private_activity_permission",
     "Task": "crm_app.permissions.private_activity_permission",
     "Note": "crm_app.permissions.private_activity_permission",
-    "Communication": "crm_app.permissions.private_activity_permission",
+    "Communication": ["crm_app.permissions.private_activity_permission",
+                      "crm_app.permissions.communication_reference_permission"],
 }
 
 scheduler_events = {

@@ -65,12 +65,10 @@ def _from_report(msg):
     return out
 
 
-def handle(msg):
-    """Record the failures of a delivery status notification; True when ``msg`` was one."""
-    failures = failed_recipients(msg)
+def record_all(failures):
+    """Record each (address, status, reason) of a delivery status notification."""
     for address, status, reason in failures:
         record(address, status, reason)
-    return bool(failures)
 
 
 def record(address, status, reason=""):

@@ -150,6 +150,7 @@ def receive(account, raw, uid=None):
     Communication's name, or None (a bounce, a message kept as Unhandled Email, or one
     already imported). The caller commits."""
     account = account if not isinstance(account, str) else lowcode.get_doc("Email Account", account)
+    local.db.begin()
     if uid is not None:
         # Claimed first: the row lock serialises pollers of this account, and a message
         # another poller took in the meantime is left alone.
@@ -158,19 +159,35 @@ def receive(account, raw, uid=None):
         if not claimed:
             return None
         account.last_uid = uid
+    from . import bounces
     try:
         parsed = parse(raw)
+        failures = bounces.failed_recipients(parsed["msg"])
     except Unreadable as e:
-        _unhandled(account, uid, raw, str(e))
-        return None
-    from . import bounces
-    if bounces.handle(parsed["msg"]):
+        return _unhandled(account, uid, raw, str(e))
+    except Exception as e:  # noqa: BLE001 - mail the parser cannot model fails the same way every time
+        return _unhandled(account, uid, raw, f"cannot be parsed: {type(e).__name__}: {e}")
+    if failures:
+        bounces.record_all(failures)
         return None
     # Without a Message-ID the message's own digest stands in, so it is still one message.
     message_id = parsed["message_id"] or f"<{hashlib.sha256(raw).hexdigest()}@{account.name}>"
     if local.db.sql("SELECT 1 FROM `tabCommunication` WHERE `email_account`=%s AND `message_id`=%s LIMIT 1",
                     (account.name, message_id[:255])):
         return None
+    local.db.savepoint("email_in")
+    try:
+        name = _import(account, parsed, message_id, uid)
+    except ValidationError as e:
+        # An app refused the record it was asked for (a Lead's own rules, say): the
+        # message is kept with the reason rather than retried at every poll.
+        local.db.rollback_to_savepoint("email_in")
+        return _unhandled(account, uid, raw, f"{type(e).__name__}: {e}")
+    local.db.release_savepoint("email_in")
+    return name
+
+
+def _import(account, parsed, message_id, uid):
     reference = thread_reference(parsed) or sender_reference(parsed["sender"]) or append_to(account, parsed)
     attachments, dropped = _sort_attachments(account, parsed["attachments"])
     comm = lowcode.get_doc({
@@ -195,6 +212,7 @@ def _unhandled(account, uid, raw, reason):
                      "message_id": match.group(1)[:255] if match else None, "reason": reason[:1000],
                      "raw": text}).insert(ignore_permissions=True)
     log.warning("e-mail %s uid %s not imported: %s", account.name, uid, reason)
+    return None
 
 
 def _sort_attachments(account, attachments):

@@ -333,19 +333,33 @@ def test_push_endpoint_needs_the_token_and_post(ctx, unique, mailbox, client, mo
 
 
 def test_received_mail_is_read_only_by_those_allowed(ctx, unique, mailbox, client):
+    """Received mail is read with the record it is about: a Sales User sees the mail of
+    their own lead, not of another's; a user without CRM roles sees none; the accounts,
+    bounces and unhandled mail are for System Managers."""
     account = make_account(ctx, unique, mailbox)
-    mailbox.append(message(f"secret-{unique}@example.com", f"private matter {unique}"))
+    agent = make_user(unique, "agent", ["Sales User"])
+    outsider = make_user(unique, "outsider", ["Blogger"])
+    mine = lowcode.get_doc({"doctype": "Lead", "first_name": "Mine", "lead_owner": agent,
+                            "email_id": f"mine-{unique}@example.com"}).insert()
+    other = lowcode.get_doc({"doctype": "Lead", "first_name": "Other", "email_id": f"other-{unique}@example.com"}).insert()
+    ctx.db.commit()
+    mailbox.append(message(mine.email_id, f"for agent {unique}"))
+    mailbox.append(message(other.email_id, f"private matter {unique}"))
     poll_account(account.name)
     ctx.db.commit()
-    outsider = make_user(unique, "outsider", ["Blogger"])
-    agent = make_user(unique, "agent", ["Sales User"])
+    to_mine, to_other = received(account)
+    assert (to_mine["reference_name"], to_other["reference_name"]) == (mine.name, other.name)
     login(ctx, client, outsider)
     listing = client.get("/api/resource/Communication", {"fields": '["subject", "message_id", "email_account"]'})
     assert listing.status_code == 403 and f"private matter {unique}" not in listing.content.decode()
     for doctype in ("Email Account", "Unhandled Email", "Email Bounce"):
         assert client.get(f"/api/resource/{doctype}").status_code == 403
     login(ctx, client, agent)
-    listing = client.get("/api/resource/Communication", {"fields": '["subject"]',
-                                                         "filters": f'[["email_account", "=", "{account.name}"]]'})
-    assert listing.status_code == 200 and f"private matter {unique}" in listing.content.decode()
+    listing = client.get("/api/resource/Communication", {
+        "fields": '["subject", "message_id", "sender"]', "limit_page_length": "0",
+        "filters": f'[["email_account", "=", "{account.name}"]]'})
+    assert listing.status_code == 200
+    assert [r["subject"] for r in listing.json()["data"]] == [f"for agent {unique}"]
+    assert client.get(f"/api/resource/Communication/{to_other['name']}").status_code == 403
+    assert client.get(f"/api/resource/Communication/{to_mine['name']}").status_code == 200
     assert client.get(f"/api/resource/Email Account/{account.name}").status_code == 403
