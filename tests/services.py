@@ -37,8 +37,10 @@ def redis_url():
 
 
 def imap_server():
-    """The test IMAP server (Dovecot): host, port, user and password of the test mailbox."""
+    """The test IMAP server (Dovecot): host, ports (STARTTLS and TLS), the certificate to
+    trust, user and password of the test mailbox."""
     service_env("dovecot")
     return {"host": os.environ.get("LOWCODE_TEST_IMAP_HOST", "127.0.0.1"),
             "port": int(os.environ["LOWCODE_TEST_IMAP_PORT"]),
+            "tls_port": int(os.environ["LOWCODE_TEST_IMAPS_PORT"]), "ca": os.environ["LOWCODE_TEST_IMAP_CA"],
             "user": os.environ["LOWCODE_TEST_IMAP_USER"], "password": os.environ["LOWCODE_TEST_IMAP_PASSWORD"]}

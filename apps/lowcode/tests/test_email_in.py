@@ -305,6 +305,28 @@ def test_a_down_server_is_shown_on_its_account_and_spares_the_others(ctx, unique
     assert "wrong-password-123" not in lowcode.db.get_value("Email Account", good.name, "status")
 
 
+def test_tls_and_starttls_with_a_verified_certificate(ctx, unique, mailbox, monkeypatch):
+    """The server's certificate is checked: untrusted, the poll fails on the account;
+    trusted (SSL_CERT_FILE names it), mail comes in over TLS and over STARTTLS."""
+    tls = make_account(ctx, unique, mailbox, use_ssl_for_incoming=1, incoming_port=mailbox.server["tls_port"])
+    mailbox.append(message(f"tls-{unique}@example.com", "over tls"))
+    assert "CERTIFICATE_VERIFY_FAILED" in poll_account(tls.name)["error"]
+    ctx.db.commit()
+    assert received(tls) == []
+    monkeypatch.setenv("SSL_CERT_FILE", mailbox.server["ca"])
+    assert poll_account(tls.name) == {"imported": 1}
+    ctx.db.commit()
+    starttls = make_account(ctx, f"{unique}s", mailbox, email_account_name=f"Starttls {unique}", use_starttls=1)
+    assert poll_account(starttls.name) == {"imported": 1}
+    ctx.db.commit()
+    assert [c["subject"] for c in received(starttls)] == ["over tls"]
+    with pytest.raises(ValidationError) as e:
+        lowcode.get_doc({"doctype": "Email Account", "email_account_name": f"Both {unique}", "enable_outgoing": 0,
+                         "email_id": f"both-{unique}@example.com", "enable_incoming": 1, "email_server": "h",
+                         "use_starttls": 1, "use_ssl_for_incoming": 1}).insert()
+    assert e.value.field == "use_starttls"
+
+
 def test_push_endpoint_needs_the_token_and_post(ctx, unique, mailbox, client, monkeypatch):
     token = f"push-token-{unique}-0123456789"
     account = make_account(ctx, unique, mailbox, inbound_token=token)
