@@ -47,6 +47,7 @@ MAX_MESSAGE_BYTES = 30 * 1024 * 1024
 RAW_KEPT = 1024 * 1024
 # Labels that are often wrong: a message "in iso-8859-1" may well be Persian or Hebrew.
 LATIN_LABELS = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "unknown-8bit"}
+MESSAGE_IDS = re.compile(r"<[^<>\s]+>")
 FALLBACKS = (("windows-1256", re.compile("[\u0600-\u06FF]")), ("iso-8859-8", re.compile("[\u0590-\u05FF]")))
 
 
@@ -135,10 +136,12 @@ def parse(raw):
     if body_html is None:
         # Plain text shown as text: escaped, line breaks kept.
         body_html = html.escape(body_text or "").replace("\n", "<br>\n")
-    references = _header(msg, "References").split()
-    return {"message_id": _header(msg, "Message-ID") or None, "in_reply_to": _header(msg, "In-Reply-To") or None,
-            "references": references, "subject": _header(msg, "Subject") or "(no subject)",
-            "sender": sender.lower(), "sender_name": sender_name, "to": _header(msg, "To"),
+    # Message-IDs only: In-Reply-To may carry comments or several ids.
+    in_reply_to = MESSAGE_IDS.findall(_header(msg, "In-Reply-To"))
+    return {"message_id": _header(msg, "Message-ID") or None, "in_reply_to": in_reply_to[0] if in_reply_to else None,
+            "references": MESSAGE_IDS.findall(_header(msg, "References")),
+            "subject": _header(msg, "Subject") or "(no subject)", "sender": sender.lower(),
+            "sender_name": sender_name, "to": _header(msg, "To"),
             "cc": _header(msg, "Cc"), "html": body_html, "attachments": attachments, "msg": msg}
 
 
@@ -182,7 +185,8 @@ def receive(account, raw, uid=None):
         # An app refused the record it was asked for (a Lead's own rules, say): the
         # message is kept with the reason rather than retried at every poll.
         local.db.rollback_to_savepoint("email_in")
-        return _unhandled(account, uid, raw, f"{type(e).__name__}: {e}")
+        where = f" (field {e.field})" if e.field else ""
+        return _unhandled(account, uid, raw, f"{type(e).__name__}{where}: {e}")
     local.db.release_savepoint("email_in")
     return name
 

@@ -15,7 +15,6 @@ from email.message import EmailMessage
 import pytest
 
 import lowcode
-from lowcode import auth
 from lowcode.channels import bounces, email_in
 from lowcode.channels.email import sendmail
 from lowcode.channels.email_in import poll, poll_account
@@ -97,7 +96,8 @@ def test_poll_threads_replies_matches_senders_and_makes_leads(ctx, unique, mailb
     account = make_account(ctx, unique, mailbox, append_to="Lead")
     customer = lowcode.get_doc({"doctype": "Customer", "customer_name": f"Pars {unique}",
                                 "email_id": f"office-{unique}@pars.example"}).insert()
-    lead = lowcode.get_doc({"doctype": "Lead", "first_name": "Known", "email_id": f"known-{unique}@example.com"}).insert()
+    lead = lowcode.get_doc({"doctype": "Lead", "first_name": "Known",
+                            "email_id": f"known-{unique}@example.com"}).insert()
     # An e-mail we sent about the customer: the reply (from anyone) joins it.
     sent = lowcode.get_doc({"doctype": "Communication", "communication_medium": "Email", "sent_or_received": "Sent",
                             "subject": "Quote", "message_id": f"<quote-{unique}@crm.example>",
@@ -186,21 +186,27 @@ def test_charsets_html_and_attachments(ctx, unique, mailbox, client):
 
 
 def test_malformed_mime_is_imported_readable_or_kept_with_the_reason(ctx, unique, mailbox):
-    account = make_account(ctx, unique, mailbox)
+    account = make_account(ctx, unique, mailbox, append_to="Lead")
     # A multipart whose closing boundary never comes and whose part has an unknown charset.
     mailbox.append((f"From: broken-{unique}@example.com\r\nSubject: broken\r\nMessage-ID: <b-{unique}@x>\r\n"
                     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n"
                     "--XYZ\r\nContent-Type: text/plain; charset=no-such-charset\r\n\r\nstill readable\r\n").encode())
     mailbox.append(b"this is not an e-mail at all\r\n\r\njust text\r\n")
+    # A sender the Lead refuses (no domain): kept with the Lead's reason, not retried forever.
+    mailbox.append(message(f"someone-{unique}@intranet", "from the intranet", message_id=f"<i-{unique}@x>"))
     mailbox.append(message(f"after-{unique}@example.com", "after"))
     assert poll_account(account.name) == {"imported": 2}
     ctx.db.commit()
     broken, after = received(account)
     assert "still readable" in broken["content"] and after["subject"] == "after"
-    [unhandled] = lowcode.get_all("Unhandled Email", filters={"email_account": account.name},
-                                  fields=["uid", "reason", "raw"])
-    assert unhandled["uid"] == 2 and "no sender address" in unhandled["reason"]
-    assert "just text" in unhandled["raw"]
+    not_mail, refused = lowcode.get_all("Unhandled Email", filters={"email_account": account.name},
+                                        fields=["uid", "reason", "raw", "message_id"], order_by="uid asc")
+    assert not_mail["uid"] == 2 and "no sender address" in not_mail["reason"]
+    assert "just text" in not_mail["raw"]
+    assert refused["uid"] == 3 and refused["message_id"] == f"<i-{unique}@x>"
+    assert "not a valid e-mail address" in refused["reason"] and "(field email_id)" in refused["reason"]
+    assert not lowcode.get_all("Lead", filters={"email_id": f"someone-{unique}@intranet"})
+    assert lowcode.db.get_value("Email Account", account.name, "last_uid") == 4
 
 
 def test_crash_in_the_middle_of_an_import_imports_once(ctx, unique, mailbox):
@@ -363,7 +369,8 @@ def test_received_mail_is_read_only_by_those_allowed(ctx, unique, mailbox, clien
     outsider = make_user(unique, "outsider", ["Blogger"])
     mine = lowcode.get_doc({"doctype": "Lead", "first_name": "Mine", "lead_owner": agent,
                             "email_id": f"mine-{unique}@example.com"}).insert()
-    other = lowcode.get_doc({"doctype": "Lead", "first_name": "Other", "email_id": f"other-{unique}@example.com"}).insert()
+    other = lowcode.get_doc({"doctype": "Lead", "first_name": "Other",
+                             "email_id": f"other-{unique}@example.com"}).insert()
     ctx.db.commit()
     mailbox.append(message(mine.email_id, f"for agent {unique}"))
     mailbox.append(message(other.email_id, f"private matter {unique}"))
