@@ -3,9 +3,12 @@
 A delivery status notification (``multipart/report; report-type=delivery-status``, or
 a mailer-daemon's message naming its failed recipients) is read for each failed
 recipient's status code. A permanent failure (5.x.x) marks the address invalid in
-Email Bounce, and ``sendmail`` skips it from then on; a temporary one (4.x.x) is only
-counted. Clearing ``is_invalid`` on the Email Bounce sends to it again."""
+Email Bounce, and ``sendmail`` skips it from then on, and the recipient's row of the
+queued message that bounced (found by the Message-ID the report returns) shows the
+error; a temporary one (4.x.x) is only counted. Clearing ``is_invalid`` on the Email
+Bounce sends to it again."""
 import datetime
+import email
 import email.utils
 import re
 
@@ -13,6 +16,7 @@ import lowcode
 from ..context import local
 
 STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon")
 
 
@@ -65,10 +69,32 @@ def _from_report(msg):
     return out
 
 
-def record_all(failures):
-    """Record each (address, status, reason) of a delivery status notification."""
+def original_message_id(msg):
+    """The Message-ID of the message that bounced, from the copy or headers a report returns."""
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822" and isinstance(part.get_payload(), list) and part.get_payload():
+            original = part.get_payload()[0]
+        elif ctype == "text/rfc822-headers":
+            original = email.message_from_string(part.get_content())
+        else:
+            continue
+        found = MESSAGE_ID.search(str(original.get("Message-ID") or ""))
+        if found:
+            return found.group(0)
+    return None
+
+
+def record_all(failures, message_id=None):
+    """Record each (address, status, reason) of a delivery status notification; a
+    permanent failure also marks the recipient's row of the queued message that bounced."""
     for address, status, reason in failures:
         record(address, status, reason)
+        if message_id and status.startswith("5") and local.db.table_exists("Email Queue"):
+            local.db.sql("UPDATE `tabEmail Queue Recipient` SET `status`='Error', `error`=%s WHERE "
+                         "`parenttype`='Email Queue' AND LOWER(`recipient`)=%s AND `parent` IN "
+                         "(SELECT `name` FROM `tabEmail Queue` WHERE `message_id`=%s)",
+                         (f"bounced {status}: {reason}"[:1000], address, message_id))
 
 
 def record(address, status, reason=""):

@@ -171,7 +171,7 @@ def receive(account, raw, uid=None):
     except Exception as e:  # noqa: BLE001 - mail the parser cannot model fails the same way every time
         return _unhandled(account, uid, raw, f"cannot be parsed: {type(e).__name__}: {e}")
     if failures:
-        bounces.record_all(failures)
+        bounces.record_all(failures, bounces.original_message_id(parsed["msg"]))
         return None
     # Without a Message-ID the message's own digest stands in, so it is still one message.
     message_id = parsed["message_id"] or f"<{hashlib.sha256(raw).hexdigest()}@{account.name}>"

@@ -243,7 +243,7 @@ def test_crash_in_the_middle_of_an_import_imports_once(ctx, unique, mailbox):
     assert len(lowcode.get_all("File", filters={"attached_to_name": comm["name"]})) == 1
 
 
-def dsn(unique, recipient, status, action="failed"):
+def dsn(unique, recipient, status, action="failed", original_id=None):
     msg = EmailMessage()
     msg["From"] = "Mail Delivery System <MAILER-DAEMON@mx.example>"
     msg["Subject"] = "Undelivered Mail Returned to Sender"
@@ -255,6 +255,9 @@ def dsn(unique, recipient, status, action="failed"):
     report = (b"Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
               b"Final-Recipient: rfc822; " + recipient.encode() + b"\r\nAction: " + action.encode() +
               b"\r\nStatus: " + status.encode() + b"\r\nDiagnostic-Code: smtp; 550 no such user\r\n")
+    if original_id:  # the headers of the message that bounced
+        report += (b"\r\n--" + boundary + b"\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: " +
+                   original_id.encode() + b"\r\nSubject: Hi\r\n")
     closing = b"--" + boundary + b"--"
     return raw.replace(closing, b"--" + boundary + b"\r\n" + report + b"\r\n" + closing)
 
@@ -263,8 +266,9 @@ def test_bounces_mark_addresses_and_sending_skips_them(ctx, unique, mailbox):
     account = make_account(ctx, unique, mailbox, enable_outgoing=1, smtp_server="127.0.0.1", smtp_port=free_port())
     hard, soft, daemon = (f"{tag}-{unique}@example.com" for tag in ("hard", "soft", "daemon"))
     lead = lowcode.get_doc({"doctype": "Lead", "first_name": "Bouncing", "email_id": hard}).insert()
+    earlier = sendmail(recipients=[hard, soft], subject="Hi", message="<p>x</p>", email_account=account.name)
     ctx.db.commit()
-    mailbox.append(dsn(unique, hard, "5.1.1"))
+    mailbox.append(dsn(unique, hard, "5.1.1", original_id=earlier.message_id))
     mailbox.append(dsn(unique, soft, "4.2.2", action="delayed"))
     mailbox.append((f"From: postmaster@mx.example\r\nX-Failed-Recipients: {daemon}\r\nSubject: failure\r\n"
                     f"Message-ID: <d-{unique}@x>\r\n\r\nThe mail server said: 550 5.7.1 rejected\r\n").encode())
@@ -275,6 +279,8 @@ def test_bounces_mark_addresses_and_sending_skips_them(ctx, unique, mailbox):
     assert bounces.is_invalid_email(daemon) and not bounces.is_invalid_email(soft)
     assert lowcode.db.get_value("Email Bounce", soft, "soft_bounces") == 1
     assert lowcode.db.get_value("Email Bounce", hard, "last_status") == "5.1.1"
+    rows = {r.recipient: (r.status, r.error) for r in lowcode.get_doc("Email Queue", earlier.name).recipients}
+    assert rows[hard][0] == "Error" and "bounced 5.1.1" in rows[hard][1] and rows[soft][0] != "Error"
     # Shown on the lead, skipped by sendmail (on the queue row, not an error).
     [item] = bounces.timeline("Lead", lead.name)
     assert hard in item["content"] and item["kind"] == "Email Bounce"
