@@ -93,16 +93,16 @@ services-status:
 
 # ---------------------------------------------------------------- test / run / bench
 
-# Services are stopped afterwards (even when tests fail) unless they were
-# already running before, or KEEP_SERVICES is set. pytest's exit status is kept.
+# The services started for the run are stopped afterwards (even when tests fail); those
+# already running before stay, and KEEP_SERVICES keeps all. pytest's exit status is kept.
 test: system-deps install
-	@was_up=0; $(SERVICES) status >/dev/null 2>&1 && was_up=1; \
+	@down="$$($(SERVICES) status 2>/dev/null | awk -F: '$$2 !~ /running/ {print $$1}')"; \
 	$(SERVICES) start; \
 	eval "$$($(SERVICES) env)"; \
 	echo "services: MariaDB $$LOWCODE_TEST_MARIADB, Redis $$LOWCODE_REDIS_URL, IMAP $$LOWCODE_TEST_IMAP_PORT"; \
 	rc=0; \
 	cd $(ROOT) && $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
-	if [ "$$was_up" = 0 ] && [ -z "$(KEEP_SERVICES)" ]; then $(SERVICES) stop || true; fi; \
+	if [ -n "$$down" ] && [ -z "$(KEEP_SERVICES)" ]; then $(SERVICES) stop $$down || true; fi; \
 	exit $$rc
 
 run: install
