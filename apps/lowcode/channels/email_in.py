@@ -206,6 +206,13 @@ def _import(account, parsed, message_id, uid):
     comm.flags.ignore_links = True  # a thread's record may have been deleted since
     comm.insert(ignore_permissions=True)
     _save_attachments(comm, attachments)
+    # Last, so nothing can fail after it: open desks of the record (or of the unassigned
+    # mail) hear of it once the message is committed; names only, each reads it with
+    # their own permissions.
+    from ..realtime import publish_realtime
+    publish_realtime("new_communication", {"communication": comm.name, "reference_doctype": comm.reference_doctype,
+                                           "reference_name": comm.reference_name},
+                     doctype=comm.reference_doctype or "Communication", docname=comm.reference_name)
     return comm.name
 
 

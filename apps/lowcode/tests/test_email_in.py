@@ -19,6 +19,7 @@ from lowcode.channels import bounces, email_in
 from lowcode.channels.email import sendmail
 from lowcode.channels.email_in import poll, poll_account
 from lowcode.exceptions import ValidationError
+from lowcode.realtime import add_listener, remove_listener
 from tests.services import imap_server
 
 from .desk_helpers import login, make_user
@@ -107,10 +108,18 @@ def test_poll_threads_replies_matches_senders_and_makes_leads(ctx, unique, mailb
                            In_Reply_To=sent.message_id, References=sent.message_id))
     mailbox.append(message(f"KNOWN-{unique}@example.com", "Question"))
     mailbox.append(message(f"Reza Ahmadi <new-{unique}@example.net>", "=?utf-8?b?2LPZhNin2YU=?="))
-    result = poll()
-    ctx.db.commit()
+    events = []
+    listener = add_listener(events.append)
+    try:
+        result = poll()
+        ctx.db.commit()
+    finally:
+        remove_listener(listener)
     assert result[account.name] == {"imported": 3}
     reply, known, new = received(account)
+    # Open desks of each record hear of its new mail (names only).
+    rooms = {e["message"]["communication"]: e["room"] for e in events if e["event"] == "new_communication"}
+    assert rooms[reply["name"]] == f"doc:Customer/{customer.name}" and rooms[known["name"]] == f"doc:Lead/{lead.name}"
     assert (reply["reference_doctype"], reply["reference_name"], reply["customer"]) == ("Customer", customer.name,
                                                                                         customer.name)
     assert reply["in_reply_to"] == sent.message_id and reply["status"] == "Open"
