@@ -133,12 +133,14 @@ def communication_reference_conditions(user, doctype):
         sql, kind_values = match_conditions(kind, user)
         if sql == "1=1":
             continue
+        # Every term is true or false, never NULL: NOT (NULL) would hide the messages
+        # about nothing as well.
         if sql == "1=0":
-            hidden.append(f"{table}.`reference_doctype`=%s")
+            hidden.append(f"COALESCE({table}.`reference_doctype`, '')=%s")
             values.append(kind)
         else:
-            hidden.append(f"({table}.`reference_doctype`=%s AND {table}.`reference_name` NOT IN "
-                          f"(SELECT `name` FROM `tab{kind}` WHERE {sql}))")
+            hidden.append(f"(COALESCE({table}.`reference_doctype`, '')=%s AND {table}.`reference_name` IS NOT NULL "
+                          f"AND {table}.`reference_name` NOT IN (SELECT `name` FROM `tab{kind}` WHERE {sql}))")
             values += [kind, *kind_values]
     if not hidden:
         return None

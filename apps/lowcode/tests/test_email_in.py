@@ -389,10 +389,12 @@ def test_received_mail_is_read_only_by_those_allowed(ctx, unique, mailbox, clien
     ctx.db.commit()
     mailbox.append(message(mine.email_id, f"for agent {unique}"))
     mailbox.append(message(other.email_id, f"private matter {unique}"))
+    mailbox.append(message(f"nobody-{unique}@example.com", f"about nothing {unique}"))  # no record: all may read
     poll_account(account.name)
     ctx.db.commit()
-    to_mine, to_other = received(account)
+    to_mine, to_other, about_nothing = received(account)
     assert (to_mine["reference_name"], to_other["reference_name"]) == (mine.name, other.name)
+    assert about_nothing["reference_name"] is None
     login(ctx, client, outsider)
     listing = client.get("/api/resource/Communication", {"fields": '["subject", "message_id", "email_account"]'})
     assert listing.status_code == 403 and f"private matter {unique}" not in listing.content.decode()
@@ -403,7 +405,8 @@ def test_received_mail_is_read_only_by_those_allowed(ctx, unique, mailbox, clien
         "fields": '["subject", "message_id", "sender"]', "limit_page_length": "0",
         "filters": f'[["email_account", "=", "{account.name}"]]'})
     assert listing.status_code == 200
-    assert [r["subject"] for r in listing.json()["data"]] == [f"for agent {unique}"]
+    assert sorted(r["subject"] for r in listing.json()["data"]) == [f"about nothing {unique}",
+                                                                    f"for agent {unique}"]
     assert client.get(f"/api/resource/Communication/{to_other['name']}").status_code == 403
     assert client.get(f"/api/resource/Communication/{to_mine['name']}").status_code == 200
     assert client.get(f"/api/resource/Email Account/{account.name}").status_code == 403
