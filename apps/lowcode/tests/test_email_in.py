@@ -271,7 +271,7 @@ def dsn(unique, recipient, status, action="failed", original_id=None):
     return raw.replace(closing, b"--" + boundary + b"\r\n" + report + b"\r\n" + closing)
 
 
-def test_bounces_mark_addresses_and_sending_skips_them(ctx, unique, mailbox):
+def test_bounces_mark_addresses_and_sending_skips_them(ctx, unique, mailbox, client):
     account = make_account(ctx, unique, mailbox, enable_outgoing=1, smtp_server="127.0.0.1", smtp_port=free_port())
     hard, soft, daemon = (f"{tag}-{unique}@example.com" for tag in ("hard", "soft", "daemon"))
     lead = lowcode.get_doc({"doctype": "Lead", "first_name": "Bouncing", "email_id": hard}).insert()
@@ -293,6 +293,9 @@ def test_bounces_mark_addresses_and_sending_skips_them(ctx, unique, mailbox):
     # Shown on the lead, skipped by sendmail (on the queue row, not an error).
     [item] = bounces.timeline("Lead", lead.name)
     assert hard in item["content"] and item["kind"] == "Email Bounce"
+    login(ctx, client, "Administrator")
+    form = client.get(f"/app/lead/{lead.name}").content.decode()
+    assert f"E-mail to {hard} bounced (5.1.1)" in form
     queue = sendmail(recipients=[hard, f"ok-{unique}@example.com"], subject="Hi", message="<p>x</p>",
                      email_account=account.name)
     rows = {r.recipient: (r.status, r.error) for r in queue.recipients}
