@@ -20,13 +20,14 @@ SERVICES := $(ROOT)/scripts/services.sh
 
 PYTEST_ARGS ?=
 BENCH_ARGS  ?=
-# Set KEEP_SERVICES=1 to leave MariaDB/Redis running after `make test`.
+# Set KEEP_SERVICES=1 to leave MariaDB/Redis/Dovecot running after `make test`.
 KEEP_SERVICES ?=
 
 # Needed to build mysqlclient (pip install).
 BUILD_PKGS   := default-libmysqlclient-dev pkg-config gcc
-# Needed by the test suite and benchmarks (openssl: a certificate for the STARTTLS e-mail test).
-SERVICE_PKGS := mariadb-server mariadb-client redis-server chromium openssl
+# Needed by the test suite and benchmarks (openssl: a certificate for the STARTTLS e-mail test;
+# dovecot-imapd: the IMAP server the e-mail-in tests append to and poll).
+SERVICE_PKGS := mariadb-server mariadb-client redis-server dovecot-imapd chromium openssl
 # Needed at run time: PDF printing (WeasyPrint draws with Pango) and fonts that shape
 # Persian and Hebrew.
 RUNTIME_PKGS := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
@@ -92,16 +93,16 @@ services-status:
 
 # ---------------------------------------------------------------- test / run / bench
 
-# Services are stopped afterwards (even when tests fail) unless they were
-# already running before, or KEEP_SERVICES is set. pytest's exit status is kept.
+# The services started for the run are stopped afterwards (even when tests fail); those
+# already running before stay, and KEEP_SERVICES keeps all. pytest's exit status is kept.
 test: system-deps install
-	@was_up=0; $(SERVICES) status >/dev/null 2>&1 && was_up=1; \
+	@down="$$($(SERVICES) status 2>/dev/null | awk -F: '$$2 !~ /running/ {print $$1}')"; \
 	$(SERVICES) start; \
 	eval "$$($(SERVICES) env)"; \
-	echo "services: MariaDB $$LOWCODE_TEST_MARIADB, Redis $$LOWCODE_REDIS_URL"; \
+	echo "services: MariaDB $$LOWCODE_TEST_MARIADB, Redis $$LOWCODE_REDIS_URL, IMAP $$LOWCODE_TEST_IMAP_PORT"; \
 	rc=0; \
 	cd $(ROOT) && $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
-	if [ "$$was_up" = 0 ] && [ -z "$(KEEP_SERVICES)" ]; then $(SERVICES) stop || true; fi; \
+	if [ -n "$$down" ] && [ -z "$(KEEP_SERVICES)" ]; then $(SERVICES) stop $$down || true; fi; \
 	exit $$rc
 
 run: install

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Project-private MariaDB and Redis servers for tests, benchmarks and development.
+# Project-private MariaDB, Redis and IMAP (Dovecot) servers for tests, benchmarks and development.
 #
-#   scripts/services.sh start    start both (idempotent: leaves running ones alone)
-#   scripts/services.sh stop     shut both down
-#   scripts/services.sh status   say whether each is up (exit 0 only if both are)
+#   scripts/services.sh start [SERVICE...]   start them (idempotent per service: leaves running ones alone)
+#   scripts/services.sh stop [SERVICE...]    shut them down
+#   scripts/services.sh status               say whether each is up (exit 0 only if all are)
+#                              SERVICE: mariadb, redis, dovecot (default: all three)
 #   scripts/services.sh env      print `export ...` lines for the tests:
 #                                  eval "$(scripts/services.sh env)"
 #
-# Both listen on 127.0.0.1 only, on non-default ports, with their data in .run/
-# of this checkout. The system's own MariaDB/Redis (port 3306/6379, /etc/mysql,
-# systemd units) are never read or touched.
+# All listen on 127.0.0.1 only, on non-default ports, with their data in .run/
+# of this checkout. The system's own MariaDB/Redis/Dovecot (port 3306/6379/143,
+# /etc/mysql, /etc/dovecot, systemd units) are never read or touched.
 #
 # Settings (environment):
 #   LOWCODE_MARIADB_PORT            default 3307
 #   LOWCODE_REDIS_PORT              default 6390
+#   LOWCODE_IMAP_PORT               default 3143 (Dovecot, IMAP with STARTTLS; test user lowcode / lowcode-imap-pw)
+#   LOWCODE_IMAPS_PORT              default 3993 (Dovecot, IMAP over TLS; self-signed certificate
+#                                   for 127.0.0.1 in .run/dovecot/cert.pem, LOWCODE_TEST_IMAP_CA in 'env')
 #   LOWCODE_MARIADB_ROOT_USER       default lowcode_root
 #   LOWCODE_MARIADB_ROOT_PASSWORD   default lowcode_root_pw
 #   LOWCODE_MARIADB_BUFFER_POOL     default 1G
@@ -42,10 +46,18 @@ MARIADB_SOCK="$RUN_DIR/mariadb.sock"
 REDIS_DIR="$RUN_DIR/redis"
 REDIS_PID="$RUN_DIR/redis.pid"
 REDIS_LOG="$RUN_DIR/redis.log"
+DOVECOT_DIR="$RUN_DIR/dovecot"
+DOVECOT_CONF="$DOVECOT_DIR/dovecot.conf"
+DOVECOT_LOG="$RUN_DIR/dovecot.log"
 PORTS_FILE="$RUN_DIR/ports.env"
 
 DEFAULT_MARIADB_PORT=3307
 DEFAULT_REDIS_PORT=6390
+DEFAULT_IMAP_PORT=3143
+DEFAULT_IMAPS_PORT=3993
+# The tests' mailbox owner (each test works in its own folder).
+IMAP_TEST_USER=lowcode
+IMAP_TEST_PASSWORD=lowcode-imap-pw
 
 # A unix socket path must fit in 108 bytes.
 if [ "${#MARIADB_SOCK}" -gt 100 ]; then
@@ -74,22 +86,25 @@ live_pid() {
     echo "$pid"
 }
 
-recorded_port() {  # $1 = MARIADB_PORT | REDIS_PORT
+recorded_port() {  # $1 = MARIADB_PORT | REDIS_PORT | IMAP_PORT | IMAPS_PORT
     [ -f "$PORTS_FILE" ] || return 0
     sed -n "s/^$1=\([0-9][0-9]*\)$/\1/p" "$PORTS_FILE" | tail -n1
 }
 
 record_ports() {
     mkdir -p "$RUN_DIR"
-    printf 'MARIADB_PORT=%s\nREDIS_PORT=%s\n' "$MARIADB_PORT" "$REDIS_PORT" >"$PORTS_FILE.tmp"
+    printf 'MARIADB_PORT=%s\nREDIS_PORT=%s\nIMAP_PORT=%s\nIMAPS_PORT=%s\n' "$MARIADB_PORT" "$REDIS_PORT" \
+        "$IMAP_PORT" "$IMAPS_PORT" >"$PORTS_FILE.tmp"
     mv -f "$PORTS_FILE.tmp" "$PORTS_FILE"
 }
 
 # Ports: the running server's (as recorded) > explicit env > recorded > default.
 resolve_ports() {
-    local rec_m rec_r
+    local rec_m rec_r rec_i rec_s
     rec_m="$(recorded_port MARIADB_PORT)"
     rec_r="$(recorded_port REDIS_PORT)"
+    rec_i="$(recorded_port IMAP_PORT)"
+    rec_s="$(recorded_port IMAPS_PORT)"
     if mariadb_pid >/dev/null && [ -n "$rec_m" ]; then
         MARIADB_PORT="$rec_m"
     else
@@ -99,6 +114,13 @@ resolve_ports() {
         REDIS_PORT="$rec_r"
     else
         REDIS_PORT="${LOWCODE_REDIS_PORT:-${rec_r:-$DEFAULT_REDIS_PORT}}"
+    fi
+    if dovecot_pid >/dev/null && [ -n "$rec_i" ] && [ -n "$rec_s" ]; then
+        IMAP_PORT="$rec_i"
+        IMAPS_PORT="$rec_s"
+    else
+        IMAP_PORT="${LOWCODE_IMAP_PORT:-${rec_i:-$DEFAULT_IMAP_PORT}}"
+        IMAPS_PORT="${LOWCODE_IMAPS_PORT:-${rec_s:-$DEFAULT_IMAPS_PORT}}"
     fi
 }
 
@@ -352,15 +374,143 @@ redis_stop() {
     log "Redis stopped"
 }
 
+# ---------------------------------------------------------------- Dovecot (IMAP)
+
+dovecot_pid() { live_pid "$DOVECOT_DIR/run/master.pid" "$DOVECOT_CONF"; }
+
+dovecot_ping() {  # the server greets on the IMAP port
+    local greeting
+    greeting="$(exec 3<>"/dev/tcp/$HOST/$IMAP_PORT" && timeout 2 head -c 5 <&3)" 2>/dev/null || return 1
+    [ "$greeting" = "* OK " ]
+}
+
+dovecot_log_tail() {
+    echo "----- last lines of $DOVECOT_LOG -----" >&2
+    tail -n 40 "$DOVECOT_LOG" >&2 2>/dev/null || true
+    echo "--------------------------------------" >&2
+}
+
+# A private configuration: loopback only, a passwd-file with the test user, maildirs
+# under .run/dovecot/mail. Rewritten on every start (the port may have changed).
+dovecot_config() {
+    local mail_user login_user internal_user uid gid
+    mkdir -p "$DOVECOT_DIR/run" "$DOVECOT_DIR/state" "$DOVECOT_DIR/mail"
+    if [ "$(id -u)" = 0 ]; then
+        # Dovecot never touches mail as root: the maildirs belong to its own user.
+        mail_user=dovecot; login_user=dovenull; internal_user=dovecot
+    else
+        mail_user="$OS_USER"; login_user="$OS_USER"; internal_user="$OS_USER"
+    fi
+    uid="$(id -u "$mail_user")"; gid="$(id -g "$mail_user")"
+    [ "$(id -u)" = 0 ] && chown "$uid:$gid" "$DOVECOT_DIR/mail"
+    printf '%s:{PLAIN}%s:%s:%s::%s\n' "$IMAP_TEST_USER" "$IMAP_TEST_PASSWORD" "$uid" "$gid" \
+        "$DOVECOT_DIR/mail/$IMAP_TEST_USER" >"$DOVECOT_DIR/users"
+    chmod 640 "$DOVECOT_DIR/users"
+    [ "$(id -u)" = 0 ] && chgrp "$(id -g "$internal_user")" "$DOVECOT_DIR/users"
+    # A self-signed certificate for 127.0.0.1: the TLS tests trust exactly this one.
+    if [ ! -s "$DOVECOT_DIR/cert.pem" ] || [ ! -s "$DOVECOT_DIR/key.pem" ]; then
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
+            -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+            -keyout "$DOVECOT_DIR/key.pem" -out "$DOVECOT_DIR/cert.pem" >>"$DOVECOT_LOG" 2>&1 \
+            || die "openssl could not make the IMAP test certificate"
+        chmod 600 "$DOVECOT_DIR/key.pem"
+    fi
+    cat >"$DOVECOT_CONF" <<CONF
+# Generated by scripts/services.sh: the project's private test IMAP server.
+base_dir = $DOVECOT_DIR/run
+state_dir = $DOVECOT_DIR/state
+log_path = $DOVECOT_LOG
+protocols = imap
+listen = $HOST
+ssl = yes
+ssl_cert = <$DOVECOT_DIR/cert.pem
+ssl_key = <$DOVECOT_DIR/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = $login_user
+default_internal_user = $internal_user
+first_valid_uid = $uid
+last_valid_uid = $uid
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DOVECOT_DIR/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $DOVECOT_DIR/users
+}
+service imap-login {
+  inet_listener imap {
+    address = $HOST
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    address = $HOST
+    port = $IMAPS_PORT
+  }
+}
+CONF
+}
+
+dovecot_start() {
+    local pid waited=0
+    mkdir -p "$RUN_DIR"
+    if pid="$(dovecot_pid)"; then
+        while ! dovecot_ping; do
+            [ "$waited" -ge "$TIMEOUT" ] && { dovecot_log_tail; die "Dovecot (pid $pid) does not answer"; }
+            sleep 1; waited=$((waited + 1))
+        done
+        log "Dovecot already running (pid $pid) on $HOST:$IMAP_PORT"
+        return 0
+    fi
+    pick_free_port IMAP_PORT LOWCODE_IMAP_PORT
+    pick_free_port IMAPS_PORT LOWCODE_IMAPS_PORT
+    record_ports
+    dovecot_config
+    log "starting Dovecot (IMAP) on $HOST:$IMAP_PORT"
+    if ! setsid dovecot -c "$DOVECOT_CONF" </dev/null >>"$DOVECOT_LOG" 2>&1 9>&-; then
+        dovecot_log_tail
+        die "dovecot failed to start"
+    fi
+    while ! dovecot_ping; do
+        if [ "$waited" -ge "$TIMEOUT" ]; then
+            dovecot_log_tail
+            die "Dovecot did not greet on $HOST:$IMAP_PORT within ${TIMEOUT}s"
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    log "Dovecot up (pid $(dovecot_pid || echo '?')) on $HOST:$IMAP_PORT (TLS $IMAPS_PORT), user $IMAP_TEST_USER"
+}
+
+dovecot_stop() {
+    local pid waited=0
+    if ! pid="$(dovecot_pid)"; then
+        log "Dovecot not running"
+        return 0
+    fi
+    log "stopping Dovecot (pid $pid)"
+    doveadm -c "$DOVECOT_CONF" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge 30 ]; then
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 1
+            break
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    log "Dovecot stopped"
+}
+
 # ---------------------------------------------------------------- commands
 
 need_tools() {
     local missing=() t
-    for t in mariadbd mariadb-install-db mariadb mariadb-admin redis-server redis-cli setsid flock; do
+    for t in mariadbd mariadb-install-db mariadb mariadb-admin redis-server redis-cli dovecot doveadm openssl setsid flock; do
         command -v "$t" >/dev/null 2>&1 || missing+=("$t")
     done
     if [ "${#missing[@]}" -ne 0 ]; then
-        die "not found: ${missing[*]} (run 'make system-deps' to install mariadb-server, mariadb-client, redis-server)"
+        die "not found: ${missing[*]} (run 'make system-deps' to install mariadb-server, mariadb-client, redis-server, dovecot-imapd)"
     fi
 }
 
@@ -384,6 +534,12 @@ cmd_env() {
     emit LOWCODE_REDIS_HOST "$HOST"
     emit LOWCODE_REDIS_PORT "$REDIS_PORT"
     emit LOWCODE_REDIS_URL "redis://$HOST:$REDIS_PORT/0"
+    emit LOWCODE_TEST_IMAP_HOST "$HOST"
+    emit LOWCODE_TEST_IMAP_PORT "$IMAP_PORT"
+    emit LOWCODE_TEST_IMAPS_PORT "$IMAPS_PORT"
+    emit LOWCODE_TEST_IMAP_CA "$DOVECOT_DIR/cert.pem"
+    emit LOWCODE_TEST_IMAP_USER "$IMAP_TEST_USER"
+    emit LOWCODE_TEST_IMAP_PASSWORD "$IMAP_TEST_PASSWORD"
     q="$(command -v chromium 2>/dev/null || true)"
     if [ -n "$q" ]; then
         emit LOWCODE_CHROMIUM "$q"
@@ -406,24 +562,42 @@ cmd_status() {
     else
         echo "redis:   stopped"; ok=1
     fi
+    if pid="$(dovecot_pid)" && dovecot_ping; then
+        echo "dovecot: running (pid $pid) on $HOST:$IMAP_PORT (TLS $IMAPS_PORT)"
+    elif pid="$(dovecot_pid)"; then
+        echo "dovecot: process $pid alive but not answering"; ok=1
+    else
+        echo "dovecot: stopped"; ok=1
+    fi
     return "$ok"
 }
 
+# The services named in "$@" (all when none), each checked against the known ones.
+services_of() {
+    local s
+    [ "$#" -eq 0 ] && set -- mariadb redis dovecot
+    for s in "$@"; do
+        case "$s" in
+            mariadb|redis|dovecot) echo "$s" ;;
+            *) die "unknown service '$s' (mariadb, redis, dovecot)" ;;
+        esac
+    done
+}
+
 main() {
-    local cmd="${1:-}"
+    local cmd="${1:-}" s
+    shift || true
     case "$cmd" in
         start)
             need_tools
             with_lock
             resolve_ports
-            mariadb_start
-            redis_start
+            for s in $(services_of "$@"); do "${s}_start"; done
             ;;
         stop)
             with_lock
             resolve_ports
-            redis_stop
-            mariadb_stop
+            for s in $(services_of "$@" | tac); do "${s}_stop"; done
             ;;
         restart)
             "$0" stop
@@ -438,7 +612,7 @@ main() {
             cmd_env
             ;;
         *)
-            echo "usage: $0 start|stop|restart|status|env" >&2
+            echo "usage: $0 start|stop [mariadb|redis|dovecot...] | restart|status|env" >&2
             exit 2
             ;;
     esac

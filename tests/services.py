@@ -1,4 +1,4 @@
-"""The project's MariaDB and Redis for tests and benchmarks: their settings come from
+"""The project's MariaDB, Redis and IMAP server for tests and benchmarks: their settings come from
 the environment (``make test`` and ``make bench`` export them), else
 ``scripts/services.sh`` starts them and says where they listen."""
 import os
@@ -7,11 +7,14 @@ import subprocess
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def service_env():
-    if os.environ.get("LOWCODE_MARIADB_PORT") and os.environ.get("LOWCODE_REDIS_URL"):
+def service_env(*services):
+    """Start ``services`` (default MariaDB and Redis) unless the environment names them."""
+    wanted = services or ("mariadb", "redis")
+    known = {"mariadb": "LOWCODE_MARIADB_PORT", "redis": "LOWCODE_REDIS_URL", "dovecot": "LOWCODE_TEST_IMAP_PORT"}
+    if all(os.environ.get(known[s]) for s in wanted):
         return
     script = os.path.join(ROOT, "scripts", "services.sh")
-    subprocess.run(["bash", script, "start"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["bash", script, "start", *wanted], check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run(["bash", script, "env"], check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         if line.startswith("export "):
@@ -31,3 +34,13 @@ def mariadb_root():
 def redis_url():
     service_env()
     return os.environ["LOWCODE_REDIS_URL"]
+
+
+def imap_server():
+    """The test IMAP server (Dovecot): host, ports (STARTTLS and TLS), the certificate to
+    trust, user and password of the test mailbox."""
+    service_env("dovecot")
+    return {"host": os.environ.get("LOWCODE_TEST_IMAP_HOST", "127.0.0.1"),
+            "port": int(os.environ["LOWCODE_TEST_IMAP_PORT"]),
+            "tls_port": int(os.environ["LOWCODE_TEST_IMAPS_PORT"]), "ca": os.environ["LOWCODE_TEST_IMAP_CA"],
+            "user": os.environ["LOWCODE_TEST_IMAP_USER"], "password": os.environ["LOWCODE_TEST_IMAP_PASSWORD"]}

@@ -20,7 +20,8 @@ permission_query_conditions = {
     "Event": "crm_app.permissions.private_activity_conditions",
     "Task": "crm_app.permissions.private_activity_conditions",
     "Note": "crm_app.permissions.private_activity_conditions",
-    "Communication": "crm_app.permissions.private_activity_conditions",
+    "Communication": ["crm_app.permissions.private_activity_conditions",
+                      "crm_app.permissions.communication_reference_conditions"],
 }
 has_permission = {
     "Lead": "crm_app.permissions.owned_or_territory_permission",
@@ -29,7 +30,8 @@ has_permission = {
     "Event": "crm_app.permissions.private_activity_permission",
     "Task": "crm_app.permissions.private_activity_permission",
     "Note": "crm_app.permissions.private_activity_permission",
-    "Communication": "crm_app.permissions.private_activity_permission",
+    "Communication": ["crm_app.permissions.private_activity_permission",
+                      "crm_app.permissions.communication_reference_permission"],
 }
 
 scheduler_events = {
@@ -109,3 +111,7 @@ record_badges = {
     "Customer": {"field": "is_blocked", "label": "Blocked", "style": "danger"},
     "Lead": {"field": "is_duplicate", "label": "Possible duplicate", "style": "warning"},
 }
+
+# Incoming e-mail (lowcode/channels/email_in.py): who a sender is, and a Lead for an unknown one.
+email_sender_match = ["crm_app.email_in.match_sender"]
+email_append_to = {"Lead": "crm_app.email_in.lead_from_email"}

@@ -7,6 +7,8 @@ documents agree (has_permission).
   everything in the territories they manage (and the territories below them);
   CRM Admins and System Managers see everything.
 - Private activities: only their owner and their participants see them.
+- Communications (the e-mail sent and received about a record) are read with that
+  record, as in Frappe: one about a lead the user may not read is hidden too.
 - Analytical reports: inside ``aggregate_scope()`` the lead and opportunity rule steps
   aside for the roles whose job is to analyse the whole business (ANALYST_ROLES), so
   their counts and sums cover every record; the reports return aggregates, never rows.
@@ -111,3 +113,54 @@ def private_activity_permission(doc, ptype=None, user=None):
         return None
     return False
 
+
+
+def communication_reference_conditions(user, doctype):
+    """(sql, values) hiding the Communications about records the user may not read: for
+    each DocType they are about whose rows the user sees only in part, those outside
+    the user's rows of it (the same conditions the DocType's own lists use)."""
+    if lowcode.get_roles(user) & SEE_ALL_ROLES:
+        return None
+    from lowcode.meta import doctype_exists
+    from lowcode.permissions import match_conditions
+    table = f"`tab{doctype}`"
+    kinds = local.db.sql(f"SELECT DISTINCT `reference_doctype` FROM {table} WHERE `reference_doctype` IS NOT NULL "
+                         f"AND `reference_doctype`!=''", pluck=True)
+    hidden, values = [], []
+    for kind in sorted(kinds):
+        if kind == doctype or not doctype_exists(kind):
+            continue
+        sql, kind_values = match_conditions(kind, user)
+        if sql == "1=1":
+            continue
+        # Every term is true or false, never NULL: NOT (NULL) would hide the messages
+        # about nothing as well.
+        if sql == "1=0":
+            hidden.append(f"COALESCE({table}.`reference_doctype`, '')=%s")
+            values.append(kind)
+        else:
+            hidden.append(f"(COALESCE({table}.`reference_doctype`, '')=%s AND {table}.`reference_name` IS NOT NULL "
+                          f"AND {table}.`reference_name` NOT IN (SELECT `name` FROM `tab{kind}` WHERE {sql}))")
+            values += [kind, *kind_values]
+    if not hidden:
+        return None
+    return "NOT (" + " OR ".join(hidden) + ")", values
+
+
+def communication_reference_permission(doc, ptype=None, user=None):
+    """One Communication: readable (or writable) only with the record it is about."""
+    kind, name = doc.get("reference_doctype"), doc.get("reference_name")
+    user = user or local.user
+    if not kind or not name or lowcode.get_roles(user) & SEE_ALL_ROLES:
+        return None
+    from lowcode.document import load_doc
+    from lowcode.exceptions import DoesNotExistError
+    from lowcode.meta import doctype_exists
+    from lowcode.permissions import has_permission
+    if kind == doc.doctype or not doctype_exists(kind):
+        return None
+    try:
+        target = load_doc(kind, name)
+    except DoesNotExistError:
+        return None
+    return None if has_permission(kind, "read", doc=target, user=user) else False

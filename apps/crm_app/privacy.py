@@ -4,7 +4,8 @@ erase it.
 Erasure replaces the person's identifying fields on the contact and removes their
 e-mail and phones wherever copies were made: the customers the contact belongs to and
 the leads they came from (only values equal to the contact's), call logs, messages
-(sender, recipients, subject, text) and the version history of those records; the
+(sender, recipients, cc, subject, text; incoming mail kept as Unhandled Email), the
+address's bounce record and the version history of those records; the
 contact's own history goes. The records stay, so figures and history keep their shape.
 
 Who may erase: erasure must reach every copy, including records the operator could
@@ -39,7 +40,7 @@ def export_contact_data(contact: str):
         if doctype == "Call Log":
             or_filters += [["phone", "=", v] for v in values]
         else:
-            or_filters += [["sender", "like", f"%{v}%"] for v in values] + [["recipients", "like", f"%{v}%"] for v in values]
+            or_filters += [[field, "like", f"%{v}%"] for field in ("sender", "recipients", "cc") for v in values]
         out["activities"][doctype] = lowcode.get_list(doctype, fields=fields, or_filters=or_filters, limit_page_length=0)
     # The same leads erasure reaches (e-mail in any case, mobile however typed), as far as the user may read them.
     leads = _matching("Lead", (doc.email_id or "").strip(), _numbers(doc))
@@ -62,6 +63,8 @@ def erase_contact_data(contact: str):
     for phone in phones:
         db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, phone))
     _scrub_messages(([email] if email else []) + phones)
+    if email and db.table_exists("Email Bounce"):  # the engine's record of the address bouncing
+        db.sql("DELETE FROM `tabEmail Bounce` WHERE `name`=%s", (email.lower(),))
     leads = _matching("Lead", email, e164)
     # The customers the contact belongs to, and those its leads became, hold copies made
     # at conversion: only values equal to the contact's go (the organisation's own stay).
@@ -91,6 +94,12 @@ def erase_contact_data(contact: str):
     return doc.name
 
 
+# Where messages keep addresses and text: sent and received mail, and incoming mail that
+# could not be imported (the engine's Unhandled Email keeps the raw message).
+MESSAGE_FIELDS = (("Communication", ("sender", "recipients", "cc", "subject", "content")),
+                  ("Unhandled Email", ("raw", "reason")))
+
+
 def _scrub_messages(values):
     """Every occurrence of the values in a message's sender, recipients, subject or text
     becomes ERASED, in any case (an address is often retyped in capitals; SQL's REPLACE
@@ -101,12 +110,15 @@ def _scrub_messages(values):
         return
     pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)), re.I)
     likes = [f"%{v.lower()}%" for v in values]
-    for field in ("sender", "recipients", "subject", "content"):
-        condition = " OR ".join([f"LOWER(`{field}`) LIKE %s"] * len(likes))
-        for name, text in local.db.sql(f"SELECT `name`, `{field}` FROM `tabCommunication` WHERE {condition}", likes):
-            clean = pattern.sub(ERASED, text)
-            if clean != text:
-                local.db.sql(f"UPDATE `tabCommunication` SET `{field}`=%s WHERE `name`=%s", (clean, name))
+    for doctype, fields in MESSAGE_FIELDS:
+        if not local.db.table_exists(doctype):
+            continue
+        for field in fields:
+            condition = " OR ".join([f"LOWER(`{field}`) LIKE %s"] * len(likes))
+            for name, text in local.db.sql(f"SELECT `name`, `{field}` FROM `tab{doctype}` WHERE {condition}", likes):
+                clean = pattern.sub(ERASED, text)
+                if clean != text:
+                    local.db.sql(f"UPDATE `tab{doctype}` SET `{field}`=%s WHERE `name`=%s", (clean, name))
 
 
 def _scrub_versions(doctype, names, email, e164):

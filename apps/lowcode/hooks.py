@@ -26,7 +26,7 @@ doc_events = {
 }
 
 # The e-mails sent about a record, on its form's timeline (when Communication is installed).
-additional_timeline_content = {"*": ["lowcode.channels.email.timeline"]}
+additional_timeline_content = {"*": ["lowcode.channels.email.timeline", "lowcode.channels.bounces.timeline"]}
 
 # An "Email" button on every record that has an e-mail address (channels/compose.py);
 # "*" actions come after the DocType's own, and ``when`` is a function of the document.
@@ -65,7 +65,9 @@ scheduler_events = {
     # Queued e-mail waiting for a retry or the account's rate limit; queued SMS whose back-off ended;
     # webhook requests whose receiver failed and whose retry time has come.
     "cron": {"* * * * *": ["lowcode.channels.email.flush", "lowcode.channels.sms.retry_due",
-                           "lowcode.channels.webhooks.retry_due"]},
+                           "lowcode.channels.webhooks.retry_due"],
+             # Incoming e-mail: every enabled IMAP account (channels/email_in.py).
+             "*/3 * * * *": ["lowcode.channels.email_in.poll"]},
 }
 
 # Compose an e-mail about a record; "Send SMS" from a record with a mobile number (its

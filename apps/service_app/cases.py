@@ -33,3 +33,11 @@ def create_case(subject, channel="Phone", description=None, customer=None, conta
                                customer=customer, contact=contact, raised_by=raised_by))
     doc.insert(ignore_permissions=ignore_permissions)
     return doc
+
+
+def case_from_email(parsed):
+    """The e-mail-in hook ``email_append_to`` for Case: an e-mail from an unknown
+    sender (or one not in any thread) opens a case, the message as its description."""
+    case = create_case(parsed["subject"][:140], channel="E-mail", description=parsed["html"],
+                       raised_by=parsed["sender"], ignore_permissions=True)
+    return "Case", case.name, case.customer

@@ -130,3 +130,6 @@ doctype_js = {
 }
 
 fixtures = []
+
+# An Email Account appending to Case opens a case for mail from unknown senders.
+email_append_to = {"Case": "service_app.cases.case_from_email"}

@@ -121,6 +121,24 @@ def test_erasure_finds_the_email_in_messages_in_any_case(ctx, person):
     assert row["subject"] == f"From {ERASED}" and row["content"] == f"<p>Call {ERASED} or write to {ERASED}</p>"
 
 
+def test_erasure_reaches_incoming_mail_copies(ctx, person):
+    """Incoming mail keeps the address in more places: a message's cc, the raw text of
+    mail that could not be imported, and the record of the address bouncing."""
+    from lowcode.channels import bounces
+    cc = lowcode.get_doc({"doctype": "Communication", "subject": "cc", "sender": "a@example.com",
+                          "sent_or_received": "Received", "cc": f"x@example.com, {person['email']}"}).insert()
+    kept = lowcode.get_doc({"doctype": "Unhandled Email", "reason": "no sender address",
+                            "raw": f"To: {person['email'].upper()}\r\n\r\nhello"}).insert()
+    bounces.record(person["email"], "5.1.1", "550 no such user")
+    assert bounces.is_invalid_email(person["email"])
+    export = export_contact_data(person["contact"])
+    assert cc.name in [r["name"] for r in export["activities"]["Communication"]]
+    erase_contact_data(person["contact"])
+    assert lowcode.db.get_value("Communication", cc.name, "cc") == f"x@example.com, {ERASED}"
+    assert person["email"].lower() not in lowcode.db.get_value("Unhandled Email", kept.name, "raw").lower()
+    assert not lowcode.db.exists("Email Bounce", person["email"])
+
+
 def test_erasure_leaves_no_trace_in_lead_versions(ctx, person):
     """A lead's history that recorded the person's e-mail is personal data as well."""
     lead = lowcode.get_doc("Lead", person["lead"])

@@ -21,6 +21,7 @@ from ..context import local
 from ..exceptions import ValidationError
 from . import status as channel_status
 from . import stored_secrets
+from .bounces import is_invalid_email
 
 MAX_RETRIES = 5
 # Most providers refuse larger messages; refusing here tells the sender now, not the log later.
@@ -218,14 +219,26 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
     parent, references = _thread_headers(in_reply_to)
     msg = build_message(account.email_id, to, subject, message or "", cc=cc, attachments=attachments,
                         in_reply_to=parent, references=references, signature=account.signature)
-    communication = _record_communication(account.email_id, to + cc, subject, message, reference_doctype,
-                                          reference_name)
+    communication = _record_communication(account.email_id, to, cc, subject, message, reference_doctype,
+                                          reference_name, message_id=msg["Message-ID"], email_account=account.name)
+    # Addresses that bounced for good are skipped (bounces.py), recorded on their row.
+    recipients = []
+    for a in to + cc + bcc:
+        address = email.utils.parseaddr(a)[1]
+        invalid = is_invalid_email(address)
+        recipients.append({"recipient": address, "status": "Skipped" if invalid else "Not Sent",
+                           "error": "the address bounced: marked invalid in Email Bounce" if invalid else None})
+    skipped_all = all(r["status"] == "Skipped" for r in recipients)
     queue = get_doc({"doctype": "Email Queue", "email_account": account.name, "sender": account.email_id,
                      "subject": msg["Subject"], "message_id": msg["Message-ID"], "message": msg.as_string(),
                      "reference_doctype": reference_doctype, "reference_name": reference_name,
-                     "communication": communication, "status": "Not Sent",
-                     "recipients": [{"recipient": email.utils.parseaddr(a)[1]} for a in to + cc + bcc]})
+                     "communication": communication, "status": "Cancelled" if skipped_all else "Not Sent",
+                     "recipients": recipients})
+    if skipped_all:
+        _log(queue, "not sent: every recipient is marked invalid (bounced)")
     queue.insert(ignore_permissions=True)
+    if skipped_all:
+        return queue
     if now:
         send_queued(queue.name)
     elif not delayed:
@@ -233,14 +246,17 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
     return queue
 
 
-def _record_communication(sender, recipients, subject, content, reference_doctype, reference_name):
+def _record_communication(sender, to, cc, subject, content, reference_doctype, reference_name, message_id=None,
+                          email_account=None):
     from ..meta import doctype_exists
     if not doctype_exists("Communication"):
         return None
     from ..document import get_doc
+    # The Message-ID is what a reply names in In-Reply-To: it threads the answer (email_in.py).
     comm = get_doc({"doctype": "Communication", "communication_medium": "Email", "sent_or_received": "Sent",
-                    "subject": subject, "sender": sender, "recipients": ", ".join(recipients), "content": content,
-                    "reference_doctype": reference_doctype, "reference_name": reference_name})
+                    "subject": subject, "sender": sender, "recipients": ", ".join(to), "cc": ", ".join(cc),
+                    "content": content, "reference_doctype": reference_doctype, "reference_name": reference_name,
+                    "message_id": message_id, "email_account": email_account})
     comm.insert(ignore_permissions=True)
     return comm.name
 
@@ -345,7 +361,7 @@ def send_queued(name, batch=None):
         _log(queue, "rate limit reached: waits for the next minute")
         _store(queue, [])
         return queue.status
-    pending = [r for r in queue.recipients if r.status != "Sent"]
+    pending = [r for r in queue.recipients if r.status not in ("Sent", "Skipped")]
     try:
         refused = batch.send(account, email.utils.parseaddr(account.email_id)[1], [r.recipient for r in pending],
                              queue.message.encode("utf-8") if isinstance(queue.message, str) else queue.message)
