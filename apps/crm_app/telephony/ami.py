@@ -16,6 +16,9 @@ channel of the call). From Asterisk's events:
 - VarSet of the recording variable (MIXMONITOR_FILENAME by default): the recording;
 - Hangup of the first channel, with its cause: -> "ended".
 
+A call whose first channel is an agent's phone (they dialled out, or click-to-call rang
+them first) is Outgoing, to the number they dialled (``apply``).
+
 Events are turned into calls here, in the event loop, and applied one after another by
 ``calls.handle_call_event`` in a worker thread (the engine is synchronous), each in its
 own site context and transaction, so the screen pop leaves after that commit."""
@@ -191,6 +194,7 @@ class CallTracker:
             return []
         if name == "newchannel" and uniqueid == linkedid:
             self.calls[linkedid] = {"number": event.get("CallerIDNum"), "to": event.get("Exten"),
+                                    "origin": extension_of(event.get("Channel")),
                                     "recording": None, "rung": set(), "answered": False}
             return []
         call = self.calls.get(linkedid)
@@ -204,11 +208,11 @@ class CallTracker:
             call["rung"].add(extension)
             number = call["number"] or event.get("ConnectedLineNum")
             return [dict(event="ringing", call_id=linkedid, number=number, to=call["to"], extension=extension,
-                         at=datetime.datetime.now())]
+                         origin=call["origin"], at=datetime.datetime.now())]
         if name == "bridgeenter" and uniqueid != linkedid and not call["answered"]:
             call["answered"] = True
             return [dict(event="answered", call_id=linkedid, extension=extension_of(event.get("Channel")),
-                         at=datetime.datetime.now())]
+                         origin=call["origin"], at=datetime.datetime.now())]
         if name == "varset" and (event.get("Variable") or "").upper() == self.config["recording_variable"]:
             call["recording"] = event.get("Value") or None
             return []
@@ -216,7 +220,7 @@ class CallTracker:
             self.calls.pop(linkedid, None)
             if not call["rung"] and not call["answered"]:
                 return []       # never reached an agent (an internal or outgoing call)
-            return [dict(event="ended", call_id=linkedid, cause=event.get("Cause"),
+            return [dict(event="ended", call_id=linkedid, cause=event.get("Cause"), origin=call["origin"],
                          recording_url=self.recording_url(linkedid, call["recording"]), at=datetime.datetime.now())]
         return []
 
@@ -228,11 +232,10 @@ class CallTracker:
         return recording if recording and is_web_url(recording) else None
 
     async def work(self):
-        from .calls import handle_call_event
         while True:
             item = await self.queue.get()
             try:
-                await _in_site(self.site, self.bench, handle_call_event, **item)
+                await _in_site(self.site, self.bench, apply, **item)
             except Exception:
                 log.exception("AMI %s: call %s: %s failed", self.site, item.get("call_id"), item.get("event"))
             finally:
@@ -244,6 +247,17 @@ class CallTracker:
             await asyncio.wait_for(self.queue.join(), TIMEOUT)
         except asyncio.TimeoutError:
             log.warning("AMI %s: %s call events not applied", self.site, self.queue.qsize())
+
+
+def apply(event, origin=None, **values):
+    """One call event of the tracker (in the site, in a worker thread): a call an
+    agent's phone began is theirs, Outgoing to the number they dialled."""
+    from .calls import agent_user, handle_call_event, settings
+    if origin and agent_user(settings(), origin):
+        values.update(direction="Outgoing", extension=origin)
+        if event == "ringing":
+            values.update(number=values.get("to"), to=None)
+    return handle_call_event(event, **values)
 
 
 class OriginateError(Exception):

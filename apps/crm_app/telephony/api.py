@@ -18,7 +18,8 @@ WEBHOOK_EVENTS = {"ringing": "ringing", "ring": "ringing", "answered": "answered
 @lowcode.whitelist(allow_guest=True, methods=["POST"])
 def webhook(token=None, **values):
     """A cloud PBX's call event: POST JSON ``{event: ringing|answered|ended, call_id, from,
-    to, extension or agent, duration, recording_url}`` to
+    to, extension or agent, duration, recording_url}`` (and ``direction: outgoing`` for
+    a call an agent makes: ``from`` is then their extension, ``to`` the number dialled) to
     ``/api/method/crm_app.telephony.api.webhook?token=<Telephony Settings' webhook token>``.
     The same path as AMI's events; a replayed event changes nothing."""
     from crm_app.doctype.telephony_settings.telephony_settings import secret
@@ -28,10 +29,13 @@ def webhook(token=None, **values):
     event = WEBHOOK_EVENTS.get(str(values.get("event") or "").strip().lower())
     if event is None:
         raise ValidationError("event: must be ringing, answered or ended", field="event")
-    name = handle_call_event(event, values.get("call_id"), number=values.get("from"), to=values.get("to"),
-                             extension=values.get("extension"), agent=values.get("agent"),
-                             duration=values.get("duration"), recording_url=values.get("recording_url"),
-                             cause=values.get("cause"))
+    outgoing = str(values.get("direction") or "").strip().lower() == "outgoing"
+    party, to = (values.get("to"), None) if outgoing else (values.get("from"), values.get("to"))
+    extension = values.get("extension") or (values.get("from") if outgoing else None)
+    name = handle_call_event(event, values.get("call_id"), number=party, to=to, extension=extension,
+                             agent=values.get("agent"), duration=values.get("duration"),
+                             recording_url=values.get("recording_url"), cause=values.get("cause"),
+                             direction=values.get("direction") or "Incoming")
     return {"call_log": name}
 
 

@@ -8,6 +8,10 @@ the agent's desk.
 - answered: In Progress, with the time and the agent who took it.
 - ended: Completed (answered) or Missed, with the duration and the recording URL.
 
+An Outgoing call (an agent's phone dialled out, click-to-call among them) is logged the
+same way, linked to the dialled number's record, without a pop; unanswered it ends as
+No Answer.
+
 Each step happens once per call: a replayed or late event finds the log past that
 step and changes nothing. The caller runs it inside a site context and commits; the
 pop is sent after that commit."""
@@ -24,7 +28,8 @@ from lowcode.utils import route_for
 from . import numbers
 
 EVENTS = ("ringing", "answered", "ended")
-FINISHED = ("Completed", "Missed")
+FINISHED = ("Completed", "Missed", "No Answer")
+DIRECTIONS = ("Incoming", "Outgoing")
 BUSY_CAUSES = {"17"}  # Asterisk's hang-up cause 17: user busy
 
 
@@ -46,11 +51,16 @@ def agent_user(config, extension=None, agent=None):
 
 
 def handle_call_event(event, call_id, number=None, to=None, extension=None, agent=None, duration=None,
-                      recording_url=None, cause=None, at=None):
-    """Apply one call event; returns the Call Log's name. ``at``: when it happened
-    (datetime), now when not given."""
+                      recording_url=None, cause=None, at=None, direction="Incoming"):
+    """Apply one call event; returns the Call Log's name. ``number``: the other party
+    (the caller of an incoming call, the dialled number of an outgoing one); ``to``: the
+    number dialled in (an incoming call's DID); ``extension``/``agent``: the agent's
+    side. ``at``: when it happened (datetime), now when not given."""
     if event not in EVENTS:
         raise ValidationError(f"event: must be one of {', '.join(EVENTS)}", field="event")
+    direction = str(direction or "Incoming").strip().capitalize()
+    if direction not in DIRECTIONS:
+        raise ValidationError("direction: must be incoming or outgoing", field="direction")
     call_id = str(call_id or "").strip()
     if not call_id or len(call_id) > 140:
         raise ValidationError("call_id: missing or too long", field="call_id")
@@ -62,10 +72,12 @@ def handle_call_event(event, call_id, number=None, to=None, extension=None, agen
     log = _stored(call_id)
     created = log is None
     if created:
-        log = _new_log(config, call_id, number, to, user, at,
+        log = _new_log(config, call_id, number, to, user, at, direction, extension,
                        status="Ringing" if event == "ringing" else "In Progress" if event == "answered" else None)
     if event == "ringing":
-        if created or (log.status == "Ringing" and user and user != log.call_received_by):
+        if log.direction == "Outgoing":
+            pass
+        elif created or (log.status == "Ringing" and user and user != log.call_received_by):
             _pop(config, log, user)
     elif event == "answered":
         if log.status == "Ringing" or created:
@@ -85,14 +97,18 @@ def _stored(call_id):
     return lowcode.get_doc("Call Log", rows[0][0]) if rows else None
 
 
-def _new_log(config, call_id, number, to, user, at, status):
+def _new_log(config, call_id, number, to, user, at, direction, extension, status):
     region = config.default_region or numbers.DEFAULT_REGION
     e164 = numbers.normalise(number, region)
-    caller = e164 or str(number or "").strip()[:140] or None
+    party = e164 or str(number or "").strip()[:140] or None
     links = numbers.find_records(e164, ignore_permissions=True, limit=1)
+    if direction == "Outgoing":
+        ends = {"from": str(extension or "").strip()[:140] or None, "to": party}
+    else:
+        ends = {"from": party, "to": (str(to).strip()[:140] or None) if to else None}
     log = lowcode.get_doc({
-        "doctype": "Call Log", "call_id": call_id, "direction": "Incoming", "status": status,
-        "from": caller, "phone": caller, "to": (str(to).strip()[:140] or None) if to else None,
+        "doctype": "Call Log", "call_id": call_id, "direction": direction, "status": status,
+        "phone": party, **ends,
         "started_at": at, "call_received_by": user, "answered_at": at if status == "In Progress" else None,
         "reference_doctype": links[0]["doctype"] if links else None,
         "reference_name": links[0]["name"] if links else None,
@@ -121,7 +137,7 @@ def _finish(log, at, duration, recording_url, cause):
         seconds = max(0, int((_when(at) - _when(log.answered_at)).total_seconds())) if log.answered_at else 0
     # A cloud PBX may report only ringing and the end: talk time means it was answered.
     answered = answered or seconds > 0
-    log.status = "Completed" if answered else "Missed"
+    log.status = "Completed" if answered else "Missed" if log.direction == "Incoming" else "No Answer"
     log.outcome = "Connected" if answered else "Busy" if str(cause or "") in BUSY_CAUSES else "No Answer"
     log.duration = seconds if answered else 0
     log.ended_at = at

@@ -112,3 +112,16 @@ def incoming_call(linkedid, caller, extension="101", did="02188001234"):
                    {"Event": "Hangup", "Channel": trunk, "Cause": "16", "Cause-txt": "Normal Clearing",
                     "Uniqueid": linkedid, **common}],
     }
+
+
+def outgoing_call(linkedid, extension, dialled):
+    """The events of agent ``extension`` dialling ``dialled`` out through the trunk."""
+    agent_channel, trunk = f"PJSIP/{extension}-0000{random.randint(100, 999)}", f"PJSIP/trunk-0000{random.randint(100, 999)}"
+    common = {"Linkedid": linkedid}
+    return {
+        "new": [{"Event": "Newchannel", "Channel": agent_channel, "ChannelState": "4", "CallerIDNum": extension,
+                 "Exten": dialled, "Context": "from-internal", "Uniqueid": linkedid, **common}],
+        "ring": [{"Event": "DialBegin", "Channel": agent_channel, "CallerIDNum": extension, "DestChannel": trunk,
+                  "DestCallerIDNum": dialled, "Uniqueid": linkedid, "DestUniqueid": f"{linkedid}2", **common}],
+        "hangup": [{"Event": "Hangup", "Channel": agent_channel, "Cause": "19", "Uniqueid": linkedid, **common}],
+    }

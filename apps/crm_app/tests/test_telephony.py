@@ -16,7 +16,7 @@ from lowcode.channels.stored_secrets import MASK
 from lowcode.realtime import add_listener, remove_listener
 
 from crm_app.telephony import ami, numbers
-from crm_app.tests.ami_server import SECRET, WAIT, AMIServer, incoming_call
+from crm_app.tests.ami_server import SECRET, WAIT, AMIServer, incoming_call, outgoing_call
 from crm_app.tests.helpers import as_user, make_user
 
 TOKEN = "hook-" + "9" * 20
@@ -222,6 +222,29 @@ def test_a_call_nobody_answers_is_missed(ctx, bench, agent, pops):
     assert pop["message"]["new_lead_url"] == "/app/lead/new?mobile_no=" + log.get("from").replace("+", "%2B")
 
 
+def test_an_agents_own_call_out_is_logged_as_outgoing_without_a_pop(ctx, bench, agent, pops):
+    server = AMIServer()
+    number = mobile()
+    contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Kian", "mobile_no": number}).insert()
+    configure(ctx, port=server.port, agents=[(agent, "109")])
+    call_id = f"{random.randint(10 ** 9, 10 ** 10)}.9"
+    events = outgoing_call(call_id, "109", number)
+
+    async def scenario():
+        async with listening(ctx, bench):
+            await until(lambda: server.logins == 1, "the AMI login")
+            server.events(*events["new"], *events["ring"], *events["hangup"])
+            await until(lambda: (log_for(ctx, call_id) or {}).get("status") == "No Answer", "the unanswered call")
+    try:
+        run(scenario())
+    finally:
+        server.close()
+    log = log_for(ctx, call_id)
+    assert (log.direction, log.get("from"), log.to, log.phone) == ("Outgoing", "109", e164(number), e164(number))
+    assert (log.reference_doctype, log.reference_name, log.call_received_by) == ("Contact", contact.name, agent)
+    assert log.owner == agent and pops == []
+
+
 def test_a_lost_connection_is_shown_and_reconnected(ctx, bench, agent):
     server = AMIServer()
     configure(ctx, port=server.port, agents=[(agent, "103")])
@@ -308,6 +331,20 @@ def test_webhook_calls_take_the_same_path_and_replays_change_nothing(ctx, client
     unsafe = hook(client, event="ended", call_id="x" + call_id, recording_url="javascript:alert(1)")
     assert unsafe.status_code == 417 and "recording_url" in unsafe.content.decode()
     assert log_for(ctx, "x" + call_id) is None
+
+
+def test_webhook_outgoing_calls_are_logged_without_a_pop(ctx, client, agent, pops):
+    configure(ctx, agents=[(agent, "110")])
+    number, call_id = mobile(), f"cloud-out-{random.randint(10 ** 6, 10 ** 7)}"
+    for body in ({"event": "ringing"}, {"event": "answered"}, {"event": "ended", "duration": "17"}):
+        answer = hook(client, call_id=call_id, direction="outgoing", to=number, **{"from": "110"}, **body)
+        assert answer.status_code == 200
+    log = log_for(ctx, call_id)
+    assert (log.direction, log.get("from"), log.to, log.status, log.duration) == \
+        ("Outgoing", "110", e164(number), "Completed", 17)
+    assert log.call_received_by == agent and pops == []
+    bad = hook(client, call_id=call_id + "x", event="ringing", direction="sideways")
+    assert bad.status_code == 417 and "direction" in bad.content.decode()
 
 
 def test_a_low_role_gets_no_matches_they_cannot_read(ctx, client, agent, pops, unique):
