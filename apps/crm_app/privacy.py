@@ -62,8 +62,8 @@ def erase_contact_data(contact: str):
     for phone in phones:
         db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, phone))
     for number in e164:  # calls from the PBX keep the caller's number normalised
-        db.sql("UPDATE `tabCall Log` SET `from`=%s WHERE `from`=%s", (ERASED, number))
-        db.sql("UPDATE `tabCall Log` SET `to`=%s WHERE `to`=%s", (ERASED, number))
+        for field in ("phone", "from", "to"):
+            db.sql(f"UPDATE `tabCall Log` SET `{field}`=%s WHERE `{field}`=%s", (ERASED, number))
     _scrub_messages(([email] if email else []) + phones)
     leads = _matching("Lead", email, e164)
     # The customers the contact belongs to, and those its leads became, hold copies made

@@ -4,7 +4,8 @@ FreePBX) through panoramisk, and the Originate of click-to-call.
 ``listen(site)`` is a realtime service (hooks.py ``realtime_services``): an asyncio task
 that stays connected while Telephony Settings enable AMI, reconnects with back-off when
 the PBX goes away (each change written to the settings' status fields and logged), and
-looks at the settings again every ``CONFIG_POLL`` seconds while AMI is off.
+looks at the settings again every ``CONFIG_POLL`` seconds: AMI switched on starts it,
+switched off or pointed elsewhere closes the connection (and makes a new one).
 
 A call is known by its Linkedid (the Uniqueid of its first channel, shared by every
 channel of the call). From Asterisk's events:
@@ -36,7 +37,7 @@ from lowcode.urls import is_web_url
 
 log = logging.getLogger("crm_app.telephony.ami")
 
-CONFIG_POLL = 30          # seconds between looks at the settings while AMI is off
+CONFIG_POLL = 30          # seconds between looks at the settings
 BACKOFF_MIN, BACKOFF_MAX = 1, 60
 TIMEOUT = 10              # seconds to connect, and for an answer to an action
 PING_SECONDS = 20
@@ -122,6 +123,10 @@ async def listen(site, bench=None):
         except Exception:  # the database, say: keep the service alive and try again later
             log.exception("AMI %s: session failed", site)
             connected = False
+        if asyncio.current_task().cancelling():
+            # Python 3.11's wait_for can swallow a cancel that lands as its inner await
+            # completes; the service is being stopped all the same.
+            raise asyncio.CancelledError
         if connected:
             backoff = BACKOFF_MIN  # it was connected: the next try comes quickly
         log.info("AMI %s: reconnecting in %s s", site, backoff)
@@ -149,7 +154,13 @@ async def _session(site, bench, config):
         logged_in = True
         await _in_site(site, bench, set_status, "Connected")
         log.info("AMI %s: connected to %s:%s", site, config["host"], config["port"])
-        await manager.lost
+        while not manager.lost.done():
+            if asyncio.current_task().cancelling():
+                raise asyncio.CancelledError  # a cancel a wait_for above swallowed (see listen)
+            await asyncio.wait([manager.lost], timeout=CONFIG_POLL)
+            if not manager.lost.done() and await _in_site(site, bench, _config) != config:
+                log.info("AMI %s: Telephony Settings changed: reconnecting", site)
+                return logged_in  # an admin changed or disabled the connection
         raise ConnectionError("connection lost")
     except (OSError, asyncio.TimeoutError, ConnectionError) as e:
         error = str(e) or type(e).__name__
@@ -160,8 +171,10 @@ async def _session(site, bench, config):
             log.exception("AMI %s: cannot write the status", site)
     finally:
         manager.close()
-        await calls.drain()
-        worker.cancel()
+        try:
+            await calls.drain()
+        finally:
+            worker.cancel()
     return logged_in
 
 
@@ -243,9 +256,10 @@ class CallTracker:
 
     async def drain(self):
         """Let the events already read be applied (a lost connection loses none of them)."""
-        try:
-            await asyncio.wait_for(self.queue.join(), TIMEOUT)
-        except asyncio.TimeoutError:
+        joined = asyncio.ensure_future(self.queue.join())
+        done, _ = await asyncio.wait([joined], timeout=TIMEOUT)  # wait(), unlike wait_for, never eats a cancel
+        if not done:
+            joined.cancel()
             log.warning("AMI %s: %s call events not applied", self.site, self.queue.qsize())
 
 

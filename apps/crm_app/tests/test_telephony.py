@@ -97,7 +97,14 @@ async def listening(ctx, bench):
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, WAIT)
+            try:
+                await asyncio.wait_for(asyncio.shield(task), WAIT)
+            except asyncio.TimeoutError:
+                import faulthandler
+                import sys
+                task.print_stack(file=sys.stderr)
+                faulthandler.dump_traceback(sys.stderr)
+                raise
 
 
 def run(coro):
@@ -148,6 +155,13 @@ def test_secrets_are_kept_apart_and_never_returned(ctx, client):
     client.post("/api/method/login", {"usr": "Administrator", "pwd": "admin"})
     body = client.get("/api/resource/Telephony Settings/Telephony Settings").content.decode()
     assert SECRET not in body and TOKEN not in body and MASK in body
+    # The listener's status is its own: an admin's save (or an API client) cannot change it.
+    ctx.db.sql("UPDATE `tabTelephony Settings` SET `ami_status`='Connected'")
+    settings = lowcode.get_doc("Telephony Settings")
+    settings.ami_status = "Hacked"
+    settings.save()
+    ctx.db.commit()
+    assert status(ctx)[0] == "Connected"
     settings.default_region = "XX"
     with pytest.raises(lowcode.exceptions.ValidationError) as e:
         settings.save()
@@ -263,6 +277,25 @@ def test_a_lost_connection_is_shown_and_reconnected(ctx, bench, agent):
         server.close()
 
 
+def test_switching_ami_off_closes_the_connection(ctx, bench, agent, monkeypatch):
+    monkeypatch.setattr(ami, "CONFIG_POLL", 0.2)  # look at the settings often, not every 30 s
+    server = AMIServer()
+    configure(ctx, port=server.port, agents=[(agent, "111")])
+
+    async def scenario():
+        async with listening(ctx, bench):
+            await until(lambda: server.logins == 1 and server.writers, "the login")
+            configure(ctx, port=server.port, enabled=0)
+            await until(lambda: not server.writers, "the connection closed")
+            await until(lambda: status(ctx)[0] == "Disabled", "the Disabled status")
+            configure(ctx, port=server.port, agents=[(agent, "111")])
+            await until(lambda: server.logins == 2 and server.writers, "the new login")
+    try:
+        run(scenario())
+    finally:
+        server.close()
+
+
 def test_a_refused_login_is_shown_to_admins(ctx, bench, agent):
     server = AMIServer(secret="another")
     configure(ctx, port=server.port)
@@ -363,6 +396,21 @@ def test_a_low_role_gets_no_matches_they_cannot_read(ctx, client, agent, pops, u
     assert [m["name"] for m in by_agent[boss]] == [lead.name]
     log = log_for(ctx, call_id)
     assert (log.reference_doctype, log.reference_name) == ("Lead", lead.name)  # linked whoever may read it
+
+
+def test_erasing_a_contact_erases_their_number_from_pbx_calls(ctx, client, agent):
+    from crm_app.privacy import ERASED, erase_contact_data
+    configure(ctx, agents=[(agent, "112")])
+    number, call_id = mobile(), f"cloud-{random.randint(10 ** 6, 10 ** 7)}"
+    contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Gone", "mobile_no": number}).insert()
+    ctx.db.commit()
+    assert hook(client, event="ringing", call_id=call_id, extension="112", **{"from": number}).status_code == 200
+    log_for(ctx, call_id)
+    erase_contact_data(contact.name)
+    ctx.db.commit()
+    log = log_for(ctx, call_id)
+    assert (log.get("from"), log.phone) == (ERASED, ERASED)
+    assert numbers.find_records(e164(number)) == []
 
 
 # -- click-to-call ----------------------------------------------------------------------------------
