@@ -169,6 +169,19 @@ def test_secrets_are_kept_apart_and_never_returned(ctx, client):
     ctx.db.rollback()
 
 
+def test_the_settings_form_masks_secrets_and_call_needs_ami(ctx, client):
+    from lowcode.tests.desk_helpers import login
+    configure(ctx, enabled=0)
+    lead = lowcode.get_doc({"doctype": "Lead", "first_name": "Tara", "mobile_no": mobile()}).insert()
+    login(ctx, client, "Administrator")
+    form = client.get("/app/telephony-settings", follow=True)
+    page = form.content.decode()
+    assert form.status_code == 200 and SECRET not in page and TOKEN not in page and "AMI Last Error" in page
+    assert "/app/call/" not in client.get(f"/app/lead/{lead.name}").content.decode()  # AMI off: no Call button
+    configure(ctx, enabled=1)
+    assert f"/app/call/{lead.name}?doctype=Lead" in client.get(f"/app/lead/{lead.name}").content.decode()
+
+
 # -- the AMI listener -------------------------------------------------------------------------------
 
 def test_an_ami_call_pops_up_and_is_logged_from_ringing_to_hang_up(ctx, bench, agent, pops):
