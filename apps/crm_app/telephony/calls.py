@@ -75,12 +75,11 @@ def handle_call_event(event, call_id, number=None, to=None, extension=None, agen
         log = _new_log(config, call_id, number, to, user, at, direction, extension,
                        status="Ringing" if event == "ringing" else "In Progress" if event == "answered" else None)
     if event == "ringing":
-        if log.direction == "Outgoing":
-            pass
-        elif created or (log.status == "Ringing" and user and user != log.call_received_by):
+        ring_group = log.status == "Ringing" and user and user != log.call_received_by
+        if log.direction == "Incoming" and (created or ring_group):
             _pop(config, log, user)
     elif event == "answered":
-        if log.status == "Ringing" or created:
+        if log.status == "Ringing":
             log.status = "In Progress"
             log.answered_at = at
             log.call_received_by = user or log.call_received_by
