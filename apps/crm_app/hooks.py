@@ -52,20 +52,30 @@ desk_pages = {
     "sales-dashboard": "crm_app.sales_dashboard.page",
     "follow-ups": "crm_app.follow_ups.page",
     "inbox": "crm_app.inbox.page",  # the team inbox: crm_app/inbox.py
+    "call": "crm_app.telephony.api.page",
 }
 
 # Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
 additional_timeline_content = {"*": ["crm_app.inbox.timeline"]}
 
+# Services the realtime server runs beside the WebSocket, one asyncio task per site:
+# the Asterisk (AMI) listener that turns a PBX's calls into Call Logs and screen pops.
+realtime_services = ["crm_app.telephony.ami.listen"]
+
 fixtures = []
 
 # Fill new columns of records made before them; see crm_app/patches.py.
 after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross",
-                 "crm_app.patches.fill_customer_mobiles", "crm_app.patches.default_duplicate_rule"]
+                 "crm_app.patches.fill_customer_mobiles", "crm_app.patches.default_duplicate_rule",
+                 "crm_app.patches.fill_phone_numbers"]
 
 # Buttons on forms: a route to open, or a whitelisted method called with the document's name;
 # optional: a safe "condition" on the document, and "roles" (any of which shows the button).
 form_actions = {
+    # Click-to-call through the PBX (AMI) from any record with a phone number.
+    "*": [
+        {"label": "Call", "route": "/app/call/{name}?doctype={doctype}", "when": "crm_app.telephony.api.can_call"},
+    ],
     "Lead": [
         {"label": "Send SMS", "route": "/app/send-sms/{name}?doctype=Lead", "condition": "doc.mobile_no"},
         {"label": "Convert to customer", "method": "crm_app.conversion.convert_lead", "argument": "lead",

@@ -46,3 +46,18 @@ def default_duplicate_rule():
     defaults; a rule someone has set is left alone."""
     local.db.sql("UPDATE `tabCRM Settings` SET `duplicate_match_email`=1, `duplicate_match_mobile`=1, "
                  "`duplicate_match_organisation`='With the same name' WHERE `duplicate_match_organisation` IS NULL")
+
+
+def fill_phone_numbers():
+    """Contacts and leads made before they kept their phones normalised (``mobile_e164``,
+    ``phone_e164``) get them, so the caller lookup of an incoming call finds them too."""
+    from crm_app.doctype.lead.lead import normalised_phone
+    for doctype, pairs in (("Contact", (("mobile_no", "mobile_e164"), ("phone", "phone_e164"))),
+                           ("Lead", (("phone", "phone_e164"),))):
+        for typed, normalised in pairs:
+            rows = local.db.sql(f"SELECT `name`, `{typed}` FROM `tab{doctype}` WHERE `{normalised}` IS NULL "
+                                f"AND `{typed}` IS NOT NULL AND `{typed}`!=''")
+            for name, number in rows:
+                number = normalised_phone(number)
+                if number:
+                    local.db.sql(f"UPDATE `tab{doctype}` SET `{normalised}`=%s WHERE `name`=%s", (number, name))

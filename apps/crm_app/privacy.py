@@ -62,6 +62,9 @@ def erase_contact_data(contact: str):
     db = local.db
     for phone in phones:
         db.sql("UPDATE `tabCall Log` SET `phone`=%s WHERE `phone`=%s", (ERASED, phone))
+    for number in e164:  # calls from the PBX keep the caller's number normalised
+        for field in ("phone", "from", "to"):
+            db.sql(f"UPDATE `tabCall Log` SET `{field}`=%s WHERE `{field}`=%s", (ERASED, number))
     _scrub_messages(([email] if email else []) + phones)
     if email and db.table_exists("Email Bounce"):  # the engine's record of the address bouncing
         db.sql("DELETE FROM `tabEmail Bounce` WHERE `name`=%s", (email.lower(),))
@@ -73,7 +76,7 @@ def erase_contact_data(contact: str):
         customers |= set(db.sql(f"SELECT `customer` FROM `tabLead` WHERE `customer` IS NOT NULL AND `name` IN "
                                 f"({_marks(leads)})", leads, pluck=True))
         db.sql("UPDATE `tabLead` SET `first_name`=%s, `last_name`=NULL, `lead_name`=%s, `email_id`=NULL, "
-               f"`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL WHERE `name` IN ({_marks(leads)})",
+               f"`mobile_no`=NULL, `mobile_e164`=NULL, `phone`=NULL, `phone_e164`=NULL WHERE `name` IN ({_marks(leads)})",
                [ERASED, ERASED] + list(leads))
     customers = sorted(customers)
     if customers and email:

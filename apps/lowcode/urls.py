@@ -50,3 +50,13 @@ def safe_url(value):
     """The value when it is a safe link target, else "" (templates: ``href="{{ x|safe_url }}"``)."""
     value = str(value).strip() if value is not None else ""
     return value if is_safe_url(value) else ""
+
+
+def tel_url(number):
+    """The ``tel:`` link of a phone number as typed ("0912 123 4567", "+98-912...", in
+    Persian or Arabic digits): its digits and leading plus, or "" when it has no digits."""
+    text = str(number or "")
+    digits = "".join(str(int(c)) for c in text if c.isdecimal())
+    if not digits:
+        return ""
+    return "tel:" + ("+" if text.lstrip().startswith("+") else "") + digits

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils import translation
 
 from ..context import local
-from ..urls import safe_url
+from ..urls import safe_url, tel_url
 from ..utils import route_for
 from . import assets, formatting
 
@@ -33,6 +33,7 @@ def environment():
     env.filters["digits"] = jinja2.pass_context(
         lambda ctx, value: formatting.digits(value, ctx.get("prefs") or prefs()))
     env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it
+    env.filters["tel"] = tel_url  # Phone fields link to the phone (click-to-call on phones and softphones)
     return env
 
 

@@ -10,6 +10,7 @@ from lowcode.workflow import add_comment
 class Lead(Document):
     def validate(self):
         self.lead_name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        self.phone_e164 = normalised_phone(self.phone)  # the caller lookup of telephony finds the lead by it
         self.flag_duplicates()
         if self.status == "Contacted" and not self.first_contacted_on:
             self.first_contacted_on = now()[:19]
