@@ -10,6 +10,10 @@ doc_events = {
     "*": {
         "after_insert": "crm_app.assignment.apply_rules",
     },
+    # A received e-mail answering a campaign message marks its member replied.
+    "Communication": {
+        "after_insert": "crm_app.campaigns.record_reply",
+    },
 }
 
 # Who sees which rows, in SQL for lists and per document; see crm_app/permissions.py.
@@ -39,6 +43,8 @@ scheduler_events = {
         "crm_app.doctype.quotation.quotation.expire_quotations",
     ],
     "hourly": ["crm_app.activities.send_task_reminders"],
+    # Campaign messages: start when due, throttled batches, A/B winners, delivery states.
+    "cron": {"* * * * *": ["crm_app.campaigns.run"]},
 }
 
 # Numbers whose Lead or Contact refused SMS are never sent to (lowcode/channels/sms.py).
@@ -85,6 +91,17 @@ form_actions = {
          "confirm": "Erase this person's personal data? This cannot be undone."},
     ],
 }
+
+form_actions["Campaign Message"] = [
+    {"label": "Schedule", "method": "crm_app.campaigns.schedule_message", "argument": "message",
+     "condition": "doc.status == 'Draft'",
+     "confirm": "Send this message to the segment's members you may read, at its time?"},
+    {"label": "Cancel sending", "method": "crm_app.campaigns.cancel_message", "argument": "message",
+     "condition": "doc.status in ('Scheduled', 'Testing', 'Sending')"},
+]
+
+# Public pages: the campaign links in messages (unsubscribe, open pixel, click redirect).
+web_pages = {"campaign": "crm_app.campaign_pages.view"}
 
 # Records marked wherever they appear (their form, and every link to them).
 record_badges = {
