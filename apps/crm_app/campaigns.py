@@ -260,6 +260,8 @@ def _send_one(message, member_name, now):
     if not claimed:
         return 0
     member = lowcode.get_doc("Campaign Member", member_name)
+    # A refused send (bad address or template, access gone) leaves nothing half-written.
+    local.db.savepoint("campaign_member")
     try:
         record = lowcode.get_doc(member.member_doctype, member.member_name)
         record.check_permission("read")  # as the user who scheduled: access may have ended since
@@ -269,7 +271,9 @@ def _send_one(message, member_name, now):
         else:
             changes = _send_sms(message, member, record)
     except LowcodeError as e:
+        local.db.rollback_to_savepoint("campaign_member")
         changes = {"status": "Failed", "sent_on": None, "error": str(e)[:500]}
+    local.db.release_savepoint("campaign_member")
     assignments = ", ".join(f"`{k}`=%s" for k in changes)
     local.db.sql(f"UPDATE `tabCampaign Member` SET {assignments} WHERE `name`=%s", (*changes.values(), member_name))
     return 0 if changes.get("status") in ("Failed", "Skipped") else 1

@@ -360,10 +360,10 @@ def test_reply_marks_the_member(ctx, unique):
     campaigns.run(NOW)
     first, second = by_status(message)["Sent"]
     # Received mail answering the first message (by Message-ID, as e-mail in records it).
-    reply = lowcode.get_doc({"doctype": "Communication", "communication_medium": "Email", "sent_or_received": "Received",
-                             "subject": "Re: Hello", "sender": first["email"]})
-    reply.in_reply_to = first["message_id"]
-    campaigns.record_reply(reply)
+    # Through the doc_events hook, as e-mail in will insert it (in_reply_to is kept on the
+    # document whether or not the Communication DocType has the field yet).
+    lowcode.get_doc({"doctype": "Communication", "communication_medium": "Email", "sent_or_received": "Received",
+                     "subject": "Re: Hello", "sender": first["email"], "in_reply_to": first["message_id"]}).insert()
     # By the name of the sent Communication, as Frappe's in_reply_to holds it.
     comm = lowcode.db.get_value("Email Queue", second["email_queue"], "communication")
     answer = lowcode.get_doc({"doctype": "Communication", "sent_or_received": "Received", "subject": "Re"})
@@ -413,3 +413,41 @@ def test_sendmail_extra_headers_are_checked(ctx, unique):
     queue = sendmail("a@example.com", subject="s", message="m", email_account=account.name,
                      headers={"List-Id": "<news.example.com>"})
     assert "\nList-Id: <news.example.com>" in queue.message.replace("\r\n", "\n")
+
+
+def test_segment_from_a_saved_list_view(ctx, unique):
+    from lowcode.desk.views.bulk import save_view
+    from lowcode.exceptions import PermissionError
+    marketer = make_user(unique, "viewer", roles=("Marketing User",))
+    other = make_user(unique, "otherviewer", roles=("Marketing User",))
+    territory = make_territory(f"View {unique}")
+    lead = make_lead("Viewed", territory=territory, lead_owner=marketer, consent_email=1)
+    make_lead("Outside", lead_owner=marketer, consent_email=1)
+    with as_user(marketer):
+        view = save_view("Lead", f"North {unique}", urllib.parse.urlencode({"territory": territory}))
+        segment = lowcode.get_doc({"doctype": "Segment", "segment_name": f"From view {unique}",
+                                   "segment_doctype": "Contact", "list_view": view.name}).insert()
+        assert segment.segment_doctype == "Lead" and territory in segment.filters_json
+        assert [r["name"] for r in campaigns.matching_records(segment, user=marketer)] == [lead.name]
+        assert segment.total_subscribers == 1
+    with as_user(other), pytest.raises(PermissionError):
+        lowcode.get_doc({"doctype": "Segment", "segment_name": f"Stolen {unique}", "segment_doctype": "Lead",
+                         "list_view": view.name}).insert()
+
+
+def test_a_member_the_sender_may_no_longer_read_is_not_sent(ctx, unique):
+    account = make_account(ctx, unique, 9)
+    marketer = make_user(unique, "lost", roles=("Marketing User",))
+    territory = make_territory(f"Lost {unique}")
+    kept, lost = [make_lead(n, territory=territory, lead_owner=marketer, consent_email=1) for n in ("Kept", "Lost")]
+    with as_user(marketer):
+        message = make_message(make_campaign(), make_segment(filters=[["Lead", "territory", "=", territory]]).name,
+                               email_account=account.name)
+    campaigns.start(message)
+    lowcode.db.sql("UPDATE `tabLead` SET `lead_owner`=NULL WHERE `name`=%s", (lost.name,))
+    campaigns.run(NOW)
+    states = {m["member_name"]: m for m in members(message)}
+    assert states[kept.name]["status"] == "Sent" and states[kept.name]["email_queue"]
+    assert states[lost.name]["status"] == "Failed" and not states[lost.name]["email_queue"]
+    assert not lowcode.db.sql("SELECT 1 FROM `tabCommunication` WHERE `reference_name`=%s", (lost.name,))
+    assert lowcode.db.get_value("Campaign Message", message, "status") == "Sent"
