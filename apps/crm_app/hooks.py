@@ -25,6 +25,7 @@ permission_query_conditions = {
     "Task": "crm_app.permissions.private_activity_conditions",
     "Note": "crm_app.permissions.private_activity_conditions",
     "Communication": "crm_app.permissions.private_activity_conditions",
+    "Campaign Member": "crm_app.permissions.campaign_member_conditions",
 }
 has_permission = {
     "Lead": "crm_app.permissions.owned_or_territory_permission",
@@ -34,6 +35,7 @@ has_permission = {
     "Task": "crm_app.permissions.private_activity_permission",
     "Note": "crm_app.permissions.private_activity_permission",
     "Communication": "crm_app.permissions.private_activity_permission",
+    "Campaign Member": "crm_app.permissions.campaign_member_permission",
 }
 
 scheduler_events = {

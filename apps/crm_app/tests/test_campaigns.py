@@ -451,3 +451,20 @@ def test_a_member_the_sender_may_no_longer_read_is_not_sent(ctx, unique):
     assert states[lost.name]["status"] == "Failed" and not states[lost.name]["email_queue"]
     assert not lowcode.db.sql("SELECT 1 FROM `tabCommunication` WHERE `reference_name`=%s", (lost.name,))
     assert lowcode.db.get_value("Campaign Message", message, "status") == "Sent"
+
+
+def test_members_are_listed_to_whoever_scheduled_them(ctx, unique):
+    mine, theirs = (make_user(unique, n, roles=("Marketing User",)) for n in ("mine", "theirs"))
+    territory = make_territory(f"Rows {unique}")
+    make_lead("Row", territory=territory, lead_owner=mine, consent_email=1)
+    with as_user(mine):
+        message = make_message(make_campaign(), make_segment(filters=[["Lead", "territory", "=", territory]]).name,
+                               channel="SMS", subject=None, message="hi")
+    campaigns.start(message)
+    [member] = members(message)
+    with as_user(mine):
+        assert [r["name"] for r in members(message)] == [member["name"]]
+        assert lowcode.has_permission("Campaign Member", "read", doc=_member(member["name"]))
+    with as_user(theirs):
+        assert members(message) == []
+        assert not lowcode.has_permission("Campaign Member", "read", doc=_member(member["name"]))
