@@ -37,6 +37,7 @@ STAMPS = ("sent_on", "delivered_on", "opened_on", "clicked_on", "unsubscribed_on
 FIGURES = {"sent": "sent_on", "delivered": "delivered_on", "opened": "opened_on", "clicked": "clicked_on",
            "unsubscribed": "unsubscribed_on", "replied": "replied_on", "bounced": "bounced_on"}
 SALT = "crm_app.campaigns"
+TRACK_DAYS = 30              # how long after sending delivery states and figures are still copied
 
 
 def _now():
@@ -167,7 +168,7 @@ def run(now=None):
         send_batch(name, now)
         pick_winner(name, now)
         _finish(name)
-    sync_states()
+    sync_states(now)
 
 
 def _set_message(name, **values):
@@ -350,20 +351,24 @@ def _finish(name):
         _set_message(name, status="Sent")
 
 
-def sync_states():
+def sync_states(now=None):
     """Delivery states from the channels back to the members (an e-mail the SMTP server
-    took, an SMS the gateway's delivery report confirmed), then each message's figures."""
+    took, an SMS the gateway's delivery report confirmed), then the figures of each recent
+    message and its campaign. Opens, clicks and reports keep coming for a while after a
+    send; TRACK_DAYS bounds the rows this minute job looks at."""
     db = local.db
+    since = _fmt((now or _now()) - datetime.timedelta(days=TRACK_DAYS))
     db.sql("UPDATE `tabCampaign Member` SET `delivered_on`=(SELECT q.`modified` FROM `tabEmail Queue` q WHERE "
-           "q.`name`=`tabCampaign Member`.`email_queue` AND q.`status`='Sent') WHERE `delivered_on` IS NULL AND "
-           "`email_queue` IS NOT NULL AND `status`='Sent'")
+           "q.`name`=`tabCampaign Member`.`email_queue` AND q.`status`='Sent') WHERE `sent_on`>=%s AND "
+           "`delivered_on` IS NULL AND `email_queue` IS NOT NULL AND `status`='Sent'", (since,))
     db.sql("UPDATE `tabCampaign Member` SET `delivered_on`=(SELECT l.`modified` FROM `tabSMS Log` l WHERE "
-           "l.`name`=`tabCampaign Member`.`sms_log` AND l.`status`='Delivered') WHERE `delivered_on` IS NULL AND "
-           "`sms_log` IS NOT NULL AND `status`='Sent'")
-    for (name,) in db.sql("SELECT `name` FROM `tabCampaign Message` WHERE `status` IN ('Testing', 'Sending', 'Sent')"):
+           "l.`name`=`tabCampaign Member`.`sms_log` AND l.`status`='Delivered') WHERE `sent_on`>=%s AND "
+           "`delivered_on` IS NULL AND `sms_log` IS NOT NULL AND `status`='Sent'", (since,))
+    recent = db.sql("SELECT `name`, `campaign` FROM `tabCampaign Message` WHERE `status` IN ('Testing', 'Sending') "
+                    "OR `name` IN (SELECT `campaign_message` FROM `tabCampaign Member` WHERE `sent_on`>=%s)", (since,))
+    for name, _campaign in recent:
         update_figures(name)
-    for (campaign,) in db.sql("SELECT DISTINCT `campaign` FROM `tabCampaign Message` WHERE `status` IN "
-                              "('Testing', 'Sending', 'Sent', 'Cancelled')"):
+    for campaign in sorted({c for _name, c in recent}):
         figures = campaign_figures(campaign)
         # Bookkeeping like the message's figures: no version, `modified` left alone.
         db.sql("UPDATE `tabCampaign` SET `messages_sent`=%s, `messages_delivered`=%s, `messages_opened`=%s, "

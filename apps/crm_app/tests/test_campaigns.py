@@ -468,3 +468,30 @@ def test_members_are_listed_to_whoever_scheduled_them(ctx, unique):
     with as_user(theirs):
         assert members(message) == []
         assert not lowcode.has_permission("Campaign Member", "read", doc=_member(member["name"]))
+
+
+def test_desk_forms_and_the_schedule_button(ctx, unique, client):
+    from lowcode.tests.desk_helpers import login
+    marketer = make_user(unique, "desk", roles=("Marketing User",))
+    segment = make_segment(filters=[["Lead", "territory", "=", "nowhere"]])
+    with as_user(marketer):
+        message = lowcode.get_doc({"doctype": "Campaign Message", "campaign": make_campaign(), "segment": segment.name,
+                                   "channel": "SMS", "message": "hi"}).insert().name
+    csrf = login(ctx, client, marketer)
+    for url in ("/app/segment/new", f"/app/segment/{segment.name}", "/app/campaign-message/new",
+                f"/app/campaign-message/{message}", "/app/campaign-member", "/app/campaign/new"):
+        page = client.get(url)
+        assert page.status_code == 200, (url, page.content[:300])
+    form = client.get(f"/app/campaign-message/{message}").content.decode()
+    assert "Schedule" in form and "Cancel sending" not in form
+    answer = client.post("/api/method/crm_app.campaigns.schedule_message", {"message": message},
+                         HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert answer.status_code == 200, answer.content[:300]
+    ctx.db.rollback()
+    doc = lowcode.get_doc("Campaign Message", message)
+    assert (doc.status, doc.scheduled_by) == ("Scheduled", marketer)
+    # A Sales User may read segments but not send.
+    rep = make_user(unique, "rep")
+    ctx.db.commit()
+    with as_user(rep), pytest.raises(lowcode.PermissionError):
+        campaigns.schedule_message(message)
