@@ -19,6 +19,7 @@ tracking, and unsubscribing records Frappe's Email Unsubscribe.
 """
 import datetime
 import html
+import logging
 import random
 import re
 
@@ -32,8 +33,9 @@ from lowcode.desk.doctype.number_card.number_card import parse_filters_json
 from lowcode.exceptions import LowcodeError, ValidationError
 
 MEMBER_DOCTYPES = ("Lead", "Contact", "Customer")
+log = logging.getLogger("crm_app.campaigns")
+
 SEND_CAP = 500               # members one message sends per run at most, whatever its throttle
-STAMPS = ("sent_on", "delivered_on", "opened_on", "clicked_on", "unsubscribed_on", "replied_on", "bounced_on")
 FIGURES = {"sent": "sent_on", "delivered": "delivered_on", "opened": "opened_on", "clicked": "clicked_on",
            "unsubscribed": "unsubscribed_on", "replied": "replied_on", "bounced": "bounced_on"}
 SALT = "crm_app.campaigns"
@@ -162,13 +164,29 @@ def run(now=None):
     now = now or _now()
     for (name,) in local.db.sql("SELECT `name` FROM `tabCampaign Message` WHERE `status`='Scheduled' AND "
                                 "(`schedule_send` IS NULL OR `schedule_send`<=%s) ORDER BY `creation`", (_fmt(now),)):
-        start(name)
+        _isolated(name, start, name)
     for (name,) in local.db.sql("SELECT `name` FROM `tabCampaign Message` WHERE `status` IN ('Testing', 'Sending') "
                                 "ORDER BY `creation`"):
-        send_batch(name, now)
-        pick_winner(name, now)
-        _finish(name)
+        _isolated(name, _advance, name, now)
     sync_states(now)
+
+
+def _advance(name, now):
+    send_batch(name, now)
+    pick_winner(name, now)
+    _finish(name)
+
+
+def _isolated(name, fn, *args):
+    """One message's failure (a segment whose filters no longer apply, say) is logged and
+    leaves the others going; its own writes of this run are undone."""
+    local.db.savepoint("campaign_message")
+    try:
+        fn(*args)
+    except LowcodeError as e:
+        local.db.rollback_to_savepoint("campaign_message")
+        log.warning("campaign message %s: %s", name, e)
+    local.db.release_savepoint("campaign_message")
 
 
 def _set_message(name, **values):

@@ -495,3 +495,18 @@ def test_desk_forms_and_the_schedule_button(ctx, unique, client):
     ctx.db.commit()
     with as_user(rep), pytest.raises(lowcode.PermissionError):
         campaigns.schedule_message(message)
+
+
+def test_a_broken_message_does_not_stop_the_others(ctx, unique):
+    territory = make_territory(f"Iso {unique}")
+    make_lead("Iso", territory=territory, mobile_no=unique_mobile(), consent_sms=1)
+    broken_segment = make_segment(filters=[["Lead", "territory", "=", territory]])
+    broken = make_message(make_campaign(), broken_segment.name, channel="SMS", subject=None, message="hi")
+    good = make_message(make_campaign(), make_segment(filters=[["Lead", "territory", "=", territory]]).name,
+                        channel="SMS", subject=None, message="hi")
+    # A field the segment filtered on has gone since it was saved.
+    lowcode.db.sql("UPDATE `tabSegment` SET `filters_json`=%s WHERE `name`=%s",
+                   ('[["Lead", "gone_field", "=", 1]]', broken_segment.name))
+    campaigns.run(NOW)
+    assert lowcode.db.get_value("Campaign Message", broken, "status") == "Scheduled" and members(broken) == []
+    assert [m["status"] for m in members(good)] == ["Sent"]
