@@ -92,15 +92,14 @@ form_actions = {
          "condition": "not doc.is_erased", "roles": ["System Manager", "CRM Admin"],
          "confirm": "Erase this person's personal data? This cannot be undone."},
     ],
+    "Campaign Message": [
+        {"label": "Schedule", "method": "crm_app.campaigns.schedule_message", "argument": "message",
+         "condition": "doc.status == 'Draft'",
+         "confirm": "Send this message to the segment's members you may read, at its time?"},
+        {"label": "Cancel sending", "method": "crm_app.campaigns.cancel_message", "argument": "message",
+         "condition": "doc.status in ('Scheduled', 'Testing', 'Sending')"},
+    ],
 }
-
-form_actions["Campaign Message"] = [
-    {"label": "Schedule", "method": "crm_app.campaigns.schedule_message", "argument": "message",
-     "condition": "doc.status == 'Draft'",
-     "confirm": "Send this message to the segment's members you may read, at its time?"},
-    {"label": "Cancel sending", "method": "crm_app.campaigns.cancel_message", "argument": "message",
-     "condition": "doc.status in ('Scheduled', 'Testing', 'Sending')"},
-]
 
 # Public pages: the campaign links in messages (unsubscribe, open pixel, click redirect).
 web_pages = {"campaign": "crm_app.campaign_pages.view"}

@@ -510,3 +510,18 @@ def test_a_broken_message_does_not_stop_the_others(ctx, unique):
     campaigns.run(NOW)
     assert lowcode.db.get_value("Campaign Message", broken, "status") == "Scheduled" and members(broken) == []
     assert [m["status"] for m in members(good)] == ["Sent"]
+
+
+def test_cancel_stops_the_rest(ctx, unique):
+    territory = make_territory(f"Stop {unique}")
+    for i in range(3):
+        make_lead(f"Stop{i}", territory=territory, mobile_no=unique_mobile(), consent_sms=1)
+    message = make_message(make_campaign(), make_segment(filters=[["Lead", "territory", "=", territory]]).name,
+                           channel="SMS", subject=None, message="hi", throttle_per_minute=1)
+    campaigns.run(NOW)
+    assert [m["status"] for m in members(message)].count("Sent") == 1
+    assert campaigns.cancel_message(message) == {"status": "Cancelled"}
+    campaigns.run(minutes(5))
+    assert [m["status"] for m in members(message)].count("Sent") == 1
+    with pytest.raises(ValidationError):
+        campaigns.cancel_message(message)
