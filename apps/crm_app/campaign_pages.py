@@ -19,7 +19,6 @@ import base64
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils import translation
 
-import lowcode
 from lowcode.context import local
 from lowcode.urls import is_safe_url
 from lowcode.web.pages import render_web, visitor_language

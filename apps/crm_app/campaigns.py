@@ -39,6 +39,9 @@ SEND_CAP = 500               # members one message sends per run at most, whatev
 FIGURES = {"sent": "sent_on", "delivered": "delivered_on", "opened": "opened_on", "clicked": "clicked_on",
            "unsubscribed": "unsubscribed_on", "replied": "replied_on", "bounced": "bounced_on"}
 SALT = "crm_app.campaigns"
+# What unsubscribing sets on the member's record (Customer has no consent flag: its
+# address is refused through Email Unsubscribe alone).
+OPT_OUT_FLAGS = {"Lead": {"consent_email": 0}, "Contact": {"consent_email": 0, "unsubscribed": 1}}
 TRACK_DAYS = 30              # how long after sending delivery states and figures are still copied
 
 
@@ -500,7 +503,7 @@ def unsubscribe(member_name):
         lowcode.get_doc({"doctype": "Email Unsubscribe", "email": row["email"], "global_unsubscribe": 1,
                          "reference_doctype": "Campaign", "reference_name": row["campaign"]}
                         ).insert(ignore_permissions=True)
-    flags = {"Lead": {"consent_email": 0}, "Contact": {"consent_email": 0, "unsubscribed": 1}}.get(row["member_doctype"])
+    flags = OPT_OUT_FLAGS.get(row["member_doctype"])
     if flags and local.db.exists(row["member_doctype"], row["member_name"]):
         record = lowcode.get_doc(row["member_doctype"], row["member_name"])
         if any(int(record.get(k) or 0) != v for k, v in flags.items()):

@@ -110,6 +110,14 @@ def test_product_bought_segment(ctx):
     assert [r["name"] for r in campaigns.matching_records(make_segment("Lead", product=product))] == [lead.name]
     assert campaigns.matching_records(make_segment("Customer", product=make_product())) == []
     assert other.name  # a customer without the product is left out
+    # VIP tier and group are plain list filters; lead score too.
+    gold = make_customer(vip_tier="Gold")
+    vip = make_segment("Customer", filters=[["Customer", "vip_tier", "in", ["Gold", "Platinum"]],
+                                            ["Customer", "name", "in", [gold.name, buyer.name]]])
+    assert [r["name"] for r in campaigns.matching_records(vip)] == [gold.name]
+    hot = make_lead("Hot", lead_score=90, consent_email=1)
+    scored = make_segment(filters=[["Lead", "lead_score", ">=", 80], ["Lead", "name", "in", [hot.name, lead.name]]])
+    assert [r["name"] for r in campaigns.matching_records(scored)] == [hot.name]
 
 
 def test_bad_segment_and_message_input(ctx):
