@@ -183,6 +183,9 @@ def _advance(name, now):
 def _isolated(name, fn, *args):
     """One message's failure (a segment whose filters no longer apply, say) is logged and
     leaves the others going; its own writes of this run are undone."""
+    # A job starts outside a transaction, and SQLite's SAVEPOINT would open one behind
+    # the connection's back: the unit of work is begun first.
+    local.db.begin()
     local.db.savepoint("campaign_message")
     try:
         fn(*args)

@@ -533,3 +533,14 @@ def test_cancel_stops_the_rest(ctx, unique):
     assert [m["status"] for m in members(message)].count("Sent") == 1
     with pytest.raises(ValidationError):
         campaigns.cancel_message(message)
+
+
+def test_the_job_runs_as_the_scheduler_calls_it_outside_a_transaction(ctx):
+    """The scheduler's job starts with no transaction open (as after a commit)."""
+    message = make_message(make_campaign(), make_segment(filters=[["Lead", "name", "=", "nobody"]]).name,
+                           channel="SMS", subject=None, message="hi")
+    ctx.db.commit()
+    campaigns.run(NOW)
+    ctx.db.commit()
+    assert lowcode.db.get_value("Campaign Message", message, "status") == "Sent"
+    assert lowcode.db.get_value("Campaign Message", message, "total_members") == 0
