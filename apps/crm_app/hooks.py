@@ -10,6 +10,14 @@ doc_events = {
     "*": {
         "after_insert": "crm_app.assignment.apply_rules",
     },
+    # A received e-mail answering a campaign message marks its member replied.
+    "Communication": {
+        "after_insert": "crm_app.campaigns.record_reply",
+    },
+    # A permanent bounce (lowcode/channels/bounces.py) marks the campaign member it was sent to.
+    "Email Bounce": {
+        "on_update": "crm_app.campaigns.on_bounce",
+    },
 }
 
 # Who sees which rows, in SQL for lists and per document; see crm_app/permissions.py.
@@ -22,6 +30,7 @@ permission_query_conditions = {
     "Note": "crm_app.permissions.private_activity_conditions",
     "Communication": ["crm_app.permissions.private_activity_conditions",
                       "crm_app.permissions.communication_reference_conditions"],
+    "Campaign Member": "crm_app.permissions.campaign_member_conditions",
 }
 has_permission = {
     "Lead": "crm_app.permissions.owned_or_territory_permission",
@@ -32,6 +41,7 @@ has_permission = {
     "Note": "crm_app.permissions.private_activity_permission",
     "Communication": ["crm_app.permissions.private_activity_permission",
                       "crm_app.permissions.communication_reference_permission"],
+    "Campaign Member": "crm_app.permissions.campaign_member_permission",
 }
 
 scheduler_events = {
@@ -41,6 +51,8 @@ scheduler_events = {
         "crm_app.doctype.quotation.quotation.expire_quotations",
     ],
     "hourly": ["crm_app.activities.send_task_reminders"],
+    # Campaign messages: start when due, throttled batches, A/B winners, delivery states.
+    "cron": {"* * * * *": ["crm_app.campaigns.run"]},
 }
 
 # Numbers whose Lead or Contact refused SMS are never sent to (lowcode/channels/sms.py).
@@ -114,7 +126,17 @@ form_actions = {
          "condition": "not doc.is_erased", "roles": ["System Manager", "CRM Admin"],
          "confirm": "Erase this person's personal data? This cannot be undone."},
     ],
+    "Campaign Message": [
+        {"label": "Schedule", "method": "crm_app.campaigns.schedule_message", "argument": "message",
+         "condition": "doc.status == 'Draft'",
+         "confirm": "Send this message to the segment's members you may read, at its time?"},
+        {"label": "Cancel sending", "method": "crm_app.campaigns.cancel_message", "argument": "message",
+         "condition": "doc.status in ('Scheduled', 'Testing', 'Sending')"},
+    ],
 }
+
+# Public pages: the campaign links in messages (unsubscribe, open pixel, click redirect).
+web_pages = {"campaign": "crm_app.campaign_pages.view"}
 
 # Records marked wherever they appear (their form, and every link to them).
 record_badges = {

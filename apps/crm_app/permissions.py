@@ -164,3 +164,22 @@ def communication_reference_permission(doc, ptype=None, user=None):
     except DoesNotExistError:
         return None
     return None if has_permission(kind, "read", doc=target, user=user) else False
+
+
+def campaign_member_conditions(user, doctype):
+    """Campaign Members carry the e-mail and mobile of records chosen with the scheduling
+    user's read access: besides the see-all roles, only that user lists them (the
+    figures on the message and the campaign are there for everyone else)."""
+    if lowcode.get_roles(user) & SEE_ALL_ROLES:
+        return None
+    return OrParts([("`tabCampaign Member`.`campaign_message` IN (SELECT `name` FROM `tabCampaign Message` "
+                     "WHERE `scheduled_by`=%s)", [user])])
+
+
+def campaign_member_permission(doc, ptype=None, user=None):
+    user = user or local.user
+    if lowcode.get_roles(user) & SEE_ALL_ROLES or doc.is_new():
+        return None
+    if local.db.get_value("Campaign Message", doc.get("campaign_message"), "scheduled_by") == user:
+        return None
+    return False

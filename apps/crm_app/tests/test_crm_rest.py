@@ -88,6 +88,10 @@ PAYLOADS = {
                                      "users": [{"user": env["admin_user"]}]}, {"priority": 9}),
     "Call Log": (lambda env: {"phone": "09121234567"}, {"notes": "called back"}),
     "Campaign": (lambda env: {"campaign_name": f"Campaign {_u()}"}, {"status": "Active"}),
+    "Campaign Member": (lambda env: {"campaign_message": env["message"], "member_doctype": "Customer",
+                                     "member_name": env["customer"]}, {"error": "changed"}),
+    "Campaign Message": (lambda env: {"campaign": env["campaign"], "segment": env["segment"], "channel": "SMS",
+                                      "message": "Hi {{ doc.first_name }}"}, {"throttle_per_minute": 5}),
     "Communication": (lambda env: {"subject": f"Mail {_u()}"}, {"status": "Replied"}),
     "Competitor": (lambda env: {"competitor_name": f"Rival {_u()}"}, {"strengths": "cheap"}),
     "Contact": (lambda env: {"first_name": f"Contact {_u()}"}, {"designation": "Buyer"}),
@@ -112,6 +116,9 @@ PAYLOADS = {
     "Product": (lambda env: {"product_code": f"REST-{_u()}", "product_name": "Widget"}, {"uom": "Box"}),
     "Quotation": (lambda env: {"party_name": env["customer"], "items": [{"product": env["product"], "qty": 1,
                                                                          "rate": 5}]}, {"terms": "<p>net 30</p>"}),
+    "Segment": (lambda env: {"segment_name": f"Segment {_u()}", "segment_doctype": "Lead",
+                             "filters_json": '[["Lead", "territory", "=", "no-such-territory"]]'},
+                {"description": "nobody"}),
     "Sales Stage": (lambda env: {"stage_name": f"Stage {_u()}"}, {"probability": 40}),
     "Sales Target": (lambda env: {"period_start": "2030-01-01", "period_end": "2030-12-31", "target_amount": 5},
                      {"target_amount": 6}),
@@ -129,7 +136,11 @@ def test_rest_access_by_role(ctx, client, unique, role):
     env = {"admin_user": user, "customer": lowcode.get_doc({"doctype": "Customer",
                                                             "customer_name": f"REST {unique}"}).insert().name,
            "product": make_product(rate=5),
-           "price_list": lowcode.get_doc({"doctype": "Price List", "price_list_name": f"REST PL {unique}"}).insert().name}
+           "price_list": lowcode.get_doc({"doctype": "Price List", "price_list_name": f"REST PL {unique}"}).insert().name,
+           "campaign": lowcode.get_doc({"doctype": "Campaign", "campaign_name": f"REST {unique}"}).insert().name,
+           "segment": lowcode.get_doc({"doctype": "Segment", "segment_name": f"REST {unique}"}).insert().name}
+    env["message"] = lowcode.get_doc({"doctype": "Campaign Message", "campaign": env["campaign"], "channel": "SMS",
+                                      "segment": env["segment"], "message": "hi"}).insert().name
     targets = {}
     for doctype, (new, _) in PAYLOADS.items():
         data = dict(new(env), doctype=doctype)

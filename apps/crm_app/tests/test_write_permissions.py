@@ -175,7 +175,23 @@ def colleagues_reply(w):
                             "content": "<p>We are on it</p>"}).insert().name
 
 
+def colleagues_campaign_member(w):
+    """A member of a message a colleague scheduled; the attacker, a Marketing User, may
+    read Campaign Members by role but not this one."""
+    w.marketer = make_user(w.unique, "marketer", roles=("Marketing User",))
+    colleague = make_user(w.unique, "cm-colleague", roles=("Marketing User",))
+    campaign = lowcode.get_doc({"doctype": "Campaign", "campaign_name": f"Write {w.unique}"}).insert().name
+    segment = lowcode.get_doc({"doctype": "Segment", "segment_name": f"Write {w.unique}"}).insert().name
+    message = lowcode.get_doc({"doctype": "Campaign Message", "campaign": campaign, "segment": segment,
+                               "channel": "SMS", "message": "hi"}).insert().name
+    lowcode.db.sql("UPDATE `tabCampaign Message` SET `scheduled_by`=%s WHERE `name`=%s", (colleague, message))
+    return lowcode.get_doc({"doctype": "Campaign Member", "campaign_message": message, "campaign": campaign,
+                            "member_doctype": "Customer", "member_name": w.customer}).insert().name
+
+
 CASES += [
+    Case("members of the messages they scheduled", "Campaign Member", colleagues_campaign_member,
+         attackers=("marketer",)),
     Case("replies on the cases they may read", "Case Reply", colleagues_reply, attackers=("agent",),
          extra={"case": lambda w, attacker: w.reply_agent_case}),
     Case("own time, or on a case they may read", "Case Time Log", colleagues_time_log, attackers=("tl_agent",),

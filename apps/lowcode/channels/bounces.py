@@ -32,6 +32,16 @@ def is_invalid_email(address):
     return bool(local.db.sql("SELECT 1 FROM `tabEmail Bounce` WHERE `name`=%s AND `is_invalid`=1", (address,)))
 
 
+def invalid_emails(addresses):
+    """The addresses among ``addresses`` (lower-case) marked invalid, in one query (bulk sends)."""
+    addresses = sorted({normalise(a) for a in addresses if a})
+    if not addresses or not local.db.table_exists("Email Bounce"):
+        return set()
+    marks = ", ".join(["%s"] * len(addresses))
+    return set(local.db.sql(f"SELECT `name` FROM `tabEmail Bounce` WHERE `name` IN ({marks}) AND `is_invalid`=1",
+                            tuple(addresses), pluck=True))
+
+
 def failed_recipients(msg):
     """[(address, status, reason)] of a delivery status notification, [] for any other message."""
     if msg.get_content_type() == "multipart/report" and \

@@ -131,6 +131,25 @@ def _addresses(value, field):
     return out
 
 
+HEADER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,76}$")
+# Headers sendmail itself writes: a caller's extra headers may not replace them.
+OWN_HEADERS = {"from", "to", "cc", "bcc", "subject", "date", "message-id", "in-reply-to", "references",
+               "content-type", "content-transfer-encoding", "content-language", "mime-version"}
+
+
+def _extra_headers(headers):
+    """A caller's extra headers, checked: plain names, one-line values."""
+    out = {}
+    for name, value in (headers or {}).items():
+        value = str(value)
+        if not HEADER_NAME.match(str(name)) or str(name).lower() in OWN_HEADERS:
+            raise ValidationError(f"headers: {name!r} cannot be set", field="headers")
+        if any(c in value for c in "\r\n\0"):
+            raise ValidationError(f"headers: {name}: line breaks are not allowed", field="headers")
+        out[str(name)] = value
+    return out
+
+
 def _thread_headers(in_reply_to):
     """References for a reply: the earlier message's own References plus its Message-ID."""
     if not in_reply_to:
@@ -147,10 +166,11 @@ def _thread_headers(in_reply_to):
 
 
 def build_message(sender, recipients, subject, body_html, cc=(), attachments=(), message_id=None,
-                  in_reply_to=None, references=None, signature=None):
+                  in_reply_to=None, references=None, signature=None, headers=None):
     """An EmailMessage: text/plain and text/html alternatives, then the attachments.
 
-    ``attachments``: [{"fname": name, "fcontent": bytes or str, "content_type": optional}]."""
+    ``attachments``: [{"fname": name, "fcontent": bytes or str, "content_type": optional}].
+    ``headers``: extra headers {name: value} (bulk mail's List-Unsubscribe, RFC 2369/8058)."""
     lang = content_language(f"{subject} {html_to_text(body_html)}")
     if signature:
         body_html = f"{body_html}<br>{signature}"
@@ -165,6 +185,8 @@ def build_message(sender, recipients, subject, body_html, cc=(), attachments=(),
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
         msg["References"] = references or in_reply_to
+    for name, value in (headers or {}).items():
+        msg[name] = value
     # Non-ASCII parts are encoded here (base64, as the stored string needs 7-bit text):
     # left as 8bit, as_string() would deep-copy the whole message to re-encode them.
     text, html = html_to_text(body_html), html_document(body_html, lang)
@@ -190,7 +212,7 @@ def _guess_type(fname):
 
 def sendmail(recipients, subject=None, message=None, reference_doctype=None, reference_name=None, cc=None,
              bcc=None, attachments=None, template=None, email_account=None, in_reply_to=None, now=False,
-             delayed=False):
+             delayed=False, headers=None):
     """Queue one e-mail and send it after the commit; returns the Email Queue document.
     ``delayed`` (as Frappe's): leave it to the scheduler's ``flush`` instead of a job per
     message, for bulk sends (a campaign, the benchmark), which flush sends in batches.
@@ -215,10 +237,12 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
     if size > MAX_ATTACHMENTS_BYTES:
         raise ValidationError(f"attachments: {size} bytes, more than the {MAX_ATTACHMENTS_BYTES} allowed",
                               field="attachments")
+    headers = _extra_headers(headers)
     account = get_doc("Email Account", outgoing_account(email_account))
     parent, references = _thread_headers(in_reply_to)
     msg = build_message(account.email_id, to, subject, message or "", cc=cc, attachments=attachments,
-                        in_reply_to=parent, references=references, signature=account.signature)
+                        in_reply_to=parent, references=references, signature=account.signature,
+                        headers=headers)
     communication = _record_communication(account.email_id, to, cc, subject, message, reference_doctype,
                                           reference_name, message_id=msg["Message-ID"], email_account=account.name)
     # Addresses that bounced for good are skipped (bounces.py), recorded on their row.
