@@ -15,12 +15,19 @@ doc_events = {
                      "lowcode.desk.doctype.notification_log.notification_log.delete_for_reference",
                      "lowcode.channels.webhooks.run_webhooks"],
         # The assignment index follows a renamed document (its _assign moves with the row).
-        "after_rename": "lowcode.assignments.after_rename",
+        "after_rename": ["lowcode.assignments.after_rename", "lowcode.realtime.notify_update"],
         # Webhooks set for a DocType's event are queued (lowcode.channels.webhooks).
         **{event: "lowcode.channels.webhooks.run_webhooks" for event in
-           ("after_insert", "on_update", "on_submit", "on_cancel", "on_update_after_submit", "on_change")},
+           ("after_insert", "on_update", "on_submit", "on_cancel", "on_update_after_submit")},
+        # Open desks hear of every change after the commit (doc_update, list_update).
+        "on_change": ["lowcode.channels.webhooks.run_webhooks", "lowcode.realtime.notify_update"],
+        "after_delete": "lowcode.realtime.notify_update",
     },
 }
+
+# Long-running coroutines ``async def fn(site)`` the realtime service starts once per
+# site and restarts with back-off should they fail (e.g. a telephony event listener).
+realtime_services = []
 
 # The e-mails sent about a record, on its form's timeline (when Communication is installed).
 additional_timeline_content = {"*": ["lowcode.channels.email.timeline"]}
