@@ -18,7 +18,25 @@ from ..context import local
 
 log = logging.getLogger("lowcode.realtime")
 CHANNEL = "lowcode:realtime"
+DEFAULT_PORT = 9000  # Frappe's socketio_port
 _listeners = []
+
+
+def desk_client():
+    """What a desk page needs to reach the realtime service: its port (the bench's
+    ``socketio_port``) and the page's Content-Security-Policy, which must allow a
+    WebSocket to that port of the page's own host. None when the site turns it off
+    (``disable_realtime``, Frappe's ``disable_async``)."""
+    conf = local.conf or {}
+    if conf.get("disable_realtime") or conf.get("disable_async") or local.request is None:
+        return None
+    from django.conf import settings
+    port = int(conf.get("socketio_port") or DEFAULT_PORT)
+    host = local.request.get_host()  # validated by Django
+    host = host.split("]")[0] + "]" if host.startswith("[") else host.split(":")[0]
+    sources = f"ws://{host}:{port} wss://{host}:{port}"
+    return {"port": port, "csp": settings.CONTENT_SECURITY_POLICY.replace(
+        "connect-src 'self'", f"connect-src 'self' {sources}")}
 
 
 def room_for(*, room=None, user=None, doctype=None, docname=None):

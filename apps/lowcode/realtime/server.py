@@ -33,10 +33,9 @@ import socketio.exceptions
 
 import lowcode
 from .. import sites
-from . import CHANNEL, add_listener, redis_url, remove_listener
+from . import CHANNEL, DEFAULT_PORT, add_listener, redis_url, remove_listener
 
 log = logging.getLogger("lowcode.realtime")
-DEFAULT_PORT = 9000
 PERMISSION_TTL = 10          # seconds a recipient's read decision on one version is reused
 CHECKED_EVENTS = ("doc_update", "list_update")
 UNSUPPORTED_EVENTS = ("eval_js",)  # Frappe's: running server-sent code in the browser
