@@ -331,8 +331,12 @@ def serve(bench, host, port, workers, no_realtime):
         # Its own thread and event loop: events published in this process reach it directly.
         from .realtime import server as realtime
         rt_port = realtime.socketio_port(bench.path)
-        realtime.start_in_thread(host, rt_port, bench=bench.path)
-        click.echo(f"Realtime (Socket.IO) on {host}:{rt_port}", err=True)
+        try:
+            realtime.start_in_thread(host, rt_port, bench=bench.path)
+            click.echo(f"Realtime (Socket.IO) on {host}:{rt_port}", err=True)
+        except RuntimeError as e:  # e.g. the port is taken: the desk still works, without live updates
+            click.echo(f"Warning: {e} (is the port in use? set socketio_port in common_site_config.json)",
+                       err=True)
     elif not no_realtime:
         click.echo("Several workers: run `lowcode realtime` for live updates (the sites need Redis)", err=True)
     # Django's ASGI handler does not speak the lifespan protocol; "off" spares a warning.

@@ -126,6 +126,18 @@ def test_another_users_edit_reaches_the_open_list_and_form(pages, server, shot):
     assert pages.js_errors == []
 
 
+def test_the_bell_counts_a_new_notification_at_once(pages, server):
+    from lowcode.desk.views.collaboration import notify
+    page = pages.new()
+    page.goto("/app")
+    wait_connected(page)
+    before = page.locator("#notification-count").all_inner_texts()
+    with lowcode.site_context(server.site, bench=server.bench, user=FA_USER) as local:
+        notify("Administrator", "Alert", "Call Sara back")
+        local.db.commit()
+    expect(page.locator("#notification-count")).to_have_text(str(int(before[0]) + 1 if before else 1), timeout=5000)
+
+
 @pytest.mark.parametrize("persian", [False, True], ids=["en", "fa"])
 def test_incoming_call_pops_up(pages, server, shot, persian):
     if persian:

@@ -239,3 +239,31 @@ def test_redis_sites_hear_every_process_once(mariadb_ctx, service, bench, unique
         assert desk.next("msgprint", timeout=0.5) is None, "delivered twice"
     finally:
         desk.close()
+
+
+def test_lowcode_realtime_runs_alone_fed_by_redis(mariadb_ctx, bench, unique, tmp_path):
+    """``lowcode realtime``: the service in its own process (beside several web workers),
+    where only Redis brings it the events this process publishes."""
+    import os
+    import sys
+    from tests.server import UvicornServer
+
+    class Standalone(UvicornServer):
+        def command(self):
+            return [sys.executable, "-c", "from lowcode.cli import main; main()", "--sites-path", self.bench,
+                    "realtime", "--port", str(self.port)]
+
+    ctx = mariadb_ctx
+    user = make_user(unique, "rtalone", roles=("System Manager",))
+    sid = session_for(ctx, user)
+    proc = Standalone(bench, str(tmp_path / "realtime.log")).start()
+    try:
+        desk = Desk(proc, ctx.site, sid)
+        assert desk.call("doctype_subscribe", "Lead") is True
+        lead = make_lead("Alone", last_name=unique)
+        ctx.db.commit()
+        assert (desk.next("list_update") or {}).get("name") == lead.name, proc.log()
+        desk.close()
+    finally:
+        proc.stop()
+    assert os.path.exists(tmp_path / "realtime.log")
