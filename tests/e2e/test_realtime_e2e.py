@@ -93,12 +93,12 @@ def edit_as_other_user(server, **values):
         assert r.status == 200
 
 
-def publish(server, user, message):
-    """A screen pop as the telephony worker publishes it (lowcode.realtime's Redis channel)."""
+def publish(server, user, message, event="screen_pop"):
+    """An event as a worker publishes it (lowcode.realtime's Redis channel)."""
     from lowcode.caches import redis_client
     from lowcode.realtime import CHANNEL
     redis_client(server.redis).publish(CHANNEL, json.dumps(
-        {"site": server.site, "event": "screen_pop", "message": message, "room": f"user:{user}"}))
+        {"site": server.site, "event": event, "message": message, "room": f"user:{user}"}))
 
 
 def wait_connected(page):
@@ -136,6 +136,16 @@ def test_the_bell_counts_a_new_notification_at_once(pages, server):
         notify("Administrator", "Alert", "Call Sara back")
         local.db.commit()
     expect(page.locator("#notification-count")).to_have_text(str(int(before[0]) + 1 if before else 1), timeout=5000)
+
+
+def test_msgprint_shows_text_only(pages, server):
+    page = pages.new()
+    page.goto("/app")
+    wait_connected(page)
+    publish(server, "Administrator", "<b>Import</b> finished", event="msgprint")
+    box = page.wait_for_selector(".realtime-msgprint", timeout=2000)
+    assert "<b>Import</b> finished" in box.inner_text() and box.query_selector("b") is None
+    assert pages.js_errors == []
 
 
 @pytest.mark.parametrize("persian", [False, True], ids=["en", "fa"])

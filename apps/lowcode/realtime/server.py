@@ -40,6 +40,7 @@ PERMISSION_TTL = 10          # seconds a recipient's read decision on one versio
 CHECKED_EVENTS = ("doc_update", "list_update")
 UNSUPPORTED_EVENTS = ("eval_js",)  # Frappe's: running server-sent code in the browser
 MAX_BACKOFF = 60
+MAX_ROOMS = 200              # subscriptions per connection (each costs a permission check)
 
 
 def socketio_port(bench=None):
@@ -170,9 +171,12 @@ class RealtimeServer:
             return None
         return values
 
+    def _room_full(self, sid, namespace):
+        return len(self.sio.rooms(sid, namespace=namespace)) >= MAX_ROOMS
+
     async def on_doc_subscribe(self, namespace, sid, doctype=None, name=None, *rest):
         session, names = await self._session(sid, namespace), self._names(doctype, name)
-        if not session or not names:
+        if not session or not names or self._room_full(sid, namespace):
             return False
         allowed = await self.run(self._may_read_doc, session["site"], session["user"], doctype, name)
         if allowed:
@@ -186,7 +190,7 @@ class RealtimeServer:
 
     async def on_doctype_subscribe(self, namespace, sid, doctype=None, *rest):
         session, names = await self._session(sid, namespace), self._names(doctype)
-        if not session or not names:
+        if not session or not names or self._room_full(sid, namespace):
             return False
         allowed = await self.run(self._may_read_doctype, session["site"], session["user"], doctype)
         if allowed:

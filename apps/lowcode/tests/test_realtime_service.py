@@ -267,3 +267,12 @@ def test_lowcode_realtime_runs_alone_fed_by_redis(mariadb_ctx, bench, unique, tm
     finally:
         proc.stop()
     assert os.path.exists(tmp_path / "realtime.log")
+
+
+def test_a_connection_cannot_subscribe_without_limit(ctx, desks, unique, monkeypatch):
+    """Each subscription costs a permission check: a connection holds at most MAX_ROOMS."""
+    monkeypatch.setattr(rt, "MAX_ROOMS", 5)  # its own (sid), user:, website, all + one
+    user = make_user(unique, "rtcap", roles=("System Manager",))
+    desk = desks(session_for(ctx, user))
+    assert desk.call("doctype_subscribe", "Lead") is True
+    assert desk.call("doctype_subscribe", "Contact") is False

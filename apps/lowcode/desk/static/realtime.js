@@ -95,6 +95,24 @@
     }
   });
 
+  // Frappe's msgprint to one user: a dismissible message at the top of the page.
+  api.on("msgprint", (data) => {
+    const message = typeof data === "string" ? data : data && data.message;
+    const main = document.getElementById("main");
+    if (typeof message !== "string" || !main) return;
+    const box = document.createElement("div");
+    box.className = "alert alert-info alert-dismissible realtime-msgprint";
+    box.setAttribute("role", "status");
+    box.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("aria-label", text("close"));
+    close.addEventListener("click", () => box.remove());
+    box.append(close);
+    main.prepend(box);
+  });
+
   // -- screen pop ----------------------------------------------------------------------------
   const STATUS = { Ringing: "ringing", Answered: "answered", Ended: "ended" };
   let pops = null;
