@@ -119,6 +119,7 @@ def test_another_users_edit_reaches_the_open_list_and_form(pages, server, shot):
     assert FA_USER in form.inner_text("#doc-changed")
     shot(form, "form-changed")
     expect(lst.locator("#list-results")).to_contain_text("Nasiri", timeout=5000)
+    assert lst.locator("#list-results .navbar").count() == 0, "the rows only, not a page inside the page"
     shot(lst, "list-refreshed")
     form.click("#doc-changed button")
     form.wait_for_load_state()

@@ -41,6 +41,7 @@ CHECKED_EVENTS = ("doc_update", "list_update")
 UNSUPPORTED_EVENTS = ("eval_js",)  # Frappe's: running server-sent code in the browser
 MAX_BACKOFF = 60
 MAX_ROOMS = 200              # subscriptions per connection (each costs a permission check)
+SESSION_RECHECK = 60         # seconds between checks that connected sessions still exist
 
 
 def socketio_port(bench=None):
@@ -133,7 +134,8 @@ class RealtimeServer:
             pass
         from ..auth import SESSION_COOKIE
         morsel = cookie.get(SESSION_COOKIE)
-        user, user_type = await self.run(self._session_user, site, morsel.value if morsel else None)
+        session_id = morsel.value if morsel else None
+        user, user_type = await self.run(self._session_user, site, session_id)
         if not user:
             raise Refused("not logged in")
         subscribed = self.watch_redis(site)
@@ -142,7 +144,7 @@ class RealtimeServer:
                 await asyncio.wait_for(subscribed.wait(), 5)
             except asyncio.TimeoutError:
                 log.warning("realtime: %s's Redis is not answering yet", site)
-        await self.sio.save_session(sid, {"site": site, "user": user}, namespace=namespace)
+        await self.sio.save_session(sid, {"site": site, "user": user, "sid": session_id}, namespace=namespace)
         await self.sio.enter_room(sid, _room(site, f"user:{user}"), namespace=namespace)
         await self.sio.enter_room(sid, _room(site, "website"), namespace=namespace)
         if user_type == "System User":
@@ -157,6 +159,33 @@ class RealtimeServer:
                 return None, None
             rows = local.db.sql("SELECT `user_type` FROM `tabUser` WHERE `name`=%s", (session.user,))
             return session.user, (rows[0][0] if rows else None) or "System User"
+
+    async def recheck_sessions(self):
+        """Disconnect sockets whose desk session ended (logout, password change, disabled
+        user): a connection lives no longer than the session that opened it."""
+        by_session = {}  # (site, session id) -> [(namespace, sid)]
+        for namespace in list(self.sio.manager.rooms):
+            for sid, _eio in list(self.sio.manager.get_participants(namespace, None)):
+                session = await self._session(sid, namespace)
+                if session:
+                    by_session.setdefault((session["site"], session["sid"]), []).append((namespace, sid))
+        for (site, session_id), sockets in by_session.items():
+            try:
+                user, _ = await self.run(self._session_user, site, session_id)
+            except Exception:  # noqa: BLE001 - the database is away: try again next time
+                log.exception("realtime: cannot check sessions of %s", site)
+                continue
+            if not user:
+                for namespace, sid in sockets:
+                    await self.sio.disconnect(sid, namespace=namespace)
+
+    async def _recheck_forever(self):
+        while True:
+            await asyncio.sleep(SESSION_RECHECK)
+            try:
+                await self.recheck_sessions()
+            except Exception:  # noqa: BLE001 - logged; the next round tries again
+                log.exception("realtime: session check failed")
 
     async def _session(self, sid, namespace):
         try:
@@ -360,6 +389,7 @@ class RealtimeServer:
     # -- lifespan --------------------------------------------------------------------------
     async def startup(self):
         self.loop = asyncio.get_running_loop()
+        self.tasks.append(asyncio.ensure_future(self._recheck_forever()))
         bench_sites = sites.list_sites(self.bench)
         if self.in_process:
             add_listener(self.on_publish)

@@ -276,3 +276,17 @@ def test_a_connection_cannot_subscribe_without_limit(ctx, desks, unique, monkeyp
     desk = desks(session_for(ctx, user))
     assert desk.call("doctype_subscribe", "Lead") is True
     assert desk.call("doctype_subscribe", "Contact") is False
+
+
+def test_a_connection_ends_with_its_session(ctx, service, desks, unique):
+    user = make_user(unique, "rtlogout", roles=("System Manager",))
+    sid_gone, sid_kept = session_for(ctx, user), session_for(ctx, user)
+    gone, kept = desks(sid_gone), desks(sid_kept)
+    auth.end_session(sid_gone)  # logged out in another tab
+    ctx.db.commit()
+    asyncio.run_coroutine_threadsafe(service.service.recheck_sessions(), service.service.loop).result(WAIT)
+    deadline = time.monotonic() + WAIT
+    while gone.client.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not gone.client.connected
+    assert kept.client.connected and kept.call("doctype_subscribe", "Lead") is True
