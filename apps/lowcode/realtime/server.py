@@ -25,11 +25,11 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 import socketio
 import socketio.exceptions
+from django.http.cookie import parse_cookie
 
 import lowcode
 from .. import sites
@@ -127,14 +127,9 @@ class RealtimeServer:
         if not self.origin_allowed(environ.get("HTTP_ORIGIN"), environ):
             raise Refused("origin not allowed")
         site = self.site_for(namespace, environ)
-        cookie = SimpleCookie()
-        try:
-            cookie.load(environ.get("HTTP_COOKIE") or "")
-        except Exception:  # noqa: BLE001 - a malformed cookie header is no session
-            pass
         from ..auth import SESSION_COOKIE
-        morsel = cookie.get(SESSION_COOKIE)
-        session_id = morsel.value if morsel else None
+        # Parsed as the web server parses it (Django), so both read the same session.
+        session_id = parse_cookie(environ.get("HTTP_COOKIE") or "").get(SESSION_COOKIE)
         user, user_type = await self.run(self._session_user, site, session_id)
         if not user:
             raise Refused("not logged in")

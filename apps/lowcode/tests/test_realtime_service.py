@@ -290,3 +290,37 @@ def test_a_connection_ends_with_its_session(ctx, service, desks, unique):
         time.sleep(0.05)
     assert not gone.client.connected
     assert kept.client.connected and kept.call("doctype_subscribe", "Lead") is True
+
+
+def test_serve_goes_on_without_realtime_when_its_port_is_taken(sqlite_site, bench, tmp_path):
+    """``lowcode serve`` starts the service on socketio_port; should that port be taken,
+    the desk is still served (without live updates) and the console says why."""
+    import os
+    import socket
+    import sys
+    from lowcode import sites
+    from tests.server import UvicornServer
+
+    class Serve(UvicornServer):
+        def command(self):
+            return [sys.executable, "-c", "from lowcode.cli import main; main()", "--sites-path", self.bench,
+                    "serve", "--port", str(self.port)]
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    before = sites.common_config(bench)
+    sites.update_common_config({"socketio_port": taken.getsockname()[1]}, bench)
+    proc = Serve(bench, str(tmp_path / "serve.log"))
+    try:
+        proc.start()
+        deadline = time.monotonic() + 30
+        while "realtime service did not start" not in proc.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "realtime service did not start" in proc.log()
+        assert proc.proc.poll() is None, "the web server keeps running"
+    finally:
+        proc.stop()
+        taken.close()
+        path = os.path.join(bench, "common_site_config.json")
+        sites.write_json(path, before)
