@@ -30,6 +30,12 @@ def desk_client():
     conf = local.conf or {}
     if conf.get("disable_realtime") or conf.get("disable_async") or local.request is None:
         return None
+    from ..desk.assets import asset_url
+    try:
+        asset_url("socket.io.js")
+    except FileNotFoundError:  # npm packages not (re)installed yet: the desk works, not live
+        log.warning("socket.io-client is missing from node_modules (run make install): no live desk")
+        return None
     from django.conf import settings
     port = int(conf.get("socketio_port") or DEFAULT_PORT)
     host = local.request.get_host()  # validated by Django

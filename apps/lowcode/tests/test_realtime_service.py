@@ -324,3 +324,19 @@ def test_serve_goes_on_without_realtime_when_its_port_is_taken(sqlite_site, benc
         taken.close()
         path = os.path.join(bench, "common_site_config.json")
         sites.write_json(path, before)
+
+
+def test_desk_pages_load_the_client_and_allow_its_websocket(ctx, client, unique, monkeypatch):
+    from lowcode.desk import assets
+    from lowcode.tests.desk_helpers import login
+    user = make_user(unique, "rtpage", roles=("System Manager",))
+    login(ctx, client, user)
+    page = client.get("/app/lead")
+    html = page.content.decode()
+    assert 'id="realtime"' in html and "socket.io.js" in html and "realtime.js" in html
+    assert f"ws://{ctx.site}:9000" in page["Content-Security-Policy"]
+    # Without the npm package (make install not run since it was added) the desk still works.
+    monkeypatch.setitem(assets.VENDOR, "socket.io.js", "socket.io-client-not-installed/socket.io.min.js")
+    page = client.get("/app/lead")
+    assert page.status_code == 200 and 'id="realtime"' not in page.content.decode()
+    assert "ws://" not in page["Content-Security-Policy"]
