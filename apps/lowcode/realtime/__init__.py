@@ -20,6 +20,7 @@ log = logging.getLogger("lowcode.realtime")
 CHANNEL = "lowcode:realtime"
 DEFAULT_PORT = 9000  # Frappe's socketio_port
 _listeners = []
+_warned = []  # the missing client is logged once per process
 
 
 def desk_client():
@@ -34,7 +35,9 @@ def desk_client():
     try:
         asset_url("socket.io.js")
     except FileNotFoundError:  # npm packages not (re)installed yet: the desk works, not live
-        log.warning("socket.io-client is missing from node_modules (run make install): no live desk")
+        if not _warned:
+            _warned.append(True)
+            log.warning("socket.io-client is missing from node_modules (run make install): no live desk")
         return None
     from django.conf import settings
     port = int(conf.get("socketio_port") or DEFAULT_PORT)
