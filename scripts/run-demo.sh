@@ -5,7 +5,8 @@
 #   ADMIN_PASSWORD   Administrator's password for a new site (default: admin)
 #   DEMO_SITE        site name (default: demo.localhost)
 #   DEMO_COUNT       demo records to generate (default: 2000)
-#   DEMO_HOST, DEMO_PORT  where to serve (default: 127.0.0.1, 8000)
+#   DEMO_HOST, DEMO_PORT  where to serve (default: 127.0.0.1, 8000); the realtime
+#                    service listens beside it on the bench's socketio_port (default 9000)
 #   LOWCODE_SITES    sites directory (default: <repo>/sites)
 #
 # Run through `make run`, which installs .venv first.
@@ -39,6 +40,13 @@ step() { echo; echo "==> $*"; }
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     die "port $PORT is already in use; stop whatever listens there or run with DEMO_PORT=<free port>"
+fi
+
+RT_PORT="$("$ROOT/.venv/bin/python" -c 'import json, os, sys
+p = os.path.join(sys.argv[1], "common_site_config.json")
+print((json.load(open(p)) if os.path.exists(p) else {}).get("socketio_port") or 9000)' "$LOWCODE_SITES")"
+if (exec 3<>"/dev/tcp/127.0.0.1/$RT_PORT") 2>/dev/null; then
+    echo "run-demo: WARNING: port $RT_PORT (realtime) is in use: the desk works, without live updates" >&2
 fi
 
 if [ ! -f "$SITE_DIR/site_config.json" ]; then
@@ -93,6 +101,7 @@ cat <<EOF
 
   URL:    http://$SITE:$PORT
           http://127.0.0.1:$PORT
+          (live updates: Socket.IO on port $RT_PORT)
   Login:  Administrator / $password_note
           sales1@demo.local, support@demo.local, agent1@demo.local / demo1234
 

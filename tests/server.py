@@ -47,8 +47,7 @@ class UvicornServer:
     def start(self, timeout=60):
         env = dict(os.environ, LOWCODE_SITES=self.bench, PYTHONUNBUFFERED="1")
         self._log = open(self.log_path, "ab")
-        cmd = [sys.executable, "-m", "uvicorn", "--interface", "wsgi", "lowcode.web.wsgi:application",
-               "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", *self.extra_args]
+        cmd = self.command()
         # Its own session: stopping it can never touch anything else.
         self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True,
@@ -62,6 +61,10 @@ class UvicornServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"uvicorn did not answer on {self.url} within {timeout}s: {self.log()}")
+
+    def command(self):
+        return [sys.executable, "-m", "uvicorn", "--interface", "wsgi", "lowcode.web.wsgi:application",
+                "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning", *self.extra_args]
 
     def log(self):
         try:

@@ -20,6 +20,7 @@ from .exceptions import AuthenticationError, TooManyRequestsError, ValidationErr
 from .utils import Obj
 
 SESSION_DAYS = 7
+SESSION_COOKIE = "sid"             # Frappe's name; the realtime service reads it too
 MAX_FAILED_LOGINS = 5            # per user in LOCKOUT_SECONDS: then that user is locked
 MAX_FAILED_PER_ADDRESS = 20      # per address in LOCKOUT_SECONDS: then the address is throttled
 LOCKOUT_SECONDS = 600

@@ -316,15 +316,30 @@ def console(bench):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", default=1, type=int, show_default=True)
+@click.option("--no-realtime", is_flag=True, help="Do not start the realtime (Socket.IO) service.")
 @pass_bench
-def serve(bench, host, port, workers):
-    """Serve every site of the bench over HTTP (uvicorn); the Host header picks the site."""
+def serve(bench, host, port, workers, no_realtime):
+    """Serve every site of the bench over HTTP (uvicorn); the Host header picks the site.
+    With one worker, the realtime service runs in the same process on the bench's
+    ``socketio_port`` (default 9000); with several, run ``lowcode realtime`` beside them."""
     import uvicorn
     from .jobs import BACKGROUND_ENV, redis_url
     if not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path)):
         click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
         os.environ[BACKGROUND_ENV] = "1"
+    if workers == 1 and not no_realtime:
+        # Its own thread and event loop: events published in this process reach it directly.
+        from .realtime import server as realtime
+        rt_port = realtime.socketio_port(bench.path)
+        try:
+            realtime.start_in_thread(host, rt_port, bench=bench.path)
+            click.echo(f"Realtime (Socket.IO) on {host}:{rt_port}", err=True)
+        except RuntimeError as e:  # e.g. the port is taken: the desk still works, without live updates
+            click.echo(f"Warning: {e} (is the port in use? set socketio_port in common_site_config.json)",
+                       err=True)
+    elif not no_realtime:
+        click.echo("Several workers: run `lowcode realtime` for live updates (the sites need Redis)", err=True)
     # Django's ASGI handler does not speak the lifespan protocol; "off" spares a warning.
     # The engine is synchronous, so it is served through its WSGI application: under
     # ASGI, Django hops between the event loop and worker threads on every request,
@@ -332,6 +347,17 @@ def serve(bench, host, port, workers):
     # for the cheapest request). lowcode.web.asgi stays available for ASGI servers.
     uvicorn.run("lowcode.web.wsgi:application", host=host, port=port, workers=workers, interface="wsgi",
                 lifespan="off")
+
+
+@main.command("realtime")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, help="Default: socketio_port in common_site_config.json, else 9000.")
+@pass_bench
+def realtime_command(bench, host, port):
+    """Run the realtime (Socket.IO) service alone, for several web workers or hosts; the
+    sites' events come through their Redis."""
+    from .realtime import server as realtime
+    realtime.serve(host, port, bench=bench.path)
 
 
 @main.command()

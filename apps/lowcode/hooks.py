@@ -15,15 +15,22 @@ doc_events = {
                      "lowcode.desk.doctype.notification_log.notification_log.delete_for_reference",
                      "lowcode.channels.webhooks.run_webhooks"],
         # The assignment index follows a renamed document (its _assign moves with the row).
-        "after_rename": "lowcode.assignments.after_rename",
+        "after_rename": ["lowcode.assignments.after_rename", "lowcode.realtime.notify_update"],
         # Webhooks set for a DocType's event are queued (lowcode.channels.webhooks), and so are
         # the Notifications it fires (lowcode.channels.notifications).
         **{event: ["lowcode.channels.webhooks.run_webhooks", "lowcode.channels.notifications.run_notifications"]
-           for event in ("after_insert", "on_update", "on_submit", "on_cancel", "on_update_after_submit",
-                         "on_change")},
+           for event in ("after_insert", "on_update", "on_submit", "on_cancel", "on_update_after_submit")},
+        # Open desks hear of every change after the commit (doc_update, list_update).
+        "on_change": ["lowcode.channels.webhooks.run_webhooks", "lowcode.channels.notifications.run_notifications",
+                      "lowcode.realtime.notify_update"],
+        "after_delete": "lowcode.realtime.notify_update",
         "validate": "lowcode.channels.notifications.run_notifications",
     },
 }
+
+# Long-running coroutines ``async def fn(site)`` the realtime service starts once per
+# site and restarts with back-off should they fail (e.g. a telephony event listener).
+realtime_services = []
 
 # The e-mails sent about a record, on its form's timeline (when Communication is installed).
 additional_timeline_content = {"*": ["lowcode.channels.email.timeline", "lowcode.channels.bounces.timeline"]}

@@ -246,14 +246,11 @@ def _sms(doc, message, users, values):
 
 
 def _system(doc, subject, content, users):
-    """A Notification Log per user, and a realtime event so an open desk shows it now."""
+    """A Notification Log per user (its insert tells an open desk at once, realtime)."""
     from ..desk.views.collaboration import notify
-    from ..realtime import publish_realtime
     sent = []
     for user in users:
-        log = notify(user, "Alert", subject, doc, content=content, to_self=True)
-        publish_realtime("notification", {"name": log.name, "type": "Alert", "subject": subject,
-                                          "document_type": doc.doctype, "document_name": doc.name}, user=user)
+        notify(user, "Alert", subject, doc, content=content, to_self=True)
         sent.append(user)
     return sent
 

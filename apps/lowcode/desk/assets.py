@@ -24,6 +24,7 @@ VENDOR = {
     "charts.js": "frappe-charts/dist/frappe-charts.min.umd.js",
     "sortable.js": "sortablejs/Sortable.min.js",
     "jalaali.mjs": "jalaali-js/dist/index.js",  # an ES module: import it from a module script
+    "socket.io.js": "socket.io-client/dist/socket.io.min.js",  # the realtime client (desk/static/realtime.js)
 }
 
 

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.utils import translation
 
 from ..context import local
+from ..realtime import desk_client as realtime_client
 from ..urls import safe_url, tel_url
 from ..utils import route_for
 from . import assets, formatting
@@ -80,7 +81,11 @@ def render(template, status=200, page_prefs=None, **context):
     p = page_prefs or prefs()
     with translation.override(p.lang):
         context.setdefault("user", local.user)
-        context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site,
+        live = realtime_client() if local.session and not page_prefs else None
+        context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site, realtime=live,
                        csrf_token=local.session.csrf_token if local.session else "")
         html = environment().get_template(template).render(**context)
-    return HttpResponse(html, status=status)
+    response = HttpResponse(html, status=status)
+    if live:
+        response["Content-Security-Policy"] = live["csp"]
+    return response

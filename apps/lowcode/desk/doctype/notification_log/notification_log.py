@@ -10,6 +10,13 @@ class NotificationLog(Document):
     def before_insert(self):
         self.owner = self.for_user
 
+    def after_insert(self):
+        # Frappe's event: the recipient's open desks update their bell after the commit.
+        from lowcode.realtime import publish_realtime
+        publish_realtime("notification", {"name": self.name, "type": self.type, "subject": self.subject,
+                                          "document_type": self.document_type,
+                                          "document_name": self.document_name}, user=self.for_user)
+
 
 def delete_for_reference(doc, method=None):
     """doc_events["*"]["on_trash"]: the notifications about a deleted document go with it,
