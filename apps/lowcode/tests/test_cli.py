@@ -356,7 +356,7 @@ def test_serve_answers_http_for_the_site(cli):
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
-    notice = "background jobs run in the server process"
+    notice = "background jobs run on a thread of the server process"
     assert (notice in err) == (cli.db_type == "sqlite"), err
 
 
