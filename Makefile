@@ -44,7 +44,7 @@ help:
 	@echo "make run             install, create the demo site (SQLite) and serve it"
 	@echo "make test            install (incl. MariaDB/Redis/chromium), start services, run pytest"
 	@echo "                     PYTEST_ARGS='-k foo -x' to pass options; KEEP_SERVICES=1 to leave services up"
-	@echo "make bench           run tests/bench/run_bench.py (BENCH_ARGS=...)"
+	@echo "make bench           run tests/bench/run_bench.py (BENCH_ARGS=...), then bench_screen_pop.py (POP_ARGS=...)"
 	@echo "make install         .venv + pip install -e '.[test]' (+ npm packages)"
 	@echo "make system-deps     Debian packages: $(BUILD_PKGS) $(SERVICE_PKGS)"
 	@echo "make services-start|services-stop|services-status"
@@ -110,7 +110,8 @@ run: install
 
 bench: system-deps install services-start
 	@eval "$$($(SERVICES) env)"; \
-	cd $(ROOT) && $(PY) tests/bench/run_bench.py $(BENCH_ARGS)
+	cd $(ROOT) && $(PY) tests/bench/run_bench.py $(BENCH_ARGS) && \
+	$(PY) tests/bench/bench_screen_pop.py $(POP_ARGS)
 
 clean-run:
 	@$(SERVICES) stop || true
