@@ -211,15 +211,24 @@ SQL
     fi
 }
 
+# Wait up to $TIMEOUT seconds for CHECK to succeed; else show the log (TAIL) and die with MESSAGE.
+await_ready() {
+    local check="$1" tail="$2" message="$3" waited=0
+    until "$check"; do
+        if [ "$waited" -ge "$TIMEOUT" ]; then
+            "$tail"
+            die "$message"
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+}
+
 mariadb_start() {
     local pid launcher dead=0 waited=0
     mkdir -p "$RUN_DIR"
     if pid="$(mariadb_pid)"; then
         # Ours is running (maybe still starting up): wait for it.
-        while ! mariadb_ping; do
-            [ "$waited" -ge "$TIMEOUT" ] && { mariadb_log_tail; die "MariaDB (pid $pid) does not answer"; }
-            sleep 1; waited=$((waited + 1))
-        done
+        await_ready mariadb_ping mariadb_log_tail "MariaDB (pid $pid) does not answer"
         mariadb_ensure_user
         log "MariaDB already running (pid $pid) on $HOST:$MARIADB_PORT"
         return 0
@@ -316,10 +325,7 @@ redis_start() {
     local pid waited=0
     mkdir -p "$RUN_DIR" "$REDIS_DIR"
     if pid="$(redis_pid)"; then
-        while ! redis_ping; do
-            [ "$waited" -ge "$TIMEOUT" ] && { redis_log_tail; die "Redis (pid $pid) does not answer"; }
-            sleep 1; waited=$((waited + 1))
-        done
+        await_ready redis_ping redis_log_tail "Redis (pid $pid) does not answer"
         log "Redis already running (pid $pid) on $HOST:$REDIS_PORT"
         return 0
     fi
@@ -341,13 +347,7 @@ redis_start() {
         redis_log_tail
         die "redis-server failed to start"
     fi
-    while ! redis_ping; do
-        if [ "$waited" -ge "$TIMEOUT" ]; then
-            redis_log_tail
-            die "Redis did not answer PING within ${TIMEOUT}s"
-        fi
-        sleep 1; waited=$((waited + 1))
-    done
+    await_ready redis_ping redis_log_tail "Redis did not answer PING within ${TIMEOUT}s"
     log "Redis up (pid $(redis_pid || echo '?')) on $HOST:$REDIS_PORT"
 }
 
@@ -457,10 +457,7 @@ dovecot_start() {
     local pid waited=0
     mkdir -p "$RUN_DIR"
     if pid="$(dovecot_pid)"; then
-        while ! dovecot_ping; do
-            [ "$waited" -ge "$TIMEOUT" ] && { dovecot_log_tail; die "Dovecot (pid $pid) does not answer"; }
-            sleep 1; waited=$((waited + 1))
-        done
+        await_ready dovecot_ping dovecot_log_tail "Dovecot (pid $pid) does not answer"
         log "Dovecot already running (pid $pid) on $HOST:$IMAP_PORT"
         return 0
     fi
@@ -473,13 +470,7 @@ dovecot_start() {
         dovecot_log_tail
         die "dovecot failed to start"
     fi
-    while ! dovecot_ping; do
-        if [ "$waited" -ge "$TIMEOUT" ]; then
-            dovecot_log_tail
-            die "Dovecot did not greet on $HOST:$IMAP_PORT within ${TIMEOUT}s"
-        fi
-        sleep 1; waited=$((waited + 1))
-    done
+    await_ready dovecot_ping dovecot_log_tail "Dovecot did not greet on $HOST:$IMAP_PORT within ${TIMEOUT}s"
     log "Dovecot up (pid $(dovecot_pid || echo '?')) on $HOST:$IMAP_PORT (TLS $IMAPS_PORT), user $IMAP_TEST_USER"
 }
 

@@ -28,7 +28,7 @@ doc_events = {
     },
 }
 
-# Long-running coroutines ``async def fn(site)`` the realtime service starts once per
+# Long-running coroutines ``async def fn(site, bench)`` the realtime service starts once per
 # site and restarts with back-off should they fail (e.g. a telephony event listener).
 realtime_services = []
 

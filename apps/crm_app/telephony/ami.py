@@ -106,7 +106,7 @@ def set_status(status, error=None):
                      "WHERE `name`=%s", (status, stamp, str(error)[:1000], "Telephony Settings"))
 
 
-async def listen(site, bench=None):
+async def listen(site, bench=None):  # the realtime_services contract: (site, bench)
     """Run the AMI listener of ``site`` until cancelled."""
     backoff = BACKOFF_MIN
     while True:

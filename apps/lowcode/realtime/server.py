@@ -15,7 +15,7 @@ the desk's realtime.js work alike.
 - Events arrive from Redis pub/sub (channel ``lowcode:realtime``) for sites with Redis,
   and from ``add_listener`` in this process for sites without (``lowcode serve`` runs
   this service on a thread of the web process); never from both.
-- The apps' ``realtime_services`` hooks (``async def fn(site)``) run once per site and
+- The apps' ``realtime_services`` hooks (``async def fn(site, bench)``) run once per site and
   are restarted with back-off when they fail.
 """
 import asyncio
@@ -364,13 +364,13 @@ class RealtimeServer:
             return list(lowcode.get_hooks("realtime_services") or [])
 
     async def supervise(self, site, path):
-        """Run ``path(site)`` until cancelled; restart it with back-off when it fails or ends."""
+        """Run ``path(site, bench)`` until cancelled; restart it with back-off when it fails or ends."""
         from ..apps import get_attr
         backoff = 1
         while True:
             started = time.monotonic()
             try:
-                await get_attr(path)(site)
+                await get_attr(path)(site, self.bench)
                 log.warning("realtime service %s for %s ended; restarting in %ss", path, site, backoff)
             except asyncio.CancelledError:
                 raise
