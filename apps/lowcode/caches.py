@@ -130,3 +130,34 @@ def get_versions():
 def bump_perm_version():
     """A user's roles or User Permissions changed: processes drop their memos of them."""
     return local.db.next_series_value(PERM_VERSION_KEY)
+
+
+# -- small maps every document event reads ------------------------------------------------------
+# (e.g. which DocTypes have webhooks or notifications): kept in the site's cache until the
+# configuration changes, and memoised for the request so a save with several events asks
+# Redis once, not once per event.
+
+def cached_map(key, load):
+    """The value under ``key``: the request's memo, else the site cache, else ``load()``."""
+    found = local.cache.get(key)
+    if found is not None:
+        return found
+    c = cache()
+    found = c.get(key)
+    if found is None:
+        found = load()
+        c.set(key, found)
+    local.cache[key] = found
+    return found
+
+
+def forget_map(key):
+    """The configuration behind ``key`` changed: forget it now, and again when the
+    transaction ends (a map read meanwhile may hold uncommitted rows, or miss them after
+    a rollback)."""
+    def forget():
+        cache().delete(key)
+        local.cache.pop(key, None)
+    forget()
+    local.db.after_commit(forget)
+    local.db.after_rollback(forget)

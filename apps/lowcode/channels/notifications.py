@@ -25,7 +25,7 @@ import datetime
 from django.utils.translation import gettext as _
 
 import lowcode
-from ..caches import cache
+from ..caches import cached_map, forget_map
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError
 
@@ -49,35 +49,24 @@ _SKIP = {"Notification", "Notification Log", "Email Queue", "SMS Log", "Communic
 
 def _enabled():
     """{doctype: [[name, event, method, value_changed, condition]]} of the enabled
-    notifications fired by document events; memoised for the request, cached until a
-    Notification changes."""
-    found = local.cache.get(_CACHE_KEY)
-    if found is not None:
-        return found
-    c = cache()
-    found = c.get(_CACHE_KEY)
-    if found is None:
-        found = {}
-        if local.db.table_exists("Notification"):
-            for name, doctype, event, method, field, condition in local.db.sql(
-                    "SELECT `name`, `document_type`, `event`, `method`, `value_changed`, `condition` "
-                    "FROM `tabNotification` WHERE `enabled`=1 ORDER BY `name`"):
-                if event not in DATE_EVENTS:
-                    found.setdefault(doctype, []).append([name, event, method or "", field or "", condition or ""])
-        c.set(_CACHE_KEY, found)
-    local.cache[_CACHE_KEY] = found
+    notifications fired by document events, cached until a Notification changes."""
+    return cached_map(_CACHE_KEY, _load)
+
+
+def _load():
+    found = {}
+    if local.db.table_exists("Notification"):
+        for name, doctype, event, method, field, condition in local.db.sql(
+                "SELECT `name`, `document_type`, `event`, `method`, `value_changed`, `condition` "
+                "FROM `tabNotification` WHERE `enabled`=1 ORDER BY `name`"):
+            if event not in DATE_EVENTS:
+                found.setdefault(doctype, []).append([name, event, method or "", field or "", condition or ""])
     return found
 
 
 def clear_cache():
-    """A Notification changed: forget the map now, and again when the transaction ends
-    (a map read meanwhile may hold uncommitted notifications, or miss them after a rollback)."""
-    def forget():
-        cache().delete(_CACHE_KEY)
-        local.cache.pop(_CACHE_KEY, None)
-    forget()
-    local.db.after_commit(forget)
-    local.db.after_rollback(forget)
+    """A Notification changed."""
+    forget_map(_CACHE_KEY)
 
 
 # -- on a document event ----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from urllib.parse import urlencode, urlsplit
 from django.utils.translation import gettext as _
 
 import lowcode
-from ..caches import cache
+from ..caches import cached_map, forget_map
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError, ValidationError
 from ..urls import is_web_url
@@ -88,26 +88,22 @@ def check_target(url, field="request_url"):
 # -- on a document event ---------------------------------------------------------------------
 
 def _enabled_webhooks():
-    """{(doctype, event): [webhook names]}, cached until a Webhook changes."""
-    c = cache()
-    found = c.get(_CACHE_KEY)
-    if found is None:
-        found = {}
-        if local.db.table_exists("Webhook"):
-            for name, doctype, event in local.db.sql(
-                    "SELECT `name`, `webhook_doctype`, `webhook_docevent` FROM `tabWebhook` WHERE `enabled`=1"):
-                found.setdefault(f"{doctype}|{event}", []).append(name)
-        c.set(_CACHE_KEY, found)
+    """{"doctype|event": [webhook names]}, cached until a Webhook changes."""
+    return cached_map(_CACHE_KEY, _load_webhooks)
+
+
+def _load_webhooks():
+    found = {}
+    if local.db.table_exists("Webhook"):
+        for name, doctype, event in local.db.sql(
+                "SELECT `name`, `webhook_doctype`, `webhook_docevent` FROM `tabWebhook` WHERE `enabled`=1"):
+            found.setdefault(f"{doctype}|{event}", []).append(name)
     return found
 
 
 def clear_cache():
-    """A Webhook changed: forget the map now, and again when the transaction ends (a map
-    read meanwhile may hold uncommitted webhooks, or miss them after a rollback)."""
-    c = cache()
-    c.delete(_CACHE_KEY)
-    local.db.after_commit(lambda: c.delete(_CACHE_KEY))
-    local.db.after_rollback(lambda: c.delete(_CACHE_KEY))
+    """A Webhook changed."""
+    forget_map(_CACHE_KEY)
 
 
 def run_webhooks(doc, method, *args):
