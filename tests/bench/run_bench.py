@@ -520,9 +520,11 @@ def measure_add_column(run, bench, site, workdir):
 # -- one engine -----------------------------------------------------------------------------------
 
 def run_engine(engine, args, bench, state):
-    run = {"engine": engine, "rows": args.rows, "plans": {}, "diagnostics": {}}
+    lead_phases = not (args.roles_only or args.service_only or args.email_only)
+    # "rows" is the Bench Lead table's size: none when only other phases run.
+    run = {"engine": engine, "rows": args.rows if lead_phases else None, "plans": {}, "diagnostics": {}}
     state["run"] = run
-    if not (args.roles_only or args.service_only or args.email_only):
+    if lead_phases:
         run_system_manager(engine, args, bench, state, run)
     if not args.no_roles:
         run_roles(engine, args, bench, state, run)
