@@ -14,12 +14,13 @@ import datetime
 from urllib.parse import quote, urlencode
 
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 import lowcode
 from lowcode.apps import get_hooks
 from lowcode.context import local
-from lowcode.desk.formatting import parse_input
+from lowcode.desk.formatting import format_value, parse_input
 from lowcode.desk.render import prefs, render
 from lowcode.desk.views.common import open_doc
 from lowcode.desk.views.form import form_actions, timeline as record_timeline
@@ -159,6 +160,7 @@ TIMELINE = (("Call Log", ["outcome", "phone", "notes"]), ("Note", ["title"]),
 def timeline(doctype, name):
     """``additional_timeline_content``: the calls, notes, tasks and meetings linked to
     the record, those the user may read."""
+    p = prefs()
     items = []
     for activity, fields in TIMELINE:
         if not local.db.table_exists(activity) or not has_permission(activity):
@@ -166,8 +168,11 @@ def timeline(doctype, name):
         rows = lowcode.get_list(activity, fields=["name", "owner", "creation"] + fields,
                                 filters=[["reference_doctype", "=", doctype], ["reference_name", "=", name]],
                                 order_by="creation desc", limit_page_length=100)
+        meta = get_meta(activity)
         for r in rows:
-            parts = [_(r[f]) if f in ("outcome", "status") else str(r[f]) for f in fields if r.get(f)]
+            with translation.override(p.lang):  # option values and dates in the user's language and calendar
+                parts = [_(r[f]) if f in ("outcome", "status") else format_value(r[f], meta.get_field(f), p)
+                         for f in fields if r.get(f)]
             items.append({"when": r["creation"], "who": r["owner"], "kind": activity,
                           "content": " · ".join(parts), "url": f"/app/{route_for(activity)}/{quote(r['name'])}"})
     return items

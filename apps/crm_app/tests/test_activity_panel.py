@@ -162,3 +162,58 @@ def test_no_new_task_without_create_permission_on_task(ctx, site, client, unique
     finally:
         reset = post(admin, manager, "/app/permission-manager", {"doctype": "Task", "_action": "reset"})
         assert reset.status_code == 302
+
+
+def test_a_meeting_with_a_contact_invites_the_contact(ctx, client, unique):
+    rep = make_user(unique, "rep")
+    customer = make_customer()
+    contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Omid", "last_name": unique,
+                               "email_id": f"omid-{unique}@example.com",
+                               "links": [{"link_doctype": "Customer", "link_name": customer.name}]}).insert()
+    csrf = login(ctx, client, rep)
+    html = text(client.get(panel_url(contact)))
+    assert "Schedule a meeting" in html
+    assert f"/app/email?doctype=Contact&amp;name={contact.name}" in html  # it has an address: the Email button
+    saved = client.post(panel_url(contact, "meeting"), {
+        "csrf_token": csrf, "act-meeting-subject": f"Visit {unique}", "act-meeting-starts_on": "2099-04-01T09:30"},
+        **HX)
+    assert saved.status_code == 200, text(saved)
+    [event] = activities(ctx, "Event", contact)
+    event = lowcode.get_doc("Event", event["name"])
+    assert event.customer == customer.name
+    assert [(p.participant_type, p.contact) for p in event.participants] == [("Contact", contact.name)]
+
+
+def test_the_case_form_has_the_panel_too(ctx, client, unique):
+    """service_app adds Case to the hook; a call logged on a case carries its customer."""
+    from service_app.tests.helpers import make_case
+    agent = make_user(unique, "agent", roles=("Support Manager",))
+    customer = make_customer()
+    case = make_case(customer=customer.name)
+    csrf = login(ctx, client, agent)
+    assert 'id="activity-panel"' in text(client.get(f"/app/case/{case.name}"))
+    saved = client.post(panel_url(case, "call"), {"csrf_token": csrf, "act-call-direction": "Incoming",
+                                                  "act-call-outcome": "Connected"}, **HX)
+    assert saved.status_code == 200, text(saved)
+    [call] = activities(ctx, "Call Log", case)
+    assert call["customer"] == customer.name
+    assert text(saved).count(f"/app/call-log/{call['name']}") == 1  # once, though two apps list it
+
+
+def test_the_timeline_speaks_the_users_language_and_calendar(ctx, client, unique):
+    rep = make_user(unique, "rep")
+    user = lowcode.get_doc("User", rep)
+    user.language, user.calendar = "fa", "Jalali"
+    user.save(ignore_permissions=True)
+    with as_user(rep):
+        lead = make_lead()
+    csrf = login(ctx, client, rep)
+    saved = client.post(panel_url(lead, "meeting"), {"csrf_token": csrf, "act-meeting-subject": f"Tea {unique}",
+                                                     "act-meeting-starts_on": "۱۴۰۵/۱۰/۰۱ ۱۰:۰۰"}, **HX)
+    assert saved.status_code == 200, text(saved)
+    [event] = activities(ctx, "Event", lead)
+    assert str(event["starts_on"])[:16] == "2026-12-22 10:00"  # 1 Dey 1405, typed in Persian digits
+    assert f"Tea {unique} · 1405/10/01 10:00" in text(saved).split('id="timeline"')[1]  # the date, Jalali
+    call = client.post(panel_url(lead, "call"), {"csrf_token": csrf, "act-call-direction": "Outgoing",
+                                                 "act-call-outcome": "Busy"}, **HX)
+    assert "اشغال" in text(call).split('id="timeline"')[1]  # the outcome in Persian
