@@ -5,6 +5,7 @@ a task with a Jalali due date; each shows in the lead's timeline without a reloa
 note without a title is refused inside its dialog."""
 import jdatetime
 import pytest
+from playwright.sync_api import expect
 
 import lowcode
 
@@ -72,6 +73,7 @@ def test_log_a_call_add_a_note_and_a_task_from_the_lead(pages, server, shot, lea
     rep.click("[data-activity=call]")
     dialog = rep.locator("#activity-call")
     dialog.locator("#f-act-call-outcome").wait_for(state="visible")
+    expect(dialog.locator("#f-act-call-direction")).to_be_focused()  # the dialog starts in its first field
     assert dialog.locator("#f-act-call-phone").input_value() == MOBILE  # prefilled from the lead
     dialog.locator("#f-act-call-outcome").select_option("No Answer")
     dialog.locator("#f-act-call-notes").fill("Try again tomorrow")

@@ -14,6 +14,12 @@
     }
   });
 
+  // An opened dialog starts in its first field, for the keyboard.
+  document.addEventListener("shown.bs.modal", (e) => {
+    const field = e.target.querySelector("[data-activity-form] .modal-body :is(input:not([type=hidden]), select, textarea)");
+    if (field) field.focus();
+  });
+
   document.addEventListener("htmx:afterSettle", () => {
     document.querySelectorAll("form[data-activity-saved]").forEach((form) => {
       form.removeAttribute("data-activity-saved");
