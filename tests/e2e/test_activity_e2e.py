@@ -97,6 +97,7 @@ def test_log_a_call_add_a_note_and_a_task_from_the_lead(pages, server, shot, lea
     note.locator("#f-act-note-title").fill("Budget")
     save_dialog(rep, "note")
     note.wait_for(state="hidden")
+    expect(rep.locator(".modal-backdrop")).to_have_count(0)  # the page is usable again
     assert timeline.get_by_text("Budget", exact=True).is_visible()
     assert rep.evaluate("window.__notReloaded === true"), "the page reloaded"
     shot(rep, "timeline-1366-en")
@@ -114,6 +115,7 @@ def test_log_a_call_add_a_note_and_a_task_from_the_lead(pages, server, shot, lea
     shot(fa, "task-dialog-390-fa", full_page=False)
     save_dialog(fa, "task")
     task.wait_for(state="hidden")
+    expect(fa.locator(".modal-backdrop")).to_have_count(0)
     assert fa.locator("#timeline").get_by_text("ارسال پیش‌فاکتور").first.is_visible()
     assert fa.evaluate("window.__notReloaded === true"), "the page reloaded"
     assert [str(d) for d in linked(server, "Task", lead_fa, "due_date")] == \
