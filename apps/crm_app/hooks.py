@@ -65,10 +65,17 @@ desk_pages = {
     "follow-ups": "crm_app.follow_ups.page",
     "inbox": "crm_app.inbox.page",  # the team inbox: crm_app/inbox.py
     "call": "crm_app.telephony.api.page",
+    "activity-panel": "crm_app.activity_panel.page",  # the activity panel's dialogs on records
 }
 
+# The activity panel on these records' forms: log a call, add a note, new task, schedule a
+# meeting as dialogs prefilled with the record (crm_app/activity_panel.py; kinds in its KINDS).
+activity_panel = {doctype: ["call", "note", "task", "meeting"]
+                  for doctype in ("Lead", "Opportunity", "Customer", "Contact")}
+
 # Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
-additional_timeline_content = {"*": ["crm_app.inbox.timeline"]}
+# The calls, notes, tasks and meetings linked to a record (crm_app/activity_panel.py).
+additional_timeline_content = {"*": ["crm_app.inbox.timeline", "crm_app.activity_panel.timeline"]}
 
 # Services the realtime server runs beside the WebSocket, one asyncio task per site:
 # the Asterisk (AMI) listener that turns a PBX's calls into Call Logs and screen pops.

@@ -133,3 +133,6 @@ fixtures = []
 
 # An Email Account appending to Case opens a case for mail from unknown senders.
 email_append_to = {"Case": "service_app.cases.case_from_email"}
+
+# The activity panel (crm_app/activity_panel.py) on a case's form too.
+activity_panel = {"Case": ["call", "note", "task", "meeting"]}

@@ -160,6 +160,13 @@ def form_scripts(doctype):
     return list(get_hooks("doctype_js", {}).get(doctype, []))
 
 
+def has_activity_panel(doc):
+    """Whether the saved record's DocType has the activity panel apps declare in hooks.py
+    (``activity_panel = {doctype: [kind, ...]}``, served by crm_app/activity_panel.py)."""
+    from ...apps import get_hooks
+    return not doc.is_new() and bool(get_hooks("activity_panel", {}).get(doc.doctype))
+
+
 def _render_form(doc, meta, route, error=None, error_field=None, status=200):
     doctype = meta.name
     readable = get_permlevels(doctype, "read", doc=None if doc.is_new() else doc) | {0}
@@ -168,7 +175,7 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200):
                   states=field_states(doc, meta), error=error, error_field=error_field,
                   transitions=[] if doc.is_new() else get_transitions(doc),
                   workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
-                  actions=form_actions(doc), scripts=form_scripts(doctype), own_badge=None if doc.is_new() else own_badge(doc),
+                  actions=form_actions(doc), scripts=form_scripts(doctype), activity_panel=has_activity_panel(doc), own_badge=None if doc.is_new() else own_badge(doc),
                   link_badges={} if doc.is_new() else marked(link_targets(meta, [doc.as_dict()])),
                   can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
                   can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
