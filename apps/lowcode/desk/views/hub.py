@@ -7,7 +7,7 @@ A tool is a System Manager page (``"role"``) or a DocType's list or single form
 import markupsafe
 
 from ...context import local
-from ...exceptions import PermissionError
+from ...exceptions import DoesNotExistError, PermissionError
 from ...search_text import normalise
 from ...utils import route_for
 from ..render import render
@@ -57,13 +57,15 @@ ICONS = {
     "bell": '<path d="M8 2a4 4 0 0 0-4 4v4l-2 2h12l-2-2V6a4 4 0 0 0-4-4z"/><path d="M6.5 14a1.5 1.5 0 0 0 3 0"/>',
     "send": '<path d="M2 8l12-6-4 12-2-5z"/>',
     "phone": '<path d="M4 1.5l2.5 3-1.5 1.5a8 8 0 0 0 5 5l1.5-1.5 3 2.5-1.5 2.5C7 14 2 9 1.5 3z"/>',
+    "house": '<path d="M2 8l6-6 6 6M4 6.5V14h8V6.5"/>',
     "gear": '<circle cx="8" cy="8" r="2.5"/><path d="M8 1v2M8 13v2M1 8h2M13 8h2M3 3l1.5 1.5M11.5 11.5L13 13'
             'M3 13l1.5-1.5M11.5 4.5L13 3"/>',
 }
 
 
 def icon(name):
-    """An inline SVG of one of ICONS (constants, never user text), hidden from screen readers."""
+    """An inline SVG of one of ICONS (constants, never user text), hidden from screen readers;
+    templates call it as ``desk_icon(name)``."""
     return markupsafe.Markup(
         '<svg class="hub-icon" width="16" height="16" viewBox="0 0 16 16" fill="none" stroke="currentColor" '
         'stroke-width="1.4" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">'
@@ -72,6 +74,7 @@ def icon(name):
 
 def _allowed(tool):
     from ... import only_for
+    from ...meta import get_meta
     from ...permissions import role_access
     if tool.get("role"):
         try:
@@ -79,10 +82,14 @@ def _allowed(tool):
             return True
         except PermissionError:
             return False
-    doctype = tool["doctype"]
-    # An app's DocType is listed only on sites that have it. Everyone may read Users, Roles
-    # or Workflows; the tool is for whoever may change any of them.
-    return bool(local.db.exists("DocType", doctype)) and role_access(doctype, "write") == "all"
+    # Everyone may read Users, Roles or Workflows; the tool is for whoever may change any
+    # of them. An app's DocType is listed only on sites that have it (metadata is memoised:
+    # the navigation asks on every page without a query).
+    try:
+        get_meta(tool["doctype"])
+    except DoesNotExistError:
+        return False
+    return role_access(tool["doctype"], "write") == "all"
 
 
 def tools():
