@@ -1,6 +1,7 @@
 """The Settings hub in Chromium: an admin finds the permission manager through global
-search at 1366 px in English, and opens the hub from the navigation at 390 px in Persian
-(right to left, translated, nothing wider than the phone)."""
+search and a module through the navigation's Modules menu at 1366 px in English, and
+opens the hub from the navigation at 390 px in Persian (right to left, translated,
+nothing wider than the phone)."""
 import re
 from urllib.parse import quote
 
@@ -35,6 +36,15 @@ def test_admin_finds_tools_by_search_and_opens_the_hub(pages, server, shot):
     expect(page.locator("main h1")).to_contain_text("Role Permissions")
     # The navigation's Settings link is there too, with its label at this width.
     expect(page.locator("#nav-settings")).to_contain_text("Settings")
+    # Its Modules menu (fetched on first opening) leads to a module on the home page.
+    page.click("#nav-modules")
+    crm = page.locator("#nav-modules-menu a", has_text="CRM")
+    expect(crm).to_be_visible()
+    expect(page.locator("#nav-modules-menu a[href='/app/build']")).to_be_visible()
+    shot(page, "modules-menu-en-1366")
+    crm.click()
+    expect(page).to_have_url(re.compile(r"/app#module-crm$"))
+    expect(page.locator("#module-crm")).to_be_visible()
 
     # Persian, 390 px: the hub from the navigation, right to left and translated.
     set_language(server, FA_USER, "fa")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("app/", home.home),
     path("app/my-settings", settings.my_settings),
     path("app/build", hub.hub),
+    path("app/build/__modules", hub.modules),
     path("manifest.webmanifest", settings.manifest),
     # Pages of their own: before the DocType routes, so these paths never read as DocTypes.
     path("app/customize-form", customize.customize_form),

@@ -61,6 +61,22 @@ def test_hub_lists_every_tool_to_a_system_manager_and_none_to_a_salesperson(ctx,
     assert "nav-settings" not in home and 'href="/app"' in home
 
 
+def test_modules_menu_lists_the_modules_the_user_may_read(ctx, client, users):
+    login(ctx, client, users["admin"])
+    menu = text(client.get("/app/build/__modules"))
+    for module in ("CRM", "Support", "Integrations"):
+        assert f'href="/app#module-{module.lower()}">{module}</a>' in menu, module
+    assert 'href="/app/build"' in menu
+    home = text(client.get("/app"))
+    assert 'id="module-crm"' in home and 'hx-get="/app/build/__modules"' in home
+
+    login(ctx, client, users["sales"])
+    menu = text(client.get("/app/build/__modules"))
+    assert 'href="/app#module-crm">CRM</a>' in menu
+    # Webhooks are for System Managers only: no Integrations module, no Settings link.
+    assert "module-integrations" not in menu and 'href="/app/build"' not in menu
+
+
 def test_hub_tool_for_a_doctype_follows_write_permission(ctx, make_doctype, unique):
     writer, reader = f"Hub Writer {unique}", f"Hub Reader {unique}"
     for role in (writer, reader):

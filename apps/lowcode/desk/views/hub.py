@@ -3,7 +3,8 @@ to users who may use it; global search (views/home.py) finds the same tools by n
 
 A tool is a System Manager page (``"role"``) or a DocType's list or single form
 (``"doctype"``, shown to whoever may write every record of it). Apps add their own through the
-``settings_tools`` hook, a list of the same dicts (crm_app: Telephony Settings)."""
+``settings_tools`` hook, a list of the same dicts (crm_app: Telephony Settings).
+Also here: the navigation's Modules menu (the home page's module sections)."""
 import markupsafe
 
 from ...context import local
@@ -11,7 +12,7 @@ from ...exceptions import DoesNotExistError, PermissionError
 from ...search_text import normalise
 from ...utils import route_for
 from ..render import render
-from .common import desk_view
+from .common import desk_view, readable_doctypes
 
 #: group, label, icon, and either the page url + role, or the DocType
 TOOLS = [
@@ -128,3 +129,16 @@ def hub(request):
     if not groups:
         return render("hub.html", status=403, groups={})
     return render("hub.html", groups=groups)
+
+
+def module_anchor(module):
+    """The id of a module's section on the home page: ``CRM`` -> ``module-crm``."""
+    return "module-" + route_for(module)
+
+
+@desk_view
+def modules(request):
+    """The navigation's Modules menu, fetched when it first opens (reading every
+    DocType's permissions costs a few ms, too much for every page)."""
+    names = list(dict.fromkeys(module for module, _doctype in readable_doctypes()))
+    return render("hub_modules.html", modules=[(m, module_anchor(m)) for m in names], has_tools=bool(tools()))
