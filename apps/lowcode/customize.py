@@ -301,7 +301,7 @@ def _set_property(doctype, fieldname, prop, value, standard):
 
 def extend_select_options(doctype, fieldname, values):
     """Add ``values`` missing from a Select field's options, as its ``options`` Property
-    Setter (a workflow's states, Frappe's way); returns the values added. The caller has
+    Setter (a workflow's states); returns the values added. The caller has
     decided the change is allowed (a Workflow save)."""
     from .meta import get_meta
     df = get_meta(doctype).get_field(fieldname)

@@ -1,7 +1,7 @@
 """The Settings hub (/app/build), global search finding its tools, and workflows whose
 state field is a Select, over HTTP on both engines: each role sees only the tools it
 may use (links, navigation, search, in English and Persian), and saving a workflow
-extends a Select state field's options (a Property Setter, as Frappe does) while a Data
+extends a Select state field's options (a Property Setter) while a Data
 field needs nothing."""
 from urllib.parse import quote
 
