@@ -36,8 +36,9 @@ def users(ctx, unique):
     write(ctx)
     out = {"admin": make_user(unique, "hubadmin", ["System Manager"]),
            "sales": make_user(unique, "hubsales", ["Sales User"])}
-    out["admin_fa"] = make_user(unique, "hubadminfa", ["System Manager"])
-    lowcode.db.sql("UPDATE `tabUser` SET `language`='fa' WHERE `name`=%s", (out["admin_fa"],))
+    for lang in ("fa", "he"):
+        out["admin_" + lang] = make_user(unique, "hubadmin" + lang, ["System Manager"])
+        lowcode.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, out["admin_" + lang]))
     commit(ctx)
     return out
 
@@ -53,6 +54,11 @@ def test_hub_lists_every_tool_to_a_system_manager_and_none_to_a_salesperson(ctx,
     # Every link leads somewhere the admin may go.
     for url in sorted(ADMIN_TOOLS):
         assert client.get(url).status_code in (200, 302), url
+
+    login(ctx, client, users["admin_he"])
+    page = text(client.get("/app/build"))
+    assert 'dir="rtl"' in page and hub_links(page) == ADMIN_TOOLS
+    assert "הרשאות תפקידים" in page and ">הגדרות</h1>" in page
 
     login(ctx, client, users["sales"])
     page = client.get("/app/build")
