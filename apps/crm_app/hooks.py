@@ -154,3 +154,6 @@ record_badges = {
 # Incoming e-mail (lowcode/channels/email_in.py): who a sender is, and a Lead for an unknown one.
 email_sender_match = ["crm_app.email_in.match_sender"]
 email_append_to = {"Lead": "crm_app.email_in.lead_from_email"}
+
+# The desk's Settings hub (lowcode/desk/views/hub.py) and global search list these too.
+settings_tools = [{"group": "Channels", "label": "Telephony Settings", "icon": "phone", "doctype": "Telephony Settings"}]

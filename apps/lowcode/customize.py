@@ -299,6 +299,29 @@ def _set_property(doctype, fieldname, prop, value, standard):
                  "value": text}).insert()
 
 
+def extend_select_options(doctype, fieldname, values):
+    """Add ``values`` missing from a Select field's options, as its ``options`` Property
+    Setter (a workflow's states); returns the values added. The caller has
+    decided the change is allowed (a Workflow save)."""
+    from .meta import get_meta
+    df = get_meta(doctype).get_field(fieldname)
+    options = [o for o in (df.options or "").split("\n")]
+    missing = [v for v in dict.fromkeys(values) if v and v not in options]
+    if missing:
+        names = get_all("Property Setter", filters={"doc_type": doctype, "field_name": fieldname,
+                                                     "property": "options"}, pluck="name")
+        text = "\n".join(options + missing)
+        if names:
+            doc = load_doc("Property Setter", names[0])
+            doc.value = text
+            doc.save(ignore_permissions=True)
+        else:
+            get_doc({"doctype": "Property Setter", "doctype_or_field": "DocField", "doc_type": doctype,
+                     "field_name": fieldname, "property": "options", "property_type": FIELD_PROPERTIES["options"],
+                     "value": text}).insert(ignore_permissions=True)
+    return missing
+
+
 def _field_order_setter(doctype):
     names = get_all("Property Setter", filters={"doc_type": doctype, "property": "field_order"}, pluck="name")
     return load_doc("Property Setter", names[0]) if names else None

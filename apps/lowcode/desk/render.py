@@ -27,6 +27,8 @@ def environment():
     )
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
     env.globals.update(_=translate, asset=assets.asset_url, doc_route=route_for)
+    env.globals["settings_tools"] = _settings_tools  # the navigation's Settings link (views/hub.py)
+    env.globals["desk_icon"] = _icon  # desk_icon("gear"): views/hub.py ICONS
     # The page's own preferences (a public page speaks the visitor's language and calendar,
     # see web/pages.py: render_web), else the user's.
     env.filters["fmt"] = jinja2.pass_context(
@@ -36,6 +38,16 @@ def environment():
     env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it
     env.filters["tel"] = tel_url  # Phone fields link to the phone (click-to-call on phones and softphones)
     return env
+
+
+def _settings_tools():
+    from .views.hub import tools
+    return tools() if local.user != "Guest" else []
+
+
+def _icon(name):
+    from .views.hub import icon
+    return icon(name)
 
 
 def translate(text, **values):

@@ -5,6 +5,7 @@ from ... import query
 from ..render import render
 from .common import desk_view, readable_doctypes
 from .dashboard import home_workspaces  # workspaces block
+from .hub import find_tools, module_anchor
 
 
 def root(request):
@@ -18,9 +19,10 @@ def home(request):
         modules.setdefault(module, []).append(doctype)
     q = (request.GET.get("q") or "").strip()
     results = global_search(q) if q else []
+    tools = find_tools(q) if q else []  # the settings hub's tools by name (views/hub.py)
     # -- workspaces (views/dashboard.py): only on the plain home, not on search results --
     workspaces = [] if q else home_workspaces()
-    return render("home.html", modules=modules, q=q, results=results, workspaces=workspaces)
+    return render("home.html", modules=modules, module_anchor=module_anchor, q=q, results=results, tools=tools, workspaces=workspaces)
 
 
 def global_search(text, limit=5):

@@ -59,6 +59,12 @@ class Workflow(Document):
         meta = meta_module.get_meta(self.document_type)
         field = self.workflow_state_field or "workflow_state"
         if meta.has_field(field):
+            if meta.get_field(field).fieldtype == "Select":
+                # A Select must hold every state, or the first transition fails on the record's
+                # save: its options are extended through a Property Setter (customisation's way;
+                # Frappe's Workflow only adds the Link field and leaves a Select as it is).
+                from lowcode.customize import extend_select_options
+                extend_select_options(self.document_type, field, [s.state for s in self.states])
             return
         cf = get_doc({"doctype": "Custom Field", "dt": self.document_type, "fieldname": field,
                       "label": "Workflow State", "fieldtype": "Link", "options": "Workflow State",
