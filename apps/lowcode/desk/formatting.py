@@ -139,6 +139,21 @@ def format_value(value, df, prefs):
     return str(value)
 
 
+_INPUT_NUMBER_TYPES = ("Int", "Float", "Currency", "Percent", "Duration")
+
+
+def input_value(value, df):
+    """A value as a form's input holds it: a number canonical (ASCII, no grouping, read
+    back as typed) and without a trailing ".0" (a quantity 2.0 is "2"), never rounded
+    (repr: the shortest text that reads back as the same float); the rest as it is."""
+    if value is None:
+        return ""
+    if df.get("fieldtype") in _INPUT_NUMBER_TYPES and not isinstance(value, bool) and _is_number(value):
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 2 ** 53 else repr(number)
+    return value
+
+
 # -- right-to-left text: numbers keep their order ------------------------------------------------
 
 #: the types whose text is a number, an amount, a date or a time: read left to right even

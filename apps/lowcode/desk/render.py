@@ -35,6 +35,8 @@ def environment():
         lambda ctx, value, df: formatting.display_value(value, df, ctx.get("prefs") or prefs()))
     env.filters["fmt_text"] = jinja2.pass_context(
         lambda ctx, value, df: formatting.format_value(value, df, ctx.get("prefs") or prefs()))
+    env.filters["input_value"] = lambda value, df: formatting.input_value(  # an input's value: 2, not 2.0
+        None if isinstance(value, jinja2.Undefined) else value, df)  # (a new row's template has no values)
     env.filters["ltr"] = formatting.ltr_html  # an already formatted number or phone in text
     env.filters["bdi"] = lambda value: markupsafe.Markup("<bdi>%s</bdi>") % value  # a stored value in a sentence
     env.filters["digits"] = jinja2.pass_context(

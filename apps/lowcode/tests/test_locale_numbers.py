@@ -74,3 +74,23 @@ def test_a_persian_list_isolates_numbers_and_keeps_inputs_plain(ctx, client, mak
     assert '<bdi dir="ltr">2</bdi>' in page  # the quantity 2.0 without its ".0"
     form = client.get(f"/app/{route}/{doc.name}").content.decode()
     assert 'value="1405/01/05"' in form  # an input's value: the text, never markup
+
+
+@pytest.mark.parametrize("value,held", [(2.0, "2"), (2.5, "2.5"), (1500000.0, "1500000"), (1.23456789, "1.23456789"),
+                                        (-4.7, "-4.7"), (None, ""), ("abc", "abc")])
+def test_a_number_input_holds_the_value_without_a_trailing_zero(value, held):
+    assert formatting.input_value(value, FLOAT) == held
+    assert formatting.input_value("2.0", {"fieldtype": "Data"}) == "2.0"  # text stays as typed
+
+
+def test_a_quotation_form_shows_quantities_without_dot_zero(ctx, client):
+    from crm_app.tests.helpers import make_customer, make_product, make_quotation
+    product = make_product(rate=1500000)
+    quotation = make_quotation(make_customer().name, [{"product": product, "qty": 2, "rate": 1500000}])
+    commit(ctx)
+    client.cookies["sid"] = auth.start_session("Administrator", desk=True).sid
+    commit(ctx)
+    form = client.get(f"/app/quotation/{quotation.name}").content.decode()
+    assert 'name="items-1-qty"' in form
+    assert 'value="2"' in form and 'value="2.0"' not in form
+    assert 'value="1500000"' in form and "1500000.0" not in form
