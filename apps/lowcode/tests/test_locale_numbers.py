@@ -94,3 +94,12 @@ def test_a_quotation_form_shows_quantities_without_dot_zero(ctx, client):
     assert 'name="items-1-qty"' in form
     assert 'value="2"' in form and 'value="2.0"' not in form
     assert 'value="1500000"' in form and "1500000.0" not in form
+
+
+def test_a_reply_quotes_the_date_isolated_for_right_to_left_text():
+    from django.utils import translation
+    from lowcode.channels.compose import reply_values
+    with translation.override("fa"):
+        values = reply_values({"subject": "Offer", "content": "<p>Hello</p>", "sender": "a@example.com",
+                               "communication_date": "2026-05-01 10:30:00"})
+    assert "\u20662026-05-01 10:30\u2069" in values["message"] and "\u2066a@example.com\u2069" in values["message"]
