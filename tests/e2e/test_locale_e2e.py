@@ -44,8 +44,8 @@ def mobile():
 
 @pytest.fixture(scope="module")
 def figures(server):
-    """A DocType listing a signed percentage and a phone number, with one record, and a
-    lead with a mobile number; the Persian user reads Persian."""
+    """A DocType listing a signed percentage and a phone number (and linking a lead), with
+    one record, and a lead with a mobile number; the Persian user reads Persian."""
     doctype, number = f"Figure {unique('T')}", mobile()
     with lowcode.site_context(server.site, bench=server.bench) as local:
         lowcode.get_doc({"doctype": "DocType", "name": doctype, "module": "Custom", "title_field": "title",
@@ -53,7 +53,8 @@ def figures(server):
                                     {"fieldname": "change", "fieldtype": "Percent", "label": "Change",
                                      "in_list_view": 1},
                                     {"fieldname": "phone", "fieldtype": "Data", "options": "Phone",
-                                     "label": "Phone", "in_list_view": 1}],
+                                     "label": "Phone", "in_list_view": 1},
+                                    {"fieldname": "lead", "fieldtype": "Link", "options": "Lead", "label": "Lead"}],
                          "permissions": [{"role": "System Manager", "read": 1, "write": 1, "create": 1}]}).insert()
         lowcode.get_doc({"doctype": doctype, "title": "Q3", "change": -4.7, "phone": "+98 912 345 6789"}).insert()
         lead = lowcode.get_doc({"doctype": "Lead", "first_name": unique("Phone"), "company_name": "Dial Co",
@@ -106,4 +107,8 @@ def test_english_desktop_finds_the_lead_by_its_international_form(pages, shot, f
     with page.expect_navigation():
         page.press("nav input[name=q]", "Enter")
     expect(page.locator(f"main a[href='/app/lead/{quote(figures['lead'])}']")).to_be_visible()
+    # link search: a Link field to Lead offers the lead for its number as typed
+    page.goto(f"/app/{figures['route']}/new")
+    page.locator("#f-lead").fill(f"+98 {m[1:4]} {m[4:7]} {m[7:]}")
+    expect(page.locator(f"#f-lead-dl option[value='{figures['lead']}']")).to_have_count(1)
     assert_no_js_errors(pages)
