@@ -568,14 +568,36 @@ def _out_name(expr):
     return (m.group(3) or m.group(2)) if m else expr
 
 
-def search_link(doctype, txt="", filters=None, page_length=10, user=None):
-    """Link search-as-you-type: name, title and search fields like the text, only over
-    documents the user may read."""
-    meta = get_meta(doctype)
-    txt = (txt or "").strip()
+def search_columns(meta):
+    """The columns a search box looks in: name, the title field and the search fields."""
     columns = ["name"] + [f for f in [meta.title_field] + meta.search_fields if f and meta.has_field(f)]
-    columns = list(dict.fromkeys(columns))
-    or_filters = [[c, "like", f"%{txt}%"] for c in columns] if txt else None
+    return list(dict.fromkeys(columns))
+
+
+def search_or_filters(meta, txt):
+    """or_filters for a search box's text (link, list and global search alike): the
+    search columns like the text; but a valid phone number, however typed, on a DocType
+    keeping its numbers normalised (Data fields named ``*_e164``, indexed) is an
+    equality on those columns: the same record for every way of typing the number, and
+    index probes at any table size instead of a LIKE '%...%' scan."""
+    from .fields.text import phone_search_e164
+    txt = (txt or "").strip()
+    if not txt:
+        return None
+    phone_columns = [f.fieldname for f in meta.data_fields if (f.fieldname or "").endswith("_e164")]
+    number = phone_search_e164(txt) if phone_columns else None
+    if number:
+        return [[c, "=", number] for c in phone_columns]
+    return [[c, "like", f"%{txt}%"] for c in search_columns(meta)]
+
+
+def search_link(doctype, txt="", filters=None, page_length=10, user=None):
+    """Link search-as-you-type: name, title and search fields like the text (a phone
+    number: its normalised columns, see search_or_filters), only over documents the
+    user may read."""
+    meta = get_meta(doctype)
+    columns = search_columns(meta)
+    or_filters = search_or_filters(meta, txt)
     fields = list(columns)
     rows = get_list(doctype, fields=fields, filters=filters, or_filters=or_filters,
                     limit_page_length=params.row_count(page_length, "page_length") or 10, user=user, order_by="modified desc")

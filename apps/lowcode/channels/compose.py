@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 from urllib.parse import quote
 
+from ..desk.formatting import isolate
 from ..desk.render import render
 from ..desk.views.common import desk_view, open_doc
 from ..exceptions import LowcodeError, ValidationError
@@ -57,8 +58,9 @@ def reply_values(message):
         subject = f"Re: {subject}"
     text = html_to_text(message.get("content") or "")
     quoted = "\n".join("> " + line if line else ">" for line in text.splitlines())
-    intro = _("On %(date)s, %(sender)s wrote:") % {"date": str(message.get("communication_date") or "")[:16],
-                                                    "sender": message.get("sender") or ""}
+    # the date and address isolated: in a Persian or Hebrew reply "2026-05-01 10:30" keeps its order
+    intro = _("On %(date)s, %(sender)s wrote:") % {"date": isolate(str(message.get("communication_date") or "")[:16]),
+                                                    "sender": isolate(message.get("sender") or "")}
     return {"to": message.get("sender") or "", "subject": subject, "message": f"\n\n{intro}\n{quoted}\n"}
 
 

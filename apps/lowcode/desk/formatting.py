@@ -6,12 +6,15 @@ import datetime
 import math
 
 import jdatetime
+import markupsafe
+from babel.numbers import get_currency_precision
 from django.utils import formats, numberformat, translation
 
 from ..fields.base import ascii_digits
 
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 RTL_LANGUAGES = ("fa", "he", "ar")
+_NO_ISOLATES = dict.fromkeys(range(0x2066, 0x206A))  # LRI, RLI, FSI, PDI (see isolate)
 
 
 class Prefs:
@@ -73,6 +76,29 @@ def format_number(value, prefs, decimals=None):
 
 
 _NUMBER_TYPES = ("Check", "Int", "Float", "Percent", "Currency", "Rating", "Duration")
+#: most decimals a Float or Percent without its own precision is shown with
+FLOAT_DECIMALS = 6
+
+
+def currency_precision(currency):
+    """Decimals an amount in ``currency`` is shown with: the currency's minor unit
+    (CLDR's, through babel: 0 for the Rial, 2 for the dollar or shekel); the Toman
+    (IRT, not an ISO code) has none either; 2 when no currency is set."""
+    if not currency:
+        return 2
+    return 0 if currency.upper() == "IRT" else get_currency_precision(currency.upper())
+
+
+def _decimals(value, df, default):
+    """The field's own precision when it has one, else ``default``; ``default`` None
+    means as many as the value needs (a quantity 2.0 is "2", 2.5 is "2.5")."""
+    precision = df.get("precision")
+    if precision not in (None, "") and str(precision).strip().isdigit():
+        return int(precision)
+    if default is not None:
+        return default
+    text = f"{float(value):.{FLOAT_DECIMALS}f}".rstrip("0")
+    return len(text.partition(".")[2])
 
 
 def _is_number(value):
@@ -98,9 +124,9 @@ def format_value(value, df, prefs):
     if ftype == "Int":
         return format_number(value, prefs, 0)
     if ftype in ("Float", "Percent"):
-        return format_number(value, prefs, 2) + ("%" if ftype == "Percent" else "")
+        return format_number(value, prefs, _decimals(value, df, None)) + ("%" if ftype == "Percent" else "")
     if ftype == "Currency":
-        amount = format_number(value, prefs, 0 if prefs.currency in ("IRR", "IRT") else 2)
+        amount = format_number(value, prefs, _decimals(value, df, currency_precision(prefs.currency)))
         return f"{amount} {prefs.currency}".strip()
     if ftype == "Rating":
         stars = round(float(value) * 5)
@@ -111,6 +137,52 @@ def format_value(value, df, prefs):
     if ftype == "Time":
         return digits(str(value)[:5], prefs)
     return str(value)
+
+
+_INPUT_NUMBER_TYPES = ("Int", "Float", "Currency", "Percent", "Duration")
+
+
+def input_value(value, df):
+    """A value as a form's input holds it: a number canonical (ASCII, no grouping, read
+    back as typed) and without a trailing ".0" (a quantity 2.0 is "2"), never rounded
+    (repr: the shortest text that reads back as the same float); the rest as it is."""
+    if value is None:
+        return ""
+    if df.get("fieldtype") in _INPUT_NUMBER_TYPES and not isinstance(value, bool) and _is_number(value):
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 2 ** 53 else repr(number)
+    return value
+
+
+# -- right-to-left text: numbers keep their order ------------------------------------------------
+
+#: the types whose text is a number, an amount, a date or a time: read left to right even
+#: inside Persian or Hebrew text ("-4.7%" must not become "%4.7-")
+_LTR_TYPES = ("Int", "Float", "Percent", "Currency", "Duration", "Date", "Datetime", "Time")
+
+
+def isolate(text):
+    """Plain text (a toast, a notification, a subject built in Python) with ``text`` as a
+    left-to-right isolate (U+2066 ... U+2069), so a number, phone or amount keeps its
+    order inside right-to-left text; empty stays empty."""
+    text = "" if text is None else str(text)
+    return f"\u2066{text}\u2069" if text else ""
+
+
+def ltr_html(text):
+    """HTML for ``text`` (escaped) in a left-to-right <bdi>: the template way of isolate()."""
+    text = "" if text is None else str(text)
+    return markupsafe.Markup('<bdi dir="ltr">%s</bdi>') % text if text else ""
+
+
+def display_value(value, df, prefs):
+    """format_value as desk HTML: numbers, amounts, percentages, dates and phone numbers
+    isolated left to right (ltr_html); other text escaped as it is."""
+    text = format_value(value, df, prefs)
+    if df.get("fieldtype") in _LTR_TYPES or df.get("options") == "Phone" \
+            or df.get("fieldname") in ("creation", "modified"):
+        return ltr_html(text)
+    return markupsafe.escape(text)
 
 
 def parse_date_input(text, prefs):
@@ -132,6 +204,8 @@ def parse_input(value, df, prefs):
     """Desk form input -> the value the field type coerces (ISO dates, ASCII digits)."""
     if value is None:
         return None
+    if isinstance(value, str):
+        value = value.translate(_NO_ISOLATES)  # text copied from the desk may carry isolate marks
     ftype = df.get("fieldtype")
     if ftype == "Date":
         return parse_date_input(value, prefs)

@@ -31,8 +31,16 @@ def environment():
     env.globals["desk_icon"] = _icon  # desk_icon("gear"): views/hub.py ICONS
     # The page's own preferences (a public page speaks the visitor's language and calendar,
     # see web/pages.py: render_web), else the user's.
+    # fmt: HTML, numbers/amounts/dates isolated left to right (RTL pages keep "-4.7%");
+    # fmt_text: the same text without markup, for attributes (an input's value).
     env.filters["fmt"] = jinja2.pass_context(
+        lambda ctx, value, df: formatting.display_value(value, df, ctx.get("prefs") or prefs()))
+    env.filters["fmt_text"] = jinja2.pass_context(
         lambda ctx, value, df: formatting.format_value(value, df, ctx.get("prefs") or prefs()))
+    env.filters["input_value"] = lambda value, df: formatting.input_value(  # an input's value: 2, not 2.0
+        None if isinstance(value, jinja2.Undefined) else value, df)  # (a new row's template has no values)
+    env.filters["ltr"] = formatting.ltr_html  # an already formatted number or phone in text
+    env.filters["bdi"] = lambda value: markupsafe.Markup("<bdi>%s</bdi>") % value  # a stored value in a sentence
     env.filters["digits"] = jinja2.pass_context(
         lambda ctx, value: formatting.digits(value, ctx.get("prefs") or prefs()))
     env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it

@@ -20,6 +20,27 @@ def default_phone_region():
     return (local.conf.get("default_phone_region") if local else None) or "IR"
 
 
+#: what a phone number typed into a search box is made of: digits, a leading plus,
+#: spaces, dashes, dots and parentheses (at least 7 characters, so "2024" is not one)
+_PHONE_TERM_RE = re.compile(r"^\+?[\d\s().\-]{7,}$")
+
+
+def phone_search_e164(text):
+    """E.164 of a search term that is a valid phone number however typed
+    ('09123456789', '+98 912 345 6789', '0912-345-6789', Persian digits) in the site's
+    default region, else None: what the normalised ``*_e164`` columns are matched with."""
+    text = ascii_digits(str(text or "").strip())
+    if not _PHONE_TERM_RE.match(text):
+        return None
+    try:
+        number = phonenumbers.parse(text, None if text.startswith("+") else default_phone_region())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 @register
 class Data(FieldType):
     name = "Data"

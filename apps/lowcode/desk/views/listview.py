@@ -38,10 +38,7 @@ def read_filters(request, meta):
 
 
 def search_filters(meta, text):
-    if not text:
-        return None
-    columns = ["name"] + [f for f in [meta.title_field] + meta.search_fields if f and meta.has_field(f)]
-    return [[c, "like", f"%{text}%"] for c in dict.fromkeys(columns)]
+    return query.search_or_filters(meta, text)  # the same search as link and global search
 
 
 def _with_added_filter(request):

@@ -22,7 +22,7 @@ from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
 from ...query import get_all
 from ...utils import route_for
-from ..formatting import RTL_LANGUAGES, format_value
+from ..formatting import RTL_LANGUAGES, display_value, format_value
 from ..layout import form_layout
 from ..render import environment, prefs, render
 from .common import desk_view
@@ -92,7 +92,7 @@ def standard_sections(doc):
             return translation.gettext(shown)
         if df.get("fieldtype") == "Text Editor" and shown:
             return Markup(shown)  # sanitised by nh3 when it was saved
-        return shown
+        return display_value(value, df, p)  # numbers, amounts and dates isolated left to right
 
     def visible(df):
         return int(df.permlevel or 0) in levels and not df.get("print_hide") and not df.get("hidden")
