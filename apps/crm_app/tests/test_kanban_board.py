@@ -8,6 +8,7 @@ alice (Sales User) owns A1 1000 Prospecting (10 %), A2 3000 Qualification (25 %)
 A3 200 Lost; bob (Sales User) owns B1 500 Prospecting. The Sales Manager manages the
 territory and sees all four; alice sees only hers."""
 import json
+from urllib.parse import urlencode
 from decimal import Decimal
 
 import pytest
@@ -16,7 +17,8 @@ import lowcode
 from lowcode.tests.desk_helpers import login
 from lowcode.tests.test_desk_kanban import parse_html
 
-from crm_app.tests.helpers import as_user, make_customer, make_opportunity, make_territory, make_user, move, tag
+from crm_app.tests.helpers import (as_user, make_customer, make_lead, make_opportunity, make_territory, make_user,
+                                   move, tag)
 
 
 @pytest.fixture
@@ -121,3 +123,68 @@ def test_move_answers_the_cards_new_menu(ctx, client, deals):
     assert response.status_code == 200, response.content[:500]
     # reopened: the lost reason is cleared, so only Qualify leads on
     assert json.loads(response.content)["moves"] == ["Prospecting", "Qualification"]
+
+
+# -- link titles beside the id ----------------------------------------------------------------------
+
+def test_link_titles_on_list_form_and_card(ctx, client, deals):
+    """The customer's name beside its id on the Opportunity list, form and card; a
+    linked lead alice may not read (bob's) shows its id only."""
+    d, customer, people = deals["deals"], deals["customer"], deals["people"]
+    with as_user(people["bob"]):
+        lead = make_lead("Hidden", last_name=f"Person {tag()}", territory=deals["customer"].territory)
+    lowcode.db.sql("UPDATE `tabOpportunity` SET `lead`=%s WHERE `name`=%s", (lead.name, d["A2"].name))
+
+    def titles(root):
+        return [n.text for n in root.iter() if "data-link-title" in n.attrs]
+
+    login(ctx, client, people["alice"])
+    listed = parse_html(client.get("/app/opportunity?" + "filters=" + json.dumps([["party_name", "=", customer.name]])))
+    assert customer.customer_name in titles(listed)
+    form = parse_html(client.get(f"/app/opportunity/{d['A2'].name}"))
+    assert customer.customer_name in titles(form)  # the party's name (and the owner's), not the hidden lead's
+    assert lead.name in form.text and lead.lead_name not in form.text
+    card = parse_html(client.get("/app/opportunity/view/kanban?filters="
+                                 + json.dumps([["name", "=", d["A2"].name]])))
+    assert titles(card) == [customer.customer_name]
+
+    login(ctx, client, people["manager"])  # manages the territory: may read the lead
+    form = parse_html(client.get(f"/app/opportunity/{d['A2'].name}"))
+    assert {customer.customer_name, lead.lead_name} <= set(titles(form))
+
+
+# -- previous/next on the form within the list ------------------------------------------------------
+
+def _nav(client, href):
+    """(prev, next) record names of the form at ``href`` (None at either end)."""
+    root = parse_html(client.get(href))
+    nav = root.find("nav", id="record-nav")
+    out = []
+    for rel in ("prev", "next"):
+        links = [a for a in nav.find_all("a") if a.attrs.get("rel") == rel]
+        out.append(links[0].attrs["href"].split("?")[0].rsplit("/", 1)[1] if links else None)
+    return tuple(out)
+
+
+def test_prev_next_follow_the_list_filter_sort_and_permissions(ctx, client, deals):
+    d, customer, people = deals["deals"], deals["customer"], deals["people"]
+    list_url = "/app/opportunity?" + urlencode({"filters": json.dumps([["party_name", "=", customer.name]]),
+                                                "order_by": "opportunity_amount asc", "page": "1"})
+    login(ctx, client, people["alice"])
+    listed = parse_html(client.get(list_url))
+    link = next(a for a in listed.find_all("a") if a.attrs.get("href", "").startswith(f"/app/opportunity/{d['A1'].name}?"))
+    href = link.attrs["href"]
+    assert "page" not in href.split("list=", 1)[1].replace("page_length", "")  # the list's query, not its paging
+    # alice's deals by amount: A3 200, A1 1000, A2 3000 (bob's B1 500 is not hers)
+    assert _nav(client, href) == (d["A3"].name, d["A2"].name)
+    assert _nav(client, href.replace(d["A1"].name, d["A2"].name)) == (d["A1"].name, None)
+    assert _nav(client, href.replace(d["A1"].name, d["A3"].name)) == (None, d["A1"].name)
+
+    login(ctx, client, people["manager"])  # sees bob's deal too, in its place
+    assert _nav(client, href) == (d["B1"].name, d["A2"].name)
+    descending = href.replace("asc", "desc")
+    assert _nav(client, descending) == (d["A2"].name, d["B1"].name)
+
+    # opened directly, not from a list: no navigation
+    root = parse_html(client.get(f"/app/opportunity/{d['A1'].name}"))
+    assert not root.find_all("nav", id="record-nav")

@@ -24,6 +24,8 @@ from ...fields.choice import select_options
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission, permitted_fieldnames
 from ...workflow import WorkflowTransitionError, apply_workflow, get_transitions, get_workflow
+from ..badges import link_targets
+from ..link_titles import link_titles
 from ..render import prefs, render
 from .common import desk_view, doctype_for_route
 from .form import field_states
@@ -202,15 +204,18 @@ class _CardDoc(dict):
 
 
 def load_board(doctype, route, meta, df, workflow, filters):
-    """[{value, count, amount, weighted, rows, moves, list_url}] per column, with at most
-    CARDS_PER_COLUMN rows each; one grouped totals query, then one query per column that
-    has cards."""
+    """([{value, count, amount, weighted, rows, moves, list_url}] per column, with at most
+    CARDS_PER_COLUMN rows each; the amount field; the titles of the cards' links): one
+    grouped totals query, then one query per column that has cards."""
     fieldname = df.fieldname
     amount, probability = total_fields(meta, fieldname)
     totals = column_totals(doctype, fieldname, filters, amount, probability)
     counts = {value: total["count"] for value, total in totals.items()}
     title = meta.get_title_field()
-    fields = list(dict.fromkeys(["name", "owner", "modified", title, fieldname] + card_fieldnames(meta, fieldname)
+    shown = card_fieldnames(meta, fieldname)
+    readable = set(permitted_fieldnames(meta.name))
+    dynamic = [df.options for df in map(meta.get_field, shown) if df.fieldtype == "Dynamic Link" and df.options in readable]
+    fields = list(dict.fromkeys(["name", "owner", "modified", title, fieldname] + shown + dynamic
                                 + (condition_fields(meta, workflow) or [])))
     values = column_values(df, workflow, counts)
     columns = []
@@ -224,7 +229,7 @@ def load_board(doctype, route, meta, df, workflow, filters):
                         "weighted": total.get("weighted", 0) if probability is not None else None,
                         "moves": card_moves(doctype, meta, workflow, df, rows, values),
                         "list_url": f"/app/{route}?" + urlencode({"filters": json.dumps(where, ensure_ascii=False)})})
-    return columns, amount
+    return columns, amount, link_titles(link_targets(meta, [row for col in columns for row in col["rows"]]))
 
 
 def can_move_cards(doctype, df, workflow):
@@ -245,7 +250,7 @@ def kanban_view(request, route):
     context = {"meta": meta, "doctype": doctype, "route": route, "args": request.GET, "columns": [],
                "fields": [], "field": None, "error": None, "card_fields": [], "title_field": meta.get_title_field(),
                "can_create": has_permission(doctype, "create"), "can_move": False, "standard_filters": [],
-               "filtered": False, "amount_field": None}
+               "filtered": False, "amount_field": None, "link_titles": {}}
     status = 200
     if not has_permission(doctype, "read"):
         context["error"] = _("You are not permitted to read %(doctype)s") % {"doctype": _(doctype)}
@@ -258,7 +263,7 @@ def kanban_view(request, route):
         return render("kanban.html", **context)
     try:
         filters = view_filters(request, meta)
-        context["columns"], context["amount_field"] = load_board(doctype, route, meta, df, workflow, filters)
+        context["columns"], context["amount_field"], context["link_titles"] = load_board(doctype, route, meta, df, workflow, filters)
     except LowcodeError as e:
         context["error"] = e.message
         status = e.http_status
