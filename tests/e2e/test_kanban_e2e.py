@@ -1,12 +1,15 @@
-"""End to end: the Opportunity board at 1366 px in English (every column reachable,
-card titles from the title field, column totals) in Debian's chromium against a real
-server with demo data (see conftest.py)."""
+"""End to end, in Debian's chromium against a real server with demo data (see
+conftest.py): the Opportunity board at 1366 px in English (every column reachable,
+card titles from the title field, column totals), and previous/next on a lead within
+the list's filter at 390 px in Persian."""
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 import lowcode
+
+from .conftest import FA_PASSWORD, FA_USER, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -41,3 +44,40 @@ def test_opportunity_board_at_1366(pages, server, shot):
     # card titles are the deals' titles, never their OPP-... ids
     titles = page.locator(".kanban-card a.fw-semibold").all_inner_texts()
     assert titles and not [t for t in titles if not t.strip() or re.match(r"OPP-\d", t)], titles
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def test_prev_next_on_a_lead_in_persian_at_390(pages, server, shot):
+    with lowcode.site_context(server.site, bench=server.bench) as local:
+        user = lowcode.get_doc("User", FA_USER)
+        user.language, user.calendar = "fa", "Jalali"
+        user.save(ignore_permissions=True)
+        local.db.commit()
+    page = pages.new(state=None, **PHONE)
+    login(page, server.url, FA_USER, FA_PASSWORD)
+    page.goto("/app/lead?status=New")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    links = page.locator("#list-results tbody tr td:nth-child(2) a")
+    expect(links.first).to_be_visible()
+    names = [href.split("?")[0].rsplit("/", 1)[1] for href in
+             [links.nth(i).get_attribute("href") for i in range(min(links.count(), 3))]]
+    assert len(names) == 3, names
+    links.first.click()
+    nav = page.locator("#record-nav")
+    expect(nav).to_be_visible()
+    shot(page, "lead-fa-390")
+    # the first row: no previous; the next is the list's second row, still within status=New
+    expect(nav.locator("a[rel=prev]")).to_have_count(0)
+    nav.locator("a[rel=next]").click()
+    expect(page).to_have_url(re.compile(rf"/app/lead/{re.escape(names[1])}\?list="))
+    nav.locator("a[rel=next]").click()
+    expect(page).to_have_url(re.compile(rf"/app/lead/{re.escape(names[2])}\?list="))
+    nav.locator("a[rel=prev]").click()
+    expect(page).to_have_url(re.compile(rf"/app/lead/{re.escape(names[1])}\?list="))
+    # Persian labels, and the buttons sit on the screen
+    assert nav.locator("a[rel=prev]").get_attribute("aria-label") == "قبلی"
+    box = nav.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 2, box
+    shot(page, "lead-fa-390-next")

@@ -188,3 +188,12 @@ def test_prev_next_follow_the_list_filter_sort_and_permissions(ctx, client, deal
     # opened directly, not from a list: no navigation
     root = parse_html(client.get(f"/app/opportunity/{d['A1'].name}"))
     assert not root.find_all("nav", id="record-nav")
+
+
+def test_prev_next_in_the_default_order(ctx, client, deals):
+    """The list's default order (modified, newest first): alice's A3 (lost last), A2, A1."""
+    d, customer, people = deals["deals"], deals["customer"], deals["people"]
+    login(ctx, client, people["alice"])
+    query = urlencode({"list": urlencode({"filters": json.dumps([["party_name", "=", customer.name]])})})
+    assert _nav(client, f"/app/opportunity/{d['A2'].name}?{query}") == (d["A3"].name, d["A1"].name)
+    assert _nav(client, f"/app/opportunity/{d['A3'].name}?{query}") == (None, d["A2"].name)

@@ -5,6 +5,7 @@ search, sort; no paging), and the form asks for the records just before and afte
 one in that order, through the permission-checked query layer: only records the user
 may read are ever named. Without ``?list=`` (a form opened directly) there is no
 navigation, so a plain form load costs no extra query."""
+import datetime
 import re
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -48,18 +49,32 @@ def _sort(meta, order_by):
 TIES_MAX = 1000
 
 
-def _neighbour(doctype, filters, or_filters, field, value, name, descending, forward):
-    """The record right after (forward) or before this one in the list's order: among
-    those sharing its sort value, the next by name; else the nearest value."""
+def _around(meta, field, value):
+    """(filters for the records sharing this sort value, (op, value) for the records
+    before it, (op, value) for those after). Datetimes are taken by the second: filters
+    compare whole seconds while modified/creation keep microseconds, so the group is
+    the second, put in its exact order by SQL."""
+    if field in STANDARD_SORT or meta.get_field(field).fieldtype == "Datetime":
+        second = datetime.datetime.fromisoformat(str(value)).replace(microsecond=0)
+        low, high = (t.strftime("%Y-%m-%d %H:%M:%S") for t in (second, second + datetime.timedelta(seconds=1)))
+        return [[field, ">=", low], [field, "<", high]], ("<", low), (">=", high)
+    return [[field, "=", value]], ("<", value), (">", value)
+
+
+def _neighbour(meta, filters, or_filters, field, value, name, descending, forward):
+    """The record right after (forward) or before this one in the list's order: within
+    those sharing its sort value (ordered by value, then name), else the nearest beyond."""
     later = (descending == forward)  # in a descending list the next one has a smaller value
     direction = "desc" if later else "asc"
-    ties = query.get_list(doctype, pluck="name", filters=filters + [[field, "=", value]], or_filters=or_filters,
-                          order_by=f"name {direction}", limit_page_length=TIES_MAX)
-    if name in ties and ties.index(name) + 1 < len(ties):
-        return ties[ties.index(name) + 1]
-    rows = query.get_list(doctype, pluck="name", filters=filters + [[field, "<" if later else ">", value]],
-                          or_filters=or_filters, order_by=f"{field} {direction}, name {direction}",
-                          limit_page_length=1)
+    order = f"{field} {direction}, name {direction}"
+    same, below, above = _around(meta, field, value)
+    group = query.get_list(meta.name, pluck="name", filters=filters + same, or_filters=or_filters,
+                           order_by=order, limit_page_length=TIES_MAX)
+    if name in group and group.index(name) + 1 < len(group):
+        return group[group.index(name) + 1]
+    op, bound = below if later else above
+    rows = query.get_list(meta.name, pluck="name", filters=filters + [[field, op, bound]], or_filters=or_filters,
+                          order_by=order, limit_page_length=1)
     return rows[0] if rows else None
 
 
@@ -77,8 +92,8 @@ def neighbours(request, meta, doc):
         value = doc.get(field)
         if value is None:
             return None
-        return {"prev": _neighbour(meta.name, filters, or_filters, field, value, doc.name, descending, False),
-                "next": _neighbour(meta.name, filters, or_filters, field, value, doc.name, descending, True),
+        return {"prev": _neighbour(meta, filters, or_filters, field, value, doc.name, descending, False),
+                "next": _neighbour(meta, filters, or_filters, field, value, doc.name, descending, True),
                 "query": urlencode({"list": raw})}
-    except LowcodeError:
+    except (LowcodeError, ValueError):
         return None  # a filter the list would refuse too: no navigation, the form still opens
