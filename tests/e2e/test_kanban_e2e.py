@@ -1,7 +1,7 @@
 """End to end, in Debian's chromium against a real server with demo data (see
 conftest.py): the Opportunity board at 1366 px in English (every column reachable,
 card titles from the title field, column totals), and previous/next on a lead within
-the list's filter at 390 px in Persian."""
+the list's filter and the board at 390 px in Persian."""
 import re
 
 import pytest
@@ -49,10 +49,10 @@ def test_opportunity_board_at_1366(pages, server, shot):
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
 
-def test_prev_next_on_a_lead_in_persian_at_390(pages, server, shot):
+def test_prev_next_and_board_in_persian_at_390(pages, server, shot):
     with lowcode.site_context(server.site, bench=server.bench) as local:
         user = lowcode.get_doc("User", FA_USER)
-        user.language, user.calendar = "fa", "Jalali"
+        user.language, user.calendar, user.use_local_digits = "fa", "Jalali", 1
         user.save(ignore_permissions=True)
         local.db.commit()
     page = pages.new(state=None, **PHONE)
@@ -81,3 +81,16 @@ def test_prev_next_on_a_lead_in_persian_at_390(pages, server, shot):
     box = nav.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 2, box
     shot(page, "lead-fa-390-next")
+
+    # the board on the same phone, in Persian: columns scroll inside the board, the
+    # page keeps the phone's width, totals in Persian digits
+    page.goto("/app/opportunity/view/kanban")
+    expect(page.locator(".kanban-column").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 2
+    last = page.locator(".kanban-column").last
+    last.evaluate("el => el.scrollIntoView({block: 'nearest', inline: 'nearest'})")
+    box = last.bounding_box()
+    assert box["x"] >= -1 and box["x"] + box["width"] <= 390 + 2, box
+    assert re.search("[۰-۹]", page.locator(".kanban-totals").first.inner_text())
+    expect(page.locator(".kanban-totals").first).to_contain_text("وزن‌دار")
+    shot(page, "board-fa-390")
