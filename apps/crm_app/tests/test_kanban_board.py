@@ -172,8 +172,8 @@ def test_prev_next_follow_the_list_filter_sort_and_permissions(ctx, client, deal
                                                 "order_by": "opportunity_amount asc", "page": "1"})
     login(ctx, client, people["alice"])
     listed = parse_html(client.get(list_url))
-    link = next(a for a in listed.find_all("a") if a.attrs.get("href", "").startswith(f"/app/opportunity/{d['A1'].name}?"))
-    href = link.attrs["href"]
+    href = next(a.attrs["href"] for a in listed.find_all("a")
+                if a.attrs.get("href", "").startswith(f"/app/opportunity/{d['A1'].name}?"))
     assert "page" not in href.split("list=", 1)[1].replace("page_length", "")  # the list's query, not its paging
     # alice's deals by amount: A3 200, A1 1000, A2 3000 (bob's B1 500 is not hers)
     assert _nav(client, href) == (d["A3"].name, d["A2"].name)

@@ -214,7 +214,8 @@ def load_board(doctype, route, meta, df, workflow, filters):
     title = meta.get_title_field()
     shown = card_fieldnames(meta, fieldname)
     readable = set(permitted_fieldnames(meta.name))
-    dynamic = [df.options for df in map(meta.get_field, shown) if df.fieldtype == "Dynamic Link" and df.options in readable]
+    dynamic = [df.options for df in map(meta.get_field, shown)
+               if df.fieldtype == "Dynamic Link" and df.options in readable]  # the doctype each one names
     fields = list(dict.fromkeys(["name", "owner", "modified", title, fieldname] + shown + dynamic
                                 + (condition_fields(meta, workflow) or [])))
     values = column_values(df, workflow, counts)
@@ -263,7 +264,8 @@ def kanban_view(request, route):
         return render("kanban.html", **context)
     try:
         filters = view_filters(request, meta)
-        context["columns"], context["amount_field"], context["link_titles"] = load_board(doctype, route, meta, df, workflow, filters)
+        context["columns"], context["amount_field"], context["link_titles"] = load_board(
+            doctype, route, meta, df, workflow, filters)
     except LowcodeError as e:
         context["error"] = e.message
         status = e.http_status
