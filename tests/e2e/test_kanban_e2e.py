@@ -45,6 +45,25 @@ def test_opportunity_board_at_1366(pages, server, shot):
     titles = page.locator(".kanban-card a.fw-semibold").all_inner_texts()
     assert titles and not [t for t in titles if not t.strip() or re.match(r"OPP-\d", t)], titles
 
+    # the Move to list offers only the transitions from the card's state: a won deal goes
+    # nowhere; a lost one may be reopened, and once reopened its list is the new state's
+    assert page.locator(".kanban-cards[data-value=Won] [data-move]").count() == 0
+    lost = page.locator(".kanban-cards[data-value=Lost] .kanban-card").first
+    name = lost.get_attribute("data-name")
+    select = lost.locator("[data-move]")
+    assert select.locator("option").evaluate_all("os => os.map(o => o.value)") == ["Prospecting", "Lost"]
+    with page.expect_response(lambda r: r.url.endswith("/view/kanban/move")) as answer:
+        select.select_option("Prospecting")
+    assert answer.value.ok, answer.value.text()
+    card = page.locator(f".kanban-cards[data-value=Prospecting] .kanban-card[data-name='{name}']")
+    expect(card).to_be_visible()
+    expect(card.locator("[data-move] option")).to_have_count(2)
+    assert card.locator("[data-move] option").evaluate_all("os => os.map(o => o.value)") \
+        == ["Prospecting", "Qualification"]  # reopening cleared the lost reason: Lose needs one
+    expect(page.locator(".kanban-cards[data-value=Prospecting]").locator("xpath=..").locator("[data-count]")) \
+        .to_have_text(str(expected.get("Prospecting", (0, 0))[0] + 1))
+    shot(page, "board-en-1366-reopened")
+
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
