@@ -12,6 +12,8 @@ STAGE_PROBABILITY = {"Prospecting": 10, "Qualification": 25, "Proposal": 50, "Ne
 class Opportunity(Document):
     def validate(self):
         self.customer_name = party_title(self.opportunity_from, self.party_name)
+        if not self.title:
+            self.title = self.customer_name or self.party_name  # as Frappe: the deal is named by its party
         before = self._doc_before_save
         if self.is_new() or (before and before.party_name != self.party_name):
             check_not_blocked(customer_of(self.opportunity_from, self.party_name), "opportunities")

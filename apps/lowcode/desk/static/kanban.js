@@ -47,7 +47,10 @@
                                                      headers: { "X-Frappe-CSRF-Token": csrf(), Accept: "application/json" } });
       const data = await r.json().catch(() => ({}));
       ok = r.ok;
-      if (ok) card.dataset.modified = data.modified;
+      if (ok) {
+        card.dataset.modified = data.modified;
+        if (data.moves) setMoves(card, data.moves);
+      }
       else text = data.message || r.statusText;
     } catch (e) {
       text = String(e);
@@ -65,10 +68,35 @@
     if (select) select.value = (ok ? to : from).dataset.value;
   }
 
+  // The columns a card may move to (the server's list: workflow transitions the user
+  // may take from the card's state, or every column).
+  const movesOf = (card) => JSON.parse(card.dataset.moves || "[]");
+
+  function setMoves(card, moves) {
+    card.dataset.moves = JSON.stringify(moves);
+    let select = card.querySelector("[data-move]");
+    if (!select && moves.length > 1) {
+      select = document.createElement("select");
+      select.className = "form-select form-select-sm w-auto mw-100 mt-2";
+      select.dataset.move = "";
+      select.setAttribute("aria-label", card.dataset.moveLabel || "");
+      card.querySelector(".card-body").append(select);
+    }
+    if (!select) return;
+    select.replaceChildren(...moves.map((value) => {
+      const list = board.querySelector(`.kanban-cards[data-value="${CSS.escape(value)}"]`);
+      const label = document.getElementById(list.getAttribute("aria-labelledby"));
+      return new Option(label.textContent, value);
+    }));
+    select.hidden = moves.length < 2;
+  }
+
   board.querySelectorAll(".kanban-cards").forEach((list) => {
     window.Sortable.create(list, {
       group: "kanban", sort: false, animation: 150, ghostClass: "kanban-ghost",
       filter: "select", preventOnFilter: false,
+      // a card drops only on a column its list offers
+      onMove: (e) => e.to === e.from || movesOf(e.dragged).includes(e.to.dataset.value),
       onEnd: (e) => { if (e.from !== e.to) move(e.item, e.from, e.to, e.oldIndex); },
     });
   });

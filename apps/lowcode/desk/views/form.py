@@ -19,6 +19,8 @@ from ...utils import route_for
 from ...versions import get_versions
 from ...workflow import apply_workflow, get_transitions, get_workflow
 from ..badges import link_targets, marked, own_badge
+from ..link_titles import link_titles
+from ..record_nav import neighbours
 from ..formatting import parse_input
 from ..layout import form_layout
 from ..render import prefs, render
@@ -167,7 +169,7 @@ def has_activity_panel(doc):
     return not doc.is_new() and bool(get_hooks("activity_panel", {}).get(doc.doctype))
 
 
-def _render_form(doc, meta, route, error=None, error_field=None, status=200):
+def _render_form(doc, meta, route, error=None, error_field=None, status=200, nav=None):
     doctype = meta.name
     readable = get_permlevels(doctype, "read", doc=None if doc.is_new() else doc) | {0}
     return render("form.html", status=status, doc=doc, meta=meta, route=route, tabs=form_layout(meta),
@@ -177,6 +179,7 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200):
                   workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
                   actions=form_actions(doc), scripts=form_scripts(doctype), activity_panel=has_activity_panel(doc), own_badge=None if doc.is_new() else own_badge(doc),
                   link_badges={} if doc.is_new() else marked(link_targets(meta, [doc.as_dict()])),
+                  link_titles=link_titles(link_targets(meta, [doc.as_dict()])), nav=nav,
                   can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
                   can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
                   and has_permission(doctype, "submit", doc=doc),
@@ -197,7 +200,7 @@ def form_view(request, route, name):
             if meta.has_field(key):
                 doc.set(key, value)
     if request.method == "GET":
-        return _render_form(doc, meta, route)
+        return _render_form(doc, meta, route, nav=neighbours(request, meta, doc))
     action = request.POST.get("_action", "save")
     try:
         if action == "delete":

@@ -7,6 +7,8 @@ form would: a plain field is set and the document saved (validation, permissions
 and permission levels, hooks, versions, the stale-write check with the card's
 ``modified``); the workflow state changes only by a transition the user may take."""
 import json
+import re
+from decimal import Decimal
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -22,6 +24,8 @@ from ...fields.choice import select_options
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission, permitted_fieldnames
 from ...workflow import WorkflowTransitionError, apply_workflow, get_transitions, get_workflow
+from ..badges import link_targets
+from ..link_titles import link_titles
 from ..render import prefs, render
 from .common import desk_view, doctype_for_route
 from .form import field_states
@@ -120,25 +124,113 @@ def card_fieldnames(meta, fieldname):
     return [f for f in meta.get_list_view_fields() if f in readable and f not in (title, fieldname)][:3]
 
 
+def total_fields(meta, fieldname):
+    """(amount, probability): the field summed under each column, the first readable
+    Currency field shown in the list, and a readable ``probability`` Percent field that
+    weights it (an Opportunity's expected revenue); either may be None."""
+    readable = set(permitted_fieldnames(meta.name))
+    amount = next((df for df in meta.data_fields if df.fieldtype == "Currency" and df.in_list_view
+                   and df.fieldname in readable and df.fieldname != fieldname), None)
+    probability = meta.get_field("probability")
+    if amount is None or probability is None or probability.fieldtype != "Percent" \
+            or "probability" not in readable:
+        probability = None
+    return amount, probability
+
+
+def column_totals(doctype, fieldname, filters, amount, probability):
+    """{value: {count, amount, weighted}} from one grouped, permission-checked query;
+    with a probability the rows are grouped by it too (few distinct values) and the
+    weighted sum is made here, exactly, from the per-probability sums."""
+    fields = [fieldname, "count(*) as count"]
+    group_by = fieldname
+    if amount is not None:
+        fields.append(f"sum({amount.fieldname}) as amount")
+    if probability is not None:
+        fields.append(probability.fieldname)
+        group_by += "," + probability.fieldname
+    totals = {}
+    for row in query.get_list(doctype, fields=fields, filters=filters, group_by=group_by, limit_page_length=0):
+        total = totals.setdefault(row[fieldname] or "", {"count": 0, "amount": Decimal(0), "weighted": Decimal(0)})
+        total["count"] += int(row["count"])
+        if amount is not None:
+            summed = Decimal(str(row["amount"] or 0))
+            total["amount"] += summed
+            if probability is not None:
+                total["weighted"] += summed * Decimal(str(row[probability.fieldname] or 0)) / 100
+    return totals
+
+
+def condition_fields(meta, workflow):
+    """The fields the workflow's transition conditions read (``doc.x``), fetched with the
+    cards so conditions are checked on each card's row; None when a condition reads
+    something a row cannot hold (a child table, a field the user may not read), in
+    which case those cards' documents are loaded."""
+    names = set()
+    for t in workflow.transitions if workflow is not None else ():
+        names.update(re.findall(r"\bdoc\.(\w+)", t.condition or ""))
+    readable = set(permitted_fieldnames(meta.name)) | {"name", "owner"}
+    if any(n not in readable for n in names):  # readable holds data fields only, no child tables
+        return None
+    return sorted(names)
+
+
+def card_moves(doctype, meta, workflow, df, rows, values):
+    """For each card (by name) the column values its Move to list offers: for a
+    workflow state, the card's own state and those the user may move it to now (the
+    transitions allowed for the user's roles from the card's state, with their
+    conditions); otherwise every column."""
+    if workflow is None or df.fieldname != workflow.workflow_state_field:
+        return {row["name"]: values for row in rows}
+    from_rows = condition_fields(meta, workflow) is not None
+    moves = {}
+    for row in rows:
+        state = row.get(df.fieldname) or ""
+        doc = _CardDoc(doctype, row) if from_rows else documents.get_doc(doctype, row["name"])
+        targets = {t.next_state for t in get_transitions(doc, workflow)}
+        moves[row["name"]] = [v for v in values if v == state or v in targets]
+    return moves
+
+
+class _CardDoc(dict):
+    """A card's row standing in for its document in get_transitions, which reads the
+    state, the owner, is_new and the fields the conditions name (all in the row)."""
+    def __init__(self, doctype, row):
+        super().__init__(row)
+        self.doctype, self.owner = doctype, row.get("owner")
+
+    def is_new(self):
+        return False
+
+
 def load_board(doctype, route, meta, df, workflow, filters):
-    """[{value, count, rows, list_url}] per column, with at most CARDS_PER_COLUMN rows each;
-    one grouped count query, then one query per column that has cards."""
+    """([{value, count, amount, weighted, rows, moves, list_url}] per column, with at most
+    CARDS_PER_COLUMN rows each; the amount field; the titles of the cards' links): one
+    grouped totals query, then one query per column that has cards."""
     fieldname = df.fieldname
-    counts = {}
-    for row in query.get_list(doctype, fields=[fieldname, "count(*) as count"], filters=filters,
-                              group_by=fieldname, limit_page_length=0):
-        key = row[fieldname] or ""
-        counts[key] = counts.get(key, 0) + int(row["count"])
+    amount, probability = total_fields(meta, fieldname)
+    totals = column_totals(doctype, fieldname, filters, amount, probability)
+    counts = {value: total["count"] for value, total in totals.items()}
     title = meta.get_title_field()
-    fields = list(dict.fromkeys(["name", "modified", title, fieldname] + card_fieldnames(meta, fieldname)))
+    shown = card_fieldnames(meta, fieldname)
+    readable = set(permitted_fieldnames(meta.name))
+    dynamic = [df.options for df in map(meta.get_field, shown)
+               if df.fieldtype == "Dynamic Link" and df.options in readable]  # the doctype each one names
+    fields = list(dict.fromkeys(["name", "owner", "modified", title, fieldname] + shown + dynamic
+                                + (condition_fields(meta, workflow) or [])))
+    values = column_values(df, workflow, counts)
     columns = []
-    for value in column_values(df, workflow, counts):
+    for value in values:
         where = filters + [column_filter(fieldname, value)]
         rows = query.get_list(doctype, fields=fields, filters=where, limit_page_length=CARDS_PER_COLUMN) \
             if counts.get(value) else []
+        total = totals.get(value, {})
         columns.append({"value": value, "count": counts.get(value, 0), "rows": rows,
+                        "amount": total.get("amount", 0) if amount is not None else None,
+                        "weighted": total.get("weighted", 0) if probability is not None else None,
+                        "moves": card_moves(doctype, meta, workflow, df, rows, values),
                         "list_url": f"/app/{route}?" + urlencode({"filters": json.dumps(where, ensure_ascii=False)})})
-    return columns
+    return columns, amount, link_titles(link_targets(meta, [row for col in columns for row in col["rows"]]))
 
 
 def can_move_cards(doctype, df, workflow):
@@ -159,7 +251,7 @@ def kanban_view(request, route):
     context = {"meta": meta, "doctype": doctype, "route": route, "args": request.GET, "columns": [],
                "fields": [], "field": None, "error": None, "card_fields": [], "title_field": meta.get_title_field(),
                "can_create": has_permission(doctype, "create"), "can_move": False, "standard_filters": [],
-               "filtered": False}
+               "filtered": False, "amount_field": None, "link_titles": {}}
     status = 200
     if not has_permission(doctype, "read"):
         context["error"] = _("You are not permitted to read %(doctype)s") % {"doctype": _(doctype)}
@@ -172,7 +264,8 @@ def kanban_view(request, route):
         return render("kanban.html", **context)
     try:
         filters = view_filters(request, meta)
-        context["columns"] = load_board(doctype, route, meta, df, workflow, filters)
+        context["columns"], context["amount_field"], context["link_titles"] = load_board(
+            doctype, route, meta, df, workflow, filters)
     except LowcodeError as e:
         context["error"] = e.message
         status = e.http_status
@@ -215,8 +308,13 @@ def move_card(request, route):
         doc.set(fieldname, value)
         doc.save()
     modified = query.get_value(doctype, doc.name, "modified")
-    return JsonResponse({"name": doc.name, "value": doc.get(fieldname),
-                         "modified": str(modified or doc.modified)}, json_dumps_params={"ensure_ascii": False})
+    answer = {"name": doc.name, "value": doc.get(fieldname), "modified": str(modified or doc.modified)}
+    if workflow is not None and fieldname == workflow.workflow_state_field:
+        # the card's Move to list changes with its state: the states it may go to now
+        targets = {t.next_state for t in get_transitions(doc, workflow)}
+        answer["moves"] = [v for v in dict.fromkeys(s.state for s in workflow.states)
+                           if v == doc.get(fieldname) or v in targets]
+    return JsonResponse(answer, json_dumps_params={"ensure_ascii": False})
 
 
 def move_by_workflow(doc, workflow, state):

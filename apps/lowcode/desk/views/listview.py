@@ -10,6 +10,8 @@ from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
 from .. import formatting
 from ..badges import link_targets, marked
+from ..link_titles import link_titles
+from ..record_nav import list_query
 from ..render import prefs, render
 from .common import app_page, desk_view, doctype_for_route
 
@@ -102,7 +104,7 @@ def list_view(request, route):
     order_by = request.GET.get("order_by") or f"{meta.sort_field} {meta.sort_order}".lower()
     text = (request.GET.get("q") or "").strip()
     error, status = None, 200
-    rows, has_next, link_badges = [], False, {}
+    rows, has_next, link_badges, titles = [], False, {}, {}
     try:
         filters = read_filters(request, meta)
         if request.GET.get("__count"):
@@ -118,7 +120,8 @@ def list_view(request, route):
                               limit_start=(page - 1) * page_length, limit_page_length=page_length + 1)
         has_next = len(rows) > page_length
         rows = rows[:page_length]
-        link_badges = marked(link_targets(meta, rows))
+        targets = link_targets(meta, rows)
+        link_badges, titles = marked(targets), link_titles(targets)
     except LowcodeError as e:
         error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
@@ -128,6 +131,7 @@ def list_view(request, route):
     return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
                   rows=rows, page=page, page_length=page_length, has_next=has_next, link_badges=link_badges,
+                  link_titles=titles, nav_query=list_query(request),
                   count_url=request.path + "?" + _count_query(request),
                   order_by=order_by, q=text, error=error, filters=filters,
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
