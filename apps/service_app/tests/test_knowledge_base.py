@@ -301,7 +301,9 @@ def test_public_pages_show_dates_in_the_visitors_calendar(ctx, client):
     commit(ctx)
     html = client.get(url(article) + "?lang=fa").content.decode()
     day = jdatetime.date.fromgregorian(date=datetime.date.fromisoformat(str(article.modified)[:10]))
-    shown = re.search(r'<p class="small text-body-secondary">[^<]*</p>', html).group(0)
+    # The date is isolated (<bdi dir="ltr">) so its digits keep their order in right-to-left text.
+    shown = re.search(r'<p class="small text-body-secondary">.*?</p>', html, re.S).group(0)
+    assert '<bdi dir="ltr">' in shown
     assert day.strftime("%Y/%m/%d") in shown.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")), shown
 
 
