@@ -162,6 +162,14 @@ def test_desk_password_page_and_invitation(ctx, client, unique, smtp):
     assert r.status_code == 302
     assert can_log_in(client, invited, NEW + "x")
 
+    # the policy speaks the admin's language
+    write(ctx)
+    ctx.db.sql("UPDATE `tabUser` SET `language`='fa' WHERE `name`=%s", (admin,))
+    commit(ctx)
+    r = client.post(page, {"csrf_token": token, "action": "password", "new_password": "abc"})
+    assert r.status_code == 417 and "new_password" in r.content.decode()
+    assert "This password is too common" not in r.content.decode() and 'dir="rtl"' in r.content.decode()
+
     # a low role gets the desk's 403 page and changes nothing
     low_client = other_client(client)
     low_token = desk_login(ctx, low_client, low)

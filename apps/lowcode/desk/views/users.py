@@ -6,13 +6,14 @@ import hmac
 import secrets
 
 from django.http import HttpResponseRedirect
+from django.utils import translation
 from django.utils.translation import gettext
 
 from ... import auth
 from ...context import local
 from ...core.doctype.user.user import may_set_password, send_invitation, set_new_password
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
-from ..render import render
+from ..render import prefs, render
 from .common import desk_view
 
 
@@ -29,14 +30,17 @@ def password_page(request, name):
         return render("user_password.html", **page)
     action = request.POST.get("action")
     try:
-        if action == "password":
-            set_new_password(name, request.POST.get("new_password") or "")
-        elif action == "invite":
-            send_invitation(name)
-        else:
-            raise ValidationError(f"action: {action!r} is not one of password, invite", field="action")
+        # The password policy's messages (Django's validators) in the admin's language.
+        with translation.override(prefs().lang):
+            if action == "password":
+                set_new_password(name, request.POST.get("new_password") or "")
+            elif action == "invite":
+                send_invitation(name)
+            else:
+                raise ValidationError(f"action: {action!r} is not one of password, invite", field="action")
     except LowcodeError as e:
-        page.update(error=gettext(e.message), error_field=getattr(e, "field", None))
+        with translation.override(prefs().lang):
+            page.update(error=gettext(e.message), error_field=getattr(e, "field", None))
         return render("user_password.html", status=e.http_status, **page)
     return HttpResponseRedirect(f"/app/user-password/{name}?done={action}")
 
