@@ -149,6 +149,9 @@ def test_desk_password_page_and_invitation(ctx, client, unique, smtp):
     key = auth.make_password_key(invited)
     commit(ctx)
     assert guest.get(f"/update-password?key={key}").status_code == 200
+    # opened in a browser logged in to the desk, the form carries that session's CSRF token
+    r = client.get(f"/update-password?key={key}")
+    assert r.status_code == 200 and f'name="csrf_token" value="{token}"' in r.content.decode()
     write(ctx)
     digest = ctx.db.sql("SELECT `password` FROM `tabAuth` WHERE `name`=%s AND `fieldname`='reset_password_key'",
                         (invited,))[0][0].split(":")[0]

@@ -99,8 +99,9 @@ def send_invitation(user):
     if not int(row["enabled"] or 0):
         raise ValidationError("enabled: the user is disabled", field="enabled")
     key = auth.make_password_key(user)
+    # The site's configured address first: the request's Host header is the caller's to choose.
     request = local.request
-    base = request.build_absolute_uri("/") if request is not None else (local.conf.get("host_name") or "") + "/"
+    base = local.conf.get("host_name") or (request.build_absolute_uri("/") if request is not None else "")
     link = f"{base.rstrip('/')}/update-password?key={key}"
     with override(row["language"] or "en"):
         subject = gettext("Set your password")
