@@ -26,12 +26,12 @@ def test_admin_creates_a_user_who_logs_in(pages, server, shot):
     page.fill("#f-email", email)
     page.fill("#f-first_name", "Navid")
     page.fill("#f-last_name", "Karimi")
-    page.click("[data-add-row=roles]")
-    page.fill("input[name=roles-1-role]", "Sales User")
+    page.get_by_label("Sales User", exact=True).check()  # roles are checkboxes
     shot(page, "new-user")
     save_with_ctrl_s(page)
     expect(page).to_have_url(re.compile(r"/app/user/" + re.escape(email) + "$"))
     expect(page.locator("#form-error")).to_have_count(0)
+    expect(page.get_by_label("Sales User", exact=True)).to_be_checked()
 
     page.get_by_role("link", name="Set password").click()
     expect(page).to_have_url(re.compile(r"/app/user-password/"))

@@ -228,3 +228,31 @@ def test_error_pages_for_browsers_json_for_the_api(ctx, client, unique, temp_app
     r = client.get(f"/app/boom-{unique}", **HTML)
     assert r.status_code == 500 and "Something went wrong" not in r.content.decode()
     assert whoami(client).status_code == 200
+
+
+def test_user_form_roles_are_checkboxes(ctx, client, unique):
+    """User.roles is Frappe's Table MultiSelect: the form offers one checkbox per role;
+    unchecking and checking saves the rows, keeping the kept row's name."""
+    import re
+    from .test_auth import ensure_role
+    ensure_role("Support Agent")
+    user = make_user(unique, "roleboxes", roles=("Sales User", "Sales Manager"))
+    write(ctx)
+    kept = ctx.db.sql("SELECT `name` FROM `tabHas Role` WHERE `parent`=%s AND `role`='Sales User'", (user,))[0][0]
+    token = desk_login(ctx, client, "Administrator")
+    page = client.get(f"/app/user/{user}").content.decode()
+    boxes = re.findall(r'<input class="form-check-input" type="checkbox" id="ms-roles-\d+" name="(roles-\d+-role)" '
+                       r'value="([^"]+)" (checked)?', page)
+    assert {v for _, v, c in boxes if c} == {"Sales User", "Sales Manager"}
+    assert {"System Manager", "Sales User"} <= {v for _, v, _ in boxes}
+    post = {"csrf_token": token, "email": user, "first_name": "Roleboxes", "enabled": "1", "roles-rows": "1",
+            "modified": re.search(r'name="modified" value="([^"]*)"', page).group(1)}
+    post.update(dict(re.findall(r'name="(roles-\d+-name)" value="([^"]*)"', page)))
+    post.update({name: value for name, value, _ in boxes if value in ("Sales User", "Support Agent")})
+    r = client.post(f"/app/user/{user}", post)
+    assert r.status_code == 302, r.content.decode()[-2000:]
+    refresh(ctx)
+    rows = dict(ctx.db.sql("SELECT `role`, `name` FROM `tabHas Role` WHERE `parent`=%s", (user,)))
+    assert set(rows) == {"Sales User", "Support Agent"}
+    assert rows["Sales User"] == kept
+    assert ctx.db.get_value("User", user, "enabled") == 1
