@@ -1,7 +1,7 @@
 """End to end (issue 10): an admin creates a user, gives a role and sets a password in
 the browser (English, 1366 px); the new user logs in. A Persian user meets a missing
-page on a phone (390 px) and sees the desk's 404 page in Persian, right to left, as the
-admin sees it in English."""
+page on a phone (390 px) and at 1366 px and sees the desk's 404 page in Persian, right
+to left, as the admin sees it in English (at both widths)."""
 import re
 import uuid
 
@@ -52,6 +52,11 @@ def test_admin_creates_a_user_who_logs_in(pages, server, shot):
     assert page.evaluate("document.documentElement.dir") == "ltr"
     shot(page, "not-found-en")
 
+    phone = pages.new(**PHONE)
+    assert phone.goto("/app/no-such-page/at-all").status == 404
+    expect(phone.locator("#error-page h1")).to_have_text("Page not found")
+    shot(phone, "not-found-en-phone")
+
     user = pages.new(state=None, **WIDE)
     login(user, server.url, email, PASSWORD)
     expect(user.locator("nav.navbar")).to_contain_text(email)
@@ -84,4 +89,10 @@ def test_persian_user_sees_a_persian_404_on_a_phone(pages, server, shot):
     page.goto("/app/user-password/Administrator")
     expect(page.locator("#error-page h1")).to_have_text(in_persian("Not permitted"))
     shot(page, "forbidden-fa-phone")
+    wide = pages.new(state=None, **WIDE)
+    login(wide, server.url, email, PASSWORD)
+    assert wide.goto("/app/no-such-page/at-all").status == 404
+    expect(wide.locator("#error-page h1")).to_have_text(in_persian("Page not found"))
+    assert wide.evaluate("document.documentElement.dir") == "rtl"
+    shot(wide, "not-found-fa-wide")
     assert_no_js_errors(pages)
