@@ -108,7 +108,7 @@ def _take_new_password(doctype, data):
     if doctype != "User" or "new_password" not in data:
         return data, None
     data = dict(data)
-    return data, data.pop("new_password")
+    return data, data.pop("new_password") or None  # empty: no change, as in Frappe
 
 
 def update_doc(doctype, name, data):

@@ -68,6 +68,10 @@ def test_new_password_through_the_api(ctx, client, unique):
     ok(put(client, victim, {"new_password": NEW}, **h_admin))
     assert can_log_in(client, victim, NEW) and not can_log_in(client, victim, PASSWORD)
 
+    # an empty new_password changes nothing (as in Frappe, a form saved with the box left empty)
+    ok(put(client, victim, {"new_password": "", "last_name": "Kept"}, **h_admin))
+    assert can_log_in(client, victim, NEW)
+
     # a low role may not set another user's password: 403, nothing changed
     error(put(client, admin, {"new_password": "Hijack-Passw0rd-9"}, **h_low), 403)
     error(put(client, admin, {"new_password": "Hijack-Passw0rd-9", "first_name": "X"}, **h_low), 403)

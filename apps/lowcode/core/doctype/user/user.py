@@ -69,9 +69,8 @@ def set_new_password(user, password):
     hash goes to tabAuth, never into the document; the user's other sessions end (the
     caller's own stays when they change their own)."""
     from lowcode import auth
-    from lowcode.exceptions import PermissionError
+    from lowcode.exceptions import DoesNotExistError, PermissionError
     if not local.db.exists("User", user):
-        from lowcode.exceptions import DoesNotExistError
         raise DoesNotExistError(f"User {user} not found")
     if not may_set_password(user):
         raise PermissionError(f"Not permitted: set the password of {user}", doctype="User")
