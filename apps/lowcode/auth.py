@@ -39,6 +39,9 @@ def set_password(user, password, *, policy=True, keep_sid=None, field="password"
     if policy:
         check_password_strength(user, password, field)
     _store_secret(user, "password", make_password(password))
+    # A set-password link still out (an invitation, a reset) must not outlive the change.
+    local.db.sql("DELETE FROM `tabAuth` WHERE `doctype`='User' AND `name`=%s AND `fieldname`='reset_password_key'",
+                 (user,))
     drop_sessions(user, keep_sid=keep_sid)
 
 
@@ -53,6 +56,37 @@ def check_password_strength(user, password, field="password"):
         password_validation.validate_password(password, person)
     except DjangoValidationError as e:
         raise ValidationError(f"{field}: " + " ".join(e.messages), field=field)
+
+
+PASSWORD_LINK_HOURS = 48  # an invitation or reset link's life; site config ``password_link_hours``
+
+
+def make_password_key(user, hours=None):
+    """A one-time key for a set-password link (an invitation or a reset), valid for
+    ``hours``. Only its digest and expiry are kept (tabAuth ``reset_password_key``): a
+    new key replaces the user's previous one, and setting a password ends it."""
+    hours = hours or float(local.conf.get("password_link_hours") or PASSWORD_LINK_HOURS)
+    key = secrets.token_urlsafe(32)
+    expires = int(datetime.datetime.now().timestamp() + hours * 3600)
+    _store_secret(user, "reset_password_key", f"{hashlib.sha256(key.encode()).hexdigest()}:{expires}")
+    return key
+
+
+def user_for_password_key(key):
+    """The enabled user a set-password key belongs to, or None when it is unknown,
+    used or expired."""
+    if not key or len(key) > 100:
+        return None
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    rows = local.db.sql("SELECT a.`name`, a.`password` FROM `tabAuth` a JOIN `tabUser` u ON u.`name`=a.`name` "
+                        "WHERE a.`doctype`='User' AND a.`fieldname`='reset_password_key' AND a.`password` LIKE %s "
+                        "AND u.`enabled`=1", (digest + ":%",))
+    if not rows:
+        return None
+    stored, _, expires = rows[0][1].partition(":")
+    if not hmac.compare_digest(stored, digest) or int(expires or 0) < datetime.datetime.now().timestamp():
+        return None
+    return rows[0][0]
 
 
 class _PasswordOwner(Obj):

@@ -93,11 +93,31 @@ def insert_doc(data):
     meta = get_meta(doctype)
     if meta.istable:
         raise PermissionError(f"{doctype} is a child table: insert it through its parent")
+    data, new_password = _take_new_password(doctype, data)
     doc = documents.get_doc(dict(clean_payload(doctype, data), doctype=doctype))
-    return doc.insert()
+    doc.insert()
+    if new_password is not None:
+        from .core.doctype.user.user import set_new_password
+        set_new_password(doc.name, new_password)
+    return doc
+
+
+def _take_new_password(doctype, data):
+    """Frappe's ``new_password`` on User: not a field of the document (never stored in
+    or returned with it) but a password to hash through auth (core/doctype/user)."""
+    if doctype != "User" or "new_password" not in data:
+        return data, None
+    data = dict(data)
+    return data, data.pop("new_password") or None  # empty: no change, as in Frappe
 
 
 def update_doc(doctype, name, data):
+    data, new_password = _take_new_password(doctype, data)
+    if new_password is not None:
+        from .core.doctype.user.user import set_new_password
+        set_new_password(name, new_password)  # checks who may, on the stored record
+        if not set(data) - _IGNORED_KEYS - {"name", "modified"}:
+            return documents.get_doc(doctype, name)  # a user changing only their own password
     doc = documents.get_doc(doctype, name)
     payload = clean_payload(doctype, data)
     payload.pop("name", None)

@@ -40,6 +40,8 @@ additional_timeline_content = {"*": ["lowcode.channels.email.timeline", "lowcode
 form_actions = {
     "*": [{"label": "Email", "route": "/app/email?doctype={doctype}&name={name}",
            "when": "lowcode.channels.compose.has_email"}],
+    # Set a user's password or e-mail them an invitation (desk/views/users.py).
+    "User": [{"label": "Set password", "route": "/app/user-password/{name}", "roles": ["System Manager"]}],
     "Webhook": [
         {"label": "Send test", "method": "lowcode.channels.webhooks.send_test", "argument": "webhook",
          "roles": ["System Manager"], "redirect": "/app/webhook-request-log/{log}"},

@@ -17,6 +17,23 @@ from . import assets, formatting
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
 
+MULTISELECT_LIMIT = 100  # more values than this: the grid (with link search) suits better
+
+
+def multiselect_choices(tf):
+    """The values a Table MultiSelect offers as checkboxes: the names of its Link field's
+    DocType the user may read (permission-checked query), or None when there are too
+    many (the form shows the grid)."""
+    from ..meta import get_meta
+    from ..query import get_list
+    link = next((f for f in get_meta(tf.options).data_fields if f.fieldtype == "Link"), None)
+    if link is None:
+        return None
+    names = get_list(link.options, fields=["name"], order_by="name asc", limit_page_length=MULTISELECT_LIMIT + 1,
+                     as_list=True)
+    return None if len(names) > MULTISELECT_LIMIT else [n[0] for n in names]
+
+
 @functools.lru_cache(maxsize=1)
 def environment():
     env = jinja2.Environment(
@@ -26,7 +43,8 @@ def environment():
         trim_blocks=True, lstrip_blocks=True,
     )
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)
-    env.globals.update(_=translate, asset=assets.asset_url, doc_route=route_for)
+    env.globals.update(_=translate, asset=assets.asset_url, doc_route=route_for,
+                       multiselect_choices=multiselect_choices)
     env.globals["settings_tools"] = _settings_tools  # the navigation's Settings link (views/hub.py)
     env.globals["desk_icon"] = _icon  # desk_icon("gear"): views/hub.py ICONS
     # The page's own preferences (a public page speaks the visitor's language and calendar,

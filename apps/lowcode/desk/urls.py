@@ -7,7 +7,7 @@ from .views import auth, form, home, listview, settings
 from .views import customize, doctype_builder, permission_manager, user_permissions
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
-from .views import collaboration, email_template, hub, printview, workflow_builder
+from .views import collaboration, email_template, hub, printview, users, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("app/my-settings", settings.my_settings),
     path("app/build", hub.hub),
     path("app/build/__modules", hub.modules),
+    path("app/user-password/<path:name>", users.password_page),
+    path("update-password", users.update_password),
     path("manifest.webmanifest", settings.manifest),
     # Pages of their own: before the DocType routes, so these paths never read as DocTypes.
     path("app/customize-form", customize.customize_form),

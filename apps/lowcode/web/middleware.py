@@ -14,8 +14,8 @@ import lowcode
 from .. import auth
 from . import website_users
 from ..context import local
-from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, LowcodeError, RequestEntityTooLarge,
-                          SiteNotFound)
+from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, DoesNotExistError, LowcodeError,
+                          RequestEntityTooLarge, SiteNotFound)
 from ..meta import check_version
 from ..sites import bench_path, resolve_site
 
@@ -62,6 +62,39 @@ def error_response(exc, status=None):
         body["field"] = exc.field
     body["exception"] = f"lowcode.exceptions.{body['exc_type']}: {body['message']}"
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def error_page(request, exc, status):
+    """The desk page for an access denied (403), not found (404) or server error (5xx)
+    met while a browser navigates the desk (/app..., Accept: text/html, not an htmx
+    fragment), in the user's language; None otherwise, so the API keeps its JSON. A
+    server error shows no detail (it is logged)."""
+    accept = request.headers.get("Accept", "")
+    if not (status in (403, 404) or status >= 500) or request.headers.get("HX-Request") \
+            or not request.path.startswith("/app") or "text/html" not in accept:
+        return None
+    from ..desk.render import render
+    try:
+        # The exception's message is English; the page's heading and text are translated.
+        return render("error.html", status=status, status_code=status,
+                      detail=getattr(exc, "message", None) if status < 500 else None)
+    except Exception:  # noqa: BLE001 - a broken database cannot render the page: JSON it is
+        log.exception("could not render the error page for %s", request.path)
+        return None
+
+
+def error_for(request, exc, status=None):
+    """The one answer to an error: a desk page for browser navigation, else JSON."""
+    status = status or getattr(exc, "http_status", 500)
+    if status >= 500 and not isinstance(exc, LowcodeError):
+        exc = None  # no message of an unexpected error leaves the server
+    page = error_page(request, exc, status)
+    if page is not None:
+        return page
+    if exc is None:
+        return JsonResponse({"exc_type": "InternalServerError",
+                             "message": "Internal server error: the error was logged"}, status=500)
+    return error_response(exc, status)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -148,16 +181,16 @@ class SiteMiddleware:
             return response
         except LowcodeError as e:
             _rollback_quietly(site)
-            return error_response(e)
+            return error_for(request, e)
         except Exception as e:
             refused = client_error(e)
             if refused is not None:
                 _rollback_quietly(site)
-                return error_response(refused)
+                return error_for(request, refused)
             log.exception("error in %s %s", request.method, request.path)
+            response = error_for(request, e, 500)  # the page may read the user's language first
             _drop_connection(site)
-            return JsonResponse({"exc_type": "InternalServerError",
-                                 "message": "Internal server error: the error was logged"}, status=500)
+            return response
         finally:
             if token is not None:
                 lowcode.destroy(token, close=False)
@@ -167,13 +200,11 @@ class SiteMiddleware:
         stack trace to the client. The transaction is rolled back by __call__."""
         from django.http import Http404
         exception = client_error(exception) or exception
-        if isinstance(exception, LowcodeError):
-            return error_response(exception)
         if isinstance(exception, Http404):
-            return JsonResponse({"exc_type": "DoesNotExistError", "message": "Not found"}, status=404)
-        log.exception("error in %s %s", request.method, request.path)
-        return JsonResponse({"exc_type": "InternalServerError",
-                             "message": "Internal server error: the error was logged"}, status=500)
+            exception = DoesNotExistError("Not found")
+        if not isinstance(exception, LowcodeError):
+            log.exception("error in %s %s", request.method, request.path)
+        return error_for(request, exception)
 
     def authenticate(self, request):
         """Token header, else the ``sid`` session cookie, else Guest."""
