@@ -40,8 +40,8 @@ def print_table(run):
                      f["result"] or "info", f["detail"] or ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     loads = [x["load1"] for x in run.get("loadavg") or []]
-    rows = f"{run['rows']:,} rows, " if run.get("rows") else ""
-    title = (f"{run['engine']} ({run.get('server_version', '')}), {rows}"
+    size = f"{run['rows']:,} rows, " if run.get("rows") else ""
+    title = (f"{run['engine']} ({run.get('server_version', '')}), {size}"
              f"site {run.get('site', '')}" + (f"; load average {min(loads):.1f}-{max(loads):.1f} "
                                               f"on {os.cpu_count()} CPUs while timing" if loads else ""))
     line = "+-" + "-+-".join("-" * w for w in widths) + "-+"

@@ -12,3 +12,18 @@ def test_email_bench_phase_runs_with_a_few_messages(ctx, unique):
     assert [f.label for f in bench_email.figures(run)][0].startswith("e-mail raw smtplib")
     assert ctx.db.sql("SELECT COUNT(*) FROM `tabEmail Queue` WHERE `sender`=%s AND `status`='Sent'",
                       (f"bench-{unique}@example.com",))[0][0] == 20
+
+
+def test_the_bench_table_prints_its_rows_and_title(capsys):
+    """The report the bench prints: one line per figure, the table size only when known."""
+    import sys
+    import os
+    sys.path.insert(0, os.path.dirname(bench_email.__file__))  # the bench's modules import each other so
+    from tests.bench.bench_report import print_table
+    figure = {"figure": "e-mail flush", "value": 700.0, "unit": "msgs/s", "target": None, "ratio_vs_raw": 0.5,
+              "raw": 1400.0, "result": None, "detail": "10 calls"}
+    print_table({"engine": "sqlite", "rows": None, "site": "s", "figures": [figure]})
+    out = capsys.readouterr().out
+    assert "sqlite (), site s" in out and "| e-mail flush" in out and "0.50x raw (1,400 msgs/s)" in out
+    print_table({"engine": "mariadb", "rows": 1_000_000, "site": "m", "figures": [figure]})
+    assert "mariadb (), 1,000,000 rows, site m" in capsys.readouterr().out
