@@ -4,21 +4,21 @@ entries[].messageid): what arrives, parts, opt-out, retry on 500, callbacks."""
 import datetime
 import json
 import random
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 import lowcode
 from lowcode import jobs
+from lowcode.tests.loopback_http import LoopbackHTTP
 from lowcode.channels import sms
 from lowcode.channels.stored_secrets import MASK, get_secret
 
 API_KEY = "kn-secret-" + "7" * 12
 
 
-class Gateway:
+class Gateway(LoopbackHTTP):
     """A loopback Kavenegar: records each request, answers 500 ``fail`` times first."""
 
     def __init__(self):
@@ -53,14 +53,7 @@ class Gateway:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import hmac
 import http.server
 import json
 import os
-import threading
 
 import pytest
 
 import lowcode
 from lowcode import jobs
+from lowcode.tests.loopback_http import LoopbackHTTP
 from lowcode.channels import webhooks
 from lowcode.exceptions import ValidationError
 from lowcode.sites import get_site_config, read_json, write_json
@@ -23,7 +23,7 @@ from .desk_helpers import login, make_user
 SECRET = "s3cret-for-tests"
 
 
-class Receiver:
+class Receiver(LoopbackHTTP):
     """An HTTP server on 127.0.0.1 that records each request and answers the next
     status from ``statuses`` (200 once they run out)."""
 
@@ -48,15 +48,8 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.timeout = 5
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url = f"http://127.0.0.1:{self.port}/hook"
 
 
 @pytest.fixture
