@@ -157,3 +157,15 @@ email_append_to = {"Lead": "crm_app.email_in.lead_from_email"}
 
 # The desk's Settings hub (lowcode/desk/views/hub.py) and global search list these too.
 settings_tools = [{"group": "Channels", "label": "Telephony Settings", "icon": "phone", "doctype": "Telephony Settings"}]
+
+# The salespeople's page of the user guide (guide/<language>/sales.md; lowcode/desk/guide.py):
+# the section each desk route's Help link opens.
+user_guide = {"sales": {
+    "lead": "leads", "opportunity": "opportunities", "opportunity/view/kanban": "pipeline",
+    "quotation": "quotations", "product": "quotations", "price-list": "quotations", "customer": "customers",
+    "customer-360": "customers", "contact": "customers", "task": "activities", "event": "activities",
+    "note": "activities", "call-log": "calls", "call": "calls", "inbox": "inbox", "communication": "inbox",
+    "email": "email-sms", "send-sms": "email-sms", "follow-ups": "your-day", "sales-dashboard": "reports",
+    "campaign": "managers", "segment": "managers", "campaign-message": "managers", "sales-target": "managers",
+    "assignment-rule": "managers", "follow-up-rule": "managers", "crm-settings": "managers",
+}}

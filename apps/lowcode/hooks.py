@@ -82,3 +82,18 @@ scheduler_events = {
 # Compose an e-mail about a record; "Send SMS" from a record with a mobile number (its
 # form actions are in the apps' hooks).
 desk_pages = {"email": "lowcode.channels.compose.page", "send-sms": "lowcode.channels.sms_page.page"}
+
+# The user guide (desk/guide.py): pages in guide/<language>/<page>.md, each with the desk
+# routes whose Help link opens one of its sections ("*": any list or form not named).
+user_guide = {
+    "basics": {"": "home", "help": "home", "*": "lists", "my-settings": "settings", "todo": "assignments",
+               "notification-log": "assignments"},
+    "admin": {"build": "settings-hub", "user": "users", "role": "users", "user-password": "users",
+              "permission-manager": "permissions", "user-permissions": "user-permissions",
+              "customize-form": "customize-form", "doctype-builder": "doctypes", "doctype": "doctypes",
+              "workflow-builder": "workflows", "workflow": "workflows", "print-format": "print-formats",
+              "email-template": "email", "email-template-editor": "email", "email-account": "email",
+              "sms-settings": "sms", "notification": "notifications", "webhook": "notifications",
+              "number-card": "dashboards", "dashboard-chart": "dashboards", "workspace": "dashboards",
+              "report": "dashboards", "*/view/report": "dashboards", "translation": "translations"},
+}

@@ -136,3 +136,13 @@ email_append_to = {"Case": "service_app.cases.case_from_email"}
 
 # The activity panel (crm_app/activity_panel.py) on a case's form too.
 activity_panel = {"Case": ["call", "note", "task", "meeting"]}
+
+# The service page of the user guide (guide/<language>/service.md; lowcode/desk/guide.py).
+user_guide = {"service": {
+    "case": "cases", "case-reply": "working", "case-time-log": "working", "case-merge": "working",
+    "case-split": "working", "service-level-agreement": "sla", "holiday-list": "sla", "survey": "surveys",
+    "survey-response": "surveys", "survey-results": "surveys", "help-article": "knowledge-base",
+    "help-category": "knowledge-base", "portal-invite": "portal", "portal-sign-up-request": "portal",
+    "service-dashboard": "managers", "service-load": "managers", "case-hours": "managers",
+    "service-team": "managers", "case-escalation-rule": "managers",
+}}

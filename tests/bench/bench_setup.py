@@ -81,8 +81,10 @@ def lead_fields():
         {"fieldname": "phone", "label": "Phone", "fieldtype": "Data"},
         {"fieldname": "status", "label": "Status", "fieldtype": "Select", "options": "\n".join(STATUSES),
          "default": "Open", "in_standard_filter": 1, "in_list_view": 1},
+        # in the list, with a title field on Bench Source: the list and form pages pay for the
+        # linked records' titles (desk/link_titles.py, one query per linked DocType)
         {"fieldname": "source", "label": "Source", "fieldtype": "Link", "options": SOURCE,
-         "in_standard_filter": 1},
+         "in_standard_filter": 1, "in_list_view": 1},
         {"fieldname": "territory", "label": "Territory", "fieldtype": "Data"},
         {"fieldname": "amount", "label": "Amount", "fieldtype": "Currency"},
         {"fieldname": "score", "label": "Score", "fieldtype": "Int"},
@@ -98,6 +100,7 @@ def make_metadata():
     from lowcode import auth
     db = local.db
     lowcode.get_doc({"doctype": "DocType", "name": SOURCE, "module": "Custom", "autoname": "field:source_name",
+                     "title_field": "source_name",
                      "fields": [{"fieldname": "source_name", "label": "Source Name", "fieldtype": "Data",
                                  "reqd": 1, "unique": 1}],
                      "permissions": PERMISSIONS}).insert()

@@ -7,7 +7,7 @@ from .views import auth, form, home, listview, settings
 from .views import customize, doctype_builder, permission_manager, user_permissions
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
-from .views import collaboration, email_template, hub, printview, users, workflow_builder
+from .views import collaboration, email_template, help_pages, hub, printview, users, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -17,6 +17,8 @@ urlpatterns = [
     path("app", home.home),
     path("app/", home.home),
     path("app/my-settings", settings.my_settings),
+    path("app/help", help_pages.contents),
+    path("app/help/<str:slug>", help_pages.help_page),
     path("app/build", hub.hub),
     path("app/build/__modules", hub.modules),
     path("app/user-password/<path:name>", users.password_page),
