@@ -88,6 +88,21 @@ def page(slug, lang):
     return Page(slug, *_load(path)) if path else None
 
 
+def find_sections(text, lang, limit=5):
+    """Guide sections whose heading (in ``lang``) contains ``text``, for global search:
+    [(url, section title, page title)]."""
+    from ..search_text import normalise
+    wanted = normalise(text)
+    if not wanted:
+        return []
+    found = []
+    for p in pages(lang):
+        for anchor, title in p.sections:
+            if wanted in normalise(title):
+                found.append((f"/app/help/{p.slug}#{anchor}", title, p.title))
+    return found[:limit]
+
+
 def help_url(path):
     """The guide section about a desk page: ``/app/lead/CRM-LEAD-1`` -> ``/app/help/sales#leads``
     (the longest route of the ``user_guide`` hooks that starts the path), else the guide's

@@ -135,3 +135,13 @@ def test_unknown_page_is_a_desk_404_and_guests_sign_in_first(ctx, client, users)
     assert missing.status_code == 404 and "<html" in text(missing)
     client.cookies.clear()
     assert client.get("/app/help/sales").status_code == 302
+
+
+def test_global_search_finds_guide_sections_in_the_users_language(ctx, client, users):
+    login(ctx, client, users["sales"])
+    page = text(client.get("/app?q=pipeline"))
+    assert 'class="search-help" href="/app/help/sales#opportunities"' in page
+    login(ctx, client, users["fa"])
+    page = text(client.get("/app?q=" + "تبدیل"))
+    assert 'class="search-help" href="/app/help/sales#converting"' in page
+    assert "Nothing found" not in page and "چیزی پیدا نشد" not in page

@@ -2,7 +2,8 @@
 from django.http import HttpResponseRedirect
 
 from ... import query
-from ..render import render
+from ..guide import find_sections
+from ..render import prefs, render
 from .common import desk_view, readable_doctypes
 from .dashboard import home_workspaces  # workspaces block
 from .hub import find_tools, module_anchor
@@ -20,9 +21,10 @@ def home(request):
     q = (request.GET.get("q") or "").strip()
     results = global_search(q) if q else []
     tools = find_tools(q) if q else []  # the settings hub's tools by name (views/hub.py)
+    guide_hits = find_sections(q, prefs().lang) if q else []  # the user guide's sections (desk/guide.py)
     # -- workspaces (views/dashboard.py): only on the plain home, not on search results --
     workspaces = [] if q else home_workspaces()
-    return render("home.html", modules=modules, module_anchor=module_anchor, q=q, results=results, tools=tools, workspaces=workspaces)
+    return render("home.html", modules=modules, module_anchor=module_anchor, q=q, results=results, tools=tools, guide_hits=guide_hits, workspaces=workspaces)
 
 
 def global_search(text, limit=5):
