@@ -8,7 +8,12 @@ DocType through the ``assignment_candidates`` hook ({doctype: "dotted.path"}): a
 (rule, doc) returning None (use the table) or rows with the table's fields (user,
 capacity, unavailable_from, unavailable_to) and optionally ``set_values``, fields set on the
 document together with the user chosen from that row (e.g. the service app's team
-members, the case's team)."""
+members, the case's team).
+
+A rule never takes a record from the salesperson who created it: when the creator is one
+of the rule's candidates, the creator is the assignee (``reassign_creator_records`` on
+the rule turns that off). The saving user is told who got the record and why
+(``form_notices``, shown on the form after the save and in the quick entry toast)."""
 import json
 
 import lowcode
@@ -36,12 +41,14 @@ def apply_rules(doc, method=None):
         if rule.condition and not evaluate("eval:" + rule.condition, doc):
             continue
         rows = candidates(rule, doc)
-        user = choose_user(rule, doc, rows)
+        creator = None if rule.get("reassign_creator_records") else next(
+            (r for r in rows if r.user == doc.owner), None)
+        user = creator.user if creator else choose_user(rule, doc, rows)
         if user is None:
             log(rule, doc, None, "no user available (all at capacity or unavailable)")
             continue
-        row = next(r for r in rows if r.user == user)
-        assign(rule, doc, user, values=getattr(row, "set_values", None))
+        row = creator or next(r for r in rows if r.user == user)
+        assign(rule, doc, user, values=getattr(row, "set_values", None), why=CREATOR if creator else rule.rule)
         return user
     return None
 
@@ -101,7 +108,11 @@ def choose_user(rule, doc, rows=None):
     return None
 
 
-def assign(rule, doc, user, values=None):
+CREATOR = "Creator"  # the reason's first word when the creator keeps the record
+
+
+def assign(rule, doc, user, values=None, why=None):
+    why = why or rule.rule
     values = dict(values or {})
     if rule.assign_field:
         values[rule.assign_field] = user
@@ -116,8 +127,9 @@ def assign(rule, doc, user, values=None):
         current.append(user)
     write_assign(doc.doctype, doc.name, current)
     doc._assign = json.dumps(current)
-    local.db.sql("UPDATE `tabAssignment Rule` SET `last_user`=%s WHERE `name`=%s", (user, rule.name))
-    log(rule, doc, user, f"{rule.rule}: assigned by rule {rule.name}")
+    if why != CREATOR:  # the creator keeping a record is not a turn of the round robin
+        local.db.sql("UPDATE `tabAssignment Rule` SET `last_user`=%s WHERE `name`=%s", (user, rule.name))
+    log(rule, doc, user, f"{why}: assigned by rule {rule.name}")
     from lowcode.workflow import add_comment
     add_comment(doc.doctype, doc.name, "Assigned", f"Assigned to {user} by rule {rule.name}")
 
@@ -125,3 +137,21 @@ def assign(rule, doc, user, values=None):
 def log(rule, doc, user, reason):
     lowcode.get_doc({"doctype": "Assignment Log", "assignment_rule": rule.name, "document_type": doc.doctype,
                      "document_name": doc.name, "user": user, "reason": reason}).insert(ignore_permissions=True)
+
+
+def form_notices(doc):
+    """``form_notices`` hook: "Assigned to <full name> by rule <rule> (<why>)" for the
+    user whose save a rule assigned (the newest Assignment Log of the record that this
+    user's save wrote). Read from the log, so a crafted URL shows nothing untrue."""
+    from django.utils.translation import gettext as _
+    row = local.db.sql("SELECT `user`, `assignment_rule`, `reason` FROM `tabAssignment Log` WHERE `document_type`=%s "
+                       "AND `document_name`=%s AND `owner`=%s AND `user` IS NOT NULL ORDER BY `creation` DESC, "
+                       "`name` DESC LIMIT 1", (doc.doctype, doc.name, local.user), as_dict=True)
+    if not row:
+        return []
+    row = row[0]
+    why = {"Round Robin": _("round robin"), "Load Balancing": _("load balancing"),
+           CREATOR: _("the creator keeps the record")}.get((row["reason"] or "").split(":")[0], row["reason"])
+    full_name = local.db.get_value("User", row["user"], "full_name") or row["user"]
+    return [_("Assigned to %(user)s by rule %(rule)s (%(why)s)") % {
+        "user": full_name, "rule": row["assignment_rule"], "why": why}]

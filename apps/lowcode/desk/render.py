@@ -47,6 +47,7 @@ def environment():
                        multiselect_choices=multiselect_choices)
     env.globals["settings_tools"] = _settings_tools  # the navigation's Settings link (views/hub.py)
     env.globals["desk_icon"] = _icon  # desk_icon("gear"): views/hub.py ICONS
+    env.globals["create_link"] = _create_link  # a Link field's "+ Create a new ..." (views/quick_entry.py)
     # The page's own preferences (a public page speaks the visitor's language and calendar,
     # see web/pages.py: render_web), else the user's.
     # fmt: HTML, numbers/amounts/dates isolated left to right (RTL pages keep "-4.7%");
@@ -69,6 +70,11 @@ def environment():
 def _settings_tools():
     from .views.hub import tools
     return tools() if local.user != "Guest" else []
+
+
+def _create_link(doctype):
+    from .views.quick_entry import create_link
+    return create_link(doctype)
 
 
 def _icon(name):
