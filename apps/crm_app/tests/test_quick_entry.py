@@ -134,6 +134,12 @@ def test_the_creator_keeps_the_record_and_is_told_why(ctx, client, unique):
     assert quick.status_code == 200, text(quick)
     assert json.loads(quick.content)["notices"] == [
         f"Assigned to Rep Tester by rule Quick rule {unique} (the creator keeps the record)"]
+    # In the user's language.
+    ctx.db.commit()
+    ctx.db.begin()
+    lowcode.db.sql("UPDATE `tabUser` SET `language`='fa' WHERE `name`=%s", (rep,))
+    refresh(ctx)
+    assert f"با قاعدهٔ Quick rule {unique} به Rep Tester واگذار شد" in text(client.get(saved["Location"]))
     # Another user's later view of the record shows no notice that is not theirs.
     login(ctx, client, other)
     assert "Assigned to" not in text(client.get(saved["Location"]))

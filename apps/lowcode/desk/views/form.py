@@ -167,10 +167,12 @@ def form_notices(doc):
     {doctype or "*": ["dotted.path"]}``, each ``fn(doc)`` returning texts), e.g. crm_app's
     "Assigned to ... by rule ...". They read stored data: after a save the redirect carries
     only ``?notice=1``, never the text."""
+    from django.utils import translation
     from ...apps import get_attr, get_hooks
     hooks = get_hooks("form_notices", {})
-    return [text for path in list(hooks.get("*", [])) + list(hooks.get(doc.doctype, []))
-            for text in get_attr(path)(doc)]
+    with translation.override(prefs().lang):  # in the user's language, for the form and the toast alike
+        return [text for path in list(hooks.get("*", [])) + list(hooks.get(doc.doctype, []))
+                for text in get_attr(path)(doc)]
 
 
 def has_activity_panel(doc):

@@ -12,6 +12,7 @@ again with the field marked and nothing written (the request rolls back)."""
 from urllib.parse import quote
 
 from django.http import HttpResponseRedirect, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ... import document as documents
@@ -114,7 +115,8 @@ def quick_entry(request, route):
         local.db.rollback()
         local.db.begin()
         return _dialog(doc, meta, route, fields, error=e.message, error_field=e.field, status=e.http_status)
-    return JsonResponse({"name": doc.name, "title": str(doc.get_title() or doc.name),
-                         "message": _("%(doctype)s saved:") % {"doctype": _(doctype)},
+    with translation.override(prefs().lang):
+        message = _("%(doctype)s saved:") % {"doctype": _(doctype)}
+    return JsonResponse({"name": doc.name, "title": str(doc.get_title() or doc.name), "message": message,
                          "url": f"/app/{route_for(doctype)}/{quote(doc.name, safe='')}",
                          "notices": form_notices(doc)}, json_dumps_params={"ensure_ascii": False})
