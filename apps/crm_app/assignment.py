@@ -132,6 +132,9 @@ def assign(rule, doc, user, values=None, why=None):
     log(rule, doc, user, f"{why}: assigned by rule {rule.name}")
     from lowcode.workflow import add_comment
     add_comment(doc.doctype, doc.name, "Assigned", f"Assigned to {user} by rule {rule.name}")
+    # The assignee's usual assignment notification (the bell); none to a creator keeping their record.
+    from lowcode.desk.views.collaboration import notify
+    notify(user, "Assignment", f"{doc.doctype} {doc.name} assigned to you by rule {rule.name}", doc)
 
 
 def log(rule, doc, user, reason):

@@ -123,6 +123,7 @@ def test_the_creator_keeps_the_record_and_is_told_why(ctx, client, unique):
     assert saved.status_code == 302 and saved["Location"].endswith("?notice=1"), text(saved)
     row = _lead_owner(ctx, f"Mine {unique}")
     assert row["lead_owner"] == rep and json.loads(row["_assign"]) == [rep]
+    assert not lowcode.get_all("Notification Log", filters={"document_name": row["name"], "type": "Assignment"})
     form = text(client.get(saved["Location"]))
     assert f"Assigned to Rep Tester by rule Quick rule {unique} (the creator keeps the record)" in form
     # The round robin's turn was not used up by the creator.
@@ -153,7 +154,11 @@ def test_a_rule_that_reassigns_takes_the_record_and_says_so(ctx, client, unique)
     saved = client.post("/app/lead/new", {"csrf_token": csrf, "first_name": f"Theirs {unique}",
                                           "territory": territory})
     assert saved.status_code == 302, text(saved)
-    assert _lead_owner(ctx, f"Theirs {unique}")["lead_owner"] == other
+    lead = _lead_owner(ctx, f"Theirs {unique}")
+    assert lead["lead_owner"] == other
+    # The assignee gets the usual assignment notification.
+    assert lowcode.get_all("Notification Log", filters={"for_user": other, "type": "Assignment",
+                                                        "document_name": lead["name"]}, pluck="from_user") == [rep]
     form = client.get(saved["Location"])  # the rep still reads the lead they created
     assert form.status_code == 200
     assert f"Assigned to Other Tester by rule Quick rule {unique} (round robin)" in text(form)
