@@ -1,7 +1,8 @@
 """Assignment rules: a new document of any DocType is given to a user by the first
 enabled rule (lowest priority number first) whose condition holds, round-robin or
 to the least-loaded user, skipping users who are at capacity or unavailable today.
-Every assignment is logged. Wired through doc_events["*"]["after_insert"].
+Every assignment is logged. Wired through doc_events["*"]["after_insert"]. Frappe's
+"Based on Field" takes the user from a field of the document instead.
 
 The users to choose from are the rule's users table, unless an app gives them for its
 DocType through the ``assignment_candidates`` hook ({doctype: "dotted.path"}): a function
@@ -41,13 +42,15 @@ def apply_rules(doc, method=None):
         if rule.condition and not evaluate("eval:" + rule.condition, doc):
             continue
         rows = candidates(rule, doc)
-        creator = None if rule.get("reassign_creator_records") else next(
+        # Based on Field: the document itself names the user (e.g. the creator chose it), so it stands.
+        creator = None if rule.get("reassign_creator_records") or rule.rule == BASED_ON_FIELD else next(
             (r for r in rows if r.user == doc.owner), None)
         user = creator.user if creator else choose_user(rule, doc, rows)
         if user is None:
-            log(rule, doc, None, "no user available (all at capacity or unavailable)")
+            log(rule, doc, None, f"no user in field {rule.field}" if rule.rule == BASED_ON_FIELD
+                else "no user available (all at capacity or unavailable)")
             continue
-        row = creator or next(r for r in rows if r.user == user)
+        row = creator or next((r for r in rows if r.user == user), None)
         assign(rule, doc, user, values=getattr(row, "set_values", None), why=CREATOR if creator else rule.rule)
         return user
     return None
@@ -91,7 +94,13 @@ def open_load(rule, user):
     return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({' OR '.join(parts)}){status_sql}", values)[0][0]
 
 
+BASED_ON_FIELD = "Based on Field"
+
+
 def choose_user(rule, doc, rows=None):
+    if rule.rule == BASED_ON_FIELD:  # Frappe's: the user the document's field names, if there is one
+        value = doc.get(rule.field) if rule.field and doc.meta.has_field(rule.field) else None
+        return value if value and local.db.exists("User", value) else None
     rows = rule.users if rows is None else rows
     users = available_users(rule, rows)
     if not users:
@@ -153,7 +162,7 @@ def form_notices(doc):
     if not row:
         return []
     row = row[0]
-    why = {"Round Robin": _("round robin"), "Load Balancing": _("load balancing"),
+    why = {"Round Robin": _("round robin"), "Load Balancing": _("load balancing"), BASED_ON_FIELD: _("based on field"),
            CREATOR: _("the creator keeps the record")}.get((row["reason"] or "").split(":")[0], row["reason"])
     full_name = local.db.get_value("User", row["user"], "full_name") or row["user"]
     return [_("Assigned to %(user)s by rule %(rule)s (%(why)s)") % {

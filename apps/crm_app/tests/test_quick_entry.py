@@ -163,3 +163,21 @@ def test_a_rule_that_reassigns_takes_the_record_and_says_so(ctx, client, unique)
     assert form.status_code == 200
     assert f"Assigned to Other Tester by rule Quick rule {unique} (round robin)" in text(form)
     assert lowcode.db.get_value("Assignment Rule", f"Quick rule {unique}", "last_user") == other
+
+
+def test_a_rule_based_on_a_field_assigns_the_user_it_names(ctx, client, unique):
+    import pytest
+    from lowcode.exceptions import ValidationError
+    territory = make_territory(f"Quick field {unique}")
+    rep, other = make_user(unique, "rep"), make_user(unique, "other")
+    with pytest.raises(ValidationError) as refused:
+        _rule(ctx, unique, territory, [rep], rule="Based on Field", field="no_such_field", assign_field=None)
+    assert refused.value.field == "field"
+    _rule(ctx, unique, territory, [rep], rule="Based on Field", field="lead_owner", assign_field=None)
+    csrf = login(ctx, client, rep)
+    saved = client.post("/app/lead/new", {"csrf_token": csrf, "first_name": f"Field {unique}",
+                                          "territory": territory, "lead_owner": other})
+    assert saved.status_code == 302 and saved["Location"].endswith("?notice=1"), text(saved)
+    assert json.loads(_lead_owner(ctx, f"Field {unique}")["_assign"]) == [other]
+    form = client.get(saved["Location"])
+    assert f"Assigned to Other Tester by rule Quick rule {unique} (based on field)" in text(form)
