@@ -53,7 +53,13 @@ def test_the_dialog_asks_the_mandatory_and_quick_entry_fields_only(ctx, client, 
     assert is_quick_entry(Meta(dict(customer, fields=customer["fields"] + [table])))
     assert not is_quick_entry(Meta(dict(customer, fields=customer["fields"] + [dict(table, reqd=1)])))
     assert not is_quick_entry(Meta(dict(customer, quick_entry=0)))
-    assert client.get("/app/territory/__quick").status_code in (302, 403)
+    assert client.get("/app/territory/__quick").status_code == 403  # a Sales User may not create one
+    manager = make_user(unique, "manager", roles=("Sales Manager",))
+    login(ctx, client, manager)
+    full = client.get("/app/territory/__quick")  # no quick_entry: the full form
+    assert full.status_code == 302 and full["Location"] == "/app/territory/new"
+    assert 'data-create="/app/territory/new" data-create-quick="0"' in text(client.get("/app/lead/new"))
+    assert 'data-quick-entry' not in text(client.get("/app/territory"))
 
 
 def test_save_creates_the_record_through_the_normal_insert(ctx, client, unique):

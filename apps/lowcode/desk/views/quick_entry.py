@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 
 from ... import document as documents
 from ...context import local
-from ...exceptions import LowcodeError, PermissionError
+from ...exceptions import LowcodeError
 from ...meta import get_meta
 from ...permissions import has_permission
 from ...utils import route_for
 from ..formatting import parse_input
 from ..render import prefs, render
-from .common import desk_view, doctype_for_route
+from .common import desk_view, doctype_for_route, open_doc
 from .form import _editable_levels, form_notices
 
 # Fields that hold no value of their own (layout) are never asked.
@@ -86,11 +86,9 @@ def _dialog(doc, meta, route, fields, error=None, error_field=None, status=200):
 def quick_entry(request, route):
     doctype = doctype_for_route(route)
     meta = get_meta(doctype)
-    if not has_permission(doctype, "create"):
-        raise PermissionError(f"Not permitted to create {doctype}")
+    doc = open_doc(doctype, None)  # a 403 unless the user may create one
     if not is_quick_entry(meta):
         return HttpResponseRedirect(f"/app/{route}/new")
-    doc = documents.new_doc(doctype)
     fields = quick_fields(meta, doc)
     if request.method == "GET":
         for key, value in request.GET.items():  # ?customer=X prefills, as /new does
