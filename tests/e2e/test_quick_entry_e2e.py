@@ -1,6 +1,6 @@
 """End to end: quick entry dialogs (Debian's chromium against a real server; see conftest).
 An English-speaking salesperson at 1366 px makes a customer from the list's "New" (the
-dialog refuses a missing name on the field, then saves and shows a toast with a link;
+dialog refuses a missing name on the field, then saves and shows a toast with a link and the assignment rule's notice;
 "Edit full form" carries what was typed); a Persian-speaking salesperson at 390 px picks
 "+ Create a new Customer" in a task's Customer field, saves the dialog, and the new
 customer's name is in the field."""
@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 import lowcode
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import FA_USER, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -30,6 +30,10 @@ def reps(server):
                 lowcode.get_doc({"doctype": "User", "email": email, "first_name": first, "language": language,
                                  "roles": [{"role": "Sales User"}]}).insert(ignore_permissions=True)
                 set_password(email, PASSWORD)
+        if not lowcode.db.exists("Assignment Rule", "E2E customers"):  # assigns the list's new customer
+            lowcode.get_doc({"doctype": "Assignment Rule", "rule_name": "E2E customers", "document_type": "Customer",
+                             "condition": "doc.customer_name == 'Blue Sky Trading'",
+                             "users": [{"user": FA_USER}]}).insert(ignore_permissions=True)
         local.db.commit()
 
 
@@ -62,6 +66,8 @@ def test_quick_entry_from_the_list_and_from_a_link_field(pages, server, shot, re
     [name] = customers(server, "Blue Sky Trading")
     toast = rep.locator("#desk-toasts .toast")
     expect(toast).to_contain_text("Customer saved:")
+    # the assignment rule's notice, for the user whose save it assigned
+    expect(toast.locator("[data-notice]")).to_have_text("Assigned to Parisa by rule E2E customers (round robin)")
     expect(toast.get_by_role("link", name="Blue Sky Trading")).to_have_attribute("href", f"/app/customer/{name}")
     expect(rep.locator("#list-results")).to_contain_text("Blue Sky Trading")  # the list refreshed
     expect(rep.locator(".modal-backdrop")).to_have_count(0)
