@@ -249,7 +249,7 @@ def form_view(request, route, name):
         local.db.rollback()
         local.db.begin()
         return _render_form(doc, meta, route, error=e.message, error_field=e.field, status=e.http_status)
-    return _redirect(request, f"/app/{route_for(doctype)}/{doc.name}" 
+    return _redirect(request, f"/app/{route_for(doctype)}/{doc.name}"
                      + ("?notice=1" if inserted and form_notices(doc) else ""))
 
 
