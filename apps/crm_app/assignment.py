@@ -1,14 +1,20 @@
 """Assignment rules: a new document of any DocType is given to a user by the first
 enabled rule (lowest priority number first) whose condition holds, round-robin or
 to the least-loaded user, skipping users who are at capacity or unavailable today.
-Every assignment is logged. Wired through doc_events["*"]["after_insert"].
+Every assignment is logged. Wired through doc_events["*"]["after_insert"]. Frappe's
+"Based on Field" takes the user from a field of the document instead.
 
 The users to choose from are the rule's users table, unless an app gives them for its
 DocType through the ``assignment_candidates`` hook ({doctype: "dotted.path"}): a function
 (rule, doc) returning None (use the table) or rows with the table's fields (user,
 capacity, unavailable_from, unavailable_to) and optionally ``set_values``, fields set on the
 document together with the user chosen from that row (e.g. the service app's team
-members, the case's team)."""
+members, the case's team).
+
+A rule never takes a record from the salesperson who created it: when the creator is one
+of the rule's candidates, the creator is the assignee (``reassign_creator_records`` on
+the rule turns that off). The saving user is told who got the record and why
+(``form_notices``, shown on the form after the save and in the quick entry toast)."""
 import json
 
 import lowcode
@@ -36,12 +42,16 @@ def apply_rules(doc, method=None):
         if rule.condition and not evaluate("eval:" + rule.condition, doc):
             continue
         rows = candidates(rule, doc)
-        user = choose_user(rule, doc, rows)
+        # Based on Field: the document itself names the user (e.g. the creator chose it), so it stands.
+        creator = None if rule.get("reassign_creator_records") or rule.rule == BASED_ON_FIELD else next(
+            (r for r in rows if r.user == doc.owner), None)
+        user = creator.user if creator else choose_user(rule, doc, rows)
         if user is None:
-            log(rule, doc, None, "no user available (all at capacity or unavailable)")
+            log(rule, doc, None, f"no user in field {rule.field}" if rule.rule == BASED_ON_FIELD
+                else "no user available (all at capacity or unavailable)")
             continue
-        row = next(r for r in rows if r.user == user)
-        assign(rule, doc, user, values=getattr(row, "set_values", None))
+        row = creator or next((r for r in rows if r.user == user), None)
+        assign(rule, doc, user, values=getattr(row, "set_values", None), why=CREATOR if creator else rule.rule)
         return user
     return None
 
@@ -84,7 +94,13 @@ def open_load(rule, user):
     return local.db.sql(f"SELECT COUNT(*) FROM {table} WHERE ({' OR '.join(parts)}){status_sql}", values)[0][0]
 
 
+BASED_ON_FIELD = "Based on Field"
+
+
 def choose_user(rule, doc, rows=None):
+    if rule.rule == BASED_ON_FIELD:  # Frappe's: the user the document's field names, if there is one
+        value = doc.get(rule.field) if rule.field and doc.meta.has_field(rule.field) else None
+        return value if value and local.db.exists("User", value) else None
     rows = rule.users if rows is None else rows
     users = available_users(rule, rows)
     if not users:
@@ -101,7 +117,11 @@ def choose_user(rule, doc, rows=None):
     return None
 
 
-def assign(rule, doc, user, values=None):
+CREATOR = "Creator"  # the reason's first word when the creator keeps the record
+
+
+def assign(rule, doc, user, values=None, why=None):
+    why = why or rule.rule
     values = dict(values or {})
     if rule.assign_field:
         values[rule.assign_field] = user
@@ -116,12 +136,34 @@ def assign(rule, doc, user, values=None):
         current.append(user)
     write_assign(doc.doctype, doc.name, current)
     doc._assign = json.dumps(current)
-    local.db.sql("UPDATE `tabAssignment Rule` SET `last_user`=%s WHERE `name`=%s", (user, rule.name))
-    log(rule, doc, user, f"{rule.rule}: assigned by rule {rule.name}")
+    if why != CREATOR:  # the creator keeping a record is not a turn of the round robin
+        local.db.sql("UPDATE `tabAssignment Rule` SET `last_user`=%s WHERE `name`=%s", (user, rule.name))
+    log(rule, doc, user, f"{why}: assigned by rule {rule.name}")
     from lowcode.workflow import add_comment
     add_comment(doc.doctype, doc.name, "Assigned", f"Assigned to {user} by rule {rule.name}")
+    # The assignee's usual assignment notification (the bell); none to a creator keeping their record.
+    from lowcode.desk.views.collaboration import notify
+    notify(user, "Assignment", f"{doc.doctype} {doc.name} assigned to you by rule {rule.name}", doc)
 
 
 def log(rule, doc, user, reason):
     lowcode.get_doc({"doctype": "Assignment Log", "assignment_rule": rule.name, "document_type": doc.doctype,
                      "document_name": doc.name, "user": user, "reason": reason}).insert(ignore_permissions=True)
+
+
+def form_notices(doc):
+    """``form_notices`` hook: "Assigned to <full name> by rule <rule> (<why>)" for the
+    user whose save a rule assigned (the newest Assignment Log of the record that this
+    user's save wrote). Read from the log, so a crafted URL shows nothing untrue."""
+    from django.utils.translation import gettext as _
+    row = local.db.sql("SELECT `user`, `assignment_rule`, `reason` FROM `tabAssignment Log` WHERE `document_type`=%s "
+                       "AND `document_name`=%s AND `owner`=%s AND `user` IS NOT NULL ORDER BY `creation` DESC, "
+                       "`name` DESC LIMIT 1", (doc.doctype, doc.name, local.user), as_dict=True)
+    if not row:
+        return []
+    row = row[0]
+    why = {"Round Robin": _("round robin"), "Load Balancing": _("load balancing"), BASED_ON_FIELD: _("based on field"),
+           CREATOR: _("the creator keeps the record")}.get((row["reason"] or "").split(":")[0], row["reason"])
+    full_name = local.db.get_value("User", row["user"], "full_name") or row["user"]
+    return [_("Assigned to %(user)s by rule %(rule)s (%(why)s)") % {
+        "user": full_name, "rule": row["assignment_rule"], "why": why}]

@@ -20,6 +20,9 @@ doc_events = {
     },
 }
 
+# "Assigned to ... by rule ..." on the form after the save a rule assigned (crm_app/assignment.py).
+form_notices = {"*": ["crm_app.assignment.form_notices"]}
+
 # Who sees which rows, in SQL for lists and per document; see crm_app/permissions.py.
 permission_query_conditions = {
     "Lead": "crm_app.permissions.owned_or_territory_conditions",

@@ -34,6 +34,7 @@ FIELD_PROPERTIES = {
     "reqd": "Check", "hidden": "Check", "read_only": "Check", "in_list_view": "Check",
     "in_standard_filter": "Check", "depends_on": "Code", "mandatory_depends_on": "Code",
     "read_only_depends_on": "Code", "length": "Int", "permlevel": "Int",
+    "allow_in_quick_entry": "Check",  # Frappe's: asked in the quick entry dialog (desk/views/quick_entry.py)
 }
 EXPRESSION_PROPERTIES = ("depends_on", "mandatory_depends_on", "read_only_depends_on")
 #: the permission columns the Role Permission Manager edits, in Frappe's order

@@ -31,7 +31,7 @@ MAX_LENGTH = 1000
 _INT_PROPS = ("reqd", "unique", "in_list_view", "in_standard_filter", "read_only", "hidden",
               "permlevel", "search_index", "bold", "allow_on_submit", "no_copy", "print_hide",
               "report_hide", "ignore_user_permissions", "non_negative", "collapsible",
-              "fetch_if_empty", "in_global_search", "length", "precision", "columns")
+              "fetch_if_empty", "in_global_search", "length", "precision", "columns", "allow_in_quick_entry")
 PERM_ACTIONS = ("read", "write", "create", "delete", "submit", "cancel", "amend", "report",
                 "export", "import", "share", "print", "email", "select")
 

@@ -48,6 +48,7 @@ def environment():
     env.globals["settings_tools"] = _settings_tools  # the navigation's Settings link (views/hub.py)
     env.globals["desk_icon"] = _icon  # desk_icon("gear"): views/hub.py ICONS
     env.globals["help_url"] = _help_url  # the user guide's section about this page (desk/guide.py)
+    env.globals["create_link"] = _create_link  # a Link field's "+ Create a new ..." (views/quick_entry.py)
     # The page's own preferences (a public page speaks the visitor's language and calendar,
     # see web/pages.py: render_web), else the user's.
     # fmt: HTML, numbers/amounts/dates isolated left to right (RTL pages keep "-4.7%");
@@ -75,6 +76,11 @@ def _settings_tools():
 def _help_url():
     from .guide import help_url
     return help_url(local.request.path if local.request is not None else "")
+
+
+def _create_link(doctype):
+    from .views.quick_entry import create_link
+    return create_link(doctype)
 
 
 def _icon(name):

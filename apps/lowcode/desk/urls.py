@@ -7,7 +7,7 @@ from .views import auth, form, home, listview, settings
 from .views import customize, doctype_builder, permission_manager, user_permissions
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
-from .views import collaboration, email_template, help_pages, hub, printview, users, workflow_builder
+from .views import collaboration, email_template, help_pages, hub, printview, quick_entry, users, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -49,6 +49,7 @@ urlpatterns = [
     path("app/<str:route>/<path:name>/__collab/<str:action>", collaboration.act),
     path("app/<str:route>", listview.list_view),
     path("app/<str:route>/new", form.form_view, {"name": None}),
+    path("app/<str:route>/__quick", quick_entry.quick_entry),
     path("app/<str:route>/view/<str:view>", listview.other_view),
     path("app/<str:route>/view/kanban/move", kanban.move_card),
     path("app/<str:route>/view/calendar/move", calendar.reschedule),

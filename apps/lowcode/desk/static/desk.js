@@ -36,18 +36,32 @@
     const input = e.target.closest("[data-link]");
     if (!input) return;
     clearTimeout(timer);
+    // "+ Create a new <DocType>" picked: static/quick_entry.js opens the dialog.
+    if (input.dataset.create && input.value === input.dataset.createLabel) {
+      input.value = input.dataset.typed || "";
+      input.dispatchEvent(new CustomEvent("desk:create", { bubbles: true, detail: { typed: input.value } }));
+      return;
+    }
+    input.dataset.typed = input.value;
     timer = setTimeout(async () => {
       const q = new URLSearchParams({ doctype: input.dataset.link, txt: input.value, page_length: 10 });
       const r = await fetch("/api/method/frappe.desk.search.search_link?" + q, { credentials: "same-origin" });
       if (!r.ok) return;
       const list = document.getElementById(input.getAttribute("list"));
       if (!list) return;
-      list.replaceChildren(...(await r.json()).message.map((hit) => {
+      const options = (await r.json()).message.map((hit) => {
         const o = document.createElement("option");
         o.value = hit.value;
         o.label = hit.label && hit.label !== hit.value ? hit.label : (hit.description || "");
         return o;
-      }));
+      });
+      if (input.dataset.create) {  // offered only to users who may create one (decided by the server)
+        const o = document.createElement("option");
+        o.value = input.dataset.createLabel;
+        o.dataset.create = "";
+        options.push(o);
+      }
+      list.replaceChildren(...options);
     }, 200);
   });
 

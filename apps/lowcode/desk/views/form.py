@@ -162,6 +162,19 @@ def form_scripts(doctype):
     return list(get_hooks("doctype_js", {}).get(doctype, []))
 
 
+def form_notices(doc):
+    """What apps tell the user about the save that just happened (hook ``form_notices =
+    {doctype or "*": ["dotted.path"]}``, each ``fn(doc)`` returning texts), e.g. crm_app's
+    "Assigned to ... by rule ...". They read stored data: after a save the redirect carries
+    only ``?notice=1``, never the text."""
+    from django.utils import translation
+    from ...apps import get_attr, get_hooks
+    hooks = get_hooks("form_notices", {})
+    with translation.override(prefs().lang):  # in the user's language, for the form and the toast alike
+        return [text for path in list(hooks.get("*", [])) + list(hooks.get(doc.doctype, []))
+                for text in get_attr(path)(doc)]
+
+
 def has_activity_panel(doc):
     """Whether the saved record's DocType has the activity panel apps declare in hooks.py
     (``activity_panel = {doctype: [kind, ...]}``, served by crm_app/activity_panel.py)."""
@@ -169,7 +182,7 @@ def has_activity_panel(doc):
     return not doc.is_new() and bool(get_hooks("activity_panel", {}).get(doc.doctype))
 
 
-def _render_form(doc, meta, route, error=None, error_field=None, status=200, nav=None):
+def _render_form(doc, meta, route, error=None, error_field=None, status=200, nav=None, notices=()):
     doctype = meta.name
     readable = get_permlevels(doctype, "read", doc=None if doc.is_new() else doc) | {0}
     return render("form.html", status=status, doc=doc, meta=meta, route=route, tabs=form_layout(meta),
@@ -179,7 +192,7 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200, nav
                   workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
                   actions=form_actions(doc), scripts=form_scripts(doctype), activity_panel=has_activity_panel(doc), own_badge=None if doc.is_new() else own_badge(doc),
                   link_badges={} if doc.is_new() else marked(link_targets(meta, [doc.as_dict()])),
-                  link_titles=link_titles(link_targets(meta, [doc.as_dict()])), nav=nav,
+                  link_titles=link_titles(link_targets(meta, [doc.as_dict()])), nav=nav, notices=notices,
                   can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
                   can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
                   and has_permission(doctype, "submit", doc=doc),
@@ -200,8 +213,10 @@ def form_view(request, route, name):
             if meta.has_field(key):
                 doc.set(key, value)
     if request.method == "GET":
-        return _render_form(doc, meta, route, nav=neighbours(request, meta, doc))
+        notices = form_notices(doc) if request.GET.get("notice") and not doc.is_new() else ()
+        return _render_form(doc, meta, route, nav=neighbours(request, meta, doc), notices=notices)
     action = request.POST.get("_action", "save")
+    inserted = doc.is_new()
     try:
         if action == "delete":
             documents.delete_doc(doctype, doc.name)
@@ -234,7 +249,8 @@ def form_view(request, route, name):
         local.db.rollback()
         local.db.begin()
         return _render_form(doc, meta, route, error=e.message, error_field=e.field, status=e.http_status)
-    return _redirect(request, f"/app/{route_for(doctype)}/{doc.name}")
+    return _redirect(request, f"/app/{route_for(doctype)}/{doc.name}"
+                     + ("?notice=1" if inserted and form_notices(doc) else ""))
 
 
 def _redirect(request, url):

@@ -14,6 +14,7 @@ from ..link_titles import link_titles
 from ..record_nav import list_query
 from ..render import prefs, render
 from .common import app_page, desk_view, doctype_for_route
+from .quick_entry import is_quick_entry
 
 PAGE_LENGTHS = (20, 100, 500)
 
@@ -136,6 +137,7 @@ def list_view(request, route):
                   order_by=order_by, q=text, error=error, filters=filters,
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
                   args=request.GET, can_create=has_permission(doctype, "create"),
+                  quick_entry=is_quick_entry(meta),  # "New" opens the dialog (views/quick_entry.py)
                   filter_fields=choices, chips=filter_chips(request, choices), operators=query.OPERATORS)
 
 

@@ -15,7 +15,7 @@ _FIELD_PROPERTIES = {"label", "options", "reqd", "unique", "default", "in_list_v
                      "read_only_depends_on", "read_only", "hidden", "permlevel", "length", "precision",
                      "description", "bold", "collapsible", "allow_on_submit", "fetch_from", "fetch_if_empty",
                      "no_copy", "print_hide", "report_hide", "ignore_user_permissions", "non_negative",
-                     "columns", "width", "fieldtype"}
+                     "columns", "width", "fieldtype", "allow_in_quick_entry"}
 
 
 class PropertySetter(Document):
