@@ -118,8 +118,10 @@ def convert_lead(lead: str, customer: str = None, contact: str = None, create_ne
     if not customer and not doc.customer:
         match = find_customer(doc)
         if match and not create_new:
-            shown = f"{lowcode.db.get_value('Customer', match, 'customer_name')} ({match})" \
-                if has_permission("Customer", "read", doc=lowcode.get_doc("Customer", match)) else "?"
+            if not has_permission("Customer", "read", doc=lowcode.get_doc("Customer", match)):
+                raise DuplicateEntryError(_("Lead %(lead)s matches a customer you may not see: ask its account "
+                                            "manager") % {"lead": doc.name}, field="customer")
+            shown = f"{lowcode.db.get_value('Customer', match, 'customer_name')} ({match})"
             raise DuplicateEntryError(_("Lead %(lead)s matches the existing customer %(customer)s: choose it, or "
                                         "choose to create a new customer") % {"lead": doc.name, "customer": shown},
                                       field="customer")

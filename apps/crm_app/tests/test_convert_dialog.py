@@ -90,9 +90,16 @@ def test_suggestions_and_duplicates_only_readable(ctx, client, unique):
     with as_user(rep):
         own = make_lead(first_name="Own", email_id=email, territory=mine).name
         lead = qualify(make_lead(first_name="Conv", email_id=email, territory=mine))
+        secret = qualify(make_lead(first_name="Tax", tax_id=f"TAX{unique}", territory=mine))
+    ctx.db.sql("UPDATE `tabCustomer` SET `tax_id`=%s WHERE `name`=%s", (f"TAX{unique}", hidden))
+    headers = token(rep)
     login(ctx, client, rep)
     html = text(client.get(f"/app/convert-lead/{lead.name}", **HX))
     assert matched(html, visible) == ["email"]
+    # a lead that matches only a customer the user may not read: refused without naming it
+    refused = client.post(CONVERT, {"lead": secret.name, "create_new": "0"}, **headers)
+    assert refused.status_code == 409 and "may not see" in body(refused)["message"]
+    assert hidden not in text(refused) and f"Hidden {unique}" not in text(refused)
     assert matched(html, hidden) is None and f"Hidden {unique}" not in html
     found = ok(client.get(DUPLICATES, {"email_id": email.upper()}))["message"]
     names = {f["name"] for f in found}
