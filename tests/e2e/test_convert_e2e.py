@@ -5,7 +5,7 @@ customer (matched on name) and contact (matched on e-mail), refuses an amount th
 number inside the dialog, then makes the opportunity for the chosen customer and contact
 without a new customer. A Persian-speaking salesperson at 390 px types a mobile number in
 Persian digits on a new lead and is warned of their earlier lead with that mobile,
-before saving."""
+before saving, and opens the conversion dialog of another lead on the phone."""
 import re
 
 import pytest
@@ -52,9 +52,14 @@ def records(server):
         lowcode.set_user(REP_FA)
         earlier = lowcode.get_doc({"doctype": "Lead", "first_name": "کاوه", "last_name": "رضایی",
                                    "company_name": "کاشی نو", "mobile_no": MOBILE_FA}).insert().name
+        qualified = lowcode.get_doc({"doctype": "Lead", "first_name": "مینا", "last_name": "کریمی",
+                                     "company_name": "فرش آریا"}).insert()
+        apply_workflow(qualified, "Contact")
+        apply_workflow(qualified, "Qualify")
         lowcode.set_user("Administrator")
         local.db.commit()
-        return {"customer": customer, "contact": contact, "lead": lead.name, "earlier": earlier}
+        return {"customer": customer, "contact": contact, "lead": lead.name, "earlier": earlier,
+                "lead_fa": qualified.name}
 
 
 def _stored(server, sql, values=()):
@@ -118,4 +123,14 @@ def test_convert_dialog_and_duplicate_warning_while_typing(pages, server, shot, 
     shot(fa, "duplicate-warning-390-fa", full_page=False)
     fa.locator("#f-mobile_no").fill("")  # nothing typed, no warning
     expect(warning).to_be_hidden()
+
+    # the conversion dialog in Persian on a phone: nothing matches, so a new customer is said
+    fa.goto(f"/app/lead/{records['lead_fa']}")
+    fa.locator("a[href^='/app/convert-lead/']").click()
+    dialog_fa = fa.locator("#convert-lead-modal")
+    dialog_fa.locator("[data-convert-form]").wait_for(state="visible")
+    expect(dialog_fa.locator("#convert-lead-title")).to_have_text("تبدیل به مشتری")
+    expect(dialog_fa.locator("[data-choices=customer] [data-no-match]")).to_be_visible()
+    assert page_width(fa) <= PHONE["width"] + 2, "the dialog scrolls sideways on a phone"
+    shot(fa, "convert-dialog-390-fa", full_page=False)
     assert not pages.js_errors, pages.js_errors

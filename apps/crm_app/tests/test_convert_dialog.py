@@ -221,3 +221,20 @@ def test_duplicate_check_finds_leads_and_customers_while_typing(ctx, client, uni
     assert client.get(DUPLICATES, {"email_id": "x" * 500}).status_code == 400
     posted = client.post(DUPLICATES, {"mobile_no": mobile}, **headers)
     assert posted.status_code == 403 and "GET" in body(posted)["message"]  # a GET only: it never writes
+
+
+def test_the_dialog_works_as_a_page_without_script(ctx, client, unique):
+    rep = make_user(unique, "rep")
+    with as_user(rep):
+        lead = qualify(make_lead(first_name=f"Page{unique}", company_name=f"Page Co {unique}"))
+    csrf = login(ctx, client, rep)
+    page = text(client.get(f"/app/convert-lead/{lead.name}"))
+    assert "<html" in page and 'data-no-match' in page and 'name="customer_choice"' not in page
+    done = client.post(f"/app/convert-lead/{lead.name}", {"csrf_token": csrf, "opportunity_amount": "۱۲۰۰"})
+    assert done.status_code == 302 and done["Location"].startswith("/app/opportunity/")
+    refresh(ctx)
+    opportunity = done["Location"].rsplit("/", 1)[1]
+    assert float(lowcode.db.get_value("Opportunity", opportunity, "opportunity_amount")) == 1200
+    assert lead_state(lead.name)[0] == "Converted"
+    # without the CSRF token nothing happens
+    assert client.post(f"/app/convert-lead/{lead.name}", {}).status_code == 400
