@@ -1,8 +1,9 @@
 """Lead conversion: a qualified lead becomes a customer (with a contact) and an
 opportunity; every activity, note and file of the lead stays linked to it and is
 also tied to the customer, so the customer's 360° view shows the history. A lead of
-an organisation or person that already is a customer joins that customer instead of
-making a second one."""
+an organisation or person that already is a customer is never made a second customer
+silently: convert_lead (the dialog of convert_page.py) refuses it until the user chooses
+that customer or "create new"; a won opportunity of a lead (make_customer) joins it."""
 from django.utils.translation import gettext as _
 
 import lowcode
