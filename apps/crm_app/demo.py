@@ -149,7 +149,7 @@ def generate(count: int = 2000, seed: int = 7):
     n_leads = max(count // 4, 10)
     made = {"Lead": 0, "Customer": 0, "Opportunity": 0, "Quotation": 0, "activities": 0}
     sales_users = [e for e, _, r in USERS if r == "Sales User"]
-    from crm_app.conversion import convert_lead
+    from crm_app.conversion import convert_lead, find_customer
     today = datetime.date.today()
 
     def day(start, low, high):
@@ -190,9 +190,10 @@ def generate(count: int = 2000, seed: int = 7):
         apply_workflow(lead, "Qualify")
         if stage < 0.65:
             continue
-        result = convert_lead(lead.name, opportunity_amount=rnd.choice([2, 5, 12, 30]) * 10000000,
+        result = convert_lead(lead.name, customer=find_customer(lead),
+                              opportunity_amount=rnd.choice([2, 5, 12, 30]) * 10000000,
                               expected_closing=(datetime.date.today() + datetime.timedelta(days=rnd.randint(5, 120))).isoformat())
-        customers.add(result["customer"])  # leads of a known organisation join its customer
+        customers.add(result["customer"])  # leads of a known organisation join its customer (chosen above)
         made["Customer"] = len(customers)
         made["Opportunity"] += 1
         customer = lowcode.get_doc("Customer", result["customer"])

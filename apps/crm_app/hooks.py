@@ -69,6 +69,7 @@ desk_pages = {
     "inbox": "crm_app.inbox.page",  # the team inbox: crm_app/inbox.py
     "call": "crm_app.telephony.api.page",
     "activity-panel": "crm_app.activity_panel.page",  # the activity panel's dialogs on records
+    "convert-lead": "crm_app.convert_page.page",  # the lead conversion dialog
 }
 
 # The activity panel on these records' forms: log a call, add a note, new task, schedule a
@@ -86,6 +87,10 @@ realtime_services = ["crm_app.telephony.ami.listen"]
 
 fixtures = []
 
+# Scripts on desk forms (Frappe's doctype_js), from the app's public/ folder: the Lead form's
+# duplicate warning while typing and its conversion dialog (crm_app/matching.py, convert_page.py).
+doctype_js = {"Lead": ["crm_app/lead_form.js"]}
+
 # Fill new columns of records made before them; see crm_app/patches.py.
 after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross",
                  "crm_app.patches.fill_customer_mobiles", "crm_app.patches.default_duplicate_rule",
@@ -100,8 +105,7 @@ form_actions = {
     ],
     "Lead": [
         {"label": "Send SMS", "route": "/app/send-sms/{name}?doctype=Lead", "condition": "doc.mobile_no"},
-        {"label": "Convert to customer", "method": "crm_app.conversion.convert_lead", "argument": "lead",
-         "condition": "doc.status == 'Qualified'", "redirect": "/app/opportunity/{opportunity}"},
+        {"label": "Convert to customer", "route": "/app/convert-lead/{name}", "condition": "doc.status == 'Qualified'"},
         {"label": "Merge into the earlier lead", "method": "crm_app.doctype.lead.lead.merge_into_duplicate",
          "argument": "lead", "condition": "doc.is_duplicate and doc.duplicate_of",
          "confirm": "Merge this lead into the earlier one? Its activities move there and this lead is removed.",

@@ -5,13 +5,14 @@
   files show in the customer's 360° view; the lead goes to Converted by its workflow;
 - an opportunity from a lead that is won makes the customer (Opportunity.convert_lead_party);
 - an accepted quotation wins its opportunity with the quotation's grand total;
-- a lead of an existing customer (name, tax id, e-mail, mobile) joins it.
+- a lead of an existing customer (name, tax id, e-mail, mobile) is refused until the
+  user chooses that customer (it joins it) or chooses to create a new one.
 """
 import pytest
 
 import lowcode
 from lowcode.api.files import save_file
-from lowcode.exceptions import ValidationError
+from lowcode.exceptions import DuplicateEntryError, ValidationError
 
 from crm_app.conversion import convert_lead
 from crm_app.customer_360 import get_customer_360
@@ -244,7 +245,8 @@ def test_accepted_quotation_on_a_lead_opportunity_converts_the_lead(ctx):
 @pytest.mark.parametrize("key", ["name", "tax_id", "email", "mobile"])
 def test_conversion_joins_the_existing_customer(ctx, unique, key):
     """A lead of a known customer (same name in any case, tax id, e-mail in any case, or
-    mobile however typed) links to it: no second customer, the person becomes a contact."""
+    mobile however typed) is refused naming it until the user chooses it; then it links
+    to it: no second customer, the person becomes a contact."""
     mobile = unique_mobile()
     existing = make_customer(f"Known Co {unique}", tax_id=f"TX-{unique}", email_id=f"office.{unique}@known.example",
                              mobile_no=mobile).name
@@ -255,7 +257,12 @@ def test_conversion_joins_the_existing_customer(ctx, unique, key):
                               "mobile_no": "+98 " + mobile[1:4] + " " + mobile[4:7] + " " + mobile[7:]}}[key]
     lead = qualify(make_lead(first_name="Ava", **lead_values))
     customers = lowcode.get_count("Customer")
-    result = convert_lead(lead.name)
+    with pytest.raises(DuplicateEntryError) as refused:
+        convert_lead(lead.name)
+    assert refused.value.field == "customer" and existing in refused.value.message
+    assert f"Known Co {unique}" in refused.value.message
+    assert lowcode.get_count("Customer") == customers
+    result = convert_lead(lead.name, customer=existing)
     assert result["customer"] == existing
     assert lowcode.get_count("Customer") == customers
     assert lowcode.db.get_value("Lead", lead.name, "customer") == existing
@@ -268,7 +275,8 @@ def test_conversion_joins_the_existing_customer(ctx, unique, key):
 def test_two_people_of_one_organisation_make_one_customer_with_two_contacts(ctx, unique):
     first = qualify(make_lead(first_name="Ava", company_name=f"Shared Co {unique}"))
     second = qualify(make_lead(first_name="Ben", company_name=f"Shared Co {unique}"))
-    a, b = convert_lead(first.name)["customer"], convert_lead(second.name)["customer"]
+    a = convert_lead(first.name)["customer"]
+    b = convert_lead(second.name, customer=a)["customer"]
     assert a == b
     assert lowcode.get_count("Customer", filters={"customer_name": f"Shared Co {unique}"}) == 1
     names = lowcode.get_all("Contact", filters=[["Dynamic Link", "link_name", "=", a]], pluck="first_name")
@@ -280,5 +288,5 @@ def test_the_same_person_converted_twice_gets_no_second_contact(ctx, unique):
     first = qualify(make_lead(email_id=email, company_name=f"Twice {unique}"))
     customer = convert_lead(first.name)["customer"]
     again = qualify(make_lead(email_id=email.upper(), company_name=f"Twice {unique}"))
-    assert convert_lead(again.name)["customer"] == customer
+    assert convert_lead(again.name, customer=customer)["customer"] == customer
     assert lowcode.get_count("Contact", filters=[["Dynamic Link", "link_name", "=", customer]]) == 1

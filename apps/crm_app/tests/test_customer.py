@@ -275,7 +275,7 @@ def test_customer_merge_moves_every_linked_record(ctx, unique):
     doc.city = "Yazd"
     doc.save()                                               # a Version row
     lead = qualify(make_lead(company_name=f"Merge Me {unique}"))
-    assert convert_lead(lead.name)["customer"] == gone       # the lead joined the existing customer
+    assert convert_lead(lead.name, customer=gone)["customer"] == gone  # the lead joined the existing customer
     opp = make_opportunity(gone, amount=10)
     quotation = _quotation(gone, make_product(rate=5))
     call = lowcode.get_doc({"doctype": "Call Log", "phone": "09121234567", "customer": gone}).insert()
