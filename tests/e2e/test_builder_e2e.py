@@ -1,0 +1,75 @@
+"""The admin's builders in Chromium: in Customize Form (English, 1366 px) a field is
+dragged into another section and a field is added between two others with "+", and the
+real form shows the saved layout; the Print Format editor's preview follows the
+template as it is typed (Persian, 390 px)."""
+import re
+from urllib.parse import quote
+
+import lowcode
+from playwright.sync_api import expect
+
+from .conftest import FA_PASSWORD, FA_USER, login
+
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DOCTYPE = "E2E Builder Sample"
+
+
+def make_sample_doctype(server):
+    with lowcode.site_context(server.site, bench=server.bench) as local:
+        lowcode.get_doc({"doctype": "DocType", "name": DOCTYPE, "module": "Custom", "fields": [
+            {"fieldname": "title", "fieldtype": "Data", "label": "Title"},
+            {"fieldname": "status", "fieldtype": "Data", "label": "Status"},
+            {"fieldname": "notes", "fieldtype": "Small Text", "label": "Notes"},
+            {"fieldname": "other", "fieldtype": "Section Break", "label": "Other"},
+            {"fieldname": "city", "fieldtype": "Data", "label": "City"},
+        ], "permissions": [{"role": "System Manager", "read": 1, "write": 1, "create": 1, "print": 1}]}).insert()
+        local.db.commit()
+
+
+def field_order(server):
+    with lowcode.site_context(server.site, bench=server.bench):
+        return [f.fieldname for f in lowcode.get_meta(DOCTYPE).fields]
+
+
+def test_drag_a_field_and_insert_one_in_the_form_builder(pages, server, shot):
+    make_sample_doctype(server)
+    page = pages.new(**DESKTOP)
+    page.goto("/app/customize-form?doctype=" + quote(DOCTYPE))
+    other = page.locator("[data-section]").filter(has=page.locator("[data-fieldname=other]"))
+    expect(other.locator("[data-fieldname=city]")).to_be_visible()
+    shot(page, "builder-before-en-1366")
+
+    # Drag Status by its handle into the Other section, below City.
+    status = page.locator("li[data-fieldname=status]")
+    status.locator(".drag-handle").drag_to(other.locator("li[data-fieldname=city]"),
+                                           target_position={"x": 40, "y": 40})
+    expect(other.locator("li[data-fieldname=status]")).to_have_count(1)
+
+    # "+" on Title opens the small field editor; the new field goes between Title and Notes.
+    page.locator("li[data-fieldname=title] [data-add-below]").click()
+    dialog = page.locator("#new-field-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("#nf-label").fill("Floor")
+    dialog.locator("#nf-fieldtype").select_option("Int")
+    dialog.locator("#nf-reqd").check()
+    dialog.locator("#nf-add").click()
+    expect(dialog).to_be_hidden()
+    new_row = page.locator("li.field-row").nth(1)
+    expect(new_row.locator("input[name$='-label']")).to_have_value("Floor")
+    shot(page, "builder-moved-en-1366")
+
+    with page.expect_navigation():
+        page.click("#save-button")
+    expect(page.locator("[role=status]")).to_contain_text("Saved")
+    assert field_order(server) == ["title", "custom_floor", "notes", "other", "city", "status"]
+
+    # The real form: Floor (mandatory) after Title; Status now in the Other section.
+    page.goto(f"/app/{quote(lowcode.utils.route_for(DOCTYPE))}/new")
+    other_section = page.locator("section", has=page.locator("h2", has_text="Other"))
+    expect(other_section.locator("#f-status")).to_be_visible()
+    expect(page.locator("#f-custom_floor")).to_be_visible()
+    boxes = [page.locator(f"#f-{f}").bounding_box()["y"] for f in ("title", "custom_floor", "notes")]
+    assert boxes == sorted(boxes)
+    shot(page, "builder-form-en-1366")
+    assert not pages.js_errors, pages.js_errors
