@@ -2,13 +2,13 @@
 dragged into another section and a field is added between two others with "+", and the
 real form shows the saved layout; the Print Format editor's preview follows the
 template as it is typed (Persian, 390 px)."""
-import re
+import os
 from urllib.parse import quote
 
 import lowcode
 from playwright.sync_api import expect
 
-from .conftest import FA_PASSWORD, FA_USER, login
+from .conftest import ARTIFACTS, FA_PASSWORD, FA_USER, login
 
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
@@ -73,3 +73,57 @@ def test_drag_a_field_and_insert_one_in_the_form_builder(pages, server, shot):
     assert boxes == sorted(boxes)
     shot(page, "builder-form-en-1366")
     assert not pages.js_errors, pages.js_errors
+
+
+def snap(page, step):
+    """A screenshot without the ``shot`` fixture's wait for network idle, which a frame
+    whose srcdoc keeps changing never reaches."""
+    page.locator("#pf-preview").scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(ARTIFACTS, f"print_preview--{step}.png"))
+
+
+def set_language(server, user, lang):
+    with lowcode.site_context(server.site, bench=server.bench) as local:
+        local.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, user))
+        local.db.commit()
+
+
+def test_print_format_preview_follows_typing_in_persian_on_a_phone(pages, server, db_value):
+    fmt = "E2E Lead Format"
+    with lowcode.site_context(server.site, bench=server.bench) as local:
+        lowcode.get_doc({"doctype": "Print Format", "print_format_name": fmt, "doc_type": "Lead",
+                         "html": "<h1 id='stored'>{{ doc.first_name }}</h1>"}).insert()
+        local.db.commit()
+    set_language(server, FA_USER, "fa")
+    try:
+        phone = pages.new(state=None, **PHONE)
+        login(phone, server.url, FA_USER, FA_PASSWORD)
+        phone.goto("/app/print-format/" + quote(fmt))
+        expect(phone.locator("html")).to_have_attribute("dir", "rtl")
+        panel = phone.locator("#pf-preview")
+        expect(panel).to_be_visible()
+        expect(panel.locator("h2")).not_to_have_text("Preview")  # translated
+        expect(phone.locator("#pf-record")).not_to_have_value("")  # the latest lead, chosen for the admin
+        frame = phone.frame_locator("#pf-frame")
+        expect(frame.locator("#stored")).to_be_visible()
+
+        # Typing a new template updates the frame; its script does not run.
+        phone.locator("textarea[name=html]").fill(
+            "<h2 id='draft'>پیش‌نمایش {{ doc.name }}</h2><p id='s'>static</p>"
+            "<script>document.getElementById('s').textContent = 'ran'</script>")
+        expect(frame.locator("#draft")).to_contain_text("پیش‌نمایش")
+        expect(frame.locator("#s")).to_have_text("static")
+        box = phone.locator("#pf-frame").bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
+        snap(phone, "fa-390")
+
+        # A template error shows as a message naming the line; the frame keeps the last page.
+        phone.locator("textarea[name=html]").fill("<p>ok</p>\n{% if %}")
+        expect(phone.locator("#pf-error")).to_be_visible()
+        expect(phone.locator("#pf-error")).to_contain_text("2")
+        snap(phone, "error-fa-390")
+        # Nothing was saved by previewing.
+        assert db_value("Print Format", fmt, "html") == "<h1 id='stored'>{{ doc.first_name }}</h1>"
+        assert not pages.js_errors, pages.js_errors
+    finally:
+        set_language(server, FA_USER, "en")
