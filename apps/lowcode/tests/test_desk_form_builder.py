@@ -95,6 +95,22 @@ def test_moved_field_and_inserted_field_render_on_the_form(ctx, client, manager,
     extra = between(second_tab, ">Extra</h2>", "</section>")
     assert 'id="f-custom_hobby"' in extra and 'id="f-custom_nickname"' not in extra
 
+    # Moving an existing custom field moves its insert_after too (Frappe's Customize Form).
+    rows = {r["fieldname"]: r for r in field_rows(dt)}
+    order = [f.fieldname for f in get_meta(dt).fields]
+    order.remove("custom_hobby")
+    order.insert(order.index("title") + 1, "custom_hobby")
+    assert customize(client, manager, dt, [rows[f] for f in order]).status_code == 302
+    refresh(ctx)
+    assert [f.fieldname for f in get_meta(dt).fields] == order
+    assert lowcode.get_value("Custom Field", {"dt": dt, "fieldname": "custom_hobby"}, "insert_after") == "title"
+    order.remove("custom_hobby")
+    order.append("custom_hobby")
+    assert customize(client, manager, dt, [rows[f] for f in order]).status_code == 302
+    refresh(ctx)
+    assert lowcode.get_value("Custom Field", {"dt": dt, "fieldname": "custom_hobby"},
+                             "insert_after") == "custom_column_break_1"
+
     # The editor shows the stored layout again: Floor in the Details section, after Status.
     editor = text(client.get("/app/customize-form?" + urlencode({"doctype": dt})))
     details = editor.split("data-section>")[2]

@@ -69,6 +69,7 @@
     insertAt = place;
     if (!dialog || !dialog.showModal) { addField(place, {}); return; }
     dialog.querySelector("form").reset();
+    dialog.returnValue = ""; // Escape keeps the last value: only "Add" this time adds
     dialog.showModal();
     dialog.querySelector("#nf-label").focus();
   }
