@@ -57,19 +57,36 @@ def test_drag_a_field_and_insert_one_in_the_form_builder(pages, server, shot):
     expect(dialog).to_be_hidden()
     new_row = page.locator("li.field-row").nth(1)
     expect(new_row.locator("input[name$='-label']")).to_have_value("Floor")
+
+    # Without a mouse: "down" on Notes, the last field of its section, takes it into Other.
+    page.locator("li[data-fieldname=notes] [data-move=down]").click()
+    expect(other.locator("li.field-row").first).to_have_attribute("data-fieldname", "notes")
+
+    # A new section at the end of the tab, with a field added through its column's button.
+    page.locator("[data-tab] [data-add-layout='Section Break']").click()
+    extra = page.locator("[data-section]").last
+    extra.locator(".fb-section-row input[name$='-label']").fill("Extra")
+    extra.locator("[data-add-field]").click()
+    dialog.locator("#nf-label").fill("Hobby")
+    dialog.locator("#nf-add").click()
+    expect(extra.locator("li.field-row input[name$='-label']")).to_have_value("Hobby")
     shot(page, "builder-moved-en-1366")
 
     with page.expect_navigation():
         page.click("#save-button")
     expect(page.locator("[role=status]")).to_contain_text("Saved")
-    assert field_order(server) == ["title", "custom_floor", "notes", "other", "city", "status"]
+    assert field_order(server) == ["title", "custom_floor", "other", "notes", "city", "status", "custom_extra",
+                                   "custom_hobby"]
 
     # The real form: Floor (mandatory) after Title; Status now in the Other section.
     page.goto(f"/app/{quote(lowcode.utils.route_for(DOCTYPE))}/new")
     other_section = page.locator("section", has=page.locator("h2", has_text="Other"))
     expect(other_section.locator("#f-status")).to_be_visible()
+    expect(other_section.locator("#f-notes")).to_be_visible()
+    extra_section = page.locator("section", has=page.locator("h2", has_text="Extra"))
+    expect(extra_section.locator("#f-custom_hobby")).to_be_visible()
     expect(page.locator("#f-custom_floor")).to_be_visible()
-    boxes = [page.locator(f"#f-{f}").bounding_box()["y"] for f in ("title", "custom_floor", "notes")]
+    boxes = [page.locator(f"#f-{f}").bounding_box()["y"] for f in ("title", "custom_floor", "notes", "city")]
     assert boxes == sorted(boxes)
     shot(page, "builder-form-en-1366")
     assert not pages.js_errors, pages.js_errors
