@@ -1,7 +1,8 @@
 """The admin's builders in Chromium: in Customize Form (English, 1366 px) a field is
 dragged into another section and a field is added between two others with "+", and the
 real form shows the saved layout; the Print Format editor's preview follows the
-template as it is typed (Persian, 390 px)."""
+template as it is typed (Persian, 390 px; side by side at 1366 px), and the builder
+fits a phone in Persian."""
 import os
 from urllib.parse import quote
 
@@ -16,7 +17,10 @@ DOCTYPE = "E2E Builder Sample"
 
 
 def make_sample_doctype(server):
+    """The DocType both tests customise (made once per server, whichever test runs first)."""
     with lowcode.site_context(server.site, bench=server.bench) as local:
+        if lowcode.db.exists("DocType", DOCTYPE):
+            return
         lowcode.get_doc({"doctype": "DocType", "name": DOCTYPE, "module": "Custom", "fields": [
             {"fieldname": "title", "fieldtype": "Data", "label": "Title"},
             {"fieldname": "status", "fieldtype": "Data", "label": "Status"},
@@ -92,10 +96,10 @@ def test_drag_a_field_and_insert_one_in_the_form_builder(pages, server, shot):
     assert not pages.js_errors, pages.js_errors
 
 
-def snap(page, step):
+def snap(page, step, element="#pf-preview"):
     """A screenshot without the ``shot`` fixture's wait for network idle, which a frame
     whose srcdoc keeps changing never reaches."""
-    page.locator("#pf-preview").scroll_into_view_if_needed()
+    page.locator(element).scroll_into_view_if_needed()
     page.screenshot(path=os.path.join(ARTIFACTS, f"print_preview--{step}.png"))
 
 
@@ -141,6 +145,25 @@ def test_print_format_preview_follows_typing_in_persian_on_a_phone(pages, server
         snap(phone, "error-fa-390")
         # Nothing was saved by previewing.
         assert db_value("Print Format", fmt, "html") == "<h1 id='stored'>{{ doc.first_name }}</h1>"
+
+        # The form builder on the phone, in Persian: the layout fits the width, "+" opens its editor.
+        make_sample_doctype(server)
+        phone.goto("/app/customize-form?doctype=" + quote(DOCTYPE))
+        expect(phone.locator("[data-section]").first).to_be_visible()
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+        phone.locator("li[data-fieldname=title] [data-add-below]").click()
+        expect(phone.locator("#new-field-dialog")).to_be_visible()
+        dialog_box = phone.locator("#new-field-dialog").bounding_box()
+        assert dialog_box["x"] >= 0 and dialog_box["x"] + dialog_box["width"] <= 390 + 1, dialog_box
+        snap(phone, "builder-fa-390", "#new-field-dialog")
         assert not pages.js_errors, pages.js_errors
     finally:
         set_language(server, FA_USER, "en")
+
+    # English at 1366 px: the editor and the preview side by side.
+    page = pages.new(**DESKTOP)
+    page.goto("/app/print-format/" + quote(fmt))
+    expect(page.frame_locator("#pf-frame").locator("#stored")).to_be_visible()
+    editor, frame = page.locator("textarea[name=html]").bounding_box(), page.locator("#pf-frame").bounding_box()
+    assert frame["x"] >= editor["x"] + editor["width"] and abs(frame["y"] - editor["y"]) < 200, (editor, frame)
+    snap(page, "en-1366")
