@@ -144,8 +144,13 @@ def plan_field_changes(meta, rows):
     new_names = {df["fieldname"] for df in plan.new_fields}
     previous = None
     for fieldname in plan.order:
+        df = finals[fieldname]
         if fieldname in new_names:
-            finals[fieldname]["insert_after"] = previous
+            df["insert_after"] = previous
+        elif df.get("is_custom_field") and (df.get("insert_after") or None) != previous:
+            # As Frappe's Customize Form: a custom field that moved follows its new
+            # predecessor, so it keeps its place even without the field_order setter.
+            plan.custom_updates.setdefault(fieldname, {})["insert_after"] = previous
         previous = fieldname
     definition = meta.as_dict()
     definition["fields"] = [{k: v for k, v in finals[f].items() if k != "insert_after"} for f in plan.order]

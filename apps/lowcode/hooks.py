@@ -56,8 +56,8 @@ form_actions = {
 }
 
 # Scripts on desk forms (Frappe's doctype_js), from desk/static: the Notification form
-# suggests the chosen DocType's fields.
-doctype_js = {"Notification": ["notification_form.js"]}
+# suggests the chosen DocType's fields; the Print Format form previews its template live.
+doctype_js = {"Notification": ["notification_form.js"], "Print Format": ["print_format_form.js"]}
 
 # A failing channel account is marked on its form, in its list and beside every link to it
 # (channels/status.py sets the status).

@@ -14,6 +14,7 @@ user as a clear 417 error; nothing of the template runs past it.
 import datetime
 import functools
 import os
+import traceback
 from urllib.parse import unquote, urlsplit
 
 import jdatetime
@@ -113,11 +114,20 @@ def render(source, context, autoescape=True):
         raise TemplateError(_("The template has an error on line %(line)s: %(error)s")
                             % {"line": e.lineno, "error": e.message})
     except jinja2.UndefinedError as e:
-        raise TemplateError(_("The template failed: %(error)s") % {"error": e})
+        raise _failed(e, str(e))
     except RecursionError:
         raise TemplateError(_("The template failed: a macro calls itself without end"))
     except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as e:
-        raise TemplateError(_("The template failed: %(error)s") % {"error": f"{type(e).__name__}: {e}"})
+        raise _failed(e, f"{type(e).__name__}: {e}")
+
+
+def _failed(exc, error):
+    """A render-time failure, on the template line it happened at when Jinja's rewritten
+    traceback tells it (a template from a string runs as "<template>")."""
+    lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == "<template>"]
+    if lines:
+        return TemplateError(_("The template failed on line %(line)s: %(error)s") % {"line": lines[-1], "error": error})
+    return TemplateError(_("The template failed: %(error)s") % {"error": error})
 
 
 # -- helpers given to templates --------------------------------------------------------------

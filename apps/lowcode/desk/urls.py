@@ -33,6 +33,7 @@ urlpatterns = [
     path("app/permission-manager", permission_manager.permission_manager),
     path("app/user-permissions", user_permissions.user_permissions),
     path("printview", printview.printview),
+    path("app/print-format-preview", printview.format_preview),
     path("app/workflow-builder", workflow_builder.workflow_list),
     path("app/workflow-builder/new", workflow_builder.builder, {"name": None}),
     path("app/workflow-builder/__check", workflow_builder.check_condition),

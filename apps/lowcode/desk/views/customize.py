@@ -109,10 +109,37 @@ def redisplay_rows(rows, fields):
     return rows
 
 
+def layout_rows(rows):
+    """The editor's rows as the form lays them out (desk/layout.py reads the same breaks):
+    [{row: the Tab Break row or None, sections: [{row, columns: [{row, fields: [rows]}]}]}].
+    A tab's first section and a section's first column have no break (row None)."""
+    tabs = []
+
+    def tab(row):
+        tabs.append({"row": row, "sections": []})
+        section(None)
+
+    def section(row):
+        tabs[-1]["sections"].append({"row": row, "columns": []})
+        column(None)
+
+    def column(row):
+        tabs[-1]["sections"][-1]["columns"].append({"row": row, "fields": []})
+
+    tab(None)
+    starts = {"Tab Break": tab, "Section Break": section, "Column Break": column}
+    for row in rows:
+        if row.get("fieldtype") in starts:
+            starts[row["fieldtype"]](row)
+        else:
+            tabs[-1]["sections"][-1]["columns"][-1]["fields"].append(row)
+    return tabs
+
+
 def editor_context(**extra):
     blank = {"key": "__key__", "fieldname": "", "fieldtype": "Data", "is_new": 1, "is_custom": 1}
     blank.update({p: "" for p in customize.FIELD_PROPERTIES})
-    return dict(fieldtypes=fieldtypes(), check_properties=CHECK_PROPERTIES, blank_row=blank,
+    return dict(fieldtypes=fieldtypes(), check_properties=CHECK_PROPERTIES, blank_row=blank, layout_rows=layout_rows,
                 layout_types=LAYOUT_TYPES, table_types=TABLE_TYPES, **extra)
 
 

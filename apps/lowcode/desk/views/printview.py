@@ -9,7 +9,7 @@ sections; values are formatted in the user's calendar and digits. ``_lang`` (or
 right-to-left."""
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -17,15 +17,16 @@ from markupsafe import Markup
 
 from ... import printing
 from ...document import get_doc
-from ...exceptions import DoesNotExistError, PermissionError, ValidationError
+from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
-from ...query import get_all
+from ...query import get_all, get_list
 from ...utils import route_for
 from ..formatting import RTL_LANGUAGES, display_value, format_value
 from ..layout import form_layout
 from ..render import environment, prefs, render
 from .common import desk_view
+from .email_template import render_block
 
 STANDARD = "Standard"
 LANGUAGES = ("en", "fa", "he")
@@ -182,3 +183,44 @@ def download_pdf(doctype, name, format=None, language=None, _lang=None, **_ignor
     response["Content-Disposition"] = content_disposition_header(True, f"{doc.name}.pdf")
     return response
 
+
+
+# -- the Print Format form's live preview (desk/static/print_format_form.js) -----------------
+
+def may_preview():
+    """Previewing runs whatever template the caller sends: only for who may write print
+    formats (as the e-mail template editor's preview)."""
+    return has_permission("Print Format", "write")
+
+
+@desk_view
+def format_preview(request):
+    """/app/print-format-preview. GET ?doc_type=: the preview panel (a record chooser
+    holding the latest record of doc_type the user may read, and a sandboxed frame).
+    POST the form's draft (doc_type, html, custom_css, page_size, orientation) and
+    ``preview_name``: {"html": the printed page} or {"error", "field"} with the error's
+    status. The draft is rendered, never saved; the record is read, and must be
+    printable, with the user's permissions."""
+    if not may_preview():
+        message = _("Previewing needs the permission to edit print formats")
+        if request.method == "GET":
+            return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+        return JsonResponse({"error": message, "field": None}, status=403)
+    if request.method == "GET":
+        doctype = request.GET.get("doc_type") or ""
+        latest = None
+        if doctype and has_permission(doctype, "read") and not get_meta(doctype).istable:
+            latest = next(iter(get_list(doctype, pluck="name", order_by="modified desc", limit=1)), None)
+        return render_block("print_format_preview.html", "panel", doc_type=doctype, latest=latest)
+    post = request.POST
+    try:
+        doctype = post.get("doc_type") or ""
+        if not doctype:
+            raise ValidationError(_("Choose the DocType first"), field="doc_type")
+        doc = printable_doc(doctype, (post.get("preview_name") or "").strip())
+        draft = {key: post.get(key) or "" for key in ("html", "custom_css", "page_size", "orientation")}
+        lang, rtl = _language(None)
+        page = print_page(doc, draft, lang, rtl, pdf=True)
+    except LowcodeError as e:
+        return JsonResponse({"error": e.message, "field": e.field}, status=e.http_status)
+    return JsonResponse({"html": page.content.decode("utf-8")})
