@@ -189,7 +189,18 @@ def colleagues_campaign_member(w):
                             "member_doctype": "Customer", "member_name": w.customer}).insert().name
 
 
+def colleagues_announcement(w):
+    """An announcement a colleague wrote for Sales Managers; the attacker, a Marketing User,
+    may write announcements by role but not one that does not target them."""
+    w.announcer = make_user(w.unique, "announcer", roles=("Marketing User",))
+    with as_user(make_user(w.unique, "an-colleague", roles=("Marketing User",))):
+        return lowcode.get_doc({"doctype": "Announcement", "title": f"Managers only {w.unique}",
+                                "roles": [{"role": "Sales Manager"}]}).insert().name
+
+
 CASES += [
+    Case("the roles it targets, or its author", "Announcement", colleagues_announcement, attackers=("announcer",),
+         extra={"roles": lambda w, attacker: [{"role": "Marketing User"}]}),
     Case("members of the messages they scheduled", "Campaign Member", colleagues_campaign_member,
          attackers=("marketer",)),
     Case("replies on the cases they may read", "Case Reply", colleagues_reply, attackers=("agent",),
