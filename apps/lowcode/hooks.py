@@ -82,3 +82,13 @@ scheduler_events = {
 # Compose an e-mail about a record; "Send SMS" from a record with a mobile number (its
 # form actions are in the apps' hooks).
 desk_pages = {"email": "lowcode.channels.compose.page", "send-sms": "lowcode.channels.sms_page.page"}
+
+# The document archive (lowcode/archive.py): a File in a folder is read by the folder's roles
+# (everyone when it has none), in SQL for lists and search and per file for downloads.
+permission_query_conditions = {"File": "lowcode.archive.conditions"}
+has_permission = {"File": "lowcode.archive.permission"}
+
+# The archive's page: folders, upload, move, rename, search, previews (desk/views/archive.py).
+# Every desk user finds it in the Modules menu (hub_modules.html); admins in the Settings hub too.
+settings_tools = [{"group": "Users and permissions", "label": "Document Archive", "icon": "folder",
+                   "url": "/app/archive", "role": "System Manager", "keywords": "files folders"}]

@@ -7,7 +7,7 @@ from .views import auth, form, home, listview, settings
 from .views import customize, doctype_builder, permission_manager, user_permissions
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
-from .views import collaboration, email_template, hub, printview, users, workflow_builder
+from .views import archive, collaboration, email_template, hub, printview, users, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -19,6 +19,12 @@ urlpatterns = [
     path("app/my-settings", settings.my_settings),
     path("app/build", hub.hub),
     path("app/build/__modules", hub.modules),
+    path("app/archive", archive.browse),  # the document archive (views/archive.py)
+    path("app/archive/new-folder", archive.new_folder),
+    path("app/archive/upload", archive.upload),
+    path("app/archive/move", archive.move),
+    path("app/archive/rename", archive.rename),
+    path("app/archive/preview/<path:name>", archive.preview),
     path("app/user-password/<path:name>", users.password_page),
     path("update-password", users.update_password),
     path("manifest.webmanifest", settings.manifest),
