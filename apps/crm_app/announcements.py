@@ -28,6 +28,7 @@ from lowcode.utils import now_datetime
 
 from crm_app.permissions import SEE_ALL_ROLES
 
+TIMELINE_READERS = 50  # the latest readers on the form's timeline; the receipts page lists them all
 TARGETS = "SELECT 1 FROM `tabHas Role` r WHERE r.`parenttype`='Announcement' AND r.`parent`=`tabAnnouncement`.`name`"
 
 
@@ -168,6 +169,8 @@ def timeline(doctype, name):
     if not may_see_receipts(doc):
         return []
     readers, meant_for = receipts(name)
-    return [{"when": now_datetime(), "who": "", "kind": "Read receipts",
-             "content": _("Read by %(n)s of %(m)s targeted users") % {"n": len(readers), "m": len(meant_for)},
-             "url": f"/app/announcement-read/{name}"}]
+    summary = {"when": now_datetime(), "who": "", "kind": "Read receipts",
+               "content": _("Read by %(n)s of %(m)s targeted users") % {"n": len(readers), "m": len(meant_for)},
+               "url": f"/app/announcement-read/{name}"}
+    return [summary] + [{"when": r["read_on"], "who": r["full_name"] or r["user"], "kind": "Read", "content": ""}
+                        for r in readers[-TIMELINE_READERS:]]

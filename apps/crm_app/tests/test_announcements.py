@@ -105,6 +105,7 @@ def test_opening_records_one_receipt_on_post_only(ctx, client, unique):
     login(ctx, client, w.author)
     form = text(client.get(f"/app/announcement/{w.for_a}"))
     assert "Read by 1 of 2 targeted users" in form
+    assert "Reader-A Tester" in form.split('id="timeline"')[1]  # the reader on the timeline, by name
     page = client.get(f"/app/announcement-read/{w.for_a}")
     html = text(page)
     assert page.status_code == 200 and "Read by 1 of 2 targeted users" in html
@@ -123,3 +124,12 @@ def test_content_is_sanitised_on_home(ctx, client, unique):
     home = text(client.get("/app"))
     assert f"Script {unique}" in home and "<p>Hello</p>" in home
     assert "alert(1)" not in home and "onerror" not in home
+
+
+def test_deleting_an_announcement_takes_its_receipts(ctx, unique):
+    from crm_app.announcements import mark_read
+    reader = make_user(unique, "reader")
+    name = announce(f"Gone {unique}")
+    mark_read(name, reader)
+    lowcode.delete_doc("Announcement", name)
+    assert not ctx.db.sql("SELECT 1 FROM `tabAnnouncement Read` WHERE `announcement`=%s", (name,))

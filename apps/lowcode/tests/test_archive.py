@@ -141,3 +141,18 @@ def test_an_html_file_is_previewed_as_text_and_never_served_as_a_page(ctx, clien
     assert download["Content-Type"] == "application/octet-stream"
     assert download["Content-Disposition"].startswith("attachment")
     assert "sandbox" in download["Content-Security-Policy"] and download["X-Content-Type-Options"] == "nosniff"
+
+
+def test_images_and_pdfs_are_previewed_inline(ctx, client, unique):
+    shelf = folder(f"Scans {unique}")
+    png = save_file(f"logo-{unique}.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32, private=True, folder=shelf)
+    pdf = save_file(f"offer-{unique}.pdf", b"%PDF-1.4\n%%EOF\n", private=True, folder=shelf)
+    user = make_user(unique, "looker", ["Sales User"])
+    commit(ctx)
+    login(ctx, client, user)
+    image = text(client.get(f"/app/archive/preview/{png.name}"))
+    assert f'<img class="img-fluid" src="{png.file_url}"' in image
+    document = text(client.get(f"/app/archive/preview/{pdf.name}"))
+    assert f'type="application/pdf" data="{pdf.file_url}"' in document
+    shown = client.get(pdf.file_url)  # inline, but sandboxed
+    assert shown["Content-Type"] == "application/pdf" and "sandbox" in shown["Content-Security-Policy"]
