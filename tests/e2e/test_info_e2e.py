@@ -1,8 +1,9 @@
 """End to end (issue 10, the information centre): a salesperson finds the announcements
 meant for their role on the home page and opens one, which marks it read; its author
-sees who read it (English, 1366 px). A Persian user browses the document archive on a
-phone (390 px): a folder of another role is hidden, a file is uploaded into a folder,
-found by name and previewed."""
+sees who read it (English, 1366 px and the home on a phone). A Persian user sees an
+announcement on the home page and browses the document archive on a phone (390 px): a
+folder of another role is hidden, a file is uploaded into a folder, found by name and
+previewed; the folder at 1366 px too."""
 import re
 import uuid
 
@@ -65,6 +66,12 @@ def test_announcements_on_home_are_read_and_counted(pages, server, shot):
     page.reload()
     expect(page.locator(f'details[data-name="{news}"] .announcement-mark')).to_have_text("Read")
 
+    phone = pages.new(state=None, **PHONE)  # the same home on a phone
+    login(phone, server.url, rep, PASSWORD)
+    expect(phone.locator(f'#announcements details[data-name="{news}"] .announcement-mark')).to_have_text("Read")
+    assert page_width(phone) <= 390 + OVERFLOW_TOLERANCE, overflowing(phone)
+    shot(phone, "home-phone")
+
     author = pages.new(**WIDE)
     author.goto(f"/app/announcement/{news}")
     expect(author.locator("#timeline")).to_contain_text("Read by 1 of 1 targeted users")
@@ -83,8 +90,13 @@ def test_persian_archive_on_a_phone(pages, server, shot):
     insert(server, {"doctype": "File", "is_folder": 1, "file_name": f"هیئت مدیره {tag}",
                     "roles": [{"role": "System Manager"}]})
 
+    insert(server, {"doctype": "Announcement", "title": f"جشنواره فروش {tag}", "category": "Event",
+                    "content": "<p>از شنبه</p>"})
     page = pages.new(state=None, **PHONE)
     login(page, server.url, user, PASSWORD)
+    expect(page.locator("#announcements-title")).to_have_text(in_persian("Announcements"))
+    expect(page.locator("#announcements")).to_contain_text(f"جشنواره فروش {tag}")
+    shot(page, "home-fa-phone")
     page.goto("/app/archive")
     assert page.evaluate("document.documentElement.dir") == "rtl"
     expect(page.locator("h1")).to_contain_text(in_persian("Document Archive"))
@@ -115,4 +127,11 @@ def test_persian_archive_on_a_phone(pages, server, shot):
     if page_width(page) > 390 + OVERFLOW_TOLERANCE:
         problems += overflowing(page)
     assert not problems, problems
+
+    wide = pages.new(state=None, **WIDE)  # the same archive at 1366 px
+    login(wide, server.url, user, PASSWORD)
+    wide.goto("/app/archive?folder=" + folder)
+    expect(wide.locator("#archive-items")).to_contain_text(f"notes-{tag}.txt")
+    assert wide.evaluate("document.documentElement.dir") == "rtl"
+    shot(wide, "archive-fa-wide")
     assert_no_js_errors(pages)
