@@ -16,12 +16,13 @@ import datetime
 
 import nh3
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 from markupsafe import Markup
 
 import lowcode
 from lowcode.context import local
-from lowcode.desk.render import render
+from lowcode.desk.render import prefs, render
 from lowcode.desk.views.common import desk_view, open_doc
 from lowcode.exceptions import PermissionError
 from lowcode.utils import now_datetime
@@ -169,8 +170,9 @@ def timeline(doctype, name):
     if not may_see_receipts(doc):
         return []
     readers, meant_for = receipts(name)
-    summary = {"when": now_datetime(), "who": "", "kind": "Read receipts",
-               "content": _("Read by %(n)s of %(m)s targeted users") % {"n": len(readers), "m": len(meant_for)},
+    with translation.override(prefs().lang):  # the form is rendered in the user's language; items come before
+        content = _("Read by %(n)s of %(m)s targeted users") % {"n": len(readers), "m": len(meant_for)}
+    summary = {"when": now_datetime(), "who": "", "kind": "Read receipts", "content": content,
                "url": f"/app/announcement-read/{name}"}
     return [summary] + [{"when": r["read_on"], "who": r["full_name"] or r["user"], "kind": "Read", "content": ""}
                         for r in readers[-TIMELINE_READERS:]]

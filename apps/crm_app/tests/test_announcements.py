@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import lowcode
 
 from crm_app.tests.helpers import as_user, body, days_from_today, ensure_role, make_user, refresh, token
+from crm_app.tests.helpers import write as write_ctx
 from lowcode.tests.desk_helpers import login
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -110,6 +111,11 @@ def test_opening_records_one_receipt_on_post_only(ctx, client, unique):
     html = text(page)
     assert page.status_code == 200 and "Read by 1 of 2 targeted users" in html
     assert w.reader_a in html and w.reader_a2 in html.split('id="unread"')[1]
+    # In the author's language.
+    write_ctx(ctx)
+    ctx.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", ("fa", w.author))
+    refresh(ctx)
+    assert "خوانده‌شده توسط" in text(client.get(f"/app/announcement/{w.for_a}"))
     # A reader does not see the count on the form.
     login(ctx, client, w.reader_a2)
     assert "targeted users" not in text(client.get(f"/app/announcement/{w.for_a}"))
