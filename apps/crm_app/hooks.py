@@ -34,6 +34,7 @@ permission_query_conditions = {
     "Communication": ["crm_app.permissions.private_activity_conditions",
                       "crm_app.permissions.communication_reference_conditions"],
     "Campaign Member": "crm_app.permissions.campaign_member_conditions",
+    "Announcement": "crm_app.announcements.conditions",  # the roles it targets
 }
 has_permission = {
     "Lead": "crm_app.permissions.owned_or_territory_permission",
@@ -45,6 +46,7 @@ has_permission = {
     "Communication": ["crm_app.permissions.private_activity_permission",
                       "crm_app.permissions.communication_reference_permission"],
     "Campaign Member": "crm_app.permissions.campaign_member_permission",
+    "Announcement": "crm_app.announcements.permission",
 }
 
 scheduler_events = {
@@ -70,7 +72,11 @@ desk_pages = {
     "call": "crm_app.telephony.api.page",
     "activity-panel": "crm_app.activity_panel.page",  # the activity panel's dialogs on records
     "convert-lead": "crm_app.convert_page.page",  # the lead conversion dialog
+    "announcement-read": "crm_app.announcements.read_page",  # POST: opened; GET: who read it
 }
+
+# Blocks on the desk's home page (/app): the announcements for the user's roles (crm_app/announcements.py).
+home_panels = ["crm_app.announcements.home_panel"]
 
 # The activity panel on these records' forms: log a call, add a note, new task, schedule a
 # meeting as dialogs prefilled with the record (crm_app/activity_panel.py; kinds in its KINDS).
@@ -79,7 +85,8 @@ activity_panel = {doctype: ["call", "note", "task", "meeting"]
 
 # Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
 # The calls, notes, tasks and meetings linked to a record (crm_app/activity_panel.py).
-additional_timeline_content = {"*": ["crm_app.inbox.timeline", "crm_app.activity_panel.timeline"]}
+additional_timeline_content = {"*": ["crm_app.inbox.timeline", "crm_app.activity_panel.timeline"],
+                               "Announcement": ["crm_app.announcements.timeline"]}  # read receipts
 
 # Services the realtime server runs beside the WebSocket, one asyncio task per site:
 # the Asterisk (AMI) listener that turns a PBX's calls into Call Logs and screen pops.

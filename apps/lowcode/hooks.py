@@ -97,3 +97,12 @@ user_guide = {
               "number-card": "dashboards", "dashboard-chart": "dashboards", "workspace": "dashboards",
               "report": "dashboards", "*/view/report": "dashboards", "translation": "translations"},
 }
+# The document archive (lowcode/archive.py): a File in a folder is read by the folder's roles
+# (everyone when it has none), in SQL for lists and search and per file for downloads.
+permission_query_conditions = {"File": "lowcode.archive.conditions"}
+has_permission = {"File": "lowcode.archive.permission"}
+
+# The archive's page: folders, upload, move, rename, search, previews (desk/views/archive.py).
+# Every desk user finds it in the Modules menu (hub_modules.html); admins in the Settings hub too.
+settings_tools = [{"group": "Users and permissions", "label": "Document Archive", "icon": "folder",
+                   "url": "/app/archive", "role": "System Manager", "keywords": "files folders"}]

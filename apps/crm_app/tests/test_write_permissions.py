@@ -28,8 +28,8 @@ from lowcode.meta import get_meta
 from lowcode.tests.desk_helpers import login
 from lowcode.utils import route_for
 
-from crm_app.tests.helpers import (as_user, body, make_customer, make_lead, make_opportunity, make_territory,
-                                   make_user, refresh, token)
+from crm_app.tests.helpers import (as_user, body, ensure_role, make_customer, make_lead, make_opportunity,
+                                   make_territory, make_user, refresh, token)
 
 
 # -- the world: who attacks, and whose documents ----------------------------------------------------
@@ -189,7 +189,34 @@ def colleagues_campaign_member(w):
                             "member_doctype": "Customer", "member_name": w.customer}).insert().name
 
 
+def colleagues_announcement(w):
+    """An announcement a colleague wrote for Sales Managers; the attacker, a Marketing User,
+    may write announcements by role but not one that does not target them."""
+    w.announcer = make_user(w.unique, "announcer", roles=("Marketing User",))
+    with as_user(make_user(w.unique, "an-colleague", roles=("Marketing User",))):
+        return lowcode.get_doc({"doctype": "Announcement", "title": f"Managers only {w.unique}",
+                                "roles": [{"role": "Sales Manager"}]}).insert().name
+
+
+def colleagues_archived_file(w):
+    """A file a colleague keeps in a folder only the colleague's role sees (lowcode/archive.py);
+    the attacker may write their own files only, and does not see this one."""
+    from lowcode.api.files import save_file
+    role = f"Archive {w.unique}"
+    ensure_role(role)
+    w.archivist = make_user(w.unique, "archivist")
+    w.open_folder = lowcode.get_doc({"doctype": "File", "is_folder": 1, "file_name": f"Open {w.unique}"}).insert().name
+    with as_user(make_user(w.unique, "file-colleague", roles=("Sales User", role))):
+        secret = lowcode.get_doc({"doctype": "File", "is_folder": 1, "file_name": f"Board {w.unique}",
+                                  "roles": [{"role": role}]}).insert().name
+        return save_file(f"minutes-{w.unique}.txt", b"minutes", private=True, folder=secret).name
+
+
 CASES += [
+    Case("own files, or in a folder for one of the user's roles", "File", colleagues_archived_file,
+         attackers=("archivist",), extra={"folder": lambda w, attacker: w.open_folder}),
+    Case("the roles it targets, or its author", "Announcement", colleagues_announcement, attackers=("announcer",),
+         extra={"roles": lambda w, attacker: [{"role": "Marketing User"}]}),
     Case("members of the messages they scheduled", "Campaign Member", colleagues_campaign_member,
          attackers=("marketer",)),
     Case("replies on the cases they may read", "Case Reply", colleagues_reply, attackers=("agent",),

@@ -125,24 +125,24 @@ def _free_name(folder, name, digest, reuse):
 
 
 def save_file(filename, content, private=False, attached_to_doctype=None, attached_to_name=None,
-              attached_to_field=None):
+              attached_to_field=None, folder=None):
     name = safe_name(filename)
     check_upload(name, len(content))
-    folder = _folder(private)
-    os.makedirs(folder, exist_ok=True)
+    directory = _folder(private)
+    os.makedirs(directory, exist_ok=True)
     digest = hashlib.sha256(content).hexdigest()
     # Public bytes are shared between uploads of the same content; private ones never
     # are: a guessed name and content must not confirm, nor open, someone's private file.
-    name, exists = _free_name(folder, name, digest, reuse=not private)
+    name, exists = _free_name(directory, name, digest, reuse=not private)
     url = ("/private/files/" if private else "/files/") + name
     doc = get_doc({"doctype": "File", "file_name": name, "file_url": url, "is_private": int(bool(private)),
                    "attached_to_doctype": attached_to_doctype, "attached_to_name": attached_to_name,
-                   "attached_to_field": attached_to_field, "file_size": len(content),
+                   "attached_to_field": attached_to_field, "folder": folder or None, "file_size": len(content),
                    "content_type": mimetypes.guess_type(name)[0], "content_hash": digest})
     doc.flags.stored_by_server = True  # the File controller refuses local URLs from anyone else
-    doc.insert()  # permission to attach is checked here, before any byte is written
+    doc.insert()  # permission to attach (or to read the folder) is checked here, before any byte is written
     if not exists:
-        path = os.path.join(folder, name)
+        path = os.path.join(directory, name)
         with open(path, "xb") as f:  # never overwrite: another request may have taken the name
             f.write(content)
         # The file is on disk before the record commits; if the transaction rolls back,
@@ -155,7 +155,7 @@ def save_file(filename, content, private=False, attached_to_doctype=None, attach
     return doc
 
 
-def upload_file(is_private=0, doctype=None, docname=None, fieldname=None, file_url=None, **_):
+def upload_file(is_private=0, doctype=None, docname=None, fieldname=None, file_url=None, folder=None, **_):
     request = local.request
     upload = request.FILES.get("file")
     if upload is None:
@@ -163,7 +163,7 @@ def upload_file(is_private=0, doctype=None, docname=None, fieldname=None, file_u
     check_upload(safe_name(upload.name), upload.size)  # before reading it into memory
     content = upload.read()
     private = str(is_private).lower() in ("1", "true", "yes")
-    doc = save_file(upload.name, content, private, doctype, docname, fieldname)
+    doc = save_file(upload.name, content, private, doctype, docname, fieldname, folder=folder)
     return doc.as_dict()
 
 

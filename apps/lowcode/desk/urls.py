@@ -7,7 +7,7 @@ from .views import auth, form, home, listview, settings
 from .views import customize, doctype_builder, permission_manager, user_permissions
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
-from .views import collaboration, email_template, help_pages, hub, printview, quick_entry, users, workflow_builder
+from .views import archive, collaboration, email_template, help_pages, hub, printview, quick_entry, users, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -21,6 +21,12 @@ urlpatterns = [
     path("app/help/<str:slug>", help_pages.help_page),
     path("app/build", hub.hub),
     path("app/build/__modules", hub.modules),
+    path("app/archive", archive.browse),  # the document archive (views/archive.py)
+    path("app/archive/new-folder", archive.new_folder),
+    path("app/archive/upload", archive.upload),
+    path("app/archive/move", archive.move),
+    path("app/archive/rename", archive.rename),
+    path("app/archive/preview/<path:name>", archive.preview),
     path("app/user-password/<path:name>", users.password_page),
     path("update-password", users.update_password),
     path("manifest.webmanifest", settings.manifest),

@@ -24,7 +24,17 @@ def home(request):
     guide_hits = find_sections(q, prefs().lang) if q else []  # the user guide's sections (desk/guide.py)
     # -- workspaces (views/dashboard.py): only on the plain home, not on search results --
     workspaces = [] if q else home_workspaces()
-    return render("home.html", modules=modules, module_anchor=module_anchor, q=q, results=results, tools=tools, guide_hits=guide_hits, workspaces=workspaces)
+    return render("home.html", modules=modules, module_anchor=module_anchor, q=q, results=results, tools=tools,
+                  guide_hits=guide_hits, workspaces=workspaces, panels=home_panels(request))
+
+
+def home_panels(request):
+    """Blocks apps put on the home page: the ``home_panels`` hook, ``["pkg.module.fn"]``,
+    each ``fn(request)`` giving None (nothing to show) or ``{"template": ..., **context}``;
+    the template is included with that dict as ``panel``."""
+    from ...apps import get_attr, get_hooks
+    panels = (get_attr(path)(request) for path in get_hooks("home_panels", []))
+    return [p for p in panels if p]
 
 
 def global_search(text, limit=5):

@@ -6,7 +6,11 @@ A client can therefore never point a File at bytes it did not upload: the downlo
 a private file is allowed through the File records that name its path, so such a
 record would be a key to someone else's file. Attaching a File to a document needs
 write permission on that document (its readers can then download the file). The bytes
-of a stored file are removed once the last File naming them is deleted and committed."""
+of a stored file are removed once the last File naming them is deleted and committed.
+
+Folders (Frappe's ``is_folder``/``folder``) hold the organisation's shared files, the
+document archive (lowcode/archive.py: who may read what; desk/views/archive.py: the page).
+A folder has no bytes, and a new folder starts with its parent's roles."""
 import os
 
 from lowcode.context import local
@@ -23,6 +27,15 @@ _STORED_FIELDS = ("is_private", "file_size", "content_hash", "content_type")
 class File(Document):
     def validate(self):
         before = self._doc_before_save
+        if before is not None:
+            self.is_folder = before.is_folder  # a file never becomes a folder, nor a folder a file
+        self._check_folder(before)
+        if int(self.is_folder or 0):
+            if not (self.file_name or "").strip():
+                raise ValidationError("File Name: a folder needs a name", field="file_name")
+            self.file_url = self.attached_to_doctype = self.attached_to_name = None
+            self.is_private = 0
+            return
         url = (self.file_url or "").strip() or None
         self.file_url = url
         if url is None:
@@ -42,6 +55,17 @@ class File(Document):
         else:
             self.is_private = int(url.startswith("/private/files/"))
         self._check_attachment(before)
+
+    def _check_folder(self, before):
+        """The folder must be a folder the user may read, never the folder itself or one
+        inside it; a new folder takes its parent's roles unless it has its own."""
+        from lowcode.archive import check_folder, inherit_roles
+        self.folder = self.folder or None
+        if self.folder is None or (before is not None and self.folder == before.folder):
+            return
+        check_folder(self)
+        if before is None and int(self.is_folder or 0) and not self.get("roles"):
+            inherit_roles(self)
 
     def _check_attachment(self, before):
         """Attaching to a document (or moving the attachment) needs write on it."""
