@@ -126,8 +126,9 @@ def list_view(request, route):
         error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
     template = "list_rows.html" if request.headers.get("HX-Target") == "list-results" else "list.html"
-    from .report import column_choices
-    choices = column_choices(meta)
+    from .filter_builder import builder_fields
+    from ...timespan import LABELS
+    choices = builder_fields(meta)
     return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
                   rows=rows, page=page, page_length=page_length, has_next=has_next, link_badges=link_badges,
@@ -136,7 +137,8 @@ def list_view(request, route):
                   order_by=order_by, q=text, error=error, filters=filters,
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
                   args=request.GET, can_create=has_permission(doctype, "create"),
-                  filter_fields=choices, chips=filter_chips(request, choices), operators=query.OPERATORS)
+                  filter_fields=choices, chips=filter_chips(request, choices), operators=query.OPERATORS,
+                  timespans=LABELS)
 
 
 @desk_view

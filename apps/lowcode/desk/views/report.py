@@ -238,6 +238,20 @@ def load_report(name, doctype):
     return rows[0]
 
 
+def saved_report_url(name, ref_doctype):
+    """Where a saved Report opens: the report view with its columns, filters, sort and
+    group-by (Frappe's /app/<doctype>/view/report/<name>)."""
+    from urllib.parse import quote
+    from ...utils import route_for
+    return f"/app/{route_for(ref_doctype)}/view/report?report={quote(name, safe='')}"
+
+
+@desk_view
+def open_saved(request, route, name):
+    """/app/<doctype-route>/view/report/<name>, Frappe's path of a saved report."""
+    return HttpResponseRedirect(saved_report_url(name, doctype_for_route(route)))
+
+
 def save_report(request, doctype, meta):
     """Create the Report, or update it when the user may write it (its owner)."""
     name = (request.POST.get("report_name") or "").strip()
@@ -332,9 +346,15 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                   saved=saved, saved_reports=saved_reports(doctype), state=state, filter_chips=filter_chips,
                   aggregates=AGGREGATES, charts=CHARTS, numeric_types=NUMERIC_TYPES, column_label=column_label,
                   operators=query.OPERATORS, can_export=role_access(doctype, "export") is not None,
-                  can_save=role_access("Report", "create") is not None,
+                  can_save=role_access("Report", "create") is not None, can_edit=_may_edit(saved),
                   # publishing shares with everyone: offered to those with the share right
                   can_publish=role_access("Report", "share") is not None or bool(saved and saved.get("is_public")))
+
+
+def _may_edit(saved):
+    """Whether the saved report's "Edit" link (its Report document) is for this user."""
+    from ...permissions import has_permission
+    return bool(saved) and has_permission("Report", "write", doc=get_doc("Report", saved["name"]))
 
 
 def _filter_text(f, choices):
