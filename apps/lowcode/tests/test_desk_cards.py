@@ -67,7 +67,7 @@ def test_builder_offers_fields_with_their_operators(ctx, client, world):
     assert ">" in ops["amount"].split("|") and "timespan" not in ops["amount"].split("|")
     assert "custom_region" in ops  # the custom field
     assert 'value="last 30 days"' in page and 'value="this week"' in page
-    assert "Closed On Timespan last 30 days" in html.unescape(page)  # the chip of the filter
+    assert "Closed On Timespan Last 30 days" in html.unescape(page)  # the chip of the filter
     # The builder is for DocTypes the user may read.
     seller = other_client(client)
     login(ctx, seller, world["seller"])

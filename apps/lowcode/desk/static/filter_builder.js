@@ -107,7 +107,12 @@
       add(e.target.closest("[data-filter-builder]"));
     }
   });
-  doctype.addEventListener("change", load);
+  let shownFor = doctype.value;
+  doctype.addEventListener("change", () => {  // a second change event for the same DocType keeps the builder's choices
+    if (doctype.value === shownFor) return;
+    shownFor = doctype.value;
+    load();
+  });
   textarea.addEventListener("input", () => { if (current() !== null) load(); });
   load();
 })();

@@ -358,9 +358,17 @@ def _may_edit(saved):
 
 
 def _filter_text(f, choices):
+    """A filter as the user reads it, in their language (it is made before the page
+    renders, outside the template's translation)."""
+    from django.utils import translation
+    from ...timespan import LABELS
+    from ..render import prefs
     f = list(f)
     field, op, value = (f[1], f[2], f[3]) if len(f) == 4 else (f[0], f[1], f[2]) if len(f) == 3 else (f[0], "=", f[1])
-    label = column_label(choices[field]) if field in choices else field
+    with translation.override(prefs().lang):
+        label = column_label(choices[field]) if field in choices else field
+        if str(op).lower() == "timespan":
+            op, value = _("Timespan"), _(LABELS.get(str(value).lower(), str(value)))
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
     return f"{label} {op} {'' if value is None else value}"
