@@ -149,6 +149,11 @@ def test_timespan_filter_in_the_list(ctx, client, world):
     r = client.get(f"/app/{world['route']}", {"filters": json.dumps([["closed_on", "timespan", "today"]])})
     assert r.status_code == 200
     assert len(re.findall(r'name="names"', r.content.decode())) == 2  # today's two rows
+    # The list's own builder posts field/operator/timespan and comes back as that filter.
+    r = client.get(f"/app/{world['route']}", {"add_field": "closed_on", "add_op": "timespan", "add_value": "today"})
+    assert r.status_code == 302
+    page = client.get(r["Location"]).content.decode()
+    assert len(re.findall(r'name="names"', page)) == 2 and "Closed On Timespan Today" in html.unescape(page)
 
 
 # -- a saved report opens as the report ----------------------------------------------------------
