@@ -186,6 +186,8 @@ def test_saved_report_opens_as_the_report(ctx, client, world, saved_report):
     assert ">Status</th>" in page and "Amount</th>" in page and "Status = Open" in page
     assert report_amounts(page) == [5000.0, 300.0, 20.0, 10.0]  # its sort: amount desc
     assert 'id="report-edit"' in page and "?edit=1" in page
+    # its settings add filters through the list's builder (per-type operators, timespans)
+    assert re.search(r'<option value="closed_on" data-ops="[^"]*\|timespan"', page) and 'data-fb="timespan"' in page
     form = client.get(f"/app/report/{quote(saved_report)}?edit=1")
     assert form.status_code == 200 and 'name="report_name"' in form.content.decode()
 

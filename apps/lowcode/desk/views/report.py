@@ -335,6 +335,8 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
         if "filters" in (e.field or "") or isinstance(e, PermissionError):
             spec["filters"] = []
     chart = chart_data(columns, rows, spec["chart"]) if spec["group_by"] else None
+    from ...timespan import LABELS
+    from .filter_builder import builder_fields  # the list's filter builder, on the report's settings
     state = spec_query(spec, report=saved["name"] if saved else None)
     filter_chips = []
     for i, f in enumerate(spec["filters"]):
@@ -346,6 +348,7 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                   saved=saved, saved_reports=saved_reports(doctype), state=state, filter_chips=filter_chips,
                   aggregates=AGGREGATES, charts=CHARTS, numeric_types=NUMERIC_TYPES, column_label=column_label,
                   operators=query.OPERATORS, can_export=role_access(doctype, "export") is not None,
+                  filter_fields=builder_fields(meta), timespans=LABELS,
                   can_save=role_access("Report", "create") is not None, can_edit=_may_edit(saved),
                   # publishing shares with everyone: offered to those with the share right
                   can_publish=role_access("Report", "share") is not None or bool(saved and saved.get("is_public")))
