@@ -6,7 +6,7 @@ import datetime
 import html
 import json
 import re
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -154,6 +154,11 @@ def test_timespan_filter_in_the_list(ctx, client, world):
     assert r.status_code == 302
     page = client.get(r["Location"]).content.decode()
     assert len(re.findall(r'name="names"', page)) == 2 and "Closed On Timespan Today" in html.unescape(page)
+    # "between" takes "from, to" from the one value input
+    r = client.get(f"/app/{world['route']}", {"add_field": "amount", "add_op": "between", "add_value": "15, 300"})
+    assert json.loads(parse_qs(urlsplit(r["Location"]).query)["filters"][0]) == [["amount", "between", ["15", "300"]]]
+    page = client.get(r["Location"]).content.decode()
+    assert len(re.findall(r'name="names"', page)) == 3  # 20, 40 and 300
 
 
 # -- a saved report opens as the report ----------------------------------------------------------

@@ -29,6 +29,15 @@ def builder_fields(meta):
     return out
 
 
+def added_filter(field, op, value):
+    """The filter the builder's inputs (add_field, add_op, add_value) describe: "between"
+    takes its two ends as "from, to", as the mounted builder sends them."""
+    op = op or "="
+    if op == "between" and isinstance(value, str) and "," in value:
+        value = [v.strip() for v in value.split(",", 1)]
+    return [field, op, value]
+
+
 def chips(filters, fields):
     """Each filter as text, for the chips under the builder."""
     return [_filter_text(f, fields) for f in filters]

@@ -52,8 +52,9 @@ def _with_added_filter(request):
     filters = params.loads(args["filters"], "filters") if args.get("filters") else []
     if not isinstance(filters, list):
         filters = [filters]
-    filters.append([args.pop("add_field")[0], (args.pop("add_op", ["="]) or ["="])[0] or "=",
-                    (args.pop("add_value", [""]) or [""])[0]])
+    from .filter_builder import added_filter
+    filters.append(added_filter(args.pop("add_field")[0], (args.pop("add_op", ["="]) or ["="])[0],
+                                (args.pop("add_value", [""]) or [""])[0]))
     args["filters"] = json.dumps(filters, ensure_ascii=False)
     args.pop("page", None)
     return HttpResponseRedirect(request.path + "?" + urlencode(args, doseq=True))
