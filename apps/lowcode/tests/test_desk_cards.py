@@ -193,6 +193,9 @@ def test_saved_report_opens_as_the_report(ctx, client, world, saved_report):
     assert 'id="report-edit"' in page and "?edit=1" in page
     # its settings add filters through the list's builder (per-type operators, timespans)
     assert re.search(r'<option value="closed_on" data-ops="[^"]*\|timespan"', page) and 'data-fb="timespan"' in page
+    # global search finds it, and its result opens the report too
+    found = client.get("/app", {"q": saved_report}).content.decode()
+    assert f'href="/app/report/{quote(saved_report)}"' in found
     form = client.get(f"/app/report/{quote(saved_report)}?edit=1")
     assert form.status_code == 200 and 'name="report_name"' in form.content.decode()
 
