@@ -79,6 +79,8 @@ def test_number_card_form_loads_the_builder(ctx, client, world):
     login(ctx, client, "Administrator")
     page = client.get("/app/number-card/new").content.decode()
     assert "filter_builder.js" in page and 'name="filters_json"' in page
+    page = client.get("/app/dashboard-chart/new").content.decode()
+    assert "filter_builder.js" in page and 'name="filters_json"' in page
 
 
 def test_card_saved_from_builder_params_and_bad_filters_refused(ctx, client, world):
