@@ -56,8 +56,10 @@ form_actions = {
 }
 
 # Scripts on desk forms (Frappe's doctype_js), from desk/static: the Notification form
-# suggests the chosen DocType's fields; the Print Format form previews its template live.
-doctype_js = {"Notification": ["notification_form.js"], "Print Format": ["print_format_form.js"]}
+# suggests the chosen DocType's fields; the Print Format form previews its template live;
+# Number Card and Dashboard Chart edit their filters with the list's filter builder.
+doctype_js = {"Notification": ["notification_form.js"], "Print Format": ["print_format_form.js"],
+              "Number Card": ["filter_builder.js"], "Dashboard Chart": ["filter_builder.js"]}
 
 # A failing channel account is marked on its form, in its list and beside every link to it
 # (channels/status.py sets the status).

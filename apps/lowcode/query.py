@@ -16,7 +16,7 @@ from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
 from .permissions import permitted_fieldnames, role_access, row_condition
 
-OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between")
+OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between", "timespan")
 _AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
 _FIELD_RE = re.compile(r"^(?:`?tab([\w \-]+?)`?\.)?`?(\w+)`?(?:\s+as\s+(\w+))?$", re.I)
 _DOTTED_RE = re.compile(r"^(\w+)\.(\w+)(?:\s+as\s+(\w+))?$", re.I)
@@ -211,6 +211,9 @@ class Query:
             if op == "in":
                 return f"{col} IN ({marks})"
             return f"({col} NOT IN ({marks}) OR {col} IS NULL)"
+        if op == "timespan":  # Frappe's dynamic dates ("this week"), see timespan.py
+            from .timespan import date_range
+            op, value = "between", [d.isoformat() for d in date_range(value, fieldname)]
         if op == "between":
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise InvalidFieldError(f"{fieldname}: 'between' needs [from, to]", field=fieldname)
@@ -302,6 +305,14 @@ def normalise_filters(filters, doctype=None):
                 raise InvalidFieldError(f"cannot read filter {f!r}")
         return out
     raise InvalidFieldError(f"filters must be a list or an object, got {type(filters).__name__}")
+
+
+def check_filters(filters, doctype):
+    """Filters saved now to run later (number cards, charts), checked as a query would
+    check them without running one: an unknown field, an operator its type does not take
+    or a value it cannot hold is an InvalidFieldError naming the field."""
+    Query(doctype, None, "read", ignore_permissions=True).where(filters, None)
+    return normalise_filters(filters, doctype)
 
 
 def _fields_arg(fields):

@@ -7,7 +7,8 @@ from .views import auth, form, home, listview, settings
 from .views import customize, doctype_builder, permission_manager, user_permissions
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
-from .views import archive, collaboration, email_template, help_pages, hub, printview, quick_entry, users, workflow_builder
+from .views import add_to_workspace, archive, collaboration, email_template, filter_builder, help_pages, hub, printview
+from .views import quick_entry, users, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -49,6 +50,8 @@ urlpatterns = [
     path("app/email-template-editor/new", email_template.editor, {"name": None}),
     path("app/email-template-editor/__preview", email_template.preview),
     path("app/email-template-editor/<path:name>", email_template.editor),
+    path("app/__filter-builder", filter_builder.mounted),
+    path("app/__add-to-workspace", add_to_workspace.add_to_workspace),
     path("app/__notifications", collaboration.notifications),
     path("app/__notifications/read-all", collaboration.mark_all_read),
     path("app/__notifications/<str:name>/open", collaboration.open_notification),
@@ -58,6 +61,7 @@ urlpatterns = [
     path("app/<str:route>/new", form.form_view, {"name": None}),
     path("app/<str:route>/__quick", quick_entry.quick_entry),
     path("app/<str:route>/view/<str:view>", listview.other_view),
+    path("app/<str:route>/view/report/<path:name>", report.open_saved),
     path("app/<str:route>/view/kanban/move", kanban.move_card),
     path("app/<str:route>/view/calendar/move", calendar.reschedule),
     path("app/<str:route>/view/list/bulk", bulk.bulk_action),

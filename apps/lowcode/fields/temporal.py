@@ -37,6 +37,7 @@ class Temporal(FieldType):
 @register
 class Date(Temporal):
     name = "Date"
+    operators = Temporal.operators | {"timespan"}  # dynamic dates, lowcode/timespan.py
     column = "date"
     fmt_hint = "YYYY-MM-DD"
     json_schema = {"type": "string", "format": "date"}
@@ -58,6 +59,7 @@ class Date(Temporal):
 @register
 class Datetime(Temporal):
     name = "Datetime"
+    operators = Temporal.operators | {"timespan"}
     column = "datetime_seconds"  # creation/modified keep microseconds; user datetimes do not
     fmt_hint = "YYYY-MM-DD HH:MM:SS"
     json_schema = {"type": "string", "format": "date-time"}

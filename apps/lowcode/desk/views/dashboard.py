@@ -16,6 +16,7 @@ from ...permissions import has_permission, role_access
 from ...utils import route_for
 from ..formatting import format_date
 from ..render import prefs
+from .report import saved_report_url
 
 
 def home_workspaces():
@@ -39,14 +40,15 @@ def shortcuts(ws):
             out.append({"label": label, "url": row.link_to})
         elif row.type == "DocType":
             if local.db.exists("DocType", row.link_to) and has_permission(row.link_to, "read"):
-                out.append({"label": row.label or row.link_to, "url": f"/app/{route_for(row.link_to)}",
+                # Frappe's stats_filter: the shortcut opens the list with these filters
+                query_string = f"?filters={quote(row.stats_filter, safe='')}" if row.stats_filter else ""
+                out.append({"label": row.label or row.link_to, "url": f"/app/{route_for(row.link_to)}{query_string}",
                             "translate": not row.label})
         elif row.type == "Report":
             found = query.get_list("Report", fields=["name", "ref_doctype"], filters={"name": row.link_to},
                                    limit_page_length=1)
             if found and role_access(found[0]["ref_doctype"], "report") is not None:
-                out.append({"label": label, "url": f"/app/{route_for(found[0]['ref_doctype'])}/view/report?"
-                            f"report={quote(found[0]['name'], safe='')}"})
+                out.append({"label": label, "url": saved_report_url(found[0]["name"], found[0]["ref_doctype"])})
     return out
 
 

@@ -53,8 +53,9 @@ def _with_added_filter(request):
     filters = params.loads(args["filters"], "filters") if args.get("filters") else []
     if not isinstance(filters, list):
         filters = [filters]
-    filters.append([args.pop("add_field")[0], (args.pop("add_op", ["="]) or ["="])[0] or "=",
-                    (args.pop("add_value", [""]) or [""])[0]])
+    from .filter_builder import added_filter
+    filters.append(added_filter(args.pop("add_field")[0], (args.pop("add_op", ["="]) or ["="])[0],
+                                (args.pop("add_value", [""]) or [""])[0]))
     args["filters"] = json.dumps(filters, ensure_ascii=False)
     args.pop("page", None)
     return HttpResponseRedirect(request.path + "?" + urlencode(args, doseq=True))
@@ -127,8 +128,9 @@ def list_view(request, route):
         error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
     template = "list_rows.html" if request.headers.get("HX-Target") == "list-results" else "list.html"
-    from .report import column_choices
-    choices = column_choices(meta)
+    from .filter_builder import builder_fields
+    from ...timespan import LABELS
+    choices = builder_fields(meta)
     return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
                   rows=rows, page=page, page_length=page_length, has_next=has_next, link_badges=link_badges,
@@ -138,7 +140,8 @@ def list_view(request, route):
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],
                   args=request.GET, can_create=has_permission(doctype, "create"),
                   quick_entry=is_quick_entry(meta),  # "New" opens the dialog (views/quick_entry.py)
-                  filter_fields=choices, chips=filter_chips(request, choices), operators=query.OPERATORS)
+                  filter_fields=choices, chips=filter_chips(request, choices), operators=query.OPERATORS,
+                  timespans=LABELS)
 
 
 @desk_view

@@ -122,7 +122,8 @@ def read_spec(params, meta):
     else:
         filters = read_filters(_Args(params), meta)
         if params.get("add_field"):
-            filters.append([params["add_field"], params.get("add_op") or "=", params.get("add_value") or ""])
+            from .filter_builder import added_filter
+            filters.append(added_filter(params["add_field"], params.get("add_op"), params.get("add_value") or ""))
         order_by = (params.get("order_by") or "").strip()
         if params.get("sort_field"):  # the settings form sends the sort as field + direction
             order_by = f"{params['sort_field']} {params.get('sort_dir') or 'asc'}"
@@ -238,6 +239,20 @@ def load_report(name, doctype):
     return rows[0]
 
 
+def saved_report_url(name, ref_doctype):
+    """Where a saved Report opens: the report view with its columns, filters, sort and
+    group-by (Frappe's /app/<doctype>/view/report/<name>)."""
+    from urllib.parse import quote
+    from ...utils import route_for
+    return f"/app/{route_for(ref_doctype)}/view/report?report={quote(name, safe='')}"
+
+
+@desk_view
+def open_saved(request, route, name):
+    """/app/<doctype-route>/view/report/<name>, Frappe's path of a saved report."""
+    return HttpResponseRedirect(saved_report_url(name, doctype_for_route(route)))
+
+
 def save_report(request, doctype, meta):
     """Create the Report, or update it when the user may write it (its owner)."""
     name = (request.POST.get("report_name") or "").strip()
@@ -321,6 +336,8 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
         if "filters" in (e.field or "") or isinstance(e, PermissionError):
             spec["filters"] = []
     chart = chart_data(columns, rows, spec["chart"]) if spec["group_by"] else None
+    from ...timespan import LABELS
+    from .filter_builder import builder_fields  # the list's filter builder, on the report's settings
     state = spec_query(spec, report=saved["name"] if saved else None)
     filter_chips = []
     for i, f in enumerate(spec["filters"]):
@@ -332,15 +349,30 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                   saved=saved, saved_reports=saved_reports(doctype), state=state, filter_chips=filter_chips,
                   aggregates=AGGREGATES, charts=CHARTS, numeric_types=NUMERIC_TYPES, column_label=column_label,
                   operators=query.OPERATORS, can_export=role_access(doctype, "export") is not None,
-                  can_save=role_access("Report", "create") is not None,
+                  filter_fields=builder_fields(meta), timespans=LABELS,
+                  can_save=role_access("Report", "create") is not None, can_edit=_may_edit(saved),
                   # publishing shares with everyone: offered to those with the share right
                   can_publish=role_access("Report", "share") is not None or bool(saved and saved.get("is_public")))
 
 
+def _may_edit(saved):
+    """Whether the saved report's "Edit" link (its Report document) is for this user."""
+    from ...permissions import has_permission
+    return bool(saved) and has_permission("Report", "write", doc=get_doc("Report", saved["name"]))
+
+
 def _filter_text(f, choices):
+    """A filter as the user reads it, in their language (it is made before the page
+    renders, outside the template's translation)."""
+    from django.utils import translation
+    from ...timespan import LABELS
+    from ..render import prefs
     f = list(f)
     field, op, value = (f[1], f[2], f[3]) if len(f) == 4 else (f[0], f[1], f[2]) if len(f) == 3 else (f[0], "=", f[1])
-    label = column_label(choices[field]) if field in choices else field
+    with translation.override(prefs().lang):
+        label = column_label(choices[field]) if field in choices else field
+        if str(op).lower() == "timespan":
+            op, value = _("Timespan"), _(LABELS.get(str(value).lower(), str(value)))
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
     return f"{label} {op} {'' if value is None else value}"

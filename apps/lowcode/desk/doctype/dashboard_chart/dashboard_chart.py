@@ -17,7 +17,7 @@ from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 from lowcode.meta import get_meta
 
-from ..number_card.number_card import NUMERIC_TYPES, check_field, parse_filters_json
+from ..number_card.number_card import NUMERIC_TYPES, check_field, check_filters, parse_filters_json
 
 TIMESPANS = {"Last Week": relativedelta(weeks=1), "Last Month": relativedelta(months=1),
              "Last Quarter": relativedelta(months=3), "Last Year": relativedelta(years=1)}
@@ -73,7 +73,7 @@ class DashboardChart(Document):
                                       field="time_interval")
         if self.chart_type in ("Sum", "Average") or (self.chart_type == "Group By" and self.value_based_on):
             check_field(meta, self.value_based_on, NUMERIC_TYPES, "Value Based On", "value_based_on")
-        query.normalise_filters(parse_filters_json(self.filters_json), self.document_type)
+        check_filters(self.filters_json, self.document_type)
 
     def get_data(self, user=None, today=None):
         """{"labels", "values", "type"} for ``user``; PermissionError without read access."""

@@ -30,6 +30,16 @@ def parse_filters_json(text, fieldname="filters_json"):
     return out
 
 
+def check_filters(text, doctype):
+    """A card's or chart's filters must name fields and operators of ``doctype``: refused
+    on save (naming the bad field or operator), not when the card is first shown."""
+    from lowcode.exceptions import InvalidFieldError
+    try:
+        return query.check_filters(parse_filters_json(text), doctype)
+    except InvalidFieldError as e:
+        raise ValidationError(f"Filters: {e.message}", field="filters_json")
+
+
 def check_field(meta, fieldname, types, what, field):
     """The fieldname an admin typed must be a field of ``types`` on the DocType."""
     if fieldname in STANDARD_FIELDS and "Datetime" in types and fieldname in ("creation", "modified"):
@@ -48,8 +58,7 @@ class NumberCard(Document):
         if self.function != "Count":
             check_field(meta, self.aggregate_function_based_on, NUMERIC_TYPES, "Aggregate Function Based On",
                         "aggregate_function_based_on")
-        filters = parse_filters_json(self.filters_json)
-        query.normalise_filters(filters, self.document_type)
+        check_filters(self.filters_json, self.document_type)
 
     def get_value(self, user=None):
         """The card's figure for ``user`` (the current user by default). Raises

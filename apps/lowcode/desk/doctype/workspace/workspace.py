@@ -1,5 +1,7 @@
 """A workspace on the desk home: shortcuts, number cards and charts (rendered by
 lowcode/desk/views/dashboard.py). Public workspaces are shared with everyone."""
+import json
+
 from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
@@ -20,6 +22,12 @@ class Workspace(Document):
                 raise ValidationError(f"{where}: a URL must start with /, https://, mailto: or tel:", field="link_to")
             if row.type == "DocType" and not doctype_exists(row.link_to):
                 raise ValidationError(f"{where}: DocType {row.link_to!r} does not exist", field="link_to")
+            if row.type == "DocType" and row.stats_filter:
+                from ..number_card.number_card import check_filters
+                try:
+                    row.stats_filter = json.dumps(check_filters(row.stats_filter, row.link_to), ensure_ascii=False)
+                except ValidationError as e:
+                    raise ValidationError(f"{where}: {e.message}", field="stats_filter")
             if row.type == "Report" and not local.db.exists("Report", row.link_to):
                 raise ValidationError(f"{where}: Report {row.link_to!r} does not exist", field="link_to")
 
