@@ -121,6 +121,7 @@ def render(template, status=200, page_prefs=None, **context):
         context.setdefault("user", local.user)
         live = realtime_client() if local.session and not page_prefs else None
         context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site, realtime=live,
+                       number_format=formatting.number_format(p),
                        csrf_token=local.session.csrf_token if local.session else "")
         html = environment().get_template(template).render(**context)
     response = HttpResponse(html, status=status)
