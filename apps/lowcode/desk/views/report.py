@@ -31,6 +31,7 @@ from ...meta import get_meta
 from ...params import integer
 from ...permissions import get_permlevels, permitted_fieldnames, role_access
 from .. import export
+from ..link_titles import prefetch_user_names
 from ..render import render
 from .common import desk_view, doctype_for_route
 from .listview import OTHER_VIEWS, list_columns, read_filters
@@ -320,6 +321,7 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                         "aggregate_on": "", "chart": ""}
         if "filters" in (e.field or "") or isinstance(e, PermissionError):
             spec["filters"] = []
+    prefetch_user_names(columns, rows)
     chart = chart_data(columns, rows, spec["chart"]) if spec["group_by"] else None
     state = spec_query(spec, report=saved["name"] if saved else None)
     filter_chips = []
