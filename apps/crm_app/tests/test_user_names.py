@@ -1,5 +1,5 @@
 """Names everywhere: the desk shows users by their full name, not their e-mail (list cells,
-kanban cards, report cells, the timeline's sentences), contacts by their name, not their
+kanban cards, report cells, the timeline's sentences, the sales dashboard), contacts by their name, not their
 hash (the Contact list, an event's participants), all through desk/link_titles.py
 (user_names: one query for a page's users)."""
 import json
@@ -38,6 +38,8 @@ def test_lists_boards_reports_and_the_timeline_show_the_users_name(ctx, client, 
     report = client.get("/app/lead/view/report", {"filters": json.dumps([["company_name", "=", company]]),
                                                   "columns": "lead_name,lead_owner,owner"})
     _cells(report.content.decode(), sara)
+    dashboard = client.get("/app/sales-dashboard").content.decode()
+    assert "<td>Sara Ahmadi</td>" in dashboard and f"<td>{sara}</td>" not in dashboard
     form = client.get(f"/app/lead/{lead.name}").content.decode()
     timeline = form[form.index('id="timeline"'):]
     assert "<strong>Sara Ahmadi</strong>" in timeline and f"<strong>{sara}</strong>" not in timeline
