@@ -3,7 +3,8 @@ entry. Choosing a product fills its rate from the price list (else the product's
 rate); line amounts and the totals follow as the user types, formatted as the desk formats
 amounts; and the figures the page showed before saving are the ones the server saved
 (crm_app/totals.py, quotation.py) and shows after: in English in dollars at 1366 px, and
-in Persian in Rial (no decimals, Persian digits) on a 390 px phone."""
+in Persian in Rial (no decimals, Persian digits) on a 390 px phone. And a list names the
+users (lead owners) by name, not e-mail."""
 import json
 import os
 
@@ -136,6 +137,14 @@ def test_quotation_live_totals_in_english_at_1366(pages, server, catalogue, shot
     assert _shown(page, 2, 2) == live
     assert _saved_figures(_stored(server, name)) == figures
     expect(page.locator("[name=items-2-qty]")).to_have_value("3")  # a quantity without ".0"
+
+    # names everywhere: the leads' owners are listed by name, never by e-mail
+    page.goto("/app/lead")
+    owners = page.locator("#list-results tbody td a[href^='/app/user/']")
+    expect(owners.first).to_be_visible()
+    texts = owners.all_inner_texts()
+    assert texts and not [t for t in texts if "@" in t], texts
+    shot(page, "lead-owners-en-1366")
 
 
 def test_quotation_live_totals_in_persian_rial_at_390(pages, server, catalogue, shot):
