@@ -9,12 +9,12 @@ import lowcode
 from lowcode.desk.link_titles import user_names
 from lowcode.tests.desk_helpers import login
 
-from crm_app.tests.helpers import as_user, make_customer, tag
+from crm_app.tests.helpers import as_user, make_customer, refresh, tag, write
 
 
-def _sara(unique):
+def _sara(unique, first="Sara", last="Ahmadi"):
     email = f"sales1-{unique}-{tag()[:4]}@demo.local"
-    lowcode.get_doc({"doctype": "User", "email": email, "first_name": "Sara", "last_name": "Ahmadi",
+    lowcode.get_doc({"doctype": "User", "email": email, "first_name": first, "last_name": last,
                      "roles": [{"role": "Sales User"}]}).insert(ignore_permissions=True)
     return email
 
@@ -43,8 +43,19 @@ def test_lists_boards_reports_and_the_timeline_show_the_users_name(ctx, client, 
     form = client.get(f"/app/lead/{lead.name}").content.decode()
     timeline = form[form.index('id="timeline"'):]
     assert "<strong>Sara Ahmadi</strong>" in timeline and f"<strong>{sara}</strong>" not in timeline
+    # a changed owner reads with names too
+    write(ctx)
+    dana = _sara(unique, "Dana", "Levi")
+    lead.reload()
+    lead.lead_owner = dana
+    lead.save()
+    refresh(ctx)
+    form = client.get(f"/app/lead/{lead.name}").content.decode()
+    timeline = form[form.index('id="timeline"'):]
+    assert "Sara Ahmadi" in timeline and "Dana Levi" in timeline and dana not in timeline and sara not in timeline
+    form = client.get(f"/app/lead/{lead.name}").content.decode()
     # the Link to User keeps the id in its input, the name beside it
-    assert f'value="{sara}"' in form and "data-link-title>Sara Ahmadi<" in form
+    assert f'value="{dana}"' in form and "data-link-title>Dana Levi<" in form
 
 
 def test_contacts_and_participants_show_names_not_hashes(ctx, client, unique):

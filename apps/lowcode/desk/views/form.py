@@ -19,7 +19,7 @@ from ...utils import route_for
 from ...versions import get_versions
 from ...workflow import apply_workflow, get_transitions, get_workflow
 from ..badges import link_targets, marked, own_badge
-from ..link_titles import link_titles, user_names
+from ..link_titles import is_user_field, link_titles, user_names
 from ..record_nav import neighbours
 from ..formatting import parse_input
 from ..layout import form_layout
@@ -104,8 +104,19 @@ def timeline(doc):
                 continue
             seen.add(item.get("url"))
             items.append(item)
-    user_names([i.get("who") for i in items])  # one lookup for the names the sentences print
+    _name_users(doc, items)
     return sorted(items, key=lambda i: str(i["when"]), reverse=True)
+
+
+def _name_users(doc, items):
+    """The timeline's users by name: who did it, and the old and new values of user fields
+    ("changed Lead Owner from Babak to Dana"); one lookup for all of them."""
+    fields = {df.fieldname for df in get_meta(doc.doctype).fields if is_user_field(df)}
+    changes = [c for i in items if i["kind"] == "version" for c in (i["data"] or {}).get("changed") or []
+               if c and c[0] in fields]
+    names = user_names([i.get("who") for i in items] + [v for c in changes for v in c[1:3] if isinstance(v, str)])
+    for c in changes:
+        c[1:3] = [names.get(v, v) if isinstance(v, str) else v for v in c[1:3]]
 
 
 def form_actions(doc):
