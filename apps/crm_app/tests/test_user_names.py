@@ -38,6 +38,11 @@ def test_lists_boards_reports_and_the_timeline_show_the_users_name(ctx, client, 
     report = client.get("/app/lead/view/report", {"filters": json.dumps([["company_name", "=", company]]),
                                                   "columns": "lead_name,lead_owner,owner"})
     _cells(report.content.decode(), sara)
+    grouped = client.get("/app/lead/view/report", {"filters": json.dumps([["company_name", "=", company]]),
+                                                   "group_by": "lead_owner", "chart": "bar"}).content.decode()
+    _cells(grouped, sara)
+    chart = grouped[grouped.index('data-chart="'):grouped.index("></div>", grouped.index('data-chart="'))]
+    assert "Sara Ahmadi" in chart and sara not in chart  # the chart's labels too
     dashboard = client.get("/app/sales-dashboard").content.decode()
     assert "<td>Sara Ahmadi</td>" in dashboard and f"<td>{sara}</td>" not in dashboard
     form = client.get(f"/app/lead/{lead.name}").content.decode()
