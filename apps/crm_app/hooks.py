@@ -83,6 +83,9 @@ home_panels = ["crm_app.announcements.home_panel"]
 activity_panel = {doctype: ["call", "note", "task", "meeting"]
                   for doctype in ("Lead", "Opportunity", "Customer", "Contact")}
 
+# Scripts on desk forms (Frappe's doctype_js): the quotation's prices and totals, live.
+doctype_js = {"Quotation": ["crm_app/quotation_form.js"]}
+
 # Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
 # The calls, notes, tasks and meetings linked to a record (crm_app/activity_panel.py).
 additional_timeline_content = {"*": ["crm_app.inbox.timeline", "crm_app.activity_panel.timeline"],

@@ -4,6 +4,7 @@ whose records each role's figures cover; the period applies alike to leads, deal
 costs and tasks, each by its business date."""
 import datetime
 
+from lowcode.desk.link_titles import user_names
 from lowcode.desk.render import render
 from lowcode.desk.views.common import desk_view
 
@@ -28,13 +29,14 @@ def page(request, name):
     activity = reports.activity_metrics(from_date, to_date)
     punctuality = reports.task_punctuality(from_date, to_date)
     months = sorted({p["month"] for p in pipeline})
+    names = user_names([p["user"] for p in people + punctuality])  # salespeople by name, one query
     charts = {
         "funnel": _chart("bar", "Count", [s["stage"] for s in funnel["stages"]], [s["count"] for s in funnel["stages"]]),
         # a Sales User's figures carry no costs (see crm_app.reports): their revenue per source instead
         "sources": _chart("bar", "ROI %", [s["source"] for s in sources], [s["roi_percent"] or 0 for s in sources])
         if any(s["cost"] is not None for s in sources) else
         _chart("bar", "Revenue", [s["source"] for s in sources], [s["revenue"] for s in sources]),
-        "people": _chart("bar", "Revenue", [p["user"] for p in people], [p["revenue"] for p in people]),
+        "people": _chart("bar", "Revenue", [names.get(p["user"], p["user"]) for p in people], [p["revenue"] for p in people]),
         "pipeline": _chart("bar", "Weighted", months,
                            [round(sum(p["weighted"] for p in pipeline if p["month"] == m), 2) for m in months]),
         "lost": _chart("pie", "Lost", [r["lost_reason"] for r in lost], [r["count"] for r in lost]),

@@ -1,5 +1,6 @@
 """Small helpers shared across the engine (names, times, hashes)."""
 import datetime
+import decimal
 import re
 import secrets
 
@@ -56,3 +57,16 @@ def as_list(value):
     if isinstance(value, (list, tuple, set)):
         return list(value)
     return [value]
+
+
+def round_half_up(value, decimals):
+    """``value`` rounded to ``decimals`` places, halves away from zero, on the float's
+    exact value: what the browser's Intl.NumberFormat and toFixed do, so an amount the
+    desk's scripts show live reads as the saved one (desk/formatting.py shows numbers
+    with it; Django's numberformat alone would cut 1234.5 Rial to 1,234). A Decimal."""
+    exact = value if isinstance(value, (int, float, decimal.Decimal)) else decimal.Decimal(str(value).strip())
+    return _EXACT.quantize(decimal.Decimal(exact), decimal.Decimal(1).scaleb(-decimals))
+
+
+#: room for any float's digits (about 10^308) when rounding it
+_EXACT = decimal.Context(prec=400, rounding=decimal.ROUND_HALF_UP)

@@ -11,6 +11,7 @@ from babel.numbers import get_currency_precision
 from django.utils import formats, numberformat, translation
 
 from ..fields.base import ascii_digits
+from ..utils import round_half_up
 
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 RTL_LANGUAGES = ("fa", "he", "ar")
@@ -63,9 +64,22 @@ def format_datetime(value, prefs):
     return (format_date(text[:10], prefs) + " " + digits(text[11:16], prefs)).strip()
 
 
+def number_format(prefs):
+    """What the desk's scripts need to show numbers as format_number does (the page
+    carries it: base.html's data-number-format): separators, the currency and its
+    decimals, local digits. The scripts format with Intl.NumberFormat."""
+    with translation.override(prefs.lang):
+        return {"decimal": formats.get_format("DECIMAL_SEPARATOR"),
+                "group": formats.get_format("THOUSAND_SEPARATOR") or ",",
+                "currency": prefs.currency, "currency_precision": currency_precision(prefs.currency),
+                "local_digits": prefs.local_digits}
+
+
 def format_number(value, prefs, decimals=None):
     if value is None or value == "":
         return ""
+    if decimals is not None and _is_number(value):
+        value = round_half_up(value, decimals)
     with translation.override(prefs.lang):
         # Group by thousands in every language (Django's Persian locale turns grouping
         # off), with the language's own separators.

@@ -13,6 +13,7 @@ from ..realtime import desk_client as realtime_client
 from ..urls import safe_url, tel_url
 from ..utils import route_for
 from . import assets, formatting
+from .link_titles import is_user_field, user_name
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -63,6 +64,8 @@ def environment():
     env.filters["bdi"] = lambda value: markupsafe.Markup("<bdi>%s</bdi>") % value  # a stored value in a sentence
     env.filters["digits"] = jinja2.pass_context(
         lambda ctx, value: formatting.digits(value, ctx.get("prefs") or prefs()))
+    env.filters["user_name"] = user_name  # a user as people know them: link_titles.user_names
+    env.globals["is_user_field"] = is_user_field
     env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it
     env.filters["tel"] = tel_url  # Phone fields link to the phone (click-to-call on phones and softphones)
     return env
@@ -133,6 +136,7 @@ def render(template, status=200, page_prefs=None, **context):
         context.setdefault("user", local.user)
         live = realtime_client() if local.session and not page_prefs else None
         context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site, realtime=live,
+                       number_format=formatting.number_format(p),
                        csrf_token=local.session.csrf_token if local.session else "")
         html = environment().get_template(template).render(**context)
     response = HttpResponse(html, status=status)

@@ -20,7 +20,8 @@ def test_a_quantity_shows_the_decimals_it_has(value, shown):
 
 def test_a_field_precision_fixes_the_decimals():
     assert format_value(2, dict(FLOAT, precision="2"), Prefs("en")) == "2.00"
-    assert format_value(1234.5, dict(CURRENCY, precision="0"), Prefs("en", currency="USD")) == "1,234 USD"
+    # rounded (as Frappe and the browser round), not cut off
+    assert format_value(1234.5, dict(CURRENCY, precision="0"), Prefs("en", currency="USD")) == "1,235 USD"
 
 
 def test_amounts_use_the_currencys_precision_with_grouping():

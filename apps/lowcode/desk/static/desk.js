@@ -76,6 +76,20 @@
     table.insertAdjacentHTML("beforeend", tpl.innerHTML.replaceAll("__i__", String(i)));
   });
 
+  // Child-table grids: a value typed or chosen in a row (inputs named table-row-field)
+  // is announced on the form as "grid-row-change" {table, row, fieldname, input, type},
+  // for a DocType's form script (crm_app's quotation_form.js recomputes the totals).
+  const gridChange = (e) => {
+    const grid = e.target.closest?.("table.grid[data-table]");
+    const f = form();
+    if (!grid || !f || !f.contains(grid) || !e.target.name) return;
+    const fieldname = e.target.name.split("-").slice(2).join("-");
+    f.dispatchEvent(new CustomEvent("grid-row-change", { detail: {
+      table: grid.dataset.table, row: e.target.closest("tr"), fieldname, input: e.target, type: e.type } }));
+  };
+  document.addEventListener("input", gridChange);
+  document.addEventListener("change", gridChange);
+
   // Rich text: copy the editable area into its hidden input before posting.
   document.addEventListener("submit", (e) => {
     e.target.querySelectorAll("[data-input]").forEach((ed) => {

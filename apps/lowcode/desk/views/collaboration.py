@@ -27,6 +27,7 @@ from ...permissions import has_permission
 from ...utils import route_for
 from ...workflow import add_comment as add_timeline_entry
 from ..formatting import parse_date_input
+from ..link_titles import user_name, user_names
 from ..render import prefs, render
 from .common import desk_view, doctype_for_route
 
@@ -39,17 +40,12 @@ _TAG = re.compile(r"<[^>]*>")
 # -- users and notifications -------------------------------------------------------------------
 
 def full_names(users):
-    """{user: full name} for the given users (those the current user may read)."""
-    users = [u for u in dict.fromkeys(users) if u]
-    if not users:
-        return {}
-    rows = query.get_list("User", fields=["name", "full_name"], filters=[["name", "in", users]],
-                          limit_page_length=0)
-    return {r["name"]: r["full_name"] or r["name"] for r in rows}
+    """{user: full name} (see link_titles.user_names, the desk's one way to name users)."""
+    return user_names(list(dict.fromkeys(users)))
 
 
 def full_name(user):
-    return full_names([user]).get(user) or user
+    return user_name(user)
 
 
 def enabled_user(user, field):

@@ -19,7 +19,7 @@ from ...utils import route_for
 from ...versions import get_versions
 from ...workflow import apply_workflow, get_transitions, get_workflow
 from ..badges import link_targets, marked, own_badge
-from ..link_titles import link_titles
+from ..link_titles import is_user_field, link_titles, user_names
 from ..record_nav import neighbours
 from ..formatting import parse_input
 from ..layout import form_layout
@@ -104,7 +104,19 @@ def timeline(doc):
                 continue
             seen.add(item.get("url"))
             items.append(item)
+    _name_users(doc, items)
     return sorted(items, key=lambda i: str(i["when"]), reverse=True)
+
+
+def _name_users(doc, items):
+    """The timeline's users by name: who did it, and the old and new values of user fields
+    ("changed Lead Owner from Babak to Dana"); one lookup for all of them."""
+    fields = {df.fieldname for df in get_meta(doc.doctype).fields if is_user_field(df)}
+    changes = [c for i in items if i["kind"] == "version" for c in (i["data"] or {}).get("changed") or []
+               if c and c[0] in fields]
+    names = user_names([i.get("who") for i in items] + [v for c in changes for v in c[1:3] if isinstance(v, str)])
+    for c in changes:
+        c[1:3] = [names.get(v, v) if isinstance(v, str) else v for v in c[1:3]]
 
 
 def form_actions(doc):
@@ -182,6 +194,16 @@ def has_activity_panel(doc):
     return not doc.is_new() and bool(get_hooks("activity_panel", {}).get(doc.doctype))
 
 
+def _form_link_targets(doc, meta):
+    """The records the form's Link fields name, its child rows' too (an event's participants
+    show the contact's name beside the id)."""
+    targets = link_targets(meta, [doc.as_dict()])
+    for tf in meta.table_fields:
+        targets += link_targets(get_meta(tf.options), [row.as_dict() if hasattr(row, "as_dict") else row
+                                                            for row in doc.get(tf.fieldname) or []])
+    return targets
+
+
 def _render_form(doc, meta, route, error=None, error_field=None, status=200, nav=None, notices=()):
     doctype = meta.name
     readable = get_permlevels(doctype, "read", doc=None if doc.is_new() else doc) | {0}
@@ -192,7 +214,7 @@ def _render_form(doc, meta, route, error=None, error_field=None, status=200, nav
                   workflow=get_workflow(doctype), timeline=timeline(doc), get_meta=get_meta,
                   actions=form_actions(doc), scripts=form_scripts(doctype), activity_panel=has_activity_panel(doc), own_badge=None if doc.is_new() else own_badge(doc),
                   link_badges={} if doc.is_new() else marked(link_targets(meta, [doc.as_dict()])),
-                  link_titles=link_titles(link_targets(meta, [doc.as_dict()])), nav=nav, notices=notices,
+                  link_titles=link_titles(_form_link_targets(doc, meta)), nav=nav, notices=notices,
                   can_delete=not doc.is_new() and has_permission(doctype, "delete", doc=doc),
                   can_submit=meta.is_submittable and not doc.is_new() and int(doc.docstatus or 0) == 0
                   and has_permission(doctype, "submit", doc=doc),

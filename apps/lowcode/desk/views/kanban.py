@@ -25,7 +25,7 @@ from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission, permitted_fieldnames
 from ...workflow import WorkflowTransitionError, apply_workflow, get_transitions, get_workflow
 from ..badges import link_targets
-from ..link_titles import link_titles
+from ..link_titles import link_titles, prefetch_user_names
 from ..render import prefs, render
 from .common import desk_view, doctype_for_route
 from .form import field_states
@@ -230,7 +230,9 @@ def load_board(doctype, route, meta, df, workflow, filters):
                         "weighted": total.get("weighted", 0) if probability is not None else None,
                         "moves": card_moves(doctype, meta, workflow, df, rows, values),
                         "list_url": f"/app/{route}?" + urlencode({"filters": json.dumps(where, ensure_ascii=False)})})
-    return columns, amount, link_titles(link_targets(meta, [row for col in columns for row in col["rows"]]))
+    cards = [row for col in columns for row in col["rows"]]
+    prefetch_user_names(list(map(meta.get_field, shown)), cards)
+    return columns, amount, link_titles(link_targets(meta, cards))
 
 
 def can_move_cards(doctype, df, workflow):

@@ -10,7 +10,7 @@ from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
 from .. import formatting
 from ..badges import link_targets, marked
-from ..link_titles import link_titles
+from ..link_titles import link_titles, prefetch_user_names
 from ..record_nav import list_query
 from ..render import prefs, render
 from .common import app_page, desk_view, doctype_for_route
@@ -107,6 +107,9 @@ def list_view(request, route):
     text = (request.GET.get("q") or "").strip()
     error, status = None, 200
     rows, has_next, link_badges, titles = [], False, {}, {}
+    # Records named by a hash (Contact, Event) are listed by their title: the id means nothing to people.
+    name_title = meta.get_title_field() if meta.autoname == "hash" else None
+    name_title = name_title if name_title not in (None, "name") and name_title in readable else None
     try:
         filters = read_filters(request, meta)
         if request.GET.get("__count"):
@@ -117,13 +120,15 @@ def list_view(request, route):
             return HttpResponse(formatting.digits(f"{total:,}", prefs()))
         dynamic = [df.options for df in meta.fields if df.fieldtype == "Dynamic Link" and df.fieldname in columns
                    and df.options not in columns and df.options in readable]
-        rows = query.get_list(doctype, fields=["name"] + columns + dynamic + ["modified"], filters=filters,
+        rows = query.get_list(doctype, fields=["name"] + columns + dynamic + ([name_title] if name_title else [])
+                              + ["modified"], filters=filters,
                               or_filters=search_filters(meta, text), order_by=order_by,
                               limit_start=(page - 1) * page_length, limit_page_length=page_length + 1)
         has_next = len(rows) > page_length
         rows = rows[:page_length]
         targets = link_targets(meta, rows)
         link_badges, titles = marked(targets), link_titles(targets)
+        prefetch_user_names([meta.get_field(c) or {"fieldname": c} for c in columns], rows)
     except LowcodeError as e:
         error, status = e.message, e.http_status  # a refused read is a 403 page, a bad filter a 417
         filters = []
@@ -134,7 +139,7 @@ def list_view(request, route):
     return render(template, status=status, meta=meta, doctype=doctype, route=route, columns=[meta.get_field(c) or
                   {"fieldname": c, "label": c, "fieldtype": "Data"} for c in columns],
                   rows=rows, page=page, page_length=page_length, has_next=has_next, link_badges=link_badges,
-                  link_titles=titles, nav_query=list_query(request),
+                  link_titles=titles, nav_query=list_query(request), name_title=name_title,
                   count_url=request.path + "?" + _count_query(request),
                   order_by=order_by, q=text, error=error, filters=filters,
                   standard_filters=[df for df in meta.data_fields if df.in_standard_filter and df.fieldname in readable],

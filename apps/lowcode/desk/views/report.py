@@ -31,6 +31,7 @@ from ...meta import get_meta
 from ...params import integer
 from ...permissions import get_permlevels, permitted_fieldnames, role_access
 from .. import export
+from ..link_titles import is_user_field, prefetch_user_names, user_name
 from ..render import render
 from .common import desk_view, doctype_for_route
 from .listview import OTHER_VIEWS, list_columns, read_filters
@@ -211,7 +212,8 @@ def chart_data(columns, rows, kind):
     if not kind or not rows:
         return None
     value_index = 2 if len(columns) > 2 else 1
-    return {"type": kind, "labels": ["" if r[0] is None else str(r[0]) for r in rows],
+    label = user_name if is_user_field(columns[0]) else str  # grouped by owner: the users' names
+    return {"type": kind, "labels": ["" if r[0] is None else label(r[0]) for r in rows],
             "values": [float(r[value_index] or 0) for r in rows],
             "name": _(columns[value_index].get("label") or "")}
 
@@ -335,6 +337,7 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                         "aggregate_on": "", "chart": ""}
         if "filters" in (e.field or "") or isinstance(e, PermissionError):
             spec["filters"] = []
+    prefetch_user_names(columns, rows)
     chart = chart_data(columns, rows, spec["chart"]) if spec["group_by"] else None
     from ...timespan import LABELS
     from .filter_builder import builder_fields  # the list's filter builder, on the report's settings
