@@ -83,9 +83,6 @@ home_panels = ["crm_app.announcements.home_panel"]
 activity_panel = {doctype: ["call", "note", "task", "meeting"]
                   for doctype in ("Lead", "Opportunity", "Customer", "Contact")}
 
-# Scripts on desk forms (Frappe's doctype_js): the quotation's prices and totals, live.
-doctype_js = {"Quotation": ["crm_app/quotation_form.js"]}
-
 # Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
 # The calls, notes, tasks and meetings linked to a record (crm_app/activity_panel.py).
 additional_timeline_content = {"*": ["crm_app.inbox.timeline", "crm_app.activity_panel.timeline"],
@@ -98,8 +95,9 @@ realtime_services = ["crm_app.telephony.ami.listen"]
 fixtures = []
 
 # Scripts on desk forms (Frappe's doctype_js), from the app's public/ folder: the Lead form's
-# duplicate warning while typing and its conversion dialog (crm_app/matching.py, convert_page.py).
-doctype_js = {"Lead": ["crm_app/lead_form.js"]}
+# duplicate warning while typing and its conversion dialog (crm_app/matching.py, convert_page.py);
+# the quotation's prices and totals, live (crm_app/totals.py).
+doctype_js = {"Lead": ["crm_app/lead_form.js"], "Quotation": ["crm_app/quotation_form.js"]}
 
 # Fill new columns of records made before them; see crm_app/patches.py.
 after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross",
