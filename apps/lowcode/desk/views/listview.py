@@ -31,6 +31,8 @@ def read_filters(request, meta):
     for df in meta.data_fields:
         value = request.GET.get(df.fieldname)
         if value not in (None, ""):
+            if df.fieldtype == "Date":  # typed (or picked) in the user's calendar
+                value = formatting.parse_date_input(value, prefs())
             op = "like" if df.fieldtype in ("Data", "Small Text", "Text") and "%" in value else "="
             filters.append([df.fieldname, op, value])
     if request.GET.get("filters"):
