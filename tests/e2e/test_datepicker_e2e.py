@@ -29,10 +29,20 @@ def set_prefs(server, user, language, calendar, digits):
 
 
 def test_jalali_picker_in_persian_on_a_phone(pages, server, shot, make_lead, db_value):
-    set_prefs(server, FA_USER, "fa", "Jalali", 1)
+    set_prefs(server, FA_USER, "en", "Gregorian", 0)
     try:
         page = pages.new(state=None, **PHONE)
         login(page, server.url, FA_USER, FA_PASSWORD)
+        # choosing Persian brings the Jalali calendar and Persian digits
+        page.goto("/app/my-settings")
+        page.select_option("#language", "fa")
+        expect(page.locator("#calendar")).to_have_value("Jalali")
+        expect(page.locator("#use_local_digits")).to_be_checked()
+        with page.expect_navigation():
+            page.locator("main form button.btn-primary").tap()
+        with lowcode.site_context(server.site, bench=server.bench) as local:
+            assert local.db.sql("SELECT `language`, `calendar`, `use_local_digits` FROM `tabUser` WHERE `name`=%s",
+                                (FA_USER,))[0] == ("fa", "Jalali", 1)
         name = make_lead(first_name=unique("Picker"), lead_date="2026-12-05")  # 1405/09/14
         page.goto(f"/app/lead/{name}")
         field = page.locator("#f-lead_date")
@@ -123,4 +133,20 @@ def test_gregorian_picker_in_english_with_the_keyboard(pages, make_lead, db_valu
     page.locator("#f-lead_date").click()
     picker.get_by_role("button", name="Clear").click()
     expect(page.locator("#f-lead_date")).to_have_value("")
+
+    # a Datetime: the time input of the picker, then a day
+    page.goto("/app/event/new")
+    page.fill("#f-subject", unique("Meeting"))
+    starts = page.locator("#f-starts_on")
+    starts.click()
+    picker.locator("[data-dp-time]").fill("14:30")
+    picker.locator('[data-dp-day="10"]').click()
+    day = datetime.date.today().replace(day=10)
+    expect(starts).to_have_value(f"{day.isoformat()} 14:30")
+    with page.expect_navigation():
+        page.locator("#save-button").click()
+    expect(page.locator("#form-error")).to_have_count(0)
+    event = page.url.rstrip("/").rsplit("/", 1)[1]
+    assert str(db_value("Event", event, "starts_on"))[:16] == f"{day.isoformat()} 14:30"
     assert_no_js_errors(pages)
+

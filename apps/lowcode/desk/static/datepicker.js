@@ -24,6 +24,7 @@
           max-width: calc(100vw - 1rem); margin-top: .25rem; }
     .dp-grid { display: grid; grid-template-columns: repeat(7, 1fr); gap: 2px; text-align: center; }
     .dp-grid .btn { padding: .25rem 0; font-variant-numeric: tabular-nums; }
+    .dp-grid .btn:focus-visible { outline: 2px solid var(--bs-primary); outline-offset: 1px; }
     .dp-wd { font-size: .75rem; color: var(--bs-secondary-color); padding: .25rem 0; }`);
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, css];
 
@@ -125,6 +126,7 @@
           if (this.selected) this.write(this.format(this.selected));
         }
       });
+      el.style.top = `${this.input.offsetTop + this.input.offsetHeight}px`;  // right under the input (not its help text)
       this.render();
       // Keep the popup on the screen (a narrow phone, a field at the end of a row).
       const r = el.getBoundingClientRect();
