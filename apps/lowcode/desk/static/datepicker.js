@@ -138,11 +138,7 @@
       this.el.remove();
       this.el = null;
       this.input.setAttribute("aria-expanded", "false");
-      if (focusInput) {  // back to the input without opening again (focusin runs synchronously)
-        this.quiet = true;
-        this.input.focus();
-        this.quiet = false;
-      }
+      if (focusInput) this.input.focus();
     }
     button(label, action, extra = "") {
       return `<button type="button" class="btn btn-sm btn-link text-decoration-none" data-dp="${action}" aria-label="${desk.escapeHtml(label)}" ${extra}>`;
@@ -230,7 +226,7 @@
   }
 
   const pickers = new WeakMap();  // input -> its Picker, once made
-  const making = new WeakMap();  // input -> the promise of it (focus and click both ask at once)
+  const making = new WeakMap();  // input -> the promise of it (a click and a key may ask at once)
   function pickerFor(input) {
     if (input.readOnly || input.disabled) return Promise.resolve(null);
     if (!making.has(input)) {
@@ -248,10 +244,9 @@
   }
   const target = (e) => e.target.closest?.("input[data-datepicker]");
 
-  document.addEventListener("focusin", async (e) => {
-    const input = target(e);
-    if (input && !pickers.get(input)?.quiet) (await pickerFor(input))?.open();
-    // Focus leaving an input and its popup closes the popup.
+  // Focus leaving an input and its popup closes the popup. (Focus alone does not open it:
+  // a click or tap does, or Alt+ArrowDown; so typing, or tabbing through a form, is never covered.)
+  document.addEventListener("focusin", (e) => {
     document.querySelectorAll(".dp").forEach((el) => {
       const input = el.previousElementSibling;
       if (!el.contains(e.target) && e.target !== input) pickers.get(input)?.close(false);
@@ -267,23 +262,25 @@
     const input = target(e);
     if (input) (await pickerFor(input))?.open();
   });
-  document.addEventListener("input", async (e) => {
+  document.addEventListener("input", (e) => {
     const input = target(e);
-    const p = input && e.isTrusted && await pickerFor(input);  // typed (not written by the picker)
-    if (!p) return;
-    p.open();  // closed with Escape: typing shows it again
-    p.follow();
+    if (input && e.isTrusted) pickers.get(input)?.follow();  // typed (not written by the picker)
   });
   // Capturing, so Escape closes the popup before a dialog around it sees the key.
   document.addEventListener("keydown", (e) => {
     const input = target(e);
     const p = input && pickers.get(input);
-    if (!p) return;
-    if (e.key === "Escape" && p.el) { e.preventDefault(); e.stopPropagation(); p.close(false); }
-    else if (e.key === "ArrowDown" && e.altKey) {
-      e.preventDefault();
-      p.open();
-      p.el.querySelector('[data-dp-day][tabindex="0"]')?.focus();
-    }
+    if (p && e.key === "Escape" && p.el) { e.preventDefault(); e.stopPropagation(); p.close(false); }
+    if (p && e.key === "Enter" && p.el) p.close(false);  // typed to the end: the form submits as before
   }, true);
+  // Alt+ArrowDown opens the picker from the keyboard, on the chosen (or first) day.
+  document.addEventListener("keydown", async (e) => {
+    const input = target(e);
+    if (!input || e.key !== "ArrowDown" || !e.altKey) return;
+    e.preventDefault();
+    const p = await pickerFor(input);
+    if (!p) return;
+    p.open();
+    p.el.querySelector('[data-dp-day][tabindex="0"]')?.focus();
+  });
 })();
