@@ -139,6 +139,15 @@ def test_gregorian_picker_in_english_with_the_keyboard(pages, make_lead, db_valu
     picker.get_by_role("button", name="Clear").click()
     expect(page.locator("#f-lead_date")).to_have_value("")
 
+    # an input arriving later (htmx, a dialog) gets the picker through the delegated events
+    page.evaluate("""document.querySelector('main').insertAdjacentHTML('afterbegin',
+        '<div><input id="late-date" class="form-control" data-datepicker="date" value="2026-01-31"></div>')""")
+    page.locator("#late-date").click()
+    expect(page.locator("#late-date-picker [data-dp-title]")).to_have_text("January 2026")
+    page.locator('#late-date-picker [data-dp="nm"]').click()
+    page.locator('#late-date-picker [data-dp-day="28"]').click()
+    expect(page.locator("#late-date")).to_have_value("2026-02-28")
+
     # a Datetime: the time input of the picker, then a day
     page.goto("/app/event/new")
     page.fill("#f-subject", unique("Meeting"))

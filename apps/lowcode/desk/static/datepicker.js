@@ -24,6 +24,8 @@
           max-width: calc(100vw - 1rem); margin-top: .25rem; }
     .dp-grid { display: grid; grid-template-columns: repeat(7, 1fr); gap: 2px; text-align: center; }
     .dp-grid .btn { padding: .25rem 0; font-variant-numeric: tabular-nums; }
+    .dp-day { background: var(--bs-tertiary-bg); color: var(--bs-body-color); }
+    .dp-day:hover { background: var(--bs-secondary-bg); }
     .dp-grid .btn:focus-visible { outline: 2px solid var(--bs-primary); outline-offset: 1px; }
     .dp-wd { font-size: .75rem; color: var(--bs-secondary-color); padding: .25rem 0; }`);
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, css];
@@ -164,7 +166,7 @@
       for (let i = 0; i < lead; i++) html += "<div></div>";
       for (let d = 1, n = this.monthLength(y, m); d <= n; d++) {
         const ymd = { y, m, d }, sel = same(ymd, this.selected), now = same(ymd, today);
-        const cls = sel ? "btn-primary" : (now ? "btn-outline-primary" : "btn-light");
+        const cls = sel ? "btn-primary" : (now ? "btn-outline-primary" : "dp-day");  // (dp-day: light or dark theme)
         const tab = (focusDay ? same(ymd, focusDay) : (sel || (!this.selected && d === 1))) ? 0 : -1;
         html += `<button type="button" class="btn btn-sm ${cls}" data-dp-day="${d}" tabindex="${tab}"
           aria-label="${desk.escapeHtml(this.fullFmt.format(this.toDate(ymd)))}"${sel ? ' aria-pressed="true"' : ""}${now ? ' aria-current="date"' : ""}>${this.digits(d)}</button>`;
