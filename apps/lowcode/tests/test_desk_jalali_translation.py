@@ -226,3 +226,30 @@ def test_list_date_filter_typed_in_jalali(ctx, client, make_doctype, unique):
     shown = page(client, f"/app/{doctype.lower().replace(' ', '-')}?due=" + "۱۴۰۵/۰۹/۱۴")
     assert f"Hit {unique}" in shown and f"Miss {unique}" not in shown
     assert 'data-datepicker="date"' in shown  # the filter input has the picker
+
+
+def test_timeline_sentence_speaks_the_users_words(ctx, client, make_doctype, unique):
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"},
+                            {"fieldname": "stage", "fieldtype": "Select", "label": f"Phase {unique}",
+                             "options": f"Open\nWon {unique}"}], title_field="title", track_changes=1)
+    doc = lowcode.get_doc({"doctype": doctype, "title": "T", "stage": "Open"}).insert()
+    doc.stage = f"Won {unique}"
+    doc.save()
+    made = [lowcode.get_doc({"doctype": "Translation", "language": "fa", "source_text": source,
+                             "translated_text": text}).insert().name
+            for source, text in ((f"Won {unique}", f"برنده {unique}"), (f"Phase {unique}", f"مرحله {unique}"))]
+    user = make_user(unique, "reader", ["System Manager"])
+    set_language(ctx, user, "fa")
+    login(ctx, client, user)
+    try:
+        shown = page(client, f"/app/{doctype.lower().replace(' ', '-')}/{doc.name}")
+        timeline = re.search(r'<ul[^>]*id="timeline".*?</ul>', shown, re.S).group(0)
+        # the field's label and the Select's values in the site's words; "Open" from the catalog
+        assert f"مرحله {unique}" in timeline and f"برنده {unique}" in timeline, timeline
+        with translation.override("fa"):
+            assert i18n.translate("Open") in timeline
+    finally:
+        ctx.db.rollback()
+        for name in made:
+            lowcode.delete_doc("Translation", name, force=True)
+        ctx.db.commit()
