@@ -253,3 +253,16 @@ def test_timeline_sentence_speaks_the_users_words(ctx, client, make_doctype, uni
         for name in made:
             lowcode.delete_doc("Translation", name, force=True)
         ctx.db.commit()
+
+
+def test_filter_builder_date_typed_in_jalali(ctx, client, make_doctype, unique):
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title", "in_list_view": 1},
+                            {"fieldname": "due", "fieldtype": "Date", "label": "Due"}], title_field="title")
+    user = make_user(unique, "builder", ["System Manager"])
+    ctx.db.sql("UPDATE `tabUser` SET `language`='fa', `calendar`='Jalali' WHERE `name`=%s", (user,))
+    login(ctx, client, user)
+    r = client.get(f"/app/{doctype.lower().replace(' ', '-')}", {"add_field": "due", "add_op": ">=",
+                                                                    "add_value": "۱۴۰۵/۰۹/۱۴"})
+    assert r.status_code == 302
+    from urllib.parse import parse_qs, urlsplit
+    assert parse_qs(urlsplit(r["Location"]).query)["filters"] == ['[["due", ">=", "2026-12-05"]]']

@@ -33,7 +33,7 @@ from ...permissions import get_permlevels, permitted_fieldnames, role_access
 from .. import export
 from ..render import render
 from .common import desk_view, doctype_for_route
-from .listview import OTHER_VIEWS, list_columns, read_filters
+from .listview import OTHER_VIEWS, list_columns, read_filters, typed_value
 
 AGGREGATES = {"count": "Count", "sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
 CHARTS = ("bar", "line", "pie", "percentage", "donut")
@@ -122,7 +122,8 @@ def read_spec(params, meta):
     else:
         filters = read_filters(_Args(params), meta)
         if params.get("add_field"):
-            filters.append([params["add_field"], params.get("add_op") or "=", params.get("add_value") or ""])
+            filters.append([params["add_field"], params.get("add_op") or "=",
+                            typed_value(meta, params["add_field"], params.get("add_value") or "")])
         order_by = (params.get("order_by") or "").strip()
         if params.get("sort_field"):  # the settings form sends the sort as field + direction
             order_by = f"{params['sort_field']} {params.get('sort_dir') or 'asc'}"
