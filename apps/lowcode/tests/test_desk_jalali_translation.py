@@ -266,3 +266,23 @@ def test_filter_builder_date_typed_in_jalali(ctx, client, make_doctype, unique):
     assert r.status_code == 302
     from urllib.parse import parse_qs, urlsplit
     assert parse_qs(urlsplit(r["Location"]).query)["filters"] == ['[["due", ">=", "2026-12-05"]]']
+
+
+def test_a_system_manager_edits_translations_in_the_desk(ctx, client, unique):
+    admin = make_user(unique, "sysman", ["System Manager"])
+    clerk = client.__class__(HTTP_HOST=client.defaults["HTTP_HOST"])
+    login(ctx, clerk, make_user(unique, "clerk2", ["Sales User"]))
+    assert clerk.get("/app/translation/new").status_code == 403
+    csrf = login(ctx, client, admin)
+    assert client.get("/app/translation/new").status_code == 200
+    r = client.post("/app/translation/new", {"language": "fa", "source_text": f"Source {unique}",
+                                             "translated_text": f"ترجمه {unique}"}, HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 302, r.content[:300]
+    ctx.db.rollback()
+    try:
+        with translation.override("fa"):
+            assert i18n.translate(f"Source {unique}") == f"ترجمه {unique}"
+    finally:
+        ctx.db.sql("DELETE FROM `tabTranslation` WHERE `source_text`=%s", (f"Source {unique}",))
+        ctx.db.commit()
+        i18n.forget_translations("fa")
