@@ -19,9 +19,7 @@
 
   const css = new CSSStyleSheet();
   css.replaceSync(`
-    .dp-host { position: relative; }
-    .dp { position: absolute; top: 100%; inset-inline-start: 0; z-index: 1090; width: 18.5rem;
-          max-width: calc(100vw - 1rem); margin-top: .25rem; }
+    .dp { position: fixed; z-index: 1090; width: 18.5rem; max-width: calc(100vw - .5rem); }
     .dp-grid { display: grid; grid-template-columns: repeat(7, 1fr); gap: 2px; text-align: center; }
     .dp-grid .btn { padding: .25rem 0; font-variant-numeric: tabular-nums; }
     .dp-day { background: var(--bs-tertiary-bg); color: var(--bs-body-color); }
@@ -117,7 +115,6 @@
       el.id = (this.input.id || "dp") + "-picker";
       this.input.setAttribute("aria-expanded", "true");
       this.input.setAttribute("aria-controls", el.id);
-      this.input.parentElement.classList.add("dp-host");
       this.input.insertAdjacentElement("afterend", el);
       el.addEventListener("click", (e) => this.onClick(e));
       el.addEventListener("keydown", (e) => this.onKey(e));  // (Escape stops here, before a dialog)
@@ -128,12 +125,19 @@
           if (this.selected) this.write(this.format(this.selected));
         }
       });
-      el.style.top = `${this.input.offsetTop + this.input.offsetHeight}px`;  // right under the input (not its help text)
       this.render();
-      // Keep the popup on the screen (a narrow phone, a field at the end of a row).
-      const r = el.getBoundingClientRect();
-      const shift = r.right > innerWidth - 4 ? innerWidth - 4 - r.right : (r.left < 4 ? 4 - r.left : 0);
-      if (shift) el.style.transform = `translateX(${shift}px)`;
+      this.place();
+    }
+    // Fixed under the input (above it when there is no room below), aligned to its start
+    // edge and kept on the screen: no scrolling box (a grid, a dialog) clips it.
+    place() {
+      if (!this.el) return;
+      const r = this.input.getBoundingClientRect(), w = this.el.offsetWidth, h = this.el.offsetHeight;
+      const rtl = getComputedStyle(this.el).direction === "rtl";
+      const left = Math.min(Math.max(4, rtl ? r.right - w : r.left), innerWidth - w - 4);
+      const top = r.bottom + h + 4 > innerHeight && r.top - h - 4 > 0 ? r.top - h - 4 : r.bottom + 4;
+      this.el.style.left = `${left}px`;
+      this.el.style.top = `${top}px`;
     }
     close(focusInput) {
       if (!this.el) return;
@@ -146,7 +150,7 @@
       return `<button type="button" class="btn btn-sm btn-link text-decoration-none" data-dp="${action}" aria-label="${desk.escapeHtml(label)}" ${extra}>`;
     }
     render(focusDay) {
-      const w = this.words, rtl = getComputedStyle(this.input).direction === "rtl";
+      const w = this.words, rtl = getComputedStyle(this.el).direction === "rtl";
       const [prev, next, prevY, nextY] = rtl ? ["›", "‹", "»", "«"] : ["‹", "›", "«", "»"];
       const { y, m } = this.view;
       const title = `${this.monthFmt.format(this.toDate({ y, m, d: 15 }))} ${this.digits(y)}`;
@@ -268,6 +272,10 @@
     const input = target(e);
     if (input && e.isTrusted) pickers.get(input)?.follow();  // typed (not written by the picker)
   });
+  // The page or a box around the input scrolled, or the window changed: follow the input.
+  const replace = () => document.querySelectorAll(".dp").forEach((el) => pickers.get(el.previousElementSibling)?.place());
+  addEventListener("scroll", replace, { capture: true, passive: true });
+  addEventListener("resize", replace, { passive: true });
   // Capturing, so Escape closes the popup before a dialog around it sees the key.
   document.addEventListener("keydown", (e) => {
     const input = target(e);
