@@ -138,6 +138,48 @@ def _workflow_messages():
             yield transition.get("action"), where
 
 
+def _fixture_messages():
+    """(msgid, location) from the apps' fixtures: the desk shows workspace titles and
+    shortcut labels, number card and chart labels and custom field labels through _()."""
+    for path in sorted(glob.glob(os.path.join(APPS, "*", "fixtures", "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            records = json.load(f)
+        where = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        for r in records if isinstance(records, list) else []:
+            kind = r.get("doctype")
+            if kind == "Workspace":
+                yield r.get("label"), where
+                for shortcut in r.get("shortcuts") or []:
+                    yield shortcut.get("label"), where
+            elif kind == "Number Card":
+                yield r.get("label"), where
+            elif kind == "Dashboard Chart":
+                yield r.get("chart_name"), where
+            elif kind == "Custom Field":
+                yield r.get("label"), where
+                yield r.get("description"), where
+                if r.get("fieldtype") == "Select":
+                    for option in (r.get("options") or "").split("\n"):
+                        yield option, where
+
+
+def data_messages():
+    """The apps' data strings (Select options, workflow states and actions, fixture
+    labels): shown translated though stored in English (test_translations checks each
+    has fa and he)."""
+    found = set()
+    for path in sorted(glob.glob(os.path.join(APPS, "**", "doctype", "*", "*.json"), recursive=True)):
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+        if isinstance(d, dict) and d.get("doctype") == "DocType":
+            for df in d.get("fields") or []:
+                if df.get("fieldtype") == "Select" and df.get("fieldname") != "naming_series":
+                    found.update((df.get("options") or "").split("\n"))
+    found.update(m for m, _ in _workflow_messages())
+    found.update(m for m, _ in _fixture_messages())
+    return sorted(m for m in found if m and m.strip())
+
+
 def _fieldtypes():
     # customize_form.html shows every registered field type through _().
     sys.path.insert(0, APPS)
@@ -148,7 +190,7 @@ def _fieldtypes():
 def collect():
     """The template catalog of every msgid, locations sorted for stable output."""
     found = {}
-    sources = [_code_messages(), _doctype_messages(), _workflow_messages(),
+    sources = [_code_messages(), _doctype_messages(), _workflow_messages(), _fixture_messages(),
                ((m, "scripts/extract_messages.py") for m in DYNAMIC + _fieldtypes()),
                ((m, "hooks.py") for m in _hook_strings())]
     for source in sources:

@@ -6,7 +6,7 @@ import datetime
 
 from lowcode.desk.link_titles import user_names
 from lowcode.desk.render import render
-from lowcode.desk.views.common import desk_view
+from lowcode.desk.views.common import date_param, desk_view
 
 from crm_app import reports
 
@@ -18,8 +18,8 @@ def _chart(kind, name, labels, values):
 @desk_view
 def page(request, name):
     today = datetime.date.today()
-    to_date = request.GET.get("to") or today.isoformat()
-    from_date = request.GET.get("from") or (today - datetime.timedelta(days=90)).isoformat()
+    to_date = date_param(request, "to", today.isoformat())
+    from_date = date_param(request, "from", (today - datetime.timedelta(days=90)).isoformat())
     funnel = reports.sales_funnel(from_date, to_date)
     sources = reports.source_roi(from_date, to_date)
     people = reports.salesperson_performance(from_date, to_date)

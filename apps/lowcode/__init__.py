@@ -138,9 +138,10 @@ def whitelist(fn=None, allow_guest=False, methods=None):
 
 
 def _(text, *args):
-    """Translate a UI string (gettext, in the user's language)."""
-    from django.utils.translation import gettext
-    message = gettext(text)
+    """Translate a string in the user's language: the site's Translation records, then
+    the shipped catalog (i18n.translate)."""
+    from .i18n import translate
+    message = translate(text)
     return message.format(*args) if args else message
 
 

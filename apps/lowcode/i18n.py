@@ -29,3 +29,51 @@ def compile_catalogs(locale_dir=LOCALE_DIR):
         os.replace(tmp, mo)
         done.append(mo)
     return done
+
+
+# -- the site's own translations (Frappe's Translation DocType) over the shipped catalog ---------
+
+def _key(lang):
+    return f"translations|{lang}"
+
+
+def site_translations(lang):
+    """{source text: translated text} of the site's Translation records in ``lang``,
+    cached per site and language until a Translation changes (forget_translations)."""
+    from .caches import cached_map
+    return cached_map(_key(lang), lambda: _load(lang))
+
+
+def _load(lang):
+    from .context import local
+    try:
+        rows = local.db.sql("SELECT `source_text`, `translated_text` FROM `tabTranslation` WHERE `language`=%s "
+                            "ORDER BY `modified`", (lang,))
+    except Exception as e:  # noqa: BLE001 - a site installed before the DocType: nothing to layer
+        if local.db.is_missing_table(e):
+            return {}
+        raise
+    return {source: text for source, text in rows if source and text}  # the latest record wins
+
+
+def forget_translations(*langs):
+    from .caches import forget_map
+    for lang in langs:
+        if lang:
+            forget_map(_key(lang))
+
+
+def translate(text):
+    """``text`` in the active language: the site's Translation record for it when there
+    is one, else the shipped catalog (gettext). The one path of every string the desk
+    shows, UI and data alike (status values, workspace and chart labels, field labels);
+    stored values never change."""
+    from django.utils import translation
+    from .context import local
+    text = str(text)
+    lang = translation.get_language()
+    if lang and local:  # (no site context: the catalog alone)
+        found = site_translations(lang).get(text)
+        if found:
+            return found
+    return translation.gettext(text)

@@ -19,11 +19,10 @@ from urllib.parse import unquote, urlsplit
 
 import jdatetime
 import jinja2
-from django.utils import translation
 from django.utils.translation import gettext as _
 from jinja2.sandbox import SecurityError
 
-from . import sandbox
+from . import i18n, sandbox
 from .context import local
 from .exceptions import ValidationError
 from .meta import get_meta
@@ -204,7 +203,7 @@ def template_context(doc=None, data=None):
     prefs = _prefs()
     meta = doc.meta if doc is not None else None
     return {"doc": Record(data if data is not None else doc_data(doc)), "meta": meta_record(meta),
-            "format": formatter(meta, prefs), "_": translation.gettext, "jalali": jalali,
+            "format": formatter(meta, prefs), "_": i18n.translate, "jalali": jalali,
             "now": now_text}
 
 

@@ -4,7 +4,7 @@ they may read. Figures are kept a minute (reports.CACHE_SECONDS); the page says 
 import datetime
 
 from lowcode.desk.render import render, translate as _
-from lowcode.desk.views.common import desk_view
+from lowcode.desk.views.common import date_param, desk_view
 
 from service_app import reports
 
@@ -24,8 +24,8 @@ def _chart(kind, name, labels, values):
 @desk_view
 def page(request, name=None):
     today = datetime.date.today()
-    to_date = request.GET.get("to") or today.isoformat()
-    from_date = request.GET.get("from") or (today - datetime.timedelta(days=30)).isoformat()
+    to_date = date_param(request, "to", today.isoformat())
+    from_date = date_param(request, "from", (today - datetime.timedelta(days=30)).isoformat())
     figures = reports.cached_figures(from_date, to_date)
     opened, period, sat = figures["open"], figures["period"], figures["satisfaction"]
     charts = {

@@ -16,7 +16,7 @@ import lowcode
 from lowcode import query, whitelist
 from lowcode.context import local
 from lowcode.desk.render import render
-from lowcode.desk.views.common import desk_view
+from lowcode.desk.views.common import date_param, desk_view
 from lowcode.exceptions import ValidationError
 from lowcode.permissions import OrParts
 
@@ -119,7 +119,7 @@ def page(request, name):
     """/app/survey-results[/<survey>]: the scores grouped as chosen, for a period (and
     one survey, from the path or ?survey=), and effort vs satisfaction per customer."""
     group_by = request.GET.get("group_by") or "period"
-    from_date, to_date = request.GET.get("from") or "", request.GET.get("to") or ""
+    from_date, to_date = date_param(request, "from"), date_param(request, "to")
     survey = request.GET.get("survey") or name or ""
     rows = scores(group_by, from_date, to_date, survey)
     effort = effort_vs_satisfaction(from_date=from_date, to_date=to_date, survey=survey)

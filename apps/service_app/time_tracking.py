@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 import lowcode
 from lowcode.context import local
 from lowcode.desk.render import render
-from lowcode.desk.views.common import desk_view
+from lowcode.desk.views.common import date_param, desk_view
 from lowcode.exceptions import ValidationError
 from lowcode.utils import now_datetime
 
@@ -90,7 +90,7 @@ def time_totals(group_by: str = "case", from_date: str = None, to_date: str = No
 def page(request, name):
     """/app/case-hours: time_totals as a page (group and period from the query string)."""
     group_by = request.GET.get("group_by") or "case"
-    from_date, to_date = request.GET.get("from_date") or None, request.GET.get("to_date") or None
+    from_date, to_date = date_param(request, "from_date", None), date_param(request, "to_date", None)
     error, status, rows = None, 200, []
     try:
         rows = time_totals(group_by, from_date, to_date)

@@ -75,6 +75,23 @@ def number_format(prefs):
                 "local_digits": prefs.local_digits}
 
 
+def period_label(value, interval, prefs):
+    """A chart axis label for the period starting on ``value`` (ISO): its month and year
+    for months and quarters ("آذر ۱۴۰۵", "Dec 2026"), its year for years, else the date;
+    in the user's calendar and digits."""
+    d = datetime.date.fromisoformat(str(value)[:10])
+    if interval not in ("Monthly", "Quarterly", "Yearly"):
+        return format_date(d, prefs)
+    if prefs.jalali:
+        j = jdatetime.date.fromgregorian(date=d)
+        names = jdatetime.date.j_months_fa if prefs.lang == "fa" else jdatetime.date.j_months_en
+        year, month = j.year, names[j.month - 1]
+    else:
+        from babel.dates import format_date as babel_date
+        year, month = d.year, babel_date(d, "MMM", locale=prefs.lang)
+    return digits(year if interval == "Yearly" else f"{month} {year}", prefs)
+
+
 def format_number(value, prefs, decimals=None):
     if value is None or value == "":
         return ""
@@ -199,19 +216,26 @@ def display_value(value, df, prefs):
     return markupsafe.escape(text)
 
 
+def date_placeholder(fieldtype, prefs):
+    """The hint of a date (or datetime) input: the shape the user types, in their calendar."""
+    text = digits("1405/01/01", prefs) if prefs.jalali else "YYYY-MM-DD"
+    return text + (" " + digits("09:00", prefs) if fieldtype == "Datetime" else "")
+
+
 def parse_date_input(text, prefs):
     """A date typed in the desk -> ISO. Jalali users type YYYY/MM/DD in their calendar;
-    ISO input (YYYY-MM-DD) is always taken as Gregorian."""
+    ISO input (YYYY-MM-DD) is always taken as Gregorian, as is YYYY/MM/DD from a
+    Gregorian user."""
     text = ascii_digits((text or "").strip())
     if not text:
         return None
-    if prefs.jalali and "/" in text:
-        try:
-            y, m, d = (int(p) for p in text.split("/")[:3])
+    try:
+        y, m, d = (int(p) for p in text.replace("/", "-").split("-"))
+        if prefs.jalali and "/" in text:
             return jdatetime.date(y, m, d).togregorian().isoformat()
-        except (ValueError, OverflowError):
-            return text  # not a Jalali date: the field's own check refuses it, by name
-    return text
+        return datetime.date(y, m, d).isoformat()  # 2026/12/5 or 2026-12-5 typed by hand
+    except (ValueError, OverflowError):
+        return text  # not a date: the field's own check refuses it, by name
 
 
 def parse_input(value, df, prefs):

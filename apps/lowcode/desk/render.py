@@ -8,6 +8,7 @@ import markupsafe
 from django.http import HttpResponse
 from django.utils import translation
 
+from .. import i18n
 from ..context import local
 from ..realtime import desk_client as realtime_client
 from ..urls import safe_url, tel_url
@@ -58,6 +59,8 @@ def environment():
         lambda ctx, value, df: formatting.display_value(value, df, ctx.get("prefs") or prefs()))
     env.filters["fmt_text"] = jinja2.pass_context(
         lambda ctx, value, df: formatting.format_value(value, df, ctx.get("prefs") or prefs()))
+    env.globals["date_placeholder"] = jinja2.pass_context(  # a date input's hint, in the user's calendar
+        lambda ctx, fieldtype="Date": formatting.date_placeholder(fieldtype, ctx.get("prefs") or prefs()))
     env.filters["input_value"] = lambda value, df: formatting.input_value(  # an input's value: 2, not 2.0
         None if isinstance(value, jinja2.Undefined) else value, df)  # (a new row's template has no values)
     env.filters["ltr"] = formatting.ltr_html  # an already formatted number or phone in text
@@ -92,9 +95,10 @@ def _icon(name):
 
 
 def translate(text, **values):
-    """``_()`` in templates: translated text, with ``%(name)s`` filled only when values
+    """``_()`` in templates: translated text (the site's Translation records first, see
+    i18n.translate), with ``%(name)s`` filled only when values
     are given (so labels like "Discount %" pass untouched); values are escaped."""
-    message = translation.gettext(str(text)) if text else ""
+    message = i18n.translate(text) if text else ""
     if not values:
         return message
     return markupsafe.Markup(markupsafe.escape(message)) % values

@@ -18,7 +18,8 @@ from .test_desk_customize import text, write
 ADMIN_TOOLS = {"/app/customize-form", "/app/doctype-builder", "/app/workflow-builder", "/app/permission-manager",
                "/app/user-permissions", "/app/print-format", "/app/email-template", "/app/number-card",
                "/app/workspace", "/app/user", "/app/role", "/app/email-account", "/app/sms-settings",
-               "/app/telephony-settings", "/app/notification", "/app/webhook", "/app/archive"}
+               "/app/telephony-settings", "/app/notification", "/app/webhook", "/app/archive",
+               "/app/translation"}
 
 
 def hub_links(html):

@@ -114,6 +114,20 @@
     }
   });
 
+  // My settings: choosing Persian shows its calendar and digits (Jalali, Persian digits), leaving
+  // it the Gregorian calendar and Latin digits, unless the user changed them here; the server
+  // applies the same rule (views/settings.py).
+  const touched = new Set();
+  document.addEventListener("change", (e) => {
+    const t = e.target;
+    if (t.id === "calendar" || t.id === "use_local_digits") touched.add(t.id);
+    if (t.id !== "language" || !document.getElementById("use_local_digits")) return;
+    const fa = t.value === "fa", wasFa = [...t.options].find((o) => o.defaultSelected)?.value === "fa";
+    if (fa === wasFa) return;
+    if (!touched.has("calendar")) document.getElementById("calendar").value = fa ? "Jalali" : "Gregorian";
+    if (!touched.has("use_local_digits")) document.getElementById("use_local_digits").checked = fa;
+  });
+
   // Attachments: upload, then put the file's URL in the field.
   document.addEventListener("change", async (e) => {
     const input = e.target.closest("[data-attach-for]");

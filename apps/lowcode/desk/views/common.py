@@ -81,3 +81,11 @@ def desk_view(fn):
 
 
 __all__ = ["desk_view", "doctype_for_route", "readable_doctypes", "route_for"]
+
+
+def date_param(request, name, default=""):
+    """A date from the query string (a page's From/To), typed or picked in the user's
+    calendar and digits -> ISO; ``default`` when absent."""
+    from ..formatting import parse_date_input
+    from ..render import prefs
+    return parse_date_input(request.GET.get(name), prefs()) or default

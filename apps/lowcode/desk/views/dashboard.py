@@ -7,14 +7,17 @@ get_value, Dashboard Chart get_data), so a user without read access to a DocType
 no card or chart of it, and the others show only rows the user may read."""
 from urllib.parse import quote
 
+from django.utils import translation
+
 from ... import query
 from ...context import local
 from ...document import get_doc
 from ...exceptions import LowcodeError, PermissionError
+from ...i18n import translate
 from ...meta import get_meta
 from ...permissions import has_permission, role_access
 from ...utils import route_for
-from ..formatting import format_date
+from ..formatting import period_label
 from ..render import prefs
 from .report import saved_report_url
 
@@ -87,17 +90,19 @@ def chart(name, width=None):
     if doc is None:
         return None
     out = {"name": doc.name, "label": doc.chart_name, "wide": width == "Full", "error": None, "data": None}
+    p = prefs()
     try:
-        data = doc.get_data()
+        data = doc.get_data(calendar=p.calendar)  # a Jalali user's months are Jalali months
     except PermissionError:
         return None
     except LowcodeError as e:
         out["error"] = e.message
         return out
-    p = prefs()
-    labels = [format_date(label, p) if data["dates"] else ("" if label is None else str(label))
-              for label in data["labels"]]
-    out["data"] = {"type": data["type"], "labels": labels, "values": data["values"], "name": doc.chart_name,
+    with translation.override(p.lang):  # group values (a status, a stage) as the template's _() shows them
+        labels = [period_label(label, data["interval"], p) if data["dates"] else ("" if label is None else translate(str(label)))
+                  for label in data["labels"]]
+        title = translate(doc.chart_name)
+    out["data"] = {"type": data["type"], "labels": labels, "values": data["values"], "name": title,
                    "color": doc.color, "dates": data["dates"]}
     out["rows"] = list(zip(labels, data["values"]))
     return out

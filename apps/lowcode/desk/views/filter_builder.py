@@ -29,12 +29,17 @@ def builder_fields(meta):
     return out
 
 
-def added_filter(field, op, value):
+def added_filter(field, op, value, meta=None):
     """The filter the builder's inputs (add_field, add_op, add_value) describe: "between"
-    takes its two ends as "from, to", as the mounted builder sends them."""
+    takes its two ends as "from, to", as the mounted builder sends them; with ``meta``,
+    dates typed in the user's calendar and digits become ISO (listview.typed_value)."""
     op = op or "="
     if op == "between" and isinstance(value, str) and "," in value:
         value = [v.strip() for v in value.split(",", 1)]
+    if meta is not None:
+        from .listview import typed_value
+        value = ([typed_value(meta, field, v) for v in value] if isinstance(value, list)
+                 else typed_value(meta, field, value))
     return [field, op, value]
 
 

@@ -83,10 +83,21 @@ def apply_form(doc, meta, post, writable_levels):
         doc.set(tf.fieldname, rows)
 
 
+def _readable(meta, data):
+    """A version's changes as the timeline says them: each [label, old, new, is_select], so
+    the template shows the field's label and a Select's values in the user's words."""
+    changed = []
+    for field, old, new in data.get("changed") or []:
+        df = meta.get_field(field)
+        changed.append([(df.label if df is not None else None) or field, old, new,
+                        df is not None and df.fieldtype == "Select"])
+    return dict(data, changed=changed)
+
+
 def timeline(doc):
     if doc.is_new():
         return []
-    items = [{"when": v["creation"], "who": v["owner"], "kind": "version", "data": v["data"]}
+    items = [{"when": v["creation"], "who": v["owner"], "kind": "version", "data": _readable(doc.meta, v["data"])}
              for v in get_versions(doc.doctype, doc.name)]
     for c in local.db.sql("SELECT `comment_type`, `content`, `owner`, `creation` FROM `tabComment` "
                           "WHERE `reference_doctype`=%s AND `reference_name`=%s", (doc.doctype, doc.name),

@@ -24,6 +24,8 @@ TOOLS = [
      "doctype": "Workflow"},
     {"group": "Customization", "label": "Workspace", "icon": "layout", "doctype": "Workspace"},
     {"group": "Customization", "label": "Number Card", "icon": "hash", "doctype": "Number Card"},
+    {"group": "Customization", "label": "Translation", "icon": "globe", "doctype": "Translation",
+     "keywords": "language Persian Hebrew"},
     {"group": "Users and permissions", "label": "User", "icon": "person", "doctype": "User"},
     {"group": "Users and permissions", "label": "Role", "icon": "people", "doctype": "Role"},
     {"group": "Users and permissions", "label": "Role Permissions", "icon": "lock", "url": "/app/permission-manager",
@@ -57,6 +59,8 @@ ICONS = {
     "chat": '<path d="M2 3h12v8H7l-3 3v-3H2z"/>',
     "bell": '<path d="M8 2a4 4 0 0 0-4 4v4l-2 2h12l-2-2V6a4 4 0 0 0-4-4z"/><path d="M6.5 14a1.5 1.5 0 0 0 3 0"/>',
     "send": '<path d="M2 8l12-6-4 12-2-5z"/>',
+    "globe": '<circle cx="8" cy="8" r="6.5"/><path d="M1.5 8h13M8 1.5c2 2 2.5 4 2.5 6.5S10 12.5 8 14.5'
+             'M8 1.5C6 3.5 5.5 5.5 5.5 8S6 12.5 8 14.5"/>',
     "phone": '<path d="M4 1.5l2.5 3-1.5 1.5a8 8 0 0 0 5 5l1.5-1.5 3 2.5-1.5 2.5C7 14 2 9 1.5 3z"/>',
     "help": '<circle cx="8" cy="8" r="6.5"/><path d="M6 6.2a2 2 0 1 1 2.6 1.9c-.4.2-.6.5-.6.9v.8M8 11.6v.4"/>',
     "house": '<path d="M2 8l6-6 6 6M4 6.5V14h8V6.5"/>',

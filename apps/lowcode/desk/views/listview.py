@@ -32,6 +32,8 @@ def read_filters(request, meta):
     for df in meta.data_fields:
         value = request.GET.get(df.fieldname)
         if value not in (None, ""):
+            if df.fieldtype == "Date":  # typed (or picked) in the user's calendar
+                value = formatting.parse_date_input(value, prefs())
             op = "like" if df.fieldtype in ("Data", "Small Text", "Text") and "%" in value else "="
             filters.append([df.fieldname, op, value])
     if request.GET.get("filters"):
@@ -44,7 +46,16 @@ def search_filters(meta, text):
     return query.search_or_filters(meta, text)  # the same search as link and global search
 
 
-def _with_added_filter(request):
+def typed_value(meta, field, value):
+    """A filter builder's value as the query reads it: a Date's or Datetime's typed in the
+    user's calendar and digits (1405/09/14) becomes ISO; anything else stays as typed."""
+    df = meta.get_field(field) if isinstance(field, str) else None
+    if df is not None and df.fieldtype in ("Date", "Datetime") and isinstance(value, str) and value.strip():
+        return formatting.parse_input(value, df, prefs()) or value
+    return value
+
+
+def _with_added_filter(request, meta):
     """The filter builder posts add_field/add_op/add_value: fold them into the
     ``filters`` JSON and come back to a clean URL (bookmarkable, each filter a chip)."""
     from django.http import HttpResponseRedirect
@@ -55,7 +66,7 @@ def _with_added_filter(request):
         filters = [filters]
     from .filter_builder import added_filter
     filters.append(added_filter(args.pop("add_field")[0], (args.pop("add_op", ["="]) or ["="])[0],
-                                (args.pop("add_value", [""]) or [""])[0]))
+                                (args.pop("add_value", [""]) or [""])[0], meta))
     args["filters"] = json.dumps(filters, ensure_ascii=False)
     args.pop("page", None)
     return HttpResponseRedirect(request.path + "?" + urlencode(args, doseq=True))
@@ -91,9 +102,9 @@ def list_view(request, route):
     page = app_page(route)
     if page is not None:
         return page(request, None)
-    if request.GET.get("add_field"):
-        return _with_added_filter(request)
     doctype = doctype_for_route(route)
+    if request.GET.get("add_field"):
+        return _with_added_filter(request, get_meta(doctype))
     meta = get_meta(doctype)
     if meta.issingle:
         from django.http import HttpResponseRedirect

@@ -15,7 +15,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from markupsafe import Markup
 
-from ... import printing
+from ... import i18n, printing
 from ...document import get_doc
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
 from ...meta import get_meta
@@ -90,7 +90,7 @@ def standard_sections(doc):
     def text(value, df):
         shown = format_value(value, df, p)
         if df.get("fieldtype") == "Select" and shown:
-            return translation.gettext(shown)
+            return i18n.translate(shown)  # a status shown in the site's words
         if df.get("fieldtype") == "Text Editor" and shown:
             return Markup(shown)  # sanitised by nh3 when it was saved
         return display_value(value, df, p)  # numbers, amounts and dates isolated left to right
@@ -135,7 +135,7 @@ def document_html(doc, print_format, lang):
         if print_format and (print_format.get("html") or "").strip():
             return Markup(printing.render(print_format["html"], printing.template_context(doc)))
         return Markup(environment().get_template("print_standard.html").render(
-            doc=doc, meta=doc.meta, sections=standard_sections(doc), prefs=prefs(), tr=translation.gettext,
+            doc=doc, meta=doc.meta, sections=standard_sections(doc), prefs=prefs(), tr=i18n.translate,
             status={0: "Draft", 1: "Submitted", 2: "Cancelled"}.get(int(doc.docstatus or 0))
             if doc.meta.is_submittable else None))
 

@@ -124,7 +124,7 @@ def read_spec(params, meta):
         filters = read_filters(_Args(params), meta)
         if params.get("add_field"):
             from .filter_builder import added_filter
-            filters.append(added_filter(params["add_field"], params.get("add_op"), params.get("add_value") or ""))
+            filters.append(added_filter(params["add_field"], params.get("add_op"), params.get("add_value") or "", meta))
         order_by = (params.get("order_by") or "").strip()
         if params.get("sort_field"):  # the settings form sends the sort as field + direction
             order_by = f"{params['sort_field']} {params.get('sort_dir') or 'asc'}"

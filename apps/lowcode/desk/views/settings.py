@@ -36,8 +36,16 @@ def my_settings(request):
     except Exception as e:  # noqa: BLE001 - any refusal is shown on the page
         return render("settings.html", status=getattr(e, "http_status", 417), me=row, languages=LANGUAGES,
                       calendars=CALENDARS, error=getattr(e, "message", str(e)))
+    digits = 1 if request.POST.get("use_local_digits") else 0
+    if (lang == "fa") != (row["language"] == "fa"):
+        # Choosing Persian brings its calendar and digits (leaving it, the Gregorian calendar
+        # and Latin digits), unless this same form changed them.
+        if calendar == (row["calendar"] or "Gregorian"):
+            calendar = "Jalali" if lang == "fa" else "Gregorian"
+        if digits == int(row["use_local_digits"] or 0):
+            digits = 1 if lang == "fa" else 0
     local.db.sql("UPDATE `tabUser` SET `language`=%s, `calendar`=%s, `use_local_digits`=%s WHERE `name`=%s",
-                 (lang, calendar, 1 if request.POST.get("use_local_digits") else 0, local.user))
+                 (lang, calendar, digits, local.user))
     local.cache.pop("_desk_prefs", None)
     return HttpResponseRedirect("/app/my-settings?saved=1")
 

@@ -17,6 +17,10 @@ class User(Document):
 
     def validate(self):
         self.full_name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        if not self.calendar:  # not chosen: the language's own (a Persian user's is Jalali, in Persian digits)
+            self.calendar = "Jalali" if self.language == "fa" else "Gregorian"
+            if self.language == "fa":
+                self.use_local_digits = 1
         if self.name in STANDARD_USERS and not self.is_new():
             before = self._doc_before_save
             if before and int(before.enabled or 0) and not int(self.enabled or 0):

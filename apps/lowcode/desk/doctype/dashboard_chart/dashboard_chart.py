@@ -10,6 +10,7 @@ and validate() caps the number of buckets so a chart costs at most MAX_BUCKETS
 small indexed queries."""
 import datetime
 
+import jdatetime
 from dateutil.relativedelta import relativedelta
 
 from lowcode import query
@@ -29,8 +30,15 @@ MAX_GROUPS = 20
 DATE_TYPES = ("Date", "Datetime")
 
 
-def interval_start(day, interval):
-    """The first day of the day/week (Monday)/month/quarter/year holding ``day``."""
+def interval_start(day, interval, calendar="Gregorian"):
+    """The first day of the day/week (Monday; Saturday in the Jalali calendar)/month/
+    quarter/year holding ``day``, in ``calendar``."""
+    if calendar == "Jalali" and interval != "Daily":
+        if interval == "Weekly":
+            return day - datetime.timedelta(days=(day.weekday() - 5) % 7)
+        j = jdatetime.date.fromgregorian(date=day)
+        month = 1 if interval == "Yearly" else ((j.month - 1) // 3 * 3 + 1 if interval == "Quarterly" else j.month)
+        return jdatetime.date(j.year, month, 1).togregorian()
     if interval == "Weekly":
         return day - datetime.timedelta(days=day.weekday())
     if interval == "Monthly":
@@ -42,16 +50,26 @@ def interval_start(day, interval):
     return day
 
 
-def buckets(timespan, interval, today=None):
-    """[(start, next start)] covering the timespan up to today, aligned to the interval."""
+def buckets(timespan, interval, today=None, calendar="Gregorian"):
+    """[(start, next start)] covering the timespan up to today, aligned to the interval
+    in ``calendar`` (a Jalali user's months are Jalali months)."""
     today = today or datetime.date.today()
     step = STEPS[interval or "Daily"]
-    start = interval_start(today - TIMESPANS[timespan or "Last Month"], interval)
+    start = interval_start(today - TIMESPANS[timespan or "Last Month"], interval, calendar)
     out = []
     while start <= today:
-        out.append((start, start + step))
-        start = start + step
+        following = _add_jalali(start, step.months + 12 * step.years) \
+            if calendar == "Jalali" and (step.months or step.years) else start + step
+        out.append((start, following))
+        start = following
     return out
+
+
+def _add_jalali(day, months):
+    """The first of the Jalali month ``months`` after the one of ``day`` (a month start)."""
+    j = jdatetime.date.fromgregorian(date=day)
+    index = j.year * 12 + j.month - 1 + months
+    return jdatetime.date(index // 12, index % 12 + 1, 1).togregorian()
 
 
 class DashboardChart(Document):
@@ -75,15 +93,16 @@ class DashboardChart(Document):
             check_field(meta, self.value_based_on, NUMERIC_TYPES, "Value Based On", "value_based_on")
         check_filters(self.filters_json, self.document_type)
 
-    def get_data(self, user=None, today=None):
-        """{"labels", "values", "type"} for ``user``; PermissionError without read access."""
+    def get_data(self, user=None, today=None, calendar="Gregorian"):
+        """{"labels", "values", "type"} for ``user``, a time series in buckets of
+        ``calendar``; PermissionError without read access."""
         filters = query.normalise_filters(parse_filters_json(self.filters_json), self.document_type)
         if self.chart_type == "Group By":
             return self._group_by(filters, user)
         fn = FUNCTIONS.get(self.chart_type, "count")
         target = "*" if fn == "count" else self.value_based_on
         labels, values = [], []
-        for start, end in buckets(self.timespan, self.time_interval, today):
+        for start, end in buckets(self.timespan, self.time_interval, today, calendar):
             rows = query.get_list(self.document_type, fields=[f"{fn}({target}) as value"],
                                   filters=filters + [[self.based_on, ">=", start.isoformat()],
                                                      [self.based_on, "<", end.isoformat()]],
@@ -91,7 +110,8 @@ class DashboardChart(Document):
             value = rows[0]["value"] if rows else None
             labels.append(start.isoformat())
             values.append(float(value or 0))
-        return {"labels": labels, "values": values, "type": (self.type or "Line").lower(), "dates": True}
+        return {"labels": labels, "values": values, "type": (self.type or "Line").lower(), "dates": True,
+                "interval": self.time_interval or "Daily"}
 
     def _group_by(self, filters, user):
         value = f"sum({self.value_based_on}) as value" if self.value_based_on else "count(*) as value"
