@@ -59,7 +59,7 @@ def test_jalali_picker_in_persian_on_a_phone(pages, server, shot, make_lead, db_
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box  # on the screen
         shot(page, "fa-picker-open", full_page=False)
 
-        picker.get_by_role("button", name="ماه بعد").tap()  # next month: Dey
+        picker.get_by_role("button", name="ماه آینده").tap()  # next month: Dey
         expect(picker.locator("[data-dp-title]")).to_have_text("دی ۱۴۰۵")
         picker.locator('[data-dp-day="3"]').tap()
         expect(picker).to_have_count(0)

@@ -84,13 +84,14 @@ def apply_form(doc, meta, post, writable_levels):
 
 
 def _readable(meta, data):
-    """A version's changes as the timeline says them: each [label, old, new, is_select], so
-    the template shows the field's label and a Select's values in the user's words."""
+    """A version's changes as the timeline says them: each [label, old, new, is_select,
+    fieldname], so the template shows the field's label and a Select's values in the user's
+    words (and _name_users finds the user fields)."""
     changed = []
     for field, old, new in data.get("changed") or []:
         df = meta.get_field(field)
         changed.append([(df.label if df is not None else None) or field, old, new,
-                        df is not None and df.fieldtype == "Select"])
+                        df is not None and df.fieldtype == "Select", field])
     return dict(data, changed=changed)
 
 
@@ -124,7 +125,7 @@ def _name_users(doc, items):
     ("changed Lead Owner from Babak to Dana"); one lookup for all of them."""
     fields = {df.fieldname for df in get_meta(doc.doctype).fields if is_user_field(df)}
     changes = [c for i in items if i["kind"] == "version" for c in (i["data"] or {}).get("changed") or []
-               if c and c[0] in fields]
+               if c and c[-1] in fields]
     names = user_names([i.get("who") for i in items] + [v for c in changes for v in c[1:3] if isinstance(v, str)])
     for c in changes:
         c[1:3] = [names.get(v, v) if isinstance(v, str) else v for v in c[1:3]]
