@@ -10,9 +10,9 @@ from django.utils import translation
 
 from ..context import local
 from ..realtime import desk_client as realtime_client
-from ..urls import safe_url, tel_url
+from ..urls import safe_url, sms_url, tel_url
 from ..utils import route_for
-from . import assets, formatting
+from . import assets, avatars, formatting, indicators
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -47,6 +47,11 @@ def environment():
                        multiselect_choices=multiselect_choices)
     env.globals["settings_tools"] = _settings_tools  # the navigation's Settings link (views/hub.py)
     env.globals["desk_icon"] = _icon  # desk_icon("gear"): views/hub.py ICONS
+    env.globals["status_field"] = indicators.status_field  # status badges coloured by workflow state style
+    env.globals["status_badge"] = lambda doctype, value: indicators.status_badge(doctype, value, translate)
+    env.globals["status_style"] = indicators.style_for
+    env.globals["avatar"] = avatars.avatar  # a user's picture or initials
+    env.globals["assigned_avatars"] = avatars.assigned  # list rows' assignees
     # The page's own preferences (a public page speaks the visitor's language and calendar,
     # see web/pages.py: render_web), else the user's.
     # fmt: HTML, numbers/amounts/dates isolated left to right (RTL pages keep "-4.7%");
@@ -63,6 +68,7 @@ def environment():
         lambda ctx, value: formatting.digits(value, ctx.get("prefs") or prefs()))
     env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it
     env.filters["tel"] = tel_url  # Phone fields link to the phone (click-to-call on phones and softphones)
+    env.filters["sms"] = sms_url  # and to its messages (tap-to-text)
     return env
 
 
