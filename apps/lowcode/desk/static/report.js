@@ -35,16 +35,21 @@
     // frappe-charts redraws on every resize (a ResizeObserver that fires at once, and the
     // window's resize), also while its first drawing still animates, and then throws.
     // Its own listeners go; ours redraws once the width really changed and settled.
+    // (Its first drawing animates for 700 + 400 ms: INIT_CHART_UPDATE_TIMEOUT and
+    // CHART_POST_ANIMATE_TIMEOUT.)
     chart.destroy();
+    const drawn = Date.now() + 1200;
     let width = el.clientWidth, timer;
-    new ResizeObserver(() => {
+    const redraw = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
+        if (Date.now() < drawn) { redraw(); return; }
         if (!el.clientWidth || el.clientWidth === width) return;
         width = el.clientWidth;
         chart.draw(true);
-      }, 300);
-    }).observe(el);
+      }, Math.max(300, drawn - Date.now()));
+    };
+    new ResizeObserver(redraw).observe(el);
   }
   // A chart is drawn once its container has a width (a hidden tab or a collapsed card has none).
   function whenSized(el) {
