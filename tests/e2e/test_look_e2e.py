@@ -113,10 +113,14 @@ def test_phone_layout_and_dark_mode(pages, server, make_lead):
         rows = phone.locator("#list-results tbody tr")
         expect(rows.first).to_be_visible()
         expect(phone.locator("#list-results thead")).to_be_hidden()
-        assert rows.first.evaluate("r => getComputedStyle(r).display") == "block"
+        assert rows.first.evaluate("r => [getComputedStyle(r).display, getComputedStyle(r).flexDirection]") == [
+            "flex", "column"]
         box = rows.first.bounding_box()
         assert box["width"] <= 390 and box["height"] > 40, box
-        expect(rows.first.locator("td.list-title a")).to_be_visible()
+        title, ident = rows.first.locator("td.list-title-field"), rows.first.locator("td.list-title a")
+        expect(title).to_be_visible()
+        expect(ident).to_be_visible()
+        assert title.bounding_box()["y"] < ident.bounding_box()["y"]  # the lead's name first, then its id
         expect(rows.first.locator(".status-badge")).to_be_visible()
         assert rows.first.locator("td[data-label]").count() >= 2
         filters, toggle = phone.locator("#list-filters"), phone.locator("#filters-toggle")
@@ -155,6 +159,19 @@ def test_phone_layout_and_dark_mode(pages, server, make_lead):
         # A light system gets the light theme.
         light = pages.new(color_scheme="light", **WIDTHS[1366])
         light.goto("/app")
+        expect(light.locator("html")).to_have_attribute("data-bs-theme", "light")
+        # unless the user chose the dark desk in their settings
+        light.goto("/app/my-settings")
+        light.select_option("#desk_theme", "Dark")
+        with light.expect_navigation():
+            light.click("main form button.btn-primary")
+        expect(light.locator("html")).to_have_attribute("data-bs-theme", "dark")
+        light.goto("/app/lead")
+        expect(light.locator("html")).to_have_attribute("data-bs-theme", "dark")
+        light.goto("/app/my-settings")
+        light.select_option("#desk_theme", "Automatic")
+        with light.expect_navigation():
+            light.click("main form button.btn-primary")
         expect(light.locator("html")).to_have_attribute("data-bs-theme", "light")
     finally:
         set_language(server, FA_USER, "en")

@@ -107,12 +107,18 @@ def app_template_dirs():
     return dirs
 
 
+#: User ``desk_theme`` (Frappe's field) -> the page's Bootstrap theme; Automatic (None)
+#: leaves it to static/theme.js, which follows the system's colour scheme
+THEMES = {"Light": "light", "Dark": "dark"}
+
+
 def prefs():
     cached = local.cache.get("_desk_prefs")
     if cached is None:
-        row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits` FROM `tabUser` "
+        row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits`, `desk_theme` FROM `tabUser` "
                            "WHERE `name`=%s", (local.user,), as_dict=True) if local.user != "Guest" else []
         r = row[0] if row else {}
+        local.cache["_desk_theme"] = THEMES.get(r.get("desk_theme"))  # read with the preferences: no query of its own
         cached = formatting.Prefs(r.get("language") or local.conf.get("lang") or "en", r.get("calendar") or "Gregorian",
                                   r.get("use_local_digits"), local.conf.get("currency"))
         local.cache["_desk_prefs"] = cached
@@ -127,6 +133,7 @@ def render(template, status=200, page_prefs=None, **context):
         context.setdefault("user", local.user)
         live = realtime_client() if local.session and not page_prefs else None
         context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site, realtime=live,
+                       theme=None if page_prefs else local.cache.get("_desk_theme"),
                        csrf_token=local.session.csrf_token if local.session else "")
         html = environment().get_template(template).render(**context)
     response = HttpResponse(html, status=status)

@@ -175,3 +175,24 @@ def test_a_save_leaves_a_toast_for_the_next_page(ctx, client, make_doctype):
     # A refused save leaves none.
     bad = client.post(r["Location"], {"subject": "x", "modified": "2000-01-01 00:00:00", "csrf_token": token})
     assert bad.status_code >= 400 and "desk_toast" not in bad.cookies
+
+
+def test_a_user_may_choose_a_light_or_dark_desk_over_the_systems_setting(ctx, client, unique):
+    user = make_user(unique, "theme", ["System Manager"])
+    token = login(ctx, client, user)
+    # Automatic (the default): no theme in the page, static/theme.js follows the system.
+    page = html(client.get("/app/my-settings"))
+    assert '<html lang="en" dir="ltr">' in page
+    assert re.search(r'<option value="Automatic" selected>', page)
+    form = {"language": "en", "calendar": "Gregorian", "csrf_token": token}
+    r = client.post("/app/my-settings", dict(form, desk_theme="Dark"))
+    assert r.status_code == 302
+    assert '<html lang="en" dir="ltr" data-bs-theme="dark" data-theme-choice="dark">' in html(client.get("/app/lead"))
+    assert re.search(r'<option value="Dark" selected>', html(client.get("/app/my-settings")))
+    # Anything else is refused, naming the field, and nothing changes.
+    bad = client.post("/app/my-settings", dict(form, desk_theme="Purple"))
+    assert bad.status_code == 417 and "desk_theme" in bad.content.decode()
+    commit(ctx)  # a fresh snapshot
+    assert lowcode.db.get_value("User", user, "desk_theme") == "Dark"
+    client.post("/app/my-settings", dict(form, desk_theme="Light"))
+    assert 'data-bs-theme="light" data-theme-choice="light"' in html(client.get("/app"))
