@@ -157,3 +157,7 @@ email_append_to = {"Lead": "crm_app.email_in.lead_from_email"}
 
 # The desk's Settings hub (lowcode/desk/views/hub.py) and global search list these too.
 settings_tools = [{"group": "Channels", "label": "Telephony Settings", "icon": "phone", "doctype": "Telephony Settings"}]
+
+# Status badge colours of DocTypes without a workflow (lowcode/desk/indicators.py), where
+# Frappe's guess from the words does not fit: Bootstrap colours by status.
+indicator_rules = {"Call Log": {"Ringing": "warning", "In Progress": "info", "Missed": "danger", "No Answer": "danger"}}

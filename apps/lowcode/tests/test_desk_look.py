@@ -84,6 +84,12 @@ def test_leads_states_are_styled_by_the_crm_fixture(ctx):
         "info", "success", "danger")
 
 
+def test_an_apps_indicator_rules_colour_a_status_without_workflow(ctx):
+    # crm_app's hooks.py: Call Log has no workflow; "No Answer" has none of Frappe's words.
+    assert (style_for("Call Log", "No Answer"), style_for("Call Log", "Ringing"), style_for("Call Log", "Completed")) == (
+        "danger", "warning", "success")
+
+
 def test_initials_and_colours_of_avatars():
     assert avatars.initials("Parisa Ahmadi") == "PA"
     assert avatars.initials("sales.user@example.com") == "SU"
