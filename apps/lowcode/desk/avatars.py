@@ -5,6 +5,8 @@ import markupsafe
 
 from .. import query
 from ..context import local
+from ..meta import get_meta
+from ..permissions import role_access
 from ..urls import safe_url
 
 #: colours of initials avatars: desk.css .avatar-0 … .avatar-7
@@ -30,13 +32,12 @@ def _users(users):
     user may not read keep their id."""
     memo = local.cache.setdefault("_desk_avatars", {})
     missing = [u for u in dict.fromkeys(users) if u and u not in memo]
-    if missing:
-        from ..meta import get_meta
+    if missing and role_access("User", "read") is not None:  # else initials of the ids, never a refused page
         fields = ["name", "full_name"] + (["user_image"] if get_meta("User").has_field("user_image") else [])
         for row in query.get_list("User", fields=fields, filters=[["name", "in", missing]], limit_page_length=0):
             memo[row["name"]] = row
-        for u in missing:
-            memo.setdefault(u, {})
+    for u in missing:
+        memo.setdefault(u, {})
     return memo
 
 

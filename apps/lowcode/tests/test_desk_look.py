@@ -100,6 +100,15 @@ def test_initials_and_colours_of_avatars():
     assert {avatars.colour(f"user{i}@example.com") for i in range(20)} == set(range(avatars.PALETTE))
 
 
+def test_who_may_not_read_users_gets_initials_of_their_ids(ctx):
+    from lowcode.permissions import role_access
+    from .desk_helpers import as_user
+    with as_user("Guest"):
+        assert role_access("User", "read") is None
+        html_ = str(avatars.avatar("dana.levi@example.com"))
+    assert 'title="dana.levi@example.com"' in html_ and ">DL</span>" in html_
+
+
 def test_avatars_in_the_list_the_sidebar_and_the_timeline(ctx, client, make_doctype, unique):
     dt = make_doctype([{"fieldname": "subject", "fieldtype": "Data", "in_list_view": 1}])
     user = make_user(unique, "avatar", ["System Manager"])
