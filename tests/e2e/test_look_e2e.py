@@ -2,7 +2,8 @@
 and 390 px without a console error or a failed request, each page's screenshot written
 to ``screenshots/<page>-<lang>-<width>.png`` at the repository root for a reviewer; the
 phone layout (list rows as cards, filters behind a button, the form's bottom action bar,
-tap-to-call and tap-to-text) and dark mode following the system's colour scheme."""
+tap-to-call and tap-to-text) and dark mode following the system's colour scheme (two dark
+screenshots, ``lead-list-fa-390-dark.png`` and ``lead-form-fa-390-dark.png``)."""
 import os
 import re
 
@@ -97,6 +98,7 @@ def test_main_pages_in_three_languages_at_two_widths_without_console_errors(page
 
 
 def test_phone_layout_and_dark_mode(pages, server, make_lead):
+    os.makedirs(SCREENSHOTS, exist_ok=True)
     name = make_lead(first_name="Tap", company_name="Phone Co", mobile_no="+98 912 555 0101")
     set_language(server, FA_USER, "fa")
     try:
@@ -129,6 +131,7 @@ def test_phone_layout_and_dark_mode(pages, server, make_lead):
         toggle.tap()
         expect(filters.locator("input[name=q]")).to_be_visible()
         assert phone.evaluate("document.documentElement.scrollWidth") <= 392
+        phone.screenshot(path=os.path.join(SCREENSHOTS, "lead-list-fa-390-dark.png"), full_page=False)
 
         # The form: Save and the actions in a bar at the bottom of the screen; the mobile
         # number calls, texts from the phone and sends through the site's SMS gateway.
@@ -144,6 +147,7 @@ def test_phone_layout_and_dark_mode(pages, server, make_lead):
         expect(field.locator("a[data-tel]")).to_have_attribute("href", "tel:+989125550101")
         expect(field.locator("a[data-sms]")).to_have_attribute("href", "sms:+989125550101")
         expect(field.locator("a[data-send-sms]")).to_have_attribute("href", f"/app/send-sms/{name}?doctype=Lead")
+        phone.screenshot(path=os.path.join(SCREENSHOTS, "lead-form-fa-390-dark.png"), full_page=False)
         # Saving shows the toast once, above the bar.
         phone.fill("#f-city", "Qom")
         with phone.expect_navigation():

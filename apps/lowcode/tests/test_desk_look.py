@@ -177,6 +177,11 @@ def test_phone_fields_call_and_text_and_the_list_folds_its_filters(ctx, client, 
     assert 'id="filters-toggle"' in page and 'data-bs-target="#list-filters"' in page
     assert re.search(r'<form id="list-filters" class="[^"]*\bcollapse d-md-flex\b', page)
     assert 'class="table table-sm table-hover align-middle list-table"' in page and 'data-label="' in page
+    # While a filter is set, the phone shows them unfolded.
+    filtered = html(client.get("/app/lead", {"status": "New"}))
+    assert re.search(r'<form id="list-filters" class="[^"]*\bcollapse d-md-flex show"', filtered)
+    assert re.search(r'id="filters-toggle"[^>]*aria-expanded="true"', filtered)
+    assert re.search(r'id="filters-toggle"[^>]*aria-expanded="false"', page)
 
 
 def test_a_save_leaves_a_toast_for_the_next_page(ctx, client, make_doctype):
