@@ -58,7 +58,10 @@ class Watch:
         page.on("console", lambda m: self.problems.append(f"{page.url}: console {m.type}: {m.text}")
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: self.problems.append(f"{page.url}: {e}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"{page.url}: {r.url} failed: {r.failure}"))
+        # A request the browser cancels because the page is left (an htmx fragment still
+        # loading when Save is tapped) is no failure: net::ERR_ABORTED.
+        page.on("requestfailed", lambda r: self.problems.append(f"{page.url}: {r.url} failed: {r.failure}")
+                if "ERR_ABORTED" not in (r.failure or "") else None)
         page.on("response", lambda r: self.problems.append(f"{page.url}: {r.url} answered {r.status}")
                 if r.status >= 400 else None)
 
