@@ -186,10 +186,12 @@ def test_phone_layout_and_dark_mode(pages, server, make_lead):
 
 def test_charts_resized_while_they_draw_log_no_error(pages):
     """frappe-charts redraws on every resize, and threw when one came while its first
-    drawing still animated (a full-page screenshot, a phone turned sideways)."""
+    drawing still animated (a full-page screenshot, a phone turned sideways). Each page's
+    charts are drawn (the service dashboard loaded frappe-charts but not report.js, which
+    draws them)."""
     page = pages.new(**WIDTHS[1366])
     watch = Watch(page)
-    for path in ("/app/sales-dashboard", "/app/lead/view/report?group_by=status&chart=bar"):
+    for path in ("/app/sales-dashboard", "/app/service-dashboard", "/app/lead/view/report?group_by=status&chart=bar"):
         page.goto(path)
         expect(page.locator("[data-chart]").first).to_be_attached()
         for width in (900, 1366, 600, 1100):
