@@ -60,3 +60,9 @@ def tel_url(number):
     if not digits:
         return ""
     return "tel:" + ("+" if text.lstrip().startswith("+") else "") + digits
+
+
+def sms_url(number):
+    """The ``sms:`` link of a phone number (tap-to-text on phones), or ""."""
+    tel = tel_url(number)
+    return "sms:" + tel[4:] if tel else ""

@@ -74,3 +74,11 @@ def serve(request, digest, name):
     response = FileResponse(open(path, "rb"), content_type=mimetypes.guess_type(name)[0] or "text/plain")
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for on pages without a ``<link rel="icon">`` (a
+    JSON error, a PDF): the desk's icon.svg."""
+    response = FileResponse(open(os.path.join(STATIC, "icon.svg"), "rb"), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

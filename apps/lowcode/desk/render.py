@@ -11,9 +11,9 @@ from django.utils import translation
 from .. import i18n
 from ..context import local
 from ..realtime import desk_client as realtime_client
-from ..urls import safe_url, tel_url
+from ..urls import safe_url, sms_url, tel_url
 from ..utils import route_for
-from . import assets, formatting
+from . import assets, avatars, formatting, indicators
 from .link_titles import is_user_field, user_name
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
@@ -51,6 +51,11 @@ def environment():
     env.globals["desk_icon"] = _icon  # desk_icon("gear"): views/hub.py ICONS
     env.globals["help_url"] = _help_url  # the user guide's section about this page (desk/guide.py)
     env.globals["create_link"] = _create_link  # a Link field's "+ Create a new ..." (views/quick_entry.py)
+    env.globals["status_field"] = indicators.status_field  # status badges coloured by workflow state style
+    env.globals["status_badge"] = lambda doctype, value: indicators.status_badge(doctype, value, translate)
+    env.globals["status_style"] = indicators.style_for
+    env.globals["avatar"] = avatars.avatar  # a user's picture or initials
+    env.globals["assigned_avatars"] = avatars.assigned  # list rows' assignees
     # The page's own preferences (a public page speaks the visitor's language and calendar,
     # see web/pages.py: render_web), else the user's.
     # fmt: HTML, numbers/amounts/dates isolated left to right (RTL pages keep "-4.7%");
@@ -71,6 +76,7 @@ def environment():
     env.globals["is_user_field"] = is_user_field
     env.filters["safe_url"] = safe_url  # every href/src printed from a stored value goes through it
     env.filters["tel"] = tel_url  # Phone fields link to the phone (click-to-call on phones and softphones)
+    env.filters["sms"] = sms_url  # and to its messages (tap-to-text)
     return env
 
 
@@ -120,12 +126,18 @@ def app_template_dirs():
     return dirs
 
 
+#: User ``desk_theme`` (Frappe's field) -> the page's Bootstrap theme; Automatic (None)
+#: leaves it to static/theme.js, which follows the system's colour scheme
+THEMES = {"Light": "light", "Dark": "dark"}
+
+
 def prefs():
     cached = local.cache.get("_desk_prefs")
     if cached is None:
-        row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits` FROM `tabUser` "
+        row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits`, `desk_theme` FROM `tabUser` "
                            "WHERE `name`=%s", (local.user,), as_dict=True) if local.user != "Guest" else []
         r = row[0] if row else {}
+        local.cache["_desk_theme"] = THEMES.get(r.get("desk_theme"))  # read with the preferences: no query of its own
         cached = formatting.Prefs(r.get("language") or local.conf.get("lang") or "en", r.get("calendar") or "Gregorian",
                                   r.get("use_local_digits"), local.conf.get("currency"))
         local.cache["_desk_prefs"] = cached
@@ -141,6 +153,7 @@ def render(template, status=200, page_prefs=None, **context):
         live = realtime_client() if local.session and not page_prefs else None
         context.update(prefs=p, lang=p.lang, rtl=p.rtl, site=local.site, realtime=live,
                        number_format=formatting.number_format(p),
+                       theme=None if page_prefs else local.cache.get("_desk_theme"),
                        csrf_token=local.session.csrf_token if local.session else "")
         html = environment().get_template(template).render(**context)
     response = HttpResponse(html, status=status)

@@ -31,6 +31,7 @@ urlpatterns = [
     path("app/user-password/<path:name>", users.password_page),
     path("update-password", users.update_password),
     path("manifest.webmanifest", settings.manifest),
+    path("favicon.ico", assets.favicon),
     # Pages of their own: before the DocType routes, so these paths never read as DocTypes.
     path("app/customize-form", customize.customize_form),
     path("app/customize-form/remove", customize.remove_field),

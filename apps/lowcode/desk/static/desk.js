@@ -6,7 +6,32 @@
   // writes labels, legends and tooltips as HTML): every value goes through it.
   const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   const escapeHtml = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
-  window.desk = Object.freeze(Object.assign({}, window.desk, { escapeHtml }));
+  // The one toast of the desk: a short message at the bottom of the screen that goes
+  // away by itself (Bootstrap's Toast), e.g. after a save.
+  function toast(message, style = "success") {
+    const box = document.getElementById("toasts");
+    if (!box || !message) return;
+    const el = document.createElement("div");
+    el.className = `toast align-items-center border-0 text-bg-${style}`;
+    el.setAttribute("role", style === "danger" ? "alert" : "status");
+    el.setAttribute("aria-live", "polite");
+    el.innerHTML = `<div class="d-flex"><div class="toast-body">${escapeHtml(message)}</div>` +
+      '<button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast"></button></div>';
+    el.querySelector(".btn-close").setAttribute("aria-label", box.dataset.close || "Close");
+    box.append(el);
+    el.addEventListener("hidden.bs.toast", () => el.remove());
+    if (window.bootstrap) window.bootstrap.Toast.getOrCreateInstance(el, { delay: 3000 }).show();
+    else el.classList.add("show");
+  }
+  window.desk = Object.freeze(Object.assign({}, window.desk, { escapeHtml, toast }));
+
+  // What the last request did, told by the server in a short-lived cookie (a redirect
+  // after a save cannot carry a message): show it once.
+  const done = document.cookie.match(/(?:^|; )desk_toast=(\w+)/);
+  if (done) {
+    document.cookie = "desk_toast=; Max-Age=0; Path=/; SameSite=Lax";
+    toast(document.getElementById("toasts")?.dataset[done[1]]);
+  }
 
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const form = () => document.getElementById("doc-form");

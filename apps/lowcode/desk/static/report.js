@@ -31,7 +31,35 @@
     };
     if (typeof spec.color === "string" && /^#[0-9a-f]{3,8}$|^[a-z-]+$/i.test(spec.color)) options.colors = [spec.color];
     el.replaceChildren();
-    new window.frappe.Chart(el, options);
+    const chart = new window.frappe.Chart(el, options);
+    // frappe-charts redraws on every resize (a ResizeObserver that fires at once, and the
+    // window's resize), also while its first drawing still animates, and then throws.
+    // Its own listeners go; ours redraws once the width really changed and settled.
+    // (Its first drawing animates for 700 + 400 ms: INIT_CHART_UPDATE_TIMEOUT and
+    // CHART_POST_ANIMATE_TIMEOUT.)
+    chart.destroy();
+    const drawn = Date.now() + 1200;
+    let width = el.clientWidth, timer;
+    const redraw = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (Date.now() < drawn) { redraw(); return; }
+        if (!el.clientWidth || el.clientWidth === width) return;
+        width = el.clientWidth;
+        chart.draw(true);
+      }, Math.max(300, drawn - Date.now()));
+    };
+    new ResizeObserver(redraw).observe(el);
   }
-  document.querySelectorAll("[data-chart]").forEach(draw);
+  // A chart is drawn once its container has a width (a hidden tab or a collapsed card has none).
+  function whenSized(el) {
+    if (el.clientWidth) { draw(el); return; }
+    const watch = new ResizeObserver(() => {
+      if (!el.clientWidth) return;
+      watch.disconnect();
+      draw(el);
+    });
+    watch.observe(el);
+  }
+  document.querySelectorAll("[data-chart]").forEach(whenSized);
 })();

@@ -258,7 +258,7 @@ def form_view(request, route, name):
     try:
         if action == "delete":
             documents.delete_doc(doctype, doc.name)
-            return _redirect(request, f"/app/{route}")
+            return _redirect(request, f"/app/{route}", toast="deleted")
         if action.startswith("app:"):
             target = run_form_action(doc, params.integer(action[4:], "_action"))
             if isinstance(target, dict):
@@ -288,15 +288,19 @@ def form_view(request, route, name):
         local.db.begin()
         return _render_form(doc, meta, route, error=e.message, error_field=e.field, status=e.http_status)
     return _redirect(request, f"/app/{route_for(doctype)}/{doc.name}"
-                     + ("?notice=1" if inserted and form_notices(doc) else ""))
+                     + ("?notice=1" if inserted and form_notices(doc) else ""), toast="saved")
 
 
-def _redirect(request, url):
+def _redirect(request, url, toast=None):
     if request.headers.get("HX-Request"):
         response = JsonResponse({})
         response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
+    else:
+        response = HttpResponseRedirect(url)
+    if toast:
+        # The next page's desk.js shows this toast ("saved": the words are in base.html) once.
+        response.set_cookie("desk_toast", toast, max_age=30, samesite="Lax")
+    return response
 
 
 @desk_view

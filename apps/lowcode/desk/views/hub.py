@@ -67,6 +67,15 @@ ICONS = {
     "folder": '<path d="M1.5 4V13h13V5.5H7.5L6 4z"/>',
     "gear": '<circle cx="8" cy="8" r="2.5"/><path d="M8 1v2M8 13v2M1 8h2M13 8h2M3 3l1.5 1.5M11.5 11.5L13 13'
             'M3 13l1.5-1.5M11.5 4.5L13 3"/>',
+    # the desk's main actions (list, form)
+    "plus": '<path d="M8 3v10M3 8h10"/>',
+    "check": '<path d="M3 8.5l3 3 7-7"/>',
+    "funnel": '<path d="M2 3h12l-4.5 5.5V13l-3 1.5v-6z"/>',
+    "table": '<rect x="2" y="3" width="12" height="10" rx="1"/><path d="M2 6.5h12M2 10h12M6 3v10"/>',
+    "kanban": '<rect x="2" y="2" width="3.5" height="10" rx=".5"/><rect x="6.5" y="2" width="3.5" height="6" rx=".5"/>'
+              '<rect x="11" y="2" width="3" height="8" rx=".5"/>',
+    "calendar": '<rect x="2" y="3" width="12" height="11" rx="1"/><path d="M2 6.5h12M5 1.5v3M11 1.5v3"/>',
+    "trash": '<path d="M2.5 4h11M6 4V2.5h4V4M4 4l.7 10h6.6L12 4"/>',
 }
 
 

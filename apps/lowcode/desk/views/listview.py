@@ -132,7 +132,7 @@ def list_view(request, route):
         dynamic = [df.options for df in meta.fields if df.fieldtype == "Dynamic Link" and df.fieldname in columns
                    and df.options not in columns and df.options in readable]
         rows = query.get_list(doctype, fields=["name"] + columns + dynamic + ([name_title] if name_title else [])
-                              + ["modified"], filters=filters,
+                              + ["modified", "_assign"], filters=filters,
                               or_filters=search_filters(meta, text), order_by=order_by,
                               limit_start=(page - 1) * page_length, limit_page_length=page_length + 1)
         has_next = len(rows) > page_length

@@ -11,14 +11,15 @@ from .common import desk_view
 
 LANGUAGES = (("en", "English"), ("fa", "فارسی"), ("he", "עברית"))
 CALENDARS = ("Gregorian", "Jalali")
+THEMES = ("Automatic", "Light", "Dark")  # User desk_theme
 
 
 @desk_view
 def my_settings(request):
-    row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits`, `full_name` FROM `tabUser` WHERE `name`=%s",
-                       (local.user,), as_dict=True)[0]
+    row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits`, `full_name`, `desk_theme` FROM `tabUser` "
+                       "WHERE `name`=%s", (local.user,), as_dict=True)[0]
     if request.method == "GET":
-        return render("settings.html", me=row, languages=LANGUAGES, calendars=CALENDARS, error=None,
+        return render("settings.html", me=row, languages=LANGUAGES, calendars=CALENDARS, themes=THEMES, error=None,
                       args_saved=request.GET.get("saved") == "1")
     lang = request.POST.get("language")
     calendar = request.POST.get("calendar")
@@ -27,6 +28,9 @@ def my_settings(request):
             raise ValidationError(f"language: {lang!r} is not available", field="language")
         if calendar not in CALENDARS:
             raise ValidationError(f"calendar: {calendar!r} is not available", field="calendar")
+        theme = request.POST.get("desk_theme") or "Automatic"
+        if theme not in THEMES:
+            raise ValidationError(f"desk_theme: {theme!r} is not available", field="desk_theme")
         password = request.POST.get("new_password") or ""
         if password:
             auth.check_login(local.user, request.POST.get("old_password"))
@@ -35,7 +39,7 @@ def my_settings(request):
                               field="new_password")
     except Exception as e:  # noqa: BLE001 - any refusal is shown on the page
         return render("settings.html", status=getattr(e, "http_status", 417), me=row, languages=LANGUAGES,
-                      calendars=CALENDARS, error=getattr(e, "message", str(e)))
+                      calendars=CALENDARS, themes=THEMES, error=getattr(e, "message", str(e)))
     digits = 1 if request.POST.get("use_local_digits") else 0
     if (lang == "fa") != (row["language"] == "fa"):
         # Choosing Persian brings its calendar and digits (leaving it, the Gregorian calendar
@@ -44,8 +48,8 @@ def my_settings(request):
             calendar = "Jalali" if lang == "fa" else "Gregorian"
         if digits == int(row["use_local_digits"] or 0):
             digits = 1 if lang == "fa" else 0
-    local.db.sql("UPDATE `tabUser` SET `language`=%s, `calendar`=%s, `use_local_digits`=%s WHERE `name`=%s",
-                 (lang, calendar, digits, local.user))
+    local.db.sql("UPDATE `tabUser` SET `language`=%s, `calendar`=%s, `use_local_digits`=%s, `desk_theme`=%s "
+                 "WHERE `name`=%s", (lang, calendar, digits, theme, local.user))
     local.cache.pop("_desk_prefs", None)
     return HttpResponseRedirect("/app/my-settings?saved=1")
 
