@@ -50,10 +50,10 @@ def avatar(user, size="sm"):
     name = info.get("full_name") or user
     image = safe_url(info.get("user_image") or "")
     if image:
-        return markupsafe.Markup('<img class="avatar avatar-{}" src="{}" alt="" title="{}" data-user="{}">').format(
-            size, image, name, user)
-    return markupsafe.Markup('<span class="avatar avatar-{} avatar-{}" title="{}" aria-hidden="true" data-user="{}">'
-                             '{}</span>').format(size, colour(user), name, user, initials(name))
+        return markupsafe.Markup('<img class="avatar avatar-{}" src="{}" alt="" title="{}">').format(size, image, name)
+    # (the user's id, an e-mail address, is not printed: people are shown by name)
+    return markupsafe.Markup('<span class="avatar avatar-{} avatar-{}" title="{}" aria-hidden="true">{}</span>').format(
+        size, colour(user), name, initials(name))
 
 
 def assignees(value):
