@@ -104,7 +104,7 @@ def test_02_create_lead_with_ctrl_s(page, pages, shot, db_value):
     page.fill("#f-mobile_no", "09121234567")
     shot(page, "filled")
     save_with_ctrl_s(page)
-    expect(page).to_have_url(re.compile(r"/app/lead/LEAD-[\w.-]+$"))
+    expect(page).to_have_url(re.compile(r"/app/lead/LEAD-[\w.-]+(\?notice=1)?$"))  # notice: an assignment rule's
     expect(page.locator("#form-error")).to_have_count(0)
     name = urlparse(page.url).path.rsplit("/", 1)[1]
     expect(page.locator("#f-first_name")).to_have_value("Ava")
@@ -135,11 +135,16 @@ def test_03_custom_field_form_and_list_filter(page, pages, shot, make_lead):
     # Customize Form: add a Data field "Loyalty Code", offered as a list filter.
     page.goto("/app/customize-form?doctype=Lead")
     expect(page.locator("#field-editor")).to_be_visible()
-    page.click("[data-add-field]")
-    row = page.locator("#field-list > li.field-row").last
+    page.locator("[data-add-field]").last.click()  # the form builder's "+ Add field" of the last column
+    dialog = page.locator("#new-field-dialog")
+    dialog.locator("#nf-label").fill("Loyalty Code")
+    dialog.locator("#nf-fieldtype").select_option("Data")
+    dialog.locator("#nf-add").click()
+    expect(dialog).to_be_hidden()
+    row = page.locator("#field-list li.field-row:focus-within")  # the new field's card, focused
     key = row.get_attribute("data-key")
-    page.fill(f"#f-{key}-label", "Loyalty Code")
-    page.select_option(f"#f-{key}-fieldtype", "Data")
+    expect(page.locator(f"#f-{key}-label")).to_have_value("Loyalty Code")
+    row.locator("details > summary").click()  # its other properties
     page.check(f"#f-{key}-in_standard_filter")
     page.check(f"#f-{key}-in_list_view")
     row.scroll_into_view_if_needed()
@@ -149,7 +154,7 @@ def test_03_custom_field_form_and_list_filter(page, pages, shot, make_lead):
     expect(page.locator("#form-error")).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text("Saved")
     fieldname = "custom_loyalty_code"  # the label, scrubbed, with the custom_ prefix
-    added = page.locator(f'#field-list > li.field-row[data-fieldname="{fieldname}"]')
+    added = page.locator(f'#field-list li.field-row[data-fieldname="{fieldname}"]')
     expect(added).to_have_count(1)
     expect(added).to_contain_text("Custom")
     added.scroll_into_view_if_needed()

@@ -31,7 +31,7 @@ def test_admin_finds_tools_by_search_and_opens_the_hub(pages, server, shot):
     expect(tools).to_have_count(2)
     shot(page, "search-en-1366")
     with page.expect_navigation():
-        page.get_by_role("link", name="Role Permissions").click()
+        page.locator("a.search-tool", has_text="Role Permissions").click()
     expect(page).to_have_url(re.compile(r"/app/permission-manager$"))
     expect(page.locator("main h1")).to_contain_text("Role Permissions")
     # The navigation's Settings link is there too, with its label at this width.
