@@ -89,7 +89,8 @@ desk_pages = {"email": "lowcode.channels.compose.page", "send-sms": "lowcode.cha
 # routes whose Help link opens one of its sections ("*": any list or form not named).
 user_guide = {
     "basics": {"": "home", "help": "home", "*": "lists", "my-settings": "settings", "todo": "assignments",
-               "notification-log": "assignments"},
+               "notification-log": "assignments", "archive": "archive", "file": "archive",
+               "announcement": "archive"},
     "admin": {"build": "settings-hub", "user": "users", "role": "users", "user-password": "users",
               "permission-manager": "permissions", "user-permissions": "user-permissions",
               "customize-form": "customize-form", "doctype-builder": "doctypes", "doctype": "doctypes",
