@@ -82,6 +82,9 @@ PAYLOADS = {
     "Address": (lambda env: {"address_title": f"HQ {_u()}", "address_line1": "Valiasr 1", "city": "Tehran"},
                 {"address_line2": "Floor 3"}),
     "Announcement": (lambda env: {"title": f"News {_u()}"}, {"content": "<p>updated</p>"}),
+    # a read receipt: written by the desk when a user opens an announcement, read-only over REST
+    "Announcement Read": (lambda env: {"announcement": env["announcement"], "user": env["admin_user"]},
+                          {"read_on": "2026-01-01 10:00:00"}),
     "Assignment Log": (lambda env: {"reason": f"manual {_u()}"}, {"reason": "changed"}),
     "Assignment Rule": (lambda env: {"rule_name": f"REST rule {_u()}", "document_type": "Lead", "disabled": 1,
                                      "condition": "doc.territory == 'no-such-territory'",
@@ -138,7 +141,8 @@ def test_rest_access_by_role(ctx, client, unique, role):
            "product": make_product(rate=5),
            "price_list": lowcode.get_doc({"doctype": "Price List", "price_list_name": f"REST PL {unique}"}).insert().name,
            "campaign": lowcode.get_doc({"doctype": "Campaign", "campaign_name": f"REST {unique}"}).insert().name,
-           "segment": lowcode.get_doc({"doctype": "Segment", "segment_name": f"REST {unique}"}).insert().name}
+           "segment": lowcode.get_doc({"doctype": "Segment", "segment_name": f"REST {unique}"}).insert().name,
+           "announcement": lowcode.get_doc({"doctype": "Announcement", "title": f"REST {unique}"}).insert().name}
     env["message"] = lowcode.get_doc({"doctype": "Campaign Message", "campaign": env["campaign"], "channel": "SMS",
                                       "segment": env["segment"], "message": "hi"}).insert().name
     targets = {}
