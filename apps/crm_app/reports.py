@@ -20,6 +20,8 @@ import datetime
 
 import lowcode
 from lowcode.context import local
+from lowcode.desk.formatting import month_of
+from lowcode.desk.render import prefs
 from lowcode.exceptions import ValidationError
 
 from crm_app.permissions import aggregate_scope, is_analyst
@@ -246,13 +248,14 @@ def task_punctuality(from_date: str = None, to_date: str = None):
 
 @lowcode.whitelist()
 def weighted_pipeline():
-    """Open opportunities by stage and expected closing month: amount and amount
-    weighted by probability."""
+    """Open opportunities by stage and expected closing month (in the user's calendar:
+    "1409-12" for a Jalali user): amount and amount weighted by probability."""
     rows = _rows("Opportunity", ["sales_stage", "expected_closing", "opportunity_amount", "probability"],
                  [["sales_stage", "in", list(OPEN_STAGES)]])
     buckets = {}
+    user_prefs = prefs()
     for r in rows:
-        month = (r["expected_closing"] or "")[:7] or "unscheduled"
+        month = month_of(r["expected_closing"], user_prefs) or "unscheduled"
         key = (r["sales_stage"], month)
         b = buckets.setdefault(key, {"stage": r["sales_stage"], "month": month, "count": 0, "amount": 0.0,
                                      "weighted": 0.0})

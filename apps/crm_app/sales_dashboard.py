@@ -4,8 +4,10 @@ whose records each role's figures cover; the period applies alike to leads, deal
 costs and tasks, each by its business date."""
 import datetime
 
+from lowcode import _
+from lowcode.desk.formatting import month_label
 from lowcode.desk.link_titles import user_names
-from lowcode.desk.render import render
+from lowcode.desk.render import prefs, render
 from lowcode.desk.views.common import date_param, desk_view
 
 from crm_app import reports
@@ -37,7 +39,8 @@ def page(request, name):
         if any(s["cost"] is not None for s in sources) else
         _chart("bar", "Revenue", [s["source"] for s in sources], [s["revenue"] for s in sources]),
         "people": _chart("bar", "Revenue", [names.get(p["user"], p["user"]) for p in people], [p["revenue"] for p in people]),
-        "pipeline": _chart("bar", "Weighted", months,
+        "pipeline": _chart("bar", "Weighted", [month_label(m, prefs()) if m != "unscheduled" else _("Unscheduled")
+                                               for m in months],
                            [round(sum(p["weighted"] for p in pipeline if p["month"] == m), 2) for m in months]),
         "lost": _chart("pie", "Lost", [r["lost_reason"] for r in lost], [r["count"] for r in lost]),
         "competitors": _chart("bar", "Opportunities", [c["competitor"] for c in competitors],

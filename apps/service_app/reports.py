@@ -49,6 +49,8 @@ import math
 import lowcode
 from lowcode.caches import cache
 from lowcode.context import local
+from lowcode.desk.formatting import month_of
+from lowcode.desk.render import prefs
 from lowcode.permissions import row_condition
 from lowcode.query import Query, disjoint_parts
 
@@ -276,16 +278,19 @@ def _customers(counts, from_date, to_date):
 
 
 def satisfaction(from_date, to_date, scope=None):
-    """CSAT and NPS month by month, by the day the survey was answered, and overall."""
+    """CSAT and NPS month by month (in the user's calendar: "1404-11" for a Jalali user),
+    by the day the survey was answered, and overall. SQL sums by day; the days are put in
+    their months here (a Jalali month is not a prefix of the date)."""
     scope = viewer_scope() if scope is None else scope
     months = {}
+    user_prefs = prefs()
     answered = _period(from_date, to_date, "survey_answered_on") + [["survey_answered_on", "is", "set"]]
-    for month, *sums in _select(scope, "SUBSTR(`survey_answered_on`, 1, 7), COUNT(`satisfaction_score`), "
-                                "SUM(`satisfaction_score`), COUNT(`nps_score`), SUM(`nps_score` >= 9), "
-                                "SUM(`nps_score` <= 6)", answered,
-                                ("survey_answered_on", "satisfaction_score", "nps_score"),
-                                group_by="SUBSTR(`survey_answered_on`, 1, 7)"):
-        m = months.setdefault(month, [0, 0.0, 0, 0, 0])
+    for day, *sums in _select(scope, "SUBSTR(`survey_answered_on`, 1, 10), COUNT(`satisfaction_score`), "
+                              "SUM(`satisfaction_score`), COUNT(`nps_score`), SUM(`nps_score` >= 9), "
+                              "SUM(`nps_score` <= 6)", answered,
+                              ("survey_answered_on", "satisfaction_score", "nps_score"),
+                              group_by="SUBSTR(`survey_answered_on`, 1, 10)"):
+        m = months.setdefault(month_of(day, user_prefs), [0, 0.0, 0, 0, 0])
         for i, v in enumerate(sums):
             m[i] += float(v or 0) if i == 1 else int(v or 0)
     out = [dict(month=month, **_scores(*months[month])) for month in sorted(months)]

@@ -489,3 +489,21 @@ def test_sales_dashboard_shows_each_role_its_figures(rctx, report_site, who):
         assert "ROI %" in chart and "766.7" in chart
     bad = client.get("/app/sales-dashboard", {"from": "someday"})
     assert bad.status_code == 417 and b"from_date" in bad.content
+
+
+def test_weighted_pipeline_in_a_jalali_users_months(analyst):
+    """O7 closes 2031-03-15 and O10 2031-03-20: both in Esfand 1409 (Farvardin 1410 starts
+    on 03-21); O11 2031-01-10 is in Dey 1409."""
+    local = lowcode.local
+    local.db.sql("UPDATE `tabUser` SET `calendar`='Jalali' WHERE `name`=%s", (local.user,))
+    local.cache.pop("_desk_prefs", None)
+    try:
+        got = reports.weighted_pipeline()
+    finally:
+        local.db.sql("UPDATE `tabUser` SET `calendar`='Gregorian' WHERE `name`=%s", (local.user,))
+        local.cache.pop("_desk_prefs", None)
+    assert got == [
+        {"stage": "Prospecting", "month": "unscheduled", "count": 1, "amount": 1000.0, "weighted": 100.0},
+        {"stage": "Proposal", "month": "1409-12", "count": 2, "amount": 6800.0, "weighted": 3400.0},
+        {"stage": "Negotiation", "month": "1409-10", "count": 1, "amount": 2000.0, "weighted": 1500.0},
+    ]

@@ -75,6 +75,26 @@ def number_format(prefs):
                 "local_digits": prefs.local_digits}
 
 
+def month_of(value, prefs):
+    """The month a date falls in, in the user's calendar, as a sortable "YYYY-MM" key:
+    "1405-09" for a Jalali user, "2026-12" otherwise; "" for no date. Figures "by month"
+    group by it, so a Jalali user's months run from the 1st of the Jalali month."""
+    if not value:
+        return ""
+    d = datetime.date.fromisoformat(str(value)[:10])
+    if prefs.jalali:
+        j = jdatetime.date.fromgregorian(date=d)
+        return "%04d-%02d" % (j.year, j.month)
+    return "%04d-%02d" % (d.year, d.month)
+
+
+def month_label(key, prefs):
+    """A month_of key as people read it: "آذر ۱۴۰۵", "Dec 2026"."""
+    year, month = int(key[:4]), int(key[5:7])
+    start = jdatetime.date(year, month, 1).togregorian() if prefs.jalali else datetime.date(year, month, 1)
+    return period_label(start.isoformat(), "Monthly", prefs)
+
+
 def period_label(value, interval, prefs):
     """A chart axis label for the period starting on ``value`` (ISO): its month and year
     for months and quarters ("آذر ۱۴۰۵", "Dec 2026"), its year for years, else the date;

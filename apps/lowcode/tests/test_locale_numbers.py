@@ -104,3 +104,12 @@ def test_a_reply_quotes_the_date_isolated_for_right_to_left_text():
         values = reply_values({"subject": "Offer", "content": "<p>Hello</p>", "sender": "a@example.com",
                                "communication_date": "2026-05-01 10:30:00"})
     assert "\u20662026-05-01 10:30\u2069" in values["message"] and "\u2066a@example.com\u2069" in values["message"]
+
+
+def test_month_keys_and_labels_follow_the_calendar():
+    from lowcode.desk.formatting import Prefs, month_label, month_of
+    jalali, gregorian = Prefs("fa", "Jalali", True), Prefs("en", "Gregorian", False)
+    assert month_of("2026-01-20", jalali) == "1404-10" and month_of("2026-01-21", jalali) == "1404-11"
+    assert month_of("2026-01-21 09:00:00", gregorian) == "2026-01" and month_of(None, gregorian) == ""
+    assert month_label("1404-11", jalali) == "بهمن ۱۴۰۴"
+    assert month_label("2026-01", gregorian) == "Jan 2026"

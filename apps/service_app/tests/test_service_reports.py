@@ -483,3 +483,20 @@ def test_the_figures_leave_the_garbage_collector_as_they_found_it(sctx, service_
             gc.enable()
     finally:
         local.db.rollback()
+
+
+def test_satisfaction_by_jalali_month_for_a_jalali_manager(manager):
+    """The same surveys in a Jalali user's months: Dey 1404 ends on 2026-01-20, Bahman
+    starts on 2026-01-21. Dey: J1 01-10 (5, 10), J10 01-16 (4, -), J2 01-20 (2, 3): CSAT
+    11 / 3 = 3.67, NPS one promoter and one detractor of 2 = 0. Bahman: J5 01-25 (4, 8),
+    J6 02-02 (3, 9), J7 02-03 (5, 10): CSAT 12 / 3 = 4, NPS 2 promoters of 3 = 66.7.
+    Overall as in Gregorian months."""
+    local.db.sql("UPDATE `tabUser` SET `calendar`='Jalali' WHERE `name`=%s", (local.user,))
+    local.cache.pop("_desk_prefs", None)
+    try:
+        got = reports.satisfaction("2026-01-01", "2026-02-28")
+    finally:
+        local.db.sql("UPDATE `tabUser` SET `calendar`='Gregorian' WHERE `name`=%s", (local.user,))
+        local.cache.pop("_desk_prefs", None)
+    assert got["by_month"] == [_month("1404-10", 3.67, 3, 0.0, 2), _month("1404-11", 4.0, 3, 66.7, 3)]
+    assert got["overall"] == {"csat": 3.83, "csat_answers": 6, "nps": 40.0, "nps_answers": 5}
