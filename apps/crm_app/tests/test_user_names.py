@@ -93,3 +93,13 @@ def test_user_names_is_one_query_per_page(ctx, unique):
     finally:
         del ctx.db.sql
     assert len([q for q in queries if "tabUser" in q]) == 1, queries
+
+
+def test_the_navigation_names_the_signed_in_user(ctx, client, unique):
+    sara = _sara(unique)
+    refresh(ctx)
+    login(ctx, client, sara)
+    page = client.get("/app/lead").content.decode()
+    button = page[page.index('id="nav-user"') - 200:page.index("</button>", page.index('id="nav-user"'))]
+    assert 'aria-label="Sara Ahmadi"' in button and ">Sara Ahmadi</span>" in button and ">SA</span>" in button
+    assert sara not in button
