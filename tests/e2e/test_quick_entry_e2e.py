@@ -64,7 +64,7 @@ def test_quick_entry_from_the_list_and_from_a_link_field(pages, server, shot, re
     dialog.locator("#quick-entry-save").click()
     dialog.wait_for(state="hidden")
     [name] = customers(server, "Blue Sky Trading")
-    toast = rep.locator("#desk-toasts .toast")
+    toast = rep.locator("#toasts .toast")
     expect(toast).to_contain_text("Customer saved:")
     # the assignment rule's notice, for the user whose save it assigned
     expect(toast.locator("[data-notice]")).to_have_text("Assigned to Parisa by rule E2E customers (round robin)")
@@ -100,8 +100,8 @@ def test_quick_entry_from_the_list_and_from_a_link_field(pages, server, shot, re
     dialog.wait_for(state="hidden")
     [name] = customers(server, "آسمان آبی")
     expect(field).to_have_value(name)
-    expect(fa.locator("#desk-toasts .toast")).to_contain_text("ذخیره شد")  # in Persian
-    expect(fa.locator("#desk-toasts .toast")).to_contain_text("آسمان آبی")
+    expect(fa.locator("#toasts .toast")).to_contain_text("ذخیره شد")  # in Persian
+    expect(fa.locator("#toasts .toast")).to_contain_text("آسمان آبی")
     assert page_width(fa) <= PHONE["width"] + 2
     shot(fa, "link-saved-390-fa", full_page=False)
     assert not pages.js_errors, pages.js_errors

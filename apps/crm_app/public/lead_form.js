@@ -80,17 +80,9 @@
 
   // -- the conversion dialog --------------------------------------------------------------------
   function modal() {
-    let element = document.getElementById("convert-lead-modal");
-    if (!element) {
-      element = document.createElement("div");
-      element.className = "modal fade";
-      element.id = "convert-lead-modal";
-      element.tabIndex = -1;
-      element.setAttribute("aria-labelledby", "convert-lead-title");
-      element.setAttribute("aria-hidden", "true");
-      element.innerHTML = '<div class="modal-dialog modal-dialog-scrollable modal-lg"><div class="modal-content"></div></div>';
-      document.body.append(element);
-    }
+    const element = window.desk.modalBox("convert-lead-modal", "convert-lead-title",
+                                         "modal-dialog modal-dialog-scrollable modal-lg");
+    if (!element.firstElementChild.firstElementChild) element.firstElementChild.innerHTML = '<div class="modal-content"></div>';
     return element;
   }
 

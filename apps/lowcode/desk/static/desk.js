@@ -7,8 +7,9 @@
   const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   const escapeHtml = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
   // The one toast of the desk: a short message at the bottom of the screen that goes
-  // away by itself (Bootstrap's Toast), e.g. after a save.
-  function toast(message, style = "success") {
+  // away by itself (Bootstrap's Toast), e.g. after a save; optionally a link to what was
+  // made and lines of notices under it (quick entry: who an assignment rule chose).
+  function toast(message, style = "success", { link = null, notices = [], delay = 3000 } = {}) {
     const box = document.getElementById("toasts");
     if (!box || !message) return;
     const el = document.createElement("div");
@@ -17,13 +18,44 @@
     el.setAttribute("aria-live", "polite");
     el.innerHTML = `<div class="d-flex"><div class="toast-body">${escapeHtml(message)}</div>` +
       '<button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast"></button></div>';
+    const body = el.querySelector(".toast-body");
+    if (link) {
+      const a = document.createElement("a");
+      a.href = link.href;
+      a.className = "link-light fw-bold";
+      a.textContent = link.text;
+      body.append(" ", a);
+    }
+    for (const notice of notices) {
+      const line = document.createElement("div");
+      line.className = "small mt-1";
+      line.dataset.notice = "";
+      line.textContent = notice;
+      body.append(line);
+    }
     el.querySelector(".btn-close").setAttribute("aria-label", box.dataset.close || "Close");
     box.append(el);
     el.addEventListener("hidden.bs.toast", () => el.remove());
-    if (window.bootstrap) window.bootstrap.Toast.getOrCreateInstance(el, { delay: 3000 }).show();
+    if (window.bootstrap) window.bootstrap.Toast.getOrCreateInstance(el, { delay }).show();
     else el.classList.add("show");
   }
-  window.desk = Object.freeze(Object.assign({}, window.desk, { escapeHtml, toast }));
+  // A dialog box (Bootstrap's modal) made once and kept in the page: quick entry, the lead
+  // conversion; its content is the server's HTML fragment (escaped there).
+  function modalBox(id, labelledBy, dialogClass = "modal-dialog modal-dialog-scrollable") {
+    let el = document.getElementById(id);
+    if (!el) {
+      el = document.createElement("div");
+      el.className = "modal fade";
+      el.id = id;
+      el.tabIndex = -1;
+      el.setAttribute("aria-labelledby", labelledBy);
+      el.setAttribute("aria-hidden", "true");
+      el.innerHTML = `<div class="${dialogClass}"></div>`;
+      document.body.append(el);
+    }
+    return el;
+  }
+  window.desk = Object.freeze(Object.assign({}, window.desk, { escapeHtml, toast, modalBox }));
 
   // What the last request did, told by the server in a short-lived cookie (a redirect
   // after a save cannot carry a message): show it once.

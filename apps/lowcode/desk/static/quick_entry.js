@@ -7,15 +7,8 @@
   let modal, onSaved;
 
   function box() {
-    let el = document.getElementById("quick-entry");
-    if (!el) {
-      el = document.createElement("div");
-      el.className = "modal fade";
-      el.id = "quick-entry";
-      el.tabIndex = -1;
-      el.setAttribute("aria-labelledby", "quick-entry-title");
-      el.innerHTML = '<div class="modal-dialog modal-dialog-scrollable"></div>';
-      document.body.appendChild(el);
+    const el = window.desk.modalBox("quick-entry", "quick-entry-title");
+    if (!modal) {
       modal = new window.bootstrap.Modal(el);
       el.addEventListener("shown.bs.modal", () => el.querySelector("input:not([type=hidden]),select,textarea")?.focus());
     }
@@ -37,33 +30,8 @@
   }
 
   function toast(data) {
-    let area = document.getElementById("desk-toasts");
-    if (!area) {
-      area = document.createElement("div");
-      area.id = "desk-toasts";
-      area.className = "toast-container position-fixed bottom-0 end-0 p-3";
-      document.body.appendChild(area);
-    }
-    const t = document.createElement("div");
-    t.className = "toast align-items-center text-bg-success border-0";
-    t.setAttribute("role", "status");
-    const body = document.createElement("div");
-    body.className = "toast-body";
-    const link = document.createElement("a");
-    link.href = data.url;
-    link.className = "link-light fw-bold";
-    link.textContent = data.title;
-    body.append(data.message + " ", link);
-    for (const n of data.notices || []) {
-      const p = document.createElement("div");
-      p.className = "small mt-1";
-      p.dataset.notice = "";
-      p.textContent = n;
-      body.append(p);
-    }
-    t.append(body);
-    area.append(t);
-    new window.bootstrap.Toast(t, { delay: 8000 }).show();
+    window.desk.toast(data.message, "success", { link: { href: data.url, text: data.title }, notices: data.notices || [],
+                                                  delay: 8000 });
   }
 
   document.addEventListener("submit", async (e) => {
