@@ -108,6 +108,15 @@ def browser():
             b.close()
 
 
+def desk_user(email, first_name, password, roles=("Sales User",), language="en", calendar="Gregorian"):
+    """A desk user with a password (inside a site context), made once per test site."""
+    from lowcode.auth import set_password
+    if not lowcode.db.exists("User", email):
+        lowcode.get_doc({"doctype": "User", "email": email, "first_name": first_name, "language": language,
+                         "calendar": calendar, "roles": [{"role": r} for r in roles]}).insert(ignore_permissions=True)
+        set_password(email, password)
+
+
 def login(page, base_url, user="Administrator", password=ADMIN_PASSWORD):
     """Log in through the desk's login form; lands on /app."""
     page.goto(base_url + "/login")

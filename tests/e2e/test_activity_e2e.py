@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 import lowcode
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import desk_user, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -22,20 +22,12 @@ PASSWORD = "Shiraz-Garden-47"
 MOBILE = "09121234567"
 
 
-def _user(email, first_name, language, calendar):
-    from lowcode.auth import set_password
-    if not lowcode.db.exists("User", email):
-        lowcode.get_doc({"doctype": "User", "email": email, "first_name": first_name, "language": language,
-                         "calendar": calendar, "roles": [{"role": "Sales User"}]}).insert(ignore_permissions=True)
-        set_password(email, PASSWORD)
-
-
 @pytest.fixture
 def leads(server):
     """Two salespeople (English; Persian with the Jalali calendar) and a lead of each."""
     with lowcode.site_context(server.site, bench=server.bench) as local:
-        _user(REP, "Sam", "en", "Gregorian")
-        _user(REP_FA, "Parvin", "fa", "Jalali")
+        desk_user(REP, "Sam", PASSWORD, language="en", calendar="Gregorian")
+        desk_user(REP_FA, "Parvin", PASSWORD, language="fa", calendar="Jalali")
         names = []
         for owner, first in ((REP, "Nima"), (REP_FA, "Sahar")):
             lowcode.set_user(owner)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 import lowcode
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import desk_user, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -24,22 +24,14 @@ PASSWORD = "Kerman-Pistachio-38"
 MOBILE_FA = "09123334455"
 
 
-def _user(email, first_name, language, calendar):
-    from lowcode.auth import set_password
-    if not lowcode.db.exists("User", email):
-        lowcode.get_doc({"doctype": "User", "email": email, "first_name": first_name, "language": language,
-                         "calendar": calendar, "roles": [{"role": "Sales User"}]}).insert(ignore_permissions=True)
-        set_password(email, PASSWORD)
-
-
 @pytest.fixture
 def records(server):
     """A qualified lead of the English salesperson whose organisation already is a
     customer with a contact of the lead's e-mail; an earlier lead of the Persian one."""
     from lowcode.workflow import apply_workflow
     with lowcode.site_context(server.site, bench=server.bench) as local:
-        _user(REP, "Sam", "en", "Gregorian")
-        _user(REP_FA, "Parvin", "fa", "Jalali")
+        desk_user(REP, "Sam", PASSWORD, language="en", calendar="Gregorian")
+        desk_user(REP_FA, "Parvin", PASSWORD, language="fa", calendar="Jalali")
         customer = lowcode.get_doc({"doctype": "Customer", "customer_name": "Convert Dialog Co"}).insert().name
         contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Roya", "last_name": "Amini",
                                    "email_id": "roya@convert-dialog.example"}).insert().name
