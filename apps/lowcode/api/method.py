@@ -102,6 +102,11 @@ def get_transitions(doc: str | dict, **_):
     return [{"action": t.action, "next_state": t.next_state, "allowed": t.allowed} for t in transitions(target)]
 
 
+def ping():
+    """Frappe's ping: "pong", for clients and load balancers checking the server is up."""
+    return "pong"
+
+
 READ = ("GET", "POST")
 WRITE = ("POST", "PUT", "DELETE")
 
@@ -118,6 +123,8 @@ def _public(fn, allow_guest=False, methods=None):
 
 # Frappe's method names -> ours; what existing clients call keeps working unchanged.
 STANDARD_METHODS = {
+    "ping": _public(ping, allow_guest=True, methods=READ),
+    "frappe.ping": ping,
     "login": _public(login, allow_guest=True, methods=("POST",)),
     "logout": _public(logout, allow_guest=True),  # any method, as in Frappe (see logout)
     "frappe.auth.get_logged_user": _public(get_logged_user, allow_guest=True, methods=READ),

@@ -746,3 +746,26 @@ def test_desk_pages_have_no_inline_script():
         assert not re.search(r"\son[a-z]+\s*=", text, re.I), path
         assert "javascript:" not in text.lower(), path
         assert "hx-on" not in text, path
+
+
+def test_basic_authorization_with_the_api_key_and_secret_as_frappe_takes_it(ctx, client, unique):
+    """Frappe clients send ``Authorization: Basic base64(key:secret)`` as well as
+    ``token key:secret``; a malformed or wrong one is a 401 naming the two forms."""
+    import base64
+    user = make_user(unique, "basic")
+    write(ctx)
+    key, secret = auth.generate_keys(user)
+    refresh(ctx)
+    encoded = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    assert ok(whoami(client, HTTP_AUTHORIZATION=f"Basic {encoded}"))["message"] == user
+    assert ok(whoami(client, HTTP_AUTHORIZATION=f"basic {encoded}"))["message"] == user
+    wrong = base64.b64encode(f"{key}:not-the-secret".encode()).decode()
+    error(whoami(client, HTTP_AUTHORIZATION=f"Basic {wrong}"), 401, "AuthenticationError")
+    for bad in ("Basic not base64!", "Basic " + base64.b64encode(b"no-colon").decode(), f"Bearer {key}:{secret}"):
+        message = error(whoami(client, HTTP_AUTHORIZATION=bad), 401, "AuthenticationError")["message"]
+        assert "token <api_key>:<api_secret>" in message and "Basic" in message, message
+
+
+def test_ping_answers_pong_to_anyone(ctx, client):
+    for path in ("/api/method/ping", "/api/method/frappe.ping"):
+        assert ok(client.get(path)) == {"message": "pong"}

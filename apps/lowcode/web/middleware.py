@@ -3,6 +3,8 @@ transaction, commit on success and roll back on any error.
 
 Connections are kept per thread and site, so a request does not pay for a new
 connection; each request still starts with no open transaction."""
+import base64
+import binascii
 import logging
 import threading
 
@@ -212,8 +214,16 @@ class SiteMiddleware:
         local.session = None
         if header:
             scheme, _, value = header.partition(" ")
-            if scheme.lower() != "token" or ":" not in value:
-                raise AuthenticationError("Authorization must be 'token <api_key>:<api_secret>'")
+            if scheme.lower() == "basic":  # Frappe takes both: base64("<api_key>:<api_secret>")
+                try:
+                    value = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+                except (binascii.Error, UnicodeDecodeError):
+                    value = ""
+            elif scheme.lower() != "token":
+                value = ""
+            if ":" not in value:
+                raise AuthenticationError("Authorization must be 'token <api_key>:<api_secret>' or "
+                                          "'Basic <base64 of api_key:api_secret>'")
             key, _, secret = value.strip().partition(":")
             lowcode.set_user(auth.user_for_token(key, secret))
             return
