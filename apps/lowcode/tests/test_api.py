@@ -792,3 +792,18 @@ def test_openapi_hides_doctypes_the_caller_cannot_read(ctx, client, order_types,
     spec = ok(client.get("/api/openapi.json", **h))
     assert f"/api/resource/{parent}" not in spec["paths"]
     assert parent.replace(" ", "_") not in spec["components"]["schemas"]
+
+
+def test_trailing_slashes_and_unknown_api_paths_answer_as_frappe(ctx, client, api_user):
+    """Frappe clients add a trailing slash (/api/resource/Lead/, /api/method/x/); any other
+    path under /api is a JSON 404, never the desk's HTML page."""
+    _user, h = api_user
+    assert client.get("/api/method/ping/").json() == {"message": "pong"}
+    listed = client.get("/api/resource/User/", **h)
+    assert listed.status_code == 200 and isinstance(listed.json()["data"], list)
+    one = client.get("/api/resource/User/Administrator/", **h)
+    assert one.status_code == 200 and one.json()["data"]["name"] == "Administrator"
+    for path in ("/api/nothing/here", "/api/v9/x", "/api"):
+        missing = client.get(path, HTTP_ACCEPT="text/html", **h)
+        assert missing.status_code == 404 and missing["Content-Type"].startswith("application/json"), path
+        assert missing.json()["exc_type"] == "DoesNotExistError"

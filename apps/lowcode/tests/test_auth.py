@@ -447,7 +447,7 @@ READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.
                    "frappe.client.get_single_value", "frappe.desk.search.search_link", "frappe.desk.reportview.get",
                    "frappe.desk.reportview.get_count", "frappe.desk.reportview.export_query",
                    "frappe.utils.print_format.download_pdf", "frappe.auth.get_logged_user",
-                   "frappe.model.workflow.get_transitions")
+                   "frappe.model.workflow.get_transitions", "ping", "frappe.ping")
 
 
 def test_standard_methods_declare_their_http_methods():
