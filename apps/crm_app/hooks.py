@@ -187,3 +187,7 @@ user_guide = {"sales": {
 # Status badge colours of DocTypes without a workflow (lowcode/desk/indicators.py), where
 # Frappe's guess from the words does not fit: Bootstrap colours by status.
 indicator_rules = {"Call Log": {"Ringing": "warning", "In Progress": "info", "Missed": "danger", "No Answer": "danger"}}
+
+# An assignment's log row does not keep its record from being deleted (Frappe's hook; the
+# log keeps naming the record, as Frappe's ToDo does).
+ignore_links_on_delete = ["Assignment Log"]

@@ -658,9 +658,20 @@ def get_dynamic_linked_fields():
         "SELECT `dt`, `fieldname`, `options` FROM `tabCustom Field` WHERE `fieldtype`='Dynamic Link'")
 
 
+def _links_ignored_on_delete():
+    """DocTypes whose links never block a deletion: the document's own history and
+    attachments, and what apps name in Frappe's ``ignore_links_on_delete`` hook (a log
+    such as crm_app's Assignment Log keeps its row, naming a record that is gone)."""
+    from .apps import get_hooks
+    return {"Version", "Comment", "DocShare", "File"} | set(get_hooks("ignore_links_on_delete", []))
+
+
 def _check_no_links(doc):
     db = local.db
+    ignored = _links_ignored_on_delete()
     for parent_dt, fieldname, istable in get_linked_fields(doc.doctype):
+        if parent_dt in ignored:
+            continue
         if parent_dt == doc.doctype and fieldname and not istable:
             rows = db.sql(f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s AND `name`!=%s LIMIT 1",
                           (doc.name, doc.name))
@@ -680,9 +691,10 @@ def _check_no_links(doc):
 
 def _check_no_dynamic_links(doc):
     db = local.db
+    ignored = _links_ignored_on_delete()
     for parent_dt, fieldname, dt_field in get_dynamic_linked_fields():
-        if parent_dt in ("Version", "Comment", "DocShare", "File") or not db.table_exists(parent_dt):
-            continue  # the document's own history and attachments go with it
+        if parent_dt in ignored or not db.table_exists(parent_dt):
+            continue
         meta = get_meta(parent_dt)
         if meta.istable:
             rows = db.sql(f"SELECT `parenttype`, `parent` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s "

@@ -105,9 +105,9 @@ class TimestampMismatchError(LowcodeError):
 
 
 class LinkExistsError(LowcodeError):
-    """A document cannot be deleted while others link to it."""
+    """A document cannot be deleted while others link to it (417, as Frappe answers)."""
 
-    http_status = 409
+    http_status = 417
 
 
 class DocstatusTransitionError(ValidationError):

@@ -216,3 +216,35 @@ def test_assignment_applies_to_other_doctypes(ctx, unique):
     assert lowcode.db.get_value("Opportunity", opp.name, "opportunity_owner") == u1
     raw = lowcode.db.sql("SELECT `_assign` FROM `tabOpportunity` WHERE `name`=%s", (opp.name,))[0][0]
     assert json.loads(raw) == [u1]
+
+
+def test_a_lead_with_an_assignment_log_can_be_deleted_over_rest(ctx, client, unique):
+    """A Frappe client creates a lead over REST, a rule assigns it (an Assignment Log names
+    the lead), then the client deletes it: the log does not block the delete (crm_app's
+    ignore_links_on_delete); a real link still does, answered 417 as Frappe answers."""
+    from crm_app.tests.helpers import refresh, token
+    territory = make_territory(f"Del {unique}")
+    users = _users(unique, 1)
+    _rule(f"Del {unique}", users, territory)
+    admin = make_user(unique, "deleter", roles=("System Manager", "Sales Manager"))
+    auth = token(admin)
+    refresh(ctx)
+    made = client.post("/api/resource/Lead", json.dumps({"first_name": "Gone", "territory": territory}),
+                       content_type="application/json", **auth)
+    assert made.status_code == 200, made.content[:300]
+    name = made.json()["data"]["name"]
+    refresh(ctx)
+    assert _logs(name), "the rule logged its assignment"
+    gone = client.delete(f"/api/resource/Lead/{name}", **auth)
+    assert gone.status_code in (200, 202), gone.content[:300]
+    refresh(ctx)
+    assert not lowcode.db.exists("Lead", name)
+    # a lead a customer was converted from is still protected, with Frappe's status
+    lowcode.db.commit()
+    lowcode.db.begin()
+    kept = make_lead(territory=territory)
+    customer = lowcode.get_doc({"doctype": "Customer", "customer_name": f"Kept {unique}", "lead": kept.name}).insert()
+    refresh(ctx)
+    refused = client.delete(f"/api/resource/Lead/{kept.name}", **auth)
+    assert refused.status_code == 417 and refused.json()["exc_type"] == "LinkExistsError", refused.content[:300]
+    assert customer.name in refused.json()["message"]
