@@ -807,3 +807,20 @@ def test_trailing_slashes_and_unknown_api_paths_answer_as_frappe(ctx, client, ap
         missing = client.get(path, HTTP_ACCEPT="text/html", **h)
         assert missing.status_code == 404 and missing["Content-Type"].startswith("application/json"), path
         assert missing.json()["exc_type"] == "DoesNotExistError"
+
+
+def test_put_with_a_form_encoded_data_body_as_frappe_clients_send_it(ctx, client, api_user):
+    """``PUT /api/resource/<dt>/<name>`` with ``data=<json>`` form-encoded (as POST already
+    takes it) updates the document; a data that is no object is a 400 naming ``data``."""
+    from urllib.parse import urlencode
+    user, h = api_user
+    body = urlencode({"data": json.dumps({"last_name": "Formed"})})
+    r = client.put(f"/api/resource/User/{user}", body, content_type="application/x-www-form-urlencoded", **h)
+    assert r.status_code == 200, r.content[:300]
+    assert r.json()["data"]["last_name"] == "Formed"
+    refresh(ctx)
+    assert lowcode.db.get_value("User", user, "last_name") == "Formed"
+    bad = client.put(f"/api/resource/User/{user}", urlencode({"data": "[1, 2]"}),
+                     content_type="application/x-www-form-urlencoded", **h)
+    assert bad.status_code == 400 and bad.json().get("field") in ("data", None), bad.content[:300]
+    assert "data" in bad.json()["message"]
