@@ -824,3 +824,24 @@ def test_put_with_a_form_encoded_data_body_as_frappe_clients_send_it(ctx, client
                      content_type="application/x-www-form-urlencoded", **h)
     assert bad.status_code == 400 and bad.json().get("field") in ("data", None), bad.content[:300]
     assert "data" in bad.json()["message"]
+
+
+def test_cmd_at_the_site_root_calls_the_method_as_frappe_routes_it(ctx, client, unique):
+    """Older Frappe clients send ``cmd=`` to the root: POST / cmd=login logs in, GET
+    /?cmd=<method> calls it with the session, GET /?cmd=logout logs out; without cmd the
+    root still leads to the desk."""
+    user = make_user(unique, "cmd", first_name="Cyrus", password=PASSWORD)
+    refresh(ctx)
+    logged = client.post("/", {"cmd": "login", "usr": user, "pwd": PASSWORD})
+    assert logged.status_code == 200 and logged.json()["message"] == "Logged In", logged.content[:300]
+    assert logged.cookies["sid"].value
+    me = client.get("/", {"cmd": "frappe.auth.get_logged_user"})
+    assert me.status_code == 200 and me.json()["message"] == user
+    listed = client.get("/", {"cmd": "frappe.client.get_list", "doctype": "User", "fields": '["name"]',
+                              "filters": json.dumps([["name", "=", user]])})
+    assert listed.json()["message"] == [{"name": user}]
+    assert client.get("/", {"cmd": "logout"}).status_code == 200
+    after = client.get("/", {"cmd": "frappe.auth.get_logged_user"})
+    assert after.status_code in (401, 403)
+    assert client.get("/", {"cmd": "no.such.method"}).status_code == 404
+    assert client.get("/")["Location"] == "/app"

@@ -10,6 +10,12 @@ from .hub import find_tools, module_anchor
 
 
 def root(request):
+    """/: the desk. Frappe clients also send ``cmd=<method>`` to the site's root (POST /
+    with cmd=login, GET /?cmd=logout, cmd=frappe.client.*): answered as /api/method/<cmd>."""
+    cmd = request.GET.get("cmd") or (request.POST.get("cmd") if request.method == "POST" else None)
+    if cmd:
+        from ...api.method import call
+        return call(request, cmd)
     return HttpResponseRedirect("/app")
 
 
