@@ -19,7 +19,7 @@ from ..context import local
 from ..exceptions import AuthenticationError, DoesNotExistError, NotWhitelisted, PermissionError
 from ..exceptions import BadRequest
 from .request import form_dict, respond
-from . import files, reportview
+from . import desk_methods, files, reportview
 from ..desk.views import printview
 
 
@@ -152,6 +152,12 @@ STANDARD_METHODS = {
     "frappe.desk.reportview.get_count": _public(reportview.report_count, methods=READ),
     "frappe.desk.reportview.export_query": _public(reportview.export_query, methods=READ),
     "frappe.utils.print_format.download_pdf": _public(printview.download_pdf, methods=READ),
+    "frappe.desk.form.utils.add_comment": _public(desk_methods.add_comment, methods=WRITE),
+    "frappe.desk.form.assign_to.add": _public(desk_methods.assign_add, methods=WRITE),
+    "frappe.desk.form.assign_to.remove": _public(desk_methods.assign_remove, methods=WRITE),
+    "frappe.client.validate_link": _public(desk_methods.validate_link, methods=READ),
+    "frappe.desk.form.load.getdoc": _public(desk_methods.getdoc, methods=READ),
+    "frappe.desk.form.load.getdoctype": _public(desk_methods.getdoctype, methods=READ),
 }
 
 

@@ -845,3 +845,49 @@ def test_cmd_at_the_site_root_calls_the_method_as_frappe_routes_it(ctx, client, 
     assert after.status_code in (401, 403)
     assert client.get("/", {"cmd": "no.such.method"}).status_code == 404
     assert client.get("/")["Location"] == "/app"
+
+
+def test_frappe_desk_methods_clients_call(ctx, client, unique, api_user):
+    """add_comment, assign_to.add/remove, validate_link, load.getdoc and load.getdoctype as
+    Frappe clients call them, each as the user: a reader without write may comment but
+    not assign, and a record the user may not read is refused (or {} for validate_link)."""
+    user, h = api_user
+    other = make_user(unique, "assignee", first_name="Omid")
+    reader = make_user(unique, "reader", roles=("Blogger",))
+    refresh(ctx)
+    m = "/api/method/"
+    # a comment on the user's own record (User is readable by the System Manager)
+    c = client.post(m + "frappe.desk.form.utils.add_comment",
+                    {"reference_doctype": "User", "reference_name": other, "content": "<p>hello</p><script>x</script>",
+                     "comment_email": "someone@else.com"}, **h)
+    assert c.status_code == 200, c.content[:300]
+    comment = c.json()["message"]
+    assert comment["comment_email"] == user and "<script>" not in comment["content"]
+    # assign and unassign
+    a = client.post(m + "frappe.desk.form.assign_to.add",
+                    {"doctype": "User", "name": other, "assign_to": json.dumps([user]), "description": "check"}, **h)
+    assert a.status_code == 200 and a.json()["message"] == [user], a.content[:300]
+    loaded = client.get(m + "frappe.desk.form.load.getdoc", {"doctype": "User", "name": other}, **h).json()["message"]
+    assert loaded["docs"][0]["name"] == other
+    assert [x["owner"] for x in loaded["docinfo"]["assignments"]] == [user]
+    assert [x["name"] for x in loaded["docinfo"]["comments"]] == [comment["name"]]
+    r = client.post(m + "frappe.desk.form.assign_to.remove", {"doctype": "User", "name": other, "assign_to": user}, **h)
+    assert r.status_code == 200 and r.json()["message"] == []
+    # validate_link: the name and asked fields, or {} for a missing record
+    v = client.get(m + "frappe.client.validate_link",
+                   {"doctype": "User", "docname": other, "fields": json.dumps(["first_name"])}, **h).json()
+    assert v["message"] == {"name": other, "first_name": "Omid"}
+    assert client.get(m + "frappe.client.validate_link", {"doctype": "User", "docname": "nobody@x.y"},
+                      **h).json()["message"] == {}
+    # getdoctype: the definition with its fields, child tables too
+    d = client.get(m + "frappe.desk.form.load.getdoctype", {"doctype": "User"}, **h).json()["message"]
+    assert d["docs"][0]["name"] == "User" and any(f["fieldname"] == "first_name" for f in d["docs"][0]["fields"])
+    assert "Has Role" in [x["name"] for x in d["docs"][1:]]
+    # a user who may not write the record cannot assign it; one who may not read gets 403
+    rh = token(reader)
+    refresh(ctx)
+    refused = client.post(m + "frappe.desk.form.assign_to.add",
+                          {"doctype": "User", "name": other, "assign_to": json.dumps([reader])}, **rh)
+    assert refused.status_code == 403, refused.content[:300]
+    assert client.get(m + "frappe.desk.form.load.getdoctype", {"doctype": "Email Account"}, **rh).status_code == 403
+    assert client.get(m + "frappe.desk.form.load.getdoctype", {"doctype": "Role"}, **rh).status_code == 200
