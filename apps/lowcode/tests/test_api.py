@@ -891,3 +891,17 @@ def test_frappe_desk_methods_clients_call(ctx, client, unique, api_user):
     assert refused.status_code == 403, refused.content[:300]
     assert client.get(m + "frappe.desk.form.load.getdoctype", {"doctype": "Email Account"}, **rh).status_code == 403
     assert client.get(m + "frappe.desk.form.load.getdoctype", {"doctype": "Role"}, **rh).status_code == 200
+
+
+def test_error_bodies_carry_frappes_exc_and_server_messages(ctx, client, api_user):
+    """Frappe clients read ``exc_type``, ``exception``, ``exc`` (a JSON list) and
+    ``_server_messages`` (a JSON list of JSON messages) from an error; no trace leaves."""
+    _user, h = api_user
+    r = client.get("/api/resource/No Such DocType", **h)
+    assert r.status_code == 404
+    data = r.json()
+    assert data["exc_type"] == "DoesNotExistError" and data["exception"].endswith(data["message"])
+    assert json.loads(data["exc"]) == [data["exception"]] and "Traceback" not in data["exc"]
+    messages = [json.loads(m) for m in json.loads(data["_server_messages"])]
+    assert messages == [{"message": data["message"], "title": "DoesNotExistError", "indicator": "red",
+                         "raise_exception": 1}]

@@ -5,6 +5,7 @@ Connections are kept per thread and site, so a request does not pay for a new
 connection; each request still starts with no open transaction."""
 import base64
 import binascii
+import json
 import logging
 import threading
 
@@ -63,6 +64,12 @@ def error_response(exc, status=None):
     if getattr(exc, "field", None):
         body["field"] = exc.field
     body["exception"] = f"lowcode.exceptions.{body['exc_type']}: {body['message']}"
+    # Frappe's v1 error body, which its clients parse: ``exc`` (a JSON list; the exception's
+    # line only, never a server trace) and ``_server_messages`` (JSON of JSON messages).
+    body["exc"] = json.dumps([body["exception"]], ensure_ascii=False)
+    body["_server_messages"] = json.dumps([json.dumps({"message": body["message"], "title": body["exc_type"],
+                                                       "indicator": "red", "raise_exception": 1},
+                                                      ensure_ascii=False)], ensure_ascii=False)
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
