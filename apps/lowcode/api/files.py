@@ -158,13 +158,35 @@ def save_file(filename, content, private=False, attached_to_doctype=None, attach
 def upload_file(is_private=0, doctype=None, docname=None, fieldname=None, file_url=None, folder=None, **_):
     request = local.request
     upload = request.FILES.get("file")
+    if upload is None and file_url:
+        return link_file(file_url, doctype, docname, fieldname, folder=folder).as_dict()
     if upload is None:
-        raise BadRequest("no file was sent (multipart field 'file')", field="file")
+        raise BadRequest("no file was sent (multipart field 'file'), nor an http(s) file_url", field="file")
     check_upload(safe_name(upload.name), upload.size)  # before reading it into memory
     content = upload.read()
     private = str(is_private).lower() in ("1", "true", "yes")
     doc = save_file(upload.name, content, private, doctype, docname, fieldname, folder=folder)
     return doc.as_dict()
+
+
+def link_file(file_url, attached_to_doctype=None, attached_to_name=None, attached_to_field=None, folder=None):
+    """A File pointing at an http(s) address (Frappe's upload_file with only ``file_url``):
+    no bytes are stored, and it never names a path on this server (the File controller
+    refuses local URLs it did not store itself)."""
+    from urllib.parse import urlparse
+    parsed = urlparse((file_url or "").strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValidationError(f"file_url: {file_url!r} is not an http(s) address", field="file_url")
+    doc = get_doc({"doctype": "File", "file_name": safe_name(os.path.basename(parsed.path) or parsed.netloc),
+                   "file_url": parsed.geturl(), "is_private": 0, "attached_to_doctype": attached_to_doctype,
+                   "attached_to_name": attached_to_name, "attached_to_field": attached_to_field,
+                   "folder": folder or None})
+    doc.insert()  # permission to attach to the record is checked here
+    if attached_to_field and attached_to_doctype and attached_to_name:
+        target = get_doc(attached_to_doctype, attached_to_name)
+        target.set(attached_to_field, doc.file_url)
+        target.save()
+    return doc
 
 
 def serve(path):

@@ -236,3 +236,24 @@ def test_shared_bytes_stay_while_a_file_names_them(ctx, client, people, unique):
                          content_type="application/json", **h))["data"]
     ok(client.delete(f"/api/resource/File/{ext['name']}", **h))
     assert os.path.exists(file_path(ctx, d["file_url"]))
+
+
+def test_upload_file_with_only_an_http_file_url_links_that_address(ctx, client, people, unique):
+    """Frappe's upload_file with ``file_url`` and no file: a File pointing at that http(s)
+    address, attached to the record when the caller may write it; a local path or another
+    scheme is refused naming file_url, and nothing is written."""
+    url = f"https://cdn.example.com/brochures/{unique}.pdf"
+    made = ok(client.post("/api/method/upload_file", {"file_url": url, "doctype": people["dt"],
+                                                      "docname": people["doc"]}, **people["seller"]))["message"]
+    assert made["file_url"] == url and made["file_name"] == f"{unique}.pdf" and not made["is_private"]
+    assert made["attached_to_name"] == people["doc"]
+    before = lowcode.get_count("File")
+    for bad in ("/private/files/secret.csv", "/files/x.png", "file:///etc/passwd", "javascript:alert(1)",
+                "https://"):
+        r = client.post("/api/method/upload_file", {"file_url": bad}, **people["seller"])
+        assert r.status_code in (400, 417) and "file_url" in json.dumps(r.json()), (bad, r.content[:300])
+    # a reader may not attach to the record
+    error(client.post("/api/method/upload_file", {"file_url": url, "doctype": people["dt"],
+                                                  "docname": people["doc"]}, **people["reader"]), 403)
+    refresh(ctx)
+    assert lowcode.get_count("File") == before
