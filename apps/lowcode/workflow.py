@@ -3,7 +3,8 @@ optionally guarded by a safe condition (see expressions.py; never ``eval``).
 
 The active workflow of a DocType is enforced for every document through the core
 app's ``doc_events["*"]`` (lowcode/hooks.py): new documents start in the first
-state; the state field changes only through ``apply_workflow``; a document can be
+state; the state field changes through ``apply_workflow``, or on save to a state a transition
+the user may take leads to (as Frappe applies workflows on save); a document can be
 edited only by the roles the current state's rows name in ``allow_edit`` (a state may
 have one row per role, as in Frappe)."""
 from .context import local
@@ -140,10 +141,20 @@ def before_validate(doc, method=None):
     if before is None:
         return
     old_state = before.get(field)
+    transition = None
     if doc.get(field) != old_state and not doc.flags.workflow_action and not doc.flags.ignore_permissions:
-        raise WorkflowTransitionError(f"{field} changes only through workflow actions", field=field)
+        # As Frappe applies workflows on save: a new state is accepted when a transition
+        # the user may take leads to it from the stored state (set_value, PUT, a form).
+        transition = next((t for t in get_transitions(before, workflow) if t.next_state == doc.get(field)), None)
+        next_row = _state_row(workflow, doc.get(field)) if transition is not None else None
+        if transition is None or int(next_row.doc_status or 0) != int(doc.docstatus or 0):
+            raise WorkflowTransitionError(f"{field}: no action you may take leads from {old_state!r} to "
+                                          f"{doc.get(field)!r}", field=field)
+        if next_row.update_field:
+            doc.set(next_row.update_field, next_row.update_value)
+        add_comment(doc.doctype, doc.name, "Workflow", f"{transition.action}: {old_state} → {doc.get(field)}")
     editors = {s.allow_edit for s in workflow.states if s.state == old_state}
-    if editors and not doc.flags.workflow_action and not doc.flags.ignore_permissions \
+    if editors and transition is None and not doc.flags.workflow_action and not doc.flags.ignore_permissions \
             and local.user != "Administrator" and not editors & get_roles():
         raise PermissionError(f"In state {old_state!r} only {', '.join(sorted(editors))} may edit this {doc.doctype}",
                               doctype=doc.doctype)

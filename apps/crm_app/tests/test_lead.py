@@ -336,3 +336,32 @@ def test_renaming_a_lead_onto_the_next_number_does_not_jam_the_series(ctx, uniqu
         # taken behind the engine's back (an import): skipped as well
         lowcode.db.sql("UPDATE `tabLead` SET `name`=%s WHERE `name`=%s", (f"{prefix}-{int(number) + 3:05d}", taken))
         assert make_lead(first_name="Later").name == f"{prefix}-{int(number) + 4:05d}"
+
+
+def test_a_status_change_the_workflow_allows_is_accepted_on_save(ctx, client, unique):
+    """As Frappe applies workflows on save: a Sales User's PUT or set_value moving their
+    lead New -> Contacted (an action their role may take) is accepted and noted on the
+    timeline; New -> Converted (no such action) is refused naming status; nothing written."""
+    import json
+    from crm_app.tests.helpers import refresh, token
+    rep = make_user(unique, "wfsave")
+    with as_user(rep):
+        lead = make_lead(lead_owner=rep)
+    auth = token(rep)
+    refresh(ctx)
+    r = client.put(f"/api/resource/Lead/{lead.name}", json.dumps({"status": "Contacted"}),
+                   content_type="application/json", **auth)
+    assert r.status_code == 200 and r.json()["data"]["status"] == "Contacted", r.content[:300]
+    refresh(ctx)
+    notes = lowcode.get_all("Comment", filters={"reference_doctype": "Lead", "reference_name": lead.name,
+                                                "comment_type": "Workflow"}, pluck="content")
+    assert notes == ["Contact: New → Contacted"]
+    refused = client.post("/api/method/frappe.client.set_value",
+                          {"doctype": "Lead", "name": lead.name, "fieldname": "status", "value": "Converted"}, **auth)
+    assert refused.status_code == 417 and refused.json()["exc_type"] == "WorkflowTransitionError"
+    assert refused.json()["field"] == "status"
+    ok = client.post("/api/method/frappe.client.set_value",
+                     {"doctype": "Lead", "name": lead.name, "fieldname": "status", "value": "Qualified"}, **auth)
+    assert ok.status_code == 200, ok.content[:300]
+    refresh(ctx)
+    assert lowcode.db.get_value("Lead", lead.name, "status") == "Qualified"
