@@ -162,11 +162,17 @@ def upload_file(is_private=0, doctype=None, docname=None, fieldname=None, file_u
         return link_file(file_url, doctype, docname, fieldname, folder=folder).as_dict()
     if upload is None:
         raise BadRequest("no file was sent (multipart field 'file'), nor an http(s) file_url", field="file")
-    check_upload(safe_name(upload.name), upload.size)  # before reading it into memory
-    content = upload.read()
     private = str(is_private).lower() in ("1", "true", "yes")
-    doc = save_file(upload.name, content, private, doctype, docname, fieldname, folder=folder)
-    return doc.as_dict()
+    return save_upload(upload, private, doctype, docname, fieldname, folder=folder).as_dict()
+
+
+def save_upload(upload, private, attached_to_doctype=None, attached_to_name=None, attached_to_field=None,
+                folder=None):
+    """An uploaded file (Django's UploadedFile) saved as a File: its size and type are
+    checked before it is read into memory."""
+    check_upload(safe_name(upload.name), upload.size)
+    return save_file(upload.name, upload.read(), private, attached_to_doctype, attached_to_name, attached_to_field,
+                     folder=folder)
 
 
 def link_file(file_url, attached_to_doctype=None, attached_to_name=None, attached_to_field=None, folder=None):

@@ -5,7 +5,7 @@ name (names only: no library in the venv reads text out of PDFs cheaply), make a
 (optionally for some roles only), upload into a folder, move and rename, and preview a
 file: images inline, PDFs in a sandboxed frame, text as its first lines (escaped).
 Who sees what is File's row rule (lowcode/archive.py), so listing, search and the
-private-file download (api/files.py) agree. Uploads go through api/files.save_file
+private-file download (api/files.py) agree. Uploads go through api/files.save_upload
 (allow-list, size limit, safe names) and are always private; the download is never
 active content (api/files.serve)."""
 import os
@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 
-from ... import query
+from ... import query, set_value
 from ...exceptions import BadRequest, LowcodeError
 from ..render import render
 from .common import desk_view, open_doc
@@ -101,32 +101,23 @@ def new_folder(request):
 
 @_post
 def upload(request):
-    from ...api.files import check_upload, safe_name, save_file
+    from ...api.files import save_upload
     folder = _name(request, "folder")
     upload = request.FILES.get("file")
     if upload is None:
         raise BadRequest("file: no file was sent", field="file")
-    check_upload(safe_name(upload.name), upload.size)  # before reading it into memory
-    save_file(upload.name, upload.read(), private=True, folder=folder)
+    save_upload(upload, private=True, folder=folder)
     return folder
 
 
 @_post
 def move(request):
-    from ...document import get_doc
-    doc = get_doc("File", _name(request, "name"))
-    doc.folder = _name(request, "target")
-    doc.save()
-    return doc.folder
+    return set_value("File", _name(request, "name"), "folder", _name(request, "target")).folder
 
 
 @_post
 def rename(request):
-    from ...document import get_doc
-    doc = get_doc("File", _name(request, "name"))
-    doc.file_name = _name(request, "file_name")
-    doc.save()
-    return doc.folder
+    return set_value("File", _name(request, "name"), "file_name", _name(request, "file_name")).folder
 
 
 @desk_view
