@@ -108,6 +108,18 @@ def browser():
             b.close()
 
 
+#: the two widths every desk page is checked at
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def set_language(server, user, lang):
+    """Set a user's desk language on the test server's site."""
+    with lowcode.site_context(server.site, bench=server.bench) as local:
+        local.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, user))
+        local.db.commit()
+
+
 def desk_user(email, first_name, password, roles=("Sales User",), language="en", calendar="Gregorian"):
     """A desk user with a password (inside a site context), made once per test site."""
     from lowcode.auth import set_password

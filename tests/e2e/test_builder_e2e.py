@@ -9,10 +9,8 @@ from urllib.parse import quote
 import lowcode
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, FA_PASSWORD, FA_USER, login
+from .conftest import ARTIFACTS, DESKTOP, FA_PASSWORD, FA_USER, PHONE, login, set_language
 
-DESKTOP = {"viewport": {"width": 1366, "height": 900}}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DOCTYPE = "E2E Builder Sample"
 
 
@@ -101,12 +99,6 @@ def snap(page, step, element="#pf-preview"):
     whose srcdoc keeps changing never reaches."""
     page.locator(element).scroll_into_view_if_needed()
     page.screenshot(path=os.path.join(ARTIFACTS, f"print_preview--{step}.png"))
-
-
-def set_language(server, user, lang):
-    with lowcode.site_context(server.site, bench=server.bench) as local:
-        local.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, user))
-        local.db.commit()
 
 
 def test_print_format_preview_follows_typing_in_persian_on_a_phone(pages, server, db_value):

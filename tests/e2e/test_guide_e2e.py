@@ -4,19 +4,9 @@ same link opens the Persian page, right to left, at the same section, no wider t
 phone, and the contents list every page."""
 import re
 
-import lowcode
 from playwright.sync_api import expect
 
-from .conftest import FA_PASSWORD, FA_USER, login
-
-DESKTOP = {"viewport": {"width": 1366, "height": 900}}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-
-
-def set_language(server, user, lang):
-    with lowcode.site_context(server.site, bench=server.bench) as local:
-        local.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, user))
-        local.db.commit()
+from .conftest import DESKTOP, FA_PASSWORD, FA_USER, PHONE, login, set_language
 
 
 def section_in_view(page, anchor):

@@ -5,19 +5,9 @@ nothing wider than the phone)."""
 import re
 from urllib.parse import quote
 
-import lowcode
 from playwright.sync_api import expect
 
-from .conftest import FA_PASSWORD, FA_USER, login
-
-DESKTOP = {"viewport": {"width": 1366, "height": 900}}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
-
-
-def set_language(server, user, lang):
-    with lowcode.site_context(server.site, bench=server.bench) as local:
-        local.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, user))
-        local.db.commit()
+from .conftest import DESKTOP, FA_PASSWORD, FA_USER, PHONE, login, set_language
 
 
 def test_admin_finds_tools_by_search_and_opens_the_hub(pages, server, shot):

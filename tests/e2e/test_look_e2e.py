@@ -12,7 +12,7 @@ import pytest
 from lowcode import sites
 from playwright.sync_api import expect
 
-from .conftest import FA_PASSWORD, FA_USER, ROOT, login
+from .conftest import FA_PASSWORD, FA_USER, ROOT, login, set_language
 
 SCREENSHOTS = os.path.join(ROOT, "screenshots")
 WIDTHS = {1366: {"viewport": {"width": 1366, "height": 900}},
@@ -30,12 +30,6 @@ def no_realtime_client(server):
     sites.write_json(path, dict(conf, disable_realtime=1))
     yield
     sites.write_json(path, conf)
-
-
-def set_language(server, user, lang):
-    with lowcode.site_context(server.site, bench=server.bench) as local:
-        local.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, user))
-        local.db.commit()
 
 
 def main_pages(server):
