@@ -15,7 +15,7 @@ def survey_link(server):
     from crm_app.tests.helpers import make_customer, tag
     from service_app import surveys
     from service_app.tests.helpers import make_contact
-    from service_app.tests.test_surveys import make_survey
+    from service_app.doctype.survey.test_survey import make_survey
     from lowcode.workflow import apply_workflow
     with lowcode.site_context(server.site, bench=server.bench) as local:
         survey = make_survey(send_on_resolution=1).name
