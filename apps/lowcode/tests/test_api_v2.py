@@ -286,3 +286,15 @@ def test_wrong_token_or_password_stays_401(ctx, client, unique):
     assert r.status_code == 401 and body(r)["exc_type"] == "AuthenticationError"
     v2_error(client.post(f"{V2}/method/login", {"usr": user, "pwd": "not-it"}, REMOTE_ADDR="10.9.9.8"), 401,
              "AuthenticationError")
+
+
+def test_website_users_are_kept_out_of_v2_too(ctx, client, unique):
+    """Portal logins get the guest-callable methods only, on v2 as on v1."""
+    from .desk_helpers import login
+    from .test_website_users import website_user
+    user = website_user(unique)
+    login(ctx, client, user)
+    for path in (f"{V2}/document/User", f"{V2}/document/User/{user}", f"{V2}/doctype/User/meta",
+                 f"{V2}/doctype/User/count", f"{V2}/method/frappe.client.get_list?doctype=File"):
+        v2_error(client.get(path), 403, "PermissionError")
+    assert data(client.get(f"{V2}/method/frappe.auth.get_logged_user/"))["data"] == user
