@@ -298,3 +298,13 @@ def test_website_users_are_kept_out_of_v2_too(ctx, client, unique):
                  f"{V2}/doctype/User/count", f"{V2}/method/frappe.client.get_list?doctype=File"):
         v2_error(client.get(path), 403, "PermissionError")
     assert data(client.get(f"{V2}/method/frappe.auth.get_logged_user/"))["data"] == user
+
+
+def test_desk_json_endpoints_refuse_guest_with_403(ctx, client):
+    """The desk's drag-and-drop endpoints answer JSON: a Guest gets 403 PermissionError
+    there too, while a desk page sends the browser to the login page."""
+    for path in ("/app/todo/view/kanban/move", "/app/todo/view/calendar/move"):
+        r = client.post(path, {"name": "x"})
+        assert r.status_code == 403 and body(r)["exc_type"] == "PermissionError", (path, r.content)
+    page = client.get("/app/todo", HTTP_ACCEPT="text/html")
+    assert page.status_code == 302 and page["Location"].startswith("/login")
