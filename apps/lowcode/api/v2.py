@@ -62,7 +62,7 @@ def _list(request, doctype):
     start = params.row_count(data.get("start"), "start")
     rows = query.get_list(doctype, fields=json_arg(data, "fields"), filters=filters, or_filters=or_filters,
                           order_by=data.get("order_by"), group_by=data.get("group_by"), limit_start=start,
-                          limit_page_length=limit + 1 if limit else 0,
+                          limit_page_length=min(limit + 1, params.MAX_ROWS) if limit else 0,
                           as_list=str(data.get("as_dict", "1")).strip().lower() in ("0", "false"))
     extra = {"has_next_page": bool(limit) and len(rows) > limit}
     if "count" in str(data.get("include") or "").split(","):

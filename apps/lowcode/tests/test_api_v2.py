@@ -133,6 +133,8 @@ def test_bad_input_names_the_parameter_and_writes_nothing(ctx, client, notes, ma
     entry = v2_error(client.get(url, {"filters": '{"nope": 1}'}, **h), 417, "InvalidFieldError")
     assert "nope" in entry["message"]
     v2_error(client.get(url, {"limit": "many"}, **h), 400, "BadRequest", mentions="limit")
+    v2_error(client.get(url, {"start": "-1"}, **h), 400, "BadRequest", mentions="start")
+    assert data(client.get(url, {"limit": str(2**31 - 1)}, **h)) == {"data": [], "has_next_page": False}
     v2_error(send_json(client, "post", url, {"title": "x", "colour": "red"}, **h), 417, "InvalidFieldError",
              mentions="colour")
     v2_error(send_json(client, "post", url, {"qty": 1}, **h), 417, "MandatoryError")
