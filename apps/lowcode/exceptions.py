@@ -86,6 +86,11 @@ class ReadOnlyError(LowcodeError):
     http_status = 405
 
 
+class MethodNotAllowed(LowcodeError):
+    """An HTTP method a route does not answer (DELETE on a list, PATCH on a method)."""
+    http_status = 405
+
+
 class DoesNotExistError(LowcodeError):
     http_status = 404
 

@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from .. import auth, client, jobs, params
 from ..apps import get_installed_apps
 from ..context import local
-from ..exceptions import AuthenticationError, DoesNotExistError, NotWhitelisted, PermissionError
+from ..exceptions import DoesNotExistError, NotWhitelisted, PermissionError
 from ..exceptions import BadRequest
 from .request import form_dict, respond
 from . import desk_methods, files, reportview
@@ -58,7 +58,7 @@ def logout(**_):
 
 def get_logged_user(**_):
     if local.user == "Guest":
-        raise AuthenticationError("Not logged in")
+        raise PermissionError("Not permitted: not logged in")  # Frappe: a Guest may not call it (403)
     return local.user
 
 
@@ -182,25 +182,45 @@ def resolve(dotted):
 
 
 def call(request, dotted):
+    """/api/method/<dotted>: the result under "message" (v1); API v2 answers it under "data"."""
+    return answer(run(request, dotted), "message")
+
+
+def run(request, dotted):
+    """Resolve, check and call a method with the request's arguments; its result."""
     fn = resolve(dotted)
     if local.user == "Guest" and not getattr(fn, "allow_guest", False):
-        raise AuthenticationError("Log in or send an API token to call this method")
+        # Guest (no session, or an unknown or expired sid): 403 as in Frappe, not 401.
+        raise PermissionError(f"Not permitted: log in or send an API token to call {dotted}")
+    check_http_method(fn, request, dotted)
+    return fn(**bind_args(fn, request_args(request), dotted))
+
+
+def check_http_method(fn, request, what):
     allowed = getattr(fn, "http_methods", None)
     if allowed and request.method not in allowed:
-        raise PermissionError(f"{dotted} does not accept {request.method}: send it as {' or '.join(allowed)}")
+        raise PermissionError(f"{what} does not accept {request.method}: send it as {' or '.join(allowed)}")
+
+
+def request_args(request):
+    """The request's arguments for a method, without Frappe's transport keys."""
     data = form_dict(request)
     for key in ("cmd", "_", "csrf_token"):
         data.pop(key, None)
-    kwargs = _bind(fn, data, dotted)
-    result = fn(**kwargs)
+    return data
+
+
+def answer(result, key, extra=None):
+    """A method's result as the JSON answer (with login's cookies), or its own response
+    (a download)."""
     if isinstance(result, HttpResponse):
-        return result  # a download (export)
-    response = respond("message", result, extra=local.flags.response_extra)
+        return result
+    response = respond(key, result, extra={**(local.flags.response_extra or {}), **(extra or {})})
     _apply_cookies(response)
     return response
 
 
-def _bind(fn, data, dotted):
+def bind_args(fn, data, dotted):
     """Keep the arguments the function takes; refuse missing required ones by name, and
     values that do not fit a parameter's type hint (as Frappe does for whitelisted
     methods): ``def delete(doctype: str, name: str)`` never sees a list."""

@@ -1,15 +1,18 @@
 """/api/resource/<DocType>[/<name>]: list and create, read, update, delete."""
 
 from .. import client, document as documents, params, query
-from ..exceptions import AuthenticationError
+from ..exceptions import PermissionError
 from ..context import local
 from ..meta import get_meta
 from .request import document_payload, form_dict, json_arg, respond
 
 
-def _require_user():
+def require_user():
+    """A request without a valid session or token is Guest (an unknown or expired ``sid``
+    too), and Guest may not use the resource API: 403 PermissionError, as Frappe answers
+    (clients log in again on it); a wrong token or password stays a 401."""
     if local.user == "Guest":
-        raise AuthenticationError("Log in or send an API token to use the API")
+        raise PermissionError("Not permitted: log in or send an API token to use the API")
 
 
 def _check_doctype(doctype):
@@ -17,7 +20,7 @@ def _check_doctype(doctype):
 
 
 def collection(request, doctype):
-    _require_user()
+    require_user()
     _check_doctype(doctype)
     if request.method == "GET":
         data = form_dict(request)
@@ -36,7 +39,7 @@ def collection(request, doctype):
 
 
 def item(request, doctype, name):
-    _require_user()
+    require_user()
     _check_doctype(doctype)
     if request.method == "GET":
         return respond("data", client.doc_for_user(client.get_readable_doc(doctype, name)))

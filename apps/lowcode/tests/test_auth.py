@@ -280,7 +280,7 @@ def test_disabled_user_cannot_log_in_and_loses_sessions(ctx, client, unique):
     doc.save()
     refresh(ctx)
 
-    error(whoami(client), 401)
+    error(whoami(client), 403, "PermissionError")
     assert session_row(ctx, sid) is None
     # the answer for a disabled user is a wrong password's, right password or not: it
     # confirms nothing about the password
@@ -307,7 +307,7 @@ def test_disabling_through_the_api_ends_sessions(ctx, client, unique):
     ok(login(victim, user, PASSWORD))
     ok(client.put(f"/api/resource/User/{user}", json.dumps({"enabled": 0}), content_type="application/json",
                   HTTP_AUTHORIZATION=f"token {key}:{secret}"))
-    error(whoami(victim), 401)
+    error(whoami(victim), 403, "PermissionError")
 
 
 # -- CSRF ------------------------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ def test_unknown_host_is_404_json(ctx, client, unique, site):
     # the site's own name, with a port or in capitals, is the site
     for host in (site, f"{site}:8000", site.upper()):
         r = Client(HTTP_HOST=host).get("/api/method/frappe.auth.get_logged_user")
-        error(r, 401)  # reached the site: Guest is not logged in
+        error(r, 403, "PermissionError")  # reached the site: Guest is not logged in
 
 
 
@@ -574,7 +574,7 @@ def test_logout_by_get_ends_the_session(ctx, client, unique):
     assert session_row(ctx, sid) is None
     replay = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
     replay.cookies["sid"] = sid
-    error(whoami(replay), 401)
+    error(whoami(replay), 403, "PermissionError")
     # a Guest's GET logout is harmless
     ok(Client(HTTP_HOST=client.defaults["HTTP_HOST"]).get("/api/method/logout"))
 
@@ -600,7 +600,7 @@ def test_changing_ones_password_ends_the_other_sessions(ctx, client, unique):
     # a strong one: stored, the other session ends, this one stays
     r = _desk_settings_post(client, token, old_password=PASSWORD, new_password="Another-Sturdy-9")
     assert r.status_code == 302, r.content[:300]
-    error(whoami(elsewhere), 401)
+    error(whoami(elsewhere), 403, "PermissionError")
     assert ok(whoami(client))["message"] == user
     ok(login(Client(HTTP_HOST=client.defaults["HTTP_HOST"]), user, "Another-Sturdy-9"))
 
@@ -612,7 +612,7 @@ def test_an_admin_password_change_ends_every_session(ctx, client, unique):
     write(ctx)
     auth.set_password(user, "Fresh-Sturdy-Pass7")  # what `lowcode add-user` and admin tools call
     refresh(ctx)
-    error(whoami(client), 401)
+    error(whoami(client), 403, "PermissionError")
 
 
 @pytest.mark.parametrize("weak", ["12345678", "password", "abc", "pw-pwner"])
@@ -639,7 +639,7 @@ def test_a_deleted_users_session_ends(ctx, client, unique):
     ok(login(victim, user, PASSWORD))
     sid = victim.cookies["sid"].value
     ok(client.delete(f"/api/resource/User/{user}", HTTP_AUTHORIZATION=f"token {key}:{secret}"))
-    error(whoami(victim), 401)
+    error(whoami(victim), 403, "PermissionError")
     assert session_row(ctx, sid) is None
     # a session row left behind for a user that no longer exists (say, deleted by SQL) is
     # no session: the caller is a Guest, without the "All" role
@@ -649,8 +649,8 @@ def test_a_deleted_users_session_ends(ctx, client, unique):
     refresh(ctx)
     orphan = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
     orphan.cookies["sid"] = f"orphan{unique}"
-    error(whoami(orphan), 401)
-    error(orphan.get("/api/resource/User"), 401)
+    error(whoami(orphan), 403, "PermissionError")
+    error(orphan.get("/api/resource/User"), 403, "PermissionError")
 
 
 def test_other_users_keys_and_login_traces_are_hidden(ctx, client, unique):

@@ -100,6 +100,9 @@ def error_for(request, exc, status=None):
     page = error_page(request, exc, status)
     if page is not None:
         return page
+    if (request.path + "/").startswith("/api/v2/"):
+        from ..api.v2 import error_response as v2_error  # Frappe v2's {"errors": [...]}
+        return v2_error(exc, status)
     if exc is None:
         return JsonResponse({"exc_type": "InternalServerError",
                              "message": "Internal server error: the error was logged"}, status=500)

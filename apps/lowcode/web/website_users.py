@@ -52,10 +52,11 @@ def gate(request):
             raise PermissionError("The desk is for system users")
         return HttpResponseRedirect(home)
     if path.startswith("/api/"):
-        if path.startswith("/api/method/"):
+        prefix = next((p for p in ("/api/method/", "/api/v2/method/") if path.startswith(p)), None)
+        if prefix:
             from ..api.method import resolve
             try:
-                if getattr(resolve(path[len("/api/method/"):]), "allow_guest", False):
+                if getattr(resolve(path[len(prefix):].rstrip("/")), "allow_guest", False):
                     return None
             except Exception:  # noqa: BLE001 - an unknown method is refused like the others
                 pass

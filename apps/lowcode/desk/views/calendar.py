@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ... import document as documents
 from ... import query
 from ...context import local
-from ...exceptions import AuthenticationError, BadRequest, InvalidFieldError, LowcodeError, ValidationError
+from ...exceptions import BadRequest, InvalidFieldError, LowcodeError, PermissionError, ValidationError
 from ...fields import registry
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
@@ -310,7 +310,7 @@ def reschedule(request, route):
     end moves with the start. Answers {name, start, end, modified}, or an error as
     JSON {exc_type, message} with its HTTP status."""
     if local.user == "Guest":
-        raise AuthenticationError(_("Log in to reschedule"))
+        raise PermissionError(_("Log in to reschedule"))  # Guest: 403, as Frappe answers
     if request.method != "POST":
         raise BadRequest(_("Rescheduling needs a POST request"))
     doctype = doctype_for_route(route)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from ... import document as documents
 from ... import query
 from ...context import local
-from ...exceptions import AuthenticationError, BadRequest, InvalidFieldError, LowcodeError, ValidationError
+from ...exceptions import BadRequest, InvalidFieldError, LowcodeError, PermissionError, ValidationError
 from ...fields.choice import select_options
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission, permitted_fieldnames
@@ -283,7 +283,7 @@ def move_card(request, route):
     {name, value, modified}, or an error as JSON {exc_type, message} with its HTTP
     status (the middleware turns raised errors into that and rolls back)."""
     if local.user == "Guest":
-        raise AuthenticationError(_("Log in to move cards"))
+        raise PermissionError(_("Log in to move cards"))  # Guest: 403, as Frappe answers
     if request.method != "POST":
         raise BadRequest(_("Moving a card needs a POST request"))
     doctype = doctype_for_route(route)
