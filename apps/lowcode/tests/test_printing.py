@@ -10,8 +10,8 @@ import time
 import pytest
 
 import lowcode
-from lowcode import auth
 from lowcode.printing import TemplateError, render_email_template
+from lowcode.testing.http import login
 
 NOWRUZ = "2026-03-21"          # 1405/01/01 in the Jalali calendar
 NOWRUZ_JALALI = "1405/01/01"
@@ -35,14 +35,6 @@ def make_user(unique, tag, roles, calendar="Gregorian", language="en"):
     lowcode.get_doc({"doctype": "User", "email": email, "first_name": tag.title(), "calendar": calendar,
                      "language": language, "roles": [{"role": r} for r in roles]}).insert()
     return email
-
-
-def login(ctx, client, user):
-    """Log ``client`` in as ``user``; returns the CSRF token to send on POSTs."""
-    session = auth.start_session(user, desk=True)
-    settle(ctx)
-    client.cookies["sid"] = session.sid
-    return session.csrf_token
 
 
 @pytest.fixture
