@@ -201,7 +201,7 @@ def use(bench, site):
 @click.argument("name")
 @click.option("--title", help="The app's title (default: from NAME, property_app -> Property App).")
 @click.option("--publisher", help="Who publishes it (hooks.py app_publisher, the package's author).")
-@click.option("--doctype", help="The first DocType's name (default: the title).")
+@click.option("--doctype", help="The first DocType's name (default: from NAME, property_app -> Property App).")
 @click.option("--dest", type=click.Path(file_okay=False), default=".", show_default=True,
               help="The folder to write the app into.")
 def new_app(name, title, publisher, doctype, dest):

@@ -41,11 +41,20 @@ def check_doctype_name(doctype):
                            "starting with a letter (at most 61 characters)")
 
 
+def check_text(option, text):
+    """--title and --publisher go into Python and TOML strings and Markdown as they are."""
+    if not text.strip() or len(text) > 140 or any(c in text for c in '"\\') or not text.isprintable():
+        raise CommandError(f"invalid {option} {text!r}: one line of at most 140 characters, without \" or \\")
+
+
 def new_app(name, dest=".", title=None, publisher=None, doctype=None):
     """Write the app ``name`` into ``dest``/``name``; returns that folder."""
     check_app_name(name)
     title = title or name.replace("_", " ").title()
-    doctype = doctype or title
+    check_text("--title", title)
+    if publisher is not None:
+        check_text("--publisher", publisher)
+    doctype = doctype or name.replace("_", " ").title()  # the title may be in any script, a DocType name not
     check_doctype_name(doctype)
     root = os.path.abspath(os.path.join(dest, name))
     if os.path.exists(root):

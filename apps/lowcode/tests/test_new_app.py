@@ -26,7 +26,7 @@ def new_app(*args):
 def generated(tmp_path, unique, ctx, monkeypatch):
     """An app made by ``lowcode new-app`` in tmp_path and importable; uninstalled afterwards."""
     name = f"newapp_{unique}"
-    result = new_app(name, "--dest", str(tmp_path), "--title", "Estate", "--publisher", "Acme Ltd",
+    result = new_app(name, "--dest", str(tmp_path), "--title", "املاک", "--publisher", "Acme Ltd",
                      "--doctype", f"Estate Unit {unique}")
     assert result.exit_code == 0, result.output
     assert f"Created app {name} in {tmp_path / name}" in result.output
@@ -44,11 +44,11 @@ def test_the_skeleton_has_what_the_engine_reads(generated):
         assert (path / rel).exists(), rel
     from lowcode.apps import app_doctype_files, load_app_hooks
     hooks = load_app_hooks(name)
-    assert (hooks["app_name"], hooks["app_title"], hooks["app_publisher"]) == (name, "Estate", "Acme Ltd")
+    assert (hooks["app_name"], hooks["app_title"], hooks["app_publisher"]) == (name, "املاک", "Acme Ltd")
     assert hooks["required_apps"] == ["lowcode"]
     assert [m for _, m in app_doctype_files(name)] == [f"{name}.doctype.{folder}.{folder}"]
     definition = json.loads((path / name / "doctype" / folder / f"{folder}.json").read_text())
-    assert (definition["name"], definition["module"]) == (doctype, "Estate")
+    assert (definition["name"], definition["module"]) == (doctype, "املاک")
     assert f'name = "{name}"' in (path / "pyproject.toml").read_text()
 
 
@@ -102,6 +102,8 @@ def test_wheel_carries_hooks_and_doctype_json(generated, tmp_path):
     (["json"], "invalid app name 'json': a Python package of that name is already installed"),
     (["crm_app"], "invalid app name 'crm_app': a Python package of that name is already installed"),
     (["fine_app", "--doctype", "3 Units"], "invalid --doctype '3 Units'"),
+    (["fine_app", "--title", 'Say "hi"'], "invalid --title"),
+    (["fine_app", "--publisher", "Two\nLines"], "invalid --publisher"),
 ])
 def test_bad_names_are_refused_and_nothing_is_written(args, message, tmp_path):
     result = new_app(*args, "--dest", str(tmp_path))
