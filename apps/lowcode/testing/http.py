@@ -10,9 +10,14 @@ SQLite; ``write`` starts a write transaction again.
     csrf = login(ctx, client, user)
     data = ok(post_json(client, "/api/resource/Lead", {"first_name": "Sara"}, **csrf_header(csrf)))
     error(client.get("/api/resource/Lead/nope", **token("Administrator")), 404, "DoesNotExistError")
+
+``LoopbackHTTP`` is the other side: a real server on 127.0.0.1 for what the engine calls
+out to (an SMS gateway, a webhook receiver).
 """
 import json
 import re
+import threading
+from http.server import ThreadingHTTPServer
 
 from lowcode import auth
 
@@ -102,3 +107,21 @@ def error(response, status, exc_type=None, field=None, mentions=None):
     for word in ([mentions] if isinstance(mentions, str) else mentions or []):
         assert word.lower() in data["message"].lower(), (word, data)
     return data
+
+
+# -- a server the engine calls ------------------------------------------------------------------------
+
+class LoopbackHTTP:
+    """A real HTTP server on 127.0.0.1 with the test's request handler, on a free port
+    (``.port``), serving from a thread until ``close()``."""
+
+    def __init__(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.timeout = 5
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

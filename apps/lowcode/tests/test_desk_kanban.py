@@ -14,7 +14,7 @@ import pytest
 
 import lowcode
 from lowcode.testing import http
-from lowcode.testing.http import csrf_header, refresh, write
+from lowcode.testing.http import body as as_json, csrf_header, refresh, write
 from lowcode.utils import route_for
 
 
@@ -101,12 +101,6 @@ def login(client, user):
     """A desk session for ``user`` on the test client (committed, and ctx left in a
     read transaction); returns the POST headers."""
     return csrf_header(http.login(lowcode.local, client, user))
-
-
-def as_json(response):
-    text = response.content.decode("utf-8")
-    assert "Traceback" not in text, text
-    return json.loads(text)
 
 
 def stored(doctype, name, field):
