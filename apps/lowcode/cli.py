@@ -11,6 +11,7 @@ and exit non-zero; set LOWCODE_DEBUG=1 to see the traceback instead.
 """
 import code
 import contextlib
+import importlib
 import json
 import os
 import time
@@ -32,7 +33,15 @@ def _one_line(text):
 
 
 class LowcodeGroup(click.Group):
-    """Turns any failure into click's one-line ``Error: ...`` and exit status 1."""
+    """Turns any failure into click's one-line ``Error: ...`` and exit status 1, and adds
+    the commands of the bench's apps (see ``app_commands``)."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(app_commands(ctx)))
+
+    def get_command(self, ctx, name):
+        # The engine's own commands never wait on importing the apps' code.
+        return super().get_command(ctx, name) or app_commands(ctx).get(name)
 
     def invoke(self, ctx):
         try:
@@ -48,6 +57,46 @@ class LowcodeGroup(click.Group):
                 raise
             raise click.ClickException(
                 _one_line(f"{type(e).__name__}: {e} (LOWCODE_DEBUG=1 shows the traceback)")) from None
+
+
+def app_commands(ctx):
+    """{name: click command} that the apps in the bench's apps.txt add to ``lowcode``:
+    each app's hooks.py ``commands = ["pkg.module.command_or_group", ...]`` and, as in
+    Frappe, the ``commands`` list of its ``<app>/commands.py``. A command that cannot be
+    loaded, or that takes a name the engine uses, is left out with a warning: one broken
+    app must not take ``lowcode migrate`` away from the others."""
+    found = ctx.meta.get("lowcode.app_commands")
+    if found is not None:
+        return found
+    found = ctx.meta["lowcode.app_commands"] = {}
+    lowcode.setup_django()  # before the apps' modules import engine code
+    from .apps import get_attr, load_app_hooks
+    for app in sites.apps_txt(ctx.params.get("sites_path")):
+        if app == "lowcode":
+            continue
+        try:
+            commands = [(path, get_attr(path)) for path in load_app_hooks(app).get("commands", [])]
+            commands += [(f"{app}.commands", c) for c in getattr(_commands_module(app), "commands", [])]
+        except Exception as e:  # noqa: BLE001 - reported, the engine's commands still work
+            click.echo(f"Warning: the commands of app {app} were not loaded: {_one_line(e)}", err=True)
+            continue
+        for path, command in commands:
+            if not isinstance(command, click.Command):
+                click.echo(f"Warning: app {app}: {path} is not a click command", err=True)
+            elif command.name in click.Group.list_commands(ctx.command, ctx) or command.name in found:
+                click.echo(f"Warning: app {app}: the command {command.name!r} ({path}) is already taken", err=True)
+            else:
+                found[command.name] = command
+    return found
+
+
+def _commands_module(app):
+    try:
+        return importlib.import_module(f"{app}.commands")
+    except ModuleNotFoundError as e:
+        if e.name != f"{app}.commands":  # commands.py is there but imports something missing
+            raise
+        return None
 
 
 class Bench:
@@ -78,7 +127,7 @@ pass_bench = click.make_pass_decorator(Bench)
 
 @click.group(cls=LowcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--site", help="The site to work on (default: the bench's default site).")
-@click.option("--sites-path", type=click.Path(file_okay=False),
+@click.option("--sites-path", type=click.Path(file_okay=False), is_eager=True,  # known to --help (app commands)
               help="The bench's sites folder (default: $LOWCODE_SITES or ./sites).")
 @click.version_option(lowcode.__version__, prog_name="lowcode")
 @click.pass_context
@@ -147,6 +196,23 @@ def use(bench, site):
 
 
 # -- apps and schema ---------------------------------------------------------------------------
+
+@main.command("new-app")
+@click.argument("name")
+@click.option("--title", help="The app's title (default: from NAME, property_app -> Property App).")
+@click.option("--publisher", help="Who publishes it (hooks.py app_publisher, the package's author).")
+@click.option("--doctype", help="The first DocType's name (default: from NAME, property_app -> Property App).")
+@click.option("--dest", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="The folder to write the app into.")
+def new_app(name, title, publisher, doctype, dest):
+    """Write the skeleton of a new app: a pip-installable package NAME with hooks.py, a
+    DocType (JSON, controller, test), fixtures/, workflows/, public/ and guide/en/."""
+    from .scaffold import new_app as make
+    path = make(name, dest=dest, title=title, publisher=publisher, doctype=doctype)
+    click.echo(f"Created app {name} in {path}\n"
+               f"Next: pip install -e {path}; add {name} to the bench's apps.txt; "
+               f"lowcode --site SITE install-app {name}")
+
 
 @main.command("install-app")
 @click.argument("app")

@@ -6,11 +6,11 @@ Every name a helper makes carries a fresh random part, because the sites are sha
 the whole test session (and committed data stays on them)."""
 import contextlib
 import datetime
-import json
 import uuid
 
 import lowcode
 from lowcode import auth
+from lowcode.testing.http import body, ok, refresh, token, write  # noqa: F401 - the CRM tests import them from here
 from lowcode.workflow import apply_workflow
 
 PASSWORD = "Correct-Horse-9"
@@ -112,40 +112,6 @@ def move(doc, *actions):
 
 
 # -- transactions and HTTP -----------------------------------------------------------------------
-
-def refresh(ctx):
-    """Commit what ctx did and continue in a read transaction, so HTTP requests (their
-    own connection) see our data; on SQLite a write transaction held here would block
-    every request that writes."""
-    ctx.db.commit()
-    ctx.db.begin(write=False)
-
-
-def write(ctx):
-    """Back to a write transaction in ctx after refresh()."""
-    ctx.db.commit()
-    ctx.db.begin()
-
-
-def token(user):
-    key, secret = auth.generate_keys(user)
-    return {"HTTP_AUTHORIZATION": f"token {key}:{secret}"}
-
-
-def body(response):
-    text = response.content.decode("utf-8")
-    assert "Traceback" not in text, text[:2000]
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise AssertionError(f"not JSON ({response.status_code}): {text[:500]}")
-
-
-def ok(response):
-    data = body(response)
-    assert response.status_code == 200, (response.status_code, data)
-    return data
-
 
 def unique_mobile(prefix="0912"):
     """A valid Iranian mobile number no other test uses."""

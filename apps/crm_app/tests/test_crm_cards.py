@@ -6,16 +6,9 @@ import json
 import re
 
 import lowcode
-from lowcode import auth
+from lowcode.testing.http import login
 
 from .helpers import make_lead, make_user, refresh, tag
-
-
-def login(ctx, client, user):
-    ctx.db.commit()
-    session = auth.start_session(user, desk=True)
-    refresh(ctx)
-    client.cookies["sid"] = session.sid
 
 
 def card_value(client, workspace, card):

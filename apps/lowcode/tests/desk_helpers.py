@@ -1,14 +1,7 @@
 """Helpers for the desk report, bulk and dashboard tests: users with roles, logged-in
 test clients, and committing so HTTP requests see the data."""
 import lowcode
-from lowcode import auth
-
-
-def commit(ctx):
-    """Commit what the test made, so HTTP requests see it, and start a read-only
-    transaction (SQLite: no write lock held while the client writes)."""
-    ctx.db.commit()
-    ctx.db.begin(write=False)
+from lowcode.testing.http import login, refresh as commit  # noqa: F401 - the desk tests import them from here
 
 
 def ensure_role(role):
@@ -35,15 +28,6 @@ def make_user(unique, tag, roles):
     lowcode.get_doc({"doctype": "User", "email": email, "first_name": tag.title(),
                      "roles": [{"role": r} for r in roles]}).insert()
     return email
-
-
-def login(ctx, client, user):
-    """Log ``client`` in as ``user``; returns the CSRF token to send on POSTs."""
-    ctx.db.commit()  # a read snapshot older than the server's last write cannot write
-    session = auth.start_session(user, desk=True)
-    commit(ctx)
-    client.cookies["sid"] = session.sid
-    return session.csrf_token
 
 
 def as_user(user):

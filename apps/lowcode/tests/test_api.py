@@ -12,24 +12,12 @@ import pytest
 
 import lowcode
 from lowcode import auth
+from lowcode.testing.http import body, error, ok, post_json, put_json, refresh, token, write  # noqa: F401
 
 PASSWORD = "Correct-Horse-9"
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-def refresh(ctx):
-    """Commit ctx's work and start a fresh read transaction, so requests see our data
-    and we see theirs."""
-    ctx.db.commit()
-    ctx.db.begin(write=False)
-
-
-def write(ctx):
-    """Start a write transaction in ctx (after a refresh) before changing data here."""
-    ctx.db.commit()
-    ctx.db.begin()
-
 
 def ensure_role(role):
     if not lowcode.db.exists("Role", role):
@@ -45,52 +33,6 @@ def make_user(unique, tag, roles=("System Manager",), password=PASSWORD, first_n
     if password:
         auth.set_password(email, password)
     return email
-
-
-def token(user):
-    key, secret = auth.generate_keys(user)
-    return {"HTTP_AUTHORIZATION": f"token {key}:{secret}"}
-
-
-def body(response):
-    """The JSON body of a response; no response may carry a Python traceback."""
-    text = response.content.decode("utf-8")
-    assert "Traceback" not in text, text
-    assert 'File "' not in text, text
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise AssertionError(f"not JSON ({response.status_code}): {text[:500]}")
-
-
-def ok(response):
-    data = body(response)
-    assert response.status_code == 200, (response.status_code, data)
-    return data
-
-
-def error(response, status, exc_type=None, field=None, mentions=None):
-    """An error answer: the status, a JSON body with exc_type and a readable message
-    (naming the field at fault when there is one)."""
-    data = body(response)
-    assert response.status_code == status, (response.status_code, data)
-    assert data.get("exc_type"), data
-    assert isinstance(data.get("message"), str) and data["message"], data
-    if exc_type:
-        assert data["exc_type"] == exc_type, data
-    if field:
-        assert data.get("field") == field, data
-    for word in ([mentions] if isinstance(mentions, str) else mentions or []):
-        assert word.lower() in data["message"].lower(), (word, data)
-    return data
-
-
-def post_json(client, path, payload, **headers):
-    return client.post(path, json.dumps(payload), content_type="application/json", **headers)
-
-
-def put_json(client, path, payload, **headers):
-    return client.put(path, json.dumps(payload), content_type="application/json", **headers)
 
 
 def q(value):

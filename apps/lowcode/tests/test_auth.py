@@ -14,20 +14,9 @@ from django.test import Client
 
 import lowcode
 from lowcode import auth
+from lowcode.testing.http import body, error, ok, refresh, write  # noqa: F401
 
 PASSWORD = "Sturdy-Passw0rd!"
-
-
-def refresh(ctx):
-    """Commit ctx's work and hold only a read transaction (a write one would block
-    every request on SQLite)."""
-    ctx.db.commit()
-    ctx.db.begin(write=False)
-
-
-def write(ctx):
-    ctx.db.commit()
-    ctx.db.begin()
 
 
 def ensure_role(role):
@@ -48,30 +37,6 @@ def make_user(unique, tag, roles=("System Manager",), password=PASSWORD):
 
 def new_ip():
     return f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
-
-
-def body(response):
-    text = response.content.decode("utf-8")
-    assert "Traceback" not in text, text
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise AssertionError(f"not JSON ({response.status_code}): {text[:500]}")
-
-
-def ok(response):
-    data = body(response)
-    assert response.status_code == 200, (response.status_code, data)
-    return data
-
-
-def error(response, status, exc_type=None):
-    data = body(response)
-    assert response.status_code == status, (response.status_code, data)
-    assert data.get("message"), data
-    if exc_type:
-        assert data.get("exc_type") == exc_type, data
-    return data
 
 
 def login(client, user, password, ip=None, **headers):
@@ -403,7 +368,6 @@ def test_unknown_host_is_404_json(ctx, client, unique, site):
     for host in (site, f"{site}:8000", site.upper()):
         r = Client(HTTP_HOST=host).get("/api/method/frappe.auth.get_logged_user")
         error(r, 403, "PermissionError")  # reached the site: Guest is not logged in
-
 
 
 def test_malformed_host_is_refused_with_json(ctx, client):

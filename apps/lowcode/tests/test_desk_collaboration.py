@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 
 import lowcode
-from lowcode import auth
 from lowcode.desk.views.collaboration import mentioned_users
+from lowcode.testing.http import login
 from lowcode.utils import route_for
 
 from .desk_helpers import ensure_role, team_doctype
@@ -28,13 +28,6 @@ def make_user(unique, tag, roles, first, last):
     lowcode.get_doc({"doctype": "User", "email": email, "first_name": first, "last_name": last,
                      "roles": [{"role": r} for r in roles]}).insert()
     return email
-
-
-def login(ctx, client, user):
-    session = auth.start_session(user, desk=True)
-    settle(ctx)
-    client.cookies["sid"] = session.sid
-    return session.csrf_token
 
 
 @pytest.fixture

@@ -19,19 +19,9 @@ import lowcode
 from lowcode import auth
 from lowcode.meta import get_meta
 from lowcode.utils import route_for, scrub
+from lowcode.testing.http import refresh, write
 
 # -- helpers shared by the desk admin tests ----------------------------------------------------
-
-
-def refresh(ctx):
-    """Commit ctx's work; the next reads see what requests committed."""
-    ctx.db.commit()
-    ctx.db.begin(write=False)
-
-
-def write(ctx):
-    ctx.db.commit()
-    ctx.db.begin()
 
 
 def ensure_role(role):

@@ -13,7 +13,8 @@ from html.parser import HTMLParser
 import pytest
 
 import lowcode
-from lowcode import auth
+from lowcode.testing import http
+from lowcode.testing.http import body as as_json, csrf_header, refresh, write
 from lowcode.utils import route_for
 
 
@@ -82,16 +83,6 @@ def parse_html(response):
     return builder.root
 
 
-def refresh(ctx):
-    ctx.db.commit()
-    ctx.db.begin(write=False)
-
-
-def write(ctx):
-    ctx.db.commit()
-    ctx.db.begin()
-
-
 def ensure_role(role):
     if not lowcode.db.exists("Role", role):
         lowcode.get_doc({"doctype": "Role", "role_name": role}).insert()
@@ -109,17 +100,7 @@ def make_user(unique, tag, roles, **props):
 def login(client, user):
     """A desk session for ``user`` on the test client (committed, and ctx left in a
     read transaction); returns the POST headers."""
-    session = auth.start_session(user, desk=True)
-    lowcode.db.commit()
-    lowcode.db.begin(write=False)
-    client.cookies["sid"] = session.sid
-    return {"HTTP_X_FRAPPE_CSRF_TOKEN": session.csrf_token}
-
-
-def as_json(response):
-    text = response.content.decode("utf-8")
-    assert "Traceback" not in text, text
-    return json.loads(text)
+    return csrf_header(http.login(lowcode.local, client, user))
 
 
 def stored(doctype, name, field):

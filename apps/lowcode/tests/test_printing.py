@@ -10,8 +10,8 @@ import time
 import pytest
 
 import lowcode
-from lowcode import auth
 from lowcode.printing import TemplateError, render_email_template
+from lowcode.testing.http import LoopbackHTTP, login
 
 NOWRUZ = "2026-03-21"          # 1405/01/01 in the Jalali calendar
 NOWRUZ_JALALI = "1405/01/01"
@@ -35,14 +35,6 @@ def make_user(unique, tag, roles, calendar="Gregorian", language="en"):
     lowcode.get_doc({"doctype": "User", "email": email, "first_name": tag.title(), "calendar": calendar,
                      "language": language, "roles": [{"role": r} for r in roles]}).insert()
     return email
-
-
-def login(ctx, client, user):
-    """Log ``client`` in as ``user``; returns the CSRF token to send on POSTs."""
-    session = auth.start_session(user, desk=True)
-    settle(ctx)
-    client.cookies["sid"] = session.sid
-    return session.csrf_token
 
 
 @pytest.fixture
@@ -175,7 +167,6 @@ def test_pdf_does_not_fetch_outside_urls(ctx, client, printable, unique):
     """A print format naming another address still prints, but the server never
     fetches it: only the site's public files and data: URLs are loaded."""
     import http.server
-    import threading
     hits = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -187,10 +178,9 @@ def test_pdf_does_not_fetch_outside_urls(ctx, client, printable, unique):
         def log_message(self, *args):
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = LoopbackHTTP(Handler)
     try:
-        port = server.server_address[1]
+        port = server.port
         add_format(ctx, doctype := printable[0], f"Remote {unique}",
                    f"<img src='http://127.0.0.1:{port}/x.png'>"
                    f"<link rel='stylesheet' href='http://127.0.0.1:{port}/s.css'>"
@@ -201,8 +191,7 @@ def test_pdf_does_not_fetch_outside_urls(ctx, client, printable, unique):
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
         assert hits == []
     finally:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 @pytest.mark.parametrize("template", [

@@ -18,11 +18,7 @@ from lowcode.utils import route_for
 from lowcode.workflow import add_comment
 
 from .desk_helpers import commit, login, make_user, team_doctype
-
-
-def token(user):
-    key, secret = auth.generate_keys(user)
-    return {"HTTP_AUTHORIZATION": f"token {key}:{secret}"}
+from lowcode.testing.http import token
 
 
 @pytest.fixture

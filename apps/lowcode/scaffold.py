@@ -1,0 +1,251 @@
+"""``lowcode new-app NAME``: the skeleton of an app, laid out where the engine looks.
+
+    NAME/pyproject.toml            pip install -e NAME (or build a wheel) installs package NAME
+    NAME/NAME/hooks.py             the app's manifest: app_name, required_apps, hooks (apps.py)
+    NAME/NAME/doctype/<x>/<x>.json a DocType, found by apps.app_doctype_files; <x>.py its controller
+    NAME/NAME/doctype/<x>/test_<x>.py  its test, run on a site (NAME/NAME/conftest.py)
+    NAME/NAME/fixtures/*.json      records upserted on install and migrate (installer.import_app_files)
+    NAME/NAME/workflows/*.json     Workflow records, the same way
+    NAME/NAME/public/              browser assets, served as /assets/NAME/... (desk/assets.py)
+    NAME/NAME/guide/en/*.md        user guide pages (desk/guide.py)
+
+docs/APPS.md walks through it. Nothing is written unless every name is sound.
+"""
+import importlib.util
+import json
+import keyword
+import os
+import re
+import string
+import sys
+
+from .exceptions import CommandError
+from .meta import _DOCTYPE_RE
+from .utils import scrub
+
+APP_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def check_app_name(name):
+    """A new app's name: a lower-case Python identifier no importable package has taken."""
+    if not APP_NAME_RE.match(name or "") or keyword.iskeyword(name):
+        raise CommandError(f"invalid app name {name!r}: use a lower-case Python identifier "
+                           "(letters, digits and _, starting with a letter), e.g. property_app")
+    if name in sys.stdlib_module_names or importlib.util.find_spec(name) is not None:
+        raise CommandError(f"invalid app name {name!r}: a Python package of that name is already installed")
+
+
+def check_doctype_name(doctype):
+    if not _DOCTYPE_RE.match(doctype or ""):
+        raise CommandError(f"invalid --doctype {doctype!r}: letters, digits, spaces, - and _, "
+                           "starting with a letter (at most 61 characters)")
+
+
+def check_text(option, text):
+    """--title and --publisher go into Python and TOML strings and Markdown as they are."""
+    if not text.strip() or len(text) > 140 or any(c in text for c in '"\\') or not text.isprintable():
+        raise CommandError(f"invalid {option} {text!r}: one line of at most 140 characters, without \" or \\")
+
+
+def new_app(name, dest=".", title=None, publisher=None, doctype=None):
+    """Write the app ``name`` into ``dest``/``name``; returns that folder."""
+    check_app_name(name)
+    title = title or name.replace("_", " ").title()
+    check_text("--title", title)
+    if publisher is not None:
+        check_text("--publisher", publisher)
+    doctype = doctype or name.replace("_", " ").title()  # the title may be in any script, a DocType name not
+    check_doctype_name(doctype)
+    root = os.path.abspath(os.path.join(dest, name))
+    if os.path.exists(root):
+        raise CommandError(f"{root} already exists")
+    folder = scrub(doctype)
+    values = {"app": name, "title": title, "publisher": publisher or title, "doctype": doctype,
+              "folder": folder, "cls": doctype.replace(" ", "").replace("-", ""), "module": title}
+    files = {
+        "pyproject.toml": PYPROJECT,
+        "README.md": README,
+        f"{name}/__init__.py": '__version__ = "0.0.1"\n',
+        f"{name}/hooks.py": HOOKS,
+        f"{name}/conftest.py": CONFTEST,
+        f"{name}/doctype/__init__.py": "",
+        f"{name}/doctype/{folder}/__init__.py": "",
+        f"{name}/doctype/{folder}/{folder}.json": json.dumps(doctype_definition(values), indent=1) + "\n",
+        f"{name}/doctype/{folder}/{folder}.py": CONTROLLER,
+        f"{name}/doctype/{folder}/test_{folder}.py": TEST,
+        f"{name}/fixtures/README.md": FIXTURES_README,
+        f"{name}/workflows/README.md": WORKFLOWS_README,
+        f"{name}/public/.gitkeep": "",
+        f"{name}/guide/en/{name}.md": GUIDE,
+    }
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(string.Template(text).substitute(values) if rel.endswith((".py", ".toml", ".md")) else text)
+    return root
+
+
+def doctype_definition(v):
+    full = dict.fromkeys(("read", "write", "create", "delete", "report", "export", "share", "print", "email"), 1)
+    return {
+        "doctype": "DocType",
+        "name": v["doctype"],
+        "module": v["module"],
+        "autoname": "hash",
+        "title_field": "title",
+        "fields": [
+            {"fieldname": "title", "fieldtype": "Data", "label": "Title", "reqd": 1, "in_list_view": 1},
+            {"fieldname": "description", "fieldtype": "Text", "label": "Description"},
+        ],
+        "permissions": [{"role": "System Manager", **full}],
+    }
+
+
+PYPROJECT = '''\
+[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "$app"
+version = "0.0.1"
+description = "$title: an app for the lowcode engine"
+authors = [{name = "$publisher"}]
+requires-python = ">=3.11"
+# The engine (lowcode) is installed on the bench already; list only what this app adds.
+dependencies = []
+
+[tool.setuptools.packages.find]
+include = ["$app*"]
+namespaces = false
+
+[tool.setuptools.package-data]
+# DocType JSON, fixtures, workflows, the guide and public assets travel in the wheel.
+"$app" = ["*.json", "**/*.json", "**/*.md", "public/**/*"]
+'''
+
+README = '''\
+# $title
+
+An app for the lowcode engine, made by `lowcode new-app $app`.
+
+    pip install -e .                                  # into the bench's Python environment
+    echo $app >> sites/apps.txt                       # the bench serves its assets and commands
+    lowcode --site SITE install-app $app
+    LOWCODE_SITE=SITE python -m pytest $app           # its tests, on that site
+
+The engine's docs/APPS.md explains each folder.
+'''
+
+HOOKS = '''\
+"""$title: the app's manifest, read by the engine on install, migrate and at run time.
+Uncomment what the app needs; docs/APPS.md lists every hook."""
+
+app_name = "$app"
+app_title = "$title"
+app_publisher = "$publisher"
+required_apps = ["lowcode"]  # e.g. ["lowcode", "crm_app"] when its DocTypes link to the CRM's
+
+# Functions called on every document event of a DocType ("*" for all), with the document
+# and the event name: before_validate, validate, before_save, after_insert, on_update,
+# on_submit, on_cancel, on_trash, after_delete, after_rename, on_change.
+# doc_events = {
+#     "$doctype": {"on_update": "$app.events.on_update"},
+# }
+
+# Background jobs: all, hourly, daily, weekly, monthly (and *_long), or cron expressions.
+# scheduler_events = {
+#     "daily": ["$app.tasks.daily"],
+#     "cron": {"0 9 * * 1": ["$app.tasks.monday_morning"]},
+# }
+
+# Records kept in $app/fixtures/ by `lowcode export-fixtures --app $app`.
+# fixtures = [{"dt": "Custom Field", "filters": {"module": "$title"}}]
+
+# Row-level permissions: SQL conditions for lists and a check per document.
+# permission_query_conditions = {"$doctype": "$app.permissions.query_conditions"}
+# has_permission = {"$doctype": "$app.permissions.has_permission"}
+
+# Another class for a DocType's documents (it should subclass the original controller).
+# override_doctype_class = {"$doctype": "$app.overrides.Custom$cls"}
+
+# Called once on install, after each migrate, and before uninstall.
+# after_install = "$app.setup.after_install"
+# after_migrate = ["$app.setup.after_migrate"]
+# before_uninstall = ["$app.setup.before_uninstall"]
+
+# Commands added to `lowcode` (click commands or groups; `from lowcode.cli import pass_bench`
+# gives a command the bench and site).
+# commands = ["$app.cli.my_command"]
+
+# Form scripts from $app/public/, desk pages at /app/<route>, and the user guide's pages.
+# doctype_js = {"$doctype": ["$app/$folder.js"]}
+# desk_pages = {"$folder-board": "$app.pages.board"}
+# user_guide = {"$app": {"$folder": "$folder"}}
+'''
+
+CONTROLLER = '''\
+"""The $doctype controller: methods named after document events run on each save."""
+from lowcode.document import Document
+
+
+class $cls(Document):
+    def validate(self):
+        self.title = (self.title or "").strip()
+'''
+
+TEST = '''\
+"""Tests of $doctype, run on a site that has $app installed (see $app/conftest.py):
+
+    LOWCODE_SITES=/path/to/sites LOWCODE_SITE=site.localhost python -m pytest $app
+"""
+import uuid
+
+import lowcode
+
+
+def test_insert_and_load(site_ctx):
+    title = f"Test {uuid.uuid4().hex[:8]}"
+    doc = lowcode.get_doc({"doctype": "$doctype", "title": f"  {title} "}).insert()
+    assert lowcode.get_doc("$doctype", doc.name).title == title  # trimmed by validate()
+'''
+
+CONFTEST = '''\
+"""pytest fixtures of $app's tests."""
+import os
+
+import pytest
+
+import lowcode
+
+
+@pytest.fixture
+def site_ctx():
+    """The site named by $$LOWCODE_SITE (in the bench $$LOWCODE_SITES, else ./sites), as
+    Administrator; what the test writes is rolled back unless it commits."""
+    site = os.environ.get("LOWCODE_SITE")
+    if not site:
+        pytest.skip("set LOWCODE_SITE to a site that has $app installed")
+    lowcode.setup_django()
+    with lowcode.site_context(site) as local:
+        yield local
+'''
+
+FIXTURES_README = '''\
+JSON files here (a list of records, each with its "doctype" and "name") are inserted or
+updated on `lowcode install-app $app` and on every `lowcode migrate`, in file-name order.
+`lowcode export-fixtures --app $app` writes them from the site for the `fixtures` hook.
+'''
+
+WORKFLOWS_README = '''\
+Workflow records as JSON ({"doctype": "Workflow", "document_type": "$doctype", ...}),
+imported on install and migrate like fixtures; see the engine's crm_app/workflows.
+'''
+
+GUIDE = '''\
+# $title
+
+What $title does and how to use it. Name this page in the `user_guide` hook so the
+desk's Help links open it; headings may end with an anchor, as in `## ${doctype}s {#$folder}`.
+'''

@@ -1,0 +1,1 @@
+"""Helpers for testing lowcode apps against real sites (HTTP: http.py)."""
