@@ -52,11 +52,14 @@ class Database:
 
     # -- reading ------------------------------------------------------------------------
     def get_values(self, doctype, filters=None, fieldname="name", ignore=None, as_dict=False,
-                   order_by=None, limit=None, pluck=False, distinct=False):
+                   order_by=None, limit=None, pluck=False, distinct=False, for_update=False,
+                   cache=False, debug=False):
         """Rows of ``doctype`` matching ``filters``: tuples of the ``fieldname`` column(s)
         (a name or a list of names; ``"*"`` for every column), dicts with ``as_dict``,
         values with ``pluck``. A Single DocType gives its one document. ``ignore``: an
-        unknown DocType or field gives no rows instead of an error."""
+        unknown DocType or field gives no rows instead of an error. ``for_update`` locks
+        the rows until commit. ``cache`` and ``debug`` are taken for Frappe code's sake
+        and change nothing (every read is fresh)."""
         from .exceptions import DoesNotExistError, InvalidFieldError
         try:
             meta = _meta(doctype)
@@ -69,7 +72,8 @@ class Database:
                     return []  # as Frappe: no filters means the Single's values, and this is none
                 from .query import get_list
                 rows = get_list(doctype, fields=fields, filters=_filters(filters), order_by=order_by,
-                                limit_page_length=limit or 0, distinct=distinct, ignore_permissions=True)
+                                limit_page_length=limit or 0, distinct=distinct, ignore_permissions=True,
+                                for_update=for_update)
         except (DoesNotExistError, InvalidFieldError):
             if ignore:
                 return []
@@ -79,11 +83,12 @@ class Database:
         return rows if as_dict else [tuple(r.values()) for r in rows]
 
     def get_value(self, doctype, filters=None, fieldname="name", ignore=None, as_dict=False,
-                  order_by=None, pluck=False, distinct=False):
+                  order_by=None, pluck=False, distinct=False, for_update=False, cache=False, debug=False):
         """The first matching row's ``fieldname``: one value for one field, a tuple for a
         list of fields, a dict with ``as_dict``; None when nothing matches."""
         rows = self.get_values(doctype, filters, fieldname, ignore=ignore, as_dict=as_dict,
-                               order_by=order_by, limit=1, pluck=pluck, distinct=distinct)
+                               order_by=order_by, limit=1, pluck=pluck, distinct=distinct,
+                               for_update=for_update)
         if not rows:
             return None
         row = rows[0]

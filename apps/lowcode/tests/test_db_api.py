@@ -191,3 +191,23 @@ def test_raw_connection_methods_stay_reachable(ctx, data):
     db.rollback()
     assert db.get_value(data["dt"], "Beta", "qty") == 2
     assert ctx.db.get_value(data["dt"], "Beta", "qty") == 2  # the raw driver's own get_value
+
+
+def test_get_value_for_update_locks_the_row(ctx, data):
+    """MariaDB: another connection cannot change the row until this one commits (SQLite:
+    the write transaction holds the database's one write lock anyway)."""
+    from lowcode import database
+    dt, db = data["dt"], lowcode.db
+    db.begin()
+    assert db.get_value(dt, "Beta", "qty", for_update=True, cache=True) == 2
+    if ctx.db.db_type != "mariadb":
+        return
+    other = database.connect(ctx.conf, ctx.site_path)
+    try:
+        other.sql("SET SESSION innodb_lock_wait_timeout=1")
+        with pytest.raises(Exception) as e:
+            other.sql(f"UPDATE `tab{dt}` SET `qty`=9 WHERE `name`='Beta'")
+        assert database.error_kind(e.value) == "lock_timeout"
+    finally:
+        other.rollback()
+        other.close()
