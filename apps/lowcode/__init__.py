@@ -80,12 +80,11 @@ def site_context(site, bench=None, user="Administrator"):
         destroy(token)
 
 
-class _DBProxy:
-    def __getattr__(self, name):
-        return getattr(local.db, name)
+# Frappe's frappe.db: get_value, set_value, exists, count, delete, sql... without permission
+# checks; the raw connection's methods (local.db) are reachable through it too.
+from .db_api import Database as _DatabaseAPI  # noqa: E402
 
-
-db = _DBProxy()
+db = _DatabaseAPI()
 
 # -- documents and queries ----------------------------------------------------------------------
 get_doc = _lazy("document", "get_doc")

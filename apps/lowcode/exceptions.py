@@ -132,5 +132,31 @@ class SiteNotFound(LowcodeError):
     http_status = 404
 
 
+class InternalServerError(LowcodeError):
+    """An unexpected error in a request: the client gets this message and a trace id,
+    the log the traceback under the same id (web/server_errors.py)."""
+    http_status = 500
+    trace_id = None
+
+
+class DatabaseError(InternalServerError):
+    """The database refused a statement for a reason no check foresaw (a missing table or
+    column: the schema lags the DocTypes)."""
+
+
+class DatabaseUnavailableError(InternalServerError):
+    """The database cannot answer now (connection lost or refused): retry after a moment."""
+    http_status = 503
+    retry_after = 5
+
+
+class QueryTimeoutError(DatabaseUnavailableError):
+    """A lock wait timed out (another transaction holds the rows; SQLite: the database is locked)."""
+
+
+class QueryDeadlockError(DatabaseUnavailableError):
+    """The transaction was chosen as a deadlock victim and rolled back."""
+
+
 class CommandError(LowcodeError):
     """A CLI failure reported as one line."""

@@ -338,8 +338,46 @@ def import_records(path):
             data = json.load(f)
         except ValueError as e:
             raise DocTypeDefinitionError(f"invalid JSON: {e}", source=path)
-    for record in data if isinstance(data, list) else [data]:
-        upsert(record)
+    records = data if isinstance(data, list) else [data]
+    # One file is one unit: a bad record leaves none of the file's records behind (but
+    # on MariaDB a record that changes a table, a Custom Field, commits what came before).
+    local.db.begin()
+    local.db.savepoint("import_records")
+    for index, record in enumerate(records, start=1):
+        try:
+            if not isinstance(record, dict) or not record.get("doctype"):
+                raise DocTypeDefinitionError("a record must be an object with a doctype")
+            upsert(record)
+        except Exception as e:  # noqa: BLE001 - re-raised naming the file and the record
+            _end_savepoint(local.db.rollback_to_savepoint)
+            raise DocTypeDefinitionError(f"{_record_label(record, index)}: {getattr(e, 'message', None) or e}",
+                                         source=path, field=getattr(e, "field", None),
+                                         doctype=record.get("doctype") if isinstance(record, dict) else None) from e
+    _end_savepoint(local.db.release_savepoint)
+
+
+def _end_savepoint(end):
+    """Roll back to or release import_records' savepoint, if it is still there: on
+    MariaDB a record that changes a table commits implicitly and takes it along."""
+    try:
+        end("import_records")
+    except Exception:  # noqa: BLE001 - gone with an implicit commit: nothing to end
+        pass
+
+
+def _record_label(record, index):
+    """'record 3 (Role 'Sales Lead')': where a fixture file's bad record is."""
+    if not isinstance(record, dict):
+        return f"record {index}"
+    name = record.get("name")
+    if not name and record.get("doctype"):
+        try:  # a record named by a field (autoname "field:role_name") carries no name of its own
+            autoname = meta_module.get_meta(record["doctype"]).autoname or ""
+            name = record.get(autoname[6:]) if autoname.startswith("field:") else None
+        except Exception:  # noqa: BLE001 - an unknown DocType: the index says where
+            name = None
+    what = " ".join(str(p) for p in (record.get("doctype"), repr(name) if name else None) if p)
+    return f"record {index} ({what})" if what else f"record {index}"
 
 
 def upsert(record):

@@ -339,8 +339,10 @@ def _check_access(doctype, user, ptype, ignore_permissions):
 
 def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None, limit_start=0,
              limit_page_length=20, group_by=None, as_list=False, pluck=None, ignore_permissions=False,
-             user=None, ptype="read", limit=None, distinct=False, start=None, page_length=None):
-    """Rows of a DocType the user may read, as dicts (or lists, or one plucked column)."""
+             user=None, ptype="read", limit=None, distinct=False, start=None, page_length=None, for_update=False):
+    """Rows of a DocType the user may read, as dicts (or lists, or one plucked column).
+    ``for_update``: lock the rows until commit (MariaDB; SQLite's write transaction
+    already holds the database's one write lock)."""
     user = user or local.user
     if limit is not None:
         limit_page_length = limit
@@ -405,6 +407,8 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
                    + (f" ORDER BY {order}" if order else ""))
             if page:
                 sql += f" LIMIT {page} OFFSET {start_at}"
+            if for_update and local.db.db_type == "mariadb":
+                sql += " FOR UPDATE"
             rows = local.db.sql(sql, values)
     converters = [(i, registry[df["fieldtype"]], df) for i, df in enumerate(dfs)
                   if df is not None and registry.get(df["fieldtype"]) and registry[df["fieldtype"]].converts_from_db]

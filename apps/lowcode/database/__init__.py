@@ -19,4 +19,20 @@ def connect(conf, site_path):
     raise ValueError(f"Unknown db_type {db_type!r} (expected sqlite or mariadb)")
 
 
-__all__ = ["Database", "connect"]
+def error_kind(exc):
+    """What a driver's exception means for a client: "duplicate" (a unique value
+    taken), "lock_timeout" or "deadlock" (retry), "connection" (the database is not
+    reachable), "schema" (a table or column is missing), "database" (any other driver
+    error), or None when ``exc`` is no database error. Works without a connection (the
+    one that failed may be gone)."""
+    module = type(exc).__module__ or ""
+    if module.startswith(("MySQLdb", "_mysql")):
+        from .mariadb import error_kind as kind
+    elif module.startswith("sqlite3"):
+        from .sqlite import error_kind as kind
+    else:
+        return None
+    return kind(exc)
+
+
+__all__ = ["Database", "connect", "error_kind"]

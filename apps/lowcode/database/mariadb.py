@@ -2,7 +2,7 @@
 import re
 
 import MySQLdb
-from MySQLdb.constants import ER, FIELD_TYPE
+from MySQLdb.constants import CR, ER, FIELD_TYPE
 from MySQLdb.converters import conversions
 
 from .base import Database, quote, table
@@ -34,6 +34,24 @@ _VALUE_ERRORS = {
 }
 # "... for column `db`.`table`.`col` at row 1" or "... for column 'col' at row 1": the last part.
 _COLUMN_RE = re.compile(r"for column (?:[`'][^`']*[`']\.)*[`']([^`']+)[`']")
+
+# What a driver error means for a client (database.error_kind); MariaDB's own codes
+# without a constant in the driver: 1927 connection killed, 1969 max_statement_time.
+_ERROR_KINDS = {
+    ER.DUP_ENTRY: "duplicate", ER.LOCK_WAIT_TIMEOUT: "lock_timeout", 1969: "lock_timeout",
+    ER.LOCK_DEADLOCK: "deadlock", ER.NO_SUCH_TABLE: "schema", ER.BAD_FIELD_ERROR: "schema",
+    CR.SERVER_GONE_ERROR: "connection", CR.SERVER_LOST: "connection", CR.CONN_HOST_ERROR: "connection",
+    CR.CONNECTION_ERROR: "connection", 1927: "connection",
+}
+
+
+def error_kind(exc):
+    if not isinstance(exc, MySQLdb.MySQLError):
+        return None
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    if isinstance(exc, MySQLdb.InterfaceError):
+        return "connection"  # the connection is closed: (0, '')
+    return _ERROR_KINDS.get(code, "database")
 
 
 class MariaDBDatabase(Database):

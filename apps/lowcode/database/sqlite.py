@@ -28,6 +28,21 @@ _READ_PREFIXES = ("SELECT", "PRAGMA", "WITH", "EXPLAIN", "SAVEPOINT", "RELEASE",
 def _is_write(query):
     return not query.lstrip()[:9].upper().startswith(_READ_PREFIXES)
 
+# What a driver error means for a client (database.error_kind), by its message: the
+# text travels on when _execute re-raises with the query appended.
+_ERROR_KINDS = (("UNIQUE constraint failed", "duplicate"), ("database is locked", "lock_timeout"),
+                ("database table is locked", "lock_timeout"), ("no such table", "schema"),
+                ("no such column", "schema"), ("has no column named", "schema"),
+                ("closed database", "connection"), ("unable to open database", "connection"),
+                ("disk I/O error", "connection"))
+
+
+def error_kind(exc):
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    text = str(exc)
+    return next((kind for marker, kind in _ERROR_KINDS if marker in text), "database")
+
 
 class SQLiteDatabase(Database):
     db_type = "sqlite"

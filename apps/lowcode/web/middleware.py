@@ -21,6 +21,7 @@ from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, DoesN
                           RequestEntityTooLarge, SiteNotFound)
 from ..meta import check_version
 from ..sites import bench_path, resolve_site
+from .server_errors import server_error
 
 log = logging.getLogger("lowcode.web")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -70,14 +71,19 @@ def error_response(exc, status=None):
     body["_server_messages"] = json.dumps([json.dumps({"message": body["message"], "title": body["exc_type"],
                                                        "indicator": "red", "raise_exception": 1},
                                                       ensure_ascii=False)], ensure_ascii=False)
-    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    if getattr(exc, "trace_id", None):  # an unexpected error: its log line has the same id
+        body["trace_id"] = exc.trace_id
+    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+    if getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def error_page(request, exc, status):
     """The desk page for an access denied (403), not found (404) or server error (5xx)
     met while a browser navigates the desk (/app..., Accept: text/html, not an htmx
     fragment), in the user's language; None otherwise, so the API keeps its JSON. A
-    server error shows no detail (it is logged)."""
+    server error shows no detail, only the trace id of its log line."""
     accept = request.headers.get("Accept", "")
     if not (status in (403, 404) or status >= 500) or request.headers.get("HX-Request") \
             or not request.path.startswith("/app") or "text/html" not in accept:
@@ -86,7 +92,8 @@ def error_page(request, exc, status):
     try:
         # The exception's message is English; the page's heading and text are translated.
         return render("error.html", status=status, status_code=status,
-                      detail=getattr(exc, "message", None) if status < 500 else None)
+                      detail=getattr(exc, "message", None) if status < 500 else None,
+                      trace_id=getattr(exc, "trace_id", None))
     except Exception:  # noqa: BLE001 - a broken database cannot render the page: JSON it is
         log.exception("could not render the error page for %s", request.path)
         return None
@@ -189,7 +196,7 @@ class SiteMiddleware:
             if response.status_code < 400:
                 db.commit()
             else:
-                db.rollback()
+                _rollback_quietly(site)  # after a lost connection, the error already answered stays
             return response
         except LowcodeError as e:
             _rollback_quietly(site)
@@ -199,8 +206,7 @@ class SiteMiddleware:
             if refused is not None:
                 _rollback_quietly(site)
                 return error_for(request, refused)
-            log.exception("error in %s %s", request.method, request.path)
-            response = error_for(request, e, 500)  # the page may read the user's language first
+            response = error_for(request, server_error(e, request))  # the page may read the user's language first
             _drop_connection(site)
             return response
         finally:
@@ -215,7 +221,7 @@ class SiteMiddleware:
         if isinstance(exception, Http404):
             exception = DoesNotExistError("Not found")
         if not isinstance(exception, LowcodeError):
-            log.exception("error in %s %s", request.method, request.path)
+            exception = server_error(exception, request)
         return error_for(request, exception)
 
     def authenticate(self, request):
