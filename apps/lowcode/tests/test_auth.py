@@ -443,7 +443,8 @@ WRITING_METHODS = ("frappe.client.save", "frappe.client.set_value", "frappe.clie
                    "frappe.client.cancel", "frappe.client.rename_doc", "frappe.core.doctype.user.user.generate_keys",
                    "upload_file", "frappe.handler.upload_file", "lowcode.jobs.retry",
                    "frappe.model.workflow.apply_workflow", "login", "frappe.desk.form.utils.add_comment",
-                   "frappe.desk.form.assign_to.add", "frappe.desk.form.assign_to.remove")
+                   "frappe.desk.form.assign_to.add", "frappe.desk.form.assign_to.remove",
+                   "frappe.client.bulk_update", "frappe.client.attach_file")
 READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.client.get", "frappe.client.get_value",
                    "frappe.client.get_single_value", "frappe.desk.search.search_link", "frappe.desk.reportview.get",
                    "frappe.desk.reportview.get_count", "frappe.desk.reportview.export_query",

@@ -1,0 +1,116 @@
+"""frappe.client.bulk_update and frappe.client.attach_file as Frappe clients send them
+(form-encoded and JSON), on both engines: each row or file is decided on the stored
+record for the calling user; a refused row is reported and undone alone."""
+import base64
+import json
+
+import pytest
+
+import lowcode
+
+from .test_api import error, make_user, ok, post_json, refresh, token, write
+
+M = "/api/method/"
+
+
+@pytest.fixture
+def deals(ctx, make_doctype, unique):
+    """A DocType a seller writes only when owner of (if_owner), a reader only reads."""
+    seller_role, reader_role = f"CSeller {unique}", f"CReader {unique}"
+    seller = make_user(unique, "cseller", roles=(seller_role,))
+    reader = make_user(unique, "creader", roles=(reader_role,))
+    dt = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"},
+                       {"fieldname": "amount", "fieldtype": "Int", "label": "Amount"},
+                       {"fieldname": "contract", "fieldtype": "Attach", "label": "Contract"}], permissions=[
+        {"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1},
+        {"role": seller_role, "read": 1, "write": 1, "create": 1, "if_owner": 1},
+        {"role": reader_role, "read": 1}])
+    admins = lowcode.get_doc({"doctype": dt, "title": "admin's", "amount": 1}).insert()
+    mine = lowcode.get_doc({"doctype": dt, "title": "seller's", "amount": 2}).insert()
+    ctx.db.sql(f"UPDATE `tab{dt}` SET `owner`=%s WHERE `name`=%s", (seller, mine.name))
+    out = {"dt": dt, "admins": admins.name, "mine": mine.name, "seller": token(seller), "reader": token(reader),
+           "admin": token(make_user(unique, "cadmin"))}
+    refresh(ctx)
+    return out
+
+
+def stored(ctx, dt, name, field):
+    refresh(ctx)
+    return ctx.db.get_value(dt, name, field)
+
+
+def files_of(ctx, name):
+    refresh(ctx)
+    return ctx.db.sql("SELECT COUNT(*) FROM `tabFile` WHERE `attached_to_name`=%s", (name,))[0][0]
+
+
+def test_bulk_update_saves_permitted_rows_and_reports_the_others(ctx, client, deals):
+    dt = deals["dt"]
+    docs = [{"doctype": dt, "docname": deals["mine"], "title": "renamed", "amount": 20},
+            {"doctype": dt, "docname": deals["admins"], "title": "taken over"},
+            {"doctype": dt, "docname": "no-such-record", "title": "x"},
+            {"doctype": dt, "docname": deals["mine"], "amount": "many"}]
+    # form-encoded, as frappe-client's bulk_update posts it
+    r = ok(client.post(M + "frappe.client.bulk_update", {"docs": json.dumps(docs)}, **deals["seller"]))
+    failed = r["message"]["failed_docs"]
+    assert [f["doc"]["docname"] for f in failed] == [deals["admins"], "no-such-record", deals["mine"]]
+    assert "PermissionError" in failed[0]["exc"] and "DoesNotExistError" in failed[1]["exc"]
+    assert "amount" in failed[2]["exc"].lower()
+    assert all("Traceback" not in f["exc"] for f in failed)
+    assert stored(ctx, dt, deals["mine"], "title") == "renamed"
+    assert stored(ctx, dt, deals["mine"], "amount") == 20  # the failed 4th row changed nothing
+    assert stored(ctx, dt, deals["admins"], "title") == "admin's"
+    # JSON body, by a System Manager: every row saved
+    r = ok(post_json(client, M + "frappe.client.bulk_update",
+                     {"docs": [{"doctype": dt, "docname": deals["admins"], "amount": 7}]}, **deals["admin"]))
+    assert r["message"] == {"failed_docs": []}
+    assert stored(ctx, dt, deals["admins"], "amount") == 7
+    # a reader saves nothing; GET is refused; docs must be a list
+    r = ok(client.post(M + "frappe.client.bulk_update",
+                       {"docs": json.dumps([{"doctype": dt, "docname": deals["admins"], "amount": 9}])},
+                       **deals["reader"]))
+    assert len(r["message"]["failed_docs"]) == 1 and stored(ctx, dt, deals["admins"], "amount") == 7
+    error(client.get(M + "frappe.client.bulk_update", {"docs": "[]"}, **deals["admin"]), 403)
+    error(client.post(M + "frappe.client.bulk_update", {"docs": '{"a": 1}'}, **deals["admin"]), 417, field="docs")
+
+
+def test_attach_file_stores_base64_data_on_a_record_the_user_may_write(ctx, client, deals):
+    dt = deals["dt"]
+    pdf = b"%PDF-1.4 contract"
+    # form-encoded with base64, as frappe-client's attach_file sends it, into the record's field
+    r = ok(client.post(M + "frappe.client.attach_file",
+                       {"filename": "contract.pdf", "filedata": base64.b64encode(pdf).decode(), "doctype": dt,
+                        "docname": deals["mine"], "decode_base64": "1", "is_private": "1", "docfield": "contract"},
+                       **deals["seller"]))
+    f = r["message"]
+    assert f["attached_to_doctype"] == dt and f["attached_to_name"] == deals["mine"] and f["is_private"] == 1
+    assert f["file_url"].startswith("/private/files/contract") and f["file_size"] == len(pdf)
+    assert stored(ctx, dt, deals["mine"], "contract") == f["file_url"]
+    got = client.get(f["file_url"], **deals["seller"])
+    assert got.status_code == 200 and b"".join(got.streaming_content) == pdf
+    # JSON body without decode_base64: the text itself is the content
+    r = ok(post_json(client, M + "frappe.client.attach_file",
+                     {"filename": "note.txt", "filedata": "plain words", "doctype": dt, "docname": deals["admins"]},
+                     **deals["admin"]))
+    assert r["message"]["file_size"] == len(b"plain words") and r["message"]["is_private"] == 0
+    # refused, nothing written: no write on the stored record, a reader, a bad type, bad base64, GET
+    before = files_of(ctx, deals["admins"])
+    error(client.post(M + "frappe.client.attach_file",
+                      {"filename": "x.txt", "filedata": "eA==", "doctype": dt, "docname": deals["admins"],
+                       "decode_base64": 1}, **deals["seller"]), 403, "PermissionError")
+    error(client.post(M + "frappe.client.attach_file",
+                      {"filename": "x.txt", "filedata": "x", "doctype": dt, "docname": deals["mine"]},
+                      **deals["reader"]), 403, "PermissionError")
+    error(client.post(M + "frappe.client.attach_file",
+                      {"filename": "page.html", "filedata": "<script>", "doctype": dt, "docname": deals["admins"]},
+                      **deals["admin"]), 417, field="file")
+    error(client.post(M + "frappe.client.attach_file",
+                      {"filename": "x.txt", "filedata": "not base64!", "doctype": dt, "docname": deals["admins"],
+                       "decode_base64": 1}, **deals["admin"]), 417, field="filedata")
+    error(client.post(M + "frappe.client.attach_file",
+                      {"filename": "x.txt", "filedata": "x", "doctype": dt, "docname": deals["admins"],
+                       "docfield": "nope"}, **deals["admin"]), 417, field="docfield")
+    error(client.get(M + "frappe.client.attach_file",
+                     {"filename": "x.txt", "filedata": "x", "doctype": dt, "docname": deals["admins"]},
+                     **deals["admin"]), 403)
+    assert files_of(ctx, deals["admins"]) == before == 1
