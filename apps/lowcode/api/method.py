@@ -19,7 +19,7 @@ from ..context import local
 from ..exceptions import AuthenticationError, DoesNotExistError, NotWhitelisted, PermissionError
 from ..exceptions import BadRequest
 from .request import form_dict, respond
-from . import desk_methods, files, reportview
+from . import desk_methods, files, query_report, reportview
 from ..desk.views import printview
 
 
@@ -160,6 +160,8 @@ STANDARD_METHODS = {
     "frappe.client.validate_link": _public(desk_methods.validate_link, methods=READ),
     "frappe.desk.form.load.getdoc": _public(desk_methods.getdoc, methods=READ),
     "frappe.desk.form.load.getdoctype": _public(desk_methods.getdoctype, methods=READ),
+    "frappe.desk.query_report.run": _public(query_report.run, methods=READ),
+    "frappe.desk.query_report.get_script": _public(query_report.get_script, methods=READ),
 }
 
 

@@ -450,7 +450,8 @@ READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.
                    "frappe.desk.reportview.get_count", "frappe.desk.reportview.export_query",
                    "frappe.utils.print_format.download_pdf", "frappe.auth.get_logged_user",
                    "frappe.model.workflow.get_transitions", "ping", "frappe.ping",
-                   "frappe.client.validate_link", "frappe.desk.form.load.getdoc", "frappe.desk.form.load.getdoctype")
+                   "frappe.client.validate_link", "frappe.desk.form.load.getdoc", "frappe.desk.form.load.getdoctype",
+                   "frappe.desk.query_report.run", "frappe.desk.query_report.get_script")
 
 
 def test_standard_methods_declare_their_http_methods():

@@ -22,9 +22,9 @@ def deals(ctx, make_doctype, unique):
     dt = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"},
                        {"fieldname": "amount", "fieldtype": "Int", "label": "Amount"},
                        {"fieldname": "contract", "fieldtype": "Attach", "label": "Contract"}], permissions=[
-        {"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1},
-        {"role": seller_role, "read": 1, "write": 1, "create": 1, "if_owner": 1},
-        {"role": reader_role, "read": 1}])
+        {"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1, "report": 1},
+        {"role": seller_role, "read": 1, "write": 1, "create": 1, "if_owner": 1, "report": 1},
+        {"role": reader_role, "read": 1, "report": 1}])
     admins = lowcode.get_doc({"doctype": dt, "title": "admin's", "amount": 1}).insert()
     mine = lowcode.get_doc({"doctype": dt, "title": "seller's", "amount": 2}).insert()
     ctx.db.sql(f"UPDATE `tab{dt}` SET `owner`=%s WHERE `name`=%s", (seller, mine.name))
@@ -114,3 +114,72 @@ def test_attach_file_stores_base64_data_on_a_record_the_user_may_write(ctx, clie
                      {"filename": "x.txt", "filedata": "x", "doctype": dt, "docname": deals["admins"]},
                      **deals["admin"]), 403)
     assert files_of(ctx, deals["admins"]) == before == 1
+
+
+# -- frappe.desk.query_report ------------------------------------------------------------------------
+
+def run_report(client, headers, name, filters=None, method="get"):
+    data = {"report_name": name}
+    if filters is not None:
+        data["filters"] = json.dumps(filters)
+    return getattr(client, method)(M + "frappe.desk.query_report.run", data, **headers)
+
+
+def test_query_report_runs_a_report_builder_report_with_the_users_rows(ctx, client, deals, unique):
+    """A saved report view runs in Frappe's answer shape, each user seeing the rows
+    they may read (the seller only their own, if_owner); a private one, or one whose
+    roles the user lacks, is refused."""
+    dt = deals["dt"]
+    write(ctx)
+    lowcode.get_doc({"doctype": dt, "title": "third", "amount": 5}).insert()
+    settings = {"columns": ["title", "amount"], "filters": [[dt, "amount", ">=", 2]], "order_by": "amount asc"}
+    for name, public, roles in ((f"Deals {unique}", 1, []), (f"Private {unique}", 0, []),
+                                (f"Readers {unique}", 1, [{"role": f"CReader {unique}"}])):
+        lowcode.get_doc({"doctype": "Report", "report_name": name, "ref_doctype": dt, "is_public": public,
+                         "report_type": "Report Builder", "json": json.dumps(settings), "add_total_row": 1,
+                         "roles": roles}).insert()
+    refresh(ctx)
+    r = ok(run_report(client, deals["admin"], f"Deals {unique}"))["message"]
+    assert [c["fieldname"] for c in r["columns"]] == ["name", "title", "amount"]
+    assert [(row["title"], row["amount"]) for row in r["result"][:-1]] == [("seller's", 2), ("third", 5)]
+    assert r["result"][-1] == ["Total", "", 7.0] and r["add_total_row"]  # Frappe's total row: a list
+    assert set(r) >= {"result", "columns", "message", "chart", "report_summary", "skip_total_row"}
+    # the seller reads only the record they own; POST works too
+    r = ok(run_report(client, deals["seller"], f"Deals {unique}", method="post"))["message"]
+    assert [(row["title"], row["amount"]) for row in r["result"][:-1]] == [("seller's", 2)]
+    assert r["result"][-1] == ["Total", "", 2.0]
+    error(run_report(client, deals["seller"], f"Private {unique}"), 403, "PermissionError")
+    refused = error(run_report(client, deals["seller"], f"Readers {unique}"), 403, "PermissionError")
+    assert f"Readers {unique}" in refused["message"]
+    assert len(ok(run_report(client, deals["reader"], f"Readers {unique}"))["message"]["result"]) == 3  # 2 + total
+    error(run_report(client, deals["admin"], f"No such {unique}"), 404, "DoesNotExistError")
+    script = ok(client.get(M + "frappe.desk.query_report.get_script", {"report_name": f"Deals {unique}"},
+                           **deals["admin"]))["message"]
+    assert script["script"] == f'frappe.query_reports["Deals {unique}"] = {{}};'
+
+
+def test_query_report_runs_sql_for_the_administrator_only(ctx, client, deals, unique):
+    dt = deals["dt"]
+    name = f"SQL {unique}"
+    write(ctx)
+    lowcode.get_doc({"doctype": "Report", "report_name": name, "ref_doctype": dt, "report_type": "Query Report",
+                     "query": f"SELECT `title` AS `Title:Data:120`, `amount` AS `Amount:Int:80` FROM `tab{dt}` "
+                              "WHERE `amount` >= %(min_amount)s ORDER BY `amount`"}).insert()
+    admin = token("Administrator")
+    refresh(ctx)
+    r = ok(run_report(client, admin, name, {"min_amount": 2}))["message"]
+    assert [c["fieldname"] for c in r["columns"]] == ["title", "amount"]
+    assert r["columns"][1] == {"label": "Amount", "fieldname": "amount", "fieldtype": "Int", "width": "80"}
+    assert r["result"] == [{"title": "seller's", "amount": 2}]
+    refused = error(run_report(client, deals["admin"], name), 403, "PermissionError")
+    assert "Administrator" in refused["message"]
+    # nobody else saves one either
+    write(ctx)
+    lowcode.set_user(make_user(unique, "sqlwriter"))
+    try:
+        with pytest.raises(lowcode.ValidationError) as caught:
+            lowcode.get_doc({"doctype": "Report", "report_name": f"Mine {unique}", "ref_doctype": dt,
+                             "report_type": "Query Report", "query": "SELECT 1"}).insert()
+        assert caught.value.field == "report_type"
+    finally:
+        lowcode.set_user("Administrator")
