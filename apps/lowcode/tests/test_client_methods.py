@@ -74,6 +74,26 @@ def test_bulk_update_saves_permitted_rows_and_reports_the_others(ctx, client, de
     error(client.post(M + "frappe.client.bulk_update", {"docs": '{"a": 1}'}, **deals["admin"]), 417, field="docs")
 
 
+def test_a_row_rolled_back_to_its_savepoint_takes_what_it_queued_along(ctx):
+    """bulk_update undoes a failed row with a savepoint: the jobs and mails that row
+    queued for after the commit are dropped, and its undo steps (a written file
+    removed) run at once; what the other rows queued stays."""
+    done = []
+    ctx.db.begin()
+    ctx.db.after_commit(lambda: done.append("before"))
+    ctx.db.savepoint("row")
+    ctx.db.after_commit(lambda: done.append("failed row's job"))
+    ctx.db.after_rollback(lambda: done.append("failed row's file removed"))
+    ctx.db.rollback_to_savepoint("row")
+    ctx.db.release_savepoint("row")
+    assert done == ["failed row's file removed"]
+    ctx.db.savepoint("row")
+    ctx.db.after_commit(lambda: done.append("saved row's job"))
+    ctx.db.release_savepoint("row")
+    ctx.db.commit()
+    assert done == ["failed row's file removed", "before", "saved row's job"]
+
+
 def test_attach_file_stores_base64_data_on_a_record_the_user_may_write(ctx, client, deals):
     dt = deals["dt"]
     pdf = b"%PDF-1.4 contract"
