@@ -203,3 +203,16 @@ def test_query_report_runs_sql_for_the_administrator_only(ctx, client, deals, un
         assert caught.value.field == "report_type"
     finally:
         lowcode.set_user("Administrator")
+
+
+def test_a_report_view_saved_under_a_script_reports_name_leaves_it_alone(ctx, client):
+    """The CRM's Lost Reasons is a standard Script Report: saving the Opportunity report
+    view under that name is refused naming report_name, and nothing changes."""
+    from lowcode.utils import route_for
+    from .desk_helpers import login
+    csrf = login(ctx, client, "Administrator")
+    r = client.post(f"/app/{route_for('Opportunity')}/view/report",
+                    {"report_name": "Lost Reasons", "state": "columns=title&apply=1"}, HTTP_X_FRAPPE_CSRF_TOKEN=csrf)
+    assert r.status_code == 417 and b"report_name" in r.content, r.content[:300]
+    refresh(ctx)
+    assert ctx.db.get_value("Report", "Lost Reasons", "report_type") == "Script Report"

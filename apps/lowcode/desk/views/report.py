@@ -271,6 +271,9 @@ def save_report(request, doctype, meta):
                                      "chart")}
     if local.db.exists("Report", name):
         doc = get_doc("Report", name)
+        if doc.report_type != "Report Builder":  # a Script or Query Report keeps its type
+            raise ValidationError(_("%(name)s is a %(type)s: choose another name") % {
+                "name": name, "type": _(doc.report_type)}, field="report_name")
         if doc.ref_doctype != doctype:
             raise ValidationError(_("Report %(name)s is a report on %(doctype)s") % {
                 "name": name, "doctype": _(doc.ref_doctype)}, field="report_name")
