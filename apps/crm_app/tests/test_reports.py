@@ -576,6 +576,10 @@ def test_query_report_run_gives_a_sales_user_their_own_rows(rctx, report_site):
     r = _run(client, h, "Lost Reasons")
     assert r["result"] == [{"lost_reason": "Timing", "count": 1, "amount": 2500.0}, ["Total", 1.0, 2500.0]]
     assert r["add_total_row"]
+    from crm_app.tests.helpers import body
+    bad = client.get("/api/method/frappe.desk.query_report.run",
+                     {"report_name": "Lost Reasons", "filters": '{"from_date": "someday"}'}, **h)
+    assert bad.status_code == 417 and body(bad)["field"] == "from_date"
     analyst_client, ah = _api(rctx, report_site, "crm")
     assert _run(analyst_client, ah, "Lost Reasons")["result"] == [
         {"lost_reason": "Price", "count": 2, "amount": 5000.0}, {"lost_reason": "Timing", "count": 1, "amount": 2500.0},

@@ -188,9 +188,10 @@ def total_row(result, columns):
     averaged), other cells empty, "Total" in the first column unless it is a number."""
     row = [""] * len(columns)
     for i, col in enumerate(columns):
-        if col.get("fieldtype") in _SUMMED + ("Percent",):
-            total = sum(float(r.get(col["fieldname"]) or 0) for r in result)
-            row[i] = total / len(result) if col["fieldtype"] == "Percent" else total
+        values = [float(r.get(col["fieldname"]) or 0) for r in result] if col.get("fieldtype") in \
+            _SUMMED + ("Percent",) else []
+        if any(values):  # a column with no figure (say, revenue the user may not see) stays empty
+            row[i] = sum(values) / len(result) if col["fieldtype"] == "Percent" else sum(values)
     if columns and columns[0].get("fieldtype") not in _SUMMED + ("Percent", "Date"):
         row[0] = "Total"
     return row
