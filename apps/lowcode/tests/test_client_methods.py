@@ -216,3 +216,6 @@ def test_a_report_view_saved_under_a_script_reports_name_leaves_it_alone(ctx, cl
     assert r.status_code == 417 and b"report_name" in r.content, r.content[:300]
     refresh(ctx)
     assert ctx.db.get_value("Report", "Lost Reasons", "report_type") == "Script Report"
+    # its record opens as a form, not as a report view that has no such saved report
+    page = client.get("/app/report/Lost Reasons")
+    assert page.status_code == 200 and b"Script Report" in page.content, page.status_code
