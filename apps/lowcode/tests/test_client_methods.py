@@ -219,3 +219,18 @@ def test_a_report_view_saved_under_a_script_reports_name_leaves_it_alone(ctx, cl
     # its record opens as a form, not as a report view that has no such saved report
     page = client.get("/app/report/Lost Reasons")
     assert page.status_code == 200 and b"Script Report" in page.content, page.status_code
+
+
+def test_report_columns_rows_and_total_row_in_frappes_forms():
+    """Columns as Frappe's "Label:Fieldtype/Options:Width" texts or dicts; list rows keyed
+    by them; the total row adds numbers, averages percentages, leaves other cells empty."""
+    from lowcode.api.query_report import column_as_dict, normalize_result, total_row
+    columns = [column_as_dict(c) for c in ("Customer:Link/Customer:200", "Deals:Int", "Win Rate:Percent",
+                                           {"label": "Amount", "fieldtype": "Currency"}, "Note")]
+    assert columns[0] == {"label": "Customer", "fieldname": "customer", "fieldtype": "Link", "options": "Customer",
+                          "width": "200"}
+    assert [c["fieldname"] for c in columns] == ["customer", "deals", "win_rate", "amount", "note"]
+    rows = normalize_result([["A", 2, 50, 10.5, "x"], {"customer": "B", "deals": 3, "win_rate": 100, "amount": None}],
+                            columns)
+    assert rows[0] == {"customer": "A", "deals": 2, "win_rate": 50, "amount": 10.5, "note": "x"}
+    assert total_row(rows, columns) == ["Total", 5.0, 75.0, 10.5, ""]
