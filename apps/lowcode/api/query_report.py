@@ -61,7 +61,8 @@ def run(report_name: str, filters: str | dict | list = None, user: str = None, i
         custom_columns: str | list = None, is_tree: bool = False, parent_field: str = None,
         are_default_filters: bool = True):
     """frappe.desk.query_report.run: the report's rows (dicts keyed by column fieldname),
-    columns, message, chart and summary, as Frappe answers."""
+    columns, message, chart and summary, as Frappe answers. The report always runs as the
+    caller: ``user`` and the prepared-report and tree options are accepted and ignored."""
     doc = get_report_doc(report_name)
     filters = json_arg({"filters": filters}, "filters") or {}
     if not isinstance(filters, (dict, list)):
