@@ -220,6 +220,67 @@ def rename_doc(doctype: str, old_name: str, new_name: str, merge: bool = False):
     return documents.rename_doc(doctype, old_name, new_name, merge=_truthy(merge))
 
 
+def bulk_update(docs: str | list):
+    """frappe.client.bulk_update: each row ``{doctype, docname, field: value, ...}`` saved as
+    the user through Document (permission decided on the stored record). A row that fails
+    is undone alone (a savepoint) and reported in ``failed_docs`` with its error's line;
+    the others are saved, as Frappe does."""
+    from .exceptions import LowcodeError
+    rows = documents.parse_json_arg(docs, "docs")
+    if not isinstance(rows, list):
+        raise ValidationError("docs must be a JSON list of documents", field="docs")
+    failed = []
+    for row in rows:
+        local.db.savepoint("bulk_update")
+        try:
+            if not isinstance(row, dict):
+                raise ValidationError("each document must be a JSON object", field="docs")
+            data = {k: v for k, v in row.items() if k not in ("flags", "docname")}
+            if not row.get("doctype") or not row.get("docname"):
+                raise ValidationError("each document needs doctype and docname", field="docname")
+            update_doc(row["doctype"], row["docname"], data)
+        except LowcodeError as e:
+            local.db.rollback_to_savepoint("bulk_update")
+            failed.append({"doc": row, "exc": f"lowcode.exceptions.{e.exc_type}: {e.message}"})
+        local.db.release_savepoint("bulk_update")
+    return {"failed_docs": failed}
+
+
+def attach_file(filename: str = None, filedata: str = None, doctype: str = None, docname: str = None,
+                folder: str = None, decode_base64: bool = False, is_private: bool = None, docfield: str = None):
+    """frappe.client.attach_file: ``filedata`` (base64 with ``decode_base64``, else the text
+    itself) saved as a File attached to a record the user may write (checked on the stored
+    record before anything is written), through the upload rules of api/files.py (name,
+    size, type); with ``docfield`` the record's field gets the file's URL."""
+    import base64
+    import binascii
+    import re
+    from .api import files
+    for name, value in (("filename", filename), ("doctype", doctype), ("docname", docname)):
+        if not value:
+            raise ValidationError(f"{name} is required", field=name)
+    if filedata is None:
+        raise ValidationError("filedata is required", field="filedata")
+    doc = documents.get_doc(doctype, docname)
+    doc.check_permission("write")
+    if docfield and doc.meta.get_field(docfield) is None:
+        raise InvalidFieldError(f"{doctype} has no field {docfield!r}", field="docfield", doctype=doctype)
+    if decode_base64:
+        if "," in filedata[:200]:
+            filedata = filedata.split(",", 1)[1]  # a data: URL, as Frappe's File accepts
+        # checked before decoding: the decoded size is three quarters of the text's
+        files.check_upload(files.safe_name(filename), len(filedata) * 3 // 4)
+        try:
+            content = base64.b64decode(re.sub(r"[\r\n]+", "", filedata), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("filedata is not base64", field="filedata") from None
+    else:
+        content = filedata.encode("utf-8")
+    return files.save_file(filename, content, private=bool(is_private), attached_to_doctype=doctype,
+                           attached_to_name=doc.name, attached_to_field=docfield or None,
+                           folder=folder).as_dict()
+
+
 def _truthy(value):
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes")

@@ -3,6 +3,7 @@
 Every DocType definition an operation will write is read and checked first; only
 when all are sound does anything change, so a broken JSON file leaves the site as
 it was."""
+import glob
 import hashlib
 import importlib
 import json
@@ -321,7 +322,8 @@ def migrate():
 
 
 def import_app_files(app):
-    """Workflows and fixtures an app ships as JSON."""
+    """Workflows and fixtures an app ships as JSON, and its standard reports
+    (``report/<name>/<name>.json``, Frappe's layout; see api/query_report.py)."""
     root = apps.app_path(app)
     for folder in ("fixtures", "workflows"):
         base = os.path.join(root, folder)
@@ -330,6 +332,9 @@ def import_app_files(app):
         for fname in sorted(os.listdir(base)):
             if fname.endswith(".json"):
                 import_records(os.path.join(base, fname))
+    for path in sorted(glob.glob(os.path.join(root, "report", "*", "*.json"))):
+        if os.path.basename(path) == os.path.basename(os.path.dirname(path)) + ".json":
+            import_records(path)
 
 
 def import_records(path):

@@ -6,8 +6,8 @@ the engine's own ``if_owner`` and User Permissions), for every writable field su
 rule can read (derived from metadata: ``owner``, ``_assign``, Links to User and
 Territory, Check fields, child rows linking a User, Links restricted by the user's User
 Permissions), a user who may not write the stored document sends the value that would
-satisfy the rule through each write path (REST PUT, frappe.client.set_value and save,
-the desk form). Each must answer 403 and leave the stored row as it was.
+satisfy the rule through each write path (REST PUT, frappe.client.set_value, save and
+bulk_update, the desk form; frappe.client.attach_file too, which writes no field). Each must answer 403 and leave the stored row as it was.
 
 Adding a row rule: a DocType named in some app's ``has_permission`` hook must have a
 case in CASES (``test_every_row_rule_has_a_case`` fails otherwise). A case says who
@@ -300,7 +300,28 @@ def desk_form(client, auth, doctype, name, fieldname, value):
         client.cookies.pop("sid", None)
 
 
+def client_bulk_update(client, auth, doctype, name, fieldname, value):
+    """bulk_update answers 200 with a refused row in ``failed_docs`` (Frappe's shape); that
+    row's error stands for the answer here."""
+    from django.http import HttpResponse
+    response = client.post("/api/method/frappe.client.bulk_update",
+                           {"docs": json.dumps([{"doctype": doctype, "docname": name, fieldname: value}])},
+                           **auth["token"])
+    failed = response.json()["message"]["failed_docs"] if response.status_code == 200 else None
+    if failed and "PermissionError" in failed[0]["exc"]:
+        return HttpResponse(failed[0]["exc"], status=403)
+    return response
+
+
+def client_attach_file(client, auth, doctype, name, fieldname, value):
+    """Attaching a file is writing the record (the value plays no part)."""
+    return client.post("/api/method/frappe.client.attach_file",
+                       {"filename": "note.txt", "filedata": "note", "doctype": doctype, "docname": name},
+                       **auth["token"])
+
+
 PATHS = {"REST PUT": rest_put, "frappe.client.set_value": client_set_value, "frappe.client.save": client_save,
+         "frappe.client.bulk_update": client_bulk_update, "frappe.client.attach_file": client_attach_file,
          "desk form": desk_form}
 
 

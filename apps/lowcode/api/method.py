@@ -19,7 +19,7 @@ from ..context import local
 from ..exceptions import DoesNotExistError, NotWhitelisted, PermissionError
 from ..exceptions import BadRequest
 from .request import form_dict, respond
-from . import desk_methods, files, reportview
+from . import desk_methods, files, query_report, reportview
 from ..desk.views import printview
 
 
@@ -141,6 +141,8 @@ STANDARD_METHODS = {
     "frappe.client.submit": _public(client.submit, methods=WRITE),
     "frappe.client.cancel": _public(client.cancel, methods=WRITE),
     "frappe.client.rename_doc": _public(client.rename_doc, methods=WRITE),
+    "frappe.client.bulk_update": _public(client.bulk_update, methods=WRITE),
+    "frappe.client.attach_file": _public(client.attach_file, methods=WRITE),
     "upload_file": _public(files.upload_file, methods=WRITE),
     "frappe.handler.upload_file": _public(files.upload_file, methods=WRITE),
     "frappe.core.doctype.user.user.generate_keys": _public(generate_keys, methods=WRITE),
@@ -158,6 +160,8 @@ STANDARD_METHODS = {
     "frappe.client.validate_link": _public(desk_methods.validate_link, methods=READ),
     "frappe.desk.form.load.getdoc": _public(desk_methods.getdoc, methods=READ),
     "frappe.desk.form.load.getdoctype": _public(desk_methods.getdoctype, methods=READ),
+    "frappe.desk.query_report.run": _public(query_report.run, methods=READ),
+    "frappe.desk.query_report.get_script": _public(query_report.get_script, methods=READ),
 }
 
 

@@ -31,6 +31,7 @@ class Database:
         self.read_only = False
         self._after_commit = []
         self._after_rollback = []
+        self._savepoints = {}
         self.transaction_writes = 0
         self.connect()
 
@@ -162,12 +163,22 @@ class Database:
 
     def savepoint(self, name):
         self._execute(f"SAVEPOINT {quote(name)}", ())
+        self._savepoints[name] = (len(self._after_commit), len(self._after_rollback))
 
     def rollback_to_savepoint(self, name):
+        """Undo the work since the savepoint, with what it queued: its after-commit
+        callbacks (jobs, mails) are dropped and its after-rollback ones (removing a
+        written file) run now."""
         self._execute(f"ROLLBACK TO SAVEPOINT {quote(name)}", ())
+        commits, rollbacks = self._savepoints.get(name, (len(self._after_commit), len(self._after_rollback)))
+        del self._after_commit[commits:]
+        undone, self._after_rollback[rollbacks:] = self._after_rollback[rollbacks:], []
+        for fn in undone:
+            fn()
 
     def release_savepoint(self, name):
         self._execute(f"RELEASE SAVEPOINT {quote(name)}", ())
+        self._savepoints.pop(name, None)
 
     # -- schema introspection and DDL (engine specific) -------------------------
     def column_sql_type(self, kind, length=None):

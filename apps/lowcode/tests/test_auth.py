@@ -407,13 +407,15 @@ WRITING_METHODS = ("frappe.client.save", "frappe.client.set_value", "frappe.clie
                    "frappe.client.cancel", "frappe.client.rename_doc", "frappe.core.doctype.user.user.generate_keys",
                    "upload_file", "frappe.handler.upload_file", "lowcode.jobs.retry",
                    "frappe.model.workflow.apply_workflow", "login", "frappe.desk.form.utils.add_comment",
-                   "frappe.desk.form.assign_to.add", "frappe.desk.form.assign_to.remove")
+                   "frappe.desk.form.assign_to.add", "frappe.desk.form.assign_to.remove",
+                   "frappe.client.bulk_update", "frappe.client.attach_file")
 READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.client.get", "frappe.client.get_value",
                    "frappe.client.get_single_value", "frappe.desk.search.search_link", "frappe.desk.reportview.get",
                    "frappe.desk.reportview.get_count", "frappe.desk.reportview.export_query",
                    "frappe.utils.print_format.download_pdf", "frappe.auth.get_logged_user",
                    "frappe.model.workflow.get_transitions", "ping", "frappe.ping",
-                   "frappe.client.validate_link", "frappe.desk.form.load.getdoc", "frappe.desk.form.load.getdoctype")
+                   "frappe.client.validate_link", "frappe.desk.form.load.getdoc", "frappe.desk.form.load.getdoctype",
+                   "frappe.desk.query_report.run", "frappe.desk.query_report.get_script")
 
 
 def test_standard_methods_declare_their_http_methods():

@@ -500,3 +500,45 @@ def test_satisfaction_by_jalali_month_for_a_jalali_manager(manager):
         local.cache.pop("_desk_prefs", None)
     assert got["by_month"] == [_month("1404-10", 3.67, 3, 0.0, 2), _month("1404-11", 4.0, 3, 66.7, 3)]
     assert got["overall"] == {"csat": 3.83, "csat_answers": 6, "nps": 40.0, "nps_answers": 5}
+
+
+# -- the standard Script Reports, through frappe.desk.query_report.run ------------------------------------
+
+def _run(sctx, service_site, who, name, filters=None):
+    import json
+    from crm_app.tests.helpers import ok, token
+    os.environ["LOWCODE_SITES"] = service_site["bench"]
+    headers = token(service_site[who])
+    sctx.db.commit()
+    client = Client(HTTP_HOST=service_site["site"], raise_request_exception=False)
+    return ok(client.post("/api/method/frappe.desk.query_report.run",
+                          {"report_name": name, "filters": json.dumps(filters or {})}, **headers))["message"]
+
+
+def test_query_report_run_gives_a_manager_every_case(sctx, service_site):
+    """The figures of test_period_figures_for_a_manager and test_satisfaction_by_month_for_a_manager,
+    as Frappe clients read them; the total row adds up cases (8) and revenue (12500)."""
+    s = service_site
+    r = _run(sctx, s, "mgr", "Cases by Customer", {"from_date": JAN[0], "to_date": JAN[1]})
+    assert r["result"] == [{"customer": s["alpha"], "cases": 3, "revenue": 10000.0},
+                           {"customer": s["beta"], "cases": 3, "revenue": 0.0},
+                           {"customer": s["gamma"], "cases": 2, "revenue": 2500.0},
+                           ["Total", 8.0, 12500.0]]
+    summary = {x["label"]: x["value"] for x in r["report_summary"]}
+    assert (summary["Cases"], summary["SLA Compliance %"], summary["Reopen Rate %"]) == (8, 66.7, 33.3)
+    r = _run(sctx, s, "mgr", "Case Satisfaction", {"from_date": "2026-01-01", "to_date": "2026-02-28"})
+    assert r["result"] == [_month("2026-01", 3.75, 4, 0.0, 3), _month("2026-02", 4.0, 2, 100.0, 2)]
+    assert [x["value"] for x in r["report_summary"]] == [3.83, 40.0]
+    assert [c["name"] for c in _run(sctx, s, "mgr", "Crisis Cases")["result"]] == [s["cases"]["K3"], s["cases"]["K1"]]
+
+
+def test_query_report_run_gives_an_agent_their_cases_only(sctx, service_site):
+    """a1: team A's cases and their own (test_period_figures_for_an_agent_...): no revenue
+    (the total row leaves it empty), no crisis case."""
+    s = service_site
+    r = _run(sctx, s, "a1", "Cases by Customer", {"from_date": JAN[0], "to_date": JAN[1]})
+    assert r["result"] == [{"customer": s["alpha"], "cases": 3, "revenue": None},
+                           {"customer": s["beta"], "cases": 2, "revenue": None}, ["Total", 5.0, ""]]
+    assert _run(sctx, s, "a1", "Crisis Cases")["result"] == []
+    r = _run(sctx, s, "a2", "Case Satisfaction", {"from_date": "2026-01-01", "to_date": "2026-02-28"})
+    assert r["result"] == [_month("2026-01", 4.0, 1, 0.0, 1), _month("2026-02", 4.0, 2, 100.0, 2)]

@@ -247,8 +247,9 @@ def form_view(request, route, name):
             if meta.has_field(key):
                 doc.set(key, value)
     if request.method == "GET":
-        if doctype == "Report" and name and not request.GET.get("edit"):
-            # A saved report opens as the report; its document is one "Edit" away.
+        if doctype == "Report" and name and doc.report_type == "Report Builder" and not request.GET.get("edit"):
+            # A saved report opens as the report; its document is one "Edit" away. (A Script
+            # or Query Report shows its record: it runs through query_report.run.)
             from .report import saved_report_url
             return HttpResponseRedirect(saved_report_url(doc.name, doc.ref_doctype))
         notices = form_notices(doc) if request.GET.get("notice") and not doc.is_new() else ()

@@ -111,15 +111,7 @@ def read_spec(params, meta):
     it names until the settings form is applied. Returns (spec, saved report or None)."""
     saved = load_report(params["report"], meta.name) if params.get("report") else None
     if saved is not None and not params.get("apply"):
-        try:
-            raw = json.loads(saved["json"] or "{}")
-        except ValueError:
-            raw = {}
-        spec = {"columns": raw.get("columns") or [], "filters": query.normalise_filters(raw.get("filters") or [],
-                                                                                          meta.name),
-                "order_by": raw.get("order_by") or "", "group_by": raw.get("group_by") or "",
-                "aggregate": raw.get("aggregate") or "count", "aggregate_on": raw.get("aggregate_on") or "",
-                "chart": raw.get("chart") or ""}
+        spec = saved_spec(saved["json"], meta)
     else:
         filters = read_filters(_Args(params), meta)
         if params.get("add_field"):
@@ -133,6 +125,19 @@ def read_spec(params, meta):
                 "group_by": (params.get("group_by") or "").strip(), "aggregate": params.get("aggregate") or "count",
                 "aggregate_on": (params.get("aggregate_on") or "").strip(), "chart": params.get("chart") or ""}
     return spec, saved
+
+
+def saved_spec(text, meta):
+    """The settings a saved report's ``json`` holds (Report Builder)."""
+    try:
+        raw = json.loads(text or "{}")
+    except ValueError:
+        raw = {}
+    return {"columns": raw.get("columns") or [], "filters": query.normalise_filters(raw.get("filters") or [],
+                                                                                     meta.name),
+            "order_by": raw.get("order_by") or "", "group_by": raw.get("group_by") or "",
+            "aggregate": raw.get("aggregate") or "count", "aggregate_on": raw.get("aggregate_on") or "",
+            "chart": raw.get("chart") or ""}
 
 
 def check_spec(spec, meta, choices):
@@ -224,14 +229,14 @@ def saved_reports(doctype):
     """Reports on ``doctype`` the user owns or that are public (permission-checked:
     public ones reach others through their share, see desk/doctype/public_share.py)."""
     return query.get_list("Report", fields=["name", "report_name", "is_public", "owner"],
-                          filters={"ref_doctype": doctype},
+                          filters={"ref_doctype": doctype, "report_type": "Report Builder"},
                           or_filters=[["owner", "=", local.user], ["is_public", "=", 1]],
                           order_by="report_name asc", limit_page_length=200)
 
 
 def load_report(name, doctype):
     rows = query.get_list("Report", fields=["name", "report_name", "ref_doctype", "json", "is_public", "owner"],
-                          filters={"name": name}, limit_page_length=1)
+                          filters={"name": name, "report_type": "Report Builder"}, limit_page_length=1)
     if not rows:
         # The same answer whether it does not exist or is someone else's private report.
         raise DoesNotExistError(_("Report %(name)s not found") % {"name": name}, doctype="Report")
@@ -266,6 +271,9 @@ def save_report(request, doctype, meta):
                                      "chart")}
     if local.db.exists("Report", name):
         doc = get_doc("Report", name)
+        if doc.report_type != "Report Builder":  # a Script or Query Report keeps its type
+            raise ValidationError(_("%(name)s is a %(type)s: choose another name") % {
+                "name": name, "type": _(doc.report_type)}, field="report_name")
         if doc.ref_doctype != doctype:
             raise ValidationError(_("Report %(name)s is a report on %(doctype)s") % {
                 "name": name, "doctype": _(doc.ref_doctype)}, field="report_name")

@@ -1,6 +1,8 @@
-"""A saved report of the report view (Report Builder): its settings live in ``json``
-(columns, filters, order_by, group_by, aggregate, aggregate_on, chart); see
-lowcode/desk/views/report.py for what each key means."""
+"""A Report, in Frappe's types: a saved report of the report view (Report Builder), whose
+settings live in ``json`` (columns, filters, order_by, group_by, aggregate, aggregate_on,
+chart; see lowcode/desk/views/report.py), a Script Report (an app's
+``<app>/report/<name>/<name>.py``) or a Query Report (SQL); the last two run through
+``frappe.desk.query_report.run`` (lowcode/api/query_report.py)."""
 from lowcode import params
 from lowcode.context import local
 from lowcode.document import Document
@@ -16,6 +18,9 @@ class Report(Document):
             raise ValidationError(f"{self.ref_doctype} is a child table: report on its parent", field="ref_doctype")
         if int(self.is_standard or 0) and local.user != "Administrator":
             raise ValidationError("Only Administrator may mark a report as standard", field="is_standard")
+        if self.report_type in ("Query Report", "Script Report") and local.user != "Administrator":
+            # they run SQL or an app's code: Frappe keeps them to the Administrator too
+            raise ValidationError("Only Administrator may save a Query or Script Report", field="report_type")
         check_may_publish(self)
         settings = params.loads(self.json or "{}", "json", error=ValidationError)
         if not isinstance(settings, dict):
