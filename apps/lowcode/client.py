@@ -2,7 +2,7 @@
 payload rules the REST resource API shares with them. Every read goes through the
 permission-checked query layer; every write through Document, so validation,
 hooks, permissions and versions always apply."""
-from . import document as documents, query
+from . import document as documents, query, rename
 from .context import local
 from .exceptions import InvalidFieldError, PermissionError, ValidationError
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
@@ -217,7 +217,7 @@ def cancel(doctype: str, name: str):
 
 
 def rename_doc(doctype: str, old_name: str, new_name: str, merge: bool = False):
-    return documents.rename_doc(doctype, old_name, new_name, merge=_truthy(merge))
+    return rename.rename_doc(doctype, old_name, new_name, merge=_truthy(merge))
 
 
 def _truthy(value):

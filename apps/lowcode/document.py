@@ -14,15 +14,15 @@ installed app (``"*"`` first, then the DocType's own), as Frappe does.
 """
 import re
 
-from . import params, versions
+from . import links, params, versions
 from .context import local
 from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
-                         LinkExistsError, MandatoryError, PermissionError,
+                         MandatoryError, PermissionError,
                          TimestampMismatchError, UniqueValidationError, ValidationError)
 from .expressions import evaluate
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
-from .naming import check_name, set_new_name
+from .naming import set_new_name
 from .utils import Obj, now
 
 _ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
@@ -637,77 +637,7 @@ def get_doc(*args, **kwargs):
     return load_doc(doctype, name, for_update=kwargs.get("for_update", False))
 
 
-# -- deleting and renaming ------------------------------------------------------------------
-
-def get_linked_fields(doctype):
-    """[(doctype, fieldname, istable)] of every Link field that points at ``doctype``."""
-    db = local.db
-    rows = db.sql("SELECT df.`parent`, df.`fieldname`, dt.`istable` FROM `tabDocField` df "
-                  "JOIN `tabDocType` dt ON dt.`name` = df.`parent` "
-                  "WHERE df.`fieldtype`='Link' AND df.`options`=%s", (doctype,))
-    rows += db.sql("SELECT cf.`dt`, cf.`fieldname`, dt.`istable` FROM `tabCustom Field` cf "
-                   "JOIN `tabDocType` dt ON dt.`name` = cf.`dt` "
-                   "WHERE cf.`fieldtype`='Link' AND cf.`options`=%s", (doctype,))
-    return [(r[0], r[1], bool(r[2])) for r in rows]
-
-
-def get_dynamic_linked_fields():
-    db = local.db
-    return db.sql("SELECT df.`parent`, df.`fieldname`, df.`options` FROM `tabDocField` df "
-                  "WHERE df.`fieldtype`='Dynamic Link'") + db.sql(
-        "SELECT `dt`, `fieldname`, `options` FROM `tabCustom Field` WHERE `fieldtype`='Dynamic Link'")
-
-
-def _links_ignored_on_delete():
-    """DocTypes whose links never block a deletion: the document's own history and
-    attachments, and what apps name in Frappe's ``ignore_links_on_delete`` hook (a log
-    such as crm_app's Assignment Log keeps its row, naming a record that is gone)."""
-    from .apps import get_hooks
-    return {"Version", "Comment", "DocShare", "File"} | set(get_hooks("ignore_links_on_delete", []))
-
-
-def _check_no_links(doc):
-    db = local.db
-    ignored = _links_ignored_on_delete()
-    for parent_dt, fieldname, istable in get_linked_fields(doc.doctype):
-        if parent_dt in ignored:
-            continue
-        if parent_dt == doc.doctype and fieldname and not istable:
-            rows = db.sql(f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s AND `name`!=%s LIMIT 1",
-                          (doc.name, doc.name))
-        elif istable:
-            rows = db.sql(f"SELECT `parenttype`, `parent` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s "
-                          "AND NOT (`parenttype`=%s AND `parent`=%s) LIMIT 1", (doc.name, doc.doctype, doc.name))
-            if rows:
-                raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
-                                      f"{rows[0][0]} {rows[0][1]}", doctype=doc.doctype)
-            continue
-        else:
-            rows = db.sql(f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s LIMIT 1", (doc.name,))
-        if rows:
-            raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
-                                  f"{parent_dt} {rows[0][0]}", doctype=doc.doctype)
-
-
-def _check_no_dynamic_links(doc):
-    db = local.db
-    ignored = _links_ignored_on_delete()
-    for parent_dt, fieldname, dt_field in get_dynamic_linked_fields():
-        if parent_dt in ignored or not db.table_exists(parent_dt):
-            continue
-        meta = get_meta(parent_dt)
-        if meta.istable:
-            rows = db.sql(f"SELECT `parenttype`, `parent` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s "
-                          f"AND `{dt_field}`=%s AND NOT (`parenttype`=%s AND `parent`=%s) LIMIT 1",
-                          (doc.name, doc.doctype, doc.doctype, doc.name))
-        else:
-            rows = [(parent_dt, r[0]) for r in db.sql(
-                f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s AND `{dt_field}`=%s LIMIT 1",
-                (doc.name, doc.doctype))]
-        if rows:
-            raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
-                                  f"{rows[0][0]} {rows[0][1]}", doctype=doc.doctype)
-
+# -- deleting (links.py: what links to a document; rename.py: renaming) ---------------------
 
 def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     db = local.db
@@ -725,74 +655,14 @@ def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
         raise ValidationError(f"{doctype} {name} is submitted: cancel it before deleting it", field="docstatus")
     doc.run_method("on_trash")
     if not force:
-        _check_no_links(doc)
-        _check_no_dynamic_links(doc)
+        links.check_no_links(doc)
+        links.check_no_dynamic_links(doc)
     for tf in doc.meta.table_fields:
         db.sql(f"DELETE FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s", (doc.name, doctype))
     db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (doc.name,))
     if doctype != "DocShare" and db.table_exists("DocShare"):
         db.sql("DELETE FROM `tabDocShare` WHERE `share_doctype`=%s AND `share_name`=%s", (doctype, doc.name))
     doc.run_method("after_delete")
-
-
-def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
-    """Rename a document and every Link and Dynamic Link that points at it.
-    With ``merge``, fold ``old`` into an existing ``new``."""
-    db = local.db
-    meta = get_meta(doctype)
-    doc = load_doc(doctype, old)
-    if ignore_permissions:
-        doc.flags.ignore_permissions = True
-    new = (new or "").strip()
-    if not new:
-        raise ValidationError("the new name is empty", field="name")
-    check_name(new, doctype)
-    if not doc.flags.ignore_permissions:
-        if not meta.allow_rename and local.user != "Administrator":
-            raise PermissionError(f"{doctype} does not allow renaming")
-        doc.check_permission("write")
-        if merge:
-            doc.check_permission("delete")
-    exists = db.exists(doctype, new)
-    if exists and not merge:
-        raise DuplicateEntryError(f"{doctype} {new!r} already exists", field="name", doctype=doctype)
-    if merge and not exists:
-        raise DoesNotExistError(f"cannot merge: {doctype} {new!r} does not exist", doctype=doctype)
-    if merge and not doc.flags.ignore_permissions:
-        load_doc(doctype, new).check_permission("write")  # merging writes into the target, too
-    doc.run_method("before_rename", old, new, merge)
-    if merge:
-        db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (old,))
-        for tf in meta.table_fields:
-            db.sql(f"DELETE FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s", (old, doctype))
-    else:
-        db.sql(f"UPDATE `tab{doctype}` SET `name`=%s, `modified`=%s, `modified_by`=%s WHERE `name`=%s",
-               (new, now(), local.user, old))
-        for tf in meta.table_fields:
-            db.sql(f"UPDATE `tab{tf.options}` SET `parent`=%s WHERE `parent`=%s AND `parenttype`=%s",
-                   (new, old, doctype))
-    for parent_dt, fieldname, _ in get_linked_fields(doctype):
-        db.sql(f"UPDATE `tab{parent_dt}` SET `{fieldname}`=%s WHERE `{fieldname}`=%s", (new, old))
-    for parent_dt, fieldname, dt_field in get_dynamic_linked_fields():
-        if db.table_exists(parent_dt):
-            db.sql(f"UPDATE `tab{parent_dt}` SET `{fieldname}`=%s WHERE `{fieldname}`=%s AND `{dt_field}`=%s",
-                   (new, old, doctype))
-    # Shares, attachments and history name the document in plain fields, not Dynamic Links.
-    for ref_table, dt_field, name_field in (("DocShare", "share_doctype", "share_name"),
-                                            ("File", "attached_to_doctype", "attached_to_name"),
-                                            ("Version", "ref_doctype", "docname")):
-        if db.table_exists(ref_table):
-            db.sql(f"UPDATE `tab{ref_table}` SET `{name_field}`=%s WHERE `{dt_field}`=%s AND `{name_field}`=%s",
-                   (new, doctype, old))
-    if meta.autoname.startswith("field:") and not merge:
-        field = meta.autoname[6:]
-        db.sql(f"UPDATE `tab{doctype}` SET `{field}`=%s WHERE `name`=%s", (new, new))
-    renamed = load_doc(doctype, new)
-    if not merge:
-        from .naming import advance_series_past
-        advance_series_past(renamed, new)  # the series must not hand out the name again
-    renamed.run_method("after_rename", old, new, merge)
-    return new
 
 
 def parse_json_arg(value, what):
