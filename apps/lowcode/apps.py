@@ -10,6 +10,7 @@ import os
 import threading
 
 from .context import local
+from .signals import metadata_changed, receiver
 from .utils import scrub
 
 _lock = threading.Lock()
@@ -74,6 +75,11 @@ def clear_cache(site=None):
             else:
                 store.pop(site, None)
     _doc_event_handlers.cache_clear()
+
+
+@receiver(metadata_changed)
+def _metadata_changed(sender, site, **kwargs):
+    clear_cache(site)  # installed apps or their hooks may have changed
 
 
 @functools.lru_cache(maxsize=4096)

@@ -11,6 +11,7 @@ from .context import local
 from .exceptions import PermissionError, ValidationError
 from .expressions import evaluate
 from .permissions import get_roles
+from .signals import metadata_changed, receiver
 
 
 class WorkflowTransitionError(ValidationError):
@@ -31,22 +32,20 @@ def get_workflow(doctype):
     return cache[doctype]
 
 
-_caches = {}
+_caches = {}  # site -> {doctype: active Workflow or None}, until the metadata changes
 
 
 def _site_cache():
-    from .meta import _cache_version
-    key = (local.site, _cache_version.get(local.site))
-    if key not in _caches:
-        for old in [k for k in _caches if k[0] == local.site]:
-            del _caches[old]
-        _caches[key] = {}
-    return _caches[key]
+    return _caches.setdefault(local.site, {})
 
 
-def clear_cache():
-    for key in [k for k in _caches if k[0] == local.site]:
-        del _caches[key]
+def clear_cache(site=None):
+    _caches.pop(site or local.site, None)
+
+
+@receiver(metadata_changed)
+def _metadata_changed(sender, site, **kwargs):
+    clear_cache(site)
 
 
 def _state_row(workflow, state):
