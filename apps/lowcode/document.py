@@ -12,9 +12,13 @@ delete: on_trash -> link check -> remove -> after_delete
 Each step runs the controller's method and then the ``doc_events`` handlers of every
 installed app (``"*"`` first, then the DocType's own), as Frappe does.
 """
+import functools
+import importlib
+import os
 import re
 
-from . import links, params, versions
+from . import links, versions
+from .apps import app_doctype_files, doc_event_handlers, get_attr, get_hooks, get_installed_apps
 from .context import local
 from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
                          MandatoryError, PermissionError,
@@ -23,7 +27,11 @@ from .expressions import evaluate
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
 from .naming import set_new_name
-from .utils import Obj, now
+from .permissions import get_permlevels, has_permission
+from .query import get_all
+from .schema import wanted_indexes
+from .signals import metadata_changed, receiver
+from .utils import Obj, now, scrub
 
 _ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
 _SQLITE_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: [^.]+\.(\w+)")
@@ -135,7 +143,6 @@ class Document:
     def run_method(self, method, *args):
         fn = getattr(type(self), method, None)
         result = fn(self, *args) if callable(fn) else None
-        from .apps import doc_event_handlers
         for handler in doc_event_handlers(self.doctype, method):
             handler(self, method, *args)
         return result
@@ -143,7 +150,6 @@ class Document:
     def check_permission(self, ptype="read"):
         if self.flags.ignore_permissions:
             return
-        from .permissions import has_permission
         if not has_permission(self.doctype, ptype, doc=self):
             raise PermissionError(f"Not permitted: {ptype} {self.doctype} {self.name or ''}".rstrip(),
                                   doctype=self.doctype)
@@ -408,7 +414,6 @@ class Document:
     def _check_permlevel_changes(self, previous):
         if self.flags.ignore_permissions:
             return
-        from .permissions import get_permlevels
         writable = get_permlevels(self.doctype, "write", doc=previous)
         for df in self.meta.data_fields:
             level = int(df.get("permlevel") or 0)
@@ -423,7 +428,6 @@ class Document:
         field's default)."""
         if self.flags.ignore_permissions or local.user == "Administrator":
             return
-        from .permissions import get_permlevels
         writable = get_permlevels(self.doctype, "write") | {0}
         for df in self.meta.data_fields:
             if int(df.get("permlevel") or 0) in writable:
@@ -506,7 +510,6 @@ class Document:
         text = str(exc)
         m = _SQLITE_UNIQUE_RE.search(text) if db.db_type == "sqlite" else _MARIADB_UNIQUE_RE.search(text)
         key = m.group(1) if m else "name"
-        from .schema import wanted_indexes
         unique_columns = {name: cols[0] for name, cols, unique in wanted_indexes(self.meta) if unique}
         fieldname = unique_columns.get(key, key)  # index names are cut to 64 characters
         if fieldname in ("name", "PRIMARY"):
@@ -559,10 +562,68 @@ def _values_differ(a, b, df):
         return True
 
 
+# -- records about another document -----------------------------------------------------------
+
+def check_reference(doc, type_field, name_field, ptype="read"):
+    """Records about another document (a ToDo, a Comment, a File) are written only by users
+    who may ``ptype`` that document, as it is stored. A reference that does not exist
+    is left to the link check, which names the field."""
+    doctype, name = doc.get(type_field), doc.get(name_field)
+    if doc.flags.ignore_permissions or not doctype or not name:
+        return
+    try:
+        target = load_doc(doctype, name)
+    except DoesNotExistError:
+        return
+    if not has_permission(doctype, ptype, doc=target):
+        raise PermissionError(f"Not permitted: {ptype} {doctype} {name}", field=name_field, doctype=doctype)
+
+
+# -- controllers: the class of each DocType's documents --------------------------------------
+
+_site_controllers = {}  # site -> {doctype: class}, until the metadata changes
+
+
+@receiver(metadata_changed)
+def _metadata_changed(sender, site, **kwargs):
+    _site_controllers.pop(site, None)  # apps or their override_doctype_class hooks may have changed
+
+
+@functools.lru_cache(maxsize=None)
+def _controller_modules(apps):
+    index = {}
+    for app in apps:
+        for path, module in app_doctype_files(app):
+            index[os.path.basename(os.path.dirname(path))] = module
+    return index
+
+
+def get_controller(doctype):
+    controllers = _site_controllers.setdefault(local.site, {})
+    cls = controllers.get(doctype)
+    if cls is not None:
+        return cls
+    overrides = get_hooks("override_doctype_class", {}).get(doctype)
+    if overrides:
+        cls = get_attr(overrides[-1])
+    else:
+        cls = Document
+        module = _controller_modules(tuple(get_installed_apps())).get(scrub(doctype))
+        if module:
+            try:
+                mod = importlib.import_module(module)
+            except ModuleNotFoundError as e:
+                if e.name != module:
+                    raise
+                mod = None
+            cls = getattr(mod, doctype.replace(" ", "").replace("-", ""), Document) if mod else Document
+    controllers[doctype] = cls
+    return cls
+
+
 # -- loading ------------------------------------------------------------------------------
 
 def _build(doctype, row, meta):
-    from .apps import get_controller
     cls = get_controller(doctype)
     doc = cls.__new__(cls)
     doc.doctype = doctype
@@ -604,7 +665,6 @@ def load_doc(doctype, name, for_update=False):
 
 
 def new_doc(doctype, **values):
-    from .apps import get_controller
     cls = get_controller(doctype)
     doc = cls({"doctype": doctype, "docstatus": 0})
     doc._set_defaults()
@@ -620,7 +680,6 @@ def get_doc(*args, **kwargs):
         doctype = data.get("doctype")
         if not doctype:
             raise ValidationError("doctype is required", field="doctype")
-        from .apps import get_controller
         return get_controller(doctype)(data)
     if args and isinstance(args[0], Document):
         return args[0]
@@ -629,7 +688,6 @@ def get_doc(*args, **kwargs):
     if name is None and not get_meta(doctype).issingle:
         raise ValidationError(f"{doctype}: a name is required", field="name")
     if isinstance(name, dict):
-        from .query import get_all
         found = get_all(doctype, filters=name, fields=["name"], limit_page_length=1, pluck="name")
         if not found:
             raise DoesNotExistError(f"{doctype} matching {name} not found", doctype=doctype)
@@ -664,8 +722,3 @@ def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
         db.sql("DELETE FROM `tabDocShare` WHERE `share_doctype`=%s AND `share_name`=%s", (doctype, doc.name))
     doc.run_method("after_delete")
 
-
-def parse_json_arg(value, what):
-    if isinstance(value, str):
-        return params.loads(value, what, error=ValidationError)
-    return value
