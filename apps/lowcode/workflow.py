@@ -8,6 +8,7 @@ the user may take leads to (as Frappe applies workflows on save); a document can
 edited only by the roles the current state's rows name in ``allow_edit`` (a state may
 have one row per role, as in Frappe)."""
 from .context import local
+from .document import get_doc, load_doc
 from .exceptions import PermissionError, ValidationError
 from .expressions import evaluate
 from .permissions import get_roles
@@ -27,7 +28,6 @@ def get_workflow(doctype):
             rows = local.db.sql("SELECT `name` FROM `tabWorkflow` WHERE `document_type`=%s AND `is_active`=1 "
                                 "LIMIT 1", (doctype,), pluck=True)
             name = rows[0] if rows else None
-        from .document import load_doc
         cache[doctype] = load_doc("Workflow", name) if name else None
     return cache[doctype]
 
@@ -112,7 +112,6 @@ def apply_workflow(doc, action):
 
 
 def add_comment(doctype, name, comment_type, content):
-    from .document import get_doc
     return get_doc({"doctype": "Comment", "comment_type": comment_type, "reference_doctype": doctype,
                     "reference_name": name, "content": content, "comment_by": local.user}).insert(
         ignore_permissions=True)
