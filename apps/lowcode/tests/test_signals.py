@@ -75,3 +75,17 @@ def test_a_workflow_applies_and_goes_through_the_signal_alone(ctx, make_doctype,
     assert lowcode.db.get_value(dt, doc.name, "status") == states[1]
     lowcode.delete_doc("Workflow", wf.name)
     assert workflow.get_workflow(dt) is None
+
+
+def test_an_app_installed_here_gives_its_controller_at_once(ctx, make_doctype, temp_app, unique):
+    """document.py remembers each DocType's class per site and forgets it on the signal:
+    installing an app that overrides the class is seen by the next document built."""
+    from lowcode.document import Document, get_controller
+    from lowcode.installer import install_app
+    dt = make_doctype([{"fieldname": "subject", "fieldtype": "Data"}])
+    assert get_controller(dt) is Document  # remembered
+    name = f"tmpapp_{unique}_ctl"
+    app = temp_app(hooks=f"override_doctype_class = {{{dt!r}: '{name}.controller.Mine'}}\n", name=name)
+    app.write("controller.py", "from lowcode.document import Document\n\n\nclass Mine(Document):\n    pass\n")
+    install_app(name)
+    assert type(lowcode.new_doc(dt)).__name__ == "Mine"
