@@ -64,7 +64,7 @@ def test_the_core_modules_import_each_other_without_cycles():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
-def test_the_cycle_finder_sees_a_cycle_through_a_function_local_import(tmp_path):
+def test_the_cycle_finder_sees_a_cycle_through_a_function_local_import():
     # the checker itself: a cycle made of one module-level and one nested import
     graph = core_graph()
     graph["meta"] = graph["meta"] | {"document"}
