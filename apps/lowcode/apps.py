@@ -10,11 +10,10 @@ import os
 import threading
 
 from .context import local
-from .utils import scrub
+from .signals import metadata_changed, receiver
 
 _lock = threading.Lock()
 _site_hooks = {}       # site -> merged hooks
-_site_controllers = {}  # site -> {doctype: class}
 
 CORE_APP = "lowcode"
 
@@ -68,12 +67,16 @@ def get_hooks(hook=None, default=None, app_name=None):
 
 def clear_cache(site=None):
     with _lock:
-        for store in (_site_hooks, _site_controllers):
-            if site is None:
-                store.clear()
-            else:
-                store.pop(site, None)
+        if site is None:
+            _site_hooks.clear()
+        else:
+            _site_hooks.pop(site, None)
     _doc_event_handlers.cache_clear()
+
+
+@receiver(metadata_changed)
+def _metadata_changed(sender, site, **kwargs):
+    clear_cache(site)  # installed apps or their hooks may have changed
 
 
 @functools.lru_cache(maxsize=4096)
@@ -117,36 +120,3 @@ def app_doctype_files(app):
             rel = os.path.relpath(dirpath, os.path.dirname(root)).replace(os.sep, ".")
             found.append((os.path.join(dirpath, folder + ".json"), rel + "." + folder))
     return found
-
-
-@functools.lru_cache(maxsize=None)
-def _controller_modules(apps):
-    index = {}
-    for app in apps:
-        for path, module in app_doctype_files(app):
-            index[os.path.basename(os.path.dirname(path))] = module
-    return index
-
-
-def get_controller(doctype):
-    from .document import Document
-    controllers = _site_controllers.setdefault(local.site, {})
-    cls = controllers.get(doctype)
-    if cls is not None:
-        return cls
-    overrides = get_hooks("override_doctype_class", {}).get(doctype)
-    if overrides:
-        cls = get_attr(overrides[-1])
-    else:
-        cls = Document
-        module = _controller_modules(tuple(get_installed_apps())).get(scrub(doctype))
-        if module:
-            try:
-                mod = importlib.import_module(module)
-            except ModuleNotFoundError as e:
-                if e.name != module:
-                    raise
-                mod = None
-            cls = getattr(mod, doctype.replace(" ", "").replace("-", ""), Document) if mod else Document
-    controllers[doctype] = cls
-    return cls

@@ -2,7 +2,7 @@
 payload rules the REST resource API shares with them. Every read goes through the
 permission-checked query layer; every write through Document, so validation,
 hooks, permissions and versions always apply."""
-from . import document as documents, query
+from . import document as documents, params, query, rename
 from .context import local
 from .exceptions import InvalidFieldError, PermissionError, ValidationError
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
@@ -78,7 +78,7 @@ def get_readable_doc(doctype, name):
 def doc_arg(doc, what="doc"):
     """A document argument (an object, or its JSON text) as a dict; anything else is
     refused naming the argument."""
-    data = documents.parse_json_arg(doc, what)
+    data = params.parse_json_arg(doc, what)
     if not isinstance(data, dict):
         raise ValidationError(f"{what} must be a JSON object, got {type(data).__name__}", field=what)
     return data
@@ -144,7 +144,7 @@ def get_count(doctype: str, filters: str | dict | list = None, **_):
 
 def get(doctype: str, name: str = None, filters: str | dict | list = None, parent: str = None, **_):
     if isinstance(filters, str) and filters[:1] in ("{", "["):
-        filters = documents.parse_json_arg(filters, "filters")
+        filters = params.parse_json_arg(filters, "filters")
     meta = get_meta(doctype)
     if filters and not name:
         name = query.get_value(doctype, filters, "name")
@@ -158,10 +158,10 @@ def get(doctype: str, name: str = None, filters: str | dict | list = None, paren
 
 def get_value(doctype: str, fieldname: str | list, filters: str | dict | list = None, as_dict: bool = True,
               parent: str = None, **_):
-    fields = documents.parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "[" \
+    fields = params.parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "[" \
         else fieldname
     if isinstance(filters, str) and filters[:1] in ("{", "["):
-        filters = documents.parse_json_arg(filters, "filters")
+        filters = params.parse_json_arg(filters, "filters")
     fields = fields if isinstance(fields, list) else [fields]
     rows = query.get_list(doctype, fields=fields, filters=filters or {}, limit_page_length=1)
     if not rows:
@@ -177,7 +177,7 @@ def get_single_value(doctype: str, field: str):
 
 
 def set_value(doctype: str, name: str, fieldname: str | dict, value=None):
-    values = documents.parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "{" \
+    values = params.parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname[:1] == "{" \
         else fieldname
     if not isinstance(values, dict):
         values = {values: value}
@@ -189,7 +189,7 @@ def insert(doc: str | dict):
 
 
 def insert_many(docs: str | list):
-    docs = documents.parse_json_arg(docs, "docs")
+    docs = params.parse_json_arg(docs, "docs")
     if not isinstance(docs, list):
         raise ValidationError("docs must be a list", field="docs")
     return [insert_doc(d).name for d in docs]
@@ -217,7 +217,7 @@ def cancel(doctype: str, name: str):
 
 
 def rename_doc(doctype: str, old_name: str, new_name: str, merge: bool = False):
-    return documents.rename_doc(doctype, old_name, new_name, merge=_truthy(merge))
+    return rename.rename_doc(doctype, old_name, new_name, merge=_truthy(merge))
 
 
 def bulk_update(docs: str | list):

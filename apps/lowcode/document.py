@@ -12,18 +12,26 @@ delete: on_trash -> link check -> remove -> after_delete
 Each step runs the controller's method and then the ``doc_events`` handlers of every
 installed app (``"*"`` first, then the DocType's own), as Frappe does.
 """
+import functools
+import importlib
+import os
 import re
 
-from . import params, versions
+from . import links, versions
+from .apps import app_doctype_files, doc_event_handlers, get_attr, get_hooks, get_installed_apps
 from .context import local
 from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
-                         LinkExistsError, MandatoryError, PermissionError,
+                         MandatoryError, PermissionError,
                          TimestampMismatchError, UniqueValidationError, ValidationError)
 from .expressions import evaluate
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
-from .naming import check_name, set_new_name
-from .utils import Obj, now
+from .naming import set_new_name
+from .permissions import get_permlevels, has_permission
+from .query import get_all
+from .schema import wanted_indexes
+from .signals import metadata_changed, receiver
+from .utils import Obj, now, scrub
 
 _ALLOWED_DOCSTATUS = {(0, 0): "save", (0, 1): "submit", (1, 1): "update_after_submit", (1, 2): "cancel"}
 _SQLITE_UNIQUE_RE = re.compile(r"UNIQUE constraint failed: [^.]+\.(\w+)")
@@ -135,7 +143,6 @@ class Document:
     def run_method(self, method, *args):
         fn = getattr(type(self), method, None)
         result = fn(self, *args) if callable(fn) else None
-        from .apps import doc_event_handlers
         for handler in doc_event_handlers(self.doctype, method):
             handler(self, method, *args)
         return result
@@ -143,7 +150,6 @@ class Document:
     def check_permission(self, ptype="read"):
         if self.flags.ignore_permissions:
             return
-        from .permissions import has_permission
         if not has_permission(self.doctype, ptype, doc=self):
             raise PermissionError(f"Not permitted: {ptype} {self.doctype} {self.name or ''}".rstrip(),
                                   doctype=self.doctype)
@@ -408,7 +414,6 @@ class Document:
     def _check_permlevel_changes(self, previous):
         if self.flags.ignore_permissions:
             return
-        from .permissions import get_permlevels
         writable = get_permlevels(self.doctype, "write", doc=previous)
         for df in self.meta.data_fields:
             level = int(df.get("permlevel") or 0)
@@ -423,7 +428,6 @@ class Document:
         field's default)."""
         if self.flags.ignore_permissions or local.user == "Administrator":
             return
-        from .permissions import get_permlevels
         writable = get_permlevels(self.doctype, "write") | {0}
         for df in self.meta.data_fields:
             if int(df.get("permlevel") or 0) in writable:
@@ -506,7 +510,6 @@ class Document:
         text = str(exc)
         m = _SQLITE_UNIQUE_RE.search(text) if db.db_type == "sqlite" else _MARIADB_UNIQUE_RE.search(text)
         key = m.group(1) if m else "name"
-        from .schema import wanted_indexes
         unique_columns = {name: cols[0] for name, cols, unique in wanted_indexes(self.meta) if unique}
         fieldname = unique_columns.get(key, key)  # index names are cut to 64 characters
         if fieldname in ("name", "PRIMARY"):
@@ -559,10 +562,68 @@ def _values_differ(a, b, df):
         return True
 
 
+# -- records about another document -----------------------------------------------------------
+
+def check_reference(doc, type_field, name_field, ptype="read"):
+    """Records about another document (a ToDo, a Comment, a File) are written only by users
+    who may ``ptype`` that document, as it is stored. A reference that does not exist
+    is left to the link check, which names the field."""
+    doctype, name = doc.get(type_field), doc.get(name_field)
+    if doc.flags.ignore_permissions or not doctype or not name:
+        return
+    try:
+        target = load_doc(doctype, name)
+    except DoesNotExistError:
+        return
+    if not has_permission(doctype, ptype, doc=target):
+        raise PermissionError(f"Not permitted: {ptype} {doctype} {name}", field=name_field, doctype=doctype)
+
+
+# -- controllers: the class of each DocType's documents --------------------------------------
+
+_site_controllers = {}  # site -> {doctype: class}, until the metadata changes
+
+
+@receiver(metadata_changed)
+def _metadata_changed(sender, site, **kwargs):
+    _site_controllers.pop(site, None)  # apps or their override_doctype_class hooks may have changed
+
+
+@functools.lru_cache(maxsize=None)
+def _controller_modules(apps):
+    index = {}
+    for app in apps:
+        for path, module in app_doctype_files(app):
+            index[os.path.basename(os.path.dirname(path))] = module
+    return index
+
+
+def get_controller(doctype):
+    controllers = _site_controllers.setdefault(local.site, {})
+    cls = controllers.get(doctype)
+    if cls is not None:
+        return cls
+    overrides = get_hooks("override_doctype_class", {}).get(doctype)
+    if overrides:
+        cls = get_attr(overrides[-1])
+    else:
+        cls = Document
+        module = _controller_modules(tuple(get_installed_apps())).get(scrub(doctype))
+        if module:
+            try:
+                mod = importlib.import_module(module)
+            except ModuleNotFoundError as e:
+                if e.name != module:
+                    raise
+                mod = None
+            cls = getattr(mod, doctype.replace(" ", "").replace("-", ""), Document) if mod else Document
+    controllers[doctype] = cls
+    return cls
+
+
 # -- loading ------------------------------------------------------------------------------
 
 def _build(doctype, row, meta):
-    from .apps import get_controller
     cls = get_controller(doctype)
     doc = cls.__new__(cls)
     doc.doctype = doctype
@@ -604,7 +665,6 @@ def load_doc(doctype, name, for_update=False):
 
 
 def new_doc(doctype, **values):
-    from .apps import get_controller
     cls = get_controller(doctype)
     doc = cls({"doctype": doctype, "docstatus": 0})
     doc._set_defaults()
@@ -620,7 +680,6 @@ def get_doc(*args, **kwargs):
         doctype = data.get("doctype")
         if not doctype:
             raise ValidationError("doctype is required", field="doctype")
-        from .apps import get_controller
         return get_controller(doctype)(data)
     if args and isinstance(args[0], Document):
         return args[0]
@@ -629,7 +688,6 @@ def get_doc(*args, **kwargs):
     if name is None and not get_meta(doctype).issingle:
         raise ValidationError(f"{doctype}: a name is required", field="name")
     if isinstance(name, dict):
-        from .query import get_all
         found = get_all(doctype, filters=name, fields=["name"], limit_page_length=1, pluck="name")
         if not found:
             raise DoesNotExistError(f"{doctype} matching {name} not found", doctype=doctype)
@@ -637,77 +695,7 @@ def get_doc(*args, **kwargs):
     return load_doc(doctype, name, for_update=kwargs.get("for_update", False))
 
 
-# -- deleting and renaming ------------------------------------------------------------------
-
-def get_linked_fields(doctype):
-    """[(doctype, fieldname, istable)] of every Link field that points at ``doctype``."""
-    db = local.db
-    rows = db.sql("SELECT df.`parent`, df.`fieldname`, dt.`istable` FROM `tabDocField` df "
-                  "JOIN `tabDocType` dt ON dt.`name` = df.`parent` "
-                  "WHERE df.`fieldtype`='Link' AND df.`options`=%s", (doctype,))
-    rows += db.sql("SELECT cf.`dt`, cf.`fieldname`, dt.`istable` FROM `tabCustom Field` cf "
-                   "JOIN `tabDocType` dt ON dt.`name` = cf.`dt` "
-                   "WHERE cf.`fieldtype`='Link' AND cf.`options`=%s", (doctype,))
-    return [(r[0], r[1], bool(r[2])) for r in rows]
-
-
-def get_dynamic_linked_fields():
-    db = local.db
-    return db.sql("SELECT df.`parent`, df.`fieldname`, df.`options` FROM `tabDocField` df "
-                  "WHERE df.`fieldtype`='Dynamic Link'") + db.sql(
-        "SELECT `dt`, `fieldname`, `options` FROM `tabCustom Field` WHERE `fieldtype`='Dynamic Link'")
-
-
-def _links_ignored_on_delete():
-    """DocTypes whose links never block a deletion: the document's own history and
-    attachments, and what apps name in Frappe's ``ignore_links_on_delete`` hook (a log
-    such as crm_app's Assignment Log keeps its row, naming a record that is gone)."""
-    from .apps import get_hooks
-    return {"Version", "Comment", "DocShare", "File"} | set(get_hooks("ignore_links_on_delete", []))
-
-
-def _check_no_links(doc):
-    db = local.db
-    ignored = _links_ignored_on_delete()
-    for parent_dt, fieldname, istable in get_linked_fields(doc.doctype):
-        if parent_dt in ignored:
-            continue
-        if parent_dt == doc.doctype and fieldname and not istable:
-            rows = db.sql(f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s AND `name`!=%s LIMIT 1",
-                          (doc.name, doc.name))
-        elif istable:
-            rows = db.sql(f"SELECT `parenttype`, `parent` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s "
-                          "AND NOT (`parenttype`=%s AND `parent`=%s) LIMIT 1", (doc.name, doc.doctype, doc.name))
-            if rows:
-                raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
-                                      f"{rows[0][0]} {rows[0][1]}", doctype=doc.doctype)
-            continue
-        else:
-            rows = db.sql(f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s LIMIT 1", (doc.name,))
-        if rows:
-            raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
-                                  f"{parent_dt} {rows[0][0]}", doctype=doc.doctype)
-
-
-def _check_no_dynamic_links(doc):
-    db = local.db
-    ignored = _links_ignored_on_delete()
-    for parent_dt, fieldname, dt_field in get_dynamic_linked_fields():
-        if parent_dt in ignored or not db.table_exists(parent_dt):
-            continue
-        meta = get_meta(parent_dt)
-        if meta.istable:
-            rows = db.sql(f"SELECT `parenttype`, `parent` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s "
-                          f"AND `{dt_field}`=%s AND NOT (`parenttype`=%s AND `parent`=%s) LIMIT 1",
-                          (doc.name, doc.doctype, doc.doctype, doc.name))
-        else:
-            rows = [(parent_dt, r[0]) for r in db.sql(
-                f"SELECT `name` FROM `tab{parent_dt}` WHERE `{fieldname}`=%s AND `{dt_field}`=%s LIMIT 1",
-                (doc.name, doc.doctype))]
-        if rows:
-            raise LinkExistsError(f"Cannot delete {doc.doctype} {doc.name}: it is linked from "
-                                  f"{rows[0][0]} {rows[0][1]}", doctype=doc.doctype)
-
+# -- deleting (links.py: what links to a document; rename.py: renaming) ---------------------
 
 def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     db = local.db
@@ -725,8 +713,8 @@ def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
         raise ValidationError(f"{doctype} {name} is submitted: cancel it before deleting it", field="docstatus")
     doc.run_method("on_trash")
     if not force:
-        _check_no_links(doc)
-        _check_no_dynamic_links(doc)
+        links.check_no_links(doc)
+        links.check_no_dynamic_links(doc)
     for tf in doc.meta.table_fields:
         db.sql(f"DELETE FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s", (doc.name, doctype))
     db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (doc.name,))
@@ -734,68 +722,3 @@ def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
         db.sql("DELETE FROM `tabDocShare` WHERE `share_doctype`=%s AND `share_name`=%s", (doctype, doc.name))
     doc.run_method("after_delete")
 
-
-def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
-    """Rename a document and every Link and Dynamic Link that points at it.
-    With ``merge``, fold ``old`` into an existing ``new``."""
-    db = local.db
-    meta = get_meta(doctype)
-    doc = load_doc(doctype, old)
-    if ignore_permissions:
-        doc.flags.ignore_permissions = True
-    new = (new or "").strip()
-    if not new:
-        raise ValidationError("the new name is empty", field="name")
-    check_name(new, doctype)
-    if not doc.flags.ignore_permissions:
-        if not meta.allow_rename and local.user != "Administrator":
-            raise PermissionError(f"{doctype} does not allow renaming")
-        doc.check_permission("write")
-        if merge:
-            doc.check_permission("delete")
-    exists = db.exists(doctype, new)
-    if exists and not merge:
-        raise DuplicateEntryError(f"{doctype} {new!r} already exists", field="name", doctype=doctype)
-    if merge and not exists:
-        raise DoesNotExistError(f"cannot merge: {doctype} {new!r} does not exist", doctype=doctype)
-    if merge and not doc.flags.ignore_permissions:
-        load_doc(doctype, new).check_permission("write")  # merging writes into the target, too
-    doc.run_method("before_rename", old, new, merge)
-    if merge:
-        db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (old,))
-        for tf in meta.table_fields:
-            db.sql(f"DELETE FROM `tab{tf.options}` WHERE `parent`=%s AND `parenttype`=%s", (old, doctype))
-    else:
-        db.sql(f"UPDATE `tab{doctype}` SET `name`=%s, `modified`=%s, `modified_by`=%s WHERE `name`=%s",
-               (new, now(), local.user, old))
-        for tf in meta.table_fields:
-            db.sql(f"UPDATE `tab{tf.options}` SET `parent`=%s WHERE `parent`=%s AND `parenttype`=%s",
-                   (new, old, doctype))
-    for parent_dt, fieldname, _ in get_linked_fields(doctype):
-        db.sql(f"UPDATE `tab{parent_dt}` SET `{fieldname}`=%s WHERE `{fieldname}`=%s", (new, old))
-    for parent_dt, fieldname, dt_field in get_dynamic_linked_fields():
-        if db.table_exists(parent_dt):
-            db.sql(f"UPDATE `tab{parent_dt}` SET `{fieldname}`=%s WHERE `{fieldname}`=%s AND `{dt_field}`=%s",
-                   (new, old, doctype))
-    # Shares, attachments and history name the document in plain fields, not Dynamic Links.
-    for ref_table, dt_field, name_field in (("DocShare", "share_doctype", "share_name"),
-                                            ("File", "attached_to_doctype", "attached_to_name"),
-                                            ("Version", "ref_doctype", "docname")):
-        if db.table_exists(ref_table):
-            db.sql(f"UPDATE `tab{ref_table}` SET `{name_field}`=%s WHERE `{dt_field}`=%s AND `{name_field}`=%s",
-                   (new, doctype, old))
-    if meta.autoname.startswith("field:") and not merge:
-        field = meta.autoname[6:]
-        db.sql(f"UPDATE `tab{doctype}` SET `{field}`=%s WHERE `name`=%s", (new, new))
-    renamed = load_doc(doctype, new)
-    if not merge:
-        from .naming import advance_series_past
-        advance_series_past(renamed, new)  # the series must not hand out the name again
-    renamed.run_method("after_rename", old, new, merge)
-    return new
-
-
-def parse_json_arg(value, what):
-    if isinstance(value, str):
-        return params.loads(value, what, error=ValidationError)
-    return value

@@ -251,7 +251,7 @@ def install_app(app, _stack=()):
         version = getattr(importlib.import_module(app), "__version__", "0.0.0")
         get_doc({"doctype": "Installed App", "app_name": app, "app_version": version,
                  "idx": len(installed)}).insert(ignore_permissions=True)
-        apps.clear_cache(local.site)
+        meta_module.clear_cache()  # the app's hooks now apply
         sync_scheduled_jobs()
         for path in hooks.get("after_install", []) if isinstance(hooks.get("after_install"), list) else \
                 [hooks["after_install"]] if hooks.get("after_install") else []:
@@ -295,7 +295,6 @@ def uninstall_app(app):
     local.db.sql("DELETE FROM `tabInstalled App` WHERE `name`=%s", (app,))
     local.flags.in_uninstall = False
     meta_module.clear_cache()
-    apps.clear_cache(local.site)
     return doctypes
 
 
@@ -310,13 +309,12 @@ def migrate():
     schema.create_system_tables()
     sync_doctypes(batches, known)
     meta_module.clear_cache()
-    meta_module._drop_local(local.site)
     for name in local.db.sql("SELECT `name` FROM `tabDocType` ORDER BY `istable` DESC", pluck=True):
         schema.sync_table(meta_module.get_meta(name))
     for app in installed:
         import_app_files(app)
     sync_scheduled_jobs()
-    apps.clear_cache(local.site)
+    meta_module.clear_cache()
     for path in apps.get_hooks("after_migrate"):  # Frappe's hook: an app's data fixes for new columns
         apps.get_attr(path)()
 

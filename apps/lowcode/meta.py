@@ -15,6 +15,7 @@ from .context import local
 from .exceptions import DocTypeDefinitionError, DoesNotExistError
 from .fields import registry, LAYOUT_TYPES, TABLE_TYPES
 from .fields.choice import select_options
+from .signals import metadata_changed
 from .utils import Obj
 
 STANDARD_FIELDS = ("name", "owner", "creation", "modified", "modified_by", "docstatus", "idx")
@@ -390,8 +391,7 @@ def _drop_local(site):
     with _lock:
         for key in [k for k in _cache if k[0] == site]:
             del _cache[key]
-    from . import apps
-    apps.clear_cache(site)
+    metadata_changed.send(__name__, site=site)  # hooks, controllers, workflows... (signals.py)
 
 
 def check_version():

@@ -6,7 +6,7 @@ RecursionError from JSON nested a thousand levels)."""
 import json
 import re
 
-from .exceptions import BadRequest
+from .exceptions import BadRequest, ValidationError
 
 #: The largest row limit or offset accepted. 0 still means "all rows" (Frappe's idiom);
 #: larger values are refused rather than clamped so a client learns its mistake, and no
@@ -89,4 +89,10 @@ def check_json(value, name, error=BadRequest):
                 stack.extend((v, depth + 1) for v in item.values())
             else:
                 stack.extend((v, depth + 1) for v in item)
+    return value
+
+
+def parse_json_arg(value, what):
+    if isinstance(value, str):
+        return loads(value, what, error=ValidationError)
     return value

@@ -6,6 +6,7 @@ Document checks (``has_permission``) and list conditions (``match_conditions``, 
 SQL fragment with bound values) follow the same rules, so what a list shows is what
 opening each row would allow.
 """
+from .apps import get_attr, get_hooks
 from .context import local
 from .meta import get_meta
 
@@ -155,25 +156,7 @@ def _has_permission(doctype, ptype, doc, user):
     return not doc.is_new() and _shared(doctype, doc.name, user, ptype)
 
 
-def check_reference(doc, type_field, name_field, ptype="read"):
-    """Records about another document (a ToDo, a Comment, a File) are written only by users
-    who may ``ptype`` that document, as it is stored. A reference that does not exist
-    is left to the link check, which names the field."""
-    doctype, name = doc.get(type_field), doc.get(name_field)
-    if doc.flags.ignore_permissions or not doctype or not name:
-        return
-    from .document import load_doc
-    from .exceptions import DoesNotExistError, PermissionError
-    try:
-        target = load_doc(doctype, name)
-    except DoesNotExistError:
-        return
-    if not has_permission(doctype, ptype, doc=target):
-        raise PermissionError(f"Not permitted: {ptype} {doctype} {name}", field=name_field, doctype=doctype)
-
-
 def _hooks_allow(doc, ptype, user):
-    from .apps import get_hooks, get_attr
     for path in get_hooks("has_permission", {}).get(doc.doctype, []):
         if get_attr(path)(doc, ptype=ptype, user=user) is False:
             return False
@@ -330,7 +313,6 @@ def row_condition(doctype, user=None, ptype="read", alias=None):
                 # Empty links stay visible, as in Frappe without strict user permissions.
                 role_parts.append((f"(`{alias}`.`{column}` IN ({marks}) OR `{alias}`.`{column}` IS NULL "
                                    f"OR `{alias}`.`{column}`='')", allowed))
-        from .apps import get_hooks, get_attr
         for path in get_hooks("permission_query_conditions", {}).get(doctype, []):
             cond = _call_with_doctype(get_attr(path), user, doctype)
             if isinstance(cond, OrParts):

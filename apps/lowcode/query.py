@@ -279,8 +279,7 @@ def _alias(name):
 
 def normalise_filters(filters, doctype=None):
     """Frappe's list and dict filter forms -> a list of [field, op, value] / 4-lists."""
-    from .document import parse_json_arg
-    filters = parse_json_arg(filters, "filters") if filters else filters
+    filters = params.parse_json_arg(filters, "filters") if filters else filters
     if not filters:
         return []
     if isinstance(filters, dict):
@@ -316,8 +315,7 @@ def check_filters(filters, doctype):
 
 
 def _fields_arg(fields):
-    from .document import parse_json_arg
-    fields = parse_json_arg(fields, "fields") if fields else fields
+    fields = params.parse_json_arg(fields, "fields") if fields else fields
     if not fields:
         return ["name"]
     if isinstance(fields, str):
@@ -565,8 +563,7 @@ def get_value(doctype, filters=None, fieldname="name", as_dict=False, ignore_per
         filters = {"name": doctype}
     elif isinstance(filters, str):
         filters = {"name": filters}
-    from .document import parse_json_arg
-    fields = parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname.startswith("[") \
+    fields = params.parse_json_arg(fieldname, "fieldname") if isinstance(fieldname, str) and fieldname.startswith("[") \
         else fieldname
     many = isinstance(fields, (list, tuple))
     rows = get_list(doctype, fields=list(fields) if many else [fields], filters=filters,

@@ -8,9 +8,11 @@ the user may take leads to (as Frappe applies workflows on save); a document can
 edited only by the roles the current state's rows name in ``allow_edit`` (a state may
 have one row per role, as in Frappe)."""
 from .context import local
+from .document import get_doc, load_doc
 from .exceptions import PermissionError, ValidationError
 from .expressions import evaluate
 from .permissions import get_roles
+from .signals import metadata_changed, receiver
 
 
 class WorkflowTransitionError(ValidationError):
@@ -26,27 +28,24 @@ def get_workflow(doctype):
             rows = local.db.sql("SELECT `name` FROM `tabWorkflow` WHERE `document_type`=%s AND `is_active`=1 "
                                 "LIMIT 1", (doctype,), pluck=True)
             name = rows[0] if rows else None
-        from .document import load_doc
         cache[doctype] = load_doc("Workflow", name) if name else None
     return cache[doctype]
 
 
-_caches = {}
+_caches = {}  # site -> {doctype: active Workflow or None}, until the metadata changes
 
 
 def _site_cache():
-    from .meta import _cache_version
-    key = (local.site, _cache_version.get(local.site))
-    if key not in _caches:
-        for old in [k for k in _caches if k[0] == local.site]:
-            del _caches[old]
-        _caches[key] = {}
-    return _caches[key]
+    return _caches.setdefault(local.site, {})
 
 
-def clear_cache():
-    for key in [k for k in _caches if k[0] == local.site]:
-        del _caches[key]
+def clear_cache(site=None):
+    _caches.pop(site or local.site, None)
+
+
+@receiver(metadata_changed)
+def _metadata_changed(sender, site, **kwargs):
+    clear_cache(site)
 
 
 def _state_row(workflow, state):
@@ -113,7 +112,6 @@ def apply_workflow(doc, action):
 
 
 def add_comment(doctype, name, comment_type, content):
-    from .document import get_doc
     return get_doc({"doctype": "Comment", "comment_type": comment_type, "reference_doctype": doctype,
                     "reference_name": name, "content": content, "comment_by": local.user}).insert(
         ignore_permissions=True)

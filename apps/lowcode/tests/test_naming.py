@@ -86,7 +86,7 @@ def test_series_skips_names_already_taken(ctx, make_doctype, unique):
 
 
 def test_renaming_onto_the_series_moves_its_counter(ctx, make_doctype, unique):
-    from lowcode.document import rename_doc
+    from lowcode.rename import rename_doc
     dt = make_doctype([{"fieldname": "naming_series", "fieldtype": "Select", "options": f"RN{unique}-.YYYY.-.#####"}]
                       + TITLE, autoname="naming_series:", allow_rename=1)
     series = f"RN{unique}-.YYYY.-.#####"
@@ -217,7 +217,7 @@ def test_naming_series_never_duplicates_under_concurrency(ctx, make_doctype, sit
 def test_renaming_an_autoincrement_document_to_other_digits(ctx, make_doctype, unique):
     """Names that str.isdigit() takes but int() does not (superscripts), and numbers far
     past the counter, leave the counter alone instead of failing the rename."""
-    from lowcode.document import rename_doc
+    from lowcode.rename import rename_doc
     dt = make_doctype(TITLE, autoname="autoincrement", allow_rename=1)
     name = insert(dt, title="a").name
     for new in ("²", "1²", "9" * 30):

@@ -324,7 +324,7 @@ def test_bad_phone_numbers_are_refused_naming_the_field(ctx, field, number):
 def test_renaming_a_lead_onto_the_next_number_does_not_jam_the_series(ctx, unique):
     """A Sales User renamed a lead to the series' next name: every later insert used to
     fail with 409. The counter moves past it, and a name taken otherwise is skipped."""
-    from lowcode.document import rename_doc
+    from lowcode.rename import rename_doc
     user = make_user(unique, "renamer")
     with as_user(user):
         lead = make_lead(first_name="Jam")

@@ -3,9 +3,9 @@ documents they may read; every other type (Workflow, Assigned, Shared, Info, ...
 record the engine writes about what happened (``workflow.add_comment``, with
 ``ignore_permissions``), so a user can neither forge nor edit nor remove one."""
 from lowcode.context import local
-from lowcode.document import Document
+from lowcode.document import Document, check_reference
 from lowcode.exceptions import PermissionError
-from lowcode.permissions import check_reference, role_access
+from lowcode.permissions import role_access
 
 USER_TYPE = "Comment"
 

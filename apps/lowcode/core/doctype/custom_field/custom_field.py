@@ -45,7 +45,6 @@ class CustomField(Document):
 
     def on_update(self):
         meta_module.clear_cache()
-        meta_module._drop_local(local.site)
         schema.sync_table(meta_module.get_meta(self.dt))
 
     def on_trash(self):

@@ -42,7 +42,6 @@ class DocType(Document):
         schema.sync_table(meta_module.Meta(self.definition_with_customisations()))
 
     def definition_with_customisations(self):
-        meta_module._drop_local(local.site)
         return meta_module.load_meta(self.name).definition if local.db.exists("DocType", self.name) \
             else self.definition()
 

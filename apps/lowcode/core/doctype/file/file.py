@@ -14,10 +14,9 @@ A folder has no bytes, and a new folder starts with its parent's roles."""
 import os
 
 from lowcode.context import local
-from lowcode.document import Document
+from lowcode.document import Document, check_reference
 from lowcode.exceptions import ValidationError
 from lowcode.meta import doctype_exists
-from lowcode.permissions import check_reference
 from lowcode.urls import is_web_url
 
 # What only the server knows about stored bytes; a client's values are ignored.

@@ -3,7 +3,6 @@ options, mandatory, hidden, field order...), kept apart from the app's definitio
 import json
 
 from lowcode import meta as meta_module, schema
-from lowcode.context import local
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 
@@ -50,7 +49,6 @@ class PropertySetter(Document):
 
     def on_update(self):
         meta_module.clear_cache()
-        meta_module._drop_local(local.site)
         schema.sync_table(meta_module.get_meta(self.doc_type))
 
     def on_trash(self):

@@ -1,7 +1,7 @@
 """Workflow: on save, the DocType gets its state field (a Custom Field, so the
 app's definition stays untouched), the named states and actions exist, and only one
 workflow per DocType is active."""
-from lowcode import meta as meta_module, workflow as workflow_engine
+from lowcode import meta as meta_module
 from lowcode.context import local
 from lowcode.document import Document, get_doc
 from lowcode.exceptions import ValidationError
@@ -49,11 +49,10 @@ class Workflow(Document):
             local.db.sql("UPDATE `tabWorkflow` SET `is_active`=0 WHERE `document_type`=%s AND `name`!=%s",
                          (self.document_type, self.name))
             self._ensure_state_field()
-        workflow_engine.clear_cache()
-        meta_module.clear_cache()
+        meta_module.clear_cache()  # workflow.py forgets the active workflows (metadata_changed)
 
     def on_trash(self):
-        workflow_engine.clear_cache()
+        meta_module.clear_cache()
 
     def _ensure_state_field(self):
         meta = meta_module.get_meta(self.document_type)

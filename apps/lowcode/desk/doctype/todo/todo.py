@@ -3,9 +3,9 @@ with them (read and write) so they can see and close it; closing or cancelling i
 takes them off the document's ``_assign`` list."""
 from lowcode.assignments import remove_assignment
 from lowcode.context import local
-from lowcode.document import Document, load_doc
+from lowcode.document import Document, check_reference, load_doc
 from lowcode.exceptions import PermissionError
-from lowcode.permissions import check_reference, has_permission
+from lowcode.permissions import has_permission
 from lowcode.workflow import add_comment
 
 from ..public_share import share_with_user
