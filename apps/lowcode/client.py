@@ -226,7 +226,7 @@ def bulk_update(docs: str | list):
     is undone alone (a savepoint) and reported in ``failed_docs`` with its error's line;
     the others are saved, as Frappe does."""
     from .exceptions import LowcodeError
-    rows = documents.parse_json_arg(docs, "docs")
+    rows = params.parse_json_arg(docs, "docs")
     if not isinstance(rows, list):
         raise ValidationError("docs must be a JSON list of documents", field="docs")
     failed = []
