@@ -365,6 +365,8 @@ def import_records(path, app=None, declared=None):
         except ValueError as e:
             raise DocTypeDefinitionError(f"invalid JSON: {e}", source=path)
     for record in data if isinstance(data, list) else [data]:
+        if record.get("doctype") == "Workflow":
+            _check_state_field(record, path)
         if app is None:
             upsert(record)
             continue
@@ -372,6 +374,18 @@ def import_records(path, app=None, declared=None):
         with ownership.owned_by(app, name and f"{record.get('doctype')}/{name}"):
             doc = upsert(record)
         ownership.declared_record(app, declared, doc.doctype, doc.name)
+
+
+def _check_state_field(workflow, path):
+    """A shipped workflow names a field its DocType has: saving one would otherwise quietly
+    add a misspelt state field as a Custom Field. Only Frappe's default ``workflow_state``
+    is made for it (or the app declares the field in its DocType or fixtures)."""
+    field = workflow.get("workflow_state_field") or "workflow_state"
+    doctype = workflow.get("document_type")
+    if field != "workflow_state" and doctype and not meta_module.get_meta(doctype).has_field(field):
+        raise DocTypeDefinitionError(f"workflow {workflow.get('name') or workflow.get('workflow_name')!r}: "
+                                     f"{doctype} has no field {field!r} (workflow_state_field)", source=path,
+                                     field="workflow_state_field")
 
 
 def _record_name(record):

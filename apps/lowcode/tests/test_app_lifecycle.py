@@ -11,6 +11,7 @@ import pytest
 
 import lowcode
 from lowcode import installer
+from lowcode.exceptions import DocTypeDefinitionError
 from lowcode.hook_names import HOOKS, HookError
 
 PERMS = [{"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1}]
@@ -110,7 +111,7 @@ def test_migrate_takes_back_what_an_app_no_longer_declares(ctx, temp_app, unique
     app.write("fixtures/role.json", json.dumps([{"doctype": "Role", "role_name": f"Tmp Keeper {unique}"}]))
     app.write("workflows/flow.json", json.dumps({
         "doctype": "Workflow", "name": f"Tmp Flow {unique}", "workflow_name": f"Tmp Flow {unique}",
-        "document_type": dt, "is_active": 1, "workflow_state_field": f"tmp_state_{unique}",
+        "document_type": dt, "is_active": 1, "workflow_state_field": "workflow_state",
         "states": [{"state": f"Tmp Open {unique}", "doc_status": "0", "allow_edit": "System Manager"}],
         "transitions": []}))
     installer.install_app(app.name)
@@ -119,7 +120,7 @@ def test_migrate_takes_back_what_an_app_no_longer_declares(ctx, temp_app, unique
                                       (app.name,))))
     # The workflow's state field (a Custom Field it makes on save) and its state are the app's too.
     assert {("Custom Field", f"ToDo-{field}"), ("Workflow", f"Tmp Flow {unique}"),
-            ("Custom Field", f"{dt}-tmp_state_{unique}"), ("Workflow State", f"Tmp Open {unique}"),
+            ("Custom Field", f"{dt}-workflow_state"), ("Workflow State", f"Tmp Open {unique}"),
             ("Role", f"Tmp Keeper {unique}")} <= owned, owned
     assert field in ctx.db.get_columns("ToDo")
     lowcode.get_doc({"doctype": "ToDo", "description": "keep me", "allocated_to": "Administrator", field: "yes"}).insert()
@@ -128,7 +129,7 @@ def test_migrate_takes_back_what_an_app_no_longer_declares(ctx, temp_app, unique
     installer.migrate()  # nothing changed: nothing goes
     ctx.db.commit()
     assert ctx.db.exists("Custom Field", f"ToDo-{field}") and ctx.db.exists("Workflow", f"Tmp Flow {unique}")
-    assert ctx.db.exists("Custom Field", f"{dt}-tmp_state_{unique}")
+    assert ctx.db.exists("Custom Field", f"{dt}-workflow_state")
     assert ctx.db.sql("SELECT 1 FROM `tabScheduled Job Type` WHERE `method`=%s", (f"{app.name}.events.noop",))
 
     os.remove(os.path.join(app.path, "fixtures", "custom_field.json"))
@@ -139,7 +140,7 @@ def test_migrate_takes_back_what_an_app_no_longer_declares(ctx, temp_app, unique
     assert not ctx.db.exists("Custom Field", f"ToDo-{field}")
     assert field not in ctx.db.get_columns("ToDo")
     assert not ctx.db.exists("Workflow", f"Tmp Flow {unique}")
-    assert not ctx.db.exists("Custom Field", f"{dt}-tmp_state_{unique}")
+    assert not ctx.db.exists("Custom Field", f"{dt}-workflow_state")
     assert not ctx.db.exists("Workflow State", f"Tmp Open {unique}")
     assert not ctx.db.sql("SELECT 1 FROM `tabScheduled Job Type` WHERE `method`=%s", (f"{app.name}.events.noop",))
     assert ctx.db.exists("Role", f"Tmp Keeper {unique}")  # still in fixtures/role.json
@@ -181,3 +182,35 @@ def test_a_deleted_doctype_can_be_made_again(ctx, unique):
         lowcode.delete_doc("DocType", name)
         ctx.db.commit()
     assert not ctx.db.table_exists(name)
+
+
+def test_a_shipped_workflow_naming_a_missing_state_field_stops_the_install(ctx, temp_app, unique):
+    """A misspelt workflow_state_field would otherwise appear as a new Custom Field."""
+    app = thing_app(temp_app, unique)
+    path = app.write("workflows/flow.json", json.dumps({
+        "doctype": "Workflow", "name": f"Tmp Flow {unique}", "workflow_name": f"Tmp Flow {unique}",
+        "document_type": f"Tmp Thing {unique}", "is_active": 1, "workflow_state_field": "stauts",
+        "states": [{"state": "Open", "doc_status": "0", "allow_edit": "System Manager"}], "transitions": []}))
+    with pytest.raises(DocTypeDefinitionError) as info:
+        installer.install_app(app.name)
+    assert path in str(info.value) and "has no field 'stauts'" in str(info.value)
+    assert info.value.field == "workflow_state_field"
+    ctx.db.rollback()
+    assert not ctx.db.exists("Custom Field", f"Tmp Thing {unique}-stauts")
+
+
+def test_every_hook_the_code_reads_is_listed():
+    """A hook read anywhere in the apps (get_hooks("x"), load_app_hooks(app).get("x")) is in
+    hook_names.HOOKS, or apps setting it would be refused at install."""
+    import glob
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    pattern = re.compile(r"""(?:get_hooks\(\s*|load_app_hooks\([^)]*\)\.get\(\s*|hooks\.get\(\s*)["']([a-z_0-9]+)["']""")
+    read = set()
+    for path in glob.glob(os.path.join(root, "*", "**", "*.py"), recursive=True):
+        if os.sep + "tests" + os.sep in path:
+            continue
+        with open(path, encoding="utf-8") as f:
+            read |= set(pattern.findall(f.read()))
+    assert {"doc_events", "scheduler_events", "required_apps", "after_install"} <= read
+    assert read <= set(HOOKS), read - set(HOOKS)
