@@ -68,7 +68,7 @@ def use_the_app(site, bench):
     assert [r["name"] for r in response.json()["message"]] == [lead.name]
     with _context(site, bench):
         assert lowcode.get_doc("Property", "Villa Sahel").lead_count == 1  # the daily job recounted
-    return lead.name
+    return lead.name, f"token {key}:{secret}"
 
 
 def test_install_use_uninstall_reinstall(site_with_apps, bench):
@@ -79,7 +79,7 @@ def test_install_use_uninstall_reinstall(site_with_apps, bench):
             "SELECT `ref_doctype`, `ref_name` FROM `tabApp Record` WHERE `app`=%s", (APP,))}
         assert set(OWNED) <= owned, owned
         assert any(dt == "Scheduled Job Type" for dt, _ in owned)
-    lead = use_the_app(site, bench)
+    lead, auth_header = use_the_app(site, bench)
 
     with _context(site, bench) as local:
         uninstall_app(APP)
@@ -103,6 +103,15 @@ def test_install_use_uninstall_reinstall(site_with_apps, bench):
         assert lead in lowcode.get_list("Lead", pluck="name")
         assert lowcode.get_doc("Lead", lead).first_name == "Anna"
         db.commit()
+    # Over HTTP too, as a desk or API client would: save, list, open the desk list.
+    client = Client(HTTP_HOST=site)
+    response = client.put(f"/api/resource/Lead/{lead}", json.dumps({"first_name": "Anne"}),
+                          content_type="application/json", HTTP_AUTHORIZATION=auth_header)
+    assert response.status_code == 200, response.content
+    assert "interested_property" not in response.json()["data"]
+    response = client.get("/api/resource/Lead", {"limit_page_length": 0}, HTTP_AUTHORIZATION=auth_header)
+    assert lead in [r["name"] for r in response.json()["data"]]
+    assert client.get("/api/resource/Property", HTTP_AUTHORIZATION=auth_header).status_code == 404
     run_scheduler(site, bench)
     assert failed_jobs(site, bench) == []
 
