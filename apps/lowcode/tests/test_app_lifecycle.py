@@ -1,6 +1,7 @@
 """An app's hooks.py checked at install and migrate (lowcode/hook_names.py), and what a
 migrate takes back when an app stops declaring it (lowcode/ownership.py). Install, use,
 uninstall and reinstall of a whole app: apps/property_app/tests."""
+import glob
 import importlib
 import json
 import os
@@ -139,6 +140,9 @@ def test_migrate_takes_back_what_an_app_no_longer_declares(ctx, temp_app, unique
     ctx.db.commit()
     assert not ctx.db.exists("Custom Field", f"ToDo-{field}")
     assert field not in ctx.db.get_columns("ToDo")
+    backups = glob.glob(os.path.join(ctx.site_path, "private", "backups", f"todo-{field}-*.json"))
+    with open(backups[0], encoding="utf-8") as f:  # the values went to a backup first
+        assert "yes" in [v["value"] for v in json.load(f)["values"]]
     assert not ctx.db.exists("Workflow", f"Tmp Flow {unique}")
     assert not ctx.db.exists("Custom Field", f"{dt}-workflow_state")
     assert not ctx.db.exists("Workflow State", f"Tmp Open {unique}")
@@ -202,7 +206,6 @@ def test_a_shipped_workflow_naming_a_missing_state_field_stops_the_install(ctx, 
 def test_every_hook_the_code_reads_is_listed():
     """A hook read anywhere in the apps (get_hooks("x"), load_app_hooks(app).get("x")) is in
     hook_names.HOOKS, or apps setting it would be refused at install."""
-    import glob
     import re
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     pattern = re.compile(r"""(?:get_hooks\(\s*|load_app_hooks\([^)]*\)\.get\(\s*|hooks\.get\(\s*)["']([a-z_0-9]+)["']""")
