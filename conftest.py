@@ -9,10 +9,9 @@ import pytest
 
 pytest.register_assert_rewrite("lowcode.testing.pytest_plugin")  # imported below before pytest loads it
 
-import lowcode  # noqa: E402
-from lowcode.testing.pytest_plugin import create_site, drop_site, mariadb_root, redis_url  # noqa: E402,F401 - tests import them from here
+# Tests and tests/e2e import these from here; importing the plugin also sets Django up.
+from lowcode.testing.pytest_plugin import create_site, drop_site, mariadb_root, redis_url  # noqa: E402,F401
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
-lowcode.setup_django()
 
 pytest_plugins = ["lowcode.testing.pytest_plugin"]

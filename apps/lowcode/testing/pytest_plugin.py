@@ -25,6 +25,7 @@ import pytest
 import lowcode
 
 DEFAULT_APPS = ("crm_app", "service_app")
+lowcode.setup_django()  # the test client and the desk's templates need the settings
 
 
 def _service_env():
@@ -55,7 +56,6 @@ def redis_url():
 def create_site(bench, db_type, name=None, apps=DEFAULT_APPS, redis=None, admin_password="admin"):
     """A fresh site in ``bench``; returns its name."""
     from lowcode.installer import new_site
-    lowcode.setup_django()
     name = name or f"t{uuid.uuid4().hex[:8]}-{db_type}.localhost"
     kwargs = mariadb_root() if db_type == "mariadb" else {}
     extra = {"redis_cache": redis} if redis else {}
