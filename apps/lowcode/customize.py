@@ -407,6 +407,23 @@ def remove_custom_field(doctype, fieldname, confirm=False):
     return path
 
 
+def drop_custom_field(record):
+    """An app's Custom Field taken back at uninstall or migrate: its values backed up as
+    ``remove_custom_field`` does, its Property Setters deleted, and (unlike an admin's
+    removal) its column and indexes dropped, so the host table is as before the app and a
+    reinstall starts clean. Returns the backup's path."""
+    meta = get_meta(record.dt)
+    path = backup_field_values(meta, record)
+    for ps in get_all("Property Setter", filters={"doc_type": record.dt, "field_name": record.fieldname},
+                      pluck="name"):
+        delete_doc("Property Setter", ps, ignore_permissions=True)
+    delete_doc("Custom Field", record.name, doc=record, ignore_permissions=True, force=True)
+    if record.fieldname not in {df.fieldname for df in get_meta(record.dt).fields}:
+        schema.drop_column(record.dt, record.fieldname)
+    clear_cache()
+    return path
+
+
 def backup_field_values(meta, record):
     """Write {custom_field, values: [{name, value}]} for every row to
     <site>/private/backups/<doctype>-<field>-<timestamp>.json."""

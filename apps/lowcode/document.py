@@ -193,6 +193,9 @@ class Document:
         self._set_parent_links()
         self._validate_all("submit" if self.docstatus == 1 else "save")
         self._db_insert()
+        if local.flags.owning_app:  # made by an app's install or migrate: the app owns it
+            from .ownership import on_insert
+            on_insert(self)
         self.run_method("after_insert")
         self.run_method("on_update")
         if self.docstatus == 1:
