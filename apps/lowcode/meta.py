@@ -13,7 +13,7 @@ import threading
 
 from .context import local
 from .exceptions import DocTypeDefinitionError, DoesNotExistError
-from .fields import registry, LAYOUT_TYPES, TABLE_TYPES
+from .fields import registry, types_where
 from .fields.choice import select_options
 from .utils import Obj
 
@@ -84,9 +84,9 @@ class Meta:
         self.permissions = [Obj(p) for p in d.get("permissions") or []]
         self._by_name = {f.fieldname: f for f in self.fields if f.get("fieldname")}
         # fields that own a column, in order
-        self.data_fields = [f for f in self.fields
-                            if f.fieldtype not in LAYOUT_TYPES and f.fieldtype not in TABLE_TYPES]
-        self.table_fields = [f for f in self.fields if f.fieldtype in TABLE_TYPES]
+        no_column = types_where("layout") | types_where("table")
+        self.data_fields = [f for f in self.fields if f.fieldtype not in no_column]
+        self.table_fields = [f for f in self.fields if f.fieldtype in types_where("table")]
         self.link_fields = [f for f in self.fields if f.fieldtype == "Link"]
         self.columns = set(STANDARD_FIELDS) | set(HIDDEN_FIELDS) | {f.fieldname for f in self.data_fields}
         if self.istable:
@@ -101,7 +101,7 @@ class Meta:
 
     def get_table_field(self, fieldname):
         f = self._by_name.get(fieldname)
-        return f if f and f.fieldtype in TABLE_TYPES else None
+        return f if f and f.fieldtype in types_where("table") else None
 
     def get_title_field(self):
         return self.title_field if self.title_field in self._by_name else "name"
@@ -185,7 +185,7 @@ def validate_definition(defn, known_doctypes, source=None):
                 fail(f"Link to missing DocType {options!r}", fieldname)
             if known_doctypes.get(options):
                 fail(f"Link to child table {options!r}", fieldname)
-        elif ftype in TABLE_TYPES:
+        elif ftype in types_where("table"):
             if not options:
                 fail(f"a {ftype} field needs options (the child DocType)", fieldname)
             if options not in known_doctypes:
@@ -202,9 +202,10 @@ def validate_definition(defn, known_doctypes, source=None):
                 fail(f"default {default!r} is not one of the options", fieldname)
         elif ftype == "Data" and options not in ("", "Email", "Phone", "URL", "Name"):
             fail(f"Data options must be Email, Phone, URL or Name, got {options!r}", fieldname)
-        if raw.get("unique") and ftype in ("Text", "Small Text", "Long Text", "Text Editor", "Code", "JSON"):
+        if raw.get("unique") and not registry[ftype].may_be_unique:
             fail("a long-text field cannot be unique", fieldname)
-        if raw.get("default") not in (None, "") and ftype not in ("Select",) + tuple(LAYOUT_TYPES | TABLE_TYPES):
+        if raw.get("default") not in (None, "") and ftype != "Select" \
+                and not registry[ftype].layout and not registry[ftype].table:
             try:
                 dflt = raw["default"]
                 if not (ftype == "Date" and dflt == "Today") and not (ftype == "Datetime" and dflt in ("Now", "now")):

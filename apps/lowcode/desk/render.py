@@ -54,6 +54,7 @@ def environment():
     env.globals["status_field"] = indicators.status_field  # status badges coloured by workflow state style
     env.globals["status_badge"] = lambda doctype, value: indicators.status_badge(doctype, value, translate)
     env.globals["status_style"] = indicators.style_for
+    env.globals["fieldtype"] = _fieldtype  # a field's type: its traits and control_template
     env.globals["avatar"] = avatars.avatar  # a user's picture or initials
     env.globals["assigned_avatars"] = avatars.assigned  # list rows' assignees
     # The page's own preferences (a public page speaks the visitor's language and calendar,
@@ -78,6 +79,11 @@ def environment():
     env.filters["tel"] = tel_url  # Phone fields link to the phone (click-to-call on phones and softphones)
     env.filters["sms"] = sms_url  # and to its messages (tap-to-text)
     return env
+
+
+def _fieldtype(name):
+    from ..fields import get_fieldtype
+    return get_fieldtype(name) or get_fieldtype("Data")
 
 
 def _settings_tools():

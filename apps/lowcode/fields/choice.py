@@ -9,6 +9,7 @@ def select_options(df):
 @register
 class Select(FieldType):
     name = "Select"
+    control_template = "controls/select.html"
 
     def validate(self, value, df):
         super().validate(value, df)

@@ -18,7 +18,9 @@ from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 from lowcode.meta import get_meta
 
-from ..number_card.number_card import NUMERIC_TYPES, check_field, check_filters, parse_filters_json
+from lowcode.fields import types_where
+
+from ..number_card.number_card import check_field, check_filters, parse_filters_json
 
 TIMESPANS = {"Last Week": relativedelta(weeks=1), "Last Month": relativedelta(months=1),
              "Last Quarter": relativedelta(months=3), "Last Year": relativedelta(years=1)}
@@ -90,7 +92,7 @@ class DashboardChart(Document):
                                       f"points, at most {MAX_BUCKETS}: choose a longer interval",
                                       field="time_interval")
         if self.chart_type in ("Sum", "Average") or (self.chart_type == "Group By" and self.value_based_on):
-            check_field(meta, self.value_based_on, NUMERIC_TYPES, "Value Based On", "value_based_on")
+            check_field(meta, self.value_based_on, types_where("numeric"), "Value Based On", "value_based_on")
         check_filters(self.filters_json, self.document_type)
 
     def get_data(self, user=None, today=None, calendar="Gregorian"):
