@@ -24,6 +24,9 @@ HIDDEN_FIELDS = ("_assign", "_comments", "_liked_by", "_user_tags")
 RESERVED_FIELDNAMES = frozenset(STANDARD_FIELDS + CHILD_FIELDS + HIDDEN_FIELDS + ("doctype", "meta", "flags"))
 _FIELDNAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _DOCTYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _\-]{0,60}$")
+#: the Select fields that choose a field type: their options are the registry's types
+#: (the engine's and the site's apps'), filled in when the metadata is built
+FIELDTYPE_SELECTS = {"DocField": "fieldtype", "Custom Field": "fieldtype"}
 # The longest Data/Link column: MariaDB keeps a row's varchar columns within 64 KB
 # (4 bytes a character in utf8mb4), so a few long columns must still fit; longer text
 # belongs in a Text field.
@@ -40,6 +43,13 @@ BOOTSTRAP_DOCTYPES = ("DocType", "DocField", "DocPerm", "Custom Field", "Propert
                       "Custom DocPerm", "Module Def")
 _CORE_DIR = os.path.join(os.path.dirname(__file__), "core", "doctype")
 
+
+
+def _fieldtype_select(doctype, df):
+    """Fill the options of a Select that chooses a field type (FIELDTYPE_SELECTS)."""
+    if df.get("fieldname") and FIELDTYPE_SELECTS.get(doctype) == df.get("fieldname"):
+        df["options"] = "\n".join(sorted(registry))
+    return df
 
 
 def _normalise_field(raw):
@@ -81,6 +91,8 @@ class Meta:
         # indexes over several columns, beyond the one per filter/link field (schema.py)
         self.indexes = [list(cols) for cols in index_lists(d.get("indexes"))]
         self.fields = [_normalise_field(f) for f in d.get("fields") or []]
+        for f in self.fields:
+            _fieldtype_select(self.name, f)
         self.permissions = [Obj(p) for p in d.get("permissions") or []]
         self._by_name = {f.fieldname: f for f in self.fields if f.get("fieldname")}
         # fields that own a column, in order
@@ -198,7 +210,7 @@ def validate_definition(defn, known_doctypes, source=None):
                 fail(f"a Dynamic Link needs options naming a Link field to DocType, got {options!r}", fieldname)
         elif ftype == "Select":
             default = raw.get("default")
-            if default and default not in select_options(raw):
+            if default and default not in select_options(_fieldtype_select(name, dict(raw))):
                 fail(f"default {default!r} is not one of the options", fieldname)
         elif ftype == "Data" and options not in ("", "Email", "Phone", "URL", "Name"):
             fail(f"Data options must be Email, Phone, URL or Name, got {options!r}", fieldname)

@@ -39,7 +39,8 @@ def multiselect_choices(tf):
 @functools.lru_cache(maxsize=1)
 def environment():
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([TEMPLATES] + app_template_dirs()),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader([TEMPLATES] + app_template_dirs()),
+                                    jinja2.FunctionLoader(_app_package_template)]),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True, lstrip_blocks=True,
@@ -114,6 +115,28 @@ def translate(text, **values):
     if not values:
         return message
     return markupsafe.Markup(markupsafe.escape(message)) % values
+
+
+def _app_package_template(name):
+    """A template "<app>/..." from the app package's ``templates/`` folder, for an app a
+    site installs that the bench's apps.txt does not list (e.g. the control template of
+    a field type the app registers)."""
+    import importlib.util
+    app = name.split("/", 1)[0]
+    if not app.isidentifier() or "/" not in name:
+        return None
+    try:
+        spec = importlib.util.find_spec(app)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    path = os.path.join(os.path.dirname(spec.origin), "templates", *name.split("/"))
+    if ".." in name.split("/") or not os.path.isfile(path):
+        return None
+    mtime = os.path.getmtime(path)
+    with open(path, encoding="utf-8") as f:
+        return f.read(), path, lambda: os.path.isfile(path) and os.path.getmtime(path) == mtime
 
 
 def app_template_dirs():
