@@ -237,8 +237,9 @@ def install_app(app, _stack=()):
         if required in _stack:
             raise CommandError(f"apps {app} and {required} require each other")
         install_app(required, _stack + (app,))
-    was_installing = local.flags.in_install
+    was_installing, app_before = local.flags.in_install, local.flags.get("installing_app")
     local.flags.in_install = True
+    local.flags.installing_app = app  # its own field types count for its DocTypes (fields/base.py)
     try:
         batch = [(app, read_app_definitions(app))]
         known = validate_app_definitions(batch)
@@ -257,6 +258,7 @@ def install_app(app, _stack=()):
             apps.get_attr(path)()
     finally:
         local.flags.in_install = was_installing
+        local.flags.installing_app = app_before
     return True
 
 

@@ -38,10 +38,12 @@ class Registry(Mapping):
             return {}
         from ..apps import get_hooks
         try:
-            paths = get_hooks("field_types")
+            paths = list(get_hooks("field_types"))
+            if local.flags.get("installing_app"):  # an app's DocTypes may use its own types
+                paths += get_hooks("field_types", app_name=local.flags.installing_app)
         except Exception:  # noqa: BLE001 - no hooks yet (a site being created): the engine's types
             return {}
-        return _app_types(tuple(paths)) if paths else {}
+        return _app_types(tuple(dict.fromkeys(paths))) if paths else {}
 
     def __getitem__(self, name):
         try:

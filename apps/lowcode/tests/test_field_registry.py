@@ -91,9 +91,26 @@ def test_an_app_registers_a_field_type_through_its_hook(ctx, client, temp_app, m
         assert r.status_code == 302, r.content[:500]
         ctx.db.commit()
         assert lowcode.get_list(doctype, filters={"title": "Shop"}, pluck="postal") == ["5555544444"]
+        # the builders offer it
+        for url in (f"/app/customize-form?doctype={doctype}", f"/app/doctype-builder/{doctype}"):
+            assert f'<option value="{type_name}"' in client.get(url).content.decode(), url
     finally:
         ctx.db.rollback()
         ctx.db.begin()
         if doctype:  # before the app goes, so no DocType is left with a type nobody knows
             lowcode.delete_doc("DocType", doctype, ignore_permissions=True, force=True)
             ctx.db.commit()
+
+
+def test_an_app_doctype_may_use_the_app_own_field_type(ctx, temp_app, unique):
+    app = temp_app(hooks=f'field_types = ["ftown_{unique}.postal.PostalCode"]\n', name=f"ftown_{unique}")
+    app.write("postal.py", FIELD_TYPE.format(unique=unique, app=app.name))
+    doctype = f"Branch {unique}"
+    app.write_doctype({"name": doctype, "autoname": "field:title",
+                       "fields": [{"fieldname": "title", "fieldtype": "Data", "label": "Title"},
+                                  {"fieldname": "postal", "fieldtype": f"Postal Code {unique}", "label": "Postal"}],
+                       "permissions": [{"role": "System Manager", "read": 1, "write": 1, "create": 1}]})
+    installer.install_app(app.name)
+    ctx.db.commit()
+    doc = lowcode.get_doc({"doctype": doctype, "title": "North", "postal": "12345 67890"}).insert()
+    assert ctx.db.sql(f"SELECT `postal` FROM `tab{doctype}` WHERE `name`=%s", (doc.name,))[0][0] == "1234567890"
