@@ -65,7 +65,7 @@ def wanted_indexes(meta):
     for df in meta.data_fields:
         if df.get("unique"):
             out.append((index_name(meta, "u", df.fieldname), [df.fieldname], True))
-        elif (df.fieldtype in ("Link", "Dynamic Link") or df.get("in_standard_filter")
+        elif (registry[df.fieldtype].link or df.get("in_standard_filter")
               or df.get("search_index")) and registry[df.fieldtype].indexable:
             cols = [df.fieldname] if df.fieldname == sort else [df.fieldname, sort]
             out.append((index_name(meta, df.fieldname), cols, False))

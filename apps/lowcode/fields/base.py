@@ -21,7 +21,8 @@ ORDERED_OPERATORS = frozenset(["=", "!=", ">", "<", ">=", "<=", "in", "not in", 
 _LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 #: the traits a type declares (class attributes), for types_where()
-TRAITS = ("numeric", "text_like", "long_text", "indexable", "may_be_unique", "comparable", "ltr",
+TRAITS = ("numeric", "text_like", "long_text", "indexable", "may_be_unique", "comparable", "dated", "link",
+          "groupable", "ltr",
           "layout", "table", "amount", "read_only", "bulk_settable",
           "control_when_read_only")
 
@@ -122,6 +123,12 @@ class FieldType:
     may_be_unique = True
     #: ordered values: "next/previous record" and ranges work on them
     comparable = False
+    #: a day on the calendar: calendar views, time series, date-offset notifications
+    dated = False
+    #: names another document (its title and badge are shown beside it)
+    link = False
+    #: few distinct values: a report may group rows by it
+    groupable = False
     #: shown left to right even in Persian or Hebrew text (numbers, dates, phone numbers)
     ltr = False
     #: shapes the form and stores nothing (breaks, static HTML)

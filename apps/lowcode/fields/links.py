@@ -9,6 +9,8 @@ from .base import FieldType, register
 @register
 class Link(FieldType):
     name = "Link"
+    link = True
+    groupable = True
     control_template = "controls/link.html"
 
     def length(self, df):

@@ -95,6 +95,7 @@ class Percent(Number):
 @register
 class Int(Number):
     name = "Int"
+    groupable = True
     column = "int"
     json_schema = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
 
@@ -120,6 +121,7 @@ class Int(Number):
 class Rating(Number):
     """A fraction between 0 and 1 (3 of 5 stars is 0.6), as Frappe stores it."""
     name = "Rating"
+    groupable = True
     json_schema = {"type": "number", "minimum": 0, "maximum": 1}
     ltr = False
     control_template = "controls/rating.html"
@@ -142,6 +144,7 @@ class Rating(Number):
 @register
 class Check(FieldType):
     name = "Check"
+    groupable = True
     column = "int"
     operators = frozenset(["=", "!=", "in", "not in", "is"])
     json_schema = {"type": "integer", "enum": [0, 1]}

@@ -40,6 +40,8 @@ class Temporal(FieldType):
 @register
 class Date(Temporal):
     name = "Date"
+    dated = True
+    groupable = True
     operators = Temporal.operators | {"timespan"}  # dynamic dates, lowcode/timespan.py
     column = "date"
     fmt_hint = "YYYY-MM-DD"
@@ -71,6 +73,7 @@ class Date(Temporal):
 @register
 class Datetime(Temporal):
     name = "Datetime"
+    dated = True
     operators = Temporal.operators | {"timespan"}
     column = "datetime_seconds"  # creation/modified keep microseconds; user datetimes do not
     fmt_hint = "YYYY-MM-DD HH:MM:SS"

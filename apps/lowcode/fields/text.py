@@ -44,6 +44,7 @@ def phone_search_e164(text):
 @register
 class Data(FieldType):
     name = "Data"
+    groupable = True
 
     def coerce(self, value, df):
         value = super().coerce(value, df)

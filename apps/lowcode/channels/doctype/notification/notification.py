@@ -22,7 +22,7 @@ class Notification(Document):
                                   % {"methods": ", ".join(notifications.METHODS)}, field="method")
         if self.event in notifications.DATE_EVENTS:
             df = meta.get_field(self.date_changed or "")
-            if df is None or df.fieldtype not in notifications.DATE_TYPES:
+            if df is None or df.fieldtype not in types_where("dated"):
                 raise ValidationError(_("Reference Date: %(doctype)s has no date field %(field)s")
                                       % {"doctype": self.document_type, "field": self.date_changed or ""},
                                       field="date_changed")

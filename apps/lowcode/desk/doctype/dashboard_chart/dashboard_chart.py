@@ -16,9 +16,8 @@ from dateutil.relativedelta import relativedelta
 from lowcode import query
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
-from lowcode.meta import get_meta
-
 from lowcode.fields import types_where
+from lowcode.meta import get_meta
 
 from ..number_card.number_card import check_field, check_filters, parse_filters_json
 
@@ -29,7 +28,6 @@ STEPS = {"Daily": relativedelta(days=1), "Weekly": relativedelta(weeks=1), "Mont
 FUNCTIONS = {"Count": "count", "Sum": "sum", "Average": "avg"}
 MAX_BUCKETS = 100
 MAX_GROUPS = 20
-DATE_TYPES = ("Date", "Datetime")
 
 
 def interval_start(day, interval, calendar="Gregorian"):
@@ -85,7 +83,7 @@ class DashboardChart(Document):
                 raise ValidationError(f"Group By Based On: {meta.name} has no field {self.group_by_based_on!r}",
                                       field="group_by_based_on")
         else:
-            check_field(meta, self.based_on, DATE_TYPES, "Time Series Based On", "based_on")
+            check_field(meta, self.based_on, types_where("dated"), "Time Series Based On", "based_on")
             count = len(buckets(self.timespan, self.time_interval))
             if count > MAX_BUCKETS:
                 raise ValidationError(f"Time Interval: {self.time_interval} over {self.timespan} makes {count} "
