@@ -84,6 +84,7 @@ def _app_types(paths):
 
 def register(cls):
     _core[cls.name] = cls()
+    _core_where.cache_clear()
     return cls
 
 
@@ -95,7 +96,16 @@ def types_where(trait, value=True):
     """The names of the known types whose ``trait`` is ``value``: ``types_where("numeric")``."""
     if trait not in TRAITS:
         raise ValueError(f"unknown field type trait {trait!r}")
-    return frozenset(name for name, t in registry.items() if getattr(t, trait) == value)
+    site = registry._site()
+    found = _core_where(trait, value)
+    if site:
+        found |= frozenset(name for name, t in site.items() if name not in _core and getattr(t, trait) == value)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _core_where(trait, value):
+    return frozenset(name for name, t in _core.items() if getattr(t, trait) == value)
 
 
 def ascii_digits(text):

@@ -17,7 +17,7 @@ class Phone(FieldType):
     name = "Phone"
     ltr = True
     control_template = "controls/phone.html"
-    json_schema = {"type": "string", "maxLength": 16, "description": "a phone number, stored in E.164 (+989121234567)"}
+    json_schema = {"type": "string", "description": "a phone number as typed, stored in E.164 (+989121234567)"}
 
     def length(self, df):
         return 16  # E.164: a plus and at most 15 digits
