@@ -39,12 +39,12 @@ class Number(FieldType):
             raise self.error(df, "must not be negative")
 
     def format(self, value, df, prefs):
-        from ..desk.formatting import format_number, is_number, decimals
+        from ..desk.formatting import decimals, format_number, is_number
         if not is_number(value):
             return str(value)  # a form shown again with what was typed, and its error
-        return format_number(value, prefs, decimals(value, df, self.decimals(prefs)))
+        return format_number(value, prefs, decimals(value, df, self.default_decimals(prefs)))
 
-    def decimals(self, prefs):
+    def default_decimals(self, prefs):
         """Decimals shown when the field has no precision; None: as many as the value needs."""
         return None
 
@@ -76,12 +76,14 @@ class Currency(Number):
     name = "Currency"
     amount = True
 
-    def decimals(self, prefs):
+    def default_decimals(self, prefs):
         from ..desk.formatting import currency_precision
         return currency_precision(prefs.currency)
 
     def format(self, value, df, prefs):
-        return f"{super().format(value, df, prefs)} {prefs.currency}".strip()
+        from ..desk.formatting import is_number
+        text = super().format(value, df, prefs)
+        return f"{text} {prefs.currency}".strip() if is_number(value) else text
 
 
 @register
@@ -89,7 +91,9 @@ class Percent(Number):
     name = "Percent"
 
     def format(self, value, df, prefs):
-        return super().format(value, df, prefs) + "%"
+        from ..desk.formatting import is_number
+        text = super().format(value, df, prefs)
+        return text + "%" if is_number(value) else text
 
 
 @register
@@ -108,9 +112,6 @@ class Int(Number):
         if abs(number) > 2**31 - 1:
             raise self.error(df, f"{value!r} is out of range")
         return int(number)
-
-    def decimals(self, prefs):
-        return 0
 
     def format(self, value, df, prefs):
         from ..desk.formatting import format_number, is_number
