@@ -22,9 +22,7 @@ _LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234
 
 #: the traits a type declares (class attributes), for types_where()
 TRAITS = ("numeric", "text_like", "long_text", "indexable", "may_be_unique", "comparable", "dated", "link",
-          "groupable", "ltr",
-          "layout", "table", "amount", "read_only", "bulk_settable",
-          "control_when_read_only")
+          "groupable", "ltr", "layout", "table", "amount", "read_only", "bulk_settable", "control_when_read_only")
 
 _core = {}
 
