@@ -391,7 +391,7 @@ class Document:
     def _check_mandatory(self, prefix):
         missing = []
         for df in self.meta.fields:
-            if df.fieldtype in ("Section Break", "Column Break", "Tab Break", "HTML"):
+            if registry[df.fieldtype].layout:
                 continue
             required = df.get("reqd") or (df.get("mandatory_depends_on")
                                          and evaluate(df.mandatory_depends_on, self))

@@ -33,6 +33,7 @@ HOOKS = {
     "permission_query_conditions": ("doctype_paths", "{DocType: fn(user) -> SQL condition} for lists."),
     "has_permission": ("doctype_paths", "{DocType: fn(doc, ptype, user) -> bool} per document."),
     "ignore_links_on_delete": ("doctypes", "DocTypes whose links never block deleting what they link to."),
+    "field_types": ("paths", "[FieldType class] field types the app adds (lowcode/fields: column, checks, control)."),
     "assignment_candidates": ("doctype_paths", "{DocType: fn} giving an assignment rule's candidates."),
     "scheduler_events": ("scheduler_events",
                          "{all|hourly|daily|weekly|monthly[_long]: [fn]} and {'cron': {expression: [fn]}}."),

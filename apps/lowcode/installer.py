@@ -244,9 +244,10 @@ def install_app(app, _stack=()):
         if required in _stack:
             raise CommandError(f"apps {app} and {required} require each other")
         install_app(required, _stack + (app,))
-    was_installing = local.flags.in_install
+    was_installing, app_before = local.flags.in_install, local.flags.get("installing_app")
     local.flags.in_install = True
     ownership.create_table(local.db)  # a site made before the ledger: installs record their app too
+    local.flags.installing_app = app  # its own field types count for its DocTypes (fields/base.py)
     try:
         batch = [(app, read_app_definitions(app))]
         known = validate_app_definitions(batch)
@@ -266,6 +267,7 @@ def install_app(app, _stack=()):
             apps.get_attr(path)()
     finally:
         local.flags.in_install = was_installing
+        local.flags.installing_app = app_before
     return True
 
 

@@ -65,9 +65,8 @@ def wanted_indexes(meta):
     for df in meta.data_fields:
         if df.get("unique"):
             out.append((index_name(meta, "u", df.fieldname), [df.fieldname], True))
-        elif (df.fieldtype in ("Link", "Dynamic Link") or df.get("in_standard_filter")
-              or df.get("search_index")) and df.fieldtype not in ("Text", "Small Text", "Long Text",
-                                                                 "Text Editor", "Code", "JSON"):
+        elif (registry[df.fieldtype].link or df.get("in_standard_filter")
+              or df.get("search_index")) and registry[df.fieldtype].indexable:
             cols = [df.fieldname] if df.fieldname == sort else [df.fieldname, sort]
             out.append((index_name(meta, df.fieldname), cols, False))
     for cols in meta.indexes:
