@@ -22,7 +22,7 @@ from .context import local
 from .document import delete_doc, get_doc, load_doc
 from .exceptions import DoesNotExistError, InvalidFieldError, PermissionError, ValidationError
 from .expressions import evaluate
-from .fields import LAYOUT_TYPES, registry
+from .fields import registry, types_where
 from .meta import (BOOTSTRAP_DOCTYPES, RESERVED_FIELDNAMES, Meta, clear_cache, doctype_exists,
                    get_known_doctypes, get_meta, validate_definition)
 from .query import get_all
@@ -175,7 +175,7 @@ def _plan_new_field(meta, row, i, current, finals):
     typed = (row.get("fieldname") or "").strip()
     fieldname = typed or scrub(label)
     if not fieldname:
-        if fieldtype not in LAYOUT_TYPES:
+        if fieldtype not in types_where("layout"):
             raise InvalidFieldError(f"row {i}: give the new {fieldtype} field a label or a fieldname",
                                     field="label")
         fieldname = _free_name(scrub(fieldtype), current, finals)
@@ -221,7 +221,7 @@ def check_fields(fields):
         if int(df.get("reqd") or 0) and int(df.get("hidden") or 0) and df.get("default") in (None, ""):
             raise ValidationError(f"{label}: a mandatory field cannot be hidden unless it has a default",
                                   field=df["fieldname"])
-        if df.get("fieldtype") in LAYOUT_TYPES and int(df.get("reqd") or 0):
+        if df.get("fieldtype") in types_where("layout") and int(df.get("reqd") or 0):
             raise ValidationError(f"{label}: a {df['fieldtype']} cannot be mandatory", field=df["fieldname"])
         for prop in EXPRESSION_PROPERTIES:
             if df.get(prop):
@@ -403,6 +403,23 @@ def remove_custom_field(doctype, fieldname, confirm=False):
         doc.insert_after = record.insert_after
         doc.save()
     record.delete()
+    clear_cache()
+    return path
+
+
+def drop_custom_field(record):
+    """An app's Custom Field taken back at uninstall or migrate: its values backed up as
+    ``remove_custom_field`` does, its Property Setters deleted, and (unlike an admin's
+    removal) its column and indexes dropped, so the host table is as before the app and a
+    reinstall starts clean. Returns the backup's path."""
+    meta = get_meta(record.dt)
+    path = backup_field_values(meta, record)
+    for ps in get_all("Property Setter", filters={"doc_type": record.dt, "field_name": record.fieldname},
+                      pluck="name"):
+        delete_doc("Property Setter", ps, ignore_permissions=True)
+    delete_doc("Custom Field", record.name, doc=record, ignore_permissions=True, force=True)
+    if record.fieldname not in {df.fieldname for df in get_meta(record.dt).fields}:
+        schema.drop_column(record.dt, record.fieldname)
     clear_cache()
     return path
 

@@ -193,6 +193,9 @@ class Document:
         self._set_parent_links()
         self._validate_all("submit" if self.docstatus == 1 else "save")
         self._db_insert()
+        if local.flags.owning_app:  # made by an app's install or migrate: the app owns it
+            from .ownership import on_insert
+            on_insert(self)
         self.run_method("after_insert")
         self.run_method("on_update")
         if self.docstatus == 1:
@@ -388,7 +391,7 @@ class Document:
     def _check_mandatory(self, prefix):
         missing = []
         for df in self.meta.fields:
-            if df.fieldtype in ("Section Break", "Column Break", "Tab Break", "HTML"):
+            if registry[df.fieldtype].layout:
                 continue
             required = df.get("reqd") or (df.get("mandatory_depends_on")
                                          and evaluate(df.mandatory_depends_on, self))

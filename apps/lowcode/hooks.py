@@ -28,6 +28,10 @@ doc_events = {
     },
 }
 
+# Field types an app adds ("my_app.fields.Phone": FieldType subclasses, see lowcode/fields):
+# known on the sites that install the app, with their column, checks and desk control.
+field_types = []
+
 # Long-running coroutines ``async def fn(site, bench)`` the realtime service starts once per
 # site and restarts with back-off should they fail (e.g. a telephony event listener).
 realtime_services = []

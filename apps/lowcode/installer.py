@@ -13,10 +13,11 @@ import shutil
 
 from cryptography.fernet import Fernet
 
-from . import apps, meta as meta_module, schema
+from . import apps, meta as meta_module, ownership, schema
 from .context import local
 from .document import get_doc, load_doc
 from .exceptions import CommandError, DocTypeDefinitionError
+from .hook_names import validate_app_hooks
 from .meta import Meta, BOOTSTRAP_DOCTYPES, core_json_path, read_json_definition, validate_definition
 from .sites import SITE_NAME_RE, bench_path, write_json, update_common_config, list_sites
 from .utils import scrub
@@ -180,7 +181,8 @@ def validate_app_definitions(batches):
     return known
 
 
-def sync_doctypes(batches, known):
+def sync_doctypes(batches, known, declared=None):
+    """``declared``: {app: set} a migrate fills with the roots each app still declares (ownership.py)."""
     local.flags.doctypes_in_batch = known
     local.flags.in_migrate = True
     try:
@@ -189,15 +191,19 @@ def sync_doctypes(batches, known):
                 sync_doctype(app, path, defn)
     finally:
         local.flags.in_migrate = False
-    make_missing_roles(defn for _, defs in batches for _, defn in defs)
+    for app, defs in batches:
+        make_missing_roles(app, [defn for _, defn in defs], (declared or {}).get(app, set()))
 
 
-def make_missing_roles(definitions):
-    """Roles named in an app's permission rules exist once the app is installed."""
+def make_missing_roles(app, definitions, declared):
+    """Roles named in an app's permission rules exist once the app is installed; those it
+    makes are its own (taken back when no installed app names them)."""
     wanted = {p["role"] for d in definitions for p in d.get("permissions") or [] if p.get("role")}
     for role in sorted(wanted):
         if not local.db.exists("Role", role):
-            get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+            with ownership.owned_by(app):
+                get_doc({"doctype": "Role", "role_name": role}).insert(ignore_permissions=True)
+        ownership.declare(declared, "Role", role)
 
 
 def sync_doctype(app, path, defn):
@@ -238,11 +244,14 @@ def install_app(app, _stack=()):
         if required in _stack:
             raise CommandError(f"apps {app} and {required} require each other")
         install_app(required, _stack + (app,))
-    was_installing = local.flags.in_install
+    was_installing, app_before = local.flags.in_install, local.flags.get("installing_app")
     local.flags.in_install = True
+    ownership.create_table(local.db)  # a site made before the ledger: installs record their app too
+    local.flags.installing_app = app  # its own field types count for its DocTypes (fields/base.py)
     try:
         batch = [(app, read_app_definitions(app))]
         known = validate_app_definitions(batch)
+        validate_app_hooks(app, hooks, known)
         sync_doctypes(batch, known)
         if app == "lowcode":
             _create_standard_records()
@@ -258,6 +267,7 @@ def install_app(app, _stack=()):
             apps.get_attr(path)()
     finally:
         local.flags.in_install = was_installing
+        local.flags.installing_app = app_before
     return True
 
 
@@ -288,13 +298,21 @@ def uninstall_app(app):
         apps.get_attr(path)()
     local.flags.in_uninstall = True
     from .document import delete_doc
-    doctypes = local.db.sql("SELECT `name` FROM `tabDocType` WHERE `app`=%s ORDER BY `istable`", (app,), pluck=True)
-    for name in doctypes:
-        delete_doc("DocType", name, ignore_permissions=True, force=True)
-    local.db.sql("DELETE FROM `tabModule Def` WHERE `app_name`=%s", (app,))
-    local.db.sql("DELETE FROM `tabInstalled App` WHERE `name`=%s", (app,))
-    local.flags.in_uninstall = False
+    try:
+        # What the app made on other apps' DocTypes first (a Custom Field linking to its
+        # DocType, its workflows), then its DocTypes with their tables.
+        ownership.remove_all(app)
+        doctypes = local.db.sql("SELECT `name` FROM `tabDocType` WHERE `app`=%s ORDER BY `istable`", (app,),
+                                pluck=True)
+        for name in doctypes:
+            delete_doc("DocType", name, ignore_permissions=True, force=True)
+        local.db.sql("DELETE FROM `tabModule Def` WHERE `app_name`=%s", (app,))
+        local.db.sql("DELETE FROM `tabInstalled App` WHERE `name`=%s", (app,))
+    finally:
+        local.flags.in_uninstall = False
+    # The host must work at once: no metadata, hooks (doc_events), workflows or jobs of the app left.
     meta_module.clear_cache()
+    sync_scheduled_jobs()
     return doctypes
 
 
@@ -306,22 +324,29 @@ def migrate():
         _check_app(app)
     batches = [(app, read_app_definitions(app)) for app in installed]
     known = validate_app_definitions(batches)
+    for app in installed:
+        validate_app_hooks(app, apps.load_app_hooks(app), known)
     schema.create_system_tables()
-    sync_doctypes(batches, known)
+    declared = {app: set() for app in installed}  # what each app still declares (ownership.py)
+    sync_doctypes(batches, known, declared)
     meta_module.clear_cache()
     for name in local.db.sql("SELECT `name` FROM `tabDocType` ORDER BY `istable` DESC", pluck=True):
         schema.sync_table(meta_module.get_meta(name))
     for app in installed:
-        import_app_files(app)
-    sync_scheduled_jobs()
+        import_app_files(app, declared[app])
+    sync_scheduled_jobs(declared)
+    for app in installed:  # a fixture, workflow or job an app no longer declares goes
+        ownership.remove_undeclared(app, declared[app])
     meta_module.clear_cache()
     for path in apps.get_hooks("after_migrate"):  # Frappe's hook: an app's data fixes for new columns
         apps.get_attr(path)()
 
 
-def import_app_files(app):
+def import_app_files(app, declared=None):
     """Workflows and fixtures an app ships as JSON, and its standard reports
-    (``report/<name>/<name>.json``, Frappe's layout; see api/query_report.py)."""
+    (``report/<name>/<name>.json``, Frappe's layout; see api/query_report.py): the app's own
+    (ownership.py), with what saving them makes. ``declared`` (a set) receives each record's root."""
+    declared = set() if declared is None else declared
     root = apps.app_path(app)
     for folder in ("fixtures", "workflows"):
         base = os.path.join(root, folder)
@@ -329,13 +354,14 @@ def import_app_files(app):
             continue
         for fname in sorted(os.listdir(base)):
             if fname.endswith(".json"):
-                import_records(os.path.join(base, fname))
+                import_records(os.path.join(base, fname), app, declared)
     for path in sorted(glob.glob(os.path.join(root, "report", "*", "*.json"))):
         if os.path.basename(path) == os.path.basename(os.path.dirname(path)) + ".json":
-            import_records(path)
+            import_records(path, app, declared)
+    return declared
 
 
-def import_records(path):
+def import_records(path, app=None, declared=None):
     with open(path, encoding="utf-8") as f:
         try:
             data = json.load(f)
@@ -350,13 +376,25 @@ def import_records(path):
         try:
             if not isinstance(record, dict) or not record.get("doctype"):
                 raise DocTypeDefinitionError("a record must be an object with a doctype")
-            upsert(record)
+            _import_record(record, path, app, declared)
         except Exception as e:  # noqa: BLE001 - re-raised naming the file and the record
             _end_savepoint(local.db.rollback_to_savepoint)
             raise DocTypeDefinitionError(f"{_record_label(record, index)}: {getattr(e, 'message', None) or e}",
                                          source=path, field=getattr(e, "field", None),
                                          doctype=record.get("doctype") if isinstance(record, dict) else None) from e
     _end_savepoint(local.db.release_savepoint)
+
+
+def _import_record(record, path, app, declared):
+    if record.get("doctype") == "Workflow":
+        _check_state_field(record, path)
+    if app is None:
+        upsert(record)
+        return
+    name = _record_name(record)
+    with ownership.owned_by(app, name and f"{record.get('doctype')}/{name}"):
+        doc = upsert(record)
+    ownership.declared_record(app, declared, doc.doctype, doc.name)
 
 
 def _end_savepoint(end):
@@ -372,22 +410,47 @@ def _record_label(record, index):
     """'record 3 (Role 'Sales Lead')': where a fixture file's bad record is."""
     if not isinstance(record, dict):
         return f"record {index}"
-    name = record.get("name")
-    if not name and record.get("doctype"):
-        try:  # a record named by a field (autoname "field:role_name") carries no name of its own
-            autoname = meta_module.get_meta(record["doctype"]).autoname or ""
-            name = record.get(autoname[6:]) if autoname.startswith("field:") else None
-        except Exception:  # noqa: BLE001 - an unknown DocType: the index says where
-            name = None
+    try:
+        name = _record_name(record)
+    except Exception:  # noqa: BLE001 - an unknown DocType: the index says where
+        name = record.get("name")
     what = " ".join(str(p) for p in (record.get("doctype"), repr(name) if name else None) if p)
     return f"record {index} ({what})" if what else f"record {index}"
+
+
+def _check_state_field(workflow, path):
+    """A shipped workflow names a field its DocType has: saving one would otherwise quietly
+    add a misspelt state field as a Custom Field. Only Frappe's default ``workflow_state``
+    is made for it (or the app declares the field in its DocType or fixtures)."""
+    field = workflow.get("workflow_state_field") or "workflow_state"
+    doctype = workflow.get("document_type")
+    if field != "workflow_state" and doctype and not meta_module.get_meta(doctype).has_field(field):
+        raise DocTypeDefinitionError(f"workflow {workflow.get('name') or workflow.get('workflow_name')!r}: "
+                                     f"{doctype} has no field {field!r} (workflow_state_field)", source=path,
+                                     field="workflow_state_field")
+
+
+def _record_name(record):
+    """A fixture's name as the insert will make it (``field:``/``format:`` autonames), so what
+    saving it makes is rooted at it even when the file gives no name."""
+    if record.get("name"):
+        return record["name"]
+    autoname = meta_module.get_meta(record.get("doctype")).autoname or ""
+    try:
+        if autoname.startswith("field:"):
+            return record.get(autoname[6:])
+        if autoname.startswith("format:"):
+            return autoname[7:].format(**record)
+    except (KeyError, IndexError, ValueError):
+        return None
+    return None
 
 
 def upsert(record):
     record = {k: v for k, v in record.items() if k not in ("modified", "creation", "owner", "modified_by")}
     doctype = record.get("doctype")
-    name = record.get("name")
     meta = meta_module.get_meta(doctype)
+    name = _record_name(record)  # a fixture without a name is found again by its field:/format: name
     if name and local.db.exists(doctype, name):
         doc = load_doc(doctype, name)
         doc.update(record)
@@ -439,25 +502,35 @@ def write_json_list(path, records):
         f.write("\n")
 
 
-def sync_scheduled_jobs():
-    """One Scheduled Job Type per method in the apps' ``scheduler_events``."""
-    events = apps.get_hooks("scheduler_events", {})
-    wanted = {}
-    for frequency, methods in events.items():
+def _job_keys(events):
+    for frequency, methods in (events or {}).items():
         if frequency == "cron":
             for cron, paths in methods.items():
-                for m in paths:
-                    wanted[(m, "Cron", cron)] = True
+                for m in paths if isinstance(paths, (list, tuple)) else [paths]:
+                    yield (m, "Cron", cron)
         else:
             # Frappe's *_long events run on the long queue; the frequency is the same.
-            for m in methods:
-                wanted[(m, frequency.replace("_long", "").title(), None)] = True
+            for m in methods if isinstance(methods, (list, tuple)) else [methods]:
+                yield (m, frequency.replace("_long", "").title(), None)
+
+
+def sync_scheduled_jobs(declared=None):
+    """One Scheduled Job Type per method in the installed apps' ``scheduler_events``, owned by
+    the app that declares it; the others are deleted. ``declared``: as in ``migrate``."""
+    wanted = {}
+    for app in apps.get_installed_apps():
+        for key in _job_keys(apps.load_app_hooks(app).get("scheduler_events")):
+            wanted.setdefault(key, app)
     existing = {(r["method"], r["frequency"], r["cron_format"]): r["name"] for r in local.db.sql(
         "SELECT `name`, `method`, `frequency`, `cron_format` FROM `tabScheduled Job Type`", as_dict=True)}
-    for key in wanted:
-        if key not in existing:
-            get_doc({"doctype": "Scheduled Job Type", "method": key[0], "frequency": key[1],
-                     "cron_format": key[2]}).insert(ignore_permissions=True)
+    for key, app in wanted.items():
+        name = existing.get(key)
+        if name is None:
+            with ownership.owned_by(app):
+                name = get_doc({"doctype": "Scheduled Job Type", "method": key[0], "frequency": key[1],
+                                "cron_format": key[2]}).insert(ignore_permissions=True).name
+        if declared is not None:
+            ownership.declare(declared.setdefault(app, set()), "Scheduled Job Type", name)
     for key, name in existing.items():
         if key not in wanted:
             local.db.sql("DELETE FROM `tabScheduled Job Type` WHERE `name`=%s", (name,))

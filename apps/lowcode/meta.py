@@ -13,7 +13,7 @@ import threading
 
 from .context import local
 from .exceptions import DocTypeDefinitionError, DoesNotExistError
-from .fields import registry, LAYOUT_TYPES, TABLE_TYPES
+from .fields import registry, types_where
 from .fields.choice import select_options
 from .signals import metadata_changed
 from .utils import Obj
@@ -25,6 +25,9 @@ HIDDEN_FIELDS = ("_assign", "_comments", "_liked_by", "_user_tags")
 RESERVED_FIELDNAMES = frozenset(STANDARD_FIELDS + CHILD_FIELDS + HIDDEN_FIELDS + ("doctype", "meta", "flags"))
 _FIELDNAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _DOCTYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _\-]{0,60}$")
+#: the Select fields that choose a field type: their options are the registry's types
+#: (the engine's and the site's apps'), filled in when the metadata is built
+FIELDTYPE_SELECTS = {"DocField": "fieldtype", "Custom Field": "fieldtype"}
 # The longest Data/Link column: MariaDB keeps a row's varchar columns within 64 KB
 # (4 bytes a character in utf8mb4), so a few long columns must still fit; longer text
 # belongs in a Text field.
@@ -41,6 +44,13 @@ BOOTSTRAP_DOCTYPES = ("DocType", "DocField", "DocPerm", "Custom Field", "Propert
                       "Custom DocPerm", "Module Def")
 _CORE_DIR = os.path.join(os.path.dirname(__file__), "core", "doctype")
 
+
+
+def _fieldtype_select(doctype, df):
+    """Fill the options of a Select that chooses a field type (FIELDTYPE_SELECTS)."""
+    if df.get("fieldname") and FIELDTYPE_SELECTS.get(doctype) == df.get("fieldname"):
+        df["options"] = "\n".join(sorted(registry))
+    return df
 
 
 def _normalise_field(raw):
@@ -82,12 +92,14 @@ class Meta:
         # indexes over several columns, beyond the one per filter/link field (schema.py)
         self.indexes = [list(cols) for cols in index_lists(d.get("indexes"))]
         self.fields = [_normalise_field(f) for f in d.get("fields") or []]
+        for f in self.fields:
+            _fieldtype_select(self.name, f)
         self.permissions = [Obj(p) for p in d.get("permissions") or []]
         self._by_name = {f.fieldname: f for f in self.fields if f.get("fieldname")}
         # fields that own a column, in order
-        self.data_fields = [f for f in self.fields
-                            if f.fieldtype not in LAYOUT_TYPES and f.fieldtype not in TABLE_TYPES]
-        self.table_fields = [f for f in self.fields if f.fieldtype in TABLE_TYPES]
+        no_column = types_where("layout") | types_where("table")
+        self.data_fields = [f for f in self.fields if f.fieldtype not in no_column]
+        self.table_fields = [f for f in self.fields if f.fieldtype in types_where("table")]
         self.link_fields = [f for f in self.fields if f.fieldtype == "Link"]
         self.columns = set(STANDARD_FIELDS) | set(HIDDEN_FIELDS) | {f.fieldname for f in self.data_fields}
         if self.istable:
@@ -102,7 +114,7 @@ class Meta:
 
     def get_table_field(self, fieldname):
         f = self._by_name.get(fieldname)
-        return f if f and f.fieldtype in TABLE_TYPES else None
+        return f if f and f.fieldtype in types_where("table") else None
 
     def get_title_field(self):
         return self.title_field if self.title_field in self._by_name else "name"
@@ -186,7 +198,7 @@ def validate_definition(defn, known_doctypes, source=None):
                 fail(f"Link to missing DocType {options!r}", fieldname)
             if known_doctypes.get(options):
                 fail(f"Link to child table {options!r}", fieldname)
-        elif ftype in TABLE_TYPES:
+        elif ftype in types_where("table"):
             if not options:
                 fail(f"a {ftype} field needs options (the child DocType)", fieldname)
             if options not in known_doctypes:
@@ -199,13 +211,14 @@ def validate_definition(defn, known_doctypes, source=None):
                 fail(f"a Dynamic Link needs options naming a Link field to DocType, got {options!r}", fieldname)
         elif ftype == "Select":
             default = raw.get("default")
-            if default and default not in select_options(raw):
+            if default and default not in select_options(_fieldtype_select(name, dict(raw))):
                 fail(f"default {default!r} is not one of the options", fieldname)
         elif ftype == "Data" and options not in ("", "Email", "Phone", "URL", "Name"):
             fail(f"Data options must be Email, Phone, URL or Name, got {options!r}", fieldname)
-        if raw.get("unique") and ftype in ("Text", "Small Text", "Long Text", "Text Editor", "Code", "JSON"):
+        if raw.get("unique") and not registry[ftype].may_be_unique:
             fail("a long-text field cannot be unique", fieldname)
-        if raw.get("default") not in (None, "") and ftype not in ("Select",) + tuple(LAYOUT_TYPES | TABLE_TYPES):
+        if raw.get("default") not in (None, "") and ftype != "Select" \
+                and not registry[ftype].layout and not registry[ftype].table:
             try:
                 dflt = raw["default"]
                 if not (ftype == "Date" and dflt == "Today") and not (ftype == "Datetime" and dflt in ("Now", "now")):

@@ -189,8 +189,7 @@ class Query:
             except ValidationError as e:
                 raise InvalidFieldError(f"filter on {e.message}", field=fieldname)
 
-        text_like = df["fieldtype"] not in ("Int", "Float", "Currency", "Percent", "Check", "Rating",
-                                            "Duration", "Date", "Datetime", "Time")
+        text_like = ftype is None or ftype.text_like
         if op == "is":
             v = str(value).lower()
             if v not in ("set", "not set"):

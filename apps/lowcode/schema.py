@@ -65,9 +65,8 @@ def wanted_indexes(meta):
     for df in meta.data_fields:
         if df.get("unique"):
             out.append((index_name(meta, "u", df.fieldname), [df.fieldname], True))
-        elif (df.fieldtype in ("Link", "Dynamic Link") or df.get("in_standard_filter")
-              or df.get("search_index")) and df.fieldtype not in ("Text", "Small Text", "Long Text",
-                                                                 "Text Editor", "Code", "JSON"):
+        elif (registry[df.fieldtype].link or df.get("in_standard_filter")
+              or df.get("search_index")) and registry[df.fieldtype].indexable:
             cols = [df.fieldname] if df.fieldname == sort else [df.fieldname, sort]
             out.append((index_name(meta, df.fieldname), cols, False))
     for cols in meta.indexes:
@@ -134,10 +133,25 @@ def sync_table(meta):
     return changes
 
 
+def drop_column(doctype, column):
+    """Drop a column and the indexes over it (SQLite refuses to drop an indexed column;
+    a composite index without it would be another index). Used only when an app takes back
+    its Custom Field; an admin's removal keeps the column (customize.remove_custom_field)."""
+    db = local.db
+    if column not in db.get_columns(doctype):
+        return False
+    for name, (_unique, cols) in db.get_indexes(doctype).items():
+        if column in cols:
+            db.drop_index(doctype, name)
+    db.sql(f"ALTER TABLE `tab{doctype}` DROP COLUMN `{column}`")
+    return True
+
+
 def create_system_tables():
-    """Tables outside DocType metadata: naming-series counters, secrets, sessions and
-    the assignment index (lowcode/assignments.py)."""
+    """Tables outside DocType metadata: naming-series counters, secrets, sessions, the
+    assignment index (lowcode/assignments.py) and which app made which record (ownership.py)."""
     from .assignments import create_table
+    from .ownership import create_table as create_ownership_table
     db = local.db
     v = db.column_sql_type
     if not db.table_exists("Series"):
@@ -154,3 +168,4 @@ def create_system_tables():
                f"`user` {v('varchar', 140)}, `data` {v('text')}, `expires` {v('datetime')}, "
                f"`ip` {v('varchar', 140)})")
     create_table(db)
+    create_ownership_table(db)

@@ -22,7 +22,7 @@ def field_schema(df):
     schema = dict(ftype.json_schema)
     if df.fieldtype == "Select":
         schema["enum"] = [o for o in (df.options or "").split("\n")] or [""]
-    if df.fieldtype in ("Table", "Table MultiSelect"):
+    if ftype.table:
         schema = {"type": "array", "items": {"$ref": f"#/components/schemas/{_ref(df.options)}"}}
     if df.get("label"):
         schema["title"] = df.label
@@ -40,7 +40,7 @@ def doctype_schema(meta):
     if meta.istable:
         props.update({f: {"type": "string"} for f in CHILD_FIELDS})
     for df in meta.fields:
-        if registry[df.fieldtype].column or df.fieldtype in ("Table", "Table MultiSelect"):
+        if registry[df.fieldtype].column or registry[df.fieldtype].table:
             props[df.fieldname] = field_schema(df)
     required = [df.fieldname for df in meta.fields if df.get("reqd")]
     # Unknown fields are refused by name (client.clean_payload), so the schema says so.

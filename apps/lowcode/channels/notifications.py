@@ -28,6 +28,7 @@ import lowcode
 from ..caches import cached_map, forget_map
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError
+from ..fields import types_where
 
 # Document method -> the event it is for Frappe's Notification.
 EVENTS = {"after_insert": "New", "on_update": "Save", "on_submit": "Submit", "on_cancel": "Cancel"}
@@ -36,7 +37,6 @@ EVENTS = {"after_insert": "New", "on_update": "Save", "on_submit": "Submit", "on
 METHODS = ("validate", "on_update", "on_submit", "on_cancel", "on_update_after_submit", "on_change")
 HOOKED = ("after_insert",) + METHODS
 DATE_EVENTS = ("Days Before", "Days After")
-DATE_TYPES = ("Date", "Datetime")
 # Fields a document-field recipient may name besides the DocType's own.
 USER_FIELDS = ("owner", "modified_by")
 _CACHE_KEY = "notifications:enabled"
@@ -304,7 +304,7 @@ def documents_for_day(alert, today):
     days = int(alert.days_in_advance or 0)
     day = today + datetime.timedelta(days=days if alert.event == "Days Before" else -days)
     df = get_meta(alert.document_type).get_field(alert.date_changed or "")
-    if df is None or df.fieldtype not in DATE_TYPES:
+    if df is None or df.fieldtype not in types_where("dated"):
         return []
     column = df.fieldname  # an identifier from metadata, never from the request
     return local.db.sql(f"SELECT `name` FROM `tab{alert.document_type}` WHERE `{column}` >= %s AND `{column}` < %s "

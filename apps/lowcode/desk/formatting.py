@@ -115,7 +115,7 @@ def period_label(value, interval, prefs):
 def format_number(value, prefs, decimals=None):
     if value is None or value == "":
         return ""
-    if decimals is not None and _is_number(value):
+    if decimals is not None and is_number(value):
         value = round_half_up(value, decimals)
     with translation.override(prefs.lang):
         # Group by thousands in every language (Django's Persian locale turns grouping
@@ -126,7 +126,6 @@ def format_number(value, prefs, decimals=None):
     return digits(text, prefs)
 
 
-_NUMBER_TYPES = ("Check", "Int", "Float", "Percent", "Currency", "Rating", "Duration")
 #: most decimals a Float or Percent without its own precision is shown with
 FLOAT_DECIMALS = 6
 
@@ -140,7 +139,7 @@ def currency_precision(currency):
     return 0 if currency.upper() == "IRT" else get_currency_precision(currency.upper())
 
 
-def _decimals(value, df, default):
+def decimals(value, df, default):
     """The field's own precision when it has one, else ``default``; ``default`` None
     means as many as the value needs (a quantity 2.0 is "2", 2.5 is "2.5")."""
     precision = df.get("precision")
@@ -152,65 +151,37 @@ def _decimals(value, df, default):
     return len(text.partition(".")[2])
 
 
-def _is_number(value):
+def is_number(value):
     try:
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
 
 
+def _fieldtype(df):
+    from ..fields import get_fieldtype
+    return get_fieldtype(df.get("fieldtype")) or get_fieldtype("Data")
+
+
 def format_value(value, df, prefs):
-    """Display text for a field value (escaping is left to the template)."""
-    ftype = df.get("fieldtype")
+    """Display text for a field value (escaping is left to the template): the field
+    type's ``format``."""
     if value is None or value == "":
         return ""
-    if ftype == "Date":
-        return format_date(value, prefs)
-    if ftype == "Datetime" or df.get("fieldname") in ("creation", "modified"):
+    if df.get("fieldname") in ("creation", "modified"):
         return format_datetime(value, prefs)
-    if ftype in _NUMBER_TYPES and not _is_number(value):
-        return str(value)  # a form shown again with what was typed, and its error
-    if ftype == "Check":
-        return "✓" if int(value or 0) else ""
-    if ftype == "Int":
-        return format_number(value, prefs, 0)
-    if ftype in ("Float", "Percent"):
-        return format_number(value, prefs, _decimals(value, df, None)) + ("%" if ftype == "Percent" else "")
-    if ftype == "Currency":
-        amount = format_number(value, prefs, _decimals(value, df, currency_precision(prefs.currency)))
-        return f"{amount} {prefs.currency}".strip()
-    if ftype == "Rating":
-        stars = round(float(value) * 5)
-        return "★" * stars + "☆" * (5 - stars)
-    if ftype == "Duration":
-        seconds = int(float(value))
-        return digits(f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}", prefs)
-    if ftype == "Time":
-        return digits(str(value)[:5], prefs)
-    return str(value)
-
-
-_INPUT_NUMBER_TYPES = ("Int", "Float", "Currency", "Percent", "Duration")
+    return _fieldtype(df).format(value, df, prefs)
 
 
 def input_value(value, df):
-    """A value as a form's input holds it: a number canonical (ASCII, no grouping, read
-    back as typed) and without a trailing ".0" (a quantity 2.0 is "2"), never rounded
-    (repr: the shortest text that reads back as the same float); the rest as it is."""
+    """A value as a form's input holds it (the field type's ``input_value``: a number
+    canonical, 2 and not 2.0); the rest as it is."""
     if value is None:
         return ""
-    if df.get("fieldtype") in _INPUT_NUMBER_TYPES and not isinstance(value, bool) and _is_number(value):
-        number = float(value)
-        return str(int(number)) if number.is_integer() and abs(number) < 2 ** 53 else repr(number)
-    return value
+    return _fieldtype(df).input_value(value, df)
 
 
 # -- right-to-left text: numbers keep their order ------------------------------------------------
-
-#: the types whose text is a number, an amount, a date or a time: read left to right even
-#: inside Persian or Hebrew text ("-4.7%" must not become "%4.7-")
-_LTR_TYPES = ("Int", "Float", "Percent", "Currency", "Duration", "Date", "Datetime", "Time")
-
 
 def isolate(text):
     """Plain text (a toast, a notification, a subject built in Python) with ``text`` as a
@@ -227,13 +198,14 @@ def ltr_html(text):
 
 
 def display_value(value, df, prefs):
-    """format_value as desk HTML: numbers, amounts, percentages, dates and phone numbers
-    isolated left to right (ltr_html); other text escaped as it is."""
-    text = format_value(value, df, prefs)
-    if df.get("fieldtype") in _LTR_TYPES or df.get("options") == "Phone" \
-            or df.get("fieldname") in ("creation", "modified"):
-        return ltr_html(text)
-    return markupsafe.escape(text)
+    """format_value as desk HTML (the field type's ``display``): numbers, amounts,
+    percentages, dates and phone numbers isolated left to right (ltr_html); other text
+    escaped as it is."""
+    if value is None or value == "":
+        return markupsafe.escape("")
+    if df.get("fieldname") in ("creation", "modified"):
+        return ltr_html(format_value(value, df, prefs))
+    return _fieldtype(df).display(value, df, prefs)
 
 
 def date_placeholder(fieldtype, prefs):
@@ -259,20 +231,10 @@ def parse_date_input(text, prefs):
 
 
 def parse_input(value, df, prefs):
-    """Desk form input -> the value the field type coerces (ISO dates, ASCII digits)."""
+    """Desk form input -> the value the field type coerces (the type's ``parse_input``:
+    ISO dates, ASCII digits)."""
     if value is None:
         return None
     if isinstance(value, str):
         value = value.translate(_NO_ISOLATES)  # text copied from the desk may carry isolate marks
-    ftype = df.get("fieldtype")
-    if ftype == "Date":
-        return parse_date_input(value, prefs)
-    if ftype == "Datetime":
-        text = ascii_digits(str(value).strip()).replace("T", " ")
-        if not text:
-            return None
-        date_part, _, time_part = text.partition(" ")
-        return f"{parse_date_input(date_part, prefs)} {time_part or '00:00'}".strip()
-    if ftype in ("Int", "Float", "Currency", "Percent", "Duration", "Rating"):
-        return ascii_digits(str(value)).replace("٬", "").replace(",", "").strip() or None
-    return value
+    return _fieldtype(df).parse_input(value, df, prefs)

@@ -31,4 +31,4 @@ def form_layout(meta):
 
 def stores_value(df):
     ftype = registry.get(df.fieldtype)
-    return ftype is not None and (ftype.column is not None or df.fieldtype in ("Table", "Table MultiSelect"))
+    return ftype is not None and (ftype.column is not None or ftype.table)

@@ -14,13 +14,12 @@ from django.http import QueryDict
 
 from .. import query
 from ..exceptions import LowcodeError
+from ..fields import types_where
 from ..permissions import permitted_fieldnames
 
 #: list parameters that are no part of the list's query (its paging, the count request)
 PAGING = ("page", "page_length", "__count")
 STANDARD_SORT = ("modified", "creation")
-#: field types the query layer compares with < and > (text is matched, never ranged)
-COMPARABLE = ("Int", "Float", "Currency", "Percent", "Rating", "Duration", "Date", "Datetime", "Time")
 
 
 def list_query(request):
@@ -37,7 +36,9 @@ def _sort(meta, order_by):
     (the list sorted by a text field steps through the default order)."""
     match = re.fullmatch(r"\s*(\w+)(?:\s+(asc|desc))?\s*", order_by or "", re.I)
     readable = set(permitted_fieldnames(meta.name))
-    comparable = {f for f in readable if meta.get_field(f).fieldtype in COMPARABLE} | set(STANDARD_SORT)
+    # the field types the query layer compares with < and > (text is matched, never ranged)
+    ordered = types_where("comparable")
+    comparable = {f for f in readable if meta.get_field(f).fieldtype in ordered} | set(STANDARD_SORT)
     if match and match.group(1) in comparable:
         return match.group(1), (match.group(2) or "asc").lower() == "desc"
     if meta.sort_field in comparable:

@@ -39,7 +39,8 @@ def multiselect_choices(tf):
 @functools.lru_cache(maxsize=1)
 def environment():
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([TEMPLATES] + app_template_dirs()),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader([TEMPLATES] + app_template_dirs()),
+                                    jinja2.FunctionLoader(_app_package_template)]),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True, lstrip_blocks=True,
@@ -54,6 +55,7 @@ def environment():
     env.globals["status_field"] = indicators.status_field  # status badges coloured by workflow state style
     env.globals["status_badge"] = lambda doctype, value: indicators.status_badge(doctype, value, translate)
     env.globals["status_style"] = indicators.style_for
+    env.globals["fieldtype"] = _fieldtype  # a field's type: its traits and control_template
     env.globals["avatar"] = avatars.avatar  # a user's picture or initials
     env.globals["assigned_avatars"] = avatars.assigned  # list rows' assignees
     # The page's own preferences (a public page speaks the visitor's language and calendar,
@@ -78,6 +80,11 @@ def environment():
     env.filters["tel"] = tel_url  # Phone fields link to the phone (click-to-call on phones and softphones)
     env.filters["sms"] = sms_url  # and to its messages (tap-to-text)
     return env
+
+
+def _fieldtype(name):
+    from ..fields import get_fieldtype
+    return get_fieldtype(name) or get_fieldtype("Data")
 
 
 def _settings_tools():
@@ -108,6 +115,28 @@ def translate(text, **values):
     if not values:
         return message
     return markupsafe.Markup(markupsafe.escape(message)) % values
+
+
+def _app_package_template(name):
+    """A template "<app>/..." from the app package's ``templates/`` folder, for an app a
+    site installs that the bench's apps.txt does not list (e.g. the control template of
+    a field type the app registers)."""
+    import importlib.util
+    app = name.split("/", 1)[0]
+    if not app.isidentifier() or "/" not in name:
+        return None
+    try:
+        spec = importlib.util.find_spec(app)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    path = os.path.join(os.path.dirname(spec.origin), "templates", *name.split("/"))
+    if ".." in name.split("/") or not os.path.isfile(path):
+        return None
+    mtime = os.path.getmtime(path)
+    with open(path, encoding="utf-8") as f:
+        return f.read(), path, lambda: os.path.isfile(path) and os.path.getmtime(path) == mtime
 
 
 def app_template_dirs():

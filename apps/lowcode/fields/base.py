@@ -1,23 +1,109 @@
-"""The FieldType base class and the registry the type modules fill."""
-from ..exceptions import DataError
+"""The FieldType base class and the registry the type modules (and apps) fill.
 
-registry = {}
+A type is the whole unit: its column, coercion, validation, filter operators, OpenAPI
+schema, traits (``numeric``, ``text_like``, ...), display format, desk input parsing and
+desk control template. Code elsewhere asks the registry (``types_where("numeric")``)
+instead of listing type names.
+
+The engine's types register with ``@register``; an app's types are named in its hooks.py
+(``field_types = ["my_app.fields.Phone"]``) and are known on the sites that install it.
+"""
+import functools
+from collections.abc import Mapping
+
+import markupsafe
+
+from ..exceptions import DataError
 
 TEXT_OPERATORS = frozenset(["=", "!=", "like", "not like", "in", "not in", "is"])
 ORDERED_OPERATORS = frozenset(["=", "!=", ">", "<", ">=", "<=", "in", "not in", "is", "between"])
-LAYOUT_TYPES = frozenset(["Section Break", "Column Break", "Tab Break", "HTML"])
-TABLE_TYPES = frozenset(["Table", "Table MultiSelect"])
 
 _LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
+#: the traits a type declares (class attributes), for types_where()
+TRAITS = ("numeric", "text_like", "long_text", "indexable", "may_be_unique", "comparable", "dated", "link",
+          "groupable", "ltr", "layout", "table", "amount", "read_only", "bulk_settable", "control_when_read_only")
+
+_core = {}
+
+
+class Registry(Mapping):
+    """name -> FieldType instance: the engine's types, then the current site's apps' types
+    (the ``field_types`` hook). Outside a site only the engine's types are known."""
+
+    def _site(self):
+        from ..context import local
+        if not local or not getattr(local, "site", None) or getattr(local, "db", None) is None:
+            return {}
+        from ..apps import get_hooks
+        try:
+            paths = list(get_hooks("field_types"))
+            if local.flags.get("installing_app"):  # an app's DocTypes may use its own types
+                paths += get_hooks("field_types", app_name=local.flags.installing_app)
+        except Exception:  # noqa: BLE001 - no hooks yet (a site being created): the engine's types
+            return {}
+        return _app_types(tuple(dict.fromkeys(paths))) if paths else {}
+
+    def __getitem__(self, name):
+        try:
+            return _core[name]
+        except KeyError:
+            return self._site()[name]
+
+    def get(self, name, default=None):
+        found = _core.get(name)
+        return found if found is not None else self._site().get(name, default)
+
+    def __contains__(self, name):
+        return name in _core or name in self._site()
+
+    def __iter__(self):
+        yield from _core
+        yield from (n for n in self._site() if n not in _core)
+
+    def __len__(self):
+        return len(set(_core) | set(self._site()))
+
+
+registry = Registry()
+
+
+@functools.lru_cache(maxsize=64)
+def _app_types(paths):
+    from ..apps import get_attr
+    types = {}
+    for path in paths:
+        cls = get_attr(path)
+        if not (isinstance(cls, type) and issubclass(cls, FieldType) and cls.name):
+            raise TypeError(f"field_types: {path!r} is not a FieldType subclass with a name")
+        types[cls.name] = cls()
+    return types
+
 
 def register(cls):
-    registry[cls.name] = cls()
+    _core[cls.name] = cls()
+    _core_where.cache_clear()
     return cls
 
 
 def get_fieldtype(name):
     return registry.get(name)
+
+
+def types_where(trait, value=True):
+    """The names of the known types whose ``trait`` is ``value``: ``types_where("numeric")``."""
+    if trait not in TRAITS:
+        raise ValueError(f"unknown field type trait {trait!r}")
+    site = registry._site()
+    found = _core_where(trait, value)
+    if site:
+        found |= frozenset(name for name, t in site.items() if name not in _core and getattr(t, trait) == value)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _core_where(trait, value):
+    return frozenset(name for name, t in _core.items() if getattr(t, trait) == value)
 
 
 def ascii_digits(text):
@@ -33,6 +119,43 @@ class FieldType:
     json_schema = {"type": "string"}
     #: values read from the database need from_db (e.g. JSON text -> object)
     converts_from_db = False
+
+    # -- traits (see types_where) --
+    #: a quantity: summed, averaged and charted (reports, number cards)
+    numeric = False
+    #: stored as text: "is not set" also matches "" and "like" makes sense
+    text_like = True
+    #: a long text column: not indexed, not unique
+    long_text = False
+    indexable = True
+    may_be_unique = True
+    #: ordered values: "next/previous record" and ranges work on them
+    comparable = False
+    #: a day on the calendar: calendar views, time series, date-offset notifications
+    dated = False
+    #: names another document (its title and badge are shown beside it)
+    link = False
+    #: few distinct values: a report may group rows by it
+    groupable = False
+    #: shown left to right even in Persian or Hebrew text (numbers, dates, phone numbers)
+    ltr = False
+    #: shapes the form and stores nothing (breaks, static HTML)
+    layout = False
+    #: rows of a child DocType
+    table = False
+    #: a sum of money (a Kanban column's total)
+    amount = False
+    #: shown, never edited (Read Only)
+    read_only = False
+    #: the list's "set value on the selected records" offers it
+    bulk_settable = True
+    #: the control stays (disabled) when the field is read-only instead of plain text
+    control_when_read_only = False
+    #: the desk control: a template in desk/templates (or an app's templates folder) that
+    #: gets df, value, name, id, cls, ro and ftype; the label comes before it unless
+    #: ``own_label``
+    control_template = "controls/data.html"
+    own_label = False
 
     def column_type(self, df, db):
         return db.column_sql_type(self.column, self.length(df)) if self.column else None
@@ -75,3 +198,23 @@ class FieldType:
     def coerce_filter(self, value, df):
         """A filter value from a client: coerce as a field value, naming the field on error."""
         return self.coerce(value, df)
+
+    # -- the desk: display and input (locale helpers live in desk/formatting.py) --
+
+    def format(self, value, df, prefs):
+        """Display text of a stored value (not empty) in the user's locale ``prefs``."""
+        return str(value)
+
+    def display(self, value, df, prefs):
+        """format() as desk HTML: escaped, and isolated left to right for ``ltr`` types."""
+        from ..desk.formatting import ltr_html
+        text = self.format(value, df, prefs)
+        return ltr_html(text) if self.ltr else markupsafe.escape(text)
+
+    def parse_input(self, value, df, prefs):
+        """Text typed in the desk -> the value coerce() takes (ISO dates, ASCII digits)."""
+        return value
+
+    def input_value(self, value, df):
+        """A stored value as a form's input holds it."""
+        return value

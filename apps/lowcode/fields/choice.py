@@ -9,6 +9,8 @@ def select_options(df):
 @register
 class Select(FieldType):
     name = "Select"
+    groupable = True
+    control_template = "controls/select.html"
 
     def validate(self, value, df):
         super().validate(value, df)

@@ -10,6 +10,9 @@ _STORED_PREFIXES = ("/files/", "/private/files/")
 class Attach(FieldType):
     name = "Attach"
     column = "text"
+    control_when_read_only = True
+    control_template = "controls/attach.html"
+    bulk_settable = False  # a file belongs to one record
 
     def validate(self, value, df):
         if value and not (value.startswith(_STORED_PREFIXES) and is_safe_url(value) or is_web_url(value)):

@@ -5,6 +5,7 @@ from .base import FieldType, register
 class Layout(FieldType):
     column = None
     operators = frozenset()
+    layout = True
 
     def coerce(self, value, df):
         return None

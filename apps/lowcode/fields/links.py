@@ -9,6 +9,9 @@ from .base import FieldType, register
 @register
 class Link(FieldType):
     name = "Link"
+    link = True
+    groupable = True
+    control_template = "controls/link.html"
 
     def length(self, df):
         return 140
@@ -41,6 +44,7 @@ class Link(FieldType):
 @register
 class DynamicLink(Link):
     name = "Dynamic Link"
+    control_template = "controls/dynamic_link.html"
 
     def target(self, df, doc):
         return doc.get(df.options)

@@ -16,6 +16,10 @@ class JSON(FieldType):
     operators = frozenset(["is", "like", "not like"])
     json_schema = {}
     converts_from_db = True
+    long_text = True
+    indexable = False
+    may_be_unique = False
+    control_template = "controls/textarea.html"
 
     def coerce(self, value, df):
         if value is None or value == "":
@@ -49,6 +53,8 @@ class JSON(FieldType):
 @register
 class Color(FieldType):
     name = "Color"
+    control_when_read_only = True
+    control_template = "controls/color.html"
 
     def validate(self, value, df):
         if value and not _COLOR_RE.match(value):

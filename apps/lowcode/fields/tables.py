@@ -11,6 +11,7 @@ class Table(FieldType):
     column = None
     operators = frozenset()
     json_schema = {"type": "array", "items": {"type": "object"}}
+    table = True
 
     def coerce(self, value, df):
         if value in (None, ""):

@@ -14,6 +14,9 @@ from .numeric import Number
 class Temporal(FieldType):
     operators = ORDERED_OPERATORS | {"like", "not like"}
     fmt = None
+    text_like = False
+    comparable = True
+    ltr = True
 
     def parse(self, text):
         raise NotImplementedError
@@ -37,10 +40,21 @@ class Temporal(FieldType):
 @register
 class Date(Temporal):
     name = "Date"
+    dated = True
+    groupable = True
     operators = Temporal.operators | {"timespan"}  # dynamic dates, lowcode/timespan.py
     column = "date"
     fmt_hint = "YYYY-MM-DD"
     json_schema = {"type": "string", "format": "date"}
+    control_template = "controls/date.html"
+
+    def format(self, value, df, prefs):
+        from ..desk.formatting import format_date
+        return format_date(value, prefs)
+
+    def parse_input(self, value, df, prefs):
+        from ..desk.formatting import parse_date_input
+        return parse_date_input(value, prefs)
 
     def parse(self, text):
         return datetime.date.fromisoformat(text[:10]) if len(text) >= 10 else datetime.date.fromisoformat(text)
@@ -59,10 +73,24 @@ class Date(Temporal):
 @register
 class Datetime(Temporal):
     name = "Datetime"
+    dated = True
     operators = Temporal.operators | {"timespan"}
     column = "datetime_seconds"  # creation/modified keep microseconds; user datetimes do not
     fmt_hint = "YYYY-MM-DD HH:MM:SS"
     json_schema = {"type": "string", "format": "date-time"}
+    control_template = "controls/date.html"
+
+    def format(self, value, df, prefs):
+        from ..desk.formatting import format_datetime
+        return format_datetime(value, prefs)
+
+    def parse_input(self, value, df, prefs):
+        from ..desk.formatting import parse_date_input
+        text = ascii_digits(str(value).strip()).replace("T", " ")
+        if not text:
+            return None
+        date_part, _, time_part = text.partition(" ")
+        return f"{parse_date_input(date_part, prefs)} {time_part or '00:00'}".strip()
 
     def parse(self, text):
         return date_parser.isoparse(text)
@@ -86,6 +114,11 @@ class Time(Temporal):
     column = "time"
     fmt_hint = "HH:MM:SS"
     json_schema = {"type": "string", "format": "time"}
+    control_template = "controls/time.html"
+
+    def format(self, value, df, prefs):
+        from ..desk.formatting import digits
+        return digits(str(value)[:5], prefs)
 
     def parse(self, text):
         return datetime.time.fromisoformat(text)
@@ -104,6 +137,20 @@ class Duration(FieldType):
     column = "decimal"
     operators = ORDERED_OPERATORS
     json_schema = {"type": "number", "minimum": 0, "exclusiveMaximum": Number.limit, "description": "seconds"}
+    numeric = True
+    text_like = False
+    comparable = True
+    ltr = True
+    control_template = "controls/number.html"
+    input_value = Number.input_value
+    parse_input = Number.parse_input
+
+    def format(self, value, df, prefs):
+        from ..desk.formatting import digits, is_number
+        if not is_number(value):
+            return str(value)
+        seconds = int(float(value))
+        return digits(f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}", prefs)
 
     def coerce(self, value, df):
         if value is None or value == "":

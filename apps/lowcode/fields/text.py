@@ -44,6 +44,7 @@ def phone_search_e164(text):
 @register
 class Data(FieldType):
     name = "Data"
+    groupable = True
 
     def coerce(self, value, df):
         value = super().coerce(value, df)
@@ -76,6 +77,12 @@ class Data(FieldType):
     def json_schema(self):
         return {"type": "string", "maxLength": 140}
 
+    def display(self, value, df, prefs):
+        if df.get("options") == "Phone":  # a phone number keeps its order in RTL text
+            from ..desk.formatting import ltr_html
+            return ltr_html(self.format(value, df, prefs))
+        return super().display(value, df, prefs)
+
 
 def validate_phone(value, df, ftype):
     """Iranian, Israeli and international numbers: '+98 912 345 6789', '09123456789'
@@ -105,7 +112,15 @@ def _possible_mobile_or_landline(number):
     return False
 
 
-class BoundedText(FieldType):
+class LongTextType(FieldType):
+    """Text in a long column: a textarea, never indexed nor unique."""
+    long_text = True
+    indexable = False
+    may_be_unique = False
+    control_template = "controls/textarea.html"
+
+
+class BoundedText(LongTextType):
     """Text stored in a 64 KB column (MariaDB's TEXT); longer values belong in Long Text."""
     column = "text"
     max_bytes = 65535
@@ -126,13 +141,13 @@ class Text(BoundedText):
 
 
 @register
-class LongText(FieldType):
+class LongText(LongTextType):
     name = "Long Text"
     column = "longtext"
 
 
 @register
-class Code(FieldType):
+class Code(LongTextType):
     name = "Code"
     column = "longtext"
 
@@ -142,6 +157,11 @@ class TextEditor(FieldType):
     """Rich text: stored only after sanitising, so no script or handler survives."""
     name = "Text Editor"
     column = "longtext"
+    long_text = True
+    indexable = False
+    may_be_unique = False
+    control_when_read_only = True
+    control_template = "controls/text_editor.html"
 
     def coerce(self, value, df):
         value = super().coerce(value, df)
@@ -151,9 +171,11 @@ class TextEditor(FieldType):
 @register
 class ReadOnly(FieldType):
     name = "Read Only"
+    read_only = True
 
 
 @register
 class Autocomplete(FieldType):
     """Free text with suggestions taken from ``options``."""
     name = "Autocomplete"
+    control_template = "controls/autocomplete.html"

@@ -1,1 +1,1 @@
-"""Helpers for testing lowcode apps against real sites (HTTP: http.py)."""
+"""Helpers for testing apps on the engine: the site fixtures in ``pytest_plugin``, HTTP in ``http``."""

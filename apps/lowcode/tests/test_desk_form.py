@@ -50,3 +50,31 @@ def test_invalid_value_reshows_the_form_with_the_field_named(ctx, client, make_d
     assert "is-invalid" in html and "not-an-email" in html
     ctx.db.commit()
     assert lowcode.get_all(doctype, filters={"title": f"Bad {unique}"}) == []
+
+
+def test_phone_field_form_has_a_tel_input_stores_e164_and_shows_a_call_link(ctx, client, make_doctype, unique):
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title", "reqd": 1},
+                            {"fieldname": "mobile", "fieldtype": "Phone", "label": "Mobile", "in_list_view": 1}],
+                           name=f"Phone Form {unique}", title_field="title")
+    commit(ctx)
+    csrf = login(ctx, client, "Administrator")
+    route = route_for(doctype)
+    page = client.get(f"/app/{route}/new").content.decode()
+    assert re.search(r'<input[^>]+type="tel"[^>]+name="mobile"', page), "no tel input for the Phone field"
+    # an invalid number: the form again, the field named, nothing written
+    r = client.post(f"/app/{route}/new", {"csrf_token": csrf, "title": f"Bad {unique}", "mobile": "۰۹۱۲"})
+    assert r.status_code == 417
+    assert "is-invalid" in r.content.decode() and "Mobile" in r.content.decode()
+    ctx.db.commit()
+    assert lowcode.get_all(doctype, filters={"title": f"Bad {unique}"}) == []
+    # Persian digits as typed, stored in E.164
+    r = client.post(f"/app/{route}/new", {"csrf_token": csrf, "title": f"Ok {unique}", "mobile": "۰۹۱۲ ۳۴۵ ۶۷۸۹"})
+    assert r.status_code == 302, r.content[:500]
+    ctx.db.commit()
+    name = r["Location"].rsplit("/", 1)[1]
+    assert lowcode.get_doc(doctype, name).mobile == "+989123456789"
+    page = client.get(f"/app/{route}/{name}").content.decode()
+    assert 'value="+989123456789"' in page and 'href="tel:+989123456789"' in page
+    # the list links the number for a call too
+    listing = client.get(f"/app/{route}").content.decode()
+    assert 'href="tel:+989123456789"' in listing

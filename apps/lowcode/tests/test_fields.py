@@ -40,6 +40,7 @@ def dts(site, bench):
             f("data", "Data", in_standard_filter=1),
             f("email", "Data", options="Email"),
             f("phone", "Data", options="Phone"),
+            f("mobile", "Phone"),
             f("url", "Data", options="URL"),
             f("code_no", "Data", unique=1),
             f("sb1", "Section Break"),
@@ -98,6 +99,7 @@ ROUND_TRIP = {
     "data": "Hello world",
     "email": "sara@example.com",
     "phone": "+98 912 345 6789",
+    "mobile": "+989123456789",
     "url": "https://example.com/path?q=1",
     "small_text": "short\nlines",
     "text": "x" * 5000,
@@ -198,6 +200,9 @@ INVALID = [
     ("email", "a@b.com, broken@"),
     ("phone", "0912"),
     ("phone", "call me"),
+    ("mobile", "0912"),
+    ("mobile", "call me"),
+    ("mobile", "+999 123"),
     ("url", "ftp://example.com/x"),
     ("int_value", "abc"),
     ("int_value", "1.5"),
@@ -486,3 +491,84 @@ def test_safe_url(value, safe):
     from lowcode.urls import is_safe_url, safe_url
     assert is_safe_url(value) is safe
     assert safe_url(value) == (value if safe else "")
+
+
+# -- the Phone type: E.164 storage, desk display and input, filters --------------------
+
+@pytest.mark.parametrize("value,stored", [
+    ("09123456789", "+989123456789"),          # read in the site's region (IR)
+    ("+98 (912) 345-6789", "+989123456789"),
+    ("۰۹۱۲ ۳۴۵ ۶۷۸۹", "+989123456789"),        # Persian digits
+    ("٠٩١٢٣٤٥٦٧٨٩", "+989123456789"),          # Arabic-Indic digits
+    ("+972-50-123-4567", "+972501234567"),     # an Israeli mobile
+], ids=["ir-local", "ir-formatted", "persian-digits", "arabic-digits", "israeli"])
+def test_phone_type_stores_e164(ctx, dts, value, stored):
+    doc = new(dts, mobile=value).insert()
+    assert lowcode.get_doc(dts["main"], doc.name).mobile == stored
+    assert ctx.db.sql(f"SELECT `mobile` FROM `tab{dts['main']}` WHERE `name`=%s", (doc.name,))[0][0] == stored
+
+
+def test_phone_type_filter_matches_the_number_however_typed(ctx, dts):
+    doc = new(dts, mobile="+98 912 777 0001").insert()
+    for typed in ("09127770001", "۰۹۱۲۷۷۷۰۰۰۱", "+989127770001"):
+        assert lowcode.get_list(dts["main"], filters={"mobile": typed}, pluck="name") == [doc.name], typed
+    assert doc.name in lowcode.get_list(dts["main"], filters={"mobile": ["like", "%7770001"]}, pluck="name")
+    with pytest.raises(ValidationError) as info:
+        lowcode.get_list(dts["main"], filters={"mobile": "not a phone"})
+    assert info.value.field == "mobile"
+
+
+def test_phone_type_desk_display_input_and_control():
+    from lowcode.desk import formatting
+    from lowcode.desk.render import environment
+    df = {"fieldname": "mobile", "fieldtype": "Phone", "label": "Mobile"}
+    prefs = formatting.Prefs(lang="fa", local_digits=True)
+    shown = str(formatting.display_value("+989123456789", df, prefs))
+    assert shown == '<a href="tel:+989123456789" dir="ltr" data-tel>+989123456789</a>'
+    assert str(formatting.display_value("<b>", df, prefs)) == "&lt;b&gt;"  # no digits: escaped text
+    assert formatting.parse_input("\u2066۰۹۱۲۳۴۵۶۷۸۹\u2069", df, prefs) == "۰۹۱۲۳۴۵۶۷۸۹"
+    assert registry["Phone"].coerce(formatting.parse_input("۰۹۱۲۳۴۵۶۷۸۹", df, prefs), df) == "+989123456789"
+    module = environment().get_template("controls.html").make_module({"prefs": prefs})
+    html = str(module.control(lowcode.utils.Obj(df), "+989123456789", "mobile", True))
+    assert 'type="tel"' in html and 'name="mobile"' in html and 'value="+989123456789"' in html
+    assert 'href="tel:+989123456789"' in html  # the call link beside a saved number
+
+
+# -- traits: code asks the registry instead of listing type names ------------------------
+
+def test_traits_answer_what_the_old_lists_said():
+    from lowcode.fields import types_where
+    assert types_where("numeric") == {"Int", "Float", "Currency", "Percent", "Duration", "Rating"}
+    assert types_where("comparable") == types_where("numeric") | {"Date", "Datetime", "Time"}
+    assert types_where("layout") == LAYOUT
+    assert types_where("table") == TABLES
+    assert types_where("may_be_unique", False) == {"Small Text", "Text", "Long Text", "Text Editor", "Code", "JSON"}
+    assert "Phone" in types_where("ltr") and "Rating" not in types_where("ltr")
+    assert types_where("text_like", False) == types_where("numeric") | {"Check", "Date", "Datetime", "Time"}
+    with pytest.raises(ValueError):
+        types_where("no_such_trait")
+
+
+def test_field_type_option_lists_come_from_the_registry(ctx):
+    from lowcode.meta import get_meta
+    for doctype in ("DocField", "Custom Field"):
+        options = get_meta(doctype).get_field("fieldtype").options.split("\n")
+        assert set(options) == set(registry), doctype
+        assert "Phone" in options
+
+
+def test_custom_field_of_unknown_type_is_refused_naming_the_field(ctx, dts):
+    with pytest.raises(ValidationError) as info:
+        lowcode.get_doc({"doctype": "Custom Field", "dt": dts["target"], "label": "Fax",
+                         "fieldtype": "Fax Number"}).insert()
+    assert info.value.field == "fieldtype"
+    assert "Fax Number" in str(info.value)
+    assert not ctx.db.sql("SELECT 1 FROM `tabCustom Field` WHERE `dt`=%s", (dts["target"],))
+
+
+def test_custom_field_of_phone_type_gets_a_column(ctx, dts):
+    lowcode.get_doc({"doctype": "Custom Field", "dt": dts["target"], "label": "Hotline",
+                     "fieldtype": "Phone"}).insert()
+    doc = lowcode.get_doc({"doctype": dts["target"], "title": f"P {uuid.uuid4().hex[:6]}",
+                           "custom_hotline": "021 1234 5678"}).insert()
+    assert lowcode.get_doc(dts["target"], doc.name).custom_hotline == "+982112345678"

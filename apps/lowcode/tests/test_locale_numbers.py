@@ -113,3 +113,10 @@ def test_month_keys_and_labels_follow_the_calendar():
     assert month_of("2026-01-21 09:00:00", gregorian) == "2026-01" and month_of(None, gregorian) == ""
     assert month_label("1404-11", jalali) == "بهمن ۱۴۰۴"
     assert month_label("2026-01", gregorian) == "Jan 2026"
+
+
+def test_a_number_field_shows_what_was_typed_when_it_is_not_a_number():
+    # a form shown again with the typed text and its error: no unit or sign added
+    prefs = Prefs(lang="en", currency="USD")
+    for fieldtype in ("Int", "Float", "Currency", "Percent", "Rating", "Duration", "Check"):
+        assert format_value("12abc", {"fieldtype": fieldtype, "fieldname": "x"}, prefs) == "12abc", fieldtype

@@ -23,7 +23,7 @@ from ...context import local
 from ...document import delete_doc, get_doc, new_doc
 from ...exceptions import LowcodeError, PermissionError, ValidationError
 from ...assignments import read_assign, write_assign
-from ...fields import LAYOUT_TYPES, TABLE_TYPES
+from ...fields import types_where
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
 from ...workflow import add_comment
@@ -84,8 +84,7 @@ def settable_fields(meta):
     """Fields the set-value action offers: plain fields at a level the user may write."""
     levels = get_permlevels(meta.name, "write")
     return [df for df in meta.data_fields
-            if df.fieldtype not in LAYOUT_TYPES | TABLE_TYPES and df.fieldtype not in ("Read Only", "Attach",
-                                                                                        "Attach Image")
+            if df.fieldtype not in types_where("bulk_settable", False) | types_where("read_only")
             and not df.read_only and not df.hidden and int(df.permlevel or 0) in levels]
 
 

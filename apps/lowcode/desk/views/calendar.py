@@ -19,7 +19,7 @@ from ... import document as documents
 from ... import query
 from ...context import local
 from ...exceptions import BadRequest, InvalidFieldError, LowcodeError, PermissionError, ValidationError
-from ...fields import registry
+from ...fields import registry, types_where
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
 from ..formatting import format_date
@@ -30,7 +30,6 @@ from .kanban import filter_bar, in_user_language, view_filters
 from .listview import OTHER_VIEWS
 
 MODES = ("month", "week", "day")
-DATE_TYPES = ("Date", "Datetime")
 EVENT_LIMIT = 500
 VIEW_PARAMS = ("field", "end_field", "mode", "date")
 ONE_DAY = datetime.timedelta(days=1)
@@ -43,7 +42,7 @@ FIRST_DAY, LAST_DAY = datetime.date(1000, 1, 1), datetime.date(9998, 12, 31)
 
 def date_fields(meta):
     readable = set(permitted_fieldnames(meta.name))
-    return [df for df in meta.data_fields if df.fieldtype in DATE_TYPES and df.fieldname in readable
+    return [df for df in meta.data_fields if df.fieldtype in types_where("dated") and df.fieldname in readable
             and not df.hidden]
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from ... import customize
 from ...context import local
 from ...exceptions import BadRequest, LowcodeError, PermissionError
-from ...fields import LAYOUT_TYPES, TABLE_TYPES, registry
+from ...fields import registry, types_where
 from ...meta import clear_cache, get_meta
 from ...query import get_all
 from ...utils import route_for, scrub
@@ -140,7 +140,7 @@ def editor_context(**extra):
     blank = {"key": "__key__", "fieldname": "", "fieldtype": "Data", "is_new": 1, "is_custom": 1}
     blank.update({p: "" for p in customize.FIELD_PROPERTIES})
     return dict(fieldtypes=fieldtypes(), check_properties=CHECK_PROPERTIES, blank_row=blank, layout_rows=layout_rows,
-                layout_types=LAYOUT_TYPES, table_types=TABLE_TYPES, **extra)
+                layout_types=types_where("layout"), table_types=types_where("table"), **extra)
 
 
 # -- pages --------------------------------------------------------------------------------

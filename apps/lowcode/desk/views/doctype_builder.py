@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ... import customize
 from ...document import get_doc
 from ...exceptions import DoesNotExistError, InvalidFieldError, LowcodeError, ValidationError
-from ...fields import LAYOUT_TYPES, registry
+from ...fields import registry, types_where
 from ...meta import CHILD_FIELDS, STANDARD_FIELDS, HIDDEN_FIELDS
 from ...query import get_all
 from ...utils import route_for, scrub
@@ -77,7 +77,7 @@ def fields_from_rows(rows, existing):
             if fieldtype not in registry:
                 raise InvalidFieldError(_("Row %(row)s: choose a field type") % {"row": i}, field="fieldtype")
             fieldname = row["fieldname"] or scrub(row.get("label") or "")
-            if not fieldname and fieldtype in LAYOUT_TYPES:
+            if not fieldname and fieldtype in types_where("layout"):
                 fieldname = f"{scrub(fieldtype)}_{i}"
             if not fieldname:
                 raise InvalidFieldError(_("Row %(row)s: give the new field a label or a fieldname") % {"row": i},

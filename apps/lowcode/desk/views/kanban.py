@@ -20,6 +20,7 @@ from ... import document as documents
 from ... import query
 from ...context import local
 from ...exceptions import BadRequest, InvalidFieldError, LowcodeError, PermissionError, ValidationError
+from ...fields import types_where
 from ...fields.choice import select_options
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission, permitted_fieldnames
@@ -129,7 +130,7 @@ def total_fields(meta, fieldname):
     Currency field shown in the list, and a readable ``probability`` Percent field that
     weights it (an Opportunity's expected revenue); either may be None."""
     readable = set(permitted_fieldnames(meta.name))
-    amount = next((df for df in meta.data_fields if df.fieldtype == "Currency" and df.in_list_view
+    amount = next((df for df in meta.data_fields if df.fieldtype in types_where("amount") and df.in_list_view
                    and df.fieldname in readable and df.fieldname != fieldname), None)
     probability = meta.get_field("probability")
     if amount is None or probability is None or probability.fieldtype != "Percent" \

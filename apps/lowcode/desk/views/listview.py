@@ -6,6 +6,7 @@ import json
 
 from ... import params, query
 from ...exceptions import InvalidFieldError, LowcodeError
+from ...fields import get_fieldtype, types_where
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
 from .. import formatting
@@ -34,7 +35,7 @@ def read_filters(request, meta):
         if value not in (None, ""):
             if df.fieldtype == "Date":  # typed (or picked) in the user's calendar
                 value = formatting.parse_date_input(value, prefs())
-            op = "like" if df.fieldtype in ("Data", "Small Text", "Text") and "%" in value else "="
+            op = "like" if "%" in value and "like" in getattr(get_fieldtype(df.fieldtype), "operators", ()) else "="
             filters.append([df.fieldname, op, value])
     if request.GET.get("filters"):
         extra = params.loads(request.GET["filters"], "filters", error=InvalidFieldError)
@@ -50,7 +51,7 @@ def typed_value(meta, field, value):
     """A filter builder's value as the query reads it: a Date's or Datetime's typed in the
     user's calendar and digits (1405/09/14) becomes ISO; anything else stays as typed."""
     df = meta.get_field(field) if isinstance(field, str) else None
-    if df is not None and df.fieldtype in ("Date", "Datetime") and isinstance(value, str) and value.strip():
+    if df is not None and df.fieldtype in types_where("dated") and isinstance(value, str) and value.strip():
         return formatting.parse_input(value, df, prefs()) or value
     return value
 

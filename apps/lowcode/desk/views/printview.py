@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ... import i18n, printing
 from ...document import get_doc
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
+from ...fields import types_where
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
 from ...query import get_all, get_list
@@ -116,7 +117,7 @@ def standard_sections(doc):
                         cols = [c for c in shown if c.in_list_view] or shown[:6]
                         items.append({"label": df.label or df.fieldname,
                                       "headers": [c.label or c.fieldname for c in cols],
-                                      "numeric": [c.fieldtype in ("Int", "Float", "Currency", "Percent") for c in cols],
+                                      "numeric": [c.fieldtype in types_where("numeric") for c in cols],
                                       "rows": [[text(row.get(c.fieldname), c) for c in cols] for row in rows]})
                         continue
                     shown = text(doc.get(df.fieldname), df)

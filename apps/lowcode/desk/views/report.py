@@ -26,7 +26,7 @@ from ...api.reportview import _require
 from ...context import local
 from ...document import get_doc, new_doc
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
-from ...fields import registry
+from ...fields import registry, types_where
 from ...meta import get_meta
 from ...params import integer
 from ...permissions import get_permlevels, permitted_fieldnames, role_access
@@ -38,7 +38,6 @@ from .listview import OTHER_VIEWS, list_columns, read_filters
 
 AGGREGATES = {"count": "Count", "sum": "Sum", "avg": "Average", "min": "Minimum", "max": "Maximum"}
 CHARTS = ("bar", "line", "pie", "percentage", "donut")
-NUMERIC_TYPES = ("Int", "Float", "Currency", "Percent", "Duration", "Rating")
 PAGE_LENGTHS = (20, 100, 500)
 MAX_GROUPS = 500
 #: query-string keys of the report itself; anything else is a ?field=value filter
@@ -154,7 +153,7 @@ def check_spec(spec, meta, choices):
         raise ValidationError(_("Unknown aggregate %(name)s") % {"name": spec["aggregate"]}, field="aggregate")
     if spec["aggregate"] == "count":
         spec["aggregate_on"] = ""
-    elif choices.get(spec["aggregate_on"], {}).get("fieldtype") not in NUMERIC_TYPES:
+    elif choices.get(spec["aggregate_on"], {}).get("fieldtype") not in types_where("numeric"):
         raise ValidationError(_("Choose a number field to %(fn)s") % {"fn": _(AGGREGATES[spec["aggregate"]])},
                               field="aggregate_on")
     if spec["chart"] and spec["chart"] not in CHARTS:
@@ -358,7 +357,7 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                   choices=choices, columns=columns, rows=rows, has_next=has_next, page=page,
                   page_length=page_length, total=total, error=error, save_error=save_error, chart=chart,
                   saved=saved, saved_reports=saved_reports(doctype), state=state, filter_chips=filter_chips,
-                  aggregates=AGGREGATES, charts=CHARTS, numeric_types=NUMERIC_TYPES, column_label=column_label,
+                  aggregates=AGGREGATES, charts=CHARTS, numeric_types=types_where("numeric"), column_label=column_label,
                   operators=query.OPERATORS, can_export=role_access(doctype, "export") is not None,
                   filter_fields=builder_fields(meta), timespans=LABELS,
                   can_save=role_access("Report", "create") is not None, can_edit=_may_edit(saved),

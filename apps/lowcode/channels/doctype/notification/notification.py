@@ -8,6 +8,7 @@ import lowcode
 from lowcode.channels import notifications
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
+from lowcode.fields import types_where
 from lowcode.meta import STANDARD_FIELDS, get_meta
 
 _LAYOUT = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Table", "Table MultiSelect")
@@ -21,7 +22,7 @@ class Notification(Document):
                                   % {"methods": ", ".join(notifications.METHODS)}, field="method")
         if self.event in notifications.DATE_EVENTS:
             df = meta.get_field(self.date_changed or "")
-            if df is None or df.fieldtype not in notifications.DATE_TYPES:
+            if df is None or df.fieldtype not in types_where("dated"):
                 raise ValidationError(_("Reference Date: %(doctype)s has no date field %(field)s")
                                       % {"doctype": self.document_type, "field": self.date_changed or ""},
                                       field="date_changed")
@@ -91,7 +92,7 @@ class Notification(Document):
             target = meta
             if table:
                 tf = meta.get_field(table)
-                if tf is None or tf.fieldtype not in ("Table", "Table MultiSelect"):
+                if tf is None or tf.fieldtype not in types_where("table"):
                     raise ValidationError(_("Recipients: %(doctype)s has no table %(field)s")
                                           % {"doctype": self.document_type, "field": table}, field="recipients")
                 target = get_meta(tf.options)

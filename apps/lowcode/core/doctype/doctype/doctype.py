@@ -54,8 +54,15 @@ class DocType(Document):
         db.sql("DELETE FROM `tabCustom Field` WHERE `dt`=%s", (self.name,))
         db.sql("DELETE FROM `tabProperty Setter` WHERE `doc_type`=%s", (self.name,))
         db.sql("DELETE FROM `tabCustom DocPerm` WHERE `parent`=%s", (self.name,))
-        if db.table_exists(self.name):
-            # Keep the data: the table is renamed aside, never dropped here.
-            backup = f"_deleted_{int(time.time())}_{self.name}"[:60]
+        if db.table_exists(self.name) and local.flags.in_uninstall:
+            # Frappe's uninstall-app drops the app's tables (the CLI takes a backup first).
+            db.sql(f"DROP TABLE `tab{self.name}`")
+        elif db.table_exists(self.name):
+            # Keep the data: the table is renamed aside, never dropped here. Its indexes go:
+            # SQLite's index names are global and would stop a DocType of this name later.
+            for index in db.get_indexes(self.name):
+                if not index.startswith("sqlite_autoindex_"):  # the primary key's, renamed with the table
+                    db.drop_index(self.name, index)
+            backup = f"_deleted_{time.time_ns() // 1000}_{self.name}"[:60]  # microseconds: two deletes in a second
             db.sql(f"ALTER TABLE `tab{self.name}` RENAME TO `{backup}`")
         meta_module.clear_cache()

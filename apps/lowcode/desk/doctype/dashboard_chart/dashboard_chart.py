@@ -16,9 +16,10 @@ from dateutil.relativedelta import relativedelta
 from lowcode import query
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
+from lowcode.fields import types_where
 from lowcode.meta import get_meta
 
-from ..number_card.number_card import NUMERIC_TYPES, check_field, check_filters, parse_filters_json
+from ..number_card.number_card import check_field, check_filters, parse_filters_json
 
 TIMESPANS = {"Last Week": relativedelta(weeks=1), "Last Month": relativedelta(months=1),
              "Last Quarter": relativedelta(months=3), "Last Year": relativedelta(years=1)}
@@ -27,7 +28,6 @@ STEPS = {"Daily": relativedelta(days=1), "Weekly": relativedelta(weeks=1), "Mont
 FUNCTIONS = {"Count": "count", "Sum": "sum", "Average": "avg"}
 MAX_BUCKETS = 100
 MAX_GROUPS = 20
-DATE_TYPES = ("Date", "Datetime")
 
 
 def interval_start(day, interval, calendar="Gregorian"):
@@ -83,14 +83,14 @@ class DashboardChart(Document):
                 raise ValidationError(f"Group By Based On: {meta.name} has no field {self.group_by_based_on!r}",
                                       field="group_by_based_on")
         else:
-            check_field(meta, self.based_on, DATE_TYPES, "Time Series Based On", "based_on")
+            check_field(meta, self.based_on, types_where("dated"), "Time Series Based On", "based_on")
             count = len(buckets(self.timespan, self.time_interval))
             if count > MAX_BUCKETS:
                 raise ValidationError(f"Time Interval: {self.time_interval} over {self.timespan} makes {count} "
                                       f"points, at most {MAX_BUCKETS}: choose a longer interval",
                                       field="time_interval")
         if self.chart_type in ("Sum", "Average") or (self.chart_type == "Group By" and self.value_based_on):
-            check_field(meta, self.value_based_on, NUMERIC_TYPES, "Value Based On", "value_based_on")
+            check_field(meta, self.value_based_on, types_where("numeric"), "Value Based On", "value_based_on")
         check_filters(self.filters_json, self.document_type)
 
     def get_data(self, user=None, today=None, calendar="Gregorian"):

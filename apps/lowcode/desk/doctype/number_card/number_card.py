@@ -5,10 +5,10 @@ figure over the rows they may read, and no card at all without read access."""
 from lowcode import params, query
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
+from lowcode.fields import types_where
 from lowcode.meta import STANDARD_FIELDS, get_meta
 
 FUNCTIONS = {"Count": "count", "Sum": "sum", "Average": "avg", "Minimum": "min", "Maximum": "max"}
-NUMERIC_TYPES = ("Int", "Float", "Currency", "Percent", "Duration", "Rating")
 
 
 def parse_filters_json(text, fieldname="filters_json"):
@@ -46,7 +46,7 @@ def check_field(meta, fieldname, types, what, field):
         return
     df = meta.get_field(fieldname or "")
     if df is None or df.fieldtype not in types:
-        raise ValidationError(f"{what}: {meta.name} has no {' / '.join(types)} field {fieldname!r}", field=field)
+        raise ValidationError(f"{what}: {meta.name} has no {' / '.join(sorted(types))} field {fieldname!r}", field=field)
 
 
 class NumberCard(Document):
@@ -56,7 +56,7 @@ class NumberCard(Document):
             raise ValidationError(f"{self.document_type} cannot be counted: choose a DocType with a list",
                                   field="document_type")
         if self.function != "Count":
-            check_field(meta, self.aggregate_function_based_on, NUMERIC_TYPES, "Aggregate Function Based On",
+            check_field(meta, self.aggregate_function_based_on, types_where("numeric"), "Aggregate Function Based On",
                         "aggregate_function_based_on")
         check_filters(self.filters_json, self.document_type)
 
