@@ -258,10 +258,12 @@ def _row_error(exc):
     from .web.server_errors import server_error
     if isinstance(exc, LowcodeError):
         return exc
-    kind = error_kind(exc)
-    if kind is None or kind in ("lock_timeout", "deadlock", "connection"):
+    refused = local.db.client_value_error(exc)
+    if refused is not None:
+        return refused
+    if error_kind(exc) in (None, "lock_timeout", "deadlock", "connection"):
         raise exc
-    return local.db.client_value_error(exc) or server_error(exc, local.request)
+    return server_error(exc, local.request)
 
 
 def attach_file(filename: str = None, filedata: str = None, doctype: str = None, docname: str = None,
