@@ -3,11 +3,13 @@ into the Persian and Hebrew catalogs (apps/lowcode/locale/<lang>/LC_MESSAGES/dja
 
     .venv/bin/python scripts/extract_messages.py
 
-The strings come from three places:
+The strings come from four places:
 
 * gettext calls in the templates and the Python code (Babel's extractors);
 * the DocType and workflow JSON files: the desk shows their names, labels, Select
   options and workflow states through ``_(variable)``, which no extractor can follow;
+* the standard Script Reports (``<app>/report/<name>/``): names and column and summary
+  labels, translated by query_report.run;
 * DYNAMIC below: the few other strings code hands to ``_()`` as variables.
 
 Merging keeps existing translations; a msgid that is no longer found becomes obsolete
@@ -163,6 +165,27 @@ def _fixture_messages():
                         yield option, where
 
 
+def _report_messages():
+    """(msgid, location) from the apps' standard Script Reports (``report/<name>/``): the
+    report's name (JSON) and every ``"label": "..."`` of its ``.py`` (columns, report
+    summary), which query_report.run translates for the user (lowcode/api/query_report.py)."""
+    for path in sorted(glob.glob(os.path.join(APPS, "*", "report", "*", "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+        if isinstance(record, dict) and record.get("doctype") == "Report":
+            yield record.get("report_name") or record.get("name"), os.path.relpath(path, ROOT).replace(os.sep, "/")
+    for path in sorted(glob.glob(os.path.join(APPS, "*", "report", "*", "*.py"))):
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        where = os.path.relpath(path, ROOT).replace(os.sep, "/")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and key.value == "label" and isinstance(value, ast.Constant) \
+                            and isinstance(value.value, str):
+                        yield value.value, where
+
+
 def data_messages():
     """The apps' data strings (Select options, workflow states and actions, fixture
     labels): shown translated though stored in English (test_translations checks each
@@ -190,7 +213,7 @@ def _fieldtypes():
 def collect():
     """The template catalog of every msgid, locations sorted for stable output."""
     found = {}
-    sources = [_code_messages(), _doctype_messages(), _workflow_messages(), _fixture_messages(),
+    sources = [_code_messages(), _doctype_messages(), _workflow_messages(), _fixture_messages(), _report_messages(),
                ((m, "scripts/extract_messages.py") for m in DYNAMIC + _fieldtypes()),
                ((m, "hooks.py") for m in _hook_strings())]
     for source in sources:

@@ -224,8 +224,9 @@ def bulk_update(docs: str | list):
     """frappe.client.bulk_update: each row ``{doctype, docname, field: value, ...}`` saved as
     the user through Document (permission decided on the stored record). A row that fails
     is undone alone (a savepoint) and reported in ``failed_docs`` with its error's line;
-    the others are saved, as Frappe does."""
-    from .exceptions import LowcodeError
+    the others are saved, as Frappe does; so is a row the database itself refuses (a
+    value too long, a constraint), while an error that may have ended the transaction (a
+    deadlock, a lost connection) fails the whole request."""
     rows = params.parse_json_arg(docs, "docs")
     if not isinstance(rows, list):
         raise ValidationError("docs must be a JSON list of documents", field="docs")
@@ -239,11 +240,30 @@ def bulk_update(docs: str | list):
             if not row.get("doctype") or not row.get("docname"):
                 raise ValidationError("each document needs doctype and docname", field="docname")
             update_doc(row["doctype"], row["docname"], data)
-        except LowcodeError as e:
+        except Exception as exc:  # noqa: BLE001 - _row_error re-raises what is not the row's own failure
+            e = _row_error(exc)
             local.db.rollback_to_savepoint("bulk_update")
             failed.append({"doc": row, "exc": f"lowcode.exceptions.{e.exc_type}: {e.message}"})
         local.db.release_savepoint("bulk_update")
     return {"failed_docs": failed}
+
+
+def _row_error(exc):
+    """The error a failed bulk_update row is reported with: its own, else what the
+    database's refusal means to the client (the column a value is too long for, a taken
+    unique value; anything else logged under a trace id). Re-raises an error after which
+    the transaction may be gone, so the request fails whole."""
+    from .database import error_kind
+    from .exceptions import LowcodeError
+    from .web.server_errors import server_error
+    if isinstance(exc, LowcodeError):
+        return exc
+    refused = local.db.client_value_error(exc)
+    if refused is not None:
+        return refused
+    if error_kind(exc) in (None, "lock_timeout", "deadlock", "connection"):
+        raise exc
+    return server_error(exc, local.request)
 
 
 def attach_file(filename: str = None, filedata: str = None, doctype: str = None, docname: str = None,

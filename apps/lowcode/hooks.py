@@ -23,7 +23,8 @@ doc_events = {
         # Open desks hear of every change after the commit (doc_update, list_update).
         "on_change": ["lowcode.channels.webhooks.run_webhooks", "lowcode.channels.notifications.run_notifications",
                       "lowcode.realtime.notify_update"],
-        "after_delete": "lowcode.realtime.notify_update",
+        # ... and its attached Files (their bytes once no other File names them).
+        "after_delete": ["lowcode.core.doctype.file.file.delete_attachments", "lowcode.realtime.notify_update"],
         "validate": "lowcode.channels.notifications.run_notifications",
     },
 }

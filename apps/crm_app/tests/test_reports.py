@@ -610,6 +610,28 @@ def test_query_report_refuses_users_without_the_reports_roles(rctx, report_site)
         assert body(response)["exc_type"] == "PermissionError"
 
 
+def test_query_report_labels_speak_the_users_language(rctx, report_site):
+    """query_report.run gives column, report-summary and total-row labels in the user's
+    language (fa, he), the catalog's translations of the reports' English labels; the rows
+    keep their fieldnames and figures."""
+    from crm_app.tests.helpers import make_user
+    lowcode.local.db.commit()
+    lowcode.local.db.begin()
+    for lang, calls, reason, total in (("fa", "تماس‌ها", "دلیل از دست رفتن", "جمع"),
+                                       ("he", "שיחות", "סיבת ההפסד", "סה״כ")):
+        user = make_user("rep", f"speaker-{lang}", roles=("Sales Manager",))
+        lowcode.local.db.sql("UPDATE `tabUser` SET `language`=%s WHERE `name`=%s", (lang, user))
+        client, h = _api(rctx, report_site, user)
+        r = _run(client, h, "Activity Metrics")
+        assert [c["fieldname"] for c in r["columns"]] == ["hour", "calls", "connected"]
+        assert r["columns"][1]["label"] == calls and {"hour", "calls", "connected"} == set(r["result"][0])
+        assert r["report_summary"][0]["label"] == calls and r["report_summary"][0]["value"] == 5
+        r = _run(client, h, "Lost Reasons")
+        assert r["columns"][0]["label"] == reason and r["result"][-1][0] == total
+    client, h = _api(rctx, report_site, "Administrator")  # English stays English
+    assert _run(client, h, "Activity Metrics")["report_summary"][0]["label"] == "Calls"
+
+
 def test_query_report_get_script_gives_the_reports_filters(rctx, report_site):
     from crm_app.tests.helpers import ok
     client, h = _api(rctx, report_site, "sp1")

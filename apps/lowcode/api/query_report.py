@@ -19,11 +19,15 @@ import json
 import os
 import re
 
+from django.utils import translation
+
 from .. import query
 from ..apps import app_path, get_installed_apps
 from ..context import local
+from ..desk.render import prefs
 from ..document import get_doc
 from ..exceptions import DoesNotExistError, PermissionError, ValidationError
+from ..i18n import translate
 from ..meta import get_meta
 from ..permissions import get_roles, has_permission
 from ..utils import scrub
@@ -77,11 +81,23 @@ def run(report_name: str, filters: str | dict | list = None, user: str = None, i
     columns, result, message, chart, report_summary, skip_total_row = res[:6]
     columns = [column_as_dict(c) for c in columns or []]
     result = normalize_result(result or [], columns)
-    if int(doc.add_total_row or 0) and result and not skip_total_row:
-        result.append(total_row(result, columns))
+    with translation.override(prefs().lang):
+        if int(doc.add_total_row or 0) and result and not skip_total_row:
+            result.append(total_row(result, columns))
+        columns, report_summary = _translated(columns), _translated(report_summary)
     return {"result": result, "columns": columns, "message": message, "chart": chart,
             "report_summary": report_summary, "skip_total_row": skip_total_row or 0, "status": None,
             "execution_time": 0, "add_total_row": int(doc.add_total_row or 0) and not skip_total_row}
+
+
+def _translated(items):
+    """Column or report-summary dicts with their labels in the active language (as Frappe's
+    reports give them through ``_()``); the apps' English labels are the msgids
+    (scripts/extract_messages.py collects them from the report/ folders)."""
+    if not isinstance(items, list):
+        return items
+    return [dict(i, label=translate(i["label"])) if isinstance(i, dict) and isinstance(i.get("label"), str) else i
+            for i in items]
 
 
 def get_script(report_name: str):
@@ -194,5 +210,5 @@ def total_row(result, columns):
         if any(values):  # a column with no figure (say, revenue the user may not see) stays empty
             row[i] = sum(values) / len(result) if col["fieldtype"] == "Percent" else sum(values)
     if columns and columns[0].get("fieldtype") not in _SUMMED + ("Percent", "Date"):
-        row[0] = "Total"
+        row[0] = translate("Total")
     return row

@@ -74,6 +74,39 @@ def test_bulk_update_saves_permitted_rows_and_reports_the_others(ctx, client, de
     error(client.post(M + "frappe.client.bulk_update", {"docs": '{"a": 1}'}, **deals["admin"]), 417, field="docs")
 
 
+def test_bulk_update_reports_a_row_the_database_refuses(ctx, client, deals, unique):
+    """A row the database itself refuses (a trigger standing for a constraint no
+    validation knows) is that row's failure, undone to its savepoint; the other rows
+    are saved and the request succeeds."""
+    dt, trigger = deals["dt"], f"refuse_{unique}"
+    write(ctx)
+    if ctx.db.db_type == "sqlite":
+        ctx.db.sql(f"CREATE TRIGGER `{trigger}` BEFORE UPDATE ON `tab{dt}` WHEN NEW.`amount` = 666 "
+                   "BEGIN SELECT RAISE(ABORT, 'amount 666 refused'); END")
+    else:
+        ctx.db.sql(f"CREATE TRIGGER `{trigger}` BEFORE UPDATE ON `tab{dt}` FOR EACH ROW "
+                   "IF NEW.`amount` = 666 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'amount 666 refused'; "
+                   "END IF")
+    ctx.db.commit()
+    try:
+        docs = [{"doctype": dt, "docname": deals["mine"], "title": "first"},
+                {"doctype": dt, "docname": deals["admins"], "title": "refused", "amount": 666},
+                {"doctype": dt, "docname": deals["admins"], "title": "third"}]
+        r = ok(post_json(client, M + "frappe.client.bulk_update", {"docs": docs}, **deals["admin"]))
+        failed = r["message"]["failed_docs"]
+        assert [f["doc"]["title"] for f in failed] == ["refused"]
+        assert failed[0]["exc"].startswith("lowcode.exceptions.DatabaseError: ") and "trace id" in failed[0]["exc"]
+        assert "Traceback" not in failed[0]["exc"]
+        assert stored(ctx, dt, deals["mine"], "title") == "first"
+        assert stored(ctx, dt, deals["admins"], "title") == "third"
+        assert stored(ctx, dt, deals["admins"], "amount") == 1  # the refused row changed nothing
+    finally:
+        write(ctx)
+        ctx.db.sql(f"DROP TRIGGER IF EXISTS `{trigger}`")
+        ctx.db.commit()
+        ctx.db.begin(write=False)
+
+
 def test_a_row_rolled_back_to_its_savepoint_takes_what_it_queued_along(ctx):
     """bulk_update undoes a failed row with a savepoint: the jobs and mails that row
     queued for after the commit are dropped, and its undo steps (a written file

@@ -257,3 +257,68 @@ def test_upload_file_with_only_an_http_file_url_links_that_address(ctx, client, 
                                                   "docname": people["doc"]}, **people["reader"]), 403)
     refresh(ctx)
     assert lowcode.get_count("File") == before
+
+
+def test_deleting_a_record_deletes_its_attachments(ctx, client, unique):
+    """Frappe's delete_doc takes the File records attached to a document along, and their
+    bytes unless another File still names them; a renamed document keeps its attachments.
+    Over REST, as a Frappe client does it (create a Lead, upload_file onto it, DELETE)."""
+    h = token(make_user(unique, "attacher", roles=("Sales Manager",)))
+    refresh(ctx)
+
+    def new_lead(tag):
+        return ok(client.post("/api/resource/Lead", json.dumps({"first_name": f"{tag} {unique}"}),
+                              content_type="application/json", **h))["data"]["name"]
+
+    def attach(lead, name, data, private):
+        return ok(upload(client, h, name, data, private=private, doctype="Lead", docname=lead))["message"]
+
+    def files_of(lead):
+        refresh(ctx)
+        return lowcode.get_all("File", filters={"attached_to_doctype": "Lead", "attached_to_name": lead},
+                               pluck="name")
+
+    lead = new_lead("Keep")
+    private = attach(lead, f"notes-{unique}.txt", b"private notes", True)
+    public = attach(lead, f"logo-{unique}.png", PNG + unique.encode(), False)
+    assert content(client.get(private["file_url"], **h)) == b"private notes"
+    assert len(files_of(lead)) == 2
+
+    # Renamed, the Lead keeps its attachments (and their downloads).
+    renamed = ok(client.post("/api/method/frappe.client.rename_doc", json.dumps(
+        {"doctype": "Lead", "old_name": lead, "new_name": f"{lead}-R"}), content_type="application/json", **h))
+    lead = renamed["message"]
+    assert sorted(files_of(lead)) == sorted([private["name"], public["name"]])
+    assert content(client.get(private["file_url"], **h)) == b"private notes"
+
+    # Another Lead holds the same public bytes (one more File naming them).
+    other = new_lead("Other")
+    shared = attach(other, f"logo-{unique}.png", PNG + unique.encode(), False)
+    assert shared["file_url"] == public["file_url"]
+
+    ok(client.delete(f"/api/resource/Lead/{lead}", **h))
+    assert files_of(lead) == []
+    assert not lowcode.db.exists("File", private["name"]) and not lowcode.db.exists("File", public["name"])
+    assert not os.path.exists(file_path(ctx, private["file_url"]))
+    error(client.get(private["file_url"], **h), 404)
+    # The shared bytes stay while the other Lead's File names them ...
+    assert content(client.get(public["file_url"])) == PNG + unique.encode()
+    # ... and go with the last one.
+    ok(client.delete(f"/api/resource/Lead/{other}", **h))
+    assert files_of(other) == [] and not os.path.exists(file_path(ctx, public["file_url"]))
+    error(client.get(public["file_url"]), 404)
+
+
+def test_a_rolled_back_delete_keeps_the_attachments(ctx, client, people, unique):
+    """The attachments go in the deleting transaction, the bytes after its commit: a delete
+    that rolls back leaves the File and its file as they were."""
+    h = people["admin"]
+    f = ok(upload(client, h, f"kept-{unique}.txt", b"kept", doctype=people["dt"], docname=people["doc"]))["message"]
+    path = file_path(ctx, f["file_url"])
+    write(ctx)
+    lowcode.delete_doc(people["dt"], people["doc"])
+    assert not lowcode.db.exists("File", f["name"]) and os.path.exists(path)
+    ctx.db.rollback()
+    ctx.db.begin(write=False)
+    assert lowcode.db.exists("File", f["name"]) and os.path.exists(path)
+    assert content(client.get(f["file_url"], **h)) == b"kept"

@@ -66,6 +66,8 @@ def test_frappe_js_sdk(ctx, live, site, integrator, unique):
     assert out["ping"] == "pong"
     assert out["uploaded"] == {"file_url": f"/private/files/sdk-{unique}.txt", "attached_to_name": lead}
     assert out["deleted"]["message"] == "ok"
+    # the Lead's attachment went with it: File record, bytes, download (Frappe's delete_doc)
+    assert out["downloadBefore"] == 200 and out["downloadAfter"] == 404
     assert out["missing"]["httpStatus"] == 404 and out["missing"]["exc_type"] == "DoesNotExistError"
     assert out["afterLogout"]["httpStatus"] == 403
     # token auth
@@ -73,6 +75,8 @@ def test_frappe_js_sdk(ctx, live, site, integrator, unique):
     assert out["badToken"]["httpStatus"] == 401 and out["badToken"]["exc_type"] == "AuthenticationError"
     refresh(ctx)
     assert not lowcode.db.exists("Lead", lead)
+    assert not lowcode.db.exists("File", {"file_url": out["uploaded"]["file_url"]})
+    assert not os.path.exists(os.path.join(ctx.site_path, "private", "files", f"sdk-{unique}.txt"))
 
 
 def test_pyfrappeclient(ctx, live, site, integrator, unique):

@@ -62,6 +62,8 @@ def test_the_extractor_finds_every_kind_of_source(template):
     assert {"Lead", "Lead Owner", "Unqualified", "Organisation"} <= found   # DocType JSON
     assert {"Disqualify", "Negotiation"} <= found                      # workflow JSON
     assert {"Gregorian", "Jalali", "Yes", "No", "Assigned"} <= found   # the dynamic list
+    # standard Script Reports: names (JSON), column and report-summary labels (report .py)
+    assert {"Weighted Pipeline", "Weighted Amount", "Average Talk (seconds)", "Property Interest"} <= found
     assert "LEAD-.YYYY.-" not in found           # naming-series patterns are not words
     assert "ref_doctype" not in found            # a literal inside _(row["ref_doctype"])
 

@@ -28,13 +28,15 @@ _ANSWERS = {
 
 
 def server_error(exc, request):
-    """The LowcodeError to answer for ``exc``, logged now with its traceback and trace id."""
+    """The LowcodeError to answer for ``exc``, logged now with its traceback and trace id
+    (``request`` None: a call outside a request, e.g. a job)."""
     trace_id = uuid.uuid4().hex[:16]
     kind = error_kind(exc)
     cls, message = _ANSWERS.get(kind, (InternalServerError, "Internal server error"))
     level = logging.WARNING if cls is DuplicateEntryError else logging.ERROR
-    log.log(level, "%s %s failed: %s (%s) [trace %s]", request.method, request.path, type(exc).__name__,
-            kind or "unexpected", trace_id, exc_info=exc)
+    where = f"{request.method} {request.path}" if request is not None else "a call outside a request"
+    log.log(level, "%s failed: %s (%s) [trace %s]", where, type(exc).__name__, kind or "unexpected", trace_id,
+            exc_info=exc)
     error = cls(f"{message} (trace id {trace_id})")
     error.trace_id = trace_id
     return error

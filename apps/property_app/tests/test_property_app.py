@@ -18,7 +18,8 @@ from lowcode.workflow import apply_workflow
 
 APP = "property_app"
 OWNED = [("Custom Field", "Lead-interested_property"), ("Workflow", "Property Flow"),
-         ("Report", "Properties by Status"), ("Workspace", "Properties"), ("Role", "Property Manager")]
+         ("Report", "Properties by Status"), ("Report", "Property Interest"), ("Workspace", "Properties"),
+         ("Role", "Property Manager")]
 
 
 def _context(site, bench):
@@ -68,7 +69,22 @@ def use_the_app(site, bench):
     assert [r["name"] for r in response.json()["message"]] == [lead.name]
     with _context(site, bench):
         assert lowcode.get_doc("Property", "Villa Sahel").lead_count == 1  # the daily job recounted
+    # The standard Script Report (report/property_interest/), as a Frappe client runs it.
+    answer = run_report(site, f"token {key}:{secret}", {"status": "Reserved"})
+    assert answer["result"][0] == {"status": "Reserved", "properties": 1, "value": 100.0, "leads": 1}
+    assert [c["label"] for c in answer["columns"]] == ["Status", "Properties", "Total Price", "Interested Leads"]
+    assert {s["label"]: s["value"] for s in answer["report_summary"]} == {"Properties": 1, "Interested Leads": 1}
+    assert run_report(site, f"token {key}:{secret}", {"status": "Sold"})["result"] == []
     return lead.name, f"token {key}:{secret}"
+
+
+def run_report(site, auth_header, filters, status=200):
+    """frappe.desk.query_report.run of Property Interest over HTTP: the answer's message."""
+    response = Client(HTTP_HOST=site).post("/api/method/frappe.desk.query_report.run",
+                                           {"report_name": "Property Interest", "filters": json.dumps(filters)},
+                                           HTTP_AUTHORIZATION=auth_header)
+    assert response.status_code == status, response.content
+    return response.json().get("message")
 
 
 def test_install_use_uninstall_reinstall(site_with_apps, bench):
@@ -112,6 +128,7 @@ def test_install_use_uninstall_reinstall(site_with_apps, bench):
     response = client.get("/api/resource/Lead", {"limit_page_length": 0}, HTTP_AUTHORIZATION=auth_header)
     assert lead in [r["name"] for r in response.json()["data"]]
     assert client.get("/api/resource/Property", HTTP_AUTHORIZATION=auth_header).status_code == 404
+    run_report(site, auth_header, {}, status=404)  # the Report record went with the app
     run_scheduler(site, bench)
     assert failed_jobs(site, bench) == []
 
@@ -120,12 +137,17 @@ def test_install_use_uninstall_reinstall(site_with_apps, bench):
         local.db.commit()
     with _context(site, bench) as local:
         assert local.db.exists("Custom Field", "Lead-interested_property")
-        lowcode.get_doc({"doctype": "Property", "property_name": "Loft"}).insert()
+        assert local.db.exists("Report", "Property Interest")  # the report/ folder's Report is back
+        assert local.db.sql("SELECT 1 FROM `tabApp Record` WHERE `app`=%s AND `ref_doctype`='Report' AND "
+                            "`ref_name`='Property Interest'", (APP,))
+        lowcode.get_doc({"doctype": "Property", "property_name": "Loft", "price": 250}).insert()
         doc = lowcode.get_doc("Lead", lead)
         doc.interested_property = "Loft"
         doc.save()
         assert lowcode.get_doc("Property", "Loft").lead_count == 1
         local.db.commit()
+    assert run_report(site, auth_header, {})["result"] == [  # the tables went with the app: only Loft
+        {"status": "Available", "properties": 1, "value": 250.0, "leads": 1}, ["Total", 1.0, 250.0, 1.0]]
 
 
 def test_whitelisted_method_checks_permission(site_with_apps, bench):

@@ -9,13 +9,20 @@ COLUMNS = [
     {"fieldname": "calls", "label": "Calls", "fieldtype": "Int", "width": 120},
     {"fieldname": "connected", "label": "Connected", "fieldtype": "Int", "width": 120},
 ]
-SUMMARY = (("calls", "Calls", "Int"), ("connected", "Connected", "Int"), ("connected_percent", "Connected %", "Percent"),
-           ("outgoing", "Outgoing", "Int"), ("incoming", "Incoming", "Int"),
-           ("average_talk_seconds", "Average Talk (seconds)", "Float"), ("meetings", "Meetings", "Int"),
-           ("tasks_completed", "Tasks Completed", "Int"), ("messages", "Messages", "Int"))
+SUMMARY = [  # the labels as dicts: scripts/extract_messages.py collects "label" values for translation
+    {"key": "calls", "label": "Calls", "datatype": "Int"},
+    {"key": "connected", "label": "Connected", "datatype": "Int"},
+    {"key": "connected_percent", "label": "Connected %", "datatype": "Percent"},
+    {"key": "outgoing", "label": "Outgoing", "datatype": "Int"},
+    {"key": "incoming", "label": "Incoming", "datatype": "Int"},
+    {"key": "average_talk_seconds", "label": "Average Talk (seconds)", "datatype": "Float"},
+    {"key": "meetings", "label": "Meetings", "datatype": "Int"},
+    {"key": "tasks_completed", "label": "Tasks Completed", "datatype": "Int"},
+    {"key": "messages", "label": "Messages", "datatype": "Int"},
+]
 
 
 def execute(filters=None):
     m = reports.activity_metrics(*period(filters))
-    summary = [{"value": m[key], "label": label, "datatype": kind} for key, label, kind in SUMMARY]
+    summary = [{"value": m[s["key"]], "label": s["label"], "datatype": s["datatype"]} for s in SUMMARY]
     return COLUMNS, m["by_hour"], None, None, summary

@@ -71,8 +71,11 @@ async function main() {
   const uploaded = await app.file().uploadFile(file, { isPrivate: true, doctype: "Lead", docname: lead.name });
   out.uploaded = { file_url: uploaded.data.message.file_url, attached_to_name: uploaded.data.message.attached_to_name };
 
+  const download = async () => (await app.axios.get(out.uploaded.file_url, { validateStatus: () => true })).status;
+  out.downloadBefore = await download();
   out.deleted = await db.deleteDoc("Lead", lead.name);
   out.missing = await failure(db.getDoc("Lead", lead.name));
+  out.downloadAfter = await download(); // the attachment went with the Lead
   await auth.logout();
   out.afterLogout = await failure(auth.getLoggedInUser());
 

@@ -14,7 +14,7 @@ A folder has no bytes, and a new folder starts with its parent's roles."""
 import os
 
 from lowcode.context import local
-from lowcode.document import Document, check_reference
+from lowcode.document import Document, check_reference, delete_doc
 from lowcode.exceptions import ValidationError
 from lowcode.meta import doctype_exists
 from lowcode.urls import is_web_url
@@ -88,6 +88,18 @@ class File(Document):
             return  # another File (an upload of the same content) still names the bytes
         # Only once the deletion is final: a rolled back delete keeps its file.
         local.db.after_commit(lambda: os.path.exists(path) and os.remove(path))
+
+
+def delete_attachments(doc, method=None):
+    """doc_events["*"]["after_delete"]: a deleted document's attachments go with it (Frappe's
+    remove_all), each through File's own delete so its bytes go once no other File names
+    them. A renamed document keeps them (rename.py moves ``attached_to_name``)."""
+    if doc.doctype == "File" or doc.meta.istable or not local.db.table_exists("File"):
+        return
+    names = local.db.sql("SELECT `name` FROM `tabFile` WHERE `attached_to_doctype`=%s AND `attached_to_name`=%s",
+                         (doc.doctype, doc.name), pluck=True)
+    for name in names:
+        delete_doc("File", name, ignore_permissions=True, force=True)
 
 
 def is_stored(url):
