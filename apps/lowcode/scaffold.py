@@ -3,7 +3,8 @@
     NAME/pyproject.toml            pip install -e NAME (or build a wheel) installs package NAME
     NAME/NAME/hooks.py             the app's manifest: app_name, required_apps, hooks (apps.py)
     NAME/NAME/doctype/<x>/<x>.json a DocType, found by apps.app_doctype_files; <x>.py its controller
-    NAME/NAME/doctype/<x>/test_<x>.py  its test, run on a site (NAME/NAME/conftest.py)
+    NAME/conftest.py               loads the engine's pytest plugin (site_with_apps) for the tests
+    NAME/NAME/doctype/<x>/test_<x>.py  its test, on a fresh site with the app
     NAME/NAME/fixtures/*.json      records upserted on install and migrate (installer.import_app_files)
     NAME/NAME/workflows/*.json     Workflow records, the same way
     NAME/NAME/public/              browser assets, served as /assets/NAME/... (desk/assets.py)
@@ -67,7 +68,7 @@ def new_app(name, dest=".", title=None, publisher=None, doctype=None):
         "README.md": README,
         f"{name}/__init__.py": '__version__ = "0.0.1"\n',
         f"{name}/hooks.py": HOOKS,
-        f"{name}/conftest.py": CONFTEST,
+        "conftest.py": CONFTEST,  # beside pyproject.toml: pytest reads pytest_plugins from the top conftest
         f"{name}/doctype/__init__.py": "",
         f"{name}/doctype/{folder}/__init__.py": "",
         f"{name}/doctype/{folder}/{folder}.json": json.dumps(doctype_definition(values), indent=1) + "\n",
@@ -131,9 +132,11 @@ README = '''\
 An app for the lowcode engine, made by `lowcode new-app $app`.
 
     pip install -e .                                  # into the bench's Python environment
-    echo $app >> sites/apps.txt                       # the bench serves its assets and commands
     lowcode --site SITE install-app $app
-    LOWCODE_SITE=SITE python -m pytest $app           # its tests, on that site
+    python -m pytest                                  # its tests, on fresh test sites
+
+The bench serves the app's public/ files, templates and commands once its sites/apps.txt
+lists $app (`lowcode new-app` run in the bench does that).
 
 The engine's docs/APPS.md explains each folder.
 '''
@@ -196,40 +199,29 @@ class $cls(Document):
 '''
 
 TEST = '''\
-"""Tests of $doctype, run on a site that has $app installed (see $app/conftest.py):
+"""Tests of $doctype, on a fresh site with $app installed, made by the engine's pytest
+plugin (see conftest.py): once on SQLite and once on MariaDB, or SQLite only with
+LOWCODE_TEST_ENGINES=sqlite.
 
-    LOWCODE_SITES=/path/to/sites LOWCODE_SITE=site.localhost python -m pytest $app
+    python -m pytest $app
 """
-import uuid
-
 import lowcode
 
 
-def test_insert_and_load(site_ctx):
-    title = f"Test {uuid.uuid4().hex[:8]}"
-    doc = lowcode.get_doc({"doctype": "$doctype", "title": f"  {title} "}).insert()
-    assert lowcode.get_doc("$doctype", doc.name).title == title  # trimmed by validate()
+def test_insert_and_load(site_with_apps, bench):
+    site = site_with_apps("$app")
+    with lowcode.site_context(site, bench=bench):
+        doc = lowcode.get_doc({"doctype": "$doctype", "title": "  Villa 7 "}).insert()
+        assert lowcode.get_doc("$doctype", doc.name).title == "Villa 7"  # trimmed by validate()
 '''
 
 CONFTEST = '''\
-"""pytest fixtures of $app's tests."""
-import os
+"""pytest fixtures of $app's tests: the engine's plugin (lowcode/testing/pytest_plugin.py)
+gives site_with_apps("$app") (a fresh site with the app, dropped afterwards), bench,
+site/ctx/client (a shared site with the CRM) and unique. MariaDB and Redis come from
+LOWCODE_MARIADB_* and LOWCODE_REDIS_URL; LOWCODE_TEST_ENGINES=sqlite needs neither."""
 
-import pytest
-
-import lowcode
-
-
-@pytest.fixture
-def site_ctx():
-    """The site named by $$LOWCODE_SITE (in the bench $$LOWCODE_SITES, else ./sites), as
-    Administrator; what the test writes is rolled back unless it commits."""
-    site = os.environ.get("LOWCODE_SITE")
-    if not site:
-        pytest.skip("set LOWCODE_SITE to a site that has $app installed")
-    lowcode.setup_django()
-    with lowcode.site_context(site) as local:
-        yield local
+pytest_plugins = ["lowcode.testing.pytest_plugin"]
 '''
 
 FIXTURES_README = '''\
