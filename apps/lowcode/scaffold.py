@@ -122,8 +122,9 @@ include = ["$app*"]
 namespaces = false
 
 [tool.setuptools.package-data]
-# DocType JSON, fixtures, workflows, the guide and public assets travel in the wheel.
-"$app" = ["*.json", "**/*.json", "**/*.md", "public/**/*"]
+# DocType and report JSON (and report .js), fixtures, workflows, the guide, public assets
+# and templates travel in the wheel.
+"$app" = ["*.json", "**/*.json", "**/*.md", "**/*.js", "public/**/*", "templates/**/*"]
 '''
 
 README = '''\
@@ -205,14 +206,22 @@ LOWCODE_TEST_ENGINES=sqlite.
 
     python -m pytest $app
 """
+from django.test import Client
+
 import lowcode
+from lowcode.testing.http import ok, post_json, token
 
 
-def test_insert_and_load(site_with_apps, bench):
+def test_insert_over_rest_and_load(site_with_apps, bench, monkeypatch):
     site = site_with_apps("$app")
+    with lowcode.site_context(site, bench=bench) as local:
+        headers = token("Administrator")  # an API key and secret, as a REST client sends them
+        local.db.commit()  # requests use their own connection: they see committed data only
+    monkeypatch.setenv("LOWCODE_SITES", bench)  # requests find the site in the test bench
+    data = ok(post_json(Client(HTTP_HOST=site), "/api/resource/$doctype", {"title": "  Villa 7 "}, **headers))
+    assert data["data"]["title"] == "Villa 7"  # trimmed by the controller's validate()
     with lowcode.site_context(site, bench=bench):
-        doc = lowcode.get_doc({"doctype": "$doctype", "title": "  Villa 7 "}).insert()
-        assert lowcode.get_doc("$doctype", doc.name).title == "Villa 7"  # trimmed by validate()
+        assert lowcode.get_doc("$doctype", data["data"]["name"]).title == "Villa 7"
 '''
 
 CONFTEST = '''\
