@@ -19,7 +19,7 @@ HOOKS = {
     "app_description": ("meta", "One line about the app."),
     "app_email": ("meta", "The publisher's contact address."),
     "app_license": ("meta", "The app's licence."),
-    "app_version": ("meta", "The app's version (else its package's __version__)."),
+    "app_version": ("meta", "The app's version (else its package's `__version__`)."),
     "required_apps": ("apps", "Apps installed before this one (lowcode/installer.py)."),
     # -- install and upgrade
     "after_install": ("paths", "fn() run once the app is installed."),
@@ -71,8 +71,8 @@ SCHEDULER_FREQUENCIES = {"all", "hourly", "daily", "weekly", "monthly", "hourly_
 def markdown_table():
     """HOOKS as the table in docs/APPS.md (its test checks the doc holds exactly this):
     ``python -m lowcode.hook_names`` prints it."""
-    def cell(text):
-        return text.replace("|", "\\|")
+    def cell(text):  # a | ends the cell, <route> would be an HTML tag
+        return text.replace("|", "\\|").replace("<", "&lt;")
     rows = ["| hook | what it takes and does |", "|---|---|"]
     rows += [f"| `{name}` | {cell(text)} |" for name, (shape, text) in HOOKS.items()]
     return "\n".join(rows) + "\n"

@@ -144,7 +144,8 @@ The engine's docs/APPS.md explains each folder.
 
 HOOKS = '''\
 """$title: the app's manifest, read by the engine on install, migrate and at run time.
-Uncomment what the app needs; docs/APPS.md lists every hook."""
+Uncomment what the app needs; lowcode/hook_names.py lists every hook an app may set (the
+install refuses any other name), the engine's docs/APPS.md explains them."""
 
 app_name = "$app"
 app_title = "$title"
