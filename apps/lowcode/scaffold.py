@@ -62,7 +62,7 @@ def new_app(name, dest=".", title=None, publisher=None, doctype=None):
         raise CommandError(f"{root} already exists")
     folder = scrub(doctype)
     values = {"app": name, "title": title, "publisher": publisher or title, "doctype": doctype,
-              "folder": folder, "cls": doctype.replace(" ", "").replace("-", ""), "module": title}
+              "folder": folder, "route": folder.replace("_", "-"), "cls": doctype.replace(" ", "").replace("-", ""), "module": title}
     files = {
         "pyproject.toml": PYPROJECT,
         "README.md": README,
@@ -175,6 +175,9 @@ required_apps = ["lowcode"]  # e.g. ["lowcode", "crm_app"] when its DocTypes lin
 # Another class for a DocType's documents (it should subclass the original controller).
 # override_doctype_class = {"$doctype": "$app.overrides.Custom$cls"}
 
+# Field types of the app's own (FieldType subclasses: column, checks, display, desk control).
+# field_types = ["$app.fields.MyType"]
+
 # Called once on install, after each migrate, and before uninstall.
 # after_install = "$app.setup.after_install"
 # after_migrate = ["$app.setup.after_migrate"]
@@ -186,8 +189,8 @@ required_apps = ["lowcode"]  # e.g. ["lowcode", "crm_app"] when its DocTypes lin
 
 # Form scripts from $app/public/, desk pages at /app/<route>, and the user guide's pages.
 # doctype_js = {"$doctype": ["$app/$folder.js"]}
-# desk_pages = {"$folder-board": "$app.pages.board"}
-# user_guide = {"$app": {"$folder": "$folder"}}
+# desk_pages = {"$route-board": "$app.pages.board"}
+# user_guide = {"$app": {"$route": "$folder"}}   # {guide page: {desk route: the section's anchor}}
 '''
 
 CONTROLLER = '''\

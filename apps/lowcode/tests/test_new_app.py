@@ -5,6 +5,7 @@ hooks.py and the DocType JSON; run in a bench, it lists the app in the bench's a
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -59,6 +60,10 @@ def test_the_skeleton_has_what_the_engine_reads(made):
     definition = json.loads((path / name / "doctype" / folder / f"{folder}.json").read_text())
     assert (definition["name"], definition["module"]) == (doctype, "املاک")
     assert f'name = "{name}"' in (path / "pyproject.toml").read_text()
+    # Every hook hooks.py offers (commented out) is one the install accepts (lowcode/hook_names.py).
+    from lowcode.hook_names import HOOKS
+    offered = re.findall(r"^# (\w+) = ", (path / name / "hooks.py").read_text(), re.M)
+    assert len(offered) >= 10 and set(offered) <= set(HOOKS), set(offered) - set(HOOKS)
     # The tests partners write use the engine's plugin (site_with_apps), not fixtures of their own.
     assert 'pytest_plugins = ["lowcode.testing.pytest_plugin"]' in (path / "conftest.py").read_text()
     assert f'site_with_apps("{name}")' in (path / name / "doctype" / folder / f"test_{folder}.py").read_text()
