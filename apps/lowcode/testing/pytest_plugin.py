@@ -41,7 +41,8 @@ def _service_env():
         from tests.services import service_env  # this repository: starts scripts/services.sh
     except ImportError:
         raise RuntimeError("set LOWCODE_MARIADB_PORT, LOWCODE_MARIADB_ROOT_USER, LOWCODE_MARIADB_ROOT_PASSWORD "
-                           "and LOWCODE_REDIS_URL for the test sites") from None
+                           "and LOWCODE_REDIS_URL for the test sites, or LOWCODE_TEST_ENGINES=sqlite "
+                           "to test on SQLite only") from None
     service_env()
 
 

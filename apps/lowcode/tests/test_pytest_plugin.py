@@ -47,6 +47,12 @@ def test_engines_come_from_lowcode_test_engines(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "1 passed" in run.stdout
 
+    del env["LOWCODE_TEST_ENGINES"]  # both engines, and no MariaDB: the error says what to set
+    run = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-q", "-p", "no:cacheprovider"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0 and "1 failed, 1 passed" in run.stdout, run.stdout[-3000:]
+    assert "or LOWCODE_TEST_ENGINES=sqlite to test on SQLite only" in run.stdout
+
     env["LOWCODE_TEST_ENGINES"] = "sqlite,oracle"
     run = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-q", "-p", "no:cacheprovider"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
