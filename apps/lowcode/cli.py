@@ -204,14 +204,18 @@ def use(bench, site):
 @click.option("--doctype", help="The first DocType's name (default: from NAME, property_app -> Property App).")
 @click.option("--dest", type=click.Path(file_okay=False), default=".", show_default=True,
               help="The folder to write the app into.")
-def new_app(name, title, publisher, doctype, dest):
+@pass_bench
+def new_app(bench, name, title, publisher, doctype, dest):
     """Write the skeleton of a new app: a pip-installable package NAME with hooks.py, a
-    DocType (JSON, controller, test), fixtures/, workflows/, public/ and guide/en/."""
+    DocType (JSON, controller, test), fixtures/, workflows/, public/ and guide/en/; list it
+    in the bench's apps.txt when there is one."""
     from .scaffold import new_app as make
     path = make(name, dest=dest, title=title, publisher=publisher, doctype=doctype)
-    click.echo(f"Created app {name} in {path}\n"
-               f"Next: pip install -e {path}; add {name} to the bench's apps.txt; "
-               f"lowcode --site SITE install-app {name}")
+    listed = sites.add_to_apps_txt(name, bench.path)
+    click.echo(f"Created app {name} in {path}")
+    click.echo(f"Added {name} to {listed}" if listed else
+               f"No apps.txt in {bench.path}: add {name} to the bench's apps.txt yourself")
+    click.echo(f"Next: pip install -e {path}; lowcode --site SITE install-app {name}")
 
 
 @main.command("install-app")

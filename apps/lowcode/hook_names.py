@@ -19,42 +19,42 @@ HOOKS = {
     "app_description": ("meta", "One line about the app."),
     "app_email": ("meta", "The publisher's contact address."),
     "app_license": ("meta", "The app's licence."),
-    "app_version": ("meta", "The app's version (else its package's __version__)."),
+    "app_version": ("meta", "The app's version (else its package's `__version__`)."),
     "required_apps": ("apps", "Apps installed before this one (lowcode/installer.py)."),
     # -- install and upgrade
     "after_install": ("paths", "fn() run once the app is installed."),
     "after_migrate": ("paths", "fn() run at the end of every migrate (data fixes for new columns)."),
     "before_uninstall": ("paths", "fn() run before the app's records and tables are removed."),
     "fixtures": ("any", "What `lowcode export-fixtures` writes to fixtures/ (DocType names or {dt, filters})."),
-    "commands": ("any", "CLI commands the app adds to `lowcode`."),
+    "commands": ("any", "[click command or group paths] added to `lowcode` for a bench whose apps.txt lists the app (cli.py)."),
     # -- documents and permissions
-    "doc_events": ("doc_events", "{DocType or '*': {event: fn(doc, method)}} run at document events."),
+    "doc_events": ("doc_events", "{DocType or '*': {event: fn(doc, method)}} run after the controller's method (document.py)."),
     "override_doctype_class": ("doctype_paths", "{DocType: class} replacing the DocType's controller."),
-    "permission_query_conditions": ("doctype_paths", "{DocType: fn(user) -> SQL condition} for lists."),
-    "has_permission": ("doctype_paths", "{DocType: fn(doc, ptype, user) -> bool} per document."),
+    "permission_query_conditions": ("doctype_paths", "{DocType: fn(user[, doctype]) -> SQL condition} for lists (permissions.py)."),
+    "has_permission": ("doctype_paths", "{DocType: fn(doc, ptype, user)}: False refuses the document (permissions.py)."),
     "ignore_links_on_delete": ("doctypes", "DocTypes whose links never block deleting what they link to."),
     "field_types": ("paths", "[FieldType class] field types the app adds (lowcode/fields: column, checks, control)."),
-    "assignment_candidates": ("doctype_paths", "{DocType: fn} giving an assignment rule's candidates."),
+    "assignment_candidates": ("doctype_paths", "{DocType: fn(rule, doc) -> users or None}: whom crm_app's assignment rules may pick."),
     "scheduler_events": ("scheduler_events",
                          "{all|hourly|daily|weekly|monthly[_long]: [fn]} and {'cron': {expression: [fn]}}."),
     # -- desk
     "desk_pages": ("route_paths", "{route: fn(request, name)}: pages at /app/<route>[/<name>]."),
     "web_pages": ("route_paths", "{prefix: fn(request, path)}: public pages at /<prefix>[/<path>]."),
     "form_actions": ("form_actions", "{DocType or '*': [{label, route|method, when, roles, condition}]} buttons."),
-    "form_notices": ("doctype_paths", "{DocType or '*': [fn(doc)]} texts shown after a save."),
+    "form_notices": ("doctype_paths", "{DocType or '*': [fn(doc) -> texts]} shown after a save."),
     "doctype_js": ("doctype_keys", "{DocType: [script]} from desk/static or the app's public/ folder."),
     "record_badges": ("doctype_keys", "{DocType: {field, value, label, style}} marks on forms, lists, links."),
     "indicator_rules": ("doctype_keys", "{DocType: {status: style}} list indicator colours."),
     "activity_panel": ("doctype_keys", "{DocType: [kinds]} the activity panel on the DocType's form."),
-    "additional_timeline_content": ("doctype_paths", "{DocType or '*': [fn(doc)]} items on a form's timeline."),
+    "additional_timeline_content": ("doctype_paths", "{DocType or '*': [fn(doctype, name) -> items]} on a form's timeline."),
     "home_panels": ("paths", "fn(request) -> None or {template, ...} blocks on /app."),
     "settings_tools": ("any", "[{group, label, icon, url, role, keywords}] tools in the Settings hub."),
     "user_guide": ("any", "{page: {route: section}} the app's guide pages and the routes they explain."),
     "role_home_page": ("any", "{role: page} where a Website User with the role lands after login."),
     # -- channels and services
     "realtime_services": ("paths", "async fn(site, bench) run by the realtime service per site."),
-    "email_append_to": ("doctype_paths", "{DocType: fn(message)} a record made from unmatched incoming mail."),
-    "email_sender_match": ("paths", "fn(address) -> records the sender of an incoming mail is."),
+    "email_append_to": ("doctype_paths", "{DocType: fn(parsed) -> (doctype, name, customer)}: a record made for mail from an unknown sender."),
+    "email_sender_match": ("paths", "fn(address) -> (doctype, name, customer) or None: who sent an incoming mail."),
     "sms_opt_out": ("paths", "fn(numbers) -> the numbers that refused SMS."),
     # -- crm_app's own extension points
     "customer_360_sections": ("paths", "fn(customer) -> a section of crm_app's 360-degree view."),
@@ -66,6 +66,16 @@ DOC_EVENTS = {"before_insert", "after_insert", "before_validate", "validate", "b
               "after_rename"}
 SCHEDULER_FREQUENCIES = {"all", "hourly", "daily", "weekly", "monthly", "hourly_long", "daily_long",
                          "weekly_long", "monthly_long", "cron"}
+
+
+def markdown_table():
+    """HOOKS as the table in docs/APPS.md (its test checks the doc holds exactly this):
+    ``python -m lowcode.hook_names`` prints it."""
+    def cell(text):  # a | ends the cell, <route> would be an HTML tag
+        return text.replace("|", "\\|").replace("<", "&lt;")
+    rows = ["| hook | what it takes and does |", "|---|---|"]
+    rows += [f"| `{name}` | {cell(text)} |" for name, (shape, text) in HOOKS.items()]
+    return "\n".join(rows) + "\n"
 
 
 class HookError(ValidationError):
@@ -181,3 +191,7 @@ class _Checker:
                 if not croniter.is_valid(expression):
                     self.fail(f"cron {expression!r} is not a valid cron expression")
                 self._paths(cron_paths)
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

@@ -3,7 +3,8 @@
     NAME/pyproject.toml            pip install -e NAME (or build a wheel) installs package NAME
     NAME/NAME/hooks.py             the app's manifest: app_name, required_apps, hooks (apps.py)
     NAME/NAME/doctype/<x>/<x>.json a DocType, found by apps.app_doctype_files; <x>.py its controller
-    NAME/NAME/doctype/<x>/test_<x>.py  its test, run on a site (NAME/NAME/conftest.py)
+    NAME/conftest.py               loads the engine's pytest plugin (site_with_apps) for the tests
+    NAME/NAME/doctype/<x>/test_<x>.py  its test, on a fresh site with the app
     NAME/NAME/fixtures/*.json      records upserted on install and migrate (installer.import_app_files)
     NAME/NAME/workflows/*.json     Workflow records, the same way
     NAME/NAME/public/              browser assets, served as /assets/NAME/... (desk/assets.py)
@@ -61,13 +62,13 @@ def new_app(name, dest=".", title=None, publisher=None, doctype=None):
         raise CommandError(f"{root} already exists")
     folder = scrub(doctype)
     values = {"app": name, "title": title, "publisher": publisher or title, "doctype": doctype,
-              "folder": folder, "cls": doctype.replace(" ", "").replace("-", ""), "module": title}
+              "folder": folder, "route": folder.replace("_", "-"), "cls": doctype.replace(" ", "").replace("-", ""), "module": title}
     files = {
         "pyproject.toml": PYPROJECT,
         "README.md": README,
         f"{name}/__init__.py": '__version__ = "0.0.1"\n',
         f"{name}/hooks.py": HOOKS,
-        f"{name}/conftest.py": CONFTEST,
+        "conftest.py": CONFTEST,  # beside pyproject.toml: pytest reads pytest_plugins from the top conftest
         f"{name}/doctype/__init__.py": "",
         f"{name}/doctype/{folder}/__init__.py": "",
         f"{name}/doctype/{folder}/{folder}.json": json.dumps(doctype_definition(values), indent=1) + "\n",
@@ -121,8 +122,9 @@ include = ["$app*"]
 namespaces = false
 
 [tool.setuptools.package-data]
-# DocType JSON, fixtures, workflows, the guide and public assets travel in the wheel.
-"$app" = ["*.json", "**/*.json", "**/*.md", "public/**/*"]
+# DocType and report JSON (and report .js), fixtures, workflows, the guide, public assets
+# and templates travel in the wheel.
+"$app" = ["*.json", "**/*.json", "**/*.md", "**/*.js", "public/**/*", "templates/**/*"]
 '''
 
 README = '''\
@@ -131,16 +133,19 @@ README = '''\
 An app for the lowcode engine, made by `lowcode new-app $app`.
 
     pip install -e .                                  # into the bench's Python environment
-    echo $app >> sites/apps.txt                       # the bench serves its assets and commands
     lowcode --site SITE install-app $app
-    LOWCODE_SITE=SITE python -m pytest $app           # its tests, on that site
+    python -m pytest                                  # its tests, on fresh test sites
+
+The bench serves the app's public/ files, templates and commands once its sites/apps.txt
+lists $app (`lowcode new-app` run in the bench does that).
 
 The engine's docs/APPS.md explains each folder.
 '''
 
 HOOKS = '''\
 """$title: the app's manifest, read by the engine on install, migrate and at run time.
-Uncomment what the app needs; docs/APPS.md lists every hook."""
+Uncomment what the app needs; lowcode/hook_names.py lists every hook an app may set (the
+install refuses any other name), the engine's docs/APPS.md explains them."""
 
 app_name = "$app"
 app_title = "$title"
@@ -170,6 +175,9 @@ required_apps = ["lowcode"]  # e.g. ["lowcode", "crm_app"] when its DocTypes lin
 # Another class for a DocType's documents (it should subclass the original controller).
 # override_doctype_class = {"$doctype": "$app.overrides.Custom$cls"}
 
+# Field types of the app's own (FieldType subclasses: column, checks, display, desk control).
+# field_types = ["$app.fields.MyType"]
+
 # Called once on install, after each migrate, and before uninstall.
 # after_install = "$app.setup.after_install"
 # after_migrate = ["$app.setup.after_migrate"]
@@ -181,8 +189,8 @@ required_apps = ["lowcode"]  # e.g. ["lowcode", "crm_app"] when its DocTypes lin
 
 # Form scripts from $app/public/, desk pages at /app/<route>, and the user guide's pages.
 # doctype_js = {"$doctype": ["$app/$folder.js"]}
-# desk_pages = {"$folder-board": "$app.pages.board"}
-# user_guide = {"$app": {"$folder": "$folder"}}
+# desk_pages = {"$route-board": "$app.pages.board"}
+# user_guide = {"$app": {"$route": "$folder"}}   # {guide page: {desk route: the section's anchor}}
 '''
 
 CONTROLLER = '''\
@@ -196,40 +204,37 @@ class $cls(Document):
 '''
 
 TEST = '''\
-"""Tests of $doctype, run on a site that has $app installed (see $app/conftest.py):
+"""Tests of $doctype, on a fresh site with $app installed, made by the engine's pytest
+plugin (see conftest.py): once on SQLite and once on MariaDB, or SQLite only with
+LOWCODE_TEST_ENGINES=sqlite.
 
-    LOWCODE_SITES=/path/to/sites LOWCODE_SITE=site.localhost python -m pytest $app
+    python -m pytest $app
 """
-import uuid
+from django.test import Client
 
 import lowcode
+from lowcode.testing.http import ok, post_json, token
 
 
-def test_insert_and_load(site_ctx):
-    title = f"Test {uuid.uuid4().hex[:8]}"
-    doc = lowcode.get_doc({"doctype": "$doctype", "title": f"  {title} "}).insert()
-    assert lowcode.get_doc("$doctype", doc.name).title == title  # trimmed by validate()
+def test_insert_over_rest_and_load(site_with_apps, bench, monkeypatch):
+    site = site_with_apps("$app")
+    with lowcode.site_context(site, bench=bench) as local:
+        headers = token("Administrator")  # an API key and secret, as a REST client sends them
+        local.db.commit()  # requests use their own connection: they see committed data only
+    monkeypatch.setenv("LOWCODE_SITES", bench)  # requests find the site in the test bench
+    data = ok(post_json(Client(HTTP_HOST=site), "/api/resource/$doctype", {"title": "  Villa 7 "}, **headers))
+    assert data["data"]["title"] == "Villa 7"  # trimmed by the controller's validate()
+    with lowcode.site_context(site, bench=bench):
+        assert lowcode.get_doc("$doctype", data["data"]["name"]).title == "Villa 7"
 '''
 
 CONFTEST = '''\
-"""pytest fixtures of $app's tests."""
-import os
+"""pytest fixtures of $app's tests: the engine's plugin (lowcode/testing/pytest_plugin.py)
+gives site_with_apps("$app") (a fresh site with the app, dropped afterwards), bench,
+site/ctx/client (a shared site with the CRM) and unique. MariaDB and Redis come from
+LOWCODE_MARIADB_* and LOWCODE_REDIS_URL; LOWCODE_TEST_ENGINES=sqlite needs neither."""
 
-import pytest
-
-import lowcode
-
-
-@pytest.fixture
-def site_ctx():
-    """The site named by $$LOWCODE_SITE (in the bench $$LOWCODE_SITES, else ./sites), as
-    Administrator; what the test writes is rolled back unless it commits."""
-    site = os.environ.get("LOWCODE_SITE")
-    if not site:
-        pytest.skip("set LOWCODE_SITE to a site that has $app installed")
-    lowcode.setup_django()
-    with lowcode.site_context(site) as local:
-        yield local
+pytest_plugins = ["lowcode.testing.pytest_plugin"]
 '''
 
 FIXTURES_README = '''\

@@ -93,3 +93,15 @@ def apps_txt(bench=None):
         return ["lowcode"]
     with open(path) as f:
         return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
+def add_to_apps_txt(app, bench=None):
+    """List ``app`` in the bench's apps.txt (as Frappe's ``bench new-app`` does), when the
+    bench has one and it is not there yet; returns the file's path if it was added."""
+    path = os.path.join(bench_path(bench), "apps.txt")
+    if not os.path.exists(path) or app in apps_txt(bench):
+        return None
+    with open(path, "r+", encoding="utf-8") as f:
+        text = f.read()
+        f.write(("" if not text or text.endswith("\n") else "\n") + app + "\n")
+    return path

@@ -14,6 +14,8 @@ in their conftest.py (the repository's own conftest.py does) and ask for:
 MariaDB and Redis come from the environment (``LOWCODE_MARIADB_PORT``,
 ``LOWCODE_MARIADB_ROOT_USER``, ``LOWCODE_MARIADB_ROOT_PASSWORD``, ``LOWCODE_MARIADB_HOST``,
 ``LOWCODE_REDIS_URL``); inside this repository ``tests/services.py`` starts them when unset.
+``LOWCODE_TEST_ENGINES=sqlite`` runs ``site`` and ``site_with_apps`` tests on SQLite only
+(a machine without MariaDB and Redis); the default is ``sqlite,mariadb``.
 """
 import os
 import shutil
@@ -25,6 +27,10 @@ import pytest
 import lowcode
 
 DEFAULT_APPS = ("crm_app", "service_app")
+ENGINES = [e.strip() for e in os.environ.get("LOWCODE_TEST_ENGINES", "sqlite,mariadb").split(",") if e.strip()]
+if not ENGINES or set(ENGINES) - {"sqlite", "mariadb"}:
+    raise RuntimeError(f"LOWCODE_TEST_ENGINES={os.environ['LOWCODE_TEST_ENGINES']!r}: "
+                       "a comma-separated list of sqlite and mariadb")
 lowcode.setup_django()  # the test client and the desk's templates need the settings
 
 
@@ -35,7 +41,8 @@ def _service_env():
         from tests.services import service_env  # this repository: starts scripts/services.sh
     except ImportError:
         raise RuntimeError("set LOWCODE_MARIADB_PORT, LOWCODE_MARIADB_ROOT_USER, LOWCODE_MARIADB_ROOT_PASSWORD "
-                           "and LOWCODE_REDIS_URL for the test sites") from None
+                           "and LOWCODE_REDIS_URL for the test sites, or LOWCODE_TEST_ENGINES=sqlite "
+                           "to test on SQLite only") from None
     service_env()
 
 
@@ -66,6 +73,9 @@ def create_site(bench, db_type, name=None, apps=DEFAULT_APPS, redis=None, admin_
 
 def drop_site(bench, name):
     from lowcode.installer import drop_site as drop
+    from lowcode.sites import read_json
+    if read_json(os.path.join(bench, name, "site_config.json")).get("db_type") != "mariadb":
+        return drop(name, bench, quiet=True)  # a SQLite site needs no MariaDB to go
     root = mariadb_root()
     drop(name, bench, root_user=root["db_root_username"], root_password=root["db_root_password"], quiet=True)
 
@@ -92,7 +102,7 @@ def _sites(bench):
         drop_site(bench, name)
 
 
-@pytest.fixture(scope="session", params=["sqlite", "mariadb"])
+@pytest.fixture(scope="session", params=ENGINES)
 def site(request, _sites):
     """A site with crm_app and service_app installed; tests using it run on both engines."""
     return _sites(request.param)
@@ -110,7 +120,7 @@ def mariadb_site(_sites):
     return _sites("mariadb")
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=ENGINES)
 def site_with_apps(request, bench):
     """site_with_apps("my_app", ...) -> a fresh site's name on this test's engine (SQLite
     without Redis, MariaDB with Redis) with ``lowcode`` and the given apps (and the apps they

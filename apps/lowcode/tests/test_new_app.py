@@ -1,9 +1,11 @@
 """``lowcode new-app``: the skeleton it writes installs on a site, serves its DocType over
-REST, passes its own test (run by pytest in a subprocess, as a partner would), uninstalls,
-and builds into a wheel that carries hooks.py and the DocType JSON."""
+REST, passes its own test (run by pytest in a subprocess, as a partner would, on the fresh
+sites of the engine's pytest plugin), uninstalls, and builds into a wheel that carries
+hooks.py and the DocType JSON; run in a bench, it lists the app in the bench's apps.txt."""
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -18,27 +20,35 @@ from lowcode.tests.conftest import _cleanup
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
-def new_app(*args):
-    return CliRunner().invoke(main, ["new-app", *args], env={"LOWCODE_SITES": os.environ.get("LOWCODE_SITES")})
+def new_app(*args, bench):
+    """``lowcode --sites-path BENCH new-app ...`` (never the test session's bench: its apps.txt)."""
+    return CliRunner().invoke(main, ["--sites-path", str(bench), "new-app", *args])
 
 
 @pytest.fixture
-def generated(tmp_path, unique, ctx, monkeypatch):
-    """An app made by ``lowcode new-app`` in tmp_path and importable; uninstalled afterwards."""
+def made(tmp_path, unique, monkeypatch):
+    """An app made by ``lowcode new-app`` in tmp_path, outside any bench, and importable."""
     name = f"newapp_{unique}"
     result = new_app(name, "--dest", str(tmp_path), "--title", "املاک", "--publisher", "Acme Ltd",
-                     "--doctype", f"Estate Unit {unique}")
+                     "--doctype", f"Estate Unit {unique}", bench=tmp_path / "no-bench")
     assert result.exit_code == 0, result.output
     assert f"Created app {name} in {tmp_path / name}" in result.output
+    assert f"add {name} to the bench's apps.txt yourself" in result.output
     monkeypatch.syspath_prepend(str(tmp_path / name))
-    yield name, tmp_path / name, f"Estate Unit {unique}"
-    _cleanup(ctx.db, name)
+    return name, tmp_path / name, f"Estate Unit {unique}"
 
 
-def test_the_skeleton_has_what_the_engine_reads(generated):
-    name, path, doctype = generated
+@pytest.fixture
+def generated(made, ctx):
+    """``made``, uninstalled from the test's site afterwards."""
+    yield made
+    _cleanup(ctx.db, made[0])
+
+
+def test_the_skeleton_has_what_the_engine_reads(made):
+    name, path, doctype = made
     folder = f"estate_unit_{doctype.rsplit(' ', 1)[1]}"
-    for rel in ("pyproject.toml", f"{name}/__init__.py", f"{name}/hooks.py", f"{name}/doctype/{folder}/{folder}.json",
+    for rel in ("pyproject.toml", "conftest.py", f"{name}/__init__.py", f"{name}/hooks.py", f"{name}/doctype/{folder}/{folder}.json",
                 f"{name}/doctype/{folder}/{folder}.py", f"{name}/doctype/{folder}/test_{folder}.py",
                 f"{name}/fixtures", f"{name}/workflows", f"{name}/public", f"{name}/guide/en/{name}.md"):
         assert (path / rel).exists(), rel
@@ -50,9 +60,16 @@ def test_the_skeleton_has_what_the_engine_reads(generated):
     definition = json.loads((path / name / "doctype" / folder / f"{folder}.json").read_text())
     assert (definition["name"], definition["module"]) == (doctype, "املاک")
     assert f'name = "{name}"' in (path / "pyproject.toml").read_text()
+    # Every hook hooks.py offers (commented out) is one the install accepts (lowcode/hook_names.py).
+    from lowcode.hook_names import HOOKS
+    offered = re.findall(r"^# (\w+) = ", (path / name / "hooks.py").read_text(), re.M)
+    assert len(offered) >= 10 and set(offered) <= set(HOOKS), set(offered) - set(HOOKS)
+    # The tests partners write use the engine's plugin (site_with_apps), not fixtures of their own.
+    assert 'pytest_plugins = ["lowcode.testing.pytest_plugin"]' in (path / "conftest.py").read_text()
+    assert f'site_with_apps("{name}")' in (path / name / "doctype" / folder / f"test_{folder}.py").read_text()
 
 
-def test_install_use_over_rest_run_its_test_and_uninstall(generated, ctx, client, site, bench):
+def test_install_use_over_rest_and_uninstall(generated, ctx, client):
     from lowcode import auth
     from lowcode.installer import install_app, uninstall_app
     name, path, doctype = generated
@@ -68,14 +85,6 @@ def test_install_use_over_rest_run_its_test_and_uninstall(generated, ctx, client
     assert record["title"] == "Villa 7"
     assert lowcode.get_doc(doctype, record["name"]).title == "Villa 7"
 
-    # Its generated test, as a partner runs it: pytest on the package, against this site.
-    env = dict(os.environ, LOWCODE_SITE=site, LOWCODE_SITES=bench, PYTHONPATH=os.pathsep.join(
-        [str(path), os.path.join(ROOT, "apps"), ROOT]))
-    run = subprocess.run([sys.executable, "-m", "pytest", name, "-q", "-p", "no:cacheprovider"], cwd=path,
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "1 passed" in run.stdout
-
     ctx.db.begin()
     assert doctype in uninstall_app(name)
     ctx.db.commit()
@@ -83,8 +92,33 @@ def test_install_use_over_rest_run_its_test_and_uninstall(generated, ctx, client
     assert name not in lowcode.get_installed_apps()
 
 
-def test_wheel_carries_hooks_and_doctype_json(generated, tmp_path):
-    name, path, doctype = generated
+def test_its_generated_test_passes_on_the_plugins_fresh_sites(made):
+    """pytest on the package, as a partner runs it: the plugin makes a site with the app on
+    each engine (LOWCODE_TEST_ENGINES; MariaDB and Redis from the LOWCODE_* environment)."""
+    from lowcode.testing.pytest_plugin import ENGINES
+    name, path, doctype = made
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(path), os.path.join(ROOT, "apps"), ROOT]))
+    run = subprocess.run([sys.executable, "-m", "pytest", name, "-q", "-p", "no:cacheprovider"], cwd=path,
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert f"{len(ENGINES)} passed" in run.stdout
+
+
+def test_in_a_bench_the_app_is_listed_in_apps_txt(tmp_path):
+    bench = tmp_path / "sites"
+    bench.mkdir()
+    (bench / "apps.txt").write_text("lowcode\ncrm_app")  # no newline at the end
+    result = new_app("listed_app", "--dest", str(tmp_path), bench=bench)
+    assert result.exit_code == 0, result.output
+    assert f"Added listed_app to {bench / 'apps.txt'}" in result.output
+    assert (bench / "apps.txt").read_text() == "lowcode\ncrm_app\nlisted_app\n"
+    from lowcode.sites import add_to_apps_txt, apps_txt
+    assert add_to_apps_txt("listed_app", str(bench)) is None  # listed once
+    assert apps_txt(str(bench)) == ["lowcode", "crm_app", "listed_app"]
+
+
+def test_wheel_carries_hooks_and_doctype_json(made, tmp_path):
+    name, path, doctype = made
     out = tmp_path / "dist"
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out), str(path)],
                            capture_output=True, text=True, timeout=300)
@@ -106,7 +140,7 @@ def test_wheel_carries_hooks_and_doctype_json(generated, tmp_path):
     (["fine_app", "--publisher", "Two\nLines"], "invalid --publisher"),
 ])
 def test_bad_names_are_refused_and_nothing_is_written(args, message, tmp_path):
-    result = new_app(*args, "--dest", str(tmp_path))
+    result = new_app(*args, "--dest", str(tmp_path), bench=tmp_path / "no-bench")
     assert result.exit_code == 1
     assert message in result.output
     assert os.listdir(tmp_path) == []
@@ -115,6 +149,6 @@ def test_bad_names_are_refused_and_nothing_is_written(args, message, tmp_path):
 def test_an_existing_folder_is_not_overwritten(tmp_path):
     (tmp_path / "taken_app").mkdir()
     (tmp_path / "taken_app" / "keep.txt").write_text("mine")
-    result = new_app("taken_app", "--dest", str(tmp_path))
+    result = new_app("taken_app", "--dest", str(tmp_path), bench=tmp_path / "no-bench")
     assert result.exit_code == 1 and "already exists" in result.output
     assert os.listdir(tmp_path / "taken_app") == ["keep.txt"]
