@@ -174,7 +174,8 @@ def _report_messages():
             record = json.load(f)
         if isinstance(record, dict) and record.get("doctype") == "Report":
             yield record.get("report_name") or record.get("name"), os.path.relpath(path, ROOT).replace(os.sep, "/")
-    for path in sorted(glob.glob(os.path.join(APPS, "*", "report", "*", "*.py"))):
+    # the reports' own modules and what they share (report/__init__.py: common columns)
+    for path in sorted(glob.glob(os.path.join(APPS, "*", "report", "**", "*.py"), recursive=True)):
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read())
         where = os.path.relpath(path, ROOT).replace(os.sep, "/")
