@@ -8,6 +8,8 @@ import contextlib
 import datetime
 import uuid
 
+import pytest
+
 import lowcode
 from lowcode import auth
 from lowcode.testing.http import body, ok, refresh, token, write  # noqa: F401 - the CRM tests import them from here
@@ -103,6 +105,18 @@ def make_quotation(customer, items, **values):
     data = {"doctype": "Quotation", "quotation_to": "Customer", "party_name": customer, "items": items}
     data.update(values)
     return lowcode.get_doc(data).insert()
+
+
+# -- fixtures (import them into a test module to use them) ---------------------------------------
+
+@pytest.fixture
+def team(ctx, unique):
+    """A Sales User, a Sales Manager managing a territory, and a lead there owned by
+    the user."""
+    user = make_user(unique, "rep")
+    manager = make_user(unique, "boss", roles=("Sales Manager",))
+    territory = make_territory(f"WF Territory {unique}", manager=manager)
+    return {"user": user, "manager": manager, "territory": territory}
 
 
 def move(doc, *actions):
