@@ -6,6 +6,7 @@ Every name a helper makes carries a fresh random part, because the sites are sha
 the whole test session (and committed data stays on them)."""
 import contextlib
 import datetime
+import json
 import uuid
 
 import pytest
@@ -117,6 +118,11 @@ def team(ctx, unique):
     manager = make_user(unique, "boss", roles=("Sales Manager",))
     territory = make_territory(f"WF Territory {unique}", manager=manager)
     return {"user": user, "manager": manager, "territory": territory}
+
+
+def make_segment(doctype="Lead", filters=None, **values):
+    return lowcode.get_doc(dict({"doctype": "Segment", "segment_name": f"Segment {tag()}", "segment_doctype": doctype,
+                                 "filters_json": json.dumps(filters or [])}, **values)).insert()
 
 
 def move(doc, *actions):
