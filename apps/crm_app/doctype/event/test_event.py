@@ -1,13 +1,45 @@
-"""Events: the ICS feed of the calendar over HTTP (the user's own events, public ones,
-private ones they are invited to; not others' private or cancelled events; filtered by
-calendar; a Guest gets 403)."""
+"""Events: an event never ends before it starts (refused naming ends_on), the customer
+comes from the record it is about, and the ICS feed of the calendar over HTTP (the
+user's own events, public ones, private ones they are invited to; not others' private or
+cancelled events; filtered by calendar; a Guest gets 403). Who sees a private event in
+each read path is tested in crm_app/tests/test_crm_permissions.py."""
 import datetime
 
 import icalendar
+import pytest
 
 import lowcode
+from lowcode.exceptions import MandatoryError, ValidationError
 
-from crm_app.tests.helpers import as_user, make_user, refresh, token
+from crm_app.tests.helpers import as_user, make_customer, make_user, refresh, token
+
+
+def _event(**values):
+    return lowcode.get_doc(dict({"doctype": "Event", "subject": "Demo", "starts_on": "2030-01-07 10:00:00"},
+                                **values)).insert()
+
+
+def test_an_event_never_ends_before_it_starts(ctx):
+    with pytest.raises(ValidationError) as e:
+        _event(ends_on="2030-01-07 09:59:00")
+    assert e.value.field == "ends_on"
+    assert str(_event(ends_on="2030-01-07 10:00:00").ends_on) == "2030-01-07 10:00:00"
+    event = _event(ends_on="2030-01-07 11:00:00")
+    event.starts_on = "2030-01-07 12:00:00"
+    with pytest.raises(ValidationError):
+        event.save()
+
+
+def test_the_start_is_mandatory(ctx):
+    with pytest.raises(MandatoryError) as e:
+        _event(starts_on=None)
+    assert e.value.field == "starts_on"
+
+
+def test_the_customer_comes_from_the_reference(ctx):
+    customer = make_customer().name
+    event = _event(reference_doctype="Customer", reference_name=customer)
+    assert lowcode.db.get_value("Event", event.name, "customer") == customer
 
 
 def test_ics_feed_over_http(ctx, client, unique):
