@@ -10,7 +10,7 @@ import pytest
 
 import lowcode
 from lowcode import client as api_client
-from lowcode.exceptions import PermissionError, ValidationError
+from lowcode.exceptions import LinkValidationError, PermissionError, ValidationError
 from lowcode.tests.desk_helpers import login
 from lowcode.workflow import apply_workflow
 
@@ -229,6 +229,25 @@ def test_agreement_settings_are_checked(ctx):
     agreement = make_sla({normal: (H, H)}, working_week="Iran (Thursday half-day)")
     assert [(r.workday, r.end_time) for r in agreement.support_and_resolution][-1] == ("Thursday", "13:00:00")
 
+
+
+def test_one_row_of_targets_per_priority_and_one_default_agreement(ctx):
+    normal = make_priority(50)
+    twice = [{"priority": normal, "response_time": H, "resolution_time": 2 * H},
+             {"priority": normal, "response_time": 2 * H, "resolution_time": 4 * H}]
+    with pytest.raises(ValidationError) as err:
+        lowcode.get_doc({"doctype": "Service Level Agreement", "service_level": f"SLA {tag()}", "priorities": twice,
+                         "support_and_resolution": [{"workday": d, "start_time": s, "end_time": e}
+                                                    for d, s, e in WEEKDAYS_9_TO_5]}).insert()
+    assert err.value.field == "priorities"
+    with pytest.raises(LinkValidationError) as err:
+        make_sla({f"Whenever {tag()}": (H, H)})
+    assert err.value.field == "priority"
+    if not lowcode.db.exists("Service Level Agreement", {"default_service_level_agreement": 1}):
+        make_sla({normal: (H, H)}, default_service_level_agreement=1)
+    with pytest.raises(ValidationError) as err:
+        make_sla({normal: (H, H)}, default_service_level_agreement=1)
+    assert err.value.field == "default_service_level_agreement"
 
 # -- who may change the SLA fields -------------------------------------------------------------------
 
