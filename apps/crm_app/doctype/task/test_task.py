@@ -1,10 +1,16 @@
 """Tasks: defaults (assigned to the creator, Open, Medium), the overdue flag, completion
 (completed_on set once, cleared on reopening), and the scheduled jobs mark_overdue_tasks
-and send_task_reminders (once per due date)."""
+and send_task_reminders (once per due date); status and priority from their lists, the
+assignee a user, and a private task seen over REST by its owner and assignee only.
+Activities' customer: crm_app/tests/test_activities.py."""
+import pytest
+
 import lowcode
+from lowcode.exceptions import LinkValidationError, ValidationError
+from lowcode.testing.http import error, ok
 
 from crm_app.activities import mark_overdue_tasks, send_task_reminders
-from crm_app.tests.helpers import as_user, days_from_today, make_user, today
+from crm_app.tests.helpers import as_user, days_from_today, make_user, refresh, today, token
 
 
 def _task(**values):
@@ -113,3 +119,29 @@ def test_reminder_is_sent_again_after_the_due_date_moves(ctx, unique):
     task.save()
     assert lowcode.db.get_value("Task", task.name, "reminder_sent") == 0, \
         "reminder_sent stays set when the due date moves, so the new date is never reminded"
+
+
+@pytest.mark.parametrize("field, value", [("status", "Someday"), ("priority", "Whenever")])
+def test_status_and_priority_are_from_their_lists(ctx, field, value):
+    with pytest.raises(ValidationError) as e:
+        _task(**{field: value})
+    assert e.value.field == field
+
+
+def test_the_assignee_must_be_a_user(ctx):
+    with pytest.raises(LinkValidationError) as e:
+        _task(assigned_to="nobody-at-all@example.com")
+    assert e.value.field == "assigned_to"
+
+
+def test_a_private_task_over_rest_is_its_owners_and_assignees(ctx, client, unique):
+    owner, assignee, peer = (make_user(unique, n) for n in ("towner", "tassignee", "tpeer"))
+    with as_user(owner):
+        task = _task(subject=f"private {unique}", assigned_to=assignee, is_private=1)
+    auth = {user: token(user) for user in (owner, assignee, peer)}
+    refresh(ctx)
+    for user in (owner, assignee):
+        assert ok(client.get(f"/api/resource/Task/{task.name}", **auth[user]))["data"]["subject"] == f"private {unique}"
+    error(client.get(f"/api/resource/Task/{task.name}", **auth[peer]), 403)
+    listed = ok(client.get("/api/resource/Task", {"filters": f'{{"subject": "private {unique}"}}'}, **auth[peer]))
+    assert listed["data"] == []
