@@ -108,18 +108,6 @@ def make_quotation(customer, items, **values):
     return lowcode.get_doc(data).insert()
 
 
-# -- fixtures (import them into a test module to use them) ---------------------------------------
-
-@pytest.fixture
-def team(ctx, unique):
-    """A Sales User, a Sales Manager managing a territory, and a lead there owned by
-    the user."""
-    user = make_user(unique, "rep")
-    manager = make_user(unique, "boss", roles=("Sales Manager",))
-    territory = make_territory(f"WF Territory {unique}", manager=manager)
-    return {"user": user, "manager": manager, "territory": territory}
-
-
 def make_segment(doctype="Lead", filters=None, **values):
     return lowcode.get_doc(dict({"doctype": "Segment", "segment_name": f"Segment {tag()}", "segment_doctype": doctype,
                                  "filters_json": json.dumps(filters or [])}, **values)).insert()
@@ -129,6 +117,18 @@ def move(doc, *actions):
     for action in actions:
         apply_workflow(doc, action)
     return doc
+
+
+# -- fixtures (import them into a test module to use them) ---------------------------------------
+
+@pytest.fixture
+def team(ctx, unique):
+    """A Sales User and a Sales Manager managing a territory (the workflow tests by role of
+    leads, opportunities and quotations)."""
+    user = make_user(unique, "rep")
+    manager = make_user(unique, "boss", roles=("Sales Manager",))
+    territory = make_territory(f"WF Territory {unique}", manager=manager)
+    return {"user": user, "manager": manager, "territory": territory}
 
 
 # -- transactions and HTTP -----------------------------------------------------------------------

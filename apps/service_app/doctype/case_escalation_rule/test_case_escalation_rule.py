@@ -44,8 +44,9 @@ def test_agents_read_managers_add(ctx, client, unique):
     agent = token(make_agent(unique))
     manager = token(make_agent(unique, "boss", roles=("Support Manager",)))
     refresh(ctx)
-    payload = {"rule_name": f"Rest {unique}", "target": "First Response", "after_minutes": 15}
+    # Committed for the whole session: disabled, or every later test's late case would escalate.
+    payload = {"rule_name": f"Rest {unique}", "target": "First Response", "after_minutes": 15, "enabled": 0}
     error(post_json(client, "/api/resource/Case Escalation Rule", payload, **agent), 403)
     ok(post_json(client, "/api/resource/Case Escalation Rule", payload, **manager))
     data = ok(client.get(f"/api/resource/Case Escalation Rule/Rest {unique}", **agent))["data"]
-    assert (data["target"], data["after_minutes"]) == ("First Response", 15)
+    assert (data["target"], data["after_minutes"], data["enabled"]) == ("First Response", 15, 0)

@@ -50,5 +50,8 @@ def test_agents_read_managers_add(ctx, client, unique):
     manager = token(make_agent(unique, "boss", roles=("Support Manager",)))
     refresh(ctx)
     error(post_json(client, "/api/resource/Issue Priority", {"priority_name": f"Agent {unique}"}, **agent), 403)
-    ok(post_json(client, "/api/resource/Issue Priority", {"priority_name": f"Boss {unique}", "rank": 7}, **manager))
-    assert ok(client.get(f"/api/resource/Issue Priority/Boss {unique}", **agent))["data"]["rank"] == 7
+    # Committed for the whole session: unranked, so no later test's escalation or crisis picks it.
+    ok(post_json(client, "/api/resource/Issue Priority", {"priority_name": f"Boss {unique}",
+                                                          "description": "made by a manager"}, **manager))
+    data = ok(client.get(f"/api/resource/Issue Priority/Boss {unique}", **agent))["data"]
+    assert (data["description"], data["rank"]) == ("made by a manager", None)
