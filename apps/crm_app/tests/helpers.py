@@ -6,7 +6,10 @@ Every name a helper makes carries a fresh random part, because the sites are sha
 the whole test session (and committed data stays on them)."""
 import contextlib
 import datetime
+import json
 import uuid
+
+import pytest
 
 import lowcode
 from lowcode import auth
@@ -105,10 +108,27 @@ def make_quotation(customer, items, **values):
     return lowcode.get_doc(data).insert()
 
 
+def make_segment(doctype="Lead", filters=None, **values):
+    return lowcode.get_doc(dict({"doctype": "Segment", "segment_name": f"Segment {tag()}", "segment_doctype": doctype,
+                                 "filters_json": json.dumps(filters or [])}, **values)).insert()
+
+
 def move(doc, *actions):
     for action in actions:
         apply_workflow(doc, action)
     return doc
+
+
+# -- fixtures (import them into a test module to use them) ---------------------------------------
+
+@pytest.fixture
+def team(ctx, unique):
+    """A Sales User and a Sales Manager managing a territory (the workflow tests by role of
+    leads, opportunities and quotations)."""
+    user = make_user(unique, "rep")
+    manager = make_user(unique, "boss", roles=("Sales Manager",))
+    territory = make_territory(f"WF Territory {unique}", manager=manager)
+    return {"user": user, "manager": manager, "territory": territory}
 
 
 # -- transactions and HTTP -----------------------------------------------------------------------

@@ -16,8 +16,8 @@ from django.core import signing
 
 import lowcode
 from crm_app import campaigns
-from crm_app.tests.helpers import (as_user, make_customer, make_lead, make_opportunity, make_product, make_quotation,
-                                   make_territory, make_user, tag, unique_mobile)
+from crm_app.tests.helpers import (as_user, make_customer, make_lead, make_opportunity, make_segment, make_territory,
+                                   make_user, tag, unique_mobile)
 from lowcode.channels.email import flush
 from lowcode.exceptions import ValidationError
 from lowcode.tests.test_email_out import make_account, start_smtp
@@ -39,11 +39,6 @@ def minutes(n):
 
 def make_campaign():
     return lowcode.get_doc({"doctype": "Campaign", "campaign_name": f"Spring {tag()}"}).insert().name
-
-
-def make_segment(doctype="Lead", filters=None, **values):
-    return lowcode.get_doc(dict({"doctype": "Segment", "segment_name": f"Segment {tag()}", "segment_doctype": doctype,
-                                 "filters_json": json.dumps(filters or [])}, **values)).insert()
 
 
 def make_message(campaign, segment, **values):
@@ -98,26 +93,6 @@ def test_segment_members_depend_on_who_sends(ctx, unique):
     assert [m["member_name"] for m in members(message)] == [own.name]
     campaigns.start(message)  # already started: nothing added
     assert len(members(message)) == 1
-
-
-def test_product_bought_segment(ctx):
-    product = make_product()
-    buyer, other = make_customer(email_id=f"b-{tag()}@example.com"), make_customer()
-    make_quotation(buyer.name, [{"product": product, "qty": 1, "rate": 5}])
-    lead = make_lead("Prospect", consent_email=1)
-    make_opportunity(lead.name, opportunity_from="Lead", items=[{"product": product, "qty": 1, "rate": 5}])
-    assert [r["name"] for r in campaigns.matching_records(make_segment("Customer", product=product))] == [buyer.name]
-    assert [r["name"] for r in campaigns.matching_records(make_segment("Lead", product=product))] == [lead.name]
-    assert campaigns.matching_records(make_segment("Customer", product=make_product())) == []
-    assert other.name  # a customer without the product is left out
-    # VIP tier and group are plain list filters; lead score too.
-    gold = make_customer(vip_tier="Gold")
-    vip = make_segment("Customer", filters=[["Customer", "vip_tier", "in", ["Gold", "Platinum"]],
-                                            ["Customer", "name", "in", [gold.name, buyer.name]]])
-    assert [r["name"] for r in campaigns.matching_records(vip)] == [gold.name]
-    hot = make_lead("Hot", lead_score=90, consent_email=1)
-    scored = make_segment(filters=[["Lead", "lead_score", ">=", 80], ["Lead", "name", "in", [hot.name, lead.name]]])
-    assert [r["name"] for r in campaigns.matching_records(scored)] == [hot.name]
 
 
 def test_bad_segment_and_message_input(ctx):
@@ -429,26 +404,6 @@ def test_sendmail_extra_headers_are_checked(ctx, unique):
     queue = sendmail("a@example.com", subject="s", message="m", email_account=account.name,
                      headers={"List-Id": "<news.example.com>"})
     assert "\nList-Id: <news.example.com>" in queue.message.replace("\r\n", "\n")
-
-
-def test_segment_from_a_saved_list_view(ctx, unique):
-    from lowcode.desk.views.bulk import save_view
-    from lowcode.exceptions import PermissionError
-    marketer = make_user(unique, "viewer", roles=("Marketing User",))
-    other = make_user(unique, "otherviewer", roles=("Marketing User",))
-    territory = make_territory(f"View {unique}")
-    lead = make_lead("Viewed", territory=territory, lead_owner=marketer, consent_email=1)
-    make_lead("Outside", lead_owner=marketer, consent_email=1)
-    with as_user(marketer):
-        view = save_view("Lead", f"North {unique}", urllib.parse.urlencode({"territory": territory}))
-        segment = lowcode.get_doc({"doctype": "Segment", "segment_name": f"From view {unique}",
-                                   "segment_doctype": "Contact", "list_view": view.name}).insert()
-        assert segment.segment_doctype == "Lead" and territory in segment.filters_json
-        assert [r["name"] for r in campaigns.matching_records(segment, user=marketer)] == [lead.name]
-        assert segment.total_subscribers == 1
-    with as_user(other), pytest.raises(PermissionError):
-        lowcode.get_doc({"doctype": "Segment", "segment_name": f"Stolen {unique}", "segment_doctype": "Lead",
-                         "list_view": view.name}).insert()
 
 
 def test_a_member_the_sender_may_no_longer_read_is_not_sent(ctx, unique):

@@ -1,14 +1,16 @@
 """Leads: the full name, duplicate detection (e-mail case-insensitive, mobile, the
 organisation with the same name; configurable in CRM Settings), the duplicates() lookup,
 merging (a converted lead's conversion carries over), and phone validation for Iranian and
-Israeli numbers. Every test runs on SQLite and MariaDB (the ``site`` fixture)."""
+Israeli numbers, and the workflow by role (a Sales User moves a lead along but cannot
+reopen an unqualified one). Every test runs on SQLite and MariaDB (the ``site`` fixture)."""
 import pytest
 
 import lowcode
 from lowcode.exceptions import DataError, ValidationError
+from lowcode.workflow import WorkflowTransitionError, apply_workflow, get_transitions
 
 from crm_app.doctype.lead.lead import duplicates, merge
-from crm_app.tests.helpers import as_user, make_lead, make_user, qualify, unique_mobile
+from crm_app.tests.helpers import as_user, make_lead, make_user, qualify, team, unique_mobile  # noqa: F401 - team
 
 
 def test_full_name_from_first_and_last(ctx):
@@ -365,3 +367,41 @@ def test_a_status_change_the_workflow_allows_is_accepted_on_save(ctx, client, un
     assert ok.status_code == 200, ok.content[:300]
     refresh(ctx)
     assert lowcode.db.get_value("Lead", lead.name, "status") == "Qualified"
+
+
+# -- workflow by role (the team fixture: crm_app/tests/helpers.py) ---------------------------
+
+def test_sales_user_contacts_and_qualifies_a_lead(ctx, team):
+    with as_user(team["user"]):
+        lead = make_lead(territory=team["territory"])
+        assert [t.action for t in get_transitions(lead)] == ["Contact", "Disqualify"]
+        apply_workflow(lead, "Contact")
+        assert lead.status == "Contacted" and lead.first_contacted_on
+        apply_workflow(lead, "Qualify")
+        assert lowcode.get_doc("Lead", lead.name).status == "Qualified"
+
+
+def test_sales_user_cannot_reopen_an_unqualified_lead_but_a_manager_can(ctx, team):
+    with as_user(team["user"]):
+        lead = make_lead(territory=team["territory"])
+        apply_workflow(lead, "Disqualify")
+        assert lead.status == "Unqualified"
+        assert "Reopen" not in [t.action for t in get_transitions(lead)]
+        with pytest.raises(WorkflowTransitionError) as e:
+            apply_workflow(lead, "Reopen")
+        assert "Reopen" in e.value.message
+    assert lowcode.db.get_value("Lead", lead.name, "status") == "Unqualified"
+    with as_user(team["manager"]):
+        lead = lowcode.get_doc("Lead", lead.name)
+        assert [t.action for t in get_transitions(lead)] == ["Reopen"]
+        apply_workflow(lead, "Reopen")
+    assert lowcode.db.get_value("Lead", lead.name, "status") == "New"
+
+
+def test_status_changes_only_through_the_workflow(ctx, team):
+    with as_user(team["user"]):
+        lead = make_lead()
+        lead.status = "Qualified"
+        with pytest.raises(WorkflowTransitionError) as e:
+            lead.save()
+        assert e.value.field == "status"

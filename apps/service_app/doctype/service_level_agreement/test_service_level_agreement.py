@@ -10,7 +10,7 @@ import pytest
 
 import lowcode
 from lowcode import client as api_client
-from lowcode.exceptions import PermissionError, ValidationError
+from lowcode.exceptions import LinkValidationError, PermissionError, ValidationError
 from lowcode.tests.desk_helpers import login
 from lowcode.workflow import apply_workflow
 
@@ -230,6 +230,25 @@ def test_agreement_settings_are_checked(ctx):
     assert [(r.workday, r.end_time) for r in agreement.support_and_resolution][-1] == ("Thursday", "13:00:00")
 
 
+
+def test_one_row_of_targets_per_priority_and_one_default_agreement(ctx):
+    normal = make_priority(50)
+    twice = [{"priority": normal, "response_time": H, "resolution_time": 2 * H},
+             {"priority": normal, "response_time": 2 * H, "resolution_time": 4 * H}]
+    with pytest.raises(ValidationError) as err:
+        lowcode.get_doc({"doctype": "Service Level Agreement", "service_level": f"SLA {tag()}", "priorities": twice,
+                         "support_and_resolution": [{"workday": d, "start_time": s, "end_time": e}
+                                                    for d, s, e in WEEKDAYS_9_TO_5]}).insert()
+    assert err.value.field == "priorities"
+    with pytest.raises(LinkValidationError) as err:
+        make_sla({f"Whenever {tag()}": (H, H)})
+    assert err.value.field == "priority"
+    if not lowcode.db.exists("Service Level Agreement", {"default_service_level_agreement": 1}):
+        make_sla({normal: (H, H)}, default_service_level_agreement=1)
+    with pytest.raises(ValidationError) as err:
+        make_sla({normal: (H, H)}, default_service_level_agreement=1)
+    assert err.value.field == "default_service_level_agreement"
+
 # -- who may change the SLA fields -------------------------------------------------------------------
 
 def test_a_client_cannot_set_the_sla_fields(ctx, unique, clock):
@@ -259,35 +278,6 @@ def test_a_client_cannot_set_the_sla_fields(ctx, unique, clock):
         agreement.priorities[0].response_time = 99 * H
         with pytest.raises(PermissionError):
             agreement.save()
-
-
-# -- holiday lists -------------------------------------------------------------------------------
-
-def test_public_holidays_of_iran_and_israel_fill_a_list(ctx):
-    nowruz = lowcode.get_doc({"doctype": "Holiday List", "holiday_list_name": f"Iran {tag()}", "country": "Iran",
-                              "from_date": "2027-03-20", "to_date": "2027-03-25",
-                              "holidays": [{"holiday_date": "2027-03-25", "description": "Company day"}]}).insert()
-    assert [str(r.holiday_date) for r in nowruz.holidays] == [
-        "2027-03-20", "2027-03-21", "2027-03-22", "2027-03-23", "2027-03-24", "2027-03-25"]
-    assert "نوروز" in nowruz.holidays[1].description  # in Persian
-    assert nowruz.holidays[-1].description == "Company day"  # the admin's own row stays
-
-    israel = lowcode.get_doc({"doctype": "Holiday List", "holiday_list_name": f"Israel {tag()}",
-                              "country": "Israel", "from_date": "2027-09-01", "to_date": "2027-10-31"}).insert()
-    assert [str(r.holiday_date) for r in israel.holidays] == [
-        "2027-10-02", "2027-10-03", "2027-10-11", "2027-10-16", "2027-10-23"]  # Rosh Hashanah .. Simchat Torah
-    calendar = WorkingCalendar(WEEKS["Israel"], sla.holidays_of(israel.name))
-    # Thursday 30 September 16:00 + 2h: Thursday 1h; Friday, Saturday, Sunday (Rosh Hashanah) off; Monday 1h
-    assert calendar.add(at("2027-09-30 16:00"), 2 * H) == at("2027-10-04 10:00")
-
-    with pytest.raises(ValidationError) as err:
-        lowcode.get_doc({"doctype": "Holiday List", "holiday_list_name": f"Twice {tag()}",
-                         "holidays": [{"holiday_date": "2027-01-01"}, {"holiday_date": "2027-01-01"}]}).insert()
-    assert err.value.field == "holidays"
-    with pytest.raises(ValidationError) as err:
-        lowcode.get_doc({"doctype": "Holiday List", "holiday_list_name": f"No dates {tag()}",
-                         "country": "Iran"}).insert()
-    assert err.value.field == "from_date"
 
 
 def test_the_rest_api_cannot_set_the_sla_fields_either(ctx, client, unique):
