@@ -36,12 +36,12 @@ class Registry(Mapping):
         if not local or not getattr(local, "site", None) or getattr(local, "db", None) is None:
             return {}
         from ..apps import get_hooks
-        try:
-            paths = list(get_hooks("field_types"))
-            if local.flags.get("installing_app"):  # an app's DocTypes may use its own types
-                paths += get_hooks("field_types", app_name=local.flags.installing_app)
-        except Exception:  # noqa: BLE001 - no hooks yet (a site being created): the engine's types
-            return {}
+        # No try here: a site being created has no Installed App table yet and get_hooks
+        # already reads that as "only the engine"; an installed app whose hooks.py or types
+        # fail to load is an error to report, not a site that silently lacks its types.
+        paths = list(get_hooks("field_types"))
+        if local.flags.get("installing_app"):  # an app's DocTypes may use its own types
+            paths += get_hooks("field_types", app_name=local.flags.installing_app)
         return _app_types(tuple(dict.fromkeys(paths))) if paths else {}
 
     def __getitem__(self, name):

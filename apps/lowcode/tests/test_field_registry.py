@@ -114,3 +114,24 @@ def test_an_app_doctype_may_use_the_app_own_field_type(ctx, temp_app, unique):
     ctx.db.commit()
     doc = lowcode.get_doc({"doctype": doctype, "title": "North", "postal": "12345 67890"}).insert()
     assert ctx.db.sql(f"SELECT `postal` FROM `tab{doctype}` WHERE `name`=%s", (doc.name,))[0][0] == "1234567890"
+
+
+def test_an_installed_app_whose_hooks_break_is_an_error_not_no_types(ctx, temp_app, unique):
+    # Registry._site() once swallowed any exception: a broken hooks.py looked like an app
+    # without field types, and its DocTypes then failed later with "unknown fieldtype".
+    from lowcode import apps
+    app = temp_app(name=f"ftbroken_{unique}")
+    app.write("hooks.py", 'app_name = "x"\nraise RuntimeError("hooks of ftbroken are broken")\n')
+    lowcode.get_doc({"doctype": "Installed App", "app_name": app.name, "app_version": "0.0.1",
+                     "idx": 99}).insert(ignore_permissions=True)  # recorded as installed
+    apps.clear_cache(ctx.site)
+    try:
+        assert "Data" in registry  # the engine's own types need no hooks
+        with pytest.raises(RuntimeError, match="ftbroken are broken"):
+            registry.get(f"Nothing {unique}")
+        with pytest.raises(RuntimeError, match="ftbroken are broken"):
+            types_where("numeric")
+    finally:
+        ctx.db.rollback()
+        ctx.db.begin()
+        apps.clear_cache(ctx.site)
