@@ -412,7 +412,7 @@ class Document:
             value = self.get(df.fieldname)
             check = getattr(registry.get(df.fieldtype), "check_reference", None)
             if value and check is not None:
-                check(value, df, self, prefix)
+                check(value, df, self, get_meta, prefix)
 
     def _check_permlevel_changes(self, previous):
         if self.flags.ignore_permissions:

@@ -1,8 +1,10 @@
 """References to other documents: Link (options = target DocType) and Dynamic Link
 (options = the field holding the target DocType). Each type checks that a value names
 a document that exists (the document calls ``check_reference`` on save, unless told to
-ignore links); the database comes from the context."""
-from ..exceptions import LinkValidationError
+ignore links); the database comes from the context and the target's metadata from the
+caller's ``get_meta`` (the fields package sits below meta, which builds on it)."""
+from ..context import local
+from ..exceptions import DoesNotExistError, LinkValidationError
 from .base import FieldType, register
 
 
@@ -20,19 +22,17 @@ class Link(FieldType):
         """The DocType the value names."""
         return df.options
 
-    def check_target(self, target, df, label):
+    def check_target(self, target, df, label, get_meta):
         """Refuse a target that cannot hold the referenced document."""
 
-    def check_reference(self, value, df, doc, prefix=""):
+    def check_reference(self, value, df, doc, get_meta, prefix=""):
         """Raise LinkValidationError (417, naming the field) unless ``value`` names an
-        existing document of the target DocType."""
-        from ..context import local
-        from ..meta import get_meta
+        existing document of the target DocType (``get_meta``: DocType name -> Meta)."""
         label = f"{prefix}{df.label or df.fieldname}"
         target = self.target(df, doc)
         if not target:
             raise LinkValidationError(f"{label}: no DocType chosen for the link", field=df.fieldname)
-        self.check_target(target, df, label)
+        self.check_target(target, df, label, get_meta)
         if value == doc.name and target == doc.doctype:
             return
         if get_meta(target).issingle:
@@ -49,12 +49,13 @@ class DynamicLink(Link):
     def target(self, df, doc):
         return doc.get(df.options)
 
-    def check_target(self, target, df, label):
+    def check_target(self, target, df, label, get_meta):
         # The DocType comes from another field's value, so it must be checked here:
         # a real DocType whose documents stand on their own (not a child table's rows).
-        from ..meta import doctype_exists, get_meta
-        if not doctype_exists(target):
-            raise LinkValidationError(f"{label}: DocType {target!r} does not exist", field=df.fieldname)
-        if get_meta(target).istable:
+        try:
+            meta = get_meta(target)
+        except DoesNotExistError:
+            raise LinkValidationError(f"{label}: DocType {target!r} does not exist", field=df.fieldname) from None
+        if meta.istable:
             raise LinkValidationError(f"{label}: {target} is a child table; link to its parent document",
                                       field=df.fieldname)
