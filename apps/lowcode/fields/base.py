@@ -195,6 +195,17 @@ class FieldType:
             return None
         return self.coerce(d, df)
 
+    def validate_definition(self, df, doctype, known_doctypes):
+        """Check a field's definition before its DocType is written; raise ValueError saying
+        what is wrong (meta.validate_definition names the DocType and the field).
+        ``doctype`` is the DocType's definition (its ``name`` and ``fields``);
+        ``known_doctypes`` maps every DocType name to whether it is a child table."""
+        if df.get("default") not in (None, ""):
+            try:
+                self.default(df)  # a type's own keywords ("Today") are its default()'s to read
+            except Exception as e:  # noqa: BLE001 - reported as a definition error
+                raise ValueError(f"default {df['default']!r} is invalid: {e}") from None
+
     def coerce_filter(self, value, df):
         """A filter value from a client: coerce as a field value, naming the field on error."""
         return self.coerce(value, df)

@@ -18,6 +18,11 @@ class Select(FieldType):
             allowed = ", ".join(repr(o) for o in select_options(df) if o)
             raise self.error(df, f"{value!r} is not one of the options ({allowed})")
 
+    def validate_definition(self, df, doctype, known_doctypes):
+        default = df.get("default")
+        if default and default not in select_options(df):
+            raise ValueError(f"default {default!r} is not one of the options")
+
     def default(self, df):
         # Frappe starts a mandatory Select at its first option when no default is set.
         if df.get("default") in (None, "") and df.get("reqd"):

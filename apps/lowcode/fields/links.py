@@ -22,6 +22,16 @@ class Link(FieldType):
         """The DocType the value names."""
         return df.options
 
+    def validate_definition(self, df, doctype, known_doctypes):
+        options = df.get("options")
+        if not options:
+            raise ValueError("a Link field needs options (the target DocType)")
+        if options not in known_doctypes and options != doctype.get("name"):
+            raise ValueError(f"Link to missing DocType {options!r}")
+        if known_doctypes.get(options):
+            raise ValueError(f"Link to child table {options!r}")
+        super().validate_definition(df, doctype, known_doctypes)
+
     def check_target(self, target, df, label, get_meta):
         """Refuse a target that cannot hold the referenced document."""
 
@@ -46,8 +56,18 @@ class DynamicLink(Link):
     name = "Dynamic Link"
     control_template = "controls/dynamic_link.html"
 
+    #: the types of the field a Dynamic Link's options may name (it holds the DocType)
+    doctype_holders = ("Link", "Select", "Data")
+
     def target(self, df, doc):
         return doc.get(df.options)
+
+    def validate_definition(self, df, doctype, known_doctypes):
+        options = df.get("options")
+        holder = next((f for f in doctype.get("fields") or [] if f.get("fieldname") == options), None)
+        if not holder or holder.get("fieldtype") not in self.doctype_holders:
+            raise ValueError(f"a Dynamic Link needs options naming a Link field to DocType, got {options!r}")
+        FieldType.validate_definition(self, df, doctype, known_doctypes)
 
     def check_target(self, target, df, label, get_meta):
         # The DocType comes from another field's value, so it must be checked here:

@@ -45,6 +45,8 @@ def phone_search_e164(text):
 class Data(FieldType):
     name = "Data"
     groupable = True
+    #: what ``options`` may say the text is (validate() checks each)
+    kinds = ("", "Email", "Phone", "URL", "Name")
 
     def coerce(self, value, df):
         value = super().coerce(value, df)
@@ -54,6 +56,11 @@ class Data(FieldType):
         if df.get("options") == "Phone":
             value = ascii_digits(value)
         return value
+
+    def validate_definition(self, df, doctype, known_doctypes):
+        if (df.get("options") or "") not in self.kinds:
+            raise ValueError(f"Data options must be Email, Phone, URL or Name, got {df.get('options')!r}")
+        super().validate_definition(df, doctype, known_doctypes)
 
     def validate(self, value, df):
         super().validate(value, df)
