@@ -156,6 +156,12 @@ class FieldType:
     #: ``own_label``
     control_template = "controls/data.html"
     own_label = False
+    #: a read-only field on the form (df, value): text in the user's locale, or a link, ...
+    read_only_template = "controls/read_only/text.html"
+    #: a cell of a child table's grid (df, value, name, editable)
+    grid_template = "controls/grid/data.html"
+    #: a standard filter of the list, kanban and calendar (df, args, fid, dl, label, ...)
+    filter_template = "controls/filter/data.html"
 
     def column_type(self, df, db):
         return db.column_sql_type(self.column, self.length(df)) if self.column else None

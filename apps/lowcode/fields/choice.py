@@ -11,6 +11,8 @@ class Select(FieldType):
     name = "Select"
     groupable = True
     control_template = "controls/select.html"
+    grid_template = "controls/grid/select.html"
+    filter_template = "controls/filter/select.html"
 
     def validate(self, value, df):
         super().validate(value, df)

@@ -14,6 +14,9 @@ class Link(FieldType):
     link = True
     groupable = True
     control_template = "controls/link.html"
+    read_only_template = "controls/read_only/link.html"
+    grid_template = "controls/grid/link.html"
+    filter_template = "controls/filter/link.html"
 
     def length(self, df):
         return 140
@@ -55,6 +58,10 @@ class Link(FieldType):
 class DynamicLink(Link):
     name = "Dynamic Link"
     control_template = "controls/dynamic_link.html"
+    # the target DocType is another field's value: the plain displays, not Link's
+    read_only_template = FieldType.read_only_template
+    grid_template = FieldType.grid_template
+    filter_template = FieldType.filter_template
 
     #: the types of the field a Dynamic Link's options may name (it holds the DocType)
     doctype_holders = ("Link", "Select", "Data")

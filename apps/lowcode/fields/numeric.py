@@ -153,6 +153,8 @@ class Check(FieldType):
     control_when_read_only = True
     control_template = "controls/check.html"
     own_label = True
+    grid_template = "controls/grid/check.html"
+    filter_template = "controls/filter/check.html"
     _TRUE = {"1", "true", "yes", "on"}
     _FALSE = {"0", "false", "no", "off", ""}
 

@@ -45,6 +45,8 @@ class Date(Temporal):
     operators = Temporal.operators | {"timespan"}  # dynamic dates, lowcode/timespan.py
     column = "date"
     fmt_hint = "YYYY-MM-DD"
+    grid_template = "controls/grid/date.html"
+    filter_template = "controls/filter/date.html"
     json_schema = {"type": "string", "format": "date"}
     control_template = "controls/date.html"
 
@@ -77,6 +79,7 @@ class Datetime(Temporal):
     operators = Temporal.operators | {"timespan"}
     column = "datetime_seconds"  # creation/modified keep microseconds; user datetimes do not
     fmt_hint = "YYYY-MM-DD HH:MM:SS"
+    grid_template = "controls/grid/date.html"
     json_schema = {"type": "string", "format": "date-time"}
     control_template = "controls/date.html"
 

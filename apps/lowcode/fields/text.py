@@ -47,6 +47,7 @@ class Data(FieldType):
     groupable = True
     #: what ``options`` may say the text is (validate() checks each)
     kinds = ("", "Email", "Phone", "URL", "Name")
+    read_only_template = "controls/read_only/data.html"  # a phone number is a link
 
     def coerce(self, value, df):
         value = super().coerce(value, df)
@@ -125,6 +126,7 @@ class LongTextType(FieldType):
     indexable = False
     may_be_unique = False
     control_template = "controls/textarea.html"
+    read_only_template = "controls/read_only/long_text.html"
 
 
 class BoundedText(LongTextType):
@@ -169,6 +171,7 @@ class TextEditor(FieldType):
     may_be_unique = False
     control_when_read_only = True
     control_template = "controls/text_editor.html"
+    read_only_template = "controls/read_only/long_text.html"
 
     def coerce(self, value, df):
         value = super().coerce(value, df)
