@@ -314,7 +314,6 @@ def documents_for_day(alert, today):
 
 # -- the form ---------------------------------------------------------------------------------------
 
-_LAYOUT = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading", "Fold")
 
 
 @lowcode.whitelist(methods=["GET"])
@@ -325,6 +324,6 @@ def get_fields(doctype):
     lowcode.only_for("System Manager")
     meta = get_meta(doctype)
     fields = [{"fieldname": df.fieldname, "label": _(df.label or df.fieldname), "fieldtype": df.fieldtype,
-               "options": df.options or ""} for df in meta.fields if df.fieldtype not in _LAYOUT]
+               "options": df.options or ""} for df in meta.fields if df.fieldtype not in types_where("layout")]
     labels = {"owner": _("Created By"), "modified_by": _("Last Updated By")}
     return fields + [{"fieldname": f, "label": labels[f], "fieldtype": "Link", "options": "User"} for f in USER_FIELDS]

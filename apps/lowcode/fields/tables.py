@@ -12,6 +12,8 @@ class Table(FieldType):
     operators = frozenset()
     json_schema = {"type": "array", "items": {"type": "object"}}
     table = True
+    #: the form may show it as one checkbox per value (views: multiselect_choices)
+    multiselect = False
 
     def coerce(self, value, df):
         if value in (None, ""):
@@ -41,3 +43,4 @@ class Table(FieldType):
 @register
 class TableMultiSelect(Table):
     name = "Table MultiSelect"
+    multiselect = True

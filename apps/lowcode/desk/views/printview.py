@@ -106,9 +106,9 @@ def standard_sections(doc):
             for column in section["columns"]:
                 items = []
                 for df in column:
-                    if not visible(df) or df.fieldtype in ("HTML", "Button", "Image", "Heading"):
+                    if not visible(df) or df.fieldtype in types_where("layout"):  # static HTML
                         continue
-                    if df.fieldtype in ("Table", "Table MultiSelect"):
+                    if df.fieldtype in types_where("table"):
                         rows = doc.get(df.fieldname) or []
                         if not rows:
                             continue

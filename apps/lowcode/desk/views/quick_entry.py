@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ... import document as documents
 from ...context import local
 from ...exceptions import LowcodeError
+from ...fields import types_where
 from ...meta import get_meta
 from ...permissions import has_permission
 from ...utils import route_for
@@ -26,9 +27,6 @@ from ..render import prefs, render
 from .common import desk_view, doctype_for_route, open_doc
 from .form import _editable_levels, form_notices
 
-# Fields that hold no value of their own (layout) are never asked.
-NO_VALUE = frozenset(["Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading", "Fold",
-                      "Image", "Table", "Table MultiSelect"])
 
 
 def asks_name(meta):
@@ -39,9 +37,11 @@ def quick_fields(meta, doc=None):
     """The dialog's fields, in form order: mandatory or ``allow_in_quick_entry``, not
     read-only, at a level the user may write on a new record."""
     levels = _editable_levels(doc or documents.new_doc(meta.name), meta.name)
+    no_value = types_where("layout") | types_where("table") | types_where("read_only")
     return [df for df in meta.fields
-            if (df.reqd or df.get("allow_in_quick_entry")) and df.fieldtype not in NO_VALUE
-            and not df.read_only and df.fieldtype != "Read Only" and int(df.permlevel or 0) in levels
+            # fields that hold no value of their own (layout, tables) and read-only ones are never asked
+            if (df.reqd or df.get("allow_in_quick_entry")) and df.fieldtype not in no_value
+            and not df.read_only and int(df.permlevel or 0) in levels
             and not (df.hidden and not df.reqd)]
 
 

@@ -1,0 +1,170 @@
+"""Adding a field type touches one file (plus its test): the type's class in fields/ and,
+when it has its own control, templates in desk/templates/controls/. Everywhere else the
+engine asks the type (its traits, ``types_where``, its templates and methods), so no list
+of type names can go stale when a type is added.
+
+This test finds every field type name written as a string literal in the engine's Python
+code outside fields/ (an ast scan; tests are left out) and every template outside
+controls/ that compares a field's type with a name. A field *declared* with a type
+(``{"fieldtype": "Data"}``, ``fieldtype="Data"``) is data, not a decision, and is not
+counted. What remains must be in ALLOWED (a legitimate use, with the reason) or in
+NOT_YET_MOVED (known places still to move onto the types; the list may only shrink: an
+entry that no longer matches fails too, so fixing a place means deleting its line)."""
+import ast
+import collections
+import os
+import re
+
+import lowcode
+from lowcode.fields.base import _core
+
+ROOT = os.path.dirname(lowcode.__file__)
+NAMES = frozenset(_core)  # the engine's own types (apps' types are not the engine's business)
+
+#: (file, type name) -> why the name belongs there
+ALLOWED = {
+    # Frappe's formats: the types of the standard columns every table has, and the value
+    # types of Property Setter (``property_type``) are part of the file formats we read
+    ("query.py", "Data"): "the standard columns' types (name, owner, ...) as Frappe declares them",
+    ("query.py", "Link"): "the standard columns' types (owner, modified_by)",
+    ("query.py", "Datetime"): "the standard columns' types (creation, modified)",
+    ("query.py", "Int"): "the standard columns' types (docstatus, idx)",
+    ("query.py", "Text"): "the standard columns' types (_assign, _comments ...)",
+    ("customize.py", "Data"): "Property Setter property_type values (Frappe's format)",
+    ("customize.py", "Small Text"): "Property Setter property_type values (Frappe's format)",
+    ("customize.py", "Check"): "Property Setter property_type values (Frappe's format)",
+    ("customize.py", "Code"): "Property Setter property_type values (Frappe's format)",
+    ("customize.py", "Int"): "Property Setter property_type values (Frappe's format)",
+}
+
+#: (file, type name): the count of places still to move onto the types (the debt; only shrinks)
+NOT_YET_MOVED = {
+    ("api/openapi.py", "Select"): 1,
+    ("api/query_report.py", "Currency"): 1, ("api/query_report.py", "Duration"): 1,
+    ("api/query_report.py", "Float"): 1, ("api/query_report.py", "Int"): 1, ("api/query_report.py", "Data"): 1,
+    ("api/query_report.py", "Percent"): 3, ("api/query_report.py", "Date"): 1,
+    ("channels/bounces.py", "Data"): 1,
+    ("channels/compose.py", "Data"): 1,
+    ("channels/email.py", "Date"): 1,
+    ("channels/notifications.py", "Link"): 1,
+    ("client.py", "Int"): 1,
+    ("core/doctype/workflow/workflow.py", "Select"): 1,
+    ("customize.py", "Check"): 1, ("customize.py", "Int"): 1, ("customize.py", "Dynamic Link"): 1,
+    ("desk/badges.py", "Link"): 1, ("desk/badges.py", "Dynamic Link"): 1,
+    ("desk/doctype/number_card/number_card.py", "Datetime"): 1,
+    ("desk/doctype/print_format/print_format.py", "HTML"): 1,
+    ("desk/formatting.py", "Data"): 1, ("desk/formatting.py", "Datetime"): 1,
+    ("desk/indicators.py", "Select"): 1,
+    ("desk/layout.py", "Tab Break"): 1, ("desk/layout.py", "Section Break"): 1,
+    ("desk/layout.py", "Column Break"): 1,
+    ("desk/link_titles.py", "Link"): 1,
+    ("desk/record_nav.py", "Datetime"): 1,
+    ("desk/render.py", "Link"): 1, ("desk/render.py", "Date"): 1, ("desk/render.py", "Data"): 1,
+    ("desk/views/bulk.py", "Check"): 1,
+    ("desk/views/calendar.py", "Date"): 1, ("desk/views/calendar.py", "Datetime"): 5,
+    ("desk/views/customize.py", "Check"): 2, ("desk/views/customize.py", "Data"): 1,
+    ("desk/views/customize.py", "Column Break"): 1, ("desk/views/customize.py", "Section Break"): 1,
+    ("desk/views/customize.py", "Tab Break"): 1,
+    ("desk/views/dashboard.py", "Float"): 1, ("desk/views/dashboard.py", "Int"): 1,
+    ("desk/views/form.py", "Read Only"): 1, ("desk/views/form.py", "Check"): 2, ("desk/views/form.py", "Select"): 1,
+    ("desk/views/kanban.py", "Link"): 1, ("desk/views/kanban.py", "Select"): 4, ("desk/views/kanban.py", "Percent"): 1,
+    ("desk/views/kanban.py", "Dynamic Link"): 1,
+    ("desk/views/listview.py", "Date"): 1, ("desk/views/listview.py", "Dynamic Link"): 1,
+    ("desk/views/printview.py", "Select"): 1, ("desk/views/printview.py", "Text Editor"): 1,
+    ("desk/views/quick_entry.py", "Data"): 2,
+    ("desk/views/quick_entry.py", "Small Text"): 1, ("desk/views/quick_entry.py", "Check"): 1,
+    ("desk/views/report.py", "Data"): 3, ("desk/views/report.py", "Datetime"): 2,
+    ("desk/views/report.py", "Float"): 1, ("desk/views/report.py", "Int"): 1,
+    ("document.py", "Link"): 1,
+    ("meta.py", "Link"): 1, ("meta.py", "Check"): 1, ("meta.py", "Int"): 1,
+    ("printing.py", "Datetime"): 1, ("printing.py", "Date"): 1, ("printing.py", "Check"): 1,
+    ("printing.py", "Int"): 1, ("printing.py", "Float"): 1, ("printing.py", "Data"): 1,
+    ("query.py", "Datetime"): 1,
+    ("schema.py", "Check"): 1,
+}
+
+
+def engine_files():
+    for folder, dirs, files in os.walk(ROOT):
+        rel = os.path.relpath(folder, ROOT)
+        parts = rel.split(os.sep)
+        if parts[0] == "fields" or "tests" in parts:
+            dirs[:] = []
+            continue
+        for f in sorted(files):
+            if f.endswith(".py") and not f.startswith("test_"):
+                yield os.path.normpath(os.path.join(rel, f))
+
+
+def names_in(source):
+    """(line, name) of each field type name written as a literal, declarations left out."""
+    tree = ast.parse(source)
+    declared = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            declared |= {id(v) for k, v in zip(node.keys, node.values)
+                         if isinstance(k, ast.Constant) and k.value == "fieldtype"}
+        elif isinstance(node, ast.keyword) and node.arg == "fieldtype":
+            declared.add(id(node.value))
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in NAMES
+            and id(node) not in declared]
+
+
+def type_names_in_engine_code():
+    found = collections.defaultdict(list)
+    for path in engine_files():
+        with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+            for line, name in names_in(f.read()):
+                found[(path, name)].append(line)
+    return found
+
+
+def test_no_new_field_type_names_outside_the_types():
+    found = type_names_in_engine_code()
+    new = {f"{path}:{lines} {name!r}" for (path, name), lines in found.items()
+           if (path, name) not in ALLOWED and len(lines) > NOT_YET_MOVED.get((path, name), 0)}
+    assert not new, ("field type names written outside fields/ (ask the type: a trait, types_where, "
+                     "a method or template attribute): " + ", ".join(sorted(new)))
+
+
+def test_the_lists_of_known_places_only_shrink():
+    found = type_names_in_engine_code()
+    stale = {f"{key}: {count} listed, {len(found.get(key, []))} found" for key, count in NOT_YET_MOVED.items()
+             if len(found.get(key, [])) < count}
+    stale |= {f"{key}: allowed but gone" for key in ALLOWED if key not in found}
+    assert not stale, "moved onto the types: shrink NOT_YET_MOVED/ALLOWED: " + "; ".join(sorted(stale))
+
+
+#: template -> the count of name comparisons still to move onto the types (only shrinks)
+TEMPLATES_NOT_YET_MOVED = {
+    "list_rows.html": 2,  # a Select's value is translated; a Data phone number is a tel: link
+    "print_standard.html": 1,  # a Text Editor's value is printed as rich text
+}
+TEMPLATE_COMPARE = re.compile(r"fieldtype\s*(==|!=)\s*['\"]|['\"]\s*(==|!=)\s*\w+\.fieldtype|"
+                              r"fieldtype\s+(not\s+)?in\s*[(\[]|options\s*==\s*['\"]Phone['\"]")
+
+
+def test_templates_outside_controls_ask_the_type_not_its_name():
+    # e.g. {% if df.fieldtype == "Link" %} in list.html: the type's filter_template says it
+    templates = os.path.join(ROOT, "desk", "templates")
+    found = collections.Counter()
+    for folder, dirs, files in os.walk(templates):
+        if os.path.relpath(folder, templates).split(os.sep)[0] == "controls":
+            continue
+        for f in files:
+            with open(os.path.join(folder, f), encoding="utf-8") as fh:
+                found[os.path.relpath(os.path.join(folder, f), templates)] += len(TEMPLATE_COMPARE.findall(fh.read()))
+    new = {f"{t}: {n}" for t, n in found.items() if n > TEMPLATES_NOT_YET_MOVED.get(t, 0)}
+    assert not new, "templates comparing field type names (ask fieldtype(...) instead): " + ", ".join(sorted(new))
+    stale = {f"{t}: {n} listed" for t, n in TEMPLATES_NOT_YET_MOVED.items() if found[t] < n}
+    assert not stale, "moved onto the types: shrink TEMPLATES_NOT_YET_MOVED: " + ", ".join(sorted(stale))
+
+
+def test_the_scan_sees_a_name_and_passes_a_declaration():
+    # the checker itself: a comparison is found, a field declared with a type is not
+    assert names_in('if df.fieldtype == "Link": pass') == [(1, "Link")]
+    assert names_in('x = df.fieldtype in ("Check", "Int")') == [(1, "Check"), (1, "Int")]
+    assert names_in('d = {"fieldname": "x", "fieldtype": "Data"}\nObj(fieldtype="Check")') == []
+    assert len(TEMPLATE_COMPARE.findall('{% if df.fieldtype == "Link" %}{% elif "Check" != df.fieldtype %}')) == 2
+    assert not TEMPLATE_COMPARE.findall("{% if fieldtype(df.fieldtype).link %}")
