@@ -217,7 +217,7 @@ class Query:
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise InvalidFieldError(f"{fieldname}: 'between' needs [from, to]", field=fieldname)
             low, high = coerce(value[0]), coerce(value[1])
-            if df["fieldtype"] == "Datetime" and isinstance(value[1], str) and len(value[1].strip()) == 10:
+            if registry[df["fieldtype"]].timed and isinstance(value[1], str) and len(value[1].strip()) == 10:
                 high = high[:10] + " 23:59:59.999999"
             self.values += [low, high]
             return f"{col} BETWEEN %s AND %s"

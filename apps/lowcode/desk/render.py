@@ -10,6 +10,7 @@ from django.utils import translation
 
 from .. import i18n
 from ..context import local
+from ..fields import link_target
 from ..realtime import desk_client as realtime_client
 from ..urls import safe_url, sms_url, tel_url
 from ..utils import route_for
@@ -56,7 +57,7 @@ def environment():
     env.globals["status_badge"] = lambda doctype, value: indicators.status_badge(doctype, value, translate)
     env.globals["status_style"] = indicators.style_for
     env.globals["fieldtype"] = _fieldtype  # a field's type: its traits and control_template
-    env.globals["link_target"] = _link_target  # the DocType a link field's value names
+    env.globals["link_target"] = link_target  # the DocType a link field's value names
     env.globals["avatar"] = avatars.avatar  # a user's picture or initials
     env.globals["assigned_avatars"] = avatars.assigned  # list rows' assignees
     # The page's own preferences (a public page speaks the visitor's language and calendar,
@@ -86,13 +87,6 @@ def environment():
 def _fieldtype(name):
     from ..fields import get_fieldtype
     return get_fieldtype(name) or get_fieldtype("Data")
-
-
-def _link_target(df, row):
-    """The DocType a link field's value in ``row`` names (a Link's options, a Dynamic
-    Link's other field), or None for a field that links nowhere."""
-    ftype = _fieldtype(df.fieldtype)
-    return ftype.target(df, row) if ftype.link else None
 
 
 def _settings_tools():

@@ -151,6 +151,12 @@ class FieldType:
     bulk_settable = True
     #: the control stays (disabled) when the field is read-only instead of plain text
     control_when_read_only = False
+    #: ``options`` names another field of the DocType (a Dynamic Link's: the one holding its target)
+    options_field = False
+    #: a moment with its time of day (calendar events at an hour, record order by the second)
+    timed = False
+    #: a layout break starts a "tab", "section" or "column" of the form (desk/layout.py)
+    starts = None
     #: the desk control: a template in desk/templates (or an app's templates folder) that
     #: gets df, value, name, id, cls, ro and ftype; the label comes before it unless
     #: ``own_label``

@@ -5,7 +5,14 @@ ignore links); the database comes from the context and the target's metadata fro
 caller's ``get_meta`` (the fields package sits below meta, which builds on it)."""
 from ..context import local
 from ..exceptions import DoesNotExistError, LinkValidationError
-from .base import FieldType, register
+from .base import FieldType, register, registry
+
+
+def link_target(df, row):
+    """The DocType a field's value in ``row`` (a document or a dict) names: a Link's
+    options, a Dynamic Link's other field; None for a field that links nowhere."""
+    ftype = registry.get(df.get("fieldtype"))
+    return ftype.target(df, row) if ftype is not None and ftype.link else None
 
 
 @register
@@ -63,6 +70,7 @@ class DynamicLink(Link):
     grid_template = FieldType.grid_template
     filter_template = FieldType.filter_template
 
+    options_field = True
     #: the types of the field a Dynamic Link's options may name (it holds the DocType)
     doctype_holders = ("Link", "Select", "Data")
 

@@ -79,6 +79,7 @@ class Datetime(Temporal):
     operators = Temporal.operators | {"timespan"}
     column = "datetime_seconds"  # creation/modified keep microseconds; user datetimes do not
     fmt_hint = "YYYY-MM-DD HH:MM:SS"
+    timed = True
     grid_template = "controls/grid/date.html"
     json_schema = {"type": "string", "format": "date-time"}
     control_template = "controls/date.html"

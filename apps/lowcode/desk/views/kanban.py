@@ -20,7 +20,7 @@ from ... import document as documents
 from ... import query
 from ...context import local
 from ...exceptions import BadRequest, InvalidFieldError, LowcodeError, PermissionError, ValidationError
-from ...fields import types_where
+from ...fields import registry, types_where
 from ...fields.choice import select_options
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission, permitted_fieldnames
@@ -216,7 +216,7 @@ def load_board(doctype, route, meta, df, workflow, filters):
     shown = card_fieldnames(meta, fieldname)
     readable = set(permitted_fieldnames(meta.name))
     dynamic = [df.options for df in map(meta.get_field, shown)
-               if df.fieldtype == "Dynamic Link" and df.options in readable]  # the doctype each one names
+               if registry[df.fieldtype].options_field and df.options in readable]  # the doctype each one names
     fields = list(dict.fromkeys(["name", "owner", "modified", title, fieldname] + shown + dynamic
                                 + (condition_fields(meta, workflow) or [])))
     values = column_values(df, workflow, counts)
