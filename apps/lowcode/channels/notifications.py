@@ -28,7 +28,7 @@ import lowcode
 from ..caches import cached_map, forget_map
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError
-from ..fields import types_where
+from ..fields import links_to, types_where
 
 # Document method -> the event it is for Frappe's Notification.
 EVENTS = {"after_insert": "New", "on_update": "Save", "on_submit": "Submit", "on_cancel": "Cancel"}
@@ -159,8 +159,7 @@ def recipients(alert, doc):
         if row.receiver_by_document_field:
             for fieldname, value in _field_values(doc, row.receiver_by_document_field):
                 df = doc.meta.get_field(fieldname)
-                is_user = fieldname in USER_FIELDS or (df is not None and df.fieldtype == "Link"
-                                                       and df.options == "User")
+                is_user = fieldname in USER_FIELDS or (df is not None and links_to(df) == "User")
                 (users if is_user else values).extend(_split(value))
         if row.receiver_by_role:
             users += local.db.sql(

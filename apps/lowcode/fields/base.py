@@ -151,6 +151,11 @@ class FieldType:
     bulk_settable = True
     #: the control stays (disabled) when the field is read-only instead of plain text
     control_when_read_only = False
+    #: the values are the lines of ``options`` (a Select): offered as a list, shown translated
+    option_list = False
+    #: what a desk form that posts nothing for the field means (an unchecked checkbox posts
+    #: nothing: 0); None leaves the field as it is
+    absent_input = None
     #: ``options`` names another field of the DocType (a Dynamic Link's: the one holding its target)
     options_field = False
     #: a moment with its time of day (calendar events at an hour, record order by the second)

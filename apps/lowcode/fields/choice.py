@@ -10,6 +10,7 @@ def select_options(df):
 class Select(FieldType):
     name = "Select"
     groupable = True
+    option_list = True
     control_template = "controls/select.html"
     grid_template = "controls/grid/select.html"
     filter_template = "controls/filter/select.html"

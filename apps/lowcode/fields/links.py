@@ -15,6 +15,13 @@ def link_target(df, row):
     return ftype.target(df, row) if ftype is not None and ftype.link else None
 
 
+def links_to(df):
+    """The DocType every value of the field names (a Link's options), or None: not a
+    link, or a Dynamic Link (whose target varies by record)."""
+    ftype = registry.get(df.get("fieldtype"))
+    return (df.get("options") or None) if ftype is not None and ftype.link and not ftype.options_field else None
+
+
 @register
 class Link(FieldType):
     name = "Link"

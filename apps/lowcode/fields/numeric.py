@@ -153,6 +153,7 @@ class Check(FieldType):
     control_when_read_only = True
     control_template = "controls/check.html"
     own_label = True
+    absent_input = 0
     grid_template = "controls/grid/check.html"
     filter_template = "controls/filter/check.html"
     _TRUE = {"1", "true", "yes", "on"}

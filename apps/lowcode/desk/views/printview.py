@@ -18,7 +18,7 @@ from markupsafe import Markup
 from ... import i18n, printing
 from ...document import get_doc
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
-from ...fields import types_where
+from ...fields import registry, types_where
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
 from ...query import get_all, get_list
@@ -90,7 +90,7 @@ def standard_sections(doc):
 
     def text(value, df):
         shown = format_value(value, df, p)
-        if df.get("fieldtype") == "Select" and shown:
+        if registry[df.get("fieldtype")].option_list and shown:
             return i18n.translate(shown)  # a status shown in the site's words
         if df.get("fieldtype") == "Text Editor" and shown:
             return Markup(shown)  # sanitised by nh3 when it was saved

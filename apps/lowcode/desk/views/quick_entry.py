@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ... import document as documents
 from ...context import local
 from ...exceptions import LowcodeError
-from ...fields import types_where
+from ...fields import registry, types_where
 from ...meta import get_meta
 from ...permissions import has_permission
 from ...utils import route_for
@@ -100,11 +100,11 @@ def quick_entry(request, route):
         return _dialog(doc, meta, route, fields)
     p = prefs()
     for df in fields:
-        if df.fieldtype == "Check":
-            doc.set(df.fieldname, 1 if request.POST.get(df.fieldname) in ("1", "on") else 0)
-        elif df.fieldname in request.POST:
+        if df.fieldname in request.POST:
             # what does not parse is kept as typed: the field's own check refuses it by name
             doc.set(df.fieldname, parse_input(request.POST.get(df.fieldname), df, p) or None)
+        elif registry[df.fieldtype].absent_input is not None:  # an unchecked checkbox
+            doc.set(df.fieldname, registry[df.fieldtype].absent_input)
     if asks_name(meta) and request.POST.get("__newname"):
         doc.set("__newname", request.POST["__newname"])
     try:
