@@ -13,7 +13,7 @@ import threading
 
 from .context import local
 from .exceptions import DocTypeDefinitionError, DoesNotExistError
-from .fields import registry, types_where
+from .fields import links_to, registry, types_where
 from .signals import metadata_changed
 from .utils import Obj
 
@@ -99,7 +99,7 @@ class Meta:
         no_column = types_where("layout") | types_where("table")
         self.data_fields = [f for f in self.fields if f.fieldtype not in no_column]
         self.table_fields = [f for f in self.fields if f.fieldtype in types_where("table")]
-        self.link_fields = [f for f in self.fields if f.fieldtype == "Link"]
+        self.link_fields = [f for f in self.fields if links_to(f)]
         self.columns = set(STANDARD_FIELDS) | set(HIDDEN_FIELDS) | {f.fieldname for f in self.data_fields}
         if self.istable:
             self.columns |= set(CHILD_FIELDS)

@@ -223,6 +223,11 @@ class FieldType:
             except Exception as e:  # noqa: BLE001 - reported as a definition error
                 raise ValueError(f"default {df['default']!r} is invalid: {e}") from None
 
+    def kind(self, df):
+        """What the text is, when the field says (a Data field's options: Email, Phone,
+        URL, Name), else None: ``kind(df) == "Email"`` finds the e-mail fields."""
+        return None
+
     def coerce_filter(self, value, df):
         """A filter value from a client: coerce as a field value, naming the field on error."""
         return self.coerce(value, df)

@@ -174,6 +174,12 @@ class Check(FieldType):
     def default(self, df):
         return self.coerce(df.get("default") or 0, df)
 
+    def column_type(self, df, db):
+        # The column's default is the field's, as in Frappe: documents that exist when a
+        # Check field is added read as a new one would (an upgrade adding a "match by
+        # e-mail, on by default" setting must not switch it off).
+        return super().column_type(df, db) + f" NOT NULL DEFAULT {1 if str(df.get('default')).strip() == '1' else 0}"
+
     def format(self, value, df, prefs):
         from ..desk.formatting import is_number
         if not is_number(value):

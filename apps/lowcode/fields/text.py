@@ -58,6 +58,9 @@ class Data(FieldType):
             value = ascii_digits(value)
         return value
 
+    def kind(self, df):
+        return df.get("options") or None
+
     def validate_definition(self, df, doctype, known_doctypes):
         if (df.get("options") or "") not in self.kinds:
             raise ValueError(f"Data options must be Email, Phone, URL or Name, got {df.get('options')!r}")
