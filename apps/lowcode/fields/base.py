@@ -151,6 +151,10 @@ class FieldType:
     bulk_settable = True
     #: the control stays (disabled) when the field is read-only instead of plain text
     control_when_read_only = False
+    #: the type an average of its values has (an Int's average has decimals); None: its own
+    average_type = None
+    #: the value is sanitised HTML, printed as it is (Text Editor)
+    rich_text = False
     #: the values are the lines of ``options`` (a Select): offered as a list, shown translated
     option_list = False
     #: what a desk form that posts nothing for the field means (an unchecked checkbox posts

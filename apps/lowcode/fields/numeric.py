@@ -101,6 +101,7 @@ class Int(Number):
     name = "Int"
     groupable = True
     column = "int"
+    average_type = "Float"
     json_schema = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
 
     def coerce(self, value, df):

@@ -173,6 +173,7 @@ class TextEditor(FieldType):
     indexable = False
     may_be_unique = False
     control_when_read_only = True
+    rich_text = True
     control_template = "controls/text_editor.html"
     read_only_template = "controls/read_only/long_text.html"
 

@@ -58,14 +58,10 @@ ALLOWED = {
 
 #: (file, type name): the count of places still to move onto the types (the debt; only shrinks)
 NOT_YET_MOVED = {
-    ("desk/doctype/number_card/number_card.py", "Datetime"): 1,
-    ("desk/views/dashboard.py", "Float"): 1, ("desk/views/dashboard.py", "Int"): 1,
     ("desk/views/kanban.py", "Percent"): 1,
     ("desk/views/listview.py", "Date"): 1,
-    ("desk/views/printview.py", "Text Editor"): 1,
     ("desk/views/quick_entry.py", "Data"): 2,
     ("desk/views/quick_entry.py", "Small Text"): 1,
-    ("desk/views/report.py", "Float"): 1, ("desk/views/report.py", "Int"): 1,
 }
 
 
@@ -121,11 +117,6 @@ def test_the_lists_of_known_places_only_shrink():
     assert not stale, "moved onto the types: shrink NOT_YET_MOVED/ALLOWED: " + "; ".join(sorted(stale))
 
 
-#: template -> the count of name comparisons still to move onto the types (only shrinks)
-TEMPLATES_NOT_YET_MOVED = {
-    "list_rows.html": 2,  # a Select's value is translated; a Data phone number is a tel: link
-    "print_standard.html": 1,  # a Text Editor's value is printed as rich text
-}
 TEMPLATE_COMPARE = re.compile(r"fieldtype\s*(==|!=)\s*['\"]|['\"]\s*(==|!=)\s*\w+\.fieldtype|"
                               r"fieldtype\s+(not\s+)?in\s*[(\[]|options\s*==\s*['\"]Phone['\"]")
 
@@ -140,10 +131,8 @@ def test_templates_outside_controls_ask_the_type_not_its_name():
         for f in files:
             with open(os.path.join(folder, f), encoding="utf-8") as fh:
                 found[os.path.relpath(os.path.join(folder, f), templates)] += len(TEMPLATE_COMPARE.findall(fh.read()))
-    new = {f"{t}: {n}" for t, n in found.items() if n > TEMPLATES_NOT_YET_MOVED.get(t, 0)}
-    assert not new, "templates comparing field type names (ask fieldtype(...) instead): " + ", ".join(sorted(new))
-    stale = {f"{t}: {n} listed" for t, n in TEMPLATES_NOT_YET_MOVED.items() if found[t] < n}
-    assert not stale, "moved onto the types: shrink TEMPLATES_NOT_YET_MOVED: " + ", ".join(sorted(stale))
+    compared = sorted(f"{t}: {n}" for t, n in found.items() if n)
+    assert not compared, "templates comparing field type names (ask fieldtype(...) instead): " + ", ".join(compared)
 
 
 def test_the_scan_sees_a_name_and_passes_a_declaration():

@@ -92,7 +92,7 @@ def standard_sections(doc):
         shown = format_value(value, df, p)
         if registry[df.get("fieldtype")].option_list and shown:
             return i18n.translate(shown)  # a status shown in the site's words
-        if df.get("fieldtype") == "Text Editor" and shown:
+        if registry[df.get("fieldtype")].rich_text and shown:
             return Markup(shown)  # sanitised by nh3 when it was saved
         return display_value(value, df, p)  # numbers, amounts and dates isolated left to right
 
@@ -122,7 +122,8 @@ def standard_sections(doc):
                         continue
                     shown = text(doc.get(df.fieldname), df)
                     if shown not in ("", None):
-                        items.append({"label": df.label or df.fieldname, "value": shown, "fieldtype": df.fieldtype})
+                        items.append({"label": df.label or df.fieldname, "value": shown, "fieldtype": df.fieldtype,
+                                      "rich": registry[df.fieldtype].rich_text})
                 if items:
                     columns.append(items)
             if columns:
