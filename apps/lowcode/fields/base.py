@@ -22,7 +22,8 @@ _LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234
 
 #: the traits a type declares (class attributes), for types_where()
 TRAITS = ("numeric", "text_like", "long_text", "indexable", "may_be_unique", "comparable", "dated", "link",
-          "groupable", "ltr", "layout", "table", "amount", "read_only", "bulk_settable", "control_when_read_only")
+          "groupable", "ltr", "layout", "table", "amount", "read_only", "bulk_settable", "control_when_read_only",
+          "multiselect", "timed", "options_field", "option_list", "rich_text")
 
 _core = {}
 
@@ -143,6 +144,8 @@ class FieldType:
     layout = False
     #: rows of a child DocType
     table = False
+    #: rows the form may show as one checkbox per value (Table MultiSelect)
+    multiselect = False
     #: a sum of money (a Kanban column's total)
     amount = False
     #: shown, never edited (Read Only)

@@ -12,8 +12,6 @@ class Table(FieldType):
     operators = frozenset()
     json_schema = {"type": "array", "items": {"type": "object"}}
     table = True
-    #: the form may show it as one checkbox per value (views: multiselect_choices)
-    multiselect = False
 
     def coerce(self, value, df):
         if value in (None, ""):
