@@ -255,6 +255,11 @@ class FieldType:
         """Text typed in the desk -> the value coerce() takes (ISO dates, ASCII digits)."""
         return value
 
+    def parse_filter_input(self, value, df, prefs):
+        """A standard filter's text (the input of its ``filter_template``) -> the value
+        filtered on; as typed unless the widget speaks the user's locale (a date)."""
+        return value
+
     def input_value(self, value, df):
         """A stored value as a form's input holds it."""
         return value

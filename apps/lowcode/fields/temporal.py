@@ -58,6 +58,9 @@ class Date(Temporal):
         from ..desk.formatting import parse_date_input
         return parse_date_input(value, prefs)
 
+    def parse_filter_input(self, value, df, prefs):
+        return self.parse_input(value, df, prefs)  # typed (or picked) in the user's calendar
+
     def parse(self, text):
         return datetime.date.fromisoformat(text[:10]) if len(text) >= 10 else datetime.date.fromisoformat(text)
 

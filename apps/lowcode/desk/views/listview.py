@@ -33,9 +33,9 @@ def read_filters(request, meta):
     for df in meta.data_fields:
         value = request.GET.get(df.fieldname)
         if value not in (None, ""):
-            if df.fieldtype == "Date":  # typed (or picked) in the user's calendar
-                value = formatting.parse_date_input(value, prefs())
-            op = "like" if "%" in value and "like" in getattr(get_fieldtype(df.fieldtype), "operators", ()) else "="
+            ftype = get_fieldtype(df.fieldtype)
+            value = ftype.parse_filter_input(value, df, prefs())  # a date in the user's calendar
+            op = "like" if "%" in value and "like" in ftype.operators else "="
             filters.append([df.fieldname, op, value])
     if request.GET.get("filters"):
         extra = params.loads(request.GET["filters"], "filters", error=InvalidFieldError)
