@@ -1,6 +1,7 @@
 """Numbers: Int, Float, Currency, Percent, Rating, Check."""
 import math
 
+from ..exceptions import DataError
 from .base import FieldType, ORDERED_OPERATORS, register, ascii_digits
 
 
@@ -174,6 +175,15 @@ class Check(FieldType):
 
     def default(self, df):
         return self.coerce(df.get("default") or 0, df)
+
+    def parse_input(self, value, df, prefs):
+        # a checked box posts "1": the document holds 1 at once, as rules evaluated before
+        # the save (depends_on, workflow conditions) expect; what is not yes/no stays as
+        # posted and the save refuses it naming the field
+        try:
+            return self.coerce(value, df)
+        except DataError:
+            return value
 
     def column_type(self, df, db):
         # The column's default is the field's, as in Frappe: documents that exist when a
