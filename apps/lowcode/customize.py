@@ -362,7 +362,7 @@ def field_references(meta, fieldname):
     if meta.autoname == f"field:{fieldname}":
         out.append("autoname")
     for df in meta.fields:
-        if df.fieldtype == "Dynamic Link" and df.options == fieldname:
+        if registry[df.fieldtype].options_field and df.options == fieldname:
             out.append(f"{df.fieldname} (Dynamic Link)")
         if (df.fetch_from or "").split(".")[0] == fieldname:
             out.append(f"{df.fieldname} (fetch from)")

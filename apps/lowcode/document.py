@@ -24,7 +24,7 @@ from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateE
                          MandatoryError, PermissionError,
                          TimestampMismatchError, UniqueValidationError, ValidationError)
 from .expressions import evaluate
-from .fields import registry
+from .fields import links_to, registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
 from .naming import set_new_name
 from .permissions import get_permlevels, has_permission
@@ -325,7 +325,7 @@ class Document:
         for df in self.meta.data_fields:
             link, _, remote = (df.fetch_from or "").partition(".")
             link_df = self.meta.get_field(link) if remote else None
-            if link_df is None or link_df.fieldtype != "Link" or not link_df.options:
+            if link_df is None or not links_to(link_df):
                 continue
             if df.fetch_if_empty and self.get(df.fieldname) not in (None, ""):
                 continue
@@ -412,7 +412,7 @@ class Document:
             value = self.get(df.fieldname)
             check = getattr(registry.get(df.fieldtype), "check_reference", None)
             if value and check is not None:
-                check(value, df, self, prefix)
+                check(value, df, self, get_meta, prefix)
 
     def _check_permlevel_changes(self, previous):
         if self.flags.ignore_permissions:

@@ -13,8 +13,7 @@ import threading
 
 from .context import local
 from .exceptions import DocTypeDefinitionError, DoesNotExistError
-from .fields import registry, types_where
-from .fields.choice import select_options
+from .fields import links_to, registry, types_where
 from .signals import metadata_changed
 from .utils import Obj
 
@@ -100,7 +99,7 @@ class Meta:
         no_column = types_where("layout") | types_where("table")
         self.data_fields = [f for f in self.fields if f.fieldtype not in no_column]
         self.table_fields = [f for f in self.fields if f.fieldtype in types_where("table")]
-        self.link_fields = [f for f in self.fields if f.fieldtype == "Link"]
+        self.link_fields = [f for f in self.fields if links_to(f)]
         self.columns = set(STANDARD_FIELDS) | set(HIDDEN_FIELDS) | {f.fieldname for f in self.data_fields}
         if self.istable:
             self.columns |= set(CHILD_FIELDS)
@@ -190,41 +189,13 @@ def validate_definition(defn, known_doctypes, source=None):
                 fail(f"{key} must be a whole number, got {value!r}", fieldname)
         if raw.get("length") not in (None, "") and not 0 <= int(float(raw["length"])) <= MAX_LENGTH:
             fail(f"length must be between 0 and {MAX_LENGTH}, got {raw['length']}", fieldname)
-        options = raw.get("options") or ""
-        if ftype == "Link":
-            if not options:
-                fail("a Link field needs options (the target DocType)", fieldname)
-            if options not in known_doctypes and options != name:
-                fail(f"Link to missing DocType {options!r}", fieldname)
-            if known_doctypes.get(options):
-                fail(f"Link to child table {options!r}", fieldname)
-        elif ftype in types_where("table"):
-            if not options:
-                fail(f"a {ftype} field needs options (the child DocType)", fieldname)
-            if options not in known_doctypes:
-                fail(f"{ftype} of missing DocType {options!r}", fieldname)
-            if not known_doctypes[options]:
-                fail(f"{options!r} is not a child table (istable)", fieldname)
-        elif ftype == "Dynamic Link":
-            target = next((f for f in defn.get("fields") or [] if f.get("fieldname") == options), None)
-            if not target or target.get("fieldtype") not in ("Link", "Select", "Data"):
-                fail(f"a Dynamic Link needs options naming a Link field to DocType, got {options!r}", fieldname)
-        elif ftype == "Select":
-            default = raw.get("default")
-            if default and default not in select_options(_fieldtype_select(name, dict(raw))):
-                fail(f"default {default!r} is not one of the options", fieldname)
-        elif ftype == "Data" and options not in ("", "Email", "Phone", "URL", "Name"):
-            fail(f"Data options must be Email, Phone, URL or Name, got {options!r}", fieldname)
+        try:  # each type checks its own properties (link targets, options, default)
+            registry[ftype].validate_definition(_fieldtype_select(name, _normalise_field(raw)), defn,
+                                                known_doctypes)
+        except ValueError as e:
+            fail(str(e), fieldname)
         if raw.get("unique") and not registry[ftype].may_be_unique:
             fail("a long-text field cannot be unique", fieldname)
-        if raw.get("default") not in (None, "") and ftype != "Select" \
-                and not registry[ftype].layout and not registry[ftype].table:
-            try:
-                dflt = raw["default"]
-                if not (ftype == "Date" and dflt == "Today") and not (ftype == "Datetime" and dflt in ("Now", "now")):
-                    registry[ftype].coerce(dflt, _normalise_field(raw))
-            except Exception as e:  # noqa: BLE001 - reported as a definition error
-                fail(f"default {raw['default']!r} is invalid: {e}", fieldname)
     autoname = defn.get("autoname") or ""
     if autoname.startswith("field:") and autoname[6:] not in seen:
         fail(f"autoname {autoname!r} names a field that does not exist")

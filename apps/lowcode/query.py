@@ -20,7 +20,7 @@ OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in"
 _AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
 _FIELD_RE = re.compile(r"^(?:`?tab([\w \-]+?)`?\.)?`?(\w+)`?(?:\s+as\s+(\w+))?$", re.I)
 _DOTTED_RE = re.compile(r"^(\w+)\.(\w+)(?:\s+as\s+(\w+))?$", re.I)
-_STANDARD_TYPES = {"name": "Data", "owner": "Link", "modified_by": "Link", "creation": "Datetime",
+STANDARD_TYPES = {"name": "Data", "owner": "Link", "modified_by": "Link", "creation": "Datetime",
                    "modified": "Datetime", "docstatus": "Int", "idx": "Int", "parent": "Data",
                    "parentfield": "Data", "parenttype": "Data", "_assign": "Text"}
 
@@ -65,7 +65,7 @@ class Query:
         else:
             meta, alias, readable = self.meta, self.table, self.readable
         if fieldname in STANDARD_FIELDS or fieldname in CHILD_FIELDS and meta.istable or fieldname == "_assign":
-            df = {"fieldname": fieldname, "fieldtype": _STANDARD_TYPES[fieldname], "label": fieldname}
+            df = {"fieldname": fieldname, "fieldtype": STANDARD_TYPES[fieldname], "label": fieldname}
         else:
             df = meta.get_field(fieldname)
             if df is None or df.fieldtype not in registry or registry[df.fieldtype].column is None:
@@ -217,7 +217,7 @@ class Query:
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise InvalidFieldError(f"{fieldname}: 'between' needs [from, to]", field=fieldname)
             low, high = coerce(value[0]), coerce(value[1])
-            if df["fieldtype"] == "Datetime" and isinstance(value[1], str) and len(value[1].strip()) == 10:
+            if registry[df["fieldtype"]].timed and isinstance(value[1], str) and len(value[1].strip()) == 10:
                 high = high[:10] + " 23:59:59.999999"
             self.values += [low, high]
             return f"{col} BETWEEN %s AND %s"

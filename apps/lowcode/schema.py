@@ -30,13 +30,7 @@ def standard_columns(db, meta):
 def field_columns(db, meta):
     cols = []
     for df in meta.data_fields:
-        sql_type = registry[df.fieldtype].column_type(df, db)
-        if df.fieldtype == "Check":
-            # The column's default is the field's, as in Frappe: documents that exist
-            # when a Check field is added read as a new one would (an upgrade adding a
-            # "match by e-mail, on by default" setting must not switch it off).
-            sql_type += f" NOT NULL DEFAULT {1 if str(df.default).strip() == '1' else 0}"
-        cols.append((df.fieldname, sql_type))
+        cols.append((df.fieldname, registry[df.fieldtype].column_type(df, db)))
     return cols
 
 

@@ -20,7 +20,7 @@ _ERROR = {"type": "object", "properties": {"exc_type": {"type": "string"}, "mess
 def field_schema(df):
     ftype = registry[df.fieldtype]
     schema = dict(ftype.json_schema)
-    if df.fieldtype == "Select":
+    if ftype.option_list:
         schema["enum"] = [o for o in (df.options or "").split("\n")] or [""]
     if ftype.table:
         schema = {"type": "array", "items": {"$ref": f"#/components/schemas/{_ref(df.options)}"}}

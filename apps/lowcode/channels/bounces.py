@@ -14,6 +14,7 @@ import re
 
 import lowcode
 from ..context import local
+from ..fields import registry
 
 STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -137,7 +138,7 @@ def timeline(doctype, name):
         return []
     meta = get_meta(doctype)
     fields = [f.get("fieldname") for f in meta.fields if f.get("fieldname") == "email_id" or
-              (f.get("fieldtype") == "Data" and f.get("options") == "Email")]
+              registry[f.get("fieldtype")].kind(f) == "Email"]
     if not fields:
         return []
     values = local.db.sql(f"SELECT {', '.join(f'`{f}`' for f in fields)} FROM `tab{doctype}` WHERE `name`=%s",

@@ -18,12 +18,13 @@ from ..desk.formatting import isolate
 from ..desk.render import render
 from ..desk.views.common import desk_view, open_doc
 from ..exceptions import LowcodeError, ValidationError
+from ..fields import registry
 from ..meta import get_meta
 from ..utils import route_for
 
 
 def email_fields(meta):
-    return [f.fieldname for f in meta.fields if f.fieldtype == "Data" and (f.options or "") == "Email"]
+    return [f.fieldname for f in meta.fields if registry[f.fieldtype].kind(f) == "Email"]
 
 
 def has_email(doc):

@@ -28,7 +28,7 @@ import lowcode
 from ..caches import cached_map, forget_map
 from ..context import local
 from ..exceptions import DoesNotExistError, LowcodeError
-from ..fields import types_where
+from ..fields import links_to, types_where
 
 # Document method -> the event it is for Frappe's Notification.
 EVENTS = {"after_insert": "New", "on_update": "Save", "on_submit": "Submit", "on_cancel": "Cancel"}
@@ -159,8 +159,7 @@ def recipients(alert, doc):
         if row.receiver_by_document_field:
             for fieldname, value in _field_values(doc, row.receiver_by_document_field):
                 df = doc.meta.get_field(fieldname)
-                is_user = fieldname in USER_FIELDS or (df is not None and df.fieldtype == "Link"
-                                                       and df.options == "User")
+                is_user = fieldname in USER_FIELDS or (df is not None and links_to(df) == "User")
                 (users if is_user else values).extend(_split(value))
         if row.receiver_by_role:
             users += local.db.sql(
@@ -314,7 +313,6 @@ def documents_for_day(alert, today):
 
 # -- the form ---------------------------------------------------------------------------------------
 
-_LAYOUT = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading", "Fold")
 
 
 @lowcode.whitelist(methods=["GET"])
@@ -325,6 +323,6 @@ def get_fields(doctype):
     lowcode.only_for("System Manager")
     meta = get_meta(doctype)
     fields = [{"fieldname": df.fieldname, "label": _(df.label or df.fieldname), "fieldtype": df.fieldtype,
-               "options": df.options or ""} for df in meta.fields if df.fieldtype not in _LAYOUT]
+               "options": df.options or ""} for df in meta.fields if df.fieldtype not in types_where("layout")]
     labels = {"owner": _("Created By"), "modified_by": _("Last Updated By")}
     return fields + [{"fieldname": f, "label": labels[f], "fieldtype": "Link", "options": "User"} for f in USER_FIELDS]

@@ -10,6 +10,7 @@ The form of a marked record shows the badge in its header, and every Link (or Dy
 Link) to it in lists and forms shows it beside the value. One query per DocType per
 page, only over records the user may read."""
 from ..apps import get_hooks
+from ..fields import link_target
 from ..permissions import permitted_fieldnames, role_access
 from .. import query
 
@@ -63,8 +64,7 @@ def link_targets(meta, values):
             value = row.get(df.fieldname)
             if not value:
                 continue
-            if df.fieldtype == "Link":
-                pairs.append((df.options, value))
-            elif df.fieldtype == "Dynamic Link" and row.get(df.options):
-                pairs.append((row.get(df.options), value))
+            target = link_target(df, row)
+            if target:
+                pairs.append((target, value))
     return pairs

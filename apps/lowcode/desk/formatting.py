@@ -211,7 +211,9 @@ def display_value(value, df, prefs):
 def date_placeholder(fieldtype, prefs):
     """The hint of a date (or datetime) input: the shape the user types, in their calendar."""
     text = digits("1405/01/01", prefs) if prefs.jalali else "YYYY-MM-DD"
-    return text + (" " + digits("09:00", prefs) if fieldtype == "Datetime" else "")
+    from ..fields import get_fieldtype
+    timed = getattr(get_fieldtype(fieldtype), "timed", False)
+    return text + (" " + digits("09:00", prefs) if timed else "")
 
 
 def parse_date_input(text, prefs):

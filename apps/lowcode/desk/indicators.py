@@ -10,6 +10,7 @@ import markupsafe
 
 from ..apps import get_hooks
 from ..context import local
+from ..fields import registry
 from ..meta import get_meta
 from ..workflow import get_workflow
 
@@ -33,7 +34,7 @@ def status_field(doctype):
     if workflow is not None:
         return workflow.workflow_state_field
     df = get_meta(doctype).get_field("status")
-    return "status" if df is not None and df.fieldtype == "Select" else None
+    return "status" if df is not None and registry[df.fieldtype].option_list else None
 
 
 def _workflow_styles():

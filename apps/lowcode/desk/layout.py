@@ -15,18 +15,26 @@ def form_layout(meta):
 
     section = new_section()
     for df in meta.fields:
-        if df.fieldtype == "Tab Break":
+        starts = starts_of(df.fieldtype)
+        if starts == "tab":
             tabs.append({"label": df.label, "sections": []})
             section = new_section()
-        elif df.fieldtype == "Section Break":
+        elif starts == "section":
             section = new_section(df)
-        elif df.fieldtype == "Column Break":
+        elif starts == "column":
             section["columns"].append([])
         elif not df.hidden:
             section["columns"][-1].append(df)
     for tab in tabs:
         tab["sections"] = [s for s in tab["sections"] if any(s["columns"])]
     return [t for t in tabs if t["sections"]]
+
+
+def starts_of(fieldtype):
+    """What a field of this type starts on the form: "tab", "section", "column" (a
+    break's ``starts``) or None."""
+    ftype = registry.get(fieldtype)
+    return ftype.starts if ftype is not None else None
 
 
 def stores_value(df):

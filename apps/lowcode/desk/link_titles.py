@@ -7,6 +7,7 @@ only: the title never leaks."""
 from .. import query
 from ..context import local
 from ..exceptions import LowcodeError
+from ..fields import links_to
 from ..meta import get_meta
 from ..permissions import permitted_fieldnames, role_access
 
@@ -67,8 +68,7 @@ def user_name(user):
 
 def is_user_field(df):
     """A field whose values are user ids: a Link to User, or the record's owner/modified_by."""
-    return (df.get("fieldtype") == "Link" and df.get("options") == "User") or df.get("fieldname") in ("owner",
-                                                                                                       "modified_by")
+    return links_to(df) == "User" or df.get("fieldname") in ("owner", "modified_by")
 
 
 def prefetch_user_names(columns, rows):

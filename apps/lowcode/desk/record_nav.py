@@ -14,7 +14,7 @@ from django.http import QueryDict
 
 from .. import query
 from ..exceptions import LowcodeError
-from ..fields import types_where
+from ..fields import registry, types_where
 from ..permissions import permitted_fieldnames
 
 #: list parameters that are no part of the list's query (its paging, the count request)
@@ -55,7 +55,7 @@ def _around(meta, field, value):
     before it, (op, value) for those after). Datetimes are taken by the second: filters
     compare whole seconds while modified/creation keep microseconds, so the group is
     the second, put in its exact order by SQL."""
-    if field in STANDARD_SORT or meta.get_field(field).fieldtype == "Datetime":
+    if field in STANDARD_SORT or registry[meta.get_field(field).fieldtype].timed:
         second = datetime.datetime.fromisoformat(str(value)).replace(microsecond=0)
         low, high = (t.strftime("%Y-%m-%d %H:%M:%S") for t in (second, second + datetime.timedelta(seconds=1)))
         return [[field, ">=", low], [field, "<", high]], ("<", low), (">=", high)

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from .. import i18n
 from ..context import local
+from ..fields import link_target, links_to
 from ..realtime import desk_client as realtime_client
 from ..urls import safe_url, sms_url, tel_url
 from ..utils import route_for
@@ -28,7 +29,7 @@ def multiselect_choices(tf):
     many (the form shows the grid)."""
     from ..meta import get_meta
     from ..query import get_list
-    link = next((f for f in get_meta(tf.options).data_fields if f.fieldtype == "Link"), None)
+    link = next((f for f in get_meta(tf.options).data_fields if links_to(f)), None)
     if link is None:
         return None
     names = get_list(link.options, fields=["name"], order_by="name asc", limit_page_length=MULTISELECT_LIMIT + 1,
@@ -56,6 +57,7 @@ def environment():
     env.globals["status_badge"] = lambda doctype, value: indicators.status_badge(doctype, value, translate)
     env.globals["status_style"] = indicators.style_for
     env.globals["fieldtype"] = _fieldtype  # a field's type: its traits and control_template
+    env.globals["link_target"] = link_target  # the DocType a link field's value names
     env.globals["avatar"] = avatars.avatar  # a user's picture or initials
     env.globals["assigned_avatars"] = avatars.assigned  # list rows' assignees
     # The page's own preferences (a public page speaks the visitor's language and calendar,

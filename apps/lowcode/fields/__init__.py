@@ -12,8 +12,9 @@ import importlib
 import pkgutil
 
 from .base import FieldType, registry, get_fieldtype, types_where, TRAITS  # noqa: F401
+from .links import link_target, links_to  # noqa: F401
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["FieldType", "registry", "get_fieldtype", "types_where"]
+__all__ = ["FieldType", "registry", "get_fieldtype", "types_where", "link_target", "links_to"]

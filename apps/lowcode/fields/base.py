@@ -22,7 +22,8 @@ _LOCAL_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234
 
 #: the traits a type declares (class attributes), for types_where()
 TRAITS = ("numeric", "text_like", "long_text", "indexable", "may_be_unique", "comparable", "dated", "link",
-          "groupable", "ltr", "layout", "table", "amount", "read_only", "bulk_settable", "control_when_read_only")
+          "groupable", "ltr", "layout", "table", "amount", "read_only", "bulk_settable", "control_when_read_only",
+          "multiselect", "timed", "options_field", "option_list", "rich_text")
 
 _core = {}
 
@@ -36,12 +37,12 @@ class Registry(Mapping):
         if not local or not getattr(local, "site", None) or getattr(local, "db", None) is None:
             return {}
         from ..apps import get_hooks
-        try:
-            paths = list(get_hooks("field_types"))
-            if local.flags.get("installing_app"):  # an app's DocTypes may use its own types
-                paths += get_hooks("field_types", app_name=local.flags.installing_app)
-        except Exception:  # noqa: BLE001 - no hooks yet (a site being created): the engine's types
-            return {}
+        # No try here: a site being created has no Installed App table yet and get_hooks
+        # already reads that as "only the engine"; an installed app whose hooks.py or types
+        # fail to load is an error to report, not a site that silently lacks its types.
+        paths = list(get_hooks("field_types"))
+        if local.flags.get("installing_app"):  # an app's DocTypes may use its own types
+            paths += get_hooks("field_types", app_name=local.flags.installing_app)
         return _app_types(tuple(dict.fromkeys(paths))) if paths else {}
 
     def __getitem__(self, name):
@@ -143,6 +144,8 @@ class FieldType:
     layout = False
     #: rows of a child DocType
     table = False
+    #: rows the form may show as one checkbox per value (Table MultiSelect)
+    multiselect = False
     #: a sum of money (a Kanban column's total)
     amount = False
     #: shown, never edited (Read Only)
@@ -151,11 +154,32 @@ class FieldType:
     bulk_settable = True
     #: the control stays (disabled) when the field is read-only instead of plain text
     control_when_read_only = False
+    #: the type an average of its values has (an Int's average has decimals); None: its own
+    average_type = None
+    #: the value is sanitised HTML, printed as it is (Text Editor)
+    rich_text = False
+    #: the values are the lines of ``options`` (a Select): offered as a list, shown translated
+    option_list = False
+    #: what a desk form that posts nothing for the field means (an unchecked checkbox posts
+    #: nothing: 0); None leaves the field as it is
+    absent_input = None
+    #: ``options`` names another field of the DocType (a Dynamic Link's: the one holding its target)
+    options_field = False
+    #: a moment with its time of day (calendar events at an hour, record order by the second)
+    timed = False
+    #: a layout break starts a "tab", "section" or "column" of the form (desk/layout.py)
+    starts = None
     #: the desk control: a template in desk/templates (or an app's templates folder) that
     #: gets df, value, name, id, cls, ro and ftype; the label comes before it unless
     #: ``own_label``
     control_template = "controls/data.html"
     own_label = False
+    #: a read-only field on the form (df, value): text in the user's locale, or a link, ...
+    read_only_template = "controls/read_only/text.html"
+    #: a cell of a child table's grid (df, value, name, editable)
+    grid_template = "controls/grid/data.html"
+    #: a standard filter of the list, kanban and calendar (df, args, fid, dl, label, ...)
+    filter_template = "controls/filter/data.html"
 
     def column_type(self, df, db):
         return db.column_sql_type(self.column, self.length(df)) if self.column else None
@@ -195,6 +219,22 @@ class FieldType:
             return None
         return self.coerce(d, df)
 
+    def validate_definition(self, df, doctype, known_doctypes):
+        """Check a field's definition before its DocType is written; raise ValueError saying
+        what is wrong (meta.validate_definition names the DocType and the field).
+        ``doctype`` is the DocType's definition (its ``name`` and ``fields``);
+        ``known_doctypes`` maps every DocType name to whether it is a child table."""
+        if df.get("default") not in (None, ""):
+            try:
+                self.default(df)  # a type's own keywords ("Today") are its default()'s to read
+            except Exception as e:  # noqa: BLE001 - reported as a definition error
+                raise ValueError(f"default {df['default']!r} is invalid: {e}") from None
+
+    def kind(self, df):
+        """What the text is, when the field says (a Data field's options: Email, Phone,
+        URL, Name), else None: ``kind(df) == "Email"`` finds the e-mail fields."""
+        return None
+
     def coerce_filter(self, value, df):
         """A filter value from a client: coerce as a field value, naming the field on error."""
         return self.coerce(value, df)
@@ -213,6 +253,11 @@ class FieldType:
 
     def parse_input(self, value, df, prefs):
         """Text typed in the desk -> the value coerce() takes (ISO dates, ASCII digits)."""
+        return value
+
+    def parse_filter_input(self, value, df, prefs):
+        """A standard filter's text (the input of its ``filter_template``) -> the value
+        filtered on; as typed unless the widget speaks the user's locale (a date)."""
         return value
 
     def input_value(self, value, df):

@@ -14,16 +14,19 @@ class Layout(FieldType):
 @register
 class SectionBreak(Layout):
     name = "Section Break"
+    starts = "section"
 
 
 @register
 class ColumnBreak(Layout):
     name = "Column Break"
+    starts = "column"
 
 
 @register
 class TabBreak(Layout):
     name = "Tab Break"
+    starts = "tab"
 
 
 @register

@@ -20,6 +20,7 @@ class JSON(FieldType):
     indexable = False
     may_be_unique = False
     control_template = "controls/textarea.html"
+    read_only_template = "controls/read_only/json.html"
 
     def coerce(self, value, df):
         if value is None or value == "":

@@ -28,7 +28,17 @@ class Table(FieldType):
     def default(self, df):
         return []
 
+    def validate_definition(self, df, doctype, known_doctypes):
+        options = df.get("options")
+        if not options:
+            raise ValueError(f"a {self.name} field needs options (the child DocType)")
+        if options not in known_doctypes:
+            raise ValueError(f"{self.name} of missing DocType {options!r}")
+        if not known_doctypes[options]:
+            raise ValueError(f"{options!r} is not a child table (istable)")
+
 
 @register
 class TableMultiSelect(Table):
     name = "Table MultiSelect"
+    multiselect = True

@@ -45,6 +45,8 @@ class Date(Temporal):
     operators = Temporal.operators | {"timespan"}  # dynamic dates, lowcode/timespan.py
     column = "date"
     fmt_hint = "YYYY-MM-DD"
+    grid_template = "controls/grid/date.html"
+    filter_template = "controls/filter/date.html"
     json_schema = {"type": "string", "format": "date"}
     control_template = "controls/date.html"
 
@@ -55,6 +57,9 @@ class Date(Temporal):
     def parse_input(self, value, df, prefs):
         from ..desk.formatting import parse_date_input
         return parse_date_input(value, prefs)
+
+    def parse_filter_input(self, value, df, prefs):
+        return self.parse_input(value, df, prefs)  # typed (or picked) in the user's calendar
 
     def parse(self, text):
         return datetime.date.fromisoformat(text[:10]) if len(text) >= 10 else datetime.date.fromisoformat(text)
@@ -77,6 +82,8 @@ class Datetime(Temporal):
     operators = Temporal.operators | {"timespan"}
     column = "datetime_seconds"  # creation/modified keep microseconds; user datetimes do not
     fmt_hint = "YYYY-MM-DD HH:MM:SS"
+    timed = True
+    grid_template = "controls/grid/date.html"
     json_schema = {"type": "string", "format": "date-time"}
     control_template = "controls/date.html"
 

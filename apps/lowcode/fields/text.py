@@ -45,6 +45,9 @@ def phone_search_e164(text):
 class Data(FieldType):
     name = "Data"
     groupable = True
+    #: what ``options`` may say the text is (validate() checks each)
+    kinds = ("", "Email", "Phone", "URL", "Name")
+    read_only_template = "controls/read_only/data.html"  # a phone number is a link
 
     def coerce(self, value, df):
         value = super().coerce(value, df)
@@ -54,6 +57,14 @@ class Data(FieldType):
         if df.get("options") == "Phone":
             value = ascii_digits(value)
         return value
+
+    def kind(self, df):
+        return df.get("options") or None
+
+    def validate_definition(self, df, doctype, known_doctypes):
+        if (df.get("options") or "") not in self.kinds:
+            raise ValueError(f"Data options must be Email, Phone, URL or Name, got {df.get('options')!r}")
+        super().validate_definition(df, doctype, known_doctypes)
 
     def validate(self, value, df):
         super().validate(value, df)
@@ -118,6 +129,7 @@ class LongTextType(FieldType):
     indexable = False
     may_be_unique = False
     control_template = "controls/textarea.html"
+    read_only_template = "controls/read_only/long_text.html"
 
 
 class BoundedText(LongTextType):
@@ -161,7 +173,9 @@ class TextEditor(FieldType):
     indexable = False
     may_be_unique = False
     control_when_read_only = True
+    rich_text = True
     control_template = "controls/text_editor.html"
+    read_only_template = "controls/read_only/long_text.html"
 
     def coerce(self, value, df):
         value = super().coerce(value, df)

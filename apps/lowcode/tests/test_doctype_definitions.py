@@ -38,6 +38,16 @@ BROKEN = {
     "reserved fieldname owner": ([{"fieldname": "owner", "fieldtype": "Data"}], {}, "owner", "reserved"),
     "bad select default": ([{"fieldname": "status", "fieldtype": "Select", "options": "Open\nClosed",
                              "default": "Pending"}], {}, "status", "Pending"),
+    # each type checks its own properties (FieldType.validate_definition)
+    "link without options": ([{"fieldname": "customer", "fieldtype": "Link"}], {}, "customer", "needs options"),
+    "table multiselect of a non-child doctype": (
+        [{"fieldname": "roles", "fieldtype": "Table MultiSelect", "options": "Role"}], {}, "roles", "child table"),
+    "dynamic link naming no doctype field": (
+        [{"fieldname": "title", "fieldtype": "Small Text"},
+         {"fieldname": "ref", "fieldtype": "Dynamic Link", "options": "title"}], {}, "ref", "Dynamic Link"),
+    "data options": ([{"fieldname": "mail", "fieldtype": "Data", "options": "Fax"}], {}, "mail", "Fax"),
+    "bad date default": ([{"fieldname": "due", "fieldtype": "Date", "default": "Tomorrow"}], {}, "due", "Tomorrow"),
+    "bad int default": ([{"fieldname": "qty", "fieldtype": "Int", "default": "many"}], {}, "qty", "many"),
     "autoname field:missing": ([{"fieldname": "title", "fieldtype": "Data"}], {"autoname": "field:missing"},
                                None, "field:missing"),
 }
@@ -56,6 +66,18 @@ def test_broken_runtime_definition_is_refused_naming_the_field(ctx, unique, case
     assert words in str(exc)
     assert exc.http_status == 417
     assert_nothing_written(ctx.db, name)
+
+
+def test_a_type_reads_its_own_default_keywords(ctx, unique):
+    # "Today" and "Now" are Date's and Datetime's default() to read, not meta's to special-case
+    doc = runtime_doctype(f"Defaults {unique}", [
+        {"fieldname": "due", "fieldtype": "Date", "default": "Today"},
+        {"fieldname": "at", "fieldtype": "Datetime", "default": "Now"},
+        {"fieldname": "kind", "fieldtype": "Select", "options": "A\nB", "default": "B"},
+        {"fieldname": "ref_type", "fieldtype": "Link", "options": "DocType"},
+        {"fieldname": "ref", "fieldtype": "Dynamic Link", "options": "ref_type"}]).insert()
+    new = lowcode.new_doc(doc.name)
+    assert new.due and new.at and new.kind == "B"
 
 
 def test_unknown_fieldtype_at_runtime_is_refused_naming_the_row(ctx, unique):

@@ -114,3 +114,56 @@ def test_an_app_doctype_may_use_the_app_own_field_type(ctx, temp_app, unique):
     ctx.db.commit()
     doc = lowcode.get_doc({"doctype": doctype, "title": "North", "postal": "12345 67890"}).insert()
     assert ctx.db.sql(f"SELECT `postal` FROM `tab{doctype}` WHERE `name`=%s", (doc.name,))[0][0] == "1234567890"
+
+
+def test_an_installed_app_whose_hooks_break_is_an_error_not_no_types(ctx, temp_app, unique):
+    # Registry._site() once swallowed any exception: a broken hooks.py looked like an app
+    # without field types, and its DocTypes then failed later with "unknown fieldtype".
+    from lowcode import apps
+    app = temp_app(name=f"ftbroken_{unique}")
+    app.write("hooks.py", 'app_name = "x"\nraise RuntimeError("hooks of ftbroken are broken")\n')
+    lowcode.get_doc({"doctype": "Installed App", "app_name": app.name, "app_version": "0.0.1",
+                     "idx": 99}).insert(ignore_permissions=True)  # recorded as installed
+    apps.clear_cache(ctx.site)
+    try:
+        assert "Data" in registry  # the engine's own types need no hooks
+        with pytest.raises(RuntimeError, match="ftbroken are broken"):
+            registry.get(f"Nothing {unique}")
+        with pytest.raises(RuntimeError, match="ftbroken are broken"):
+            types_where("numeric")
+    finally:
+        ctx.db.rollback()
+        ctx.db.begin()
+        apps.clear_cache(ctx.site)
+
+
+def test_the_desk_shows_each_field_as_its_type_says(ctx, client, make_doctype):
+    # read_only_template, filter_template, option_list, kind() and rich_text decide what
+    # the form, the list and the print show: no template names a type any more
+    target = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"}])
+    doctype = make_doctype([
+        {"fieldname": "phone", "fieldtype": "Data", "options": "Phone", "label": "Phone", "read_only": 1,
+         "in_list_view": 1},
+        {"fieldname": "status", "fieldtype": "Select", "options": "Open\nClosed", "label": "Status",
+         "in_standard_filter": 1},
+        {"fieldname": "done", "fieldtype": "Check", "label": "Done", "in_standard_filter": 1},
+        {"fieldname": "due", "fieldtype": "Date", "label": "Due", "in_standard_filter": 1},
+        {"fieldname": "ref", "fieldtype": "Link", "options": target, "label": "Ref", "read_only": 1,
+         "in_standard_filter": 1},
+        {"fieldname": "notes", "fieldtype": "Text Editor", "label": "Notes"}])
+    linked = lowcode.get_doc({"doctype": target, "title": "T"}).insert()
+    doc = lowcode.get_doc({"doctype": doctype, "phone": "+989121234567", "status": "Open", "ref": linked.name,
+                           "notes": "<p><b>bold</b></p>"}).insert()
+    ctx.db.commit()
+    login(ctx, client, "Administrator")
+    page = client.get(f"/app/{route_for(doctype)}").content.decode()
+    assert '<select class="form-select form-select-sm" name="status"' in page and '<option value="Closed"' in page
+    assert '<select class="form-select form-select-sm" name="done"' in page
+    assert 'name="due"' in page and 'data-datepicker="date"' in page
+    assert f'data-link="{target}"' in page and 'list="dl-ref"' in page
+    assert 'href="tel:+989121234567" dir="ltr" data-tel' in page  # the list's phone cell
+    form = client.get(f"/app/{route_for(doctype)}/{doc.name}").content.decode()
+    assert f'<a href="/app/{route_for(target)}/{linked.name}">' in form  # a read-only Link
+    assert 'href="tel:+989121234567" dir="ltr" data-tel' in form and "data-sms" in form  # a read-only phone
+    printed = client.get("/printview", {"doctype": doctype, "name": doc.name}).content.decode()
+    assert 'class="print-value rich"><p><b>bold</b></p>' in printed

@@ -23,7 +23,7 @@ from ...context import local
 from ...document import delete_doc, get_doc, new_doc
 from ...exceptions import LowcodeError, PermissionError, ValidationError
 from ...assignments import read_assign, write_assign
-from ...fields import types_where
+from ...fields import registry, types_where
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
 from ...workflow import add_comment
@@ -94,10 +94,8 @@ def bulk_set_value(doctype, names, fieldname, value):
     if df is None:
         raise ValidationError(_("%(field)s cannot be set here") % {"field": fieldname or _("(no field)")},
                               field=fieldname or "field")
-    if df.fieldtype == "Check":
-        value = 1 if value in ("1", "on", "true", "Yes") else 0
-    else:
-        value = parse_input(value, df, prefs()) or None
+    # the type reads it (a Check takes 1/0, on, yes/no; nothing is its absent_input)
+    value = parse_input(value, df, prefs()) or registry[df.fieldtype].absent_input
     for name in names:
         try:
             doc = get_doc(doctype, name)

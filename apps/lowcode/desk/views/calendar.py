@@ -66,7 +66,7 @@ def as_datetime(value, df):
 
 
 def to_field_value(moment, df):
-    return moment.date().isoformat() if df.fieldtype == "Date" else moment.strftime("%Y-%m-%d %H:%M:%S")
+    return registry[df.fieldtype].from_object(moment)  # a Date keeps the day, a Datetime the moment
 
 
 # -- the grid ----------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def load_events(doctype, meta, start_df, end_df, low, high, filters):
     start = start_df.fieldname
     title = meta.get_title_field()
     fields = list(dict.fromkeys(["name", "modified", title, start] + ([end_df.fieldname] if end_df else [])))
-    upper = high.isoformat() + (" 23:59:59" if start_df.fieldtype == "Datetime" else "")
+    upper = high.isoformat() + (" 23:59:59" if registry[start_df.fieldtype].timed else "")
     if end_df is None:
         where, either = [[start, "between", [low.isoformat(), high.isoformat()]]], None
     else:
@@ -151,9 +151,9 @@ def load_events(doctype, meta, start_df, end_df, low, high, filters):
 def to_event(row, meta, start_df, end_df):
     start = as_datetime(row[start_df.fieldname], start_df)
     end = as_datetime(row[end_df.fieldname], end_df) if end_df else None
-    timed = start_df.fieldtype == "Datetime"
+    timed = registry[start_df.fieldtype].timed
     last_day = end.date() if end and end >= start else start.date()
-    if end and end_df.fieldtype == "Datetime" and end.time() == datetime.time() and last_day > start.date():
+    if end and registry[end_df.fieldtype].timed and end.time() == datetime.time() and last_day > start.date():
         last_day -= ONE_DAY  # ending at midnight does not occupy the next day
     return {"name": row["name"], "title": row.get(meta.get_title_field()) or row["name"],
             "modified": str(row["modified"]), "start": start, "first_day": start.date(), "last_day": last_day,
@@ -249,7 +249,7 @@ def calendar_view(request, route):
         status = e.http_status
     days = build_days(context["grid_start"], context["grid_end"], context["first"], context["last"], events, p)
     context.update(days=days, weeks=[days[i:i + 7] for i in range(0, len(days), 7)],
-                   timed=start_df.fieldtype == "Datetime" and mode != "month",
+                   timed=registry[start_df.fieldtype].timed and mode != "month",
                    can_move=has_permission(doctype, "write"))
     return render("calendar.html", status=status, **context)
 
@@ -263,7 +263,7 @@ def shifted_dates(doc, start_df, end_df, shift, to_hour):
         raise ValidationError(_("%(field)s is empty: there is nothing to move") % {
             "field": _(start_df.label or start_df.fieldname)}, field=start_df.fieldname)
     new_start = _moved(old_start, shift, start_df)
-    if start_df.fieldtype == "Datetime" and to_hour is not None:
+    if registry[start_df.fieldtype].timed and to_hour is not None:
         new_start = new_start.replace(hour=to_hour)
     changes = {start_df.fieldname: to_field_value(new_start, start_df)}
     old_end = as_datetime(doc.get(end_df.fieldname), end_df) if end_df else None

@@ -19,6 +19,7 @@ from ...fields import registry, types_where
 from ...meta import clear_cache, get_meta
 from ...query import get_all
 from ...utils import route_for, scrub
+from ..layout import starts_of
 from ..render import render
 from .common import desk_view
 
@@ -127,10 +128,10 @@ def layout_rows(rows):
         tabs[-1]["sections"][-1]["columns"].append({"row": row, "fields": []})
 
     tab(None)
-    starts = {"Tab Break": tab, "Section Break": section, "Column Break": column}
+    starts = {"tab": tab, "section": section, "column": column}
     for row in rows:
-        if row.get("fieldtype") in starts:
-            starts[row["fieldtype"]](row)
+        if starts_of(row.get("fieldtype")) in starts:
+            starts[starts_of(row.get("fieldtype"))](row)
         else:
             tabs[-1]["sections"][-1]["columns"][-1]["fields"].append(row)
     return tabs

@@ -13,6 +13,7 @@ from ... import query
 from ...context import local
 from ...document import get_doc
 from ...exceptions import LowcodeError, PermissionError
+from ...fields import registry
 from ...i18n import translate
 from ...meta import get_meta
 from ...permissions import has_permission, role_access
@@ -80,8 +81,8 @@ def number_card(name):
     if card.function != "Count":
         df = get_meta(card.document_type).get_field(card.aggregate_function_based_on)
         if df is not None:
-            out["df"] = dict(df, fieldtype="Float" if card.function == "Average" and df.fieldtype == "Int"
-                             else df.fieldtype)
+            average = registry[df.fieldtype].average_type if card.function == "Average" else None
+            out["df"] = dict(df, fieldtype=average or df.fieldtype)
     return out
 
 

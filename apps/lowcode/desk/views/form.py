@@ -13,6 +13,7 @@ from ... import document as documents, params
 from ...context import local
 from ...exceptions import LowcodeError, PermissionError
 from ...expressions import evaluate
+from ...fields import registry
 from ...meta import get_meta
 from ...permissions import get_permlevels, get_roles, has_permission
 from ...utils import route_for
@@ -56,12 +57,13 @@ def apply_form(doc, meta, post, writable_levels):
     write; child tables are replaced by the posted rows."""
     p = prefs()
     for df in meta.data_fields:
-        if int(df.permlevel or 0) not in writable_levels or df.read_only or df.fieldtype == "Read Only":
+        ftype = registry[df.fieldtype]
+        if int(df.permlevel or 0) not in writable_levels or df.read_only or ftype.read_only:
             continue
-        if df.fieldtype == "Check":
-            doc.set(df.fieldname, 1 if post.get(df.fieldname) in ("1", "on") else 0)
-        elif df.fieldname in post:
+        if df.fieldname in post:
             doc.set(df.fieldname, parse_input(post.get(df.fieldname), df, p) or None)
+        elif ftype.absent_input is not None:  # an unchecked checkbox
+            doc.set(df.fieldname, ftype.absent_input)
     for tf in meta.table_fields:
         if int(tf.permlevel or 0) not in writable_levels or f"{tf.fieldname}-rows" not in post:
             continue
@@ -74,10 +76,10 @@ def apply_form(doc, meta, post, writable_levels):
                 continue
             row = {"name": post.get(prefix + "name") or None}
             for cdf in child.data_fields:
-                if cdf.fieldtype == "Check":
-                    row[cdf.fieldname] = 1 if post.get(prefix + cdf.fieldname) in ("1", "on") else 0
-                elif prefix + cdf.fieldname in post:
+                if prefix + cdf.fieldname in post:
                     row[cdf.fieldname] = parse_input(post.get(prefix + cdf.fieldname), cdf, p) or None
+                elif registry[cdf.fieldtype].absent_input is not None:  # an unchecked checkbox
+                    row[cdf.fieldname] = registry[cdf.fieldtype].absent_input
             if any(v not in (None, "", 0) for k, v in row.items() if k != "name"):
                 rows.append(row)
         doc.set(tf.fieldname, rows)
@@ -91,7 +93,7 @@ def _readable(meta, data):
     for field, old, new in data.get("changed") or []:
         df = meta.get_field(field)
         changed.append([(df.label if df is not None else None) or field, old, new,
-                        df is not None and df.fieldtype == "Select", field])
+                        df is not None and registry[df.fieldtype].option_list, field])
     return dict(data, changed=changed)
 
 

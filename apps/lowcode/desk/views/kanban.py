@@ -20,7 +20,7 @@ from ... import document as documents
 from ... import query
 from ...context import local
 from ...exceptions import BadRequest, InvalidFieldError, LowcodeError, PermissionError, ValidationError
-from ...fields import types_where
+from ...fields import links_to, registry, types_where
 from ...fields.choice import select_options
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission, permitted_fieldnames
@@ -76,15 +76,15 @@ def board_fields(meta, workflow):
     readable = set(permitted_fieldnames(meta.name))
     state_field = workflow.workflow_state_field if workflow else None
     return [df for df in meta.data_fields if df.fieldname in readable and (
-        df.fieldname == state_field or (df.fieldtype in ("Select", "Link") and not df.hidden))]
+        df.fieldname == state_field or ((registry[df.fieldtype].option_list or links_to(df)) and not df.hidden))]
 
 
 def default_field(fields, workflow):
     """The workflow state, else the first Select offered as a standard filter, else the
     first Select, else the first Link."""
     for test in (lambda df: workflow is not None and df.fieldname == workflow.workflow_state_field,
-                 lambda df: df.fieldtype == "Select" and df.in_standard_filter,
-                 lambda df: df.fieldtype == "Select",
+                 lambda df: registry[df.fieldtype].option_list and df.in_standard_filter,
+                 lambda df: registry[df.fieldtype].option_list,
                  lambda df: True):
         found = next((df for df in fields if test(df)), None)
         if found is not None:
@@ -99,7 +99,7 @@ def column_values(df, workflow, counts):
     column, so no card disappears; documents without a value come first."""
     if workflow is not None and df.fieldname == workflow.workflow_state_field:
         values = list(dict.fromkeys(s.state for s in workflow.states))  # one row per role and state
-    elif df.fieldtype == "Select":
+    elif registry[df.fieldtype].option_list:
         values = [o for o in select_options(df) if o]
     else:
         values = sorted(v for v in counts if v)
@@ -216,7 +216,7 @@ def load_board(doctype, route, meta, df, workflow, filters):
     shown = card_fieldnames(meta, fieldname)
     readable = set(permitted_fieldnames(meta.name))
     dynamic = [df.options for df in map(meta.get_field, shown)
-               if df.fieldtype == "Dynamic Link" and df.options in readable]  # the doctype each one names
+               if registry[df.fieldtype].options_field and df.options in readable]  # the doctype each one names
     fields = list(dict.fromkeys(["name", "owner", "modified", title, fieldname] + shown + dynamic
                                 + (condition_fields(meta, workflow) or [])))
     values = column_values(df, workflow, counts)

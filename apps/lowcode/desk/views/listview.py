@@ -6,7 +6,7 @@ import json
 
 from ... import params, query
 from ...exceptions import InvalidFieldError, LowcodeError
-from ...fields import get_fieldtype, types_where
+from ...fields import get_fieldtype, registry, types_where
 from ...meta import get_meta
 from ...permissions import has_permission, permitted_fieldnames
 from .. import formatting
@@ -33,9 +33,9 @@ def read_filters(request, meta):
     for df in meta.data_fields:
         value = request.GET.get(df.fieldname)
         if value not in (None, ""):
-            if df.fieldtype == "Date":  # typed (or picked) in the user's calendar
-                value = formatting.parse_date_input(value, prefs())
-            op = "like" if "%" in value and "like" in getattr(get_fieldtype(df.fieldtype), "operators", ()) else "="
+            ftype = get_fieldtype(df.fieldtype)
+            value = ftype.parse_filter_input(value, df, prefs())  # a date in the user's calendar
+            op = "like" if "%" in value and "like" in ftype.operators else "="
             filters.append([df.fieldname, op, value])
     if request.GET.get("filters"):
         extra = params.loads(request.GET["filters"], "filters", error=InvalidFieldError)
@@ -130,7 +130,7 @@ def list_view(request, route):
             from django.http import HttpResponse
             total = query.get_count(doctype, filters=filters, or_filters=search_filters(meta, text))
             return HttpResponse(formatting.digits(f"{total:,}", prefs()))
-        dynamic = [df.options for df in meta.fields if df.fieldtype == "Dynamic Link" and df.fieldname in columns
+        dynamic = [df.options for df in meta.fields if registry[df.fieldtype].options_field and df.fieldname in columns
                    and df.options not in columns and df.options in readable]
         rows = query.get_list(doctype, fields=["name"] + columns + dynamic + ([name_title] if name_title else [])
                               + ["modified", "_assign"], filters=filters,

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from ... import i18n, printing
 from ...document import get_doc
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
-from ...fields import types_where
+from ...fields import registry, types_where
 from ...meta import get_meta
 from ...permissions import get_permlevels, has_permission
 from ...query import get_all, get_list
@@ -90,9 +90,9 @@ def standard_sections(doc):
 
     def text(value, df):
         shown = format_value(value, df, p)
-        if df.get("fieldtype") == "Select" and shown:
+        if registry[df.get("fieldtype")].option_list and shown:
             return i18n.translate(shown)  # a status shown in the site's words
-        if df.get("fieldtype") == "Text Editor" and shown:
+        if registry[df.get("fieldtype")].rich_text and shown:
             return Markup(shown)  # sanitised by nh3 when it was saved
         return display_value(value, df, p)  # numbers, amounts and dates isolated left to right
 
@@ -106,9 +106,9 @@ def standard_sections(doc):
             for column in section["columns"]:
                 items = []
                 for df in column:
-                    if not visible(df) or df.fieldtype in ("HTML", "Button", "Image", "Heading"):
+                    if not visible(df) or df.fieldtype in types_where("layout"):  # static HTML
                         continue
-                    if df.fieldtype in ("Table", "Table MultiSelect"):
+                    if df.fieldtype in types_where("table"):
                         rows = doc.get(df.fieldname) or []
                         if not rows:
                             continue
@@ -122,7 +122,8 @@ def standard_sections(doc):
                         continue
                     shown = text(doc.get(df.fieldname), df)
                     if shown not in ("", None):
-                        items.append({"label": df.label or df.fieldname, "value": shown, "fieldtype": df.fieldtype})
+                        items.append({"label": df.label or df.fieldname, "value": shown, "fieldtype": df.fieldtype,
+                                      "rich": registry[df.fieldtype].rich_text})
                 if items:
                     columns.append(items)
             if columns:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from ... import document as documents
 from ...context import local
 from ...exceptions import LowcodeError
+from ...fields import registry, types_where
 from ...meta import get_meta
 from ...permissions import has_permission
 from ...utils import route_for
@@ -26,9 +27,6 @@ from ..render import prefs, render
 from .common import desk_view, doctype_for_route, open_doc
 from .form import _editable_levels, form_notices
 
-# Fields that hold no value of their own (layout) are never asked.
-NO_VALUE = frozenset(["Section Break", "Column Break", "Tab Break", "HTML", "Button", "Heading", "Fold",
-                      "Image", "Table", "Table MultiSelect"])
 
 
 def asks_name(meta):
@@ -39,9 +37,11 @@ def quick_fields(meta, doc=None):
     """The dialog's fields, in form order: mandatory or ``allow_in_quick_entry``, not
     read-only, at a level the user may write on a new record."""
     levels = _editable_levels(doc or documents.new_doc(meta.name), meta.name)
+    no_value = types_where("layout") | types_where("table") | types_where("read_only")
     return [df for df in meta.fields
-            if (df.reqd or df.get("allow_in_quick_entry")) and df.fieldtype not in NO_VALUE
-            and not df.read_only and df.fieldtype != "Read Only" and int(df.permlevel or 0) in levels
+            # fields that hold no value of their own (layout, tables) and read-only ones are never asked
+            if (df.reqd or df.get("allow_in_quick_entry")) and df.fieldtype not in no_value
+            and not df.read_only and int(df.permlevel or 0) in levels
             and not (df.hidden and not df.reqd)]
 
 
@@ -100,11 +100,11 @@ def quick_entry(request, route):
         return _dialog(doc, meta, route, fields)
     p = prefs()
     for df in fields:
-        if df.fieldtype == "Check":
-            doc.set(df.fieldname, 1 if request.POST.get(df.fieldname) in ("1", "on") else 0)
-        elif df.fieldname in request.POST:
+        if df.fieldname in request.POST:
             # what does not parse is kept as typed: the field's own check refuses it by name
             doc.set(df.fieldname, parse_input(request.POST.get(df.fieldname), df, p) or None)
+        elif registry[df.fieldtype].absent_input is not None:  # an unchecked checkbox
+            doc.set(df.fieldname, registry[df.fieldtype].absent_input)
     if asks_name(meta) and request.POST.get("__newname"):
         doc.set("__newname", request.POST["__newname"])
     try:

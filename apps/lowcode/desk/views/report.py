@@ -193,9 +193,8 @@ def run_report(doctype, spec, choices, page=1, page_length=20, ptype="report", l
         if spec["aggregate"] != "count":
             on = choices[spec["aggregate_on"]]
             label = f"{AGGREGATES[spec['aggregate']]} of {on.get('label') or on['fieldname']}"
-            columns.append(dict(on, key="value", label=label,
-                                fieldtype="Float" if spec["aggregate"] == "avg" and on["fieldtype"] == "Int"
-                                else on["fieldtype"]))
+            average = registry[on["fieldtype"]].average_type if spec["aggregate"] == "avg" else None
+            columns.append(dict(on, key="value", label=label, fieldtype=average or on["fieldtype"]))
             fields.append(f"{spec['aggregate']}({spec['aggregate_on']}) as value")
         order = "value desc" if spec["aggregate"] != "count" else "count desc"
         rows = query.get_list(doctype, fields=fields, filters=spec["filters"], group_by=spec["group_by"],

@@ -11,7 +11,6 @@ from lowcode.exceptions import ValidationError
 from lowcode.fields import types_where
 from lowcode.meta import STANDARD_FIELDS, get_meta
 
-_LAYOUT = ("Section Break", "Column Break", "Tab Break", "HTML", "Button", "Table", "Table MultiSelect")
 
 
 class Notification(Document):
@@ -71,7 +70,7 @@ class Notification(Document):
 
     def _check_field(self, meta, fieldname, field, label):
         df = meta.get_field(fieldname or "")
-        if fieldname not in STANDARD_FIELDS and (df is None or df.fieldtype in _LAYOUT):
+        if fieldname not in STANDARD_FIELDS and (df is None or df.fieldtype in types_where("layout") | types_where("table")):
             raise ValidationError(_("%(label)s: %(doctype)s has no field %(field)s")
                                   % {"label": label, "doctype": self.document_type, "field": fieldname or ""},
                                   field=field)

@@ -5,6 +5,7 @@ from lowcode import meta as meta_module
 from lowcode.context import local
 from lowcode.document import Document, get_doc
 from lowcode.exceptions import ValidationError
+from lowcode.fields import registry
 
 
 class Workflow(Document):
@@ -58,7 +59,7 @@ class Workflow(Document):
         meta = meta_module.get_meta(self.document_type)
         field = self.workflow_state_field or "workflow_state"
         if meta.has_field(field):
-            if meta.get_field(field).fieldtype == "Select":
+            if registry[meta.get_field(field).fieldtype].option_list:
                 # A Select must hold every state, or the first transition fails on the record's
                 # save: its options are extended through a Property Setter (customisation's way;
                 # Frappe's Workflow only adds the Link field and leaves a Select as it is).

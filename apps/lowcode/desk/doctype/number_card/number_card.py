@@ -6,7 +6,7 @@ from lowcode import params, query
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
 from lowcode.fields import types_where
-from lowcode.meta import STANDARD_FIELDS, get_meta
+from lowcode.meta import get_meta
 
 FUNCTIONS = {"Count": "count", "Sum": "sum", "Average": "avg", "Minimum": "min", "Maximum": "max"}
 
@@ -42,7 +42,7 @@ def check_filters(text, doctype):
 
 def check_field(meta, fieldname, types, what, field):
     """The fieldname an admin typed must be a field of ``types`` on the DocType."""
-    if fieldname in STANDARD_FIELDS and "Datetime" in types and fieldname in ("creation", "modified"):
+    if fieldname in ("creation", "modified") and query.STANDARD_TYPES[fieldname] in types:
         return
     df = meta.get_field(fieldname or "")
     if df is None or df.fieldtype not in types:
