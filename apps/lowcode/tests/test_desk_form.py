@@ -78,3 +78,23 @@ def test_phone_field_form_has_a_tel_input_stores_e164_and_shows_a_call_link(ctx,
     # the list links the number for a call too
     listing = client.get(f"/app/{route}").content.decode()
     assert 'href="tel:+989123456789"' in listing
+
+
+def test_controls_two_types_share_know_which_type_they_show(ctx, client, make_doctype, unique):
+    """controls/date.html serves Date and Datetime, textarea.html Long Text and JSON: each
+    needs the field's type (a Datetime's picker has a time input; JSON is shown as JSON)."""
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title", "reqd": 1},
+                            {"fieldname": "day", "fieldtype": "Date", "label": "Day"},
+                            {"fieldname": "starts", "fieldtype": "Datetime", "label": "Starts"},
+                            {"fieldname": "settings", "fieldtype": "JSON", "label": "Settings"},
+                            {"fieldname": "story", "fieldtype": "Long Text", "label": "Story"}],
+                           name=f"Shared Controls {unique}", title_field="title")
+    doc = lowcode.get_doc({"doctype": doctype, "title": "x", "settings": {"a": [1, 2]}}).insert()
+    commit(ctx)
+    login(ctx, client, "Administrator")
+    page = client.get(f"/app/{route_for(doctype)}/{doc.name}").content.decode()
+    assert re.search(r'<input[^>]+name="day"[^>]+data-datepicker="date"', page)
+    assert re.search(r'<input[^>]+name="starts"[^>]+data-datepicker="datetime"', page)
+    settings = re.search(r'<textarea[^>]+name="settings"[^>]*>(.*?)</textarea>', page, re.S)
+    assert "font-monospace" in settings.group(0) and settings.group(1).strip() == '{"a": [1, 2]}'
+    assert re.search(r'<textarea[^>]+name="story"[^>]+rows="6"', page)
