@@ -72,8 +72,16 @@ def translate(text):
     from .context import local
     text = str(text)
     lang = translation.get_language()
-    if lang and local:  # (no site context: the catalog alone)
-        found = site_translations(lang).get(text)
-        if found:
-            return found
-    return translation.gettext(text)
+    if not (lang and local):  # (no site context: the catalog alone)
+        return translation.gettext(text)
+    # Memoised beside the site's map for the request: a list page asks for the same labels
+    # and status values once per row (hundreds of calls), and gettext is the dear part. A
+    # new map (a Translation saved, a rollback) starts a new memo.
+    site_map = site_translations(lang)
+    memo = local.cache.get(("translated", lang))
+    if memo is None or memo[0] is not site_map:
+        memo = local.cache[("translated", lang)] = (site_map, {})
+    found = memo[1].get(text)
+    if found is None:
+        found = memo[1][text] = site_map.get(text) or translation.gettext(text)
+    return found
