@@ -22,18 +22,9 @@ def service_env(*services):
             os.environ[key] = value.strip("'\"")
 
 
-def mariadb_root():
-    """Root credentials for new-site on the project's MariaDB."""
-    service_env()
-    return {"db_root_username": os.environ["LOWCODE_MARIADB_ROOT_USER"],
-            "db_root_password": os.environ["LOWCODE_MARIADB_ROOT_PASSWORD"],
-            "db_host": os.environ.get("LOWCODE_MARIADB_HOST", "127.0.0.1"),
-            "db_port": int(os.environ["LOWCODE_MARIADB_PORT"])}
-
-
-def redis_url():
-    service_env()
-    return os.environ["LOWCODE_REDIS_URL"]
+# The test MariaDB's root credentials and Redis URL: one copy, in the engine's pytest plugin
+# (which partners' tests use too; it comes back here to start the services).
+from lowcode.testing.pytest_plugin import mariadb_root, redis_url  # noqa: E402,F401
 
 
 def imap_server():
