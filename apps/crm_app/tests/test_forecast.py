@@ -337,3 +337,34 @@ def test_cycle_and_assignment_script_reports(fctx, forecast_site):
     got = ok(_run(fctx, forecast_site, "rep1", "Opportunities Assigned vs Closed", PERIOD))["message"]
     assert [(r["month_label"], r["assigned"], r["won"]) for r in got["result"]] == [("Jan 2031", 3, 1),
                                                                                   ("Feb 2031", 0, 1)]
+
+
+# -- on the sales dashboard --------------------------------------------------------------------------------
+
+def test_sales_dashboard_shows_the_forecast_in_the_users_months(fctx, forecast_site):
+    """The dashboard's forecast covers this month and the next two, in the viewer's
+    calendar: a commit of 1000 for today alone lands in today's month, Jalali or not."""
+    import datetime
+    from lowcode.desk.formatting import Prefs, month_label, month_of
+    from lowcode.testing.http import login
+    today = datetime.date.today().isoformat()
+    entry = lowcode.get_doc({"doctype": "Sales Forecast Entry", "salesperson": forecast_site["rep1"],
+                             "period_start": today, "period_end": today, "commit_amount": 1000,
+                             "best_case_amount": 1000}).insert()
+    os.environ["LOWCODE_SITES"] = forecast_site["bench"]
+    mgr = forecast_site["mgr"]
+    try:
+        for calendar, language in (("Gregorian", "en"), ("Jalali", "fa")):
+            _calendar(mgr, calendar, language)
+            client = Client(HTTP_HOST=forecast_site["site"], raise_request_exception=False)
+            login(fctx, client, mgr)
+            html = client.get("/app/sales-dashboard").content.decode()
+            table = html[html.index('id="forecast"'):html.index("</table>", html.index('id="forecast"'))]
+            p = Prefs(language, calendar)
+            month = month_of(today, p)
+            assert table.count("<tr data-month=") == 1 and f'data-month="{month}"' in table
+            assert f"<td>{month_label(month, p)}</td>" in table
+    finally:
+        _calendar(mgr, "Gregorian")
+        lowcode.db.delete("Sales Forecast Entry", {"name": entry.name})
+        fctx.db.commit()
