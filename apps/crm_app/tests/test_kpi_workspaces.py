@@ -138,3 +138,18 @@ def test_a_manager_duplicates_a_kpi_workspace_and_changes_the_copy(ctx, client, 
     assert denied.status_code == 403, body(denied)
     refresh(ctx)
     assert int(lowcode.db.get_value("Workspace", "Sales KPIs", "sequence_id")) == 10
+
+
+def test_an_imported_lead_counts_in_the_week_it_arrived(ctx, unique):
+    """The Marketing KPIs' "New leads" chart counts leads by Lead Date, not by when the
+    record was typed in: a lead imported today with a lead date of 2031-01-10 is the one
+    lead of the week starting Monday 2031-01-06 (the chart seen on 2031-02-01: the last
+    quarter, weekly, the viewer's own leads)."""
+    import datetime
+    marketer = make_user(unique, "kpi-imported", roles=("Marketing User",))
+    lowcode.get_doc({"doctype": "Lead", "first_name": "Imported", "lead_owner": marketer, "lead_date": "2031-01-10",
+                     "email_id": f"imported-{unique}@example.com"}).insert()
+    with as_user(marketer):
+        data = lowcode.get_doc("Dashboard Chart", "New leads").get_data(today=datetime.date(2031, 2, 1))
+    assert dict(zip(data["labels"], data["values"]))["2031-01-06"] == 1
+    assert sum(data["values"]) == 1
