@@ -180,18 +180,34 @@ def _days_between(start, end):
     return (b - a).days
 
 
+CYCLE_FIELDS = ["lead", "opportunity_from", "party_name", "transaction_date", "closed_on"]
+
+
+def _cycle_days(wins):
+    """Days from each won deal's arrival to its win: from its lead's Lead Date (the lead
+    it was converted from, or its party while still a lead), else from the deal's own
+    date. The lead dates are read without row rules: the day a deal's lead arrived
+    belongs to the deal the viewer may read (its lead may be a colleague's), and only
+    the day is taken. ``wins`` carry CYCLE_FIELDS."""
+    lead_of = [r["lead"] or (r["party_name"] if r["opportunity_from"] == "Lead" else None) for r in wins]
+    leads = sorted({lead for lead in lead_of if lead})
+    arrived = {r["name"]: r["lead_date"] for r in lowcode.get_all("Lead", fields=["name", "lead_date"],
+                                                                  filters=[["name", "in", leads]])} if leads else {}
+    return [_days_between(arrived.get(lead) or r["transaction_date"], r["closed_on"]) for r, lead in zip(wins, lead_of)]
+
+
 @lowcode.whitelist()
 def salesperson_performance(from_date: str = None, to_date: str = None):
     """Per salesperson: leads that arrived in the period (contacted, converted),
     opportunities opened in it, and the deals closed in it: wins, win rate (won /
-    closed), average sales cycle (days from the opportunity date to the win), net
-    revenue, and revenue against their targets overlapping the period (for those who
-    may read Sales Targets)."""
+    closed), average sales cycle (days from the lead's arrival to the win,
+    _cycle_days), net revenue, and revenue against their targets overlapping the
+    period (for those who may read Sales Targets)."""
     leads = _rows("Lead", ["lead_owner", "status", "first_contacted_on"],
                   _period(from_date, to_date, "lead_date") + _mine("lead_owner"))
     opened = _rows("Opportunity", ["opportunity_owner"],
                    _period(from_date, to_date, "transaction_date") + _mine("opportunity_owner"))
-    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "won_amount", "transaction_date", "closed_on"],
+    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "won_amount"] + CYCLE_FIELDS,
                    _period(from_date, to_date, "closed_on") + [["sales_stage", "in", ["Won", "Lost"]]]
                    + _mine("opportunity_owner"))
     targets = {}
@@ -213,7 +229,7 @@ def salesperson_performance(from_date: str = None, to_date: str = None):
         my_closed = closed_of.get(user, [])
         wins = [r for r in my_closed if r["sales_stage"] == "Won"]
         revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
-        cycles = [_days_between(r["transaction_date"], r["closed_on"]) for r in wins]
+        cycles = _cycle_days(wins)
         target = targets.get(user)
         out.append({
             "user": user, "leads": len(mine),
@@ -505,35 +521,18 @@ def sales_forecast(from_date: str = None, to_date: str = None, salesperson: str 
     return out
 
 
-def _lead_dates(opportunities):
-    """{lead: lead_date} of the leads the opportunities came from. Read without row
-    rules: the date a deal's lead arrived belongs to the deal the viewer may read (its
-    lead may be a colleague's), and only the day is taken."""
-    leads = sorted({r["lead"] for r in opportunities if r["lead"]})
-    if not leads:
-        return {}
-    return {r["name"]: r["lead_date"] for r in lowcode.get_all("Lead", fields=["name", "lead_date"],
-                                                               filters=[["name", "in", leads]])}
-
-
 @lowcode.whitelist()
 def sales_cycle(from_date: str = None, to_date: str = None, group_by: str = "rep"):
     """Deals won in the period (Closed On), per salesperson, territory or source: how
     many, and the days from the lead's arrival (its Lead Date; the deal's own date when
     it came from no lead) to the win: average, median, shortest and longest."""
     field = CYCLE_GROUPS[group_dimensions(group_by, CYCLE_GROUPS)[0]]
-    wins = _rows("Opportunity", ["opportunity_owner", "territory", "source", "lead", "opportunity_from", "party_name",
-                                 "transaction_date", "closed_on"],
+    wins = _rows("Opportunity", ["opportunity_owner", "territory", "source"] + CYCLE_FIELDS,
                  _period(from_date, to_date, "closed_on") + [["sales_stage", "=", "Won"], ["closed_on", "is", "set"]]
                  + _mine("opportunity_owner"))
-    for r in wins:
-        if not r["lead"] and r["opportunity_from"] == "Lead":
-            r["lead"] = r["party_name"]
-    arrived = _lead_dates(wins)
     groups = {}
-    for r in wins:
-        start = arrived.get(r["lead"]) or r["transaction_date"]
-        groups.setdefault(r[field] or "", []).append(_days_between(start, r["closed_on"]))
+    for r, days in zip(wins, _cycle_days(wins)):
+        groups.setdefault(r[field] or "", []).append(days)
     out = []
     for name in sorted(groups):
         days = sorted(groups[name])

@@ -269,6 +269,14 @@ def test_sales_cycle_for_a_salesperson(fctx, forecast_site):
              "shortest_days": 40, "longest_days": 75}]
 
 
+def test_salesperson_performance_measures_the_cycle_from_the_leads_arrival(analyst, forecast_site):
+    """The same cycle on the salesperson performance report: rep1's W1 (75 days from LA,
+    though the deal opened 45 days before the win) and W2 (40): 57.5 on average."""
+    rows = {r["user"]: r for r in reports.salesperson_performance(**PERIOD)}
+    assert rows[forecast_site["rep1"]]["avg_cycle_days"] == 57.5
+    assert rows[forecast_site["rep2"]]["avg_cycle_days"] == 40.0
+
+
 # -- opportunities assigned vs closed ------------------------------------------------------------------
 
 def assigned_closed(rep1, rep2):
