@@ -14,7 +14,7 @@ from django.test import Client
 
 import lowcode
 from lowcode.desk.doctype.workspace.workspace import duplicate
-from lowcode.exceptions import ValidationError
+from lowcode.exceptions import PermissionError, ValidationError
 from lowcode.testing.http import login
 
 from .helpers import as_user, body, make_customer, make_opportunity, make_territory, make_user, move, refresh
@@ -131,6 +131,9 @@ def test_a_manager_duplicates_a_kpi_workspace_and_changes_the_copy(ctx, client, 
         assert e.value.field == "is_public"
         again = duplicate("Sales KPIs")["name"]
         assert again != copy.name and again.startswith("Sales KPIs (copy)")
+    with as_user(colleague):  # someone else's private workspace is not theirs to copy
+        with pytest.raises(PermissionError):
+            duplicate(copy.name)
     # the shipped workspace itself stays as it is: not the manager's to change
     token = login(ctx, client, manager)
     denied = client.put("/api/resource/Workspace/Sales KPIs", json.dumps({"sequence_id": 99}),
