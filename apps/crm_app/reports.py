@@ -460,12 +460,15 @@ def sales_forecast(from_date: str = None, to_date: str = None, salesperson: str 
     first, last = months[0][1].isoformat(), months[-1][2].isoformat()
     dims = group_dimensions(group_by, FORECAST_DIMENSIONS)
     opp_filters = _mine("opportunity_owner") + _picked("opportunity_owner", salesperson) + _picked("territory", territory)
-    pipeline = _rows("Opportunity", ["opportunity_owner", "territory", "expected_closing", "opportunity_amount",
-                                     "probability"],
+    # Summed in SQL per day (and probability): a few rows per rep and day, however many deals
+    pipeline = _rows("Opportunity", ["opportunity_owner", "territory", "expected_closing", "probability",
+                                     "count(*) as count", "sum(opportunity_amount) as amount"],
                      [["sales_stage", "in", list(OPEN_STAGES)], ["expected_closing", ">=", first],
-                      ["expected_closing", "<=", last]] + opp_filters)
-    won = _rows("Opportunity", ["opportunity_owner", "territory", "closed_on", "won_amount"],
-                [["sales_stage", "=", "Won"]] + _period(first, last, "closed_on") + opp_filters)
+                      ["expected_closing", "<=", last]] + opp_filters,
+                     group_by="opportunity_owner, territory, expected_closing, probability")
+    won = _rows("Opportunity", ["opportunity_owner", "territory", "closed_on", "sum(won_amount) as amount"],
+                [["sales_stage", "=", "Won"]] + _period(first, last, "closed_on") + opp_filters,
+                group_by="opportunity_owner, territory, closed_on")
     overlapping = [["period_end", ">=", first], ["period_start", "<=", last]]
     entries = []
     if lowcode.has_permission("Sales Forecast Entry", "read"):
@@ -494,12 +497,11 @@ def sales_forecast(from_date: str = None, to_date: str = None, salesperson: str 
             row[name] += amount
 
     for r in pipeline:
-        amount = float(r["opportunity_amount"] or 0)
-        add(month_of(r["expected_closing"], user_prefs), r["opportunity_owner"], r["territory"], open_count=1,
-            pipeline=amount, weighted=amount * float(r["probability"] or 0) / 100)
+        amount = float(r["amount"] or 0)
+        add(month_of(r["expected_closing"], user_prefs), r["opportunity_owner"], r["territory"],
+            open_count=r["count"], pipeline=amount, weighted=amount * float(r["probability"] or 0) / 100)
     for r in won:
-        add(month_of(r["closed_on"], user_prefs), r["opportunity_owner"], r["territory"],
-            won=float(r["won_amount"] or 0))
+        add(month_of(r["closed_on"], user_prefs), r["opportunity_owner"], r["territory"], won=float(r["amount"] or 0))
     for r in entries:
         commit = _spread(r["commit_amount"], r["period_start"], r["period_end"], months)
         best = _spread(r["best_case_amount"], r["period_start"], r["period_end"], months)
@@ -551,10 +553,12 @@ def opportunities_assigned_closed(from_date: str = None, to_date: str = None, sa
     months = _months(from_date, to_date, user_prefs, back=True)
     first, last = months[0][1].isoformat(), months[-1][2].isoformat()
     mine = _mine("opportunity_owner") + _picked("opportunity_owner", salesperson)
-    assigned = _rows("Opportunity", ["opportunity_owner", "transaction_date"],
-                     _period(first, last, "transaction_date") + mine)
-    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "closed_on"],
-                   _period(first, last, "closed_on") + [["sales_stage", "in", ["Won", "Lost"]]] + mine)
+    # counted in SQL per rep and day
+    assigned = _rows("Opportunity", ["opportunity_owner", "transaction_date", "count(*) as count"],
+                     _period(first, last, "transaction_date") + mine, group_by="opportunity_owner, transaction_date")
+    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "closed_on", "count(*) as count"],
+                   _period(first, last, "closed_on") + [["sales_stage", "in", ["Won", "Lost"]]] + mine,
+                   group_by="opportunity_owner, sales_stage, closed_on")
     rows = {}
 
     def row(user, day):
@@ -563,9 +567,9 @@ def opportunities_assigned_closed(from_date: str = None, to_date: str = None, sa
                                                "lost": 0})
 
     for r in assigned:
-        row(r["opportunity_owner"], r["transaction_date"])["assigned"] += 1
+        row(r["opportunity_owner"], r["transaction_date"])["assigned"] += r["count"]
     for r in closed:
-        row(r["opportunity_owner"], r["closed_on"])["won" if r["sales_stage"] == "Won" else "lost"] += 1
+        row(r["opportunity_owner"], r["closed_on"])["won" if r["sales_stage"] == "Won" else "lost"] += r["count"]
     out = []
     for key in sorted(rows):
         r = rows[key]
