@@ -35,6 +35,7 @@ permission_query_conditions = {
                       "crm_app.permissions.communication_reference_conditions"],
     "Campaign Member": "crm_app.permissions.campaign_member_conditions",
     "Announcement": "crm_app.announcements.conditions",  # the roles it targets
+    "Sales Forecast Entry": "crm_app.permissions.forecast_entry_conditions",  # a rep's own, managers all
 }
 has_permission = {
     "Lead": "crm_app.permissions.owned_or_territory_permission",
@@ -47,6 +48,7 @@ has_permission = {
                       "crm_app.permissions.communication_reference_permission"],
     "Campaign Member": "crm_app.permissions.campaign_member_permission",
     "Announcement": "crm_app.announcements.permission",
+    "Sales Forecast Entry": "crm_app.permissions.forecast_entry_permission",
 }
 
 scheduler_events = {

@@ -183,3 +183,20 @@ def campaign_member_permission(doc, ptype=None, user=None):
     if local.db.get_value("Campaign Message", doc.get("campaign_message"), "scheduled_by") == user:
         return None
     return False
+
+
+# Sales Forecast Entries: a salesperson reads and writes their own; managers all.
+FORECAST_MANAGER_ROLES = {"Sales Manager"} | SEE_ALL_ROLES
+
+
+def forecast_entry_conditions(user, doctype):
+    if lowcode.get_roles(user) & FORECAST_MANAGER_ROLES:
+        return None
+    return OrParts([("`tabSales Forecast Entry`.`salesperson`=%s", [user])])
+
+
+def forecast_entry_permission(doc, ptype=None, user=None):
+    user = user or local.user
+    if lowcode.get_roles(user) & FORECAST_MANAGER_ROLES or doc.get("salesperson") == user:
+        return None
+    return False

@@ -17,10 +17,13 @@ Dates are business dates, not the time a record was typed in: leads count by
 deal opened), wins and losses by ``closed_on``, costs by their own date, tasks by
 ``completed_on``, activities by when they happen."""
 import datetime
+import statistics
+
+import jdatetime
 
 import lowcode
 from lowcode.context import local
-from lowcode.desk.formatting import month_of
+from lowcode.desk.formatting import month_label, month_of
 from lowcode.desk.render import prefs
 from lowcode.exceptions import ValidationError
 
@@ -177,18 +180,34 @@ def _days_between(start, end):
     return (b - a).days
 
 
+CYCLE_FIELDS = ["lead", "opportunity_from", "party_name", "transaction_date", "closed_on"]
+
+
+def _cycle_days(wins):
+    """Days from each won deal's arrival to its win: from its lead's Lead Date (the lead
+    it was converted from, or its party while still a lead), else from the deal's own
+    date. The lead dates are read without row rules: the day a deal's lead arrived
+    belongs to the deal the viewer may read (its lead may be a colleague's), and only
+    the day is taken. ``wins`` carry CYCLE_FIELDS."""
+    lead_of = [r["lead"] or (r["party_name"] if r["opportunity_from"] == "Lead" else None) for r in wins]
+    leads = sorted({lead for lead in lead_of if lead})
+    arrived = {r["name"]: r["lead_date"] for r in lowcode.get_all("Lead", fields=["name", "lead_date"],
+                                                                  filters=[["name", "in", leads]])} if leads else {}
+    return [_days_between(arrived.get(lead) or r["transaction_date"], r["closed_on"]) for r, lead in zip(wins, lead_of)]
+
+
 @lowcode.whitelist()
 def salesperson_performance(from_date: str = None, to_date: str = None):
     """Per salesperson: leads that arrived in the period (contacted, converted),
     opportunities opened in it, and the deals closed in it: wins, win rate (won /
-    closed), average sales cycle (days from the opportunity date to the win), net
-    revenue, and revenue against their targets overlapping the period (for those who
-    may read Sales Targets)."""
+    closed), average sales cycle (days from the lead's arrival to the win,
+    _cycle_days), net revenue, and revenue against their targets overlapping the
+    period (for those who may read Sales Targets)."""
     leads = _rows("Lead", ["lead_owner", "status", "first_contacted_on"],
                   _period(from_date, to_date, "lead_date") + _mine("lead_owner"))
     opened = _rows("Opportunity", ["opportunity_owner"],
                    _period(from_date, to_date, "transaction_date") + _mine("opportunity_owner"))
-    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "won_amount", "transaction_date", "closed_on"],
+    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "won_amount"] + CYCLE_FIELDS,
                    _period(from_date, to_date, "closed_on") + [["sales_stage", "in", ["Won", "Lost"]]]
                    + _mine("opportunity_owner"))
     targets = {}
@@ -210,7 +229,7 @@ def salesperson_performance(from_date: str = None, to_date: str = None):
         my_closed = closed_of.get(user, [])
         wins = [r for r in my_closed if r["sales_stage"] == "Won"]
         revenue = sum((float(r["won_amount"] or 0) for r in wins), 0.0)
-        cycles = [_days_between(r["transaction_date"], r["closed_on"]) for r in wins]
+        cycles = _cycle_days(wins)
         target = targets.get(user)
         out.append({
             "user": user, "leads": len(mine),
@@ -349,3 +368,213 @@ def overdue_follow_ups(rule: str):
     return [{"customer": c, "customer_name": n, "account_manager": m, "last_contact": last}
             for c, n, m, last in overdue_customers(rule) if c in readable]
 
+
+
+# -- forecasting and sales management ----------------------------------------------------------------
+# Months are the user's (Jalali months for a Jalali user, desk.formatting.month_of); money
+# set for a period (a target, a rep's commit) that does not match the viewer's months is
+# spread over them by the days it covers, so a quarterly target or a Gregorian month seen
+# by a Jalali user still adds up to its amount.
+
+FORECAST_DIMENSIONS = {"month": "month", "rep": "salesperson", "territory": "territory"}
+CYCLE_GROUPS = {"rep": "opportunity_owner", "territory": "territory", "source": "source"}
+
+
+def _next_month(key):
+    year, month = int(key[:4]), int(key[5:7])
+    return "%04d-%02d" % ((year + 1, 1) if month == 12 else (year, month + 1))
+
+
+def month_bounds(key, user_prefs):
+    """(first day, last day) of a ``month_of`` key, as Gregorian dates."""
+    def first(k):
+        year, month = int(k[:4]), int(k[5:7])
+        if user_prefs.jalali:
+            return jdatetime.date(year, month, 1).togregorian()
+        return datetime.date(year, month, 1)
+    return first(key), first(_next_month(key)) - datetime.timedelta(days=1)
+
+
+MAX_MONTHS = 240  # a report by month over more than 20 years is a typo in a date
+
+
+def _months(from_date, to_date, user_prefs, default_span=3, back=False):
+    """The whole months (key, first day, last day) the period touches; without dates,
+    ``default_span`` months from this one onwards (or, ``back``, up to this one)."""
+    from_date, to_date = _dates(from_date, to_date)
+    if not from_date and not to_date:
+        keys = [month_of(datetime.date.today(), user_prefs)]
+        for _ in range(default_span - 1):
+            if back:
+                keys.insert(0, month_of(month_bounds(keys[0], user_prefs)[0] - datetime.timedelta(days=1), user_prefs))
+            else:
+                keys.append(_next_month(keys[-1]))
+    else:
+        keys = [month_of(from_date or to_date, user_prefs)]
+        end = month_of(to_date or from_date, user_prefs)
+        while keys[-1] < end:
+            if len(keys) >= MAX_MONTHS:
+                raise ValidationError(f"The period spans more than {MAX_MONTHS} months", field="to_date")
+            keys.append(_next_month(keys[-1]))
+    return [(k, *month_bounds(k, user_prefs)) for k in keys]
+
+
+def _spread(amount, start, end, months):
+    """{month key: the share of ``amount`` for the days of its period in that month}."""
+    start = datetime.date.fromisoformat(str(start)[:10])
+    end = datetime.date.fromisoformat(str(end or start)[:10])
+    days = (end - start).days + 1
+    out = {}
+    for key, first, last in months:
+        overlap = (min(last, end) - max(first, start)).days + 1
+        if overlap > 0 and days > 0:
+            out[key] = float(amount or 0) * overlap / days
+    return out
+
+
+def group_dimensions(value, allowed):
+    """The dimensions of a ``group_by`` argument ("month,rep" or a list), in their order;
+    a clear error names an unknown one."""
+    names = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    names = [str(n).strip().lower() for n in names if str(n).strip()]
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise ValidationError(f"group_by must be one or more of {', '.join(allowed)}: {value!r}", field="group_by")
+    return list(dict.fromkeys(names))
+
+
+def _picked(field, value):
+    return [[field, "=", value]] if value else []
+
+
+@lowcode.whitelist()
+def sales_forecast(from_date: str = None, to_date: str = None, salesperson: str = None, territory: str = None,
+                   group_by: str = "month,rep,territory"):
+    """Per month (expected closing, in the user's calendar), salesperson and territory:
+    open pipeline and its amount weighted by probability, the reps' commit and best
+    case (Sales Forecast Entry), what was won (closed in the month), the target (Sales
+    Target) and attainment (won / target). Whole months the period touches; by default
+    this month and the next two. A salesperson sees their own rows only."""
+    user_prefs = prefs()
+    months = _months(from_date, to_date, user_prefs)
+    first, last = months[0][1].isoformat(), months[-1][2].isoformat()
+    dims = group_dimensions(group_by, FORECAST_DIMENSIONS)
+    opp_filters = _mine("opportunity_owner") + _picked("opportunity_owner", salesperson) + _picked("territory", territory)
+    # Summed in SQL per day (and probability): a few rows per rep and day, however many deals
+    pipeline = _rows("Opportunity", ["opportunity_owner", "territory", "expected_closing", "probability",
+                                     "count(*) as count", "sum(opportunity_amount) as amount"],
+                     [["sales_stage", "in", list(OPEN_STAGES)], ["expected_closing", ">=", first],
+                      ["expected_closing", "<=", last]] + opp_filters,
+                     group_by="opportunity_owner, territory, expected_closing, probability")
+    won = _rows("Opportunity", ["opportunity_owner", "territory", "closed_on", "sum(won_amount) as amount"],
+                [["sales_stage", "=", "Won"]] + _period(first, last, "closed_on") + opp_filters,
+                group_by="opportunity_owner, territory, closed_on")
+    overlapping = [["period_end", ">=", first], ["period_start", "<=", last]]
+    entries = []
+    if lowcode.has_permission("Sales Forecast Entry", "read"):
+        entries = lowcode.get_list("Sales Forecast Entry", fields=["salesperson", "territory", "period_start",
+                                                                  "period_end", "commit_amount", "best_case_amount"],
+                                   filters=overlapping + _mine("salesperson") + _picked("salesperson", salesperson)
+                                   + _picked("territory", territory), limit_page_length=0)
+    targets = []
+    if lowcode.has_permission("Sales Target", "read"):
+        targets = lowcode.get_list("Sales Target", fields=["user", "territory", "period_start", "period_end",
+                                                          "target_amount"],
+                                   filters=overlapping + (_mine("user") if not is_analyst() else [])
+                                   + _picked("user", salesperson) + _picked("territory", territory),
+                                   limit_page_length=0)
+    figures = ("open_count", "pipeline", "weighted", "commit", "best_case", "won", "target")
+    rows = {}
+
+    def add(month, rep, terr, **amounts):
+        values = {"month": month, "salesperson": rep or "", "territory": terr or ""}
+        key = tuple(values[FORECAST_DIMENSIONS[d]] for d in dims)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {FORECAST_DIMENSIONS[d]: values[FORECAST_DIMENSIONS[d]] for d in dims}
+            row.update(dict.fromkeys(figures, 0.0))
+        for name, amount in amounts.items():
+            row[name] += amount
+
+    for r in pipeline:
+        amount = float(r["amount"] or 0)
+        add(month_of(r["expected_closing"], user_prefs), r["opportunity_owner"], r["territory"],
+            open_count=r["count"], pipeline=amount, weighted=amount * float(r["probability"] or 0) / 100)
+    for r in won:
+        add(month_of(r["closed_on"], user_prefs), r["opportunity_owner"], r["territory"], won=float(r["amount"] or 0))
+    for r in entries:
+        commit = _spread(r["commit_amount"], r["period_start"], r["period_end"], months)
+        best = _spread(r["best_case_amount"], r["period_start"], r["period_end"], months)
+        for month in commit:
+            add(month, r["salesperson"], r["territory"], commit=commit[month], best_case=best[month])
+    for r in targets:
+        for month, amount in _spread(r["target_amount"], r["period_start"], r["period_end"], months).items():
+            add(month, r["user"], r["territory"], target=amount)
+    out = []
+    for key in sorted(rows):
+        row = rows[key]
+        for name in figures[1:]:
+            row[name] = round(row[name], 2)
+        row["open_count"] = int(row["open_count"])
+        row["attainment_percent"] = _rate(row["won"], row["target"]) if row["target"] else None
+        if "month" in row:
+            row["month_label"] = month_label(row["month"], user_prefs)
+        out.append(row)
+    return out
+
+
+@lowcode.whitelist()
+def sales_cycle(from_date: str = None, to_date: str = None, group_by: str = "rep"):
+    """Deals won in the period (Closed On), per salesperson, territory or source: how
+    many, and the days from the lead's arrival (its Lead Date; the deal's own date when
+    it came from no lead) to the win: average, median, shortest and longest."""
+    field = CYCLE_GROUPS[group_dimensions(group_by, CYCLE_GROUPS)[0]]
+    wins = _rows("Opportunity", ["opportunity_owner", "territory", "source"] + CYCLE_FIELDS,
+                 _period(from_date, to_date, "closed_on") + [["sales_stage", "=", "Won"], ["closed_on", "is", "set"]]
+                 + _mine("opportunity_owner"))
+    groups = {}
+    for r, days in zip(wins, _cycle_days(wins)):
+        groups.setdefault(r[field] or "", []).append(days)
+    out = []
+    for name in sorted(groups):
+        days = sorted(groups[name])
+        out.append({"group": name, "won": len(days), "average_days": round(sum(days) / len(days), 1),
+                    "median_days": float(statistics.median(days)), "shortest_days": days[0], "longest_days": days[-1]})
+    return out
+
+
+@lowcode.whitelist()
+def opportunities_assigned_closed(from_date: str = None, to_date: str = None, salesperson: str = None):
+    """Per salesperson and month (the user's calendar): opportunities assigned to them
+    (they own it and it arrived in the month, by Opportunity Date), closed won and
+    closed lost (by Closed On), the close rate (closed of assigned) and the win rate
+    (won of closed). By default the last three months."""
+    user_prefs = prefs()
+    months = _months(from_date, to_date, user_prefs, back=True)
+    first, last = months[0][1].isoformat(), months[-1][2].isoformat()
+    mine = _mine("opportunity_owner") + _picked("opportunity_owner", salesperson)
+    # counted in SQL per rep and day
+    assigned = _rows("Opportunity", ["opportunity_owner", "transaction_date", "count(*) as count"],
+                     _period(first, last, "transaction_date") + mine, group_by="opportunity_owner, transaction_date")
+    closed = _rows("Opportunity", ["opportunity_owner", "sales_stage", "closed_on", "count(*) as count"],
+                   _period(first, last, "closed_on") + [["sales_stage", "in", ["Won", "Lost"]]] + mine,
+                   group_by="opportunity_owner, sales_stage, closed_on")
+    rows = {}
+
+    def row(user, day):
+        month = month_of(day, user_prefs)
+        return rows.setdefault((user, month), {"salesperson": user, "month": month, "assigned": 0, "won": 0,
+                                               "lost": 0})
+
+    for r in assigned:
+        row(r["opportunity_owner"], r["transaction_date"])["assigned"] += r["count"]
+    for r in closed:
+        row(r["opportunity_owner"], r["closed_on"])["won" if r["sales_stage"] == "Won" else "lost"] += r["count"]
+    out = []
+    for key in sorted(rows):
+        r = rows[key]
+        closed_count = r["won"] + r["lost"]
+        r.update(month_label=month_label(r["month"], user_prefs), closed=closed_count,
+                 close_rate_percent=_rate(closed_count, r["assigned"]), win_rate_percent=_rate(r["won"], closed_count))
+        out.append(r)
+    return out

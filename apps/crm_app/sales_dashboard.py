@@ -26,6 +26,7 @@ def page(request, name):
     sources = reports.source_roi(from_date, to_date)
     people = reports.salesperson_performance(from_date, to_date)
     pipeline = reports.weighted_pipeline()
+    forecast = reports.sales_forecast(group_by="month")  # forward-looking: its own months, not the period
     lost = reports.lost_reasons(from_date, to_date)
     competitors = reports.competitor_analysis(from_date, to_date)
     activity = reports.activity_metrics(from_date, to_date)
@@ -50,4 +51,4 @@ def page(request, name):
     }
     return render("crm_app/sales_dashboard.html", from_date=from_date, to_date=to_date, funnel=funnel,
                   sources=sources, people=people, pipeline=pipeline, lost=lost, competitors=competitors,
-                  activity=activity, punctuality=punctuality, charts=charts)
+                  activity=activity, punctuality=punctuality, forecast=forecast, charts=charts)

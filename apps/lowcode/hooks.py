@@ -47,6 +47,9 @@ form_actions = {
            "when": "lowcode.channels.compose.has_email"}],
     # Set a user's password or e-mail them an invitation (desk/views/users.py).
     "User": [{"label": "Set password", "route": "/app/user-password/{name}", "roles": ["System Manager"]}],
+    # A private copy of a workspace to change (desk/doctype/workspace/workspace.py: duplicate).
+    "Workspace": [{"label": "Duplicate", "method": "lowcode.desk.doctype.workspace.workspace.duplicate",
+                   "argument": "name", "redirect": "/app/workspace/{name}"}],
     "Webhook": [
         {"label": "Send test", "method": "lowcode.channels.webhooks.send_test", "argument": "webhook",
          "roles": ["System Manager"], "redirect": "/app/webhook-request-log/{log}"},

@@ -123,6 +123,8 @@ PAYLOADS = {
                              "filters_json": '[["Lead", "territory", "=", "no-such-territory"]]'},
                 {"description": "nobody"}),
     "Sales Stage": (lambda env: {"stage_name": f"Stage {_u()}"}, {"probability": 40}),
+    "Sales Forecast Entry": (lambda env: {"period_start": "2030-01-01", "commit_amount": 5, "best_case_amount": 6},
+                             {"best_case_amount": 7}),
     "Sales Target": (lambda env: {"period_start": "2030-01-01", "period_end": "2030-12-31", "target_amount": 5},
                      {"target_amount": 6}),
     "Task": (lambda env: {"subject": f"Task {_u()}"}, {"priority": "High"}),
@@ -130,7 +132,7 @@ PAYLOADS = {
 }
 
 # Fields that put a document in the tested user's rows (crm_app/permissions.py).
-OWNER_FIELD = {"Lead": "lead_owner", "Opportunity": "opportunity_owner"}
+OWNER_FIELD = {"Lead": "lead_owner", "Opportunity": "opportunity_owner", "Sales Forecast Entry": "salesperson"}
 
 
 @pytest.mark.parametrize("role", ROLES)

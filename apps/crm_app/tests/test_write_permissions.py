@@ -93,6 +93,11 @@ def colleagues_opportunity(w):
     return opp.name
 
 
+def colleagues_forecast_entry(w):
+    return lowcode.get_doc({"doctype": "Sales Forecast Entry", "salesperson": w.colleague,
+                            "period_start": "2030-01-01", "commit_amount": 100, "best_case_amount": 200}).insert().name
+
+
 def colleagues_private(doctype, **values):
     def make(w):
         with as_user(w.colleague):
@@ -134,6 +139,7 @@ CASES = [
     Case("private: owner or assignee", "Task",
          colleagues_private("Task", subject="Check the contract", assigned_to=None)),
     Case("private: owner only", "Note", colleagues_private("Note", title="Secret")),
+    Case("a salesperson's own, managers all", "Sales Forecast Entry", colleagues_forecast_entry, attackers=("rep",)),
     Case("private: owner only", "Communication", colleagues_private("Communication", subject="Secret")),
     Case("own, agent, assignment or team queue", "Case", colleagues_case, attackers=("agent",),
          extra={"service_team": lambda w, attacker: w.agent_team}),

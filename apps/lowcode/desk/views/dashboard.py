@@ -18,6 +18,7 @@ from ...i18n import translate
 from ...meta import get_meta
 from ...permissions import has_permission, role_access
 from ...utils import route_for
+from ..doctype.workspace.workspace import shown_to
 from ..formatting import period_label
 from ..render import prefs
 from .report import saved_report_url
@@ -30,6 +31,8 @@ def home_workspaces():
     out = []
     for row in rows:
         ws = get_doc("Workspace", row["name"])
+        if not shown_to(ws):
+            continue
         out.append({"name": ws.name, "label": ws.label, "shortcuts": shortcuts(ws),
                     "cards": [c for c in (number_card(r.number_card) for r in ws.number_cards) if c],
                     "charts": [c for c in (chart(r.chart, r.width) for r in ws.charts) if c]})
