@@ -59,10 +59,11 @@ def wanted_indexes(meta):
     for df in meta.data_fields:
         if df.get("unique"):
             out.append((index_name(meta, "u", df.fieldname), [df.fieldname], True))
+        elif df.fieldname == sort:
+            continue  # the sort field's own index above serves it
         elif (registry[df.fieldtype].link or df.get("in_standard_filter")
               or df.get("search_index")) and registry[df.fieldtype].indexable:
-            cols = [df.fieldname] if df.fieldname == sort else [df.fieldname, sort]
-            out.append((index_name(meta, df.fieldname), cols, False))
+            out.append((index_name(meta, df.fieldname), [df.fieldname, sort], False))
     for cols in meta.indexes:
         # The DocType's own indexes over several columns ("indexes" in its JSON): for a
         # report that reads a whole range of rows, one covering index answers from the

@@ -414,6 +414,27 @@ def test_a_doctype_asks_for_indexes_over_several_columns():
         validate_definition(dict(defn, indexes=["status"]), {})
 
 
+def test_a_sort_field_that_is_also_a_filter_gets_one_index(site, bench):
+    """A DocType sorted by a field it also offers as a standard filter (or a Link) asks
+    for that field's index once: twice, under one name, and the table could not be built."""
+    from lowcode.meta import Meta
+    from lowcode.schema import wanted_indexes
+    start = dict(f("period_start", "Date"), in_standard_filter=1)
+    defn = {"name": "Sort Filter Test", "module": "Custom", "sort_field": "period_start",
+            "fields": [start, f("owner_user", "Link", options="User")]}
+    indexes = wanted_indexes(Meta(defn))
+    names = [name for name, _, _ in indexes]
+    assert len(set(names)) == len(names), names
+    assert [cols for _, cols, _ in indexes if cols[0] == "period_start"] == [["period_start"]]
+    assert ["owner_user", "period_start"] in [cols for _, cols, _ in indexes]
+    name = f"Sort Filter {uuid.uuid4().hex[:6]}"
+    with lowcode.site_context(site, bench=bench) as local:
+        lowcode.get_doc(dict(defn, doctype="DocType", name=name, permissions=[
+            {"role": "System Manager", "read": 1, "write": 1, "create": 1}])).insert()
+        local.db.commit()
+        assert lowcode.get_doc({"doctype": name, "period_start": "2026-01-01"}).insert().name
+
+
 # -- engine limits: a value either round-trips or is refused naming the field -------------
 
 @pytest.mark.parametrize("fieldname,value", [
