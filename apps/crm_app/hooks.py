@@ -66,6 +66,10 @@ sms_opt_out = ["crm_app.sms.refused_numbers"]
 # Desk pages the app adds: /app/<route>[/<name>]
 desk_pages = {
     "customer-360": "crm_app.customer_360.page",
+    # the other parties' 360° views (crm_app/party_360.py)
+    "supplier-360": "crm_app.party_360.supplier_page",
+    "sales-partner-360": "crm_app.party_360.sales_partner_page",
+    "employee-360": "crm_app.party_360.employee_page",
     "sales-dashboard": "crm_app.sales_dashboard.page",
     "follow-ups": "crm_app.follow_ups.page",
     "inbox": "crm_app.inbox.page",  # the team inbox: crm_app/inbox.py
@@ -125,6 +129,9 @@ form_actions = {
         {"label": "New opportunity", "route": "/app/opportunity/new?opportunity_from=Customer&party_name={name}",
          "condition": "not doc.is_blocked"},
     ],
+    "Supplier": [{"label": "360° view", "route": "/app/supplier-360/{name}"}],
+    "Sales Partner": [{"label": "360° view", "route": "/app/sales-partner-360/{name}"}],
+    "Employee": [{"label": "360° view", "route": "/app/employee-360/{name}"}],
     "Communication": [
         {"label": "Reply", "route": "/app/email?doctype=Communication&name={name}",
          "condition": "doc.sent_or_received == 'Received' and doc.communication_medium == 'Email'"},
@@ -191,3 +198,8 @@ indicator_rules = {"Call Log": {"Ringing": "warning", "In Progress": "info", "Mi
 # An assignment's log row does not keep its record from being deleted (Frappe's hook; the
 # log keeps naming the record, as Frappe's ToDo does).
 ignore_links_on_delete = ["Assignment Log"]
+
+# Sections of a party's 360° view (crm_app/party_360.py): an employee's own leads,
+# opportunities and the customers they manage.
+party_360_sections = {"Employee": ["crm_app.party_360.employee_leads", "crm_app.party_360.employee_opportunities",
+                                   "crm_app.party_360.employee_customers"]}

@@ -28,6 +28,15 @@ def party_title(party_type, party_name):
     return None
 
 
+def set_link_titles(doc):
+    """Each Dynamic Link row of a Contact or Address shows its party's title (a Customer's,
+    Supplier's, Sales Partner's or Employee's name), as Frappe's link_title."""
+    for link in doc.get("links") or []:
+        if link.link_doctype and link.link_name:
+            title = lowcode.get_meta(link.link_doctype).get_title_field()
+            link.link_title = local.db.get_value(link.link_doctype, link.link_name, title) if title != "name" else None
+
+
 def check_not_blocked(customer, what):
     """A blocked customer gets no new opportunities or quotations."""
     if customer and int(local.db.get_value("Customer", customer, "is_blocked") or 0):

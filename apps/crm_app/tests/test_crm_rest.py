@@ -127,6 +127,11 @@ PAYLOADS = {
                      {"target_amount": 6}),
     "Task": (lambda env: {"subject": f"Task {_u()}"}, {"priority": "High"}),
     "Territory": (lambda env: {"territory_name": f"Territory {_u()}"}, {"territory_type": "Region"}),
+    # the parties beside customers (crm_app/party_360.py)
+    "Employee": (lambda env: {"employee_name": f"Employee {_u()}"}, {"designation": "Buyer"}),
+    "Sales Partner": (lambda env: {"partner_name": f"Partner {_u()}", "commission_rate": 5}, {"commission_rate": 6}),
+    "Supplier": (lambda env: {"supplier_name": f"Supplier {_u()}"}, {"tax_id": "10101"}),
+    "Supplier Group": (lambda env: {"supplier_group_name": f"Supplier group {_u()}"}, {"description": "metal"}),
 }
 
 # Fields that put a document in the tested user's rows (crm_app/permissions.py).
