@@ -29,7 +29,10 @@ SECTION_ROWS = 20  # rows a section lists (its figures count them all)
 
 def rows(doctype, fields, limit=0, **kwargs):
     """get_list of the fields the user may read among ``fields``; the others are None.
-    Returns (rows, the readable field names)."""
+    Returns (rows, the readable field names); none when the user may not read the DocType
+    at all (a Purchase User's view of a supplier has no activities, rather than no view)."""
+    if not lowcode.has_permission(doctype, "read"):
+        return [], set()
     readable = set(permitted_fieldnames(doctype)) | set(STANDARD_FIELDS)
     found = lowcode.get_list(doctype, fields=[f for f in fields if f in readable], limit_page_length=limit, **kwargs)
     return [{f: r.get(f) for f in fields} for r in found], readable
@@ -132,8 +135,9 @@ def get_party_360(doctype: str, name: str):
 
 # -- the employee's own work, as sections of the employee's view (hooks.py) -------------------
 
-def _user_of(employee):
-    return lowcode.db.get_value("Employee", employee, "user_id")
+def _user_of(employee, doctype):
+    """The employee's user, when the viewer may read ``doctype`` (else the section is left out)."""
+    return lowcode.db.get_value("Employee", employee, "user_id") if lowcode.has_permission(doctype, "read") else None
 
 
 def _figure(key, label, value, fieldtype):
@@ -160,7 +164,7 @@ def _section(key, title, doctype, columns, filters, figures, order_by):
 
 def employee_leads(doctype, employee):
     """The leads the employee's user owns (lead_owner)."""
-    user = _user_of(employee)
+    user = _user_of(employee, "Lead")
     if not user:
         return None
     mine = [["lead_owner", "=", user]]
@@ -175,7 +179,7 @@ def employee_leads(doctype, employee):
 def employee_opportunities(doctype, employee):
     """The opportunities the employee's user owns (opportunity_owner), with their open
     pipeline and won revenue."""
-    user = _user_of(employee)
+    user = _user_of(employee, "Opportunity")
     if not user:
         return None
     mine = [["opportunity_owner", "=", user]]
@@ -193,7 +197,7 @@ def employee_opportunities(doctype, employee):
 
 def employee_customers(doctype, employee):
     """The customers the employee's user manages (account_manager)."""
-    user = _user_of(employee)
+    user = _user_of(employee, "Customer")
     if not user or "account_manager" not in permitted_fieldnames("Customer"):
         return None
     mine = [["account_manager", "=", user]]

@@ -187,3 +187,34 @@ def test_party_360_desk_pages(ctx, client, unique):
     assert client.get("/app/supplier-360/SUP-none", **rep_auth).status_code == 404
     error(client.get("/api/method/crm_app.party_360.get_party_360", {"doctype": "Lead", "name": "x"}, **rep_auth),
           417, field="doctype")
+
+
+def test_each_role_sees_the_parts_it_may_read(ctx, unique):
+    """A view shows what the viewer may read and leaves the rest out rather than refusing
+    the page: purchasing sees a supplier's contacts and addresses (ERPNext's roles on
+    Contact and Address) but no relations or activities; HR sees an employee without the
+    sales sections; a Marketing User sees a customer without its relations."""
+    buyer = make_user(unique, "buyer360", roles=("Purchase User",))
+    hr = make_user(unique, "hr360", roles=("HR User",))
+    marketer = make_user(unique, "mkt360", roles=("Marketing User",))
+    supplier = _supplier(f"Purchased {unique}")
+    customer = make_customer(f"Bought {unique}").name
+    link = [{"link_doctype": "Supplier", "link_name": supplier}]
+    contact = lowcode.get_doc({"doctype": "Contact", "first_name": "Parsa", "links": link}).insert().name
+    lowcode.get_doc({"doctype": "Call Log", "phone": "09121234567", "reference_doctype": "Supplier",
+                     "reference_name": supplier}).insert()
+    _relation("Supplier", supplier, "Supplier of", "Customer", customer)
+    employee = lowcode.get_doc({"doctype": "Employee", "employee_name": f"Staff {unique}",
+                                "user_id": make_user(unique, "staff360")}).insert().name
+    with as_user(buyer):
+        data = get_party_360("Supplier", supplier)
+        assert [c["name"] for c in data["contacts"]] == [contact]
+        assert data["relations"] == [] and data["timeline"] == []
+        lowcode.get_doc({"doctype": "Address", "address_title": "Buyer's", "address_line1": "Road 1", "city": "Yazd",
+                         "links": link}).insert()  # purchasing keeps its suppliers' addresses
+    with as_user(hr):
+        assert get_party_360("Employee", employee)["sections"] == []
+    with as_user(marketer):
+        data = get_customer_360(customer)
+        assert data["relations"] == [] and data["customer"]["name"] == customer
+    assert [r["party"] for r in get_customer_360(customer)["relations"]] == [supplier]
