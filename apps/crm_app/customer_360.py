@@ -12,10 +12,12 @@ Other apps add sections through the ``customer_360_sections`` hook: functions
 "fieldtype"}]}, titles and labels in the user's language, read with the user's
 permissions as well (e.g. the service app's cases). What every party's view has (contacts,
 addresses, relations, activities, files, ``party_360_sections``) is crm_app/party_360.py's."""
+from django.utils import translation
+
 import lowcode
 from lowcode.apps import get_attr
 from lowcode.client import doc_for_user
-from lowcode.desk.render import render
+from lowcode.desk.render import prefs, render
 from lowcode.desk.views.common import desk_view
 from lowcode.permissions import permitted_fieldnames
 
@@ -79,4 +81,6 @@ def page(request, name):
     if not name:
         from django.http import HttpResponseRedirect
         return HttpResponseRedirect("/app/customer")
-    return render("crm_app/customer_360.html", data=get_customer_360(name))
+    with translation.override(prefs().lang):  # the sections' titles and labels in the user's language
+        data = get_customer_360(name)
+    return render("crm_app/customer_360.html", data=data)

@@ -9,13 +9,15 @@ None or a section]}, a section shaped as customer_360's: {"key", "title", "docty
 Everything is read through the permission-filtered query API (lowcode.get_list) asking
 only for fields at the user's permission levels, so a user sees only the rows and
 fields they may read; the party itself is shown as the user may see it."""
+from django.utils import translation
+
 import lowcode
+from lowcode import _
 from lowcode.apps import get_attr
 from lowcode.client import doc_for_user
-from lowcode.desk.render import render
+from lowcode.desk.render import prefs, render
 from lowcode.desk.views.common import desk_view
 from lowcode.exceptions import ValidationError
-from lowcode import _
 from lowcode.meta import STANDARD_FIELDS
 from lowcode.permissions import permitted_fieldnames
 
@@ -215,7 +217,9 @@ def _page(doctype):
             from django.http import HttpResponseRedirect
             from lowcode.utils import route_for
             return HttpResponseRedirect(f"/app/{route_for(doctype)}")
-        return render("crm_app/party_360.html", data=get_party_360(doctype, name))
+        with translation.override(prefs().lang):  # section titles and labels in the user's language
+            data = get_party_360(doctype, name)
+        return render("crm_app/party_360.html", data=data)
     return page
 
 

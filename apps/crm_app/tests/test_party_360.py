@@ -184,6 +184,13 @@ def test_party_360_desk_pages(ctx, client, unique):
     customer_page = client.get(f"/app/customer-360/{customer}", **rep_auth).content.decode()
     assert "&lt;script&gt;" in customer_page and "<script>alert(1)" not in customer_page
     assert client.get(f"/app/supplier-360/{supplier}", **marketer_auth).status_code == 403
+    lowcode.set_value("User", rep, "language", "fa")
+    refresh(ctx)
+    persian = client.get(f"/app/supplier-360/{supplier}", **rep_auth).content.decode()
+    assert 'dir="rtl"' in persian and "ارتباط‌ها" in persian and "نشانی‌ها" in persian
+    # the sections' titles and column labels too, which the view builds before the page renders
+    persian = client.get(f"/app/employee-360/{employee}", **rep_auth).content.decode()
+    assert "سرنخ‌های در اختیار" in persian and "Leads owned" not in persian
     assert client.get("/app/supplier-360/SUP-none", **rep_auth).status_code == 404
     error(client.get("/api/method/crm_app.party_360.get_party_360", {"doctype": "Lead", "name": "x"}, **rep_auth),
           417, field="doctype")
