@@ -31,3 +31,7 @@ class Employee(Document):
                                       "through others), so this would make a loop", field="reports_to")
             seen.add(manager)
             manager = local.db.get_value("Employee", manager, "reports_to")
+
+    def on_update(self):
+        from crm_app.parties import refresh_link_titles
+        refresh_link_titles(self)

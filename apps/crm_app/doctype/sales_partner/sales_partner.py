@@ -11,3 +11,7 @@ class SalesPartner(Document):
         rate = float(self.commission_rate or 0)
         if not 0 <= rate <= 100:
             raise ValidationError(f"Commission Rate must be between 0 and 100, not {rate:g}", field="commission_rate")
+
+    def on_update(self):
+        from crm_app.parties import refresh_link_titles
+        refresh_link_titles(self)

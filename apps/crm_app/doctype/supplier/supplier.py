@@ -7,3 +7,7 @@ class Supplier(Document):
     def validate(self):
         from crm_app.doctype.lead.lead import normalised_phone
         self.mobile_e164 = normalised_phone(self.mobile_no)  # found by phone as a Customer is
+
+    def on_update(self):
+        from crm_app.parties import refresh_link_titles
+        refresh_link_titles(self)

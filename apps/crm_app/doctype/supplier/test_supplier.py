@@ -1,6 +1,6 @@
 """Suppliers: a party of their own. Named by series with their name as title, the mobile
 normalised as a Customer's is, contacts and addresses linked through Dynamic Link (with
-the supplier's name as link title), and who may do what: purchasing writes, a
+the supplier's name as link title, following a new name), and who may do what: purchasing writes, a
 salesperson only reads (over REST, as an attacker with a low role would try)."""
 import pytest
 
@@ -38,6 +38,13 @@ def test_contacts_and_addresses_link_to_it(ctx, unique):
     assert lowcode.get_all("Contact", filters=[["Dynamic Link", "link_doctype", "=", "Supplier"],
                                                ["Dynamic Link", "link_name", "=", supplier.name]],
                            pluck="name") == [contact.name]
+    other = lowcode.get_doc({"doctype": "Contact", "first_name": "Other", "links": [
+        {"link_doctype": "Supplier", "link_name": _supplier(f"{unique}-other").name}]}).insert()
+    supplier.supplier_name = f"Pars Steel Group {unique}"
+    supplier.save()  # the new name reaches the links to it, and only those
+    assert lowcode.get_doc("Contact", contact.name).links[0].link_title == f"Pars Steel Group {unique}"
+    assert lowcode.get_doc("Address", address.name).links[0].link_title == f"Pars Steel Group {unique}"
+    assert lowcode.get_doc("Contact", other.name).links[0].link_title == f"Pars Steel {unique}-other"
 
 
 def test_the_contact_form_offers_the_party_types(ctx):
