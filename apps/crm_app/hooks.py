@@ -85,7 +85,7 @@ home_panels = ["crm_app.announcements.home_panel"]
 # The activity panel on these records' forms: log a call, add a note, new task, schedule a
 # meeting as dialogs prefilled with the record (crm_app/activity_panel.py; kinds in its KINDS).
 activity_panel = {doctype: ["call", "note", "task", "meeting"]
-                  for doctype in ("Lead", "Opportunity", "Customer", "Contact")}
+                  for doctype in ("Lead", "Opportunity", "Customer", "Contact", "Supplier", "Sales Partner")}
 
 # Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
 # The calls, notes, tasks and meetings linked to a record (crm_app/activity_panel.py).

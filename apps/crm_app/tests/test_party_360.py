@@ -11,6 +11,7 @@ import pytest
 import lowcode
 from lowcode.exceptions import PermissionError, ValidationError
 from lowcode.testing.http import error
+from lowcode.tests.desk_helpers import login
 
 from crm_app.customer_360 import get_customer_360
 from crm_app.party_360 import get_party_360
@@ -225,3 +226,24 @@ def test_each_role_sees_the_parts_it_may_read(ctx, unique):
         data = get_customer_360(customer)
         assert data["relations"] == [] and data["customer"]["name"] == customer
     assert [r["party"] for r in get_customer_360(customer)["relations"]] == [supplier]
+
+
+def test_a_call_logged_on_a_suppliers_form_is_in_its_view(ctx, client, unique):
+    """The activity panel is on the supplier's and the partner's forms; what it logs there
+    is the supplier's history."""
+    from urllib.parse import urlencode
+    rep = make_user(unique, "panel360")
+    supplier = _supplier(f"Panel {unique}")
+    partner = lowcode.get_doc({"doctype": "Sales Partner", "partner_name": f"Panel {unique}"}).insert().name
+    csrf = login(ctx, client, rep)
+    assert 'id="activity-panel"' in client.get(f"/app/sales-partner/{partner}").content.decode()
+    assert 'id="activity-panel"' in client.get(f"/app/supplier/{supplier}").content.decode()
+    query = urlencode({"doctype": "Supplier", "name": supplier})
+    saved = client.post(f"/app/activity-panel/call?{query}", {
+        "csrf_token": csrf, "act-call-direction": "Outgoing", "act-call-phone": "09121234567",
+        "act-call-outcome": "Connected", "act-call-notes": f"Asked for prices {unique}"}, HTTP_HX_REQUEST="true")
+    assert saved.status_code == 200, saved.content[:500]
+    refresh(ctx)
+    with as_user(rep):
+        timeline = get_party_360("Supplier", supplier)["timeline"]
+    assert [(t["doctype"], t["title"]) for t in timeline] == [("Call Log", "09121234567")]
