@@ -20,6 +20,7 @@ from lowcode.desk.views.common import desk_view
 from lowcode.exceptions import ValidationError
 from lowcode.meta import STANDARD_FIELDS
 from lowcode.permissions import permitted_fieldnames
+from lowcode.utils import Obj
 
 # The parties with a view of their own here (the customer's is customer_360.py's).
 PARTIES = ("Supplier", "Sales Partner", "Employee")
@@ -130,7 +131,12 @@ def get_party_360(doctype: str, name: str):
     timeline.sort(key=lambda item: item["when"], reverse=True)
     title_field = doc.meta.get_title_field()
     party = doc_for_user(doc)
-    return {"doctype": doctype, "party": party, "title": party.get(title_field) or doc.name,
+    # the party's list and filter fields it has a value in (and the user may read: doc_for_user)
+    details = [Obj(fieldname=df.fieldname, fieldtype=df.fieldtype, options=df.options, label=_(df.label),
+                   value=party[df.fieldname]) for df in doc.meta.data_fields
+               if (df.get("in_list_view") or df.get("in_standard_filter")) and not df.get("hidden")
+               and df.fieldname != title_field and party.get(df.fieldname) not in (None, "", 0)]
+    return {"doctype": doctype, "party": party, "title": party.get(title_field) or doc.name, "details": details,
             "contacts": contacts(doctype, name), "addresses": addresses(doctype, name),
             "relations": relations(doctype, name), "timeline": timeline, "sections": sections(doctype, name)}
 

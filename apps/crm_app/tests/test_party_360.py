@@ -10,7 +10,7 @@ import pytest
 
 import lowcode
 from lowcode.exceptions import PermissionError, ValidationError
-from lowcode.testing.http import error
+from lowcode.testing.http import error, ok
 from lowcode.tests.desk_helpers import login
 
 from crm_app.customer_360 import get_customer_360
@@ -77,6 +77,7 @@ def test_supplier_360_as_a_salesperson(ctx, unique):
     with as_user(rep):
         data = get_party_360("Supplier", supplier)
     assert data["title"] == f"Sepahan Cables {unique}" and data["party"]["name"] == supplier
+    assert [(d["fieldname"], d["value"]) for d in data["details"]] == [("supplier_type", "Company")]
     assert [c["name"] for c in data["contacts"]] == [contact]
     assert [a["name"] for a in data["addresses"]] == [address]
     assert [(t["doctype"], t["name"]) for t in data["timeline"]] == [("Communication", mail.name),
@@ -177,6 +178,8 @@ def test_party_360_desk_pages(ctx, client, unique):
     text = html.content.decode()
     assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert f"Buyer {unique}" in text and 'id="relations"' in text
+    employee_page = client.get(f"/app/employee-360/{employee}", **rep_auth).content.decode()
+    assert 'id="details"' in employee_page and f'href="/app/user/{rep.replace("@", "%40")}"' in employee_page  # the user it is
     for route, name, title in (("sales-partner-360", partner, f"Desk Partner {unique}"),
                                ("employee-360", employee, f"Desk Employee {unique}")):
         page = client.get(f"/app/{route}/{name}", **rep_auth)
@@ -195,6 +198,9 @@ def test_party_360_desk_pages(ctx, client, unique):
     assert client.get("/app/supplier-360/SUP-none", **rep_auth).status_code == 404
     error(client.get("/api/method/crm_app.party_360.get_party_360", {"doctype": "Lead", "name": "x"}, **rep_auth),
           417, field="doctype")
+    over_rest = ok(client.get("/api/method/crm_app.party_360.get_party_360", {"doctype": "Employee", "name": employee},
+                              **rep_auth))["message"]
+    assert over_rest["party"]["user_id"] == rep and {d["fieldname"] for d in over_rest["details"]} == {"user_id", "status"}
 
 
 def test_each_role_sees_the_parts_it_may_read(ctx, unique):
