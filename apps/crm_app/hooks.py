@@ -185,7 +185,9 @@ settings_tools = [{"group": "Channels", "label": "Telephony Settings", "icon": "
 user_guide = {"sales": {
     "lead": "leads", "opportunity": "opportunities", "opportunity/view/kanban": "pipeline",
     "quotation": "quotations", "product": "quotations", "price-list": "quotations", "customer": "customers",
-    "customer-360": "customers", "contact": "customers", "task": "activities", "event": "activities",
+    "customer-360": "customers", "contact": "customers", "supplier": "customers", "supplier-360": "customers",
+    "sales-partner": "customers", "sales-partner-360": "customers", "employee": "customers",
+    "employee-360": "customers", "party-relation": "customers", "task": "activities", "event": "activities",
     "note": "activities", "call-log": "calls", "call": "calls", "inbox": "inbox", "communication": "inbox",
     "email": "email-sms", "send-sms": "email-sms", "follow-ups": "your-day", "sales-dashboard": "reports",
     "campaign": "managers", "segment": "managers", "campaign-message": "managers", "sales-target": "managers",
