@@ -10,27 +10,20 @@ Other apps add sections through the ``customer_360_sections`` hook: functions
 (customer) returning None (nothing the user may see) or {"key", "title", "doctype",
 "columns": [{"field", "label", "fieldtype"}], "rows", "figures": [{"key", "label", "value",
 "fieldtype"}]}, titles and labels in the user's language, read with the user's
-permissions as well (e.g. the service app's cases)."""
+permissions as well (e.g. the service app's cases). What every party's view has (contacts,
+addresses, relations, activities, files, ``party_360_sections``) is crm_app/party_360.py's."""
+from django.utils import translation
+
 import lowcode
 from lowcode.apps import get_attr
 from lowcode.client import doc_for_user
-from lowcode.desk.render import render
+from lowcode.desk.render import prefs, render
 from lowcode.desk.views.common import desk_view
-from lowcode.meta import STANDARD_FIELDS
 from lowcode.permissions import permitted_fieldnames
 
+from crm_app import party_360
 from crm_app.followup import last_contacts
-
-OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
-ACTIVITIES = (("Call Log", "started_at", "phone"), ("Event", "starts_on", "subject"), ("Task", "due_date", "subject"),
-              ("Note", "creation", "title"), ("Communication", "communication_date", "subject"))
-
-
-def _rows(doctype, fields, limit=0, **kwargs):
-    """get_list of the fields the user may read among ``fields``; the others are None."""
-    readable = set(permitted_fieldnames(doctype)) | set(STANDARD_FIELDS)
-    rows = lowcode.get_list(doctype, fields=[f for f in fields if f in readable], limit_page_length=limit, **kwargs)
-    return [{f: r.get(f) for f in fields} for r in rows], readable
+from crm_app.party_360 import OPEN_STAGES, rows as _rows
 
 
 def _total(rows, field, readable, keep):
@@ -61,31 +54,17 @@ def get_customer_360(customer: str):
     for q in quotations:
         timeline.append({"when": str(q["creation"])[:19], "doctype": "Quotation", "name": q["name"],
                          "title": q["name"], "detail": q["status"]})
-    for doctype, when_field, title_field in ACTIVITIES:
-        readable = set(permitted_fieldnames(doctype)) | set(STANDARD_FIELDS)
-        order = when_field if when_field in readable else "creation"
-        activities, _ = _rows(doctype, ["name", when_field, title_field], filters=[["customer", "=", customer]],
-                              order_by=f"{order} desc", limit=500)
-        for a in activities:
-            timeline.append({"when": str(a[when_field] or "")[:19], "doctype": doctype, "name": a["name"],
-                             "title": a[title_field], "detail": ""})
+    timeline += party_360.activities([["customer", "=", customer]])
     linked = [("Customer", customer)] + [("Lead", r["name"]) for r in leads] + \
         [("Opportunity", r["name"]) for r in opps] + [("Quotation", r["name"]) for r in quotations]
-    files = []
-    for doctype, name in linked:
-        files += lowcode.get_all("File", fields=["file_name", "file_url", "creation"],
-                                 filters={"attached_to_doctype": doctype, "attached_to_name": name})
-    for f in files:
-        timeline.append({"when": str(f["creation"])[:19], "doctype": "File", "name": f["file_url"],
-                         "title": f["file_name"], "detail": ""})
+    timeline += party_360.files(linked)
     timeline.sort(key=lambda item: item["when"], reverse=True)
-    contacts, _ = _rows("Contact", ["name", "full_name", "email_id", "mobile_no"],
-                        filters=[["Dynamic Link", "link_doctype", "=", "Customer"],
-                                 ["Dynamic Link", "link_name", "=", customer]])
     sections = [section for section in (get_attr(path)(customer) for path in lowcode.get_hooks("customer_360_sections"))
-                if section]
+                if section] + party_360.sections("Customer", customer)
     return {
-        "customer": doc_for_user(doc), "contacts": contacts, "timeline": timeline, "sections": sections,
+        "customer": doc_for_user(doc), "contacts": party_360.contacts("Customer", customer), "timeline": timeline,
+        "addresses": party_360.addresses("Customer", customer), "relations": party_360.relations("Customer", customer),
+        "sections": sections,
         "totals": {
             "won_revenue": _total(opps, "won_amount", opp_fields, lambda o: o["sales_stage"] == "Won"),
             "open_pipeline": _total(opps, "opportunity_amount", opp_fields, lambda o: o["sales_stage"] in OPEN_STAGES),
@@ -102,4 +81,6 @@ def page(request, name):
     if not name:
         from django.http import HttpResponseRedirect
         return HttpResponseRedirect("/app/customer")
-    return render("crm_app/customer_360.html", data=get_customer_360(name))
+    with translation.override(prefs().lang):  # the sections' titles and labels in the user's language
+        data = get_customer_360(name)
+    return render("crm_app/customer_360.html", data=data)

@@ -37,6 +37,13 @@ INDUSTRIES = ["Manufacturing", "Retail", "Software", "Healthcare", "Energy", "Fo
 USERS = [("manager@demo.local", "Mina", "Sales Manager"), ("sales1@demo.local", "Babak", "Sales User"),
          ("sales2@demo.local", "Dana", "Sales User"), ("sales3@demo.local", "Ehud", "Sales User"),
          ("marketing@demo.local", "Laleh", "Marketing User")]
+# The parties beside customers (seed 003): suppliers, sales partners, and an employee for each demo user.
+SUPPLIERS = [("پارس سخت‌افزار", "Hardware", "Tehran", "09121110001"), ("آریا کاغذ", "Office supplies", "Isfahan",
+                                                                        "09131110002"),
+             ("Galil Cloud Services", "Services", "Haifa", "+972-52-1110003")]
+PARTNERS = [("Negin Resellers", "Reseller", "Iran", 10), ("Carmel Integrators", "Implementation Partner", "Israel", 15)]
+DESIGNATIONS = {"Sales Manager": ("Sales", "Sales Manager"), "Sales User": ("Sales", "Sales Representative"),
+                "Marketing User": ("Marketing", "Marketing Specialist")}
 DEMO_PASSWORD = "demo1234"
 HISTORY_DAYS = 365  # how far back the demo's business dates go
 CAMPAIGN_DAYS = 90  # the demo campaigns started this long ago
@@ -122,6 +129,60 @@ def _phone(rnd, prefixes):
         parsed = phonenumbers.parse(number, None if number.startswith("+") else "IR")
         if phonenumbers.is_valid_number(parsed):
             return number
+
+
+def _party(doctype, title_field, values, contact=None, city=None):
+    """The demo party titled values[title_field] (made once, with a contact and an address)."""
+    name = lowcode.db.get_value(doctype, {title_field: values[title_field]}, "name")
+    if name:
+        return name
+    name = lowcode.get_doc(dict(values, doctype=doctype)).insert(ignore_permissions=True).name
+    links = [{"link_doctype": doctype, "link_name": name}]
+    if contact:
+        first, last = contact
+        lowcode.get_doc({"doctype": "Contact", "first_name": first, "last_name": last, "links": links,
+                         "mobile_no": values.get("mobile_no")}).insert(ignore_permissions=True)
+    if city:
+        lowcode.get_doc({"doctype": "Address", "address_title": values[title_field], "address_type": "Office",
+                         "address_line1": "1 Main St" if city in ("Haifa", "Tel Aviv") else "خیابان اصلی ۱",
+                         "city": city, "country": "Israel" if city in ("Haifa", "Tel Aviv") else "Iran",
+                         "links": links}).insert(ignore_permissions=True)
+    return name
+
+
+def _relate(from_type, from_party, relation, to_type, to_party):
+    keys = {"from_type": from_type, "from_party": from_party, "relation": relation, "to_type": to_type,
+            "to_party": to_party}
+    if not lowcode.get_all("Party Relation", filters=keys, limit_page_length=1):
+        lowcode.get_doc(dict(keys, doctype="Party Relation")).insert(ignore_permissions=True)
+
+
+def _parties(rnd, customers):
+    """Suppliers and sales partners with contacts and addresses, an Employee for each demo
+    user (the salespeople reporting to the manager), and relations between real records."""
+    employees = {}
+    for email, first, role in sorted(USERS, key=lambda u: u[2] != "Sales Manager"):  # the manager first
+        department, designation = DESIGNATIONS[role]
+        employees[email] = _party("Employee", "user_id", {
+            "employee_name": first, "user_id": email, "department": department, "designation": designation,
+            "reports_to": None if role == "Sales Manager" else employees.get("manager@demo.local")})
+    for _name, group, _city, _phone in SUPPLIERS:
+        _ensure("Supplier Group", group, {"supplier_group_name": group})
+    suppliers = [_party("Supplier", "supplier_name", {"supplier_name": name, "supplier_group": group,
+                                                      "territory": city, "mobile_no": phone},
+                        contact=_person(rnd)[:2], city=city)
+                 for name, group, city, phone in SUPPLIERS]
+    partners = [_party("Sales Partner", "partner_name", {"partner_name": name, "partner_type": kind,
+                                                         "territory": territory, "commission_rate": rate},
+                       contact=_person(rnd)[:2], city="Tehran" if territory == "Iran" else "Tel Aviv")
+                for name, kind, territory, rate in PARTNERS]
+    buyers = sorted(customers)
+    if not buyers:
+        return
+    _relate("Supplier", suppliers[0], "Supplier of", "Customer", buyers[0])
+    _relate("Customer", buyers[-1], "Referred by", "Sales Partner", partners[0])
+    _relate("Sales Partner", partners[1], "Partner of", "Supplier", suppliers[2])
+    _relate("Customer", buyers[len(buyers) // 2], "Referred by", "Employee", employees["sales1@demo.local"])
 
 
 def _lose(opp, rnd, reason, on):
@@ -248,6 +309,7 @@ def generate(count: int = 2000, seed: int = 7):
                 _lose(opp, rnd, rnd.choice(LOST_REASONS), closes)
         elif closes and rnd.random() < 0.6:
             _lose(opp, rnd, rnd.choice(LOST_REASONS), closes)  # stalled early: lost after its cycle
+    _parties(random.Random(int(seed) + 1), customers)  # a generator of their own: the records above stay as they were
     local.db.commit()
     local.db.begin()
     return made

@@ -68,6 +68,10 @@ sms_opt_out = ["crm_app.sms.refused_numbers"]
 # Desk pages the app adds: /app/<route>[/<name>]
 desk_pages = {
     "customer-360": "crm_app.customer_360.page",
+    # the other parties' 360° views (crm_app/party_360.py)
+    "supplier-360": "crm_app.party_360.supplier_page",
+    "sales-partner-360": "crm_app.party_360.sales_partner_page",
+    "employee-360": "crm_app.party_360.employee_page",
     "sales-dashboard": "crm_app.sales_dashboard.page",
     "follow-ups": "crm_app.follow_ups.page",
     "inbox": "crm_app.inbox.page",  # the team inbox: crm_app/inbox.py
@@ -83,7 +87,7 @@ home_panels = ["crm_app.announcements.home_panel"]
 # The activity panel on these records' forms: log a call, add a note, new task, schedule a
 # meeting as dialogs prefilled with the record (crm_app/activity_panel.py; kinds in its KINDS).
 activity_panel = {doctype: ["call", "note", "task", "meeting"]
-                  for doctype in ("Lead", "Opportunity", "Customer", "Contact")}
+                  for doctype in ("Lead", "Opportunity", "Customer", "Contact", "Supplier", "Sales Partner")}
 
 # Tasks made from received messages, on the message's form and its record's (crm_app/inbox.py).
 # The calls, notes, tasks and meetings linked to a record (crm_app/activity_panel.py).
@@ -127,6 +131,9 @@ form_actions = {
         {"label": "New opportunity", "route": "/app/opportunity/new?opportunity_from=Customer&party_name={name}",
          "condition": "not doc.is_blocked"},
     ],
+    "Supplier": [{"label": "360° view", "route": "/app/supplier-360/{name}"}],
+    "Sales Partner": [{"label": "360° view", "route": "/app/sales-partner-360/{name}"}],
+    "Employee": [{"label": "360° view", "route": "/app/employee-360/{name}"}],
     "Communication": [
         {"label": "Reply", "route": "/app/email?doctype=Communication&name={name}",
          "condition": "doc.sent_or_received == 'Received' and doc.communication_medium == 'Email'"},
@@ -180,7 +187,9 @@ settings_tools = [{"group": "Channels", "label": "Telephony Settings", "icon": "
 user_guide = {"sales": {
     "lead": "leads", "opportunity": "opportunities", "opportunity/view/kanban": "pipeline",
     "quotation": "quotations", "product": "quotations", "price-list": "quotations", "customer": "customers",
-    "customer-360": "customers", "contact": "customers", "task": "activities", "event": "activities",
+    "customer-360": "customers", "contact": "customers", "supplier": "customers", "supplier-360": "customers",
+    "sales-partner": "customers", "sales-partner-360": "customers", "employee": "customers",
+    "employee-360": "customers", "party-relation": "customers", "task": "activities", "event": "activities",
     "note": "activities", "call-log": "calls", "call": "calls", "inbox": "inbox", "communication": "inbox",
     "email": "email-sms", "send-sms": "email-sms", "follow-ups": "your-day", "sales-dashboard": "reports",
     "campaign": "managers", "segment": "managers", "campaign-message": "managers", "sales-target": "managers",
@@ -193,3 +202,8 @@ indicator_rules = {"Call Log": {"Ringing": "warning", "In Progress": "info", "Mi
 # An assignment's log row does not keep its record from being deleted (Frappe's hook; the
 # log keeps naming the record, as Frappe's ToDo does).
 ignore_links_on_delete = ["Assignment Log"]
+
+# Sections of a party's 360° view (crm_app/party_360.py): an employee's own leads,
+# opportunities and the customers they manage.
+party_360_sections = {"Employee": ["crm_app.party_360.employee_leads", "crm_app.party_360.employee_opportunities",
+                                   "crm_app.party_360.employee_customers"]}

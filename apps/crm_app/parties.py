@@ -28,6 +28,25 @@ def party_title(party_type, party_name):
     return None
 
 
+def set_link_titles(doc):
+    """Each Dynamic Link row of a Contact or Address shows its party's title (a Customer's,
+    Supplier's, Sales Partner's or Employee's name), as Frappe's link_title."""
+    for link in doc.get("links") or []:
+        if link.link_doctype and link.link_name:
+            title = lowcode.get_meta(link.link_doctype).get_title_field()
+            link.link_title = local.db.get_value(link.link_doctype, link.link_name, title) if title != "name" else None
+
+
+def refresh_link_titles(doc):
+    """A party's changed title reaches the Contact and Address rows linking to it (their
+    link_title), so the contact's links do not keep the old name."""
+    title_field = doc.meta.get_title_field()
+    before = doc._doc_before_save
+    if title_field != "name" and before is not None and before.get(title_field) != doc.get(title_field):
+        local.db.sql("UPDATE `tabDynamic Link` SET `link_title`=%s WHERE `link_doctype`=%s AND `link_name`=%s",
+                     (doc.get(title_field), doc.doctype, doc.name))
+
+
 def check_not_blocked(customer, what):
     """A blocked customer gets no new opportunities or quotations."""
     if customer and int(local.db.get_value("Customer", customer, "is_blocked") or 0):

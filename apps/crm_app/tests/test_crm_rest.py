@@ -1,6 +1,7 @@
 """REST access to every CRM DocType with each CRM role (Sales User, Sales Manager,
-Marketing User, CRM Admin), over HTTP with API tokens: list (GET), create (POST) and
-update (PUT) answer 200 or 403 exactly as the app's JSON files say.
+Marketing User, CRM Admin; and the parties' Purchase User and HR User), over HTTP with
+API tokens: list (GET), create (POST) and update (PUT) answer 200 or 403 exactly as the
+app's JSON files say.
 
 Expectations are read from the files, not written by hand:
 - the DocPerms of apps/crm_app/doctype/<x>/<x>.json (the role's rows plus the "All"
@@ -23,6 +24,8 @@ from crm_app.tests.helpers import body, make_product, make_user, refresh, tag, t
 
 APP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROLES = ["Sales User", "Sales Manager", "Marketing User", "CRM Admin"]
+# Roles of the other parties' keepers (ERPNext's): the matrix checks them as attackers of every CRM DocType too.
+PARTY_ROLES = ["Purchase User", "HR User"]
 
 
 def _doctype_files():
@@ -129,13 +132,18 @@ PAYLOADS = {
                      {"target_amount": 6}),
     "Task": (lambda env: {"subject": f"Task {_u()}"}, {"priority": "High"}),
     "Territory": (lambda env: {"territory_name": f"Territory {_u()}"}, {"territory_type": "Region"}),
+    # the parties beside customers (crm_app/party_360.py)
+    "Employee": (lambda env: {"employee_name": f"Employee {_u()}"}, {"designation": "Buyer"}),
+    "Sales Partner": (lambda env: {"partner_name": f"Partner {_u()}", "commission_rate": 5}, {"commission_rate": 6}),
+    "Supplier": (lambda env: {"supplier_name": f"Supplier {_u()}"}, {"tax_id": "10101"}),
+    "Supplier Group": (lambda env: {"supplier_group_name": f"Supplier group {_u()}"}, {"description": "metal"}),
 }
 
 # Fields that put a document in the tested user's rows (crm_app/permissions.py).
 OWNER_FIELD = {"Lead": "lead_owner", "Opportunity": "opportunity_owner", "Sales Forecast Entry": "salesperson"}
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES + PARTY_ROLES)
 def test_rest_access_by_role(ctx, client, unique, role):
     user = make_user(unique, role.lower().replace(" ", ""), roles=(role,))
     env = {"admin_user": user, "customer": lowcode.get_doc({"doctype": "Customer",

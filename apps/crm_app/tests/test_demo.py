@@ -71,6 +71,28 @@ def test_demo_masters_and_users(dctx):
     assert owners <= {e for e, _, r in demo.USERS if r == "Sales User"}, owners  # the round robin spread them
 
 
+def test_demo_parties(dctx):
+    """Suppliers and partners with a contact and an address each, an employee for every demo
+    user (the salespeople reporting to the manager's), and relations between real records."""
+    from crm_app.party_360 import contacts, addresses
+    suppliers = lowcode.get_all("Supplier", pluck="name")
+    partners = lowcode.get_all("Sales Partner", pluck="name")
+    assert len(suppliers) == len(demo.SUPPLIERS) and len(partners) == len(demo.PARTNERS)
+    for doctype, names in (("Supplier", suppliers), ("Sales Partner", partners)):
+        for name in names:
+            assert len(contacts(doctype, name)) == 1 and len(addresses(doctype, name)) == 1, (doctype, name)
+    employees = {r["user_id"]: r for r in lowcode.get_all("Employee", fields=["name", "user_id", "reports_to"])}
+    assert set(employees) == {e for e, _, _ in demo.USERS}
+    manager = employees["manager@demo.local"]
+    assert manager["reports_to"] is None
+    assert {employees[e]["reports_to"] for e, _, r in demo.USERS if r == "Sales User"} == {manager["name"]}
+    relations = lowcode.get_all("Party Relation", fields=["from_type", "from_party", "to_type", "to_party"])
+    assert {r["from_type"] for r in relations} | {r["to_type"] for r in relations} >= {
+        "Customer", "Supplier", "Sales Partner", "Employee"}
+    for r in relations:
+        assert lowcode.db.exists(r["from_type"], r["from_party"]) and lowcode.db.exists(r["to_type"], r["to_party"])
+
+
 def test_converted_leads_are_tied_to_their_customer(dctx):
     """Each converted lead has its customer, and is a contact of it (several leads of one
     organisation share one customer, which names the first of them as its lead)."""
@@ -118,7 +140,8 @@ def test_won_opportunities_have_their_amount(dctx):
 
 
 @pytest.mark.parametrize("doctype", ["Lead", "Customer", "Contact", "Opportunity", "Quotation", "Call Log", "Event",
-                                     "Task", "Lead Source", "Campaign"])
+                                     "Task", "Lead Source", "Campaign", "Supplier", "Sales Partner", "Employee",
+                                     "Party Relation", "Address"])
 def test_documents_are_valid(dctx, doctype):
     """A sample of every kind reloads and saves again through the full validation."""
     names = lowcode.get_all(doctype, pluck="name", order_by="creation asc")

@@ -296,6 +296,7 @@ def test_field_lengths_are_bounded_in_definitions():
 
 @pytest.mark.parametrize("method, data, names", [
     ("crm_app.customer_360.get_customer_360", {"customer": {"a": 1}}, "customer"),
+    ("crm_app.party_360.get_party_360", {"doctype": "Supplier", "name": {"a": 1}}, "name"),
     ("crm_app.reports.sales_funnel", {"from_date": [1]}, "from_date"),
     ("crm_app.doctype.lead.lead.duplicates", {"lead": [1]}, "lead"),
     ("crm_app.conversion.convert_lead", {"lead": [1]}, "lead"),

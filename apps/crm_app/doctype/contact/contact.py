@@ -9,7 +9,5 @@ class Contact(Document):
         # The caller lookup of telephony finds the contact by these (indexed) columns.
         self.mobile_e164 = normalised_phone(self.mobile_no)
         self.phone_e164 = normalised_phone(self.phone)
-        from lowcode.context import local
-        for link in self.get("links") or []:
-            if link.link_doctype == "Customer" and link.link_name:
-                link.link_title = local.db.get_value("Customer", link.link_name, "customer_name")
+        from crm_app.parties import set_link_titles
+        set_link_titles(self)

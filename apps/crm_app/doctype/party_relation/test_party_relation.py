@@ -1,4 +1,5 @@
-"""Party Relations: both parties must exist in the DocType their type names (refused by
+"""Party Relations between customers, contacts, leads, suppliers, sales partners and
+employees: both parties must exist in the DocType their type names (refused by
 field, also over REST), the relation is one of the list, and a Sales User records
 relations. A merged customer's relations follow it (doctype/customer/test_customer.py)."""
 import json
@@ -64,3 +65,21 @@ def test_a_sales_user_records_a_referral(ctx, unique):
     stored = lowcode.get_doc("Party Relation", relation.name)
     assert (stored.from_type, stored.from_party, stored.relation, stored.owner) == (
         "Lead", lead.name, "Referred by", rep)
+
+
+@pytest.mark.parametrize("party_type", ["Supplier", "Sales Partner", "Employee"])
+def test_suppliers_partners_and_employees_are_parties(ctx, unique, party_type):
+    """A relation links the new parties' real records, and refuses a name that is not one."""
+    from lowcode.exceptions import LinkValidationError
+    values = {"Supplier": {"supplier_name": f"Supplier {unique}"},
+              "Sales Partner": {"partner_name": f"Partner {unique}"},
+              "Employee": {"employee_name": f"Employee {unique}"}}[party_type]
+    party = lowcode.get_doc(dict(values, doctype=party_type)).insert().name
+    customer = make_customer().name
+    relation = lowcode.get_doc({"doctype": "Party Relation", "from_type": party_type, "from_party": party,
+                                "relation": "Partner of", "to_type": "Customer", "to_party": customer}).insert()
+    assert (relation.from_type, relation.from_party) == (party_type, party)
+    with pytest.raises(LinkValidationError) as e:
+        lowcode.get_doc({"doctype": "Party Relation", "from_type": "Customer", "from_party": customer,
+                         "relation": "Customer of", "to_type": party_type, "to_party": customer}).insert()
+    assert e.value.field == "to_party"
