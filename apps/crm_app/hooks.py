@@ -18,7 +18,13 @@ doc_events = {
     "Email Bounce": {
         "on_update": "crm_app.campaigns.on_bounce",
     },
+    # Lead scoring (crm_app/scoring.py): a saved lead, and a call, message or opened e-mail
+    # logged on one, rescores that lead.
+    "Lead": {"on_update": "crm_app.scoring.on_lead_update"},
+    "Call Log": {"on_update": "crm_app.scoring.on_activity"},
+    "Campaign Member": {"on_update": "crm_app.scoring.on_activity"},
 }
+doc_events["Communication"]["on_update"] = "crm_app.scoring.on_activity"
 
 # "Assigned to ... by rule ..." on the form after the save a rule assigned (crm_app/assignment.py).
 form_notices = {"*": ["crm_app.assignment.form_notices"]}
@@ -54,6 +60,7 @@ scheduler_events = {
         "crm_app.followup.run_all_rules",
         "crm_app.activities.mark_overdue_tasks",
         "crm_app.doctype.quotation.quotation.expire_quotations",
+        "crm_app.scoring.nightly",  # every lead's score, the learned model and its predictions
     ],
     "hourly": ["crm_app.activities.send_task_reminders"],
     # Campaign messages: start when due, throttled batches, A/B winners, delivery states.
@@ -73,6 +80,7 @@ desk_pages = {
     "activity-panel": "crm_app.activity_panel.page",  # the activity panel's dialogs on records
     "convert-lead": "crm_app.convert_page.page",  # the lead conversion dialog
     "announcement-read": "crm_app.announcements.read_page",  # POST: opened; GET: who read it
+    "best-leads": "crm_app.best_leads.page",  # my open leads by score, not contacted today
 }
 
 # Blocks on the desk's home page (/app): the announcements for the user's roles (crm_app/announcements.py).

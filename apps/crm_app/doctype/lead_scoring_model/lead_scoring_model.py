@@ -1,0 +1,6 @@
+"""Lead Scoring Model: the learned model of crm_app/scoring.py, trained nightly."""
+from lowcode.document import Document
+
+
+class LeadScoringModel(Document):
+    pass
