@@ -8,6 +8,8 @@ from lowcode.context import local
 from lowcode.desk.render import render
 from lowcode.desk.views.common import desk_view
 
+from crm_app.scoring import no_model_message
+
 OPEN = ["New", "Contacted", "Qualified"]
 SHOWN = 50
 
@@ -42,4 +44,4 @@ def contacted_today(names):
 
 @desk_view
 def page(request, name):
-    return render("crm_app/best_leads.html", leads=best_leads())
+    return render("crm_app/best_leads.html", leads=best_leads(), no_model=no_model_message())

@@ -156,6 +156,10 @@ form_actions = {
          "condition": "not doc.is_erased", "roles": ["System Manager", "CRM Admin"],
          "confirm": "Erase this person's personal data? This cannot be undone."},
     ],
+    "Lead Scoring Model": [
+        {"label": "Train now", "method": "crm_app.scoring.train_now", "argument": "model",
+         "roles": ["System Manager", "CRM Admin"], "confirm": "Train the lead scoring model on today's history now?"},
+    ],
     "Campaign Message": [
         {"label": "Schedule", "method": "crm_app.campaigns.schedule_message", "argument": "message",
          "condition": "doc.status == 'Draft'",
@@ -172,6 +176,9 @@ web_pages = {"campaign": "crm_app.campaign_pages.view"}
 record_badges = {
     "Customer": {"field": "is_blocked", "label": "Blocked", "style": "danger"},
     "Lead": {"field": "is_duplicate", "label": "Possible duplicate", "style": "warning"},
+    # too little won/lost history for a learned lead score (crm_app/scoring.py)
+    "Lead Scoring Model": {"field": "status", "value": "No model", "label": "Not enough won and lost leads to learn from yet",
+                           "style": "warning"},
 }
 
 # Incoming e-mail (lowcode/channels/email_in.py): who a sender is, and a Lead for an unknown one.

@@ -196,8 +196,20 @@ def nightly():
     """scheduler_events daily: every lead's score, a model trained on today's history, and
     every lead's prediction."""
     recompute_scores()
+    learn()
+
+
+def learn():
     train()
     predict()
+
+
+@lowcode.whitelist(methods=["POST"])
+def train_now(model: str = None):
+    """The Lead Scoring Model's "Train now" button: learn in the background now rather than
+    tonight, for who may change the model."""
+    lowcode.has_permission("Lead Scoring Model", "write", raise_exception=True)
+    lowcode.enqueue("crm_app.scoring.learn", queue="long")
 
 
 # -- the learned model ---------------------------------------------------------------------------
@@ -250,6 +262,15 @@ def not_enough_history(decided, converted):
     """What the UI says when there is no model (in the user's language)."""
     return _("No learned model yet: it needs at least {0} decided leads with at least {1} converted and {1} "
              "not; the history has {2} decided leads, {3} converted.", MIN_DECIDED, MIN_EACH, decided, converted)
+
+
+def no_model_message():
+    """None when there is a model; else why not, in the user's language (the UI's word on it)."""
+    if load_model() is not None:
+        return None
+    decided, converted = (lowcode.db.get_single_value("Lead Scoring Model", f)
+                          for f in ("decided_leads", "converted_leads"))
+    return not_enough_history(int(decided or 0), int(converted or 0))
 
 
 def load_model():

@@ -5,7 +5,7 @@ page as the salesperson and escaped."""
 import datetime
 
 import lowcode
-from lowcode.testing.http import login
+from lowcode.testing.http import csrf_header, login
 
 from crm_app.best_leads import best_leads
 from crm_app.tests.helpers import as_user, make_lead, make_user
@@ -60,3 +60,35 @@ def test_the_best_leads_page(ctx, client, unique):
     assert "&lt;b&gt;Top&lt;/b&gt;" in table and "<b>Top</b>" not in table
     for name in ("called", "mailed", "won", "theirs"):
         assert leads[name] not in table
+
+
+def test_the_lead_list_shows_filters_and_sorts_by_score(ctx, client, unique):
+    rep, leads = _setup(unique)
+    login(ctx, client, rep)
+    html = client.get("/app/lead", {"order_by": "lead_score desc", "filters": '[["lead_score", ">=", 20]]'}
+                      ).content.decode()
+    assert ">Score<" in html
+    shown = [key for key in leads if leads[key] in html]
+    assert sorted(shown) == sorted(["won", "called", "mailed", "top", "tie_likelier", "tie"])  # not "low", not theirs
+    assert html.index(leads["won"]) < html.index(leads["called"]) < html.index(leads["top"]) < html.index(leads["tie"])
+    assert client.get("/app/lead", {"lead_score": "40"}).content.decode().count(leads["top"]) >= 1
+
+
+def test_without_a_model_the_pages_say_why(ctx, client, unique):
+    from lowcode.testing.http import write
+    model = lowcode.get_doc("Lead Scoring Model")
+    model.status, model.coefficients, model.decided_leads, model.converted_leads = "No model", None, 3, 1
+    model.save(ignore_permissions=True)
+    rep, _leads = _setup(unique)
+    admin = make_user(unique, "admin", roles=("CRM Admin",))
+    csrf = login(ctx, client, rep)
+    page = client.get("/app/best-leads").content.decode()
+    assert 'id="best-leads-no-model"' in page and "the history has 3 decided leads, 1 converted" in page
+    # the salesperson may not train the model; a CRM Admin may (in the background)
+    train = "/api/method/crm_app.scoring.train_now"
+    assert client.post(train, {"model": "Lead Scoring Model"}, **csrf_header(csrf)).status_code == 403
+    write(ctx)
+    csrf = login(ctx, client, admin)
+    form = client.get("/app/lead-scoring-model", follow=True).content.decode()
+    assert "Not enough won and lost leads to learn from yet" in form and "Train now" in form
+    assert client.post(train, {"model": "Lead Scoring Model"}, **csrf_header(csrf)).status_code == 200

@@ -20,11 +20,7 @@ def execute(filters=None):
                                  filters=[["status", "in", ["Converted", "Unqualified"]],
                                           ["conversion_probability", "is", "set"]], limit_page_length=0)
     rows = scoring.calibration([(r["name"], r["conversion_probability"]) for r in leads])
-    message = None
-    if scoring.load_model() is None:
-        decided, converted = (lowcode.db.get_single_value("Lead Scoring Model", f)
-                              for f in ("decided_leads", "converted_leads"))
-        message = scoring.not_enough_history(int(decided or 0), int(converted or 0))
+    message = scoring.no_model_message()
     chart = {"type": "line", "data": {"labels": [str(r["decile"]) for r in rows], "datasets": [
         {"name": lowcode._("Mean Predicted %"), "values": [r["mean_predicted"] for r in rows]},
         {"name": lowcode._("Actual Conversion %"), "values": [r["actual_rate"] for r in rows]}]}} if rows else None
