@@ -199,6 +199,7 @@ user_guide = {"sales": {
     "campaign": "managers", "segment": "managers", "campaign-message": "managers", "sales-target": "managers",
     "assignment-rule": "managers", "follow-up-rule": "managers", "crm-settings": "managers",
 }}
+user_guide["sales"].update({"best-leads": "your-day", "lead-scoring-rule": "managers", "lead-scoring-model": "managers"})
 # Status badge colours of DocTypes without a workflow (lowcode/desk/indicators.py), where
 # Frappe's guess from the words does not fit: Bootstrap colours by status.
 indicator_rules = {"Call Log": {"Ringing": "warning", "In Progress": "info", "Missed": "danger", "No Answer": "danger"}}
