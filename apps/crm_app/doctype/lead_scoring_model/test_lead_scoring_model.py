@@ -125,3 +125,33 @@ def test_calibration_for_a_salesperson_covers_their_own_leads(calibrated):
         answer = run("Lead Score Calibration")
     assert answer["result"] == [_row(1, 1, 5.0, 0.0), _row(3, 1, 10.0, 0.0), _row(6, 1, 95.0, 100.0),
                                 _row(8, 1, 100.0, 100.0)]
+
+
+def test_the_lead_form_shows_the_probability_and_its_top_factors(ctx, client, unique):
+    """A stored model: intercept -0.5, source S +1.5, calls connected +0.5 (on log(1 + calls)).
+    A lead from S with two connected calls: z = -0.5 + 1.5 + 0.5 * ln 3 = 1.5493,
+    p = 1 / (1 + e^-1.5493) = 82.5 %; its factors: +1.50 the source, +0.55 the calls."""
+    from lowcode.testing.http import login, write
+    source = _source("Stored")
+    model = _model()
+    model.status = "Trained"
+    model.coefficients = json.dumps({"intercept": -0.5, "weights": {f"source={source}": 1.5, "calls_connected": 0.5}})
+    model.save(ignore_permissions=True)
+    try:
+        lead = make_lead(source=source)
+        # before the calls: z = -0.5 + 1.5 = 1.0, p = 1 / (1 + e^-1) = 73.1 %
+        assert (lead.conversion_probability, lead.score_factors) == (73.1, f"+1.50 Source: {source}")
+        for _i in range(2):
+            lowcode.get_doc({"doctype": "Call Log", "phone": "09121234567", "reference_doctype": "Lead",
+                             "reference_name": lead.name, "outcome": "Connected"}).insert()
+        assert lowcode.db.get_value("Lead", lead.name, ["conversion_probability", "score_factors"]) == \
+            (82.5, f"+1.50 Source: {source}\n+0.55 Calls connected")
+        login(ctx, client, "Administrator")
+        html = client.get(f"/app/lead/{lead.name}").content.decode()
+        assert "Top Factors" in html and f"+1.50 Source: {source}" in html and "82.5" in html
+    finally:
+        write(ctx)
+        model = _model()
+        model.status, model.coefficients = "No model", None
+        model.save(ignore_permissions=True)
+        ctx.db.commit()

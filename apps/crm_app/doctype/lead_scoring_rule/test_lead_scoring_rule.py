@@ -119,6 +119,21 @@ def test_a_logged_call_rescores_its_lead(world):
     assert _score(world["b"]) == 15
 
 
+def test_a_logged_message_rescores_its_lead(world):
+    """B was never contacted (-6); an e-mail today is a contact: 0. A message of 31 days ago
+    on C is older than its call (40 days): still -6, C stays at 2."""
+    now = datetime.datetime.now().replace(microsecond=0)
+    lowcode.get_doc({"doctype": "Communication", "subject": "Hello", "reference_doctype": "Lead",
+                     "reference_name": world["b"], "communication_date": now}).insert()
+    assert _score(world["b"]) == 0
+    lowcode.get_doc({"doctype": "Communication", "subject": "Old", "reference_doctype": "Lead",
+                     "reference_name": world["c"], "communication_date": now - datetime.timedelta(days=31)}).insert()
+    assert _score(world["c"]) == 2
+    lowcode.get_doc({"doctype": "Communication", "subject": "Recent", "reference_doctype": "Lead",
+                     "reference_name": world["c"], "communication_date": now - datetime.timedelta(days=30)}).insert()
+    assert _score(world["c"]) == 8  # 30 days is not more than 30: no -6
+
+
 def test_days_since_last_contact_by_whole_days(world):
     """C's last contact was 40 days ago: > 39 and >= 40 hold, > 40 and < 40 do not; = 40 holds."""
     def holds(op, n):
