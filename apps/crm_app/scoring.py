@@ -24,7 +24,8 @@ from lowcode import _
 from lowcode.context import local
 from lowcode.exceptions import InvalidFieldError
 from lowcode.meta import get_meta
-from lowcode.query import Query
+from lowcode.fields import registry
+from lowcode.query import OPERATORS, Query
 
 ACTIVITY_CRITERIA = ("E-mails opened", "Calls connected", "Days since last contact")
 NUMBER_OPERATORS = ("=", "!=", ">", ">=", "<", "<=")
@@ -97,15 +98,17 @@ def rule_condition(rule):
     its field (the operator or value that does not fit)."""
     criterion, op = rule.get("criterion") or "Lead field", (rule.get("operator") or "=").strip()
     if criterion == "Lead field":
-        if not rule.get("lead_field"):
-            raise InvalidFieldError("a rule on a lead field names the field", field="lead_field")
+        df = get_meta("Lead").get_field(rule.get("lead_field") or "")
+        if df is None or df.fieldtype not in registry or registry[df.fieldtype].column is None:
+            raise InvalidFieldError(f"Lead has no field {rule.get('lead_field')!r}", field="lead_field")
+        operators = registry[df.fieldtype].operators
+        if op.lower() not in OPERATORS or operators and op.lower() not in operators:
+            raise InvalidFieldError(f"operator {op!r} does not apply to {df.label} ({df.fieldtype})", field="operator")
         query = Query("Lead", "Administrator", "read", ignore_permissions=True)
         try:
-            sql = query.condition([rule["lead_field"], op, rule.get("value")])
-        except InvalidFieldError as e:
-            field = "lead_field" if e.field == rule["lead_field"] and "has no field" in str(e) else "operator" \
-                if "operator" in str(e) else "value"
-            raise InvalidFieldError(str(e), field=field)
+            sql = query.condition([df.fieldname, op, rule.get("value")])
+        except InvalidFieldError as e:  # field and operator fit: the value does not
+            raise InvalidFieldError(e.message, field="value")
         return sql, query.values
     if criterion not in ACTIVITY_CRITERIA:
         raise InvalidFieldError(f"unknown criterion {criterion!r}", field="criterion")
