@@ -104,9 +104,14 @@ def rule_condition(rule):
         operators = registry[df.fieldtype].operators
         if op.lower() not in OPERATORS or operators and op.lower() not in operators:
             raise InvalidFieldError(f"operator {op!r} does not apply to {df.label} ({df.fieldtype})", field="operator")
+        value = rule.get("value")
+        if op == "between":  # "from, to" as typed: a range of revenue, of dates
+            value = [v.strip() for v in str(value or "").split(",")]
+            if len(value) != 2 or not all(value):
+                raise InvalidFieldError("'between' takes two values: from, to", field="value")
         query = Query("Lead", "Administrator", "read", ignore_permissions=True)
         try:
-            sql = query.condition([df.fieldname, op, rule.get("value")])
+            sql = query.condition([df.fieldname, op, value])
         except InvalidFieldError as e:  # field and operator fit: the value does not
             raise InvalidFieldError(e.message, field="value")
         return sql, query.values

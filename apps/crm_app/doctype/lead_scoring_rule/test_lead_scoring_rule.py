@@ -105,6 +105,12 @@ def test_a_new_rule_counts_at_the_nightly_run(world):
     assert (_score(world["a"]), _score(world["b"]), _score(world["c"])) == (51, -3, 5)
 
 
+def test_a_range_of_revenue(world):
+    _rule(3, lead_field="annual_revenue", operator="between", value="500000, 1000000")  # B and C: +3
+    scoring.recompute_scores()
+    assert (_score(world["a"]), _score(world["b"]), _score(world["c"])) == (51, -3, 5)
+
+
 def test_saving_a_lead_rescores_it(world):
     lead = lowcode.get_doc("Lead", world["b"])
     lead.territory = world["north"]
@@ -150,6 +156,8 @@ def test_days_since_last_contact_by_whole_days(world):
     ({"lead_field": "annual_revenue", "operator": ">", "value": "lots"}, "value"),
     ({"lead_field": "source", "operator": ">", "value": "Expo"}, "operator"),
     ({"criterion": "Calls connected", "operator": "like", "value": "2"}, "operator"),
+    ({"lead_field": "annual_revenue", "operator": "between", "value": "5"}, "value"),
+    ({"criterion": "Calls connected", "operator": "between", "value": "1,2"}, "operator"),
     ({"criterion": "Calls connected", "operator": ">", "value": "two"}, "value"),
 ])
 def test_a_rule_that_does_not_fit_is_refused_naming_the_field(ctx, values, field):
