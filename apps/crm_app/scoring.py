@@ -23,8 +23,8 @@ import lowcode
 from lowcode import _
 from lowcode.context import local
 from lowcode.exceptions import InvalidFieldError
-from lowcode.meta import get_meta
 from lowcode.fields import registry
+from lowcode.meta import get_meta
 from lowcode.query import OPERATORS, Query
 
 ACTIVITY_CRITERIA = ("E-mails opened", "Calls connected", "Days since last contact")
@@ -266,7 +266,7 @@ def train():
         model.status, model.coefficients = "No model", None
         model.message = not_enough_history(len(decided), converted)
     else:
-        vectorizer = DictVectorizer(sparse=False)
+        vectorizer = DictVectorizer()  # sparse: a lead has a handful of the site's many categories
         x = vectorizer.fit_transform([f for f, _y in decided])
         fitted = LogisticRegression(max_iter=1000).fit(x, [y for _f, y in decided])
         model.status, model.message = "Trained", None
