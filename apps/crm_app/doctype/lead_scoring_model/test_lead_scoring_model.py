@@ -155,3 +155,14 @@ def test_the_lead_form_shows_the_probability_and_its_top_factors(ctx, client, un
         model.status, model.coefficients = "No model", None
         model.save(ignore_permissions=True)
         ctx.db.commit()
+
+
+@pytest.mark.parametrize("coefficients", ["[1, 2]", '{"intercept": "1", "weights": {}}',
+                                          '{"intercept": 1, "weights": {"source=x": "import os"}}', "not json"])
+def test_only_numbers_are_stored_as_the_model(ctx, coefficients):
+    from lowcode.exceptions import ValidationError
+    model = _model()
+    model.coefficients = coefficients
+    with pytest.raises(ValidationError) as e:
+        model.save(ignore_permissions=True)
+    assert e.value.field == "coefficients"
