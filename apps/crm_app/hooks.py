@@ -18,7 +18,13 @@ doc_events = {
     "Email Bounce": {
         "on_update": "crm_app.campaigns.on_bounce",
     },
+    # Lead scoring (crm_app/scoring.py): a saved lead, and a call, message or opened e-mail
+    # logged on one, rescores that lead.
+    "Lead": {"on_update": "crm_app.scoring.on_lead_update"},
+    "Call Log": {"on_update": "crm_app.scoring.on_activity"},
+    "Campaign Member": {"on_update": "crm_app.scoring.on_activity"},
 }
+doc_events["Communication"]["on_update"] = "crm_app.scoring.on_activity"
 
 # "Assigned to ... by rule ..." on the form after the save a rule assigned (crm_app/assignment.py).
 form_notices = {"*": ["crm_app.assignment.form_notices"]}
@@ -56,6 +62,7 @@ scheduler_events = {
         "crm_app.followup.run_all_rules",
         "crm_app.activities.mark_overdue_tasks",
         "crm_app.doctype.quotation.quotation.expire_quotations",
+        "crm_app.scoring.nightly",  # every lead's score, the learned model and its predictions
     ],
     "hourly": ["crm_app.activities.send_task_reminders"],
     # Campaign messages: start when due, throttled batches, A/B winners, delivery states.
@@ -79,6 +86,7 @@ desk_pages = {
     "activity-panel": "crm_app.activity_panel.page",  # the activity panel's dialogs on records
     "convert-lead": "crm_app.convert_page.page",  # the lead conversion dialog
     "announcement-read": "crm_app.announcements.read_page",  # POST: opened; GET: who read it
+    "best-leads": "crm_app.best_leads.page",  # my open leads by score, not contacted today
 }
 
 # Blocks on the desk's home page (/app): the announcements for the user's roles (crm_app/announcements.py).
@@ -157,6 +165,10 @@ form_actions = {
          "condition": "not doc.is_erased", "roles": ["System Manager", "CRM Admin"],
          "confirm": "Erase this person's personal data? This cannot be undone."},
     ],
+    "Lead Scoring Model": [
+        {"label": "Train now", "method": "crm_app.scoring.train_now", "argument": "model",
+         "roles": ["System Manager", "CRM Admin"], "confirm": "Train the lead scoring model on today's history now?"},
+    ],
     "Campaign Message": [
         {"label": "Schedule", "method": "crm_app.campaigns.schedule_message", "argument": "message",
          "condition": "doc.status == 'Draft'",
@@ -173,6 +185,9 @@ web_pages = {"campaign": "crm_app.campaign_pages.view"}
 record_badges = {
     "Customer": {"field": "is_blocked", "label": "Blocked", "style": "danger"},
     "Lead": {"field": "is_duplicate", "label": "Possible duplicate", "style": "warning"},
+    # too little won/lost history for a learned lead score (crm_app/scoring.py)
+    "Lead Scoring Model": {"field": "status", "value": "No model", "label": "Not enough won and lost leads to learn from yet",
+                           "style": "warning"},
 }
 
 # Incoming e-mail (lowcode/channels/email_in.py): who a sender is, and a Lead for an unknown one.
@@ -195,6 +210,7 @@ user_guide = {"sales": {
     "campaign": "managers", "segment": "managers", "campaign-message": "managers", "sales-target": "managers",
     "assignment-rule": "managers", "follow-up-rule": "managers", "crm-settings": "managers",
 }}
+user_guide["sales"].update({"best-leads": "your-day", "lead-scoring-rule": "managers", "lead-scoring-model": "managers"})
 # Status badge colours of DocTypes without a workflow (lowcode/desk/indicators.py), where
 # Frappe's guess from the words does not fit: Bootstrap colours by status.
 indicator_rules = {"Call Log": {"Ringing": "warning", "In Progress": "info", "Missed": "danger", "No Answer": "danger"}}

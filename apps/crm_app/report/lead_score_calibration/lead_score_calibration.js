@@ -1,0 +1,3 @@
+frappe.query_reports["Lead Score Calibration"] = {
+	filters: [],
+};
