@@ -20,6 +20,9 @@ OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in"
 _AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
 _FIELD_RE = re.compile(r"^(?:`?tab([\w \-]+?)`?\.)?`?(\w+)`?(?:\s+as\s+(\w+))?$", re.I)
 _DOTTED_RE = re.compile(r"^(\w+)\.(\w+)(?:\s+as\s+(\w+))?$", re.I)
+#: the day of a Date or Datetime field (``date(creation) as day``), to select and group by:
+#: DATE() is the same function on SQLite and MariaDB (pivot tables bucket days, pivot.py)
+_DATE_RE = re.compile(r"^date\(\s*(\w+(?:\.\w+)?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
 STANDARD_TYPES = {"name": "Data", "owner": "Link", "modified_by": "Link", "creation": "Datetime",
                    "modified": "Datetime", "docstatus": "Int", "idx": "Int", "parent": "Data",
                    "parentfield": "Data", "parenttype": "Data", "_assign": "Text"}
@@ -103,6 +106,11 @@ class Query:
             self.aliases.add(name)
             self.aggregated = True
             return f"{fn.upper()}({inner})", name, None
+        m = _DATE_RE.match(text)
+        if m:
+            name = m.group(2) or f"date({m.group(1)})"
+            self.aliases.add(name)
+            return self.day_column(m.group(1)), name, None
         sql, df = self.parse_column(text)
         m = _FIELD_RE.match(text) or _DOTTED_RE.match(text)
         alias = m.group(3) if m else None
@@ -123,6 +131,18 @@ class Query:
         if not m:
             raise InvalidFieldError(f"cannot read field expression {text!r}", field=text)
         return self.resolve(m.group(1), m.group(2))
+
+    def day_column(self, field):
+        """``DATE(column)`` of a Date or Datetime field (its day)."""
+        col, df = self.parse_column(field)
+        if not registry[df["fieldtype"]].dated:
+            raise InvalidFieldError(f"date() takes a date field, not {field!r}", field=field)
+        return f"DATE({col})"
+
+    def group_column(self, text):
+        """A GROUP BY part: a field, or the day of a date field (``date(creation)``)."""
+        m = _DATE_RE.match(text)
+        return self.day_column(m.group(1)) if m and not m.group(2) else self.parse_column(text)[0]
 
     # -- filters ------------------------------------------------------------------------
     def condition(self, flt):
@@ -374,8 +394,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     if group_by:
         cols = []
         for part in str(group_by).split(","):
-            col, _ = q.parse_column(part.strip())
-            cols.append(col)
+            cols.append(q.group_column(part.strip()))
         group = " GROUP BY " + ", ".join(cols)
     order = q.order(order_by, default=not group_by)
     rows = None
