@@ -13,6 +13,7 @@ its count, sum and count of values, so every total and average is computed from 
 and counts, never as an average of averages.
 """
 import datetime
+import functools
 
 from dateutil.relativedelta import relativedelta
 
@@ -64,9 +65,7 @@ class Dimension:
             return None
         if not self.interval:
             return value
-        from .desk.doctype.dashboard_chart.dashboard_chart import interval_start
-        day = datetime.date.fromisoformat(str(value)[:10])
-        return interval_start(day, INTERVALS[self.interval], calendar).isoformat()
+        return _bucket_start(str(value)[:10], self.interval, calendar)
 
     def filters(self, key, calendar):
         """The filters selecting the records of one of its groups (a drill-down)."""
@@ -95,6 +94,13 @@ def field_of(meta, key, param="rows"):
     if df is None or df.fieldtype not in registry or registry[df.fieldtype].column is None:
         raise InvalidFieldError(f"{param}: {meta.name} has no field {fieldname!r}", field=param)
     return df
+
+
+@functools.lru_cache(maxsize=4096)
+def _bucket_start(day, interval, calendar):
+    # memoised: the same days come back once per value of the other fields
+    from .desk.doctype.dashboard_chart.dashboard_chart import interval_start
+    return interval_start(datetime.date.fromisoformat(day), INTERVALS[interval], calendar).isoformat()
 
 
 def bucket_range(start, interval, calendar):

@@ -257,3 +257,20 @@ def test_cell_filters_name_the_cell(ctx, world):
     f = cell_filters(result, [["amount", ">", 10]], ("Web",), "2026-11-22")
     assert f == [["amount", ">", 10], ["source", "=", "Web"], ["closing_date", "between", ["2026-11-22", "2026-12-21"]]]
     assert cell_filters(result, [], ("Call",), None) == [["source", "=", "Call"], ["closing_date", "is", "not set"]]
+
+
+def test_child_table_fields_group_and_sum(ctx, make_doctype, unique):
+    child = make_doctype([{"fieldname": "item", "fieldtype": "Data", "label": "Item"},
+                          {"fieldname": "qty", "fieldtype": "Int", "label": "Qty"}],
+                         name=f"Piv Line {unique}", istable=1, permissions=[])
+    doctype = make_doctype([{"fieldname": "title", "fieldtype": "Data", "label": "Title"},
+                            {"fieldname": "lines", "fieldtype": "Table", "label": "Lines", "options": child}],
+                           name=f"Piv Order {unique}")
+    for title, lines in (("O1", [("pen", 2), ("ink", 5)]), ("O2", [("pen", 3)]), ("O3", [])):
+        lowcode.get_doc({"doctype": doctype, "title": title,
+                         "lines": [{"item": i, "qty": q} for i, q in lines]}).insert(ignore_permissions=True)
+    commit(ctx)
+    result = pivot(doctype, ["lines.item"], aggregate="sum", aggregate_on="lines.qty")
+    # pen: 2 + 3; ink: 5; O3 has no line: one row without an item
+    assert dict(zip(result["row_keys"], result["row_totals"])) == {("ink",): 5.0, ("pen",): 5.0, (None,): 0.0}
+    assert result["grand_total"] == 10.0
