@@ -15,7 +15,7 @@ import pytest
 
 import lowcode
 from lowcode.exceptions import PermissionError, ValidationError
-from lowcode.pivot import cell_filters, pivot
+from lowcode.pivot import TOTAL, cell_filters, pivot
 from lowcode.utils import route_for
 
 from .desk_helpers import as_user, commit, ensure_role, login, make_user, table_rows
@@ -31,7 +31,8 @@ def world(ctx, make_doctype, unique):
          {"fieldname": "source", "fieldtype": "Data", "label": "Source", "in_list_view": 1},
          {"fieldname": "closing_date", "fieldtype": "Date", "label": "Closing Date"},
          {"fieldname": "amount", "fieldtype": "Currency", "label": "Amount"},
-         {"fieldname": "secret", "fieldtype": "Data", "label": "Secret", "permlevel": 1}],
+         {"fieldname": "secret", "fieldtype": "Data", "label": "Secret", "permlevel": 1},
+         {"fieldname": "won", "fieldtype": "Check", "label": "Won"}],
         name=f"Piv {unique}", title_field="title",
         permissions=[{"role": "System Manager", "read": 1, "write": 1, "create": 1, "delete": 1, "report": 1,
                       "export": 1},
@@ -50,7 +51,8 @@ def world(ctx, make_doctype, unique):
     names = {}
     for title, owner, source, day, amount in deals:
         doc = lowcode.get_doc({"doctype": doctype, "title": title, "source": source, "closing_date": day,
-                               "amount": amount, "owner": owner, "secret": "s"}).insert(ignore_permissions=True)
+                               "amount": amount, "owner": owner, "secret": "s", "won": int(title == "T1")}
+                              ).insert(ignore_permissions=True)
         names[title] = doc.name
     commit(ctx)
     return {"doctype": doctype, "route": route_for(doctype), "rep": rep, "other": other, "names": names}
@@ -238,6 +240,13 @@ def test_method_export_and_saved_shared_pivot(ctx, client, world, unique):
     assert settings["pivot_rows"] == ["source"] and settings["pivot_column"] == "closing_date:quarter"
     html = client.get(r["Location"]).content.decode()
     assert pivot_rows(html) == {"Call": ["30.00", "20.00", "50.00"], "Web": ["150.00", "", "150.00"]}
+    # Frappe's report runner gives the same table for the saved pivot, its total row included.
+    r = client.get("/api/method/frappe.desk.query_report.run", {"report_name": name})
+    assert r.status_code == 200, r.content[:300]
+    run = r.json()["message"]
+    assert [c["label"] for c in run["columns"]] == ["Source", "Q4 2026", "(not set)", "Total"]
+    assert [list(row.values()) for row in run["result"]] == [["Call", 30.0, 20.0, 50.0], ["Web", 150.0, None, 150.0],
+                                                             ["Total", 180.0, 20.0, 200.0]]
     # Shared (public): the other rep loads it over their own records only (T4 Web 1000, T5 7).
     ctx.db.commit()
     ctx.db.begin()
@@ -274,3 +283,30 @@ def test_child_table_fields_group_and_sum(ctx, make_doctype, unique):
     # pen: 2 + 3; ink: 5; O3 has no line: one row without an item
     assert dict(zip(result["row_keys"], result["row_totals"])) == {("ink",): 5.0, ("pen",): 5.0, (None,): 0.0}
     assert result["grand_total"] == 10.0
+
+
+def test_check_field_groups_read_yes_and_no(ctx, client, world):
+    login(ctx, client, world["rep"])
+    html = client.get(page_url(world, pivot_rows="won", pivot_column="source")).content.decode()
+    # rep: T1 won (Web); T2 (Web), T3 and T6 (Call) not
+    assert pivot_rows(html) == {"No": ["2", "1", "3"], "Yes": ["", "1", "1"]}
+
+
+@pytest.mark.parametrize("rows, column, calendar", [(["source"], "closing_date:month", "Jalali"),
+                                                    (["closing_date:week", "source"], None, "Jalali"),
+                                                    (["creation:day"], "closing_date:quarter", "Gregorian"),
+                                                    (["won"], "creation:year", "Jalali")])
+def test_every_cell_drills_down_to_as_many_records_as_it_counts(ctx, world, rows, column, calendar):
+    import datetime
+    with as_user(world["rep"]):
+        result = pivot(world["doctype"], rows, column, calendar=calendar)
+        expected = {(TOTAL, TOTAL): result["grand_total"]}
+        expected.update(((TOTAL, c), v) for c, v in zip(result["column_keys"], result["column_totals"]))
+        for r, values, total in zip(result["row_keys"], result["values"], result["row_totals"]):
+            expected[(r, TOTAL)] = total
+            expected.update(((r, c), v or 0) for c, v in zip(result["column_keys"], values))
+        assert result["grand_total"] == 4  # rep's T1, T2, T3, T6
+        for (r, c), figure in expected.items():
+            assert lowcode.get_count(world["doctype"], filters=cell_filters(result, [], r, c)) == figure, (r, c)
+    if rows == ["creation:day"]:  # a Datetime grouped by its day: every record was created today
+        assert result["row_keys"] == [(datetime.date.today().isoformat(),)]

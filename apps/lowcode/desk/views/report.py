@@ -284,7 +284,7 @@ def dimension_label(dim, choices):
 def key_label(dim, key):
     """A group's value as the user reads it: a date bucket in their calendar, a user's
     name, a translated option; "(not set)" for no value."""
-    from ..formatting import digits, format_date, format_value, period_label
+    from ..formatting import digits, format_date, period_label
     from ..render import prefs
     p = prefs()
     if key is None:
@@ -303,7 +303,7 @@ def key_label(dim, key):
         return user_name(key)
     if registry[dim.df["fieldtype"]].option_list:
         return _(str(key))
-    return format_value(key, dim.df, p)
+    return registry[dim.df["fieldtype"]].group_label(key, dim.df, p)
 
 
 def value_df(result, choices):
