@@ -96,6 +96,8 @@ DYNAMIC = [
     "Customize Form", "Workflow Builder", "Role Permissions", "User Permissions",
     # report.html: views/report.py INTERVAL_LABELS (a pivot's date buckets)
     "Day", "Week", "Month", "Quarter", "Year",
+    # report.html: views/report.py STANDARD_COLUMNS
+    "Created On", "Last Updated On",
 ]
 
 
