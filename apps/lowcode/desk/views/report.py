@@ -508,6 +508,8 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
         return render("report.html", status=404, forbidden=e.message, doctype=doctype, route=route)
     except LowcodeError as e:
         error = e.message
+        if spec and spec.get("pivot_rows") and status == 200:
+            status = e.http_status  # a pivot refused (a field above the user's permlevel): the form shows why
         spec = spec or {"columns": [], "filters": [], "order_by": "", "group_by": "", "aggregate": "count",
                         "aggregate_on": "", "chart": "", "pivot_rows": [], "pivot_column": ""}
         if "filters" in (e.field or "") or isinstance(e, PermissionError):
