@@ -196,6 +196,11 @@ def test_page_in_persian_with_jalali_months(ctx, client, world):
     # rep: Aban T1 100; Azar T2 50 + T3 30; no date T6 20; months in Persian, digits Persian
     assert set(rows) == {"آبان ۱۴۰۵", "آذر ۱۴۰۵", "(تنظیم\u200cنشده)"}, rows
     assert rows["آبان ۱۴۰۵"][0].startswith("۱۰۰") and rows["آذر ۱۴۰۵"][0].startswith("۸۰")
+    # Azar's link lists T2 and T3, its range shown in the Jalali calendar
+    azar = re.search(r"<bdi>آذر ۱۴۰۵</bdi></th>(.*?)</tr>", html, re.S).group(1)
+    page = client.get(unescape(re.findall(r'href="([^"]*)"', azar)[0])).content.decode()
+    assert sorted(row[1] for row in table_rows(page, "report-table")) == ["T2", "T3"]
+    assert "۱۴۰۵/۰۹/۰۱, ۱۴۰۵/۰۹/۳۰" in page  # 2026-11-22 .. 2026-12-21
 
 
 def test_field_above_permlevel_is_not_offered_and_refused(ctx, client, world):

@@ -555,9 +555,18 @@ def _filter_text(f, choices):
         label = column_label(choices[field]) if field in choices else field
         if str(op).lower() == "timespan":
             op, value = _("Timespan"), _(LABELS.get(str(value).lower(), str(value)))
+        elif field in choices and registry[choices[field]["fieldtype"]].dated:
+            value = _dates_text(value, choices[field], prefs())  # a drill-down's range in the user's calendar
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
     return f"{label} {op} {'' if value is None else value}"
+
+
+def _dates_text(value, df, p):
+    from ..formatting import format_value
+    if isinstance(value, (list, tuple)):
+        return [_dates_text(v, df, p) for v in value]
+    return format_value(value, df, p) if isinstance(value, str) and value[:4].isdigit() else value
 
 
 OTHER_VIEWS["report"] = report_view
