@@ -294,8 +294,8 @@ def key_label(dim, key):
     if dim.interval == "quarter":
         import jdatetime
         d = datetime.date.fromisoformat(key)
-        year, month = (jdatetime.date.fromgregorian(date=d).year, jdatetime.date.fromgregorian(date=d).month) \
-            if p.jalali else (d.year, d.month)
+        d = jdatetime.date.fromgregorian(date=d) if p.jalali else d
+        year, month = d.year, d.month
         return digits(_("Q%(n)s %(year)s") % {"n": (month - 1) // 3 + 1, "year": year}, p)
     if dim.interval:
         return period_label(key, INTERVALS[dim.interval], p)
