@@ -29,8 +29,10 @@ CALENDARS = ("Gregorian", "Jalali")
 MAX_ROW_FIELDS = 3
 #: the most groups the query may return (days x values): more is refused, never cut short
 MAX_GROUPS = 100_000
-MAX_COLUMNS = 200
-MAX_ROWS = 5_000
+MAX_COLUMNS = 100
+MAX_ROWS = 2_000
+#: the most cells (rows x columns) of one table: each is a figure and a drill-down link on the page
+MAX_CELLS = 20_000
 #: the key of the totals in a pivot's cells
 TOTAL = ("__total__",)
 
@@ -172,9 +174,10 @@ def pivot(doctype, rows, column=None, aggregate="count", aggregate_on=None, filt
     if len(column_keys) > MAX_COLUMNS:
         raise ValidationError(f"column: {len(column_keys)} columns, at most {MAX_COLUMNS}: choose another field "
                               "or a longer date interval", field="column")
-    if len(row_keys) > MAX_ROWS:
-        raise ValidationError(f"rows: {len(row_keys)} rows, at most {MAX_ROWS}: narrow the filters or choose "
-                              "longer date intervals", field="rows")
+    if len(row_keys) > MAX_ROWS or len(row_keys) * max(len(column_keys), 1) > MAX_CELLS:
+        raise ValidationError(f"rows: {len(row_keys)} rows x {max(len(column_keys), 1)} columns, at most "
+                              f"{MAX_ROWS} rows and {MAX_CELLS} cells: narrow the filters or choose longer date "
+                              "intervals", field="rows")
 
     def value(key):
         acc = cells.get(key)

@@ -122,6 +122,16 @@ def test_a_rep_sees_only_their_own_rows(ctx, world):
     assert grand == 4
 
 
+def test_a_table_too_large_is_refused(ctx, world, monkeypatch):
+    import lowcode.pivot
+    monkeypatch.setattr(lowcode.pivot, "MAX_CELLS", 11)  # 3 sources x 4 Jalali months (with "not set") = 12
+    with pytest.raises(ValidationError) as e:
+        pivot(world["doctype"], ["source"], "closing_date:month", calendar="Jalali")
+    assert e.value.field == "rows" and "3 rows x 4 columns" in e.value.message
+    monkeypatch.setattr(lowcode.pivot, "MAX_CELLS", 12)
+    assert pivot(world["doctype"], ["source"], "closing_date:month", calendar="Jalali")["grand_total"] == 6
+
+
 def test_bad_and_forbidden_fields_are_refused_by_name(ctx, world):
     with pytest.raises(ValidationError) as e:
         pivot(world["doctype"], ["source"], aggregate="sum", aggregate_on="title")
@@ -132,6 +142,9 @@ def test_bad_and_forbidden_fields_are_refused_by_name(ctx, world):
     with pytest.raises(ValidationError) as e:
         pivot(world["doctype"], ["closing_date:fortnight"])
     assert e.value.field == "rows"
+    with pytest.raises(ValidationError) as e:
+        pivot(world["doctype"], ["closing_date:year"], "source", aggregate="avg")
+    assert e.value.field == "aggregate_on"
     with as_user(world["rep"]), pytest.raises(PermissionError) as e:
         pivot(world["doctype"], ["secret"])  # permlevel 1: System Managers only
     assert e.value.field == "secret"
