@@ -265,18 +265,32 @@ def test_method_export_and_saved_shared_pivot(ctx, client, world, unique):
     assert [c["label"] for c in run["columns"]] == ["Source", "Q4 2026", "(not set)", "Total"]
     assert [list(row.values()) for row in run["result"]] == [["Call", 30.0, 20.0, 50.0], ["Web", 150.0, None, 150.0],
                                                              ["Total", 180.0, 20.0, 200.0]]
-    # Shared (public): the other rep loads it over their own records only (T4 Web 1000, T5 7).
+    # Private: the other rep cannot open it; shared with them (a DocShare), they can, over their own
+    # records only (T4 Web 1000, T5 7); public, everyone with the report permission finds it listed.
+    other = client.__class__(HTTP_HOST=client.defaults["HTTP_HOST"])
+    login(ctx, other, world["other"])
+    link = f"/app/{world['route']}/view/report?report={name.replace(' ', '+')}"
+    assert other.get(link).status_code == 404
+    ctx.db.commit()
+    ctx.db.begin()
+    lowcode.get_doc({"doctype": "DocShare", "user": world["other"], "share_doctype": "Report", "share_name": name,
+                     "read": 1}).insert(ignore_permissions=True)
+    commit(ctx)
+    rows = pivot_rows(other.get(link).content.decode())
+    assert rows["Web"][0].startswith("1,000.00") and rows[XSS][0] == "7.00" and set(rows) == {"Web", XSS}
     ctx.db.commit()
     ctx.db.begin()
     report = lowcode.get_doc("Report", name)
     report.is_public = 1
     report.save()
     commit(ctx)
-    other = client.__class__(HTTP_HOST=client.defaults["HTTP_HOST"])
-    login(ctx, other, world["other"])
-    html = other.get(f"/app/{world['route']}/view/report?report={name.replace(' ', '+')}").content.decode()
-    rows = pivot_rows(html)
-    assert rows["Web"][0].startswith("1,000.00") and rows[XSS][0] == "7.00" and set(rows) == {"Web", XSS}
+    third = make_user(unique, "pthird", [f"PRep {unique}"])
+    commit(ctx)
+    third_client = client.__class__(HTTP_HOST=client.defaults["HTTP_HOST"])
+    login(ctx, third_client, third)
+    assert name in third_client.get(f"/app/{world['route']}/view/report").content.decode()
+    r = third_client.get(link)
+    assert r.status_code == 200 and "No documents match" in r.content.decode()  # third owns no deal
 
 
 def test_cell_filters_name_the_cell(ctx, world):
@@ -328,3 +342,15 @@ def test_every_cell_drills_down_to_as_many_records_as_it_counts(ctx, world, rows
             assert lowcode.get_count(world["doctype"], filters=cell_filters(result, [], r, c)) == figure, (r, c)
     if rows == ["creation:day"]:  # a Datetime grouped by its day: every record was created today
         assert result["row_keys"] == [(datetime.date.today().isoformat(),)]
+
+
+def test_page_in_hebrew_reads_right_to_left(ctx, client, world):
+    lowcode.db.set_value("User", world["rep"], {"language": "he", "calendar": "Gregorian"})
+    commit(ctx)
+    login(ctx, client, world["rep"])
+    html = client.get(page_url(world, pivot_rows="closing_date:quarter", pivot_column="won")).content.decode()
+    assert 'dir="rtl"' in html
+    header = re.search(r'<table[^>]*id="pivot-table".*?<thead>(.*?)</thead>', html, re.S).group(1)
+    assert "רבעון" in header and "כן" in header and "לא" in header  # Quarter, Yes, No
+    # rep: Q4 2026 T1 (won), T2, T3; no date T6
+    assert pivot_rows(html) == {"רבעון 4 2026": ["2", "1", "3"], "(לא הוגדר)": ["1", "", "1"]}
