@@ -354,3 +354,25 @@ def test_page_in_hebrew_reads_right_to_left(ctx, client, world):
     assert "רבעון" in header and "כן" in header and "לא" in header  # Quarter, Yes, No
     # rep: Q4 2026 T1 (won), T2, T3; no date T6
     assert pivot_rows(html) == {"רבעון 4 2026": ["2", "1", "3"], "(לא הוגדר)": ["1", "", "1"]}
+
+
+def test_a_rule_of_several_parts_is_added_up_part_by_part(ctx, world):
+    """rep's rule with a deal shared with them is an OR of parts (their own, the shared
+    one): the pivot groups each part on its own and adds them up, to the figures of
+    the plain query over the whole rule."""
+    from lowcode.permissions import row_condition
+    ctx.db.commit()
+    ctx.db.begin()
+    lowcode.get_doc({"doctype": "DocShare", "user": world["rep"], "share_doctype": world["doctype"],
+                     "share_name": world["names"]["T4"], "read": 1}).insert(ignore_permissions=True)
+    commit(ctx)
+    with as_user(world["rep"]):
+        assert len(row_condition(world["doctype"], world["rep"], "read").parts) > 1
+        result = pivot(world["doctype"], ["source"], "closing_date:month", "sum", "amount")
+        plain = lowcode.get_list(world["doctype"], fields=["source", "sum(amount) as s"], group_by="source",
+                                 order_by="source asc", limit_page_length=0)
+    cells, rows, columns, grand = table(result)
+    # rep's T1 100, T2 50 (Web, Nov), T3 30 (Call, Dec), T6 20 (Call, no date) and the shared T4 1000 (Web, Dec)
+    assert cells[("Web",)] == {"2026-11-01": 150.0, "2026-12-01": 1000.0, None: None}
+    assert rows == {("Web",): 1150.0, ("Call",): 50.0} == {(r["source"],): float(r["s"]) for r in plain}
+    assert columns == {"2026-11-01": 150.0, "2026-12-01": 1030.0, None: 20.0} and grand == 1200.0
