@@ -94,6 +94,10 @@ DYNAMIC = [
     # hub.html and global search: views/hub.py TOOLS groups and page labels
     "Customization", "Users and permissions", "Printing and e-mail", "Channels", "DocType Builder",
     "Customize Form", "Workflow Builder", "Role Permissions", "User Permissions",
+    # report.html: views/report.py INTERVAL_LABELS (a pivot's date buckets)
+    "Day", "Week", "Month", "Quarter", "Year",
+    # report.html: views/report.py STANDARD_COLUMNS
+    "Created On", "Last Updated On",
 ]
 
 

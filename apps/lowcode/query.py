@@ -20,6 +20,9 @@ OPERATORS = ("=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in"
 _AGGREGATE_RE = re.compile(r"^(count|sum|avg|min|max)\(\s*(\*|[`\w. ]+?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
 _FIELD_RE = re.compile(r"^(?:`?tab([\w \-]+?)`?\.)?`?(\w+)`?(?:\s+as\s+(\w+))?$", re.I)
 _DOTTED_RE = re.compile(r"^(\w+)\.(\w+)(?:\s+as\s+(\w+))?$", re.I)
+#: the day of a Date or Datetime field (``date(creation) as day``), to select and group by:
+#: DATE() is the same function on SQLite and MariaDB (pivot tables bucket days, pivot.py)
+_DATE_RE = re.compile(r"^date\(\s*(\w+(?:\.\w+)?)\s*\)(?:\s+as\s+(\w+))?$", re.I)
 STANDARD_TYPES = {"name": "Data", "owner": "Link", "modified_by": "Link", "creation": "Datetime",
                    "modified": "Datetime", "docstatus": "Int", "idx": "Int", "parent": "Data",
                    "parentfield": "Data", "parenttype": "Data", "_assign": "Text"}
@@ -103,6 +106,11 @@ class Query:
             self.aliases.add(name)
             self.aggregated = True
             return f"{fn.upper()}({inner})", name, None
+        m = _DATE_RE.match(text)
+        if m:
+            name = m.group(2) or f"date({m.group(1)})"
+            self.aliases.add(name)
+            return self.day_column(m.group(1)), name, None
         sql, df = self.parse_column(text)
         m = _FIELD_RE.match(text) or _DOTTED_RE.match(text)
         alias = m.group(3) if m else None
@@ -123,6 +131,18 @@ class Query:
         if not m:
             raise InvalidFieldError(f"cannot read field expression {text!r}", field=text)
         return self.resolve(m.group(1), m.group(2))
+
+    def day_column(self, field):
+        """``DATE(column)`` of a Date or Datetime field (its day)."""
+        col, df = self.parse_column(field)
+        if not registry[df["fieldtype"]].dated:
+            raise InvalidFieldError(f"date() takes a date field, not {field!r}", field=field)
+        return f"DATE({col})"
+
+    def group_column(self, text):
+        """A GROUP BY part: a field, or the day of a date field (``date(creation)``)."""
+        m = _DATE_RE.match(text)
+        return self.day_column(m.group(1)) if m and not m.group(2) else self.parse_column(text)[0]
 
     # -- filters ------------------------------------------------------------------------
     def condition(self, flt):
@@ -336,10 +356,15 @@ def _check_access(doctype, user, ptype, ignore_permissions):
 
 def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None, limit_start=0,
              limit_page_length=20, group_by=None, as_list=False, pluck=None, ignore_permissions=False,
-             user=None, ptype="read", limit=None, distinct=False, start=None, page_length=None, for_update=False):
+             user=None, ptype="read", limit=None, distinct=False, start=None, page_length=None, for_update=False,
+             by_parts=False):
     """Rows of a DocType the user may read, as dicts (or lists, or one plucked column).
     ``for_update``: lock the rows until commit (MariaDB; SQLite's write transaction
-    already holds the database's one write lock)."""
+    already holds the database's one write lock). ``by_parts``, for grouped aggregates
+    the caller adds up (pivot.py): a row rule that is an OR of parts is answered one
+    disjoint part at a time, each on its own index (disjoint_parts); the parts' groups
+    come one after the other, a group once per part holding rows of it, and the limit
+    applies to each part."""
     user = user or local.user
     if limit is not None:
         limit_page_length = limit
@@ -374,8 +399,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
     if group_by:
         cols = []
         for part in str(group_by).split(","):
-            col, _ = q.parse_column(part.strip())
-            cols.append(col)
+            cols.append(q.group_column(part.strip()))
         group = " GROUP BY " + ", ".join(cols)
     order = q.order(order_by, default=not group_by)
     rows = None
@@ -387,6 +411,8 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
             rows = [(_count_by_parts(q.table, where, q.values, rule.parts),)]
         elif page and order and not q.aggregated and not any(_alias(a) in order for a in q.aliases):
             rows = _page_by_parts(q.table, select, where, q.values, rule.parts, order, page, start_at)
+    if by_parts and group_by and rule is not None and len(rule.parts) > 1 and not distinct:
+        rows = _group_by_parts(doctype, q, select, select_values, where, rule.parts, group, order, page, start_at)
     if rows is None:
         if rule is not None:
             cond, cond_values = rule.sql()
@@ -449,6 +475,19 @@ def _newest_page(doctype, table, select, joins, where, page, start_at, values):
            + f" ORDER BY `{table}`.`modified` DESC LIMIT {page} OFFSET {start_at}")
     rows = local.db.sql(sql, values + [bound[0][0]])
     return rows if len(rows) == page else None
+
+
+def _group_by_parts(doctype, q, select, select_values, where, parts, group, order, page, start_at):
+    """get_list's grouped query once per disjoint part of the row rule (see by_parts)."""
+    rows = []
+    joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
+                    f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
+    for _rows, sql, values in disjoint_parts(q.table, parts, where, q.values):
+        rows += local.db.sql(f"SELECT {', '.join(select)} FROM `tab{doctype}`{joins}{_where(where + [f'({sql})'])}{group}"
+                             + (f" ORDER BY {order}" if order else "")
+                             + (f" LIMIT {page} OFFSET {start_at}" if page else ""),
+                             select_values + [doctype] * len(q.joins) + q.values + values)
+    return rows
 
 
 def _where(conds):

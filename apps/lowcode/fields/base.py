@@ -245,6 +245,10 @@ class FieldType:
         """Display text of a stored value (not empty) in the user's locale ``prefs``."""
         return str(value)
 
+    def group_label(self, value, df, prefs):
+        """A value as the heading of its group (a pivot table's row or column): format()."""
+        return self.format(value, df, prefs)
+
     def display(self, value, df, prefs):
         """format() as desk HTML: escaped, and isolated left to right for ``ltr`` types."""
         from ..desk.formatting import ltr_html

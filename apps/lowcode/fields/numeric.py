@@ -161,6 +161,10 @@ class Check(FieldType):
     _TRUE = {"1", "true", "yes", "on"}
     _FALSE = {"0", "false", "no", "off", ""}
 
+    def group_label(self, value, df, prefs):
+        from django.utils.translation import gettext as _
+        return _("Yes") if value not in (None, "", 0, "0") else _("No")
+
     def coerce(self, value, df):
         if value is None:
             return 0

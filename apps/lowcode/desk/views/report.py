@@ -2,7 +2,9 @@
 
 The user picks columns (any field they may read, child-table fields as
 ``tablefield.field``), filters, a sort, and optionally a group-by field with a count,
-sum, average, minimum or maximum and a chart of the groups. The whole setting lives
+sum, average, minimum or maximum and a chart of the groups, or a pivot table (rows by
+one or more fields, columns by another, dates bucketed in the user's calendar, with
+totals; every cell links to the records behind it: lowcode/pivot.py computes it). The whole setting lives
 in the query string, so a report is a link; saving it stores the same settings as a
 Report document (``json``), private to its owner unless ``is_public``.
 
@@ -15,12 +17,14 @@ Every read goes through query.get_list with ``ptype="report"`` (or ``"export"``)
 the figures cover only the rows the user may read, and the report permission is
 required before anything runs.
 """
+import datetime
 import json
 from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect, QueryDict
 from django.utils.translation import gettext as _
 
+from ... import pivot as pivots
 from ... import query
 from ...api.reportview import _require
 from ...context import local
@@ -29,6 +33,7 @@ from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, Vali
 from ...fields import registry, types_where
 from ...meta import get_meta
 from ...params import integer
+from ...pivot import INTERVALS
 from ...permissions import get_permlevels, permitted_fieldnames, role_access
 from .. import export
 from ..link_titles import is_user_field, prefetch_user_names, user_name
@@ -43,7 +48,7 @@ MAX_GROUPS = 500
 #: query-string keys of the report itself; anything else is a ?field=value filter
 REPORT_KEYS = frozenset(["report", "columns", "filters", "order_by", "group_by", "aggregate", "aggregate_on",
                          "chart", "page", "page_length", "apply", "add_field", "add_op", "add_value", "export",
-                         "sort_field", "sort_dir"])
+                         "sort_field", "sort_dir", "pivot_rows", "pivot_column"])
 STANDARD_COLUMNS = (("name", "ID", "Data"), ("owner", "Created By", "Data"), ("creation", "Created On", "Datetime"),
                     ("modified", "Last Updated On", "Datetime"), ("modified_by", "Last Updated By", "Data"))
 
@@ -122,7 +127,9 @@ def read_spec(params, meta):
         spec = {"columns": [c.strip() for v in params.getlist("columns") for c in v.split(",") if c.strip()],
                 "filters": filters, "order_by": order_by,
                 "group_by": (params.get("group_by") or "").strip(), "aggregate": params.get("aggregate") or "count",
-                "aggregate_on": (params.get("aggregate_on") or "").strip(), "chart": params.get("chart") or ""}
+                "aggregate_on": (params.get("aggregate_on") or "").strip(), "chart": params.get("chart") or "",
+                "pivot_rows": [r.strip() for v in params.getlist("pivot_rows") for r in v.split(",") if r.strip()],
+                "pivot_column": (params.get("pivot_column") or "").strip()}
     return spec, saved
 
 
@@ -136,7 +143,8 @@ def saved_spec(text, meta):
                                                                                      meta.name),
             "order_by": raw.get("order_by") or "", "group_by": raw.get("group_by") or "",
             "aggregate": raw.get("aggregate") or "count", "aggregate_on": raw.get("aggregate_on") or "",
-            "chart": raw.get("chart") or ""}
+            "chart": raw.get("chart") or "", "pivot_rows": raw.get("pivot_rows") or [],
+            "pivot_column": raw.get("pivot_column") or ""}
 
 
 def check_spec(spec, meta, choices):
@@ -156,6 +164,14 @@ def check_spec(spec, meta, choices):
     elif choices.get(spec["aggregate_on"], {}).get("fieldtype") not in types_where("numeric"):
         raise ValidationError(_("Choose a number field to %(fn)s") % {"fn": _(AGGREGATES[spec["aggregate"]])},
                               field="aggregate_on")
+    if spec["pivot_column"] and not spec["pivot_rows"]:
+        raise ValidationError(_("Choose the pivot's rows"), field="pivot_rows")
+    for param, texts in (("pivot_rows", spec["pivot_rows"]), ("pivot_column", [spec["pivot_column"]])):
+        for text in texts:
+            if text and text.partition(":")[0] not in choices:  # not readable at the user's permlevels
+                raise ValidationError(_("%(field)s is not a field you can report on") % {"field": text}, field=param)
+    if spec["pivot_rows"]:
+        spec["group_by"] = ""  # a pivot replaces the grouping
     if spec["chart"] and spec["chart"] not in CHARTS:
         raise ValidationError(_("Unknown chart type %(name)s") % {"name": spec["chart"]}, field="chart")
     words = spec["order_by"].split()
@@ -170,9 +186,9 @@ def check_spec(spec, meta, choices):
 
 def spec_query(spec, **extra):
     """The query string that reproduces a report's settings (links, paging, export)."""
-    items = [("columns", c) for c in spec["columns"]]
+    items = [("columns", c) for c in spec["columns"]] + [("pivot_rows", r) for r in spec.get("pivot_rows") or []]
     items += [("filters", json.dumps(spec["filters"], ensure_ascii=False, default=str))] if spec["filters"] else []
-    for key in ("order_by", "group_by", "aggregate", "aggregate_on", "chart"):
+    for key in ("order_by", "group_by", "aggregate", "aggregate_on", "chart", "pivot_column"):
         if spec.get(key):
             items.append((key, spec[key]))
     items.append(("apply", "1"))
@@ -221,6 +237,153 @@ def chart_data(columns, rows, kind):
             "name": _(columns[value_index].get("label") or "")}
 
 
+# -- pivot tables ------------------------------------------------------------------------------
+
+INTERVAL_LABELS = {"day": "Day", "week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}
+
+
+def pivot_options(choices):
+    """[(value, label)] of the fields a pivot may group by: groupable fields, and each
+    date field once per interval (``creation:month``)."""
+    with _user_language():
+        return _pivot_options(choices)
+
+
+def _user_language():
+    """Labels made before the page renders are translated in the user's language (the
+    template's own translation is not active yet)."""
+    from django.utils import translation
+    from ..render import prefs
+    return translation.override(prefs().lang)
+
+
+def _pivot_options(choices):
+    out = []
+    for key, c in choices.items():
+        ftype = registry.get(c.get("fieldtype"))
+        if ftype is None or key == "name":
+            continue
+        if ftype.dated:
+            out += [(f"{key}:{iv}", f"{column_label(c)} ({_(label)})") for iv, label in INTERVAL_LABELS.items()]
+        elif ftype.groupable or key in ("owner", "modified_by"):
+            out.append((key, column_label(c)))
+    return out
+
+
+def run_pivot(doctype, spec, ptype="report"):
+    from ..render import prefs
+    return pivots.pivot(doctype, spec["pivot_rows"], spec["pivot_column"] or None, spec["aggregate"],
+                        spec["aggregate_on"] or None, spec["filters"], prefs().calendar, ptype=ptype)
+
+
+def dimension_label(dim, choices):
+    label = column_label(choices[dim.key])
+    return f"{label} ({_(INTERVAL_LABELS[dim.interval])})" if dim.interval else label
+
+
+def key_label(dim, key):
+    """A group's value as the user reads it: a date bucket in their calendar, a user's
+    name, a translated option; "(not set)" for no value."""
+    from ..formatting import digits, format_date, period_label
+    from ..render import prefs
+    p = prefs()
+    if key is None:
+        return _("(not set)")
+    if dim.interval in ("day", "week"):
+        return format_date(key, p)
+    if dim.interval == "quarter":
+        import jdatetime
+        d = datetime.date.fromisoformat(key)
+        d = jdatetime.date.fromgregorian(date=d) if p.jalali else d
+        year, month = d.year, d.month
+        return digits(_("Q%(n)s %(year)s") % {"n": (month - 1) // 3 + 1, "year": year}, p)
+    if dim.interval:
+        return period_label(key, INTERVALS[dim.interval], p)
+    if is_user_field(dim.df):
+        return user_name(key)
+    if registry[dim.df["fieldtype"]].option_list:
+        return _(str(key))
+    return registry[dim.df["fieldtype"]].group_label(key, dim.df, p)
+
+
+def value_df(result, choices):
+    """How the pivot's figures are formatted: counts as whole numbers, the others as
+    the field they aggregate (an average as its type's average_type)."""
+    if result["aggregate"] == "count":
+        return {"fieldname": "count", "fieldtype": "Int"}
+    on = choices.get(result["aggregate_on"]) or pivots.field_of(get_meta(result["doctype"]), result["aggregate_on"])
+    average = registry[on["fieldtype"]].average_type if result["aggregate"] == "avg" else None
+    return dict(on, fieldtype=average or on["fieldtype"])
+
+
+def view_pivot(result, spec, choices, route):
+    """The pivot as the template shows it: labels, formatted figures and each cell's
+    drill-down link (the report view over the records behind it)."""
+    with _user_language():
+        return _view_pivot(result, spec, choices, route)
+
+
+def _view_pivot(result, spec, choices, route):
+    from ..formatting import format_value
+    from ..render import prefs
+    p = prefs()
+    dims = result["dimensions"]
+    row_dims, col_dim = (dims[:-1], dims[-1]) if result["column"] else (dims, None)
+    prefetch_user_names([d.df for d in dims], [list(k) + ([c] if col_dim else []) for k in result["row_keys"]
+                                              for c in (result["column_keys"] or [None])])
+    df = value_df(result, choices)
+
+    def cell(value, row_key=pivots.TOTAL, column_key=pivots.TOTAL):
+        link = urlencode([("filters", json.dumps(pivots.cell_filters(result, spec["filters"], row_key, column_key),
+                                                 ensure_ascii=False, default=str)), ("apply", "1")])
+        return {"text": "" if value is None else format_value(value, df, p), "value": value,
+                "url": f"/app/{route}/view/report?{link}"}
+
+    return {"row_headers": [dimension_label(d, choices) for d in row_dims],
+            "column_header": dimension_label(col_dim, choices) if col_dim else None,
+            "value_label": _(AGGREGATES[result["aggregate"]]) if result["aggregate"] == "count" else
+            _("%(fn)s of %(field)s") % {"fn": _(AGGREGATES[result["aggregate"]]),
+                                         "field": column_label(choices[result["aggregate_on"]])},
+            "columns": [{"label": key_label(col_dim, c), "key": c} for c in result["column_keys"]],
+            "rows": [{"labels": [key_label(d, k) for d, k in zip(row_dims, r)],
+                      "cells": [cell(v, r, c) for v, c in zip(values, result["column_keys"])],
+                      "total": cell(total, r)}
+                     for r, values, total in zip(result["row_keys"], result["values"], result["row_totals"])],
+            "totals": [cell(v, column_key=c) for v, c in zip(result["column_totals"], result["column_keys"])],
+            "grand_total": cell(result["grand_total"])}
+
+
+def pivot_table(result, spec, choices, route=""):
+    """(header, rows) of a pivot for a download: the labels the user reads, raw figures."""
+    view = view_pivot(result, spec, choices, route)
+    with _user_language():
+        total = _("Total")
+    header = view["row_headers"] + [c["label"] for c in view["columns"]] + [total]
+    rows = [r["labels"] + [c["value"] for c in r["cells"]] + [r["total"]["value"]] for r in view["rows"]]
+    rows.append([total] + [""] * (len(view["row_headers"]) - 1) + [c["value"] for c in view["totals"]]
+                + [view["grand_total"]["value"]])
+    return header, rows
+
+
+#: the most columns of a pivot drawn as a chart's datasets
+CHART_DATASETS = 8
+
+
+def pivot_chart(view, kind):
+    """A pivot for frappe-charts: a label per row; a dataset per column (the first
+    CHART_DATASETS) on bar and line charts, else the rows' totals."""
+    if not kind or not view["rows"]:
+        return None
+    labels = [" · ".join(r["labels"]) for r in view["rows"]]
+    if view["columns"] and kind in ("bar", "line"):
+        datasets = [{"name": c["label"], "values": [float(r["cells"][i]["value"] or 0) for r in view["rows"]]}
+                    for i, c in enumerate(view["columns"][:CHART_DATASETS])]
+    else:
+        datasets = [{"name": view["value_label"], "values": [float(r["total"]["value"] or 0) for r in view["rows"]]}]
+    return {"type": kind, "labels": labels, "datasets": datasets, "values": datasets[0]["values"],
+            "name": datasets[0]["name"]}
+
+
 # -- saved reports -----------------------------------------------------------------------------
 
 def saved_reports(doctype):
@@ -266,7 +429,7 @@ def save_report(request, doctype, meta):
     spec, _saved = read_spec(QueryDict(request.POST.get("state") or ""), meta)
     spec = check_spec(spec, meta, column_choices(meta))
     settings = {k: spec[k] for k in ("columns", "filters", "order_by", "group_by", "aggregate", "aggregate_on",
-                                     "chart")}
+                                     "chart", "pivot_rows", "pivot_column")}
     if local.db.exists("Report", name):
         doc = get_doc("Report", name)
         if doc.report_type != "Report Builder":  # a Script or Query Report keeps its type
@@ -316,6 +479,9 @@ def export_report(request, doctype, meta):
     _require(doctype, "export")
     choices = column_choices(meta)
     spec = check_spec(read_spec(request.GET, meta)[0], meta, choices)
+    if spec["pivot_rows"]:
+        header, rows = pivot_table(run_pivot(doctype, spec, ptype="export"), spec, choices)
+        return export.download(doctype.replace(" ", "_"), fmt, header, rows)
     columns, rows, _more = run_report(doctype, spec, choices, ptype="export", limit=export.EXPORT_LIMIT + 1)
     export.check_size(rows)
     return export.download(doctype.replace(" ", "_"), fmt, [column_label(c) for c in columns], rows)
@@ -323,7 +489,7 @@ def export_report(request, doctype, meta):
 
 def _page(request, doctype, meta, route, params, save_error=None, status=200):
     choices = column_choices(meta)
-    error, spec, saved = None, None, None
+    error, spec, saved, pivot_view = None, None, None, None
     columns, rows, has_next, total = [], [], False, 0
     # integer(), not int(): a number of more than 4300 digits is refused by name, not a 500
     page_length = integer(params["page_length"], "page_length") if str(params.get("page_length") or "").isdecimal() \
@@ -333,18 +499,24 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
     try:
         spec, saved = read_spec(params, meta)
         spec = check_spec(spec, meta, choices)
-        columns, rows, has_next = run_report(doctype, spec, choices, page, page_length)
+        if spec["pivot_rows"]:
+            pivot_view = view_pivot(run_pivot(doctype, spec), spec, choices, route)
+        else:
+            columns, rows, has_next = run_report(doctype, spec, choices, page, page_length)
         total = query.get_count(doctype, filters=spec["filters"])
     except DoesNotExistError as e:
         return render("report.html", status=404, forbidden=e.message, doctype=doctype, route=route)
     except LowcodeError as e:
         error = e.message
+        if spec and spec.get("pivot_rows") and status == 200:
+            status = e.http_status  # a pivot refused (a field above the user's permlevel): the form shows why
         spec = spec or {"columns": [], "filters": [], "order_by": "", "group_by": "", "aggregate": "count",
-                        "aggregate_on": "", "chart": ""}
+                        "aggregate_on": "", "chart": "", "pivot_rows": [], "pivot_column": ""}
         if "filters" in (e.field or "") or isinstance(e, PermissionError):
             spec["filters"] = []
     prefetch_user_names(columns, rows)
-    chart = chart_data(columns, rows, spec["chart"]) if spec["group_by"] else None
+    chart = chart_data(columns, rows, spec["chart"]) if spec["group_by"] else \
+        pivot_chart(pivot_view, spec["chart"]) if pivot_view else None
     from ...timespan import LABELS
     from .filter_builder import builder_fields  # the list's filter builder, on the report's settings
     state = spec_query(spec, report=saved["name"] if saved else None)
@@ -356,6 +528,7 @@ def _page(request, doctype, meta, route, params, save_error=None, status=200):
                   choices=choices, columns=columns, rows=rows, has_next=has_next, page=page,
                   page_length=page_length, total=total, error=error, save_error=save_error, chart=chart,
                   saved=saved, saved_reports=saved_reports(doctype), state=state, filter_chips=filter_chips,
+                  pivot=pivot_view, pivot_options=pivot_options(choices),
                   aggregates=AGGREGATES, charts=CHARTS, numeric_types=types_where("numeric"), column_label=column_label,
                   operators=query.OPERATORS, can_export=role_access(doctype, "export") is not None,
                   filter_fields=builder_fields(meta), timespans=LABELS,
@@ -382,9 +555,18 @@ def _filter_text(f, choices):
         label = column_label(choices[field]) if field in choices else field
         if str(op).lower() == "timespan":
             op, value = _("Timespan"), _(LABELS.get(str(value).lower(), str(value)))
+        elif field in choices and registry[choices[field]["fieldtype"]].dated:
+            value = _dates_text(value, choices[field], prefs())  # a drill-down's range in the user's calendar
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
     return f"{label} {op} {'' if value is None else value}"
+
+
+def _dates_text(value, df, p):
+    from ..formatting import format_value
+    if isinstance(value, (list, tuple)):
+        return [_dates_text(v, df, p) for v in value]
+    return format_value(value, df, p) if isinstance(value, str) and value[:4].isdigit() else value
 
 
 OTHER_VIEWS["report"] = report_view
