@@ -45,3 +45,10 @@ indicator_rules = {
                       "Overdue": "danger", "Cancelled": "secondary"},
     "Sales Order": {"Draft": "secondary", "To Bill": "warning", "Completed": "success", "Cancelled": "secondary"},
 }
+
+# The user guide's page for the app's users (guide/<language>/selling.md; lowcode/desk/guide.py):
+# the section each desk route's Help link opens.
+user_guide = {"selling": {
+    "sales-order": "orders", "sales-invoice": "invoices", "payment-entry": "payments", "stock-entry": "stock",
+    "stock-ledger-entry": "stock",
+}}

@@ -62,6 +62,11 @@ def make_sales_order(source_name: str):
     if quotation.status != "Accepted":
         raise ValidationError(f"Quotation {source_name} is {quotation.status}: only an accepted quotation "
                               f"becomes an order", field="source_name")
+    made = lowcode.db.sql("SELECT `name` FROM `tabSales Order` WHERE `quotation`=%s AND `docstatus`<2",
+                          (quotation.name,), pluck=True)
+    if made:
+        raise ValidationError(f"Sales Order {made[0]} is already made from quotation {source_name}",
+                              field="source_name")
     customer = customer_of(quotation.quotation_to, quotation.party_name)
     if not customer:
         raise ValidationError(f"Quotation {source_name} is for a lead without a customer: convert the lead first",

@@ -5,7 +5,7 @@ import pytest
 
 import lowcode
 from lowcode.exceptions import ValidationError
-from lowcode.testing.http import ok, post_json, token
+from lowcode.testing.http import body, ok, post_json, token
 
 from crm_app.tests.helpers import as_user, make_user
 from selling.tests.helpers import accepted_quotation, make_customer, make_product
@@ -47,3 +47,20 @@ def test_a_salesperson_makes_the_order_over_rest(ctx, client, unique):
                   {"doc": {"doctype": "Sales Order", "name": data["name"]}}, **headers)
     assert r.status_code == 200, r.content
     assert lowcode.db.get_value("Sales Order", data["name"], "status") == "To Bill"
+
+
+def test_the_mapper_refuses_bad_and_repeated_requests(ctx, client, unique):
+    seller = make_user(unique, "seller", roles=("Sales User",))
+    with as_user(seller):
+        quotation = accepted_quotation(make_customer().name, [{"product": make_product(), "qty": 1}])
+    headers = token(seller)
+    lowcode.db.commit()
+    url = "/api/method/selling.doctype.sales_order.sales_order.make_sales_order"
+    r = post_json(client, url, {"source_name": [1]}, **headers)
+    assert r.status_code == 400 and "source_name" in body(r)["message"]
+    assert post_json(client, url, {"source_name": f"QTN-none-{unique}"}, **headers).status_code == 404
+    first = ok(post_json(client, url, {"source_name": quotation.name}, **headers))["message"]["name"]
+    r = post_json(client, url, {"source_name": quotation.name}, **headers)
+    assert r.status_code == 417 and first in body(r)["message"]
+    lowcode.db.rollback()
+    assert lowcode.get_count("Sales Order", filters={"quotation": quotation.name}) == 1
