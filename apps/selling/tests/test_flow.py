@@ -34,6 +34,7 @@ def test_the_whole_flow_with_figures_by_hand(ctx):
     assert [(i.product, i.qty, i.amount) for i in order.items] == [(a, 3, 270), (b, 2, 500)]
     assert (order.total, order.net_total, order.total_taxes, order.grand_total) == (770, 750, 75, 825)
     order.submit()
+    assert (order.status, order.per_billed) == ("To Bill", 0)  # as submitted, and as stored:
     assert (field("Sales Order", order.name, "status"), field("Sales Order", order.name, "per_billed")) == ("To Bill", 0)
 
     inv = invoice_from(order)

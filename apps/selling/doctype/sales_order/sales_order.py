@@ -23,8 +23,10 @@ class SalesOrder(Document):
         set_totals(self, self.price_list, self.transaction_date)
         self.status, self.per_billed = "Draft", 0
 
-    def on_submit(self):
-        update_billing(self.name)
+    def before_submit(self):
+        # nothing is billed yet: invoices are made from submitted orders
+        self.per_billed = 0 if float(self.net_total or 0) else 100
+        self.status = "To Bill" if self.per_billed < 100 else "Completed"
 
     def before_cancel(self):
         invoices = lowcode.db.sql("SELECT `name` FROM `tabSales Invoice` WHERE `sales_order`=%s AND `docstatus`=1",
