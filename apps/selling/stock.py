@@ -31,6 +31,8 @@ def check_available(rows):
     """Before a voucher taking ``rows`` out is written: refused, naming the first row of
     a product that would fall below zero (its rows added up)."""
     wanted = _wanted(rows)
+    for product in sorted(wanted):  # one order of locks: two vouchers never wait on each other
+        lowcode.db.get_value("Product", product, "name", for_update=True)  # the level cannot move under us
     for row in rows:
         have = stock_level(row.product)
         if wanted[row.product] > have:

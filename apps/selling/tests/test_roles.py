@@ -60,6 +60,12 @@ def test_each_role_does_its_part_only(ctx, client, unique):
         ("Accounts User", "GET", f"/api/resource/Sales Order/{order}", None, 200),
         ("Accounts User", "PUT", f"/api/resource/Sales Order/{order}", {"delivery_date": "2031-02-01"}, 403),
         ("Accounts User", "POST", "/api/resource/Stock Entry", new_stock, 403),
+        # what an invoice's form links to: customers, products, price lists (read only)
+        ("Accounts User", "GET", f"/api/resource/Customer/{customer}", None, 200),
+        ("Accounts User", "GET", f"/api/resource/Product/{product}", None, 200),
+        ("Accounts User", "GET", "/api/resource/Price List", None, 200),
+        ("Accounts User", "PUT", f"/api/resource/Product/{product}", {"standard_rate": 1}, 403),
+        ("Stock User", "GET", f"/api/resource/Product/{product}", None, 200),
         ("Stock User", "POST", "/api/resource/Stock Entry", new_stock, 200),
         ("Stock User", "GET", "/api/resource/Stock Ledger Entry", None, 200),
         ("Stock User", "POST", "/api/resource/Stock Ledger Entry",
