@@ -7,7 +7,7 @@ import lowcode
 from lowcode.testing.http import login
 
 from crm_app.tests.helpers import as_user, make_user
-from selling.tests.helpers import accepted_quotation, invoice, make_customer, make_product, receive
+from selling.tests.helpers import accepted_quotation, invoice, make_customer, make_product, receive, stock_qty
 
 
 def action_index(html, label):
@@ -68,3 +68,35 @@ def test_the_selling_workspace_in_persian(ctx, client, unique):
     section = html[html.index('data-workspace="Selling"'):]
     section = section[:section.index("</section>")]
     assert "/app/sales-order" in section and "/app/sales-invoice" not in section
+
+
+def test_submit_an_invoice_and_its_payment_in_the_desk(ctx, client, unique):
+    accountant = make_user(unique, "acc", roles=("Accounts User",))
+    p = make_product(rate=25)
+    receive(p, 1)
+    one, two = make_customer().name, make_customer().name
+    with as_user(accountant):
+        short = invoice(one, [{"product": p, "qty": 2}])
+        inv = invoice(two, [{"product": p, "qty": 1}])
+    csrf = login(ctx, client, accountant)
+    r = client.post(f"/app/sales-invoice/{short.name}", {"csrf_token": csrf, "_action": "submit",
+                                                         "modified": str(short.modified)})
+    assert r.status_code == 417 and f"Row 1: 2 of {p} needed, only 1 in stock" in r.content.decode()
+    html = client.get(f"/app/sales-invoice/{inv.name}").content.decode()
+    assert 'value="submit"' in html
+    r = client.post(f"/app/sales-invoice/{inv.name}", {"csrf_token": csrf, "_action": "submit",
+                                                       "modified": str(inv.modified)})
+    assert r.status_code == 302, r.content.decode()[:500]
+    ctx.db.rollback()
+    assert (lowcode.db.get_value("Sales Invoice", inv.name, "status"), stock_qty(p)) == ("Unpaid", 0)
+    html = client.get(f"/app/sales-invoice/{inv.name}").content.decode()
+    r = client.post(f"/app/sales-invoice/{inv.name}", {"csrf_token": csrf,
+                                                       "_action": f"app:{action_index(html, 'Make payment')}"})
+    payment = r["Location"].split("/app/payment-entry/")[1].split("?")[0]
+    ctx.db.rollback()
+    modified = lowcode.db.get_value("Payment Entry", payment, "modified")
+    r = client.post(f"/app/payment-entry/{payment}", {"csrf_token": csrf, "_action": "submit",
+                                                      "modified": str(modified)})
+    assert r.status_code == 302, r.content.decode()[:500]
+    ctx.db.rollback()
+    assert lowcode.db.get_value("Sales Invoice", inv.name, ["status", "outstanding_amount"]) == ("Paid", 0)
