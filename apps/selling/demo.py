@@ -47,7 +47,8 @@ def generate(count: int = 200, seed: int = 11):
         on = str(q["transaction_date"])[:10]
         order = lowcode.get_doc("Sales Order", make_sales_order(q["name"])["name"])
         order.transaction_date = on
-        order.delivery_date = (datetime.date.fromisoformat(on) + datetime.timedelta(days=rnd.randint(3, 20))).isoformat()
+        day = datetime.date.fromisoformat(on)
+        order.delivery_date = (day + datetime.timedelta(days=rnd.randint(3, 20))).isoformat()
         order.save()
         order.submit()
         made["Sales Order"] += 1

@@ -11,7 +11,7 @@ from lowcode.exceptions import ValidationError
 
 def stock_level(product):
     rows = lowcode.db.sql("SELECT COALESCE(SUM(`actual_qty`), 0) FROM `tabStock Ledger Entry` "
-                        "WHERE `product`=%s AND `is_cancelled`=0", (product,))
+                          "WHERE `product`=%s AND `is_cancelled`=0", (product,))
     return float(rows[0][0] or 0)
 
 
@@ -53,9 +53,9 @@ def post(voucher, rows, sign):
 def cancel(voucher):
     """The voucher's entries stop counting."""
     products = lowcode.db.sql("SELECT DISTINCT `product` FROM `tabStock Ledger Entry` WHERE `voucher_type`=%s "
-                            "AND `voucher_no`=%s", (voucher.doctype, voucher.name), pluck=True)
+                              "AND `voucher_no`=%s", (voucher.doctype, voucher.name), pluck=True)
     lowcode.db.sql("UPDATE `tabStock Ledger Entry` SET `is_cancelled`=1 WHERE `voucher_type`=%s AND `voucher_no`=%s",
-                 (voucher.doctype, voucher.name))
+                   (voucher.doctype, voucher.name))
     _refresh(products)
 
 

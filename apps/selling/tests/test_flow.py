@@ -35,7 +35,8 @@ def test_the_whole_flow_with_figures_by_hand(ctx):
     assert (order.total, order.net_total, order.total_taxes, order.grand_total) == (770, 750, 75, 825)
     order.submit()
     assert (order.status, order.per_billed) == ("To Bill", 0)  # as submitted, and as stored:
-    assert (field("Sales Order", order.name, "status"), field("Sales Order", order.name, "per_billed")) == ("To Bill", 0)
+    assert (field("Sales Order", order.name, "status"), field("Sales Order", order.name, "per_billed")) == (
+        "To Bill", 0)
 
     inv = invoice_from(order)
     assert (inv.sales_order, inv.net_total, inv.grand_total, inv.status) == (order.name, 750, 825, "Draft")

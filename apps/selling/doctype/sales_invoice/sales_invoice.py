@@ -44,7 +44,7 @@ class SalesInvoice(Document):
     def before_submit(self):
         if self.sales_order:
             order = lowcode.db.get_value("Sales Order", self.sales_order, ["docstatus", "net_total", "customer"],
-                                       as_dict=True)
+                                         as_dict=True)
             if not order or int(order["docstatus"] or 0) != 1:
                 raise ValidationError(f"Sales Order {self.sales_order} is not submitted", field="sales_order")
             if order["customer"] != self.customer:
@@ -83,20 +83,20 @@ def set_outstanding(invoice, change):
     """Add ``change`` to a submitted invoice's outstanding amount and set its status
     (Payment Entry's submit and cancel); refuses going below zero."""
     row = lowcode.db.get_value("Sales Invoice", invoice, ["outstanding_amount", "grand_total", "due_date", "docstatus"],
-                             as_dict=True, for_update=True)
+                               as_dict=True, for_update=True)
     outstanding = round_money(float(row["outstanding_amount"] or 0) + change)
     if outstanding < 0:
         raise ValidationError(f"Sales Invoice {invoice} has only {row['outstanding_amount']} outstanding",
                               field="references")
     status = invoice_status(row["docstatus"], row["grand_total"], outstanding, row["due_date"])
     lowcode.db.sql("UPDATE `tabSales Invoice` SET `outstanding_amount`=%s, `status`=%s WHERE `name`=%s",
-                 (outstanding, status, invoice))
+                   (outstanding, status, invoice))
 
 
 def mark_overdue():
     """Daily: submitted invoices with money outstanding past their due date become Overdue."""
     lowcode.db.sql("UPDATE `tabSales Invoice` SET `status`='Overdue' WHERE `docstatus`=1 AND `outstanding_amount`>0 "
-                 "AND `due_date`<%s AND `status`<>'Overdue'", (today(),))
+                   "AND `due_date`<%s AND `status`<>'Overdue'", (today(),))
 
 
 @lowcode.whitelist(methods=["POST"])

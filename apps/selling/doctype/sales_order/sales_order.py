@@ -30,7 +30,7 @@ class SalesOrder(Document):
 
     def before_cancel(self):
         invoices = lowcode.db.sql("SELECT `name` FROM `tabSales Invoice` WHERE `sales_order`=%s AND `docstatus`=1",
-                                (self.name,), pluck=True)
+                                  (self.name,), pluck=True)
         if invoices:
             raise ValidationError(f"Sales Invoice {', '.join(invoices)} bills this order: cancel it first",
                                   field="docstatus")
@@ -40,7 +40,7 @@ class SalesOrder(Document):
 def billed_amount(order, excluding=None):
     """The net total of the submitted invoices billing ``order`` (taxes are not billed goods)."""
     rows = lowcode.db.sql("SELECT COALESCE(SUM(`net_total`), 0) FROM `tabSales Invoice` WHERE `sales_order`=%s "
-                        "AND `docstatus`=1 AND `name`<>%s", (order, excluding or ""))
+                          "AND `docstatus`=1 AND `name`<>%s", (order, excluding or ""))
     return float(rows[0][0] or 0)
 
 
@@ -50,7 +50,7 @@ def update_billing(order):
     billed = billed_amount(order)
     per_billed = min(100.0, round_money(billed * 100 / net)) if net else 100.0
     lowcode.db.sql("UPDATE `tabSales Order` SET `per_billed`=%s, `status`=%s WHERE `name`=%s AND `docstatus`=1",
-                 (per_billed, "Completed" if per_billed >= 100 else "To Bill", order))
+                   (per_billed, "Completed" if per_billed >= 100 else "To Bill", order))
 
 
 @lowcode.whitelist(methods=["POST"])
