@@ -19,6 +19,8 @@ class PaymentEntry(Document):
         self.party_type = "Customer"
         self.party_name = lowcode.db.get_value("Customer", self.party, "customer_name") if self.party else None
         self.status = "Draft"
+        if round_money(self.paid_amount) <= 0:
+            raise ValidationError("the paid amount must be more than 0", field="paid_amount")
         self.check_allocations(lock=False)
 
     def before_submit(self):

@@ -28,3 +28,9 @@ def test_a_draft_invoice_cannot_be_paid(ctx):
     with pytest.raises(ValidationError, match="is not submitted") as err:
         payment(customer, 100, [(inv.name, 100)])
     assert err.value.field == "references"
+
+
+def test_a_payment_of_nothing_is_refused(ctx):
+    with pytest.raises(ValidationError, match="more than 0") as err:
+        payment(make_customer().name, 0, [])
+    assert err.value.field == "paid_amount"
