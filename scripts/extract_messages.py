@@ -68,7 +68,7 @@ def _hook_strings():
     badge labels."""
     import importlib
     out = []
-    for app in ("lowcode", "crm_app", "service_app"):
+    for app in ("lowcode", "crm_app", "service_app", "selling"):
         hooks = importlib.import_module(f"{app}.hooks")
         for actions in getattr(hooks, "form_actions", {}).values():
             out += [a[k] for a in actions for k in ("label", "confirm") if a.get(k)]

@@ -67,9 +67,10 @@ else
 fi
 
 if [ ! -f "$APP_MARK" ]; then
-    step "installing crm_app and service_app on $SITE"
+    step "installing crm_app, service_app and selling on $SITE"
     "$LOWCODE" --site "$SITE" install-app crm_app
     "$LOWCODE" --site "$SITE" install-app service_app
+    "$LOWCODE" --site "$SITE" install-app selling
     touch "$APP_MARK"
 fi
 # Sites made before the service app: add it once (install-app skips an installed app).
@@ -78,6 +79,13 @@ if [ ! -f "$SERVICE_MARK" ]; then
     grep -qx service_app "$LOWCODE_SITES/apps.txt" 2>/dev/null || echo service_app >>"$LOWCODE_SITES/apps.txt"
     "$LOWCODE" --site "$SITE" install-app service_app
     touch "$SERVICE_MARK"
+fi
+# Sites made before the selling app (orders, invoices, payments, stock): add it once.
+SELLING_MARK="$SITE_DIR/.demo-selling-app-installed"
+if [ ! -f "$SELLING_MARK" ]; then
+    grep -qx selling "$LOWCODE_SITES/apps.txt" 2>/dev/null || echo selling >>"$LOWCODE_SITES/apps.txt"
+    "$LOWCODE" --site "$SITE" install-app selling
+    touch "$SELLING_MARK"
 fi
 
 if [ ! -f "$DATA_MARK" ] && ! "$ROOT/.venv/bin/python" -c "import crm_app.demo" 2>/dev/null; then
@@ -93,6 +101,12 @@ if [ ! -f "$SERVICE_DATA_MARK" ]; then
     "$LOWCODE" --site "$SITE" execute service_app.demo.generate --kwargs "{\"count\": $((DEMO_COUNT / 10))}"
     touch "$SERVICE_DATA_MARK"
 fi
+SELLING_DATA_MARK="$SITE_DIR/.demo-selling-data-generated"
+if [ ! -f "$SELLING_DATA_MARK" ]; then
+    step "generating the selling app's demo data (stock, orders, invoices, payments)"
+    "$LOWCODE" --site "$SITE" execute selling.demo.generate --kwargs "{\"count\": $((DEMO_COUNT / 10))}"
+    touch "$SELLING_DATA_MARK"
+fi
 
 cat <<EOF
 
@@ -103,7 +117,8 @@ cat <<EOF
           http://127.0.0.1:$PORT
           (live updates: Socket.IO on port $RT_PORT)
   Login:  Administrator / $password_note
-          sales1@demo.local, support@demo.local, agent1@demo.local / demo1234
+          sales1@demo.local, support@demo.local, agent1@demo.local,
+          accounts@demo.local, stock@demo.local / demo1234
 
   Stop with Ctrl+C.
 ==================================================================

@@ -1,11 +1,12 @@
-"""Line and document totals shared by Opportunity and Quotation, and the price a
+"""Line and document totals shared by Opportunity, Quotation and the selling app's
+orders and invoices (items, additional discount, taxes: ``set_totals``), and the price a
 product line starts with (also asked by the Quotation form, public/quotation_form.js,
 which computes the same figures live: keep the two in step)."""
 import datetime
 
 import lowcode
 from lowcode.context import local
-from lowcode.exceptions import BadRequest, DoesNotExistError, PermissionError
+from lowcode.exceptions import BadRequest, DoesNotExistError, PermissionError, ValidationError
 from lowcode.permissions import role_access
 from lowcode.utils import round_half_up, today
 
@@ -42,6 +43,24 @@ def set_item_amounts(doc, price_list=None, on=None):
         total += item.amount
     doc.total = round_money(total)
     return doc.total
+
+
+def set_totals(doc, price_list=None, on=None):
+    """A priced document's figures: its lines' amounts and ``total``, ``net_total`` (after
+    the additional ``discount_amount``, before taxes), each tax row's ``tax_amount`` (its
+    ``rate`` percent of the net total), ``total_taxes`` and ``grand_total`` (with taxes)."""
+    net = set_item_amounts(doc, price_list, on)
+    discount = float(doc.get("discount_amount") or 0)
+    if discount > net:
+        raise ValidationError(f"the additional discount {discount} exceeds the total {net}", field="discount_amount")
+    base = net - discount
+    doc.net_total = round_money(base)
+    taxes = 0.0
+    for tax in doc.get("taxes") or []:
+        tax.tax_amount = round_money(base * float(tax.rate or 0) / 100)
+        taxes += tax.tax_amount
+    doc.total_taxes = round_money(taxes)
+    doc.grand_total = round_money(base + taxes)
 
 
 def _readable(doctype, name, fields=("name",)):

@@ -42,7 +42,7 @@ def new_site(site, bench=None, db_type="sqlite", admin_password=None, db_root_us
     os.makedirs(os.path.join(path, "private", "backups"), exist_ok=True)
     if not os.path.exists(os.path.join(bench, "apps.txt")):
         with open(os.path.join(bench, "apps.txt"), "w") as f:
-            f.write("lowcode\ncrm_app\nservice_app\n")
+            f.write("lowcode\ncrm_app\nservice_app\nselling\n")
     if not os.path.exists(os.path.join(bench, "common_site_config.json")):
         write_json(os.path.join(bench, "common_site_config.json"), {})
     # The key channel secrets are encrypted with (lowcode.channels.stored_secrets).

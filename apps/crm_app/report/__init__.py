@@ -20,6 +20,6 @@ def roi_columns(first):
             {"fieldname": "converted_leads", "label": "Converted Leads", **count},
             {"fieldname": "opportunities", "label": "Opportunities", **count},
             {"fieldname": "won", "label": "Won", **count},
-            {"fieldname": "revenue", "label": "Revenue", **money},
+            {"fieldname": "revenue", "label": "Net revenue", **money},
             {"fieldname": "cost_per_lead", "label": "Cost per Lead", **money},
             {"fieldname": "roi_percent", "label": "ROI %", "fieldtype": "Percent", "width": 120}]

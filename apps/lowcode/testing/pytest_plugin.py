@@ -5,7 +5,7 @@ embedded default, no Redis) and once on a MariaDB site (with Redis), created fre
 temporary bench. An app's tests load it with ``pytest_plugins = ["lowcode.testing.pytest_plugin"]``
 in their conftest.py (the repository's own conftest.py does) and ask for:
 
-- ``site`` / ``ctx``: the session's shared site with crm_app and service_app (both engines);
+- ``site`` / ``ctx``: the session's shared site with crm_app, service_app and selling (both engines);
 - ``site_with_apps("my_app", ...)``: a factory making a fresh site (on the test's engine)
   with the given apps installed, dropped after the test, for tests that install, change
   or uninstall apps;
@@ -26,7 +26,7 @@ import pytest
 
 import lowcode
 
-DEFAULT_APPS = ("crm_app", "service_app")
+DEFAULT_APPS = ("crm_app", "service_app", "selling")
 ENGINES = [e.strip() for e in os.environ.get("LOWCODE_TEST_ENGINES", "sqlite,mariadb").split(",") if e.strip()]
 if not ENGINES or set(ENGINES) - {"sqlite", "mariadb"}:
     raise RuntimeError(f"LOWCODE_TEST_ENGINES={os.environ['LOWCODE_TEST_ENGINES']!r}: "
@@ -104,7 +104,7 @@ def _sites(bench):
 
 @pytest.fixture(scope="session", params=ENGINES)
 def site(request, _sites):
-    """A site with crm_app and service_app installed; tests using it run on both engines."""
+    """A site with crm_app, service_app and selling installed; tests using it run on both engines."""
     return _sites(request.param)
 
 

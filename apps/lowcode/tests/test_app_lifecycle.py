@@ -94,7 +94,7 @@ def test_migrate_checks_the_hooks_of_installed_apps(ctx, temp_app, unique):
 
 def test_every_hook_the_apps_set_is_known():
     """The repository's own apps pass (their hooks.py are the known names' first users)."""
-    for app in ("lowcode", "crm_app", "service_app", "property_app"):
+    for app in ("lowcode", "crm_app", "service_app", "selling", "property_app"):
         names = installer.apps.load_app_hooks(app)
         assert set(names) <= set(HOOKS), set(names) - set(HOOKS)
 

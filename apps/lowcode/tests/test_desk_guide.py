@@ -15,7 +15,7 @@ from lowcode.desk import guide
 from .desk_helpers import commit, login, make_user
 from .test_desk_customize import text, write
 
-APPS = ("lowcode", "crm_app", "service_app")
+APPS = ("lowcode", "crm_app", "service_app", "selling")
 LANGS = ("en", "fa", "he")
 
 
@@ -33,7 +33,7 @@ def all_pages():
 
 def test_every_page_is_written_in_three_languages_with_the_same_sections():
     pages = all_pages()
-    assert set(pages) == {"basics", "admin", "sales", "service"}
+    assert set(pages) == {"basics", "admin", "sales", "service", "selling"}
     for slug, (app, _routes) in pages.items():
         english = [a for a, _title in anchors(guide_file(app, "en", slug))]
         assert len(english) >= 5, slug
@@ -94,6 +94,7 @@ def help_link(html):
     ("/app/lead", "/app/help/sales#leads"),
     ("/app/opportunity/view/kanban", "/app/help/sales#pipeline"),
     ("/app/case", "/app/help/service#cases"),
+    ("/app/sales-order", "/app/help/selling#orders"),
     ("/app/my-settings", "/app/help/basics#settings"),
     ("/app/industry", "/app/help/basics#lists"),  # a list the hooks do not name
 ])

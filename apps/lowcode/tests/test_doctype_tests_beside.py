@@ -1,4 +1,4 @@
-"""Each DocType of the CRM apps (crm_app, service_app) comes with its tests beside it, as
+"""Each DocType of the CRM apps (crm_app, service_app, selling) comes with its tests beside it, as
 in Frappe apps: ``<app>/doctype/<folder>/test_<folder>.py``. Child tables (istable) are
 tested through their parent. The DocTypes still without such a file are listed here, each
 with the reason, so a new DocType without its test fails this test, and so does a listed
@@ -10,7 +10,7 @@ import os
 import lowcode
 
 APPS = os.path.dirname(os.path.dirname(lowcode.__file__))
-CHECKED_APPS = ("crm_app", "service_app")
+CHECKED_APPS = ("crm_app", "service_app", "selling")
 
 WITHOUT_TESTS_BESIDE = {
     # A hyphen is no Python package name: the rule's tests stay in crm_app/tests/test_followup.py.

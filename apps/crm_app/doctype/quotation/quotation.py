@@ -10,7 +10,7 @@ from lowcode.utils import today
 from lowcode.workflow import add_comment, apply_workflow
 
 from crm_app.parties import check_not_blocked, customer_of, party_title, settings
-from crm_app.totals import round_money, set_item_amounts
+from crm_app.totals import set_totals
 
 
 class Quotation(Document):
@@ -29,18 +29,7 @@ class Quotation(Document):
 
     def compute_totals(self):
         self.price_list = self.price_list or settings().default_price_list
-        net = set_item_amounts(self, self.price_list, self.transaction_date)
-        discount = float(self.discount_amount or 0)
-        if discount > net:
-            raise ValidationError(f"the additional discount {discount} exceeds the total {net}", field="discount_amount")
-        base = net - discount
-        self.net_total = round_money(base)
-        taxes = 0.0
-        for tax in self.get("taxes") or []:
-            tax.tax_amount = round_money(base * float(tax.rate or 0) / 100)
-            taxes += tax.tax_amount
-        self.total_taxes = round_money(taxes)
-        self.grand_total = round_money(base + taxes)
+        set_totals(self, self.price_list, self.transaction_date)
 
     def on_update(self):
         before = self._doc_before_save

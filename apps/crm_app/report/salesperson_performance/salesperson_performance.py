@@ -12,7 +12,7 @@ COLUMNS = [
     {"fieldname": "won", "label": "Won", "fieldtype": "Int", "width": 120},
     {"fieldname": "win_rate_percent", "label": "Win Rate %", "fieldtype": "Percent", "width": 120},
     {"fieldname": "avg_cycle_days", "label": "Average Cycle (days)", "fieldtype": "Float", "width": 120},
-    {"fieldname": "revenue", "label": "Revenue", "fieldtype": "Currency", "width": 120},
+    {"fieldname": "revenue", "label": "Net revenue", "fieldtype": "Currency", "width": 120},
     {"fieldname": "target", "label": "Target", "fieldtype": "Currency", "width": 120},
     {"fieldname": "target_percent", "label": "Target %", "fieldtype": "Percent", "width": 120},
 ]

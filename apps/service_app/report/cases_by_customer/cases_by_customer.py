@@ -7,7 +7,7 @@ from service_app import reports
 COLUMNS = [
     {"fieldname": "customer", "label": "Customer", "fieldtype": "Link", "options": "Customer", "width": 200},
     {"fieldname": "cases", "label": "Cases", "fieldtype": "Int", "width": 100},
-    {"fieldname": "revenue", "label": "Revenue", "fieldtype": "Currency", "width": 140},
+    {"fieldname": "revenue", "label": "Net revenue", "fieldtype": "Currency", "width": 140},
 ]
 
 
