@@ -299,22 +299,27 @@ class Document:
     def _validate_all(self, action):
         """Types first (controllers see typed values), then the controller's validate,
         then mandatory and link checks, so a controller can fill required values."""
-        if action in ("save", "submit"):
+        # Frappe's ignore_validate (a Data Import's "skip validation hooks"): the controller's
+        # and the hooks' validate and before_* methods are skipped, types, mandatory values
+        # and links are still checked.
+        hooks = not self.flags.ignore_validate
+        if action in ("save", "submit") and hooks:
             self.run_method("before_validate")
         self._coerce_all()
         self._fetch_from_links()
         checked = self._snapshot()
-        if action in ("save", "submit"):
+        if action in ("save", "submit") and hooks:
             self.run_method("validate")
         for tf in self.meta.table_fields:
-            for row in self.get(tf.fieldname):
+            for row in self.get(tf.fieldname) if hooks else ():
                 row.run_method("validate")
         self._set_parent_links()  # rows a controller appended need their parent and name
         self._coerce_all(unless_unchanged=checked)  # values a controller set are checked like any other
         self._check_rows()
         before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
                   "update_after_submit": "before_update_after_submit"}[action]
-        self.run_method(before)
+        if hooks:
+            self.run_method(before)
 
     def _fetch_from_links(self):
         """Frappe's ``fetch_from`` ("link_field.remote_field"): a new document, or one whose
