@@ -265,3 +265,31 @@ def _finish(doc, success, failed, error=None):
     values["template_warnings"] = json.dumps({"error": error}) if error else None
     db.set_value("Data Import", doc.name, values)
     local.db.commit()
+
+
+def import_file(doctype, path, import_type=INSERT, mute_emails=True, key_field="name", duplicate_handling="Skip",
+                calendar="Auto"):
+    """Frappe's ``bench data-import``: the file at ``path`` attached to a new Data Import and
+    imported now, in this process, as the current user; returns the Data Import."""
+    import os
+    from lowcode.api.files import save_file
+    with open(path, "rb") as f:
+        content = f.read()
+    template.file_type_of(path)
+    url = save_file(os.path.basename(path), content, private=True).file_url
+    doc = get_doc({"doctype": "Data Import", "reference_doctype": doctype, "import_file": url,
+                   "import_type": import_type, "mute_emails": int(bool(mute_emails)), "key_field": key_field,
+                   "duplicate_handling": duplicate_handling, "calendar": calendar}).insert()
+    importer = importer_for(doc)
+    importer.check_permission()
+    doc.status, doc.payload_count = "Running", importer.count()
+    doc.save()
+    local.db.commit()
+    run_import(doc.name)
+    return get_doc("Data Import", doc.name)
+
+
+def failed_logs(name):
+    """[(row, message)] of an import's failed rows, in file order."""
+    return [tuple(r) for r in local.db.sql(f"SELECT `row_index`, `messages` FROM `tab{LOG}` WHERE `data_import`=%s "
+                                           "AND `success`=0 ORDER BY `row_index`", (name,))]

@@ -251,3 +251,21 @@ def test_bad_mapping_and_file_are_named(ctx, book):
         lowcode.get_doc({"doctype": "Data Import", "reference_doctype": book,
                          "import_file": attach(content=b"x", file_type="CSV").replace(".csv", ".exe")}).insert()
     assert e.value.field == "import_file"
+
+
+def test_cli_data_import_prints_counts_and_failed_rows(site, bench, tmp_path, unique):
+    from click.testing import CliRunner
+    from lowcode.cli import main
+    path = tmp_path / "roles.csv"
+    path.write_bytes(template.write_rows([["Role Name"], [f"Imp A {unique}"], ["System Manager"],
+                                          [f"Imp B {unique}"]], "CSV"))
+    args = ["--sites-path", bench, "--site", site, "data-import", "--file", str(path), "--doctype", "Role",
+            "--mute-emails"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "2 imported, 1 failed of 3" in result.output and "row 3:" in result.output
+    with lowcode.site_context(site, bench=bench):
+        assert lowcode.db.exists("Role", f"Imp A {unique}") and lowcode.db.exists("Role", f"Imp B {unique}")
+    path.write_bytes(template.write_rows([["Role Name"], [f"Imp C {unique}"]], "CSV"))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "Success; 1 imported, 0 failed of 1" in result.output, result.output
