@@ -222,6 +222,7 @@ def run_import(data_import):
                 logs = []
                 _progress(doc, done, total, success, failed)
                 local.db.commit()
+                local.db.begin()  # the next row's savepoint needs a unit of work to sit in (SQLite)
         _write_logs(logs)
         _finish(doc, success, failed)
         _progress(doc, done, total, success, failed)
