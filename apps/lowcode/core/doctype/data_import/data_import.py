@@ -78,10 +78,11 @@ def file_rows(doc):
     return template.read_rows(content, template.file_type_of(doc.import_file))
 
 
-def importer_for(doc, rows=None):
+def importer_for(doc, rows=None, check_cells=True):
     return Importer(doc.reference_doctype, rows if rows is not None else file_rows(doc), mapping=mapping_of(doc),
                     import_type=doc.import_type or INSERT, key_field=doc.key_field or "name",
-                    duplicate_handling=doc.duplicate_handling or "Skip", calendar=doc.calendar or "Auto")
+                    duplicate_handling=doc.duplicate_handling or "Skip", calendar=doc.calendar or "Auto",
+                    check_cells=check_cells)
 
 
 def _load(name, ptype="read"):
@@ -178,13 +179,13 @@ def get_import_status(data_import_name: str, **_):
 
 # -- the job ----------------------------------------------------------------------------------------
 
-def run_import(data_import):
-    """Import every document of the file, each in its own savepoint: a failed row is
-    logged and undone alone. Commits every BATCH rows and publishes Frappe's
-    ``data_import_progress`` to the Data Import's room."""
+def run_import(data_import, rows=None):
+    """Import every document of the file (``rows``: the file's, when the caller read it
+    already), each in its own savepoint: a failed row is logged and undone alone. Commits
+    every BATCH rows and publishes Frappe's ``data_import_progress`` to the Data Import's room."""
     doc = get_doc("Data Import", data_import)
     try:
-        importer = importer_for(doc)
+        importer = importer_for(doc, rows, check_cells=False)
         importer.check_permission()
     except Exception as e:
         _finish(doc, 0, 0, error=getattr(e, "message", str(e)))
@@ -281,12 +282,13 @@ def import_file(doctype, path, import_type=INSERT, mute_emails=True, key_field="
     doc = get_doc({"doctype": "Data Import", "reference_doctype": doctype, "import_file": url,
                    "import_type": import_type, "mute_emails": int(bool(mute_emails)), "key_field": key_field,
                    "duplicate_handling": duplicate_handling, "calendar": calendar}).insert()
-    importer = importer_for(doc)
+    rows = file_rows(doc)
+    importer = importer_for(doc, rows)
     importer.check_permission()
     doc.status, doc.payload_count = "Running", importer.count()
     doc.save()
     local.db.commit()
-    run_import(doc.name)
+    run_import(doc.name, rows)
     return get_doc("Data Import", doc.name)
 
 

@@ -168,7 +168,11 @@ class Payload:
 
 class Importer:
     def __init__(self, doctype, rows, mapping=None, import_type=INSERT, key_field="name",
-                 duplicate_handling="Skip", calendar="Auto"):
+                 duplicate_handling="Skip", calendar="Auto", check_cells=True):
+        # check_cells: coerce and check every cell here, naming each bad one (the preview);
+        # the import leaves that to the document's insert, which does it anyway (and names
+        # the first bad field), so no cell is checked twice.
+        self.check_cells = check_cells
         self.doctype, self.meta = doctype, get_meta(doctype)
         if self.meta.istable or self.meta.issingle:
             raise ValidationError(f"reference_doctype: {doctype} is a child table or a single DocType and "
@@ -246,10 +250,15 @@ class Importer:
             payload.values.setdefault(table, []).append(values)
 
     def _cell(self, payload, row_no, column, value):
-        header = self.header_of(column)
         if column.df is None:  # the name
             return str(int(value) if isinstance(value, float) and value.is_integer() else value).strip()
         df = column.df
+        if not self.check_cells:  # the document checks them (and names the field) on insert
+            try:
+                return normalise_cell(value, df, self.calendar)
+            except LowcodeError as e:
+                payload.errors.append(CellError(row_no, self.header_of(column), column.target, value, e.message))
+                return None
         try:
             value = normalise_cell(value, df, self.calendar)
             ftype = registry[df.fieldtype]
@@ -259,7 +268,7 @@ class Importer:
                 self._check_link(coerced, df)
             return coerced
         except LowcodeError as e:
-            payload.errors.append(CellError(row_no, header, column.target, value, e.message))
+            payload.errors.append(CellError(row_no, self.header_of(column), column.target, value, e.message))
             return None
 
     def _check_link(self, value, df):
@@ -280,7 +289,7 @@ class Importer:
         return column.header
 
     def _finish(self, payload):
-        if self.import_type == INSERT:
+        if self.import_type == INSERT and self.check_cells:
             self._check_mandatory(payload)
         return payload
 
@@ -319,7 +328,15 @@ class Importer:
                 "unmapped": self.unmapped, "payload_count": self.count()}
 
     def count(self):
-        return sum(1 for _ in self.payloads())
+        """How many documents the file holds (rows that start one), without reading the cells."""
+        parent = [i for i, c in self.columns if c.table_field is None]
+        found, started = 0, False
+        for raw in self.data:
+            if any(_filled(raw[i]) for i in parent if i < len(raw)):
+                found, started = found + 1, True
+            elif not started and any(_filled(v) for v in raw):
+                found, started = 1, True  # child values before any parent value start a document
+        return found
 
     # -- import --
     def check_permission(self):

@@ -269,3 +269,10 @@ def test_cli_data_import_prints_counts_and_failed_rows(site, bench, tmp_path, un
     path.write_bytes(template.write_rows([["Role Name"], [f"Imp C {unique}"]], "CSV"))
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0 and "Success; 1 imported, 0 failed of 1" in result.output, result.output
+
+
+def test_a_broken_xlsx_is_named(ctx, book):
+    imp = new_import(book, content=b"PK\x03\x04 not really a workbook", file_type="XLSX")
+    with pytest.raises(lowcode.ValidationError) as e:
+        di.get_preview_from_template(imp.name)
+    assert e.value.field == "import_file" and "XLSX" in e.value.message
