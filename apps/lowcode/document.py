@@ -267,7 +267,7 @@ class Document:
 
     # -- internals ----------------------------------------------------------------
     def _set_defaults(self):
-        for df in self.meta.data_fields:
+        for df in self.meta.default_fields:
             if self.__dict__.get(df.fieldname) is None:
                 default = registry[df.fieldtype].default(df)
                 if default is not None:
@@ -395,9 +395,7 @@ class Document:
 
     def _check_mandatory(self, prefix):
         missing = []
-        for df in self.meta.fields:
-            if registry[df.fieldtype].layout:
-                continue
+        for df in self.meta.mandatory_fields:
             required = df.get("reqd") or (df.get("mandatory_depends_on")
                                          and evaluate(df.mandatory_depends_on, self))
             if not required:
@@ -413,7 +411,7 @@ class Document:
                                  field=missing[0].fieldname, doctype=self.doctype)
 
     def _check_links(self, prefix):
-        for df in self.meta.fields:
+        for df in self.meta.reference_fields:
             value = self.get(df.fieldname)
             check = getattr(registry.get(df.fieldtype), "check_reference", None)
             if value and check is not None:
