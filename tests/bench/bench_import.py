@@ -93,9 +93,9 @@ def measure(run, n):
     before = local.db.sql("SELECT COUNT(*) FROM `tabLead`")[0][0]
     lowcode.set_user(user)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         doc = import_file("Lead", path, mute_emails=True)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         lowcode.set_user("Administrator")
     local.db.commit()
@@ -106,7 +106,10 @@ def measure(run, n):
     os.remove(path)
     os.rmdir(folder)
     run["import"] = {"n": n, "file_bytes": size, "raw_seconds": raw_seconds, "raw_per_s": n / raw_seconds,
-                     "import_seconds": seconds, "import_per_s": n / seconds, "status": doc.status}
+                     "import_seconds": seconds, "import_per_s": n / seconds, "status": doc.status,
+                     # this process's CPU alone (SQLite's work included, MariaDB's server not): on a
+                     # busy machine the wall figure is shared with other processes
+                     "import_cpu_seconds": cpu, "import_per_cpu_s": n / cpu if cpu else None}
     return run["import"]
 
 
@@ -120,5 +123,6 @@ def figures(run):
                detail=f"{e['n']:,} rows in {e['raw_seconds']:.1f}s"),
         Figure("import: Data Import of an XLSX (validation on)", e["import_per_s"], "rows/s", raw=raw,
                target=f">= {TARGET_ROWS_PER_S:,} rows/s", ok=e["import_per_s"] >= TARGET_ROWS_PER_S,
-               detail=f"{e['n']:,} leads in {e['import_seconds']:.1f}s from a {e['file_bytes'] / 1e6:.1f} MB file"),
+               detail=f"{e['n']:,} leads in {e['import_seconds']:.1f}s from a {e['file_bytes'] / 1e6:.1f} MB file; "
+                      f"{e['import_per_cpu_s'] or 0:,.0f} rows per CPU second of this process"),
     ]
