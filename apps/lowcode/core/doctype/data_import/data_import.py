@@ -227,6 +227,12 @@ def run_import(data_import, rows=None):
         _write_logs(logs)
         _finish(doc, success, failed)
         _progress(doc, done, total, success, failed)
+    except Exception as e:
+        # what ends the transaction (a deadlock, a lost connection): the rows committed so far
+        # stay, the import is marked Error (so it can be started again) and the job fails
+        local.db.rollback()
+        _finish(doc, success, failed, error=getattr(e, "message", None) or f"{type(e).__name__}: {e}")
+        raise
     finally:
         local.flags.in_import, local.flags.mute_emails = saved
     return {"success": success, "failed": failed}

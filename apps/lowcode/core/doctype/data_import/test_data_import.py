@@ -227,7 +227,7 @@ def test_user_without_create_permission_is_refused(ctx, make_doctype, unique):
         di.get_preview_from_template(imp.name)
 
 
-def test_switches_mute_emails_and_skip_hooks(ctx, book, unique):
+def test_switches_mute_emails_and_skip_hooks(ctx, unique):
     from lowcode.channels.email import sendmail
     from lowcode.context import local
     local.flags.mute_emails = True
@@ -235,10 +235,18 @@ def test_switches_mute_emails_and_skip_hooks(ctx, book, unique):
         assert sendmail("x@example.com", subject="s", message="m") is None
     finally:
         local.flags.mute_emails = False
-    imp = new_import(book, [["Title"], ["hooks"]], skip_validation_hooks=1, skip_workflows=1,
-                     skip_assignment_rules=1)
-    imp = run(ctx, imp)
-    assert imp.status == "Success"
+    # history in a later workflow state: refused by the Lead workflow, unless workflows are skipped
+    rows = [["First Name", "Last Name", "Lead Date", "Status"], [f"Hist {unique}", "Old", "1402/01/15", "Contacted"]]
+    refused = run(ctx, new_import("Lead", rows))
+    assert refused.status == "Error" and "starts in state" in logs(refused)[0].messages
+    kept = run(ctx, new_import("Lead", rows, skip_workflows=1, skip_assignment_rules=1))
+    assert kept.status == "Success", logs(kept)
+    lead = lowcode.get_doc("Lead", logs(kept)[0].docname)
+    assert (lead.status, lead.lead_date, lead.lead_name) == ("Contacted", "2023-04-04", f"Hist {unique} Old")
+    # skipping the validation hooks: Lead.validate (which sets lead_name) does not run
+    quiet = run(ctx, new_import("Lead", [["First Name", "Lead Date"], [f"Quiet {unique}", "2024-01-01"]],
+                                skip_validation_hooks=1))
+    assert quiet.status == "Success" and not lowcode.get_doc("Lead", logs(quiet)[0].docname).lead_name
 
 
 def test_bad_mapping_and_file_are_named(ctx, book):
