@@ -284,3 +284,13 @@ def test_a_broken_xlsx_is_named(ctx, book):
     with pytest.raises(lowcode.ValidationError) as e:
         di.get_preview_from_template(imp.name)
     assert e.value.field == "import_file" and "XLSX" in e.value.message
+
+
+def test_bench_import_phase_smoke(ctx):
+    """make bench's import phase with a tiny N: the same code path, its figures and its check
+    that exactly N leads were written."""
+    from tests.bench import bench_import
+    run = {}
+    found = bench_import.measure(run, 30)
+    assert found["n"] == 30 and found["status"] == "Success" and found["import_per_s"] > 0
+    assert [f.label for f in bench_import.figures(run)][1].startswith("import: Data Import")
