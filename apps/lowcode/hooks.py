@@ -66,7 +66,8 @@ form_actions = {
 # suggests the chosen DocType's fields; the Print Format form previews its template live;
 # Number Card and Dashboard Chart edit their filters with the list's filter builder.
 doctype_js = {"Notification": ["notification_form.js"], "Print Format": ["print_format_form.js"],
-              "Number Card": ["filter_builder.js"], "Dashboard Chart": ["filter_builder.js"]}
+              "Number Card": ["filter_builder.js"], "Dashboard Chart": ["filter_builder.js"],
+              "Data Import": ["data_import.js"]}  # the import's progress bar (data_import_progress)
 
 # A failing channel account is marked on its form, in its list and beside every link to it
 # (channels/status.py sets the status).

@@ -22,6 +22,7 @@ def test_desk_page_maps_previews_escapes_and_imports(ctx, client, book, unique):
     csrf = login(ctx, client, admin)
     form = client.get(f"/app/data-import/{imp.name}").content.decode()
     assert f"/app/data-import-tool/{imp.name}" in form  # the form's "Preview and import" button
+    assert "/data_import.js" in form  # its progress bar (doctype_js)
     page = client.get(f"/app/data-import-tool/{imp.name}")
     html = page.content.decode()
     assert page.status_code == 200
