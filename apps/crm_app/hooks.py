@@ -116,7 +116,9 @@ doctype_js = {"Lead": ["crm_app/lead_form.js"], "Quotation": ["crm_app/quotation
 # Fill new columns of records made before them; see crm_app/patches.py.
 after_migrate = ["crm_app.patches.fill_business_dates", "crm_app.patches.split_net_and_gross",
                  "crm_app.patches.fill_customer_mobiles", "crm_app.patches.default_duplicate_rule",
-                 "crm_app.patches.fill_phone_numbers"]
+                 "crm_app.patches.fill_phone_numbers", "crm_app.patches.lead_lower_indexes"]
+# The duplicate check's indexes on a new site too (patches.lead_lower_indexes).
+after_install = ["crm_app.patches.lead_lower_indexes"]
 
 # Buttons on forms: a route to open, or a whitelisted method called with the document's name;
 # optional: a safe "condition" on the document, and "roles" (any of which shows the button).

@@ -61,3 +61,14 @@ def fill_phone_numbers():
                 number = normalised_phone(number)
                 if number:
                     local.db.sql(f"UPDATE `tab{doctype}` SET `{normalised}`=%s WHERE `name`=%s", (number, name))
+
+
+def lead_lower_indexes():
+    """SQLite: indexes on LOWER(e-mail), and LOWER(organisation) with LOWER(name), which the
+    duplicate check of every lead save compares (lead.py: _same); MariaDB needs none, its
+    columns compare case-insensitively through their own indexes."""
+    if local.db.db_type != "sqlite":
+        return
+    local.db.sql("CREATE INDEX IF NOT EXISTS `tabLead_lower_email_id` ON `tabLead` (LOWER(`email_id`))")
+    local.db.sql("CREATE INDEX IF NOT EXISTS `tabLead_lower_company_lead_name` ON `tabLead` "
+                 "(LOWER(`company_name`), LOWER(`lead_name`))")

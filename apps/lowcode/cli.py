@@ -195,6 +195,34 @@ def use(bench, site):
     click.echo(f"Default site is now {site}")
 
 
+@main.command("data-import")
+@click.option("--file", "file_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="A CSV or XLSX file (a template from the Data Import form, or any headers).")
+@click.option("--doctype", required=True, help="The DocType the rows become.")
+@click.option("--type", "import_type", type=click.Choice(["insert", "update"]), default="insert", show_default=True)
+@click.option("--key-field", default="name", show_default=True,
+              help="The field that finds the record a row updates, or its duplicate (e.g. email_id).")
+@click.option("--duplicates", type=click.Choice(["skip", "update", "create"]), default="skip", show_default=True,
+              help="On insert, what a row whose key matches a record does.")
+@click.option("--mute-emails", is_flag=True, help="Send no e-mail while importing.")
+@pass_bench
+def data_import(bench, file_path, doctype, import_type, key_field, duplicates, mute_emails):
+    """Import a file through Data Import (Frappe's bench data-import); exits 1 if rows failed."""
+    from .core.doctype.data_import.data_import import failed_logs, import_file
+    with bench.context() as local:
+        doc = import_file(doctype, os.path.abspath(file_path),
+                          "Update Existing Records" if import_type == "update" else "Insert New Records",
+                          mute_emails=mute_emails, key_field=key_field, duplicate_handling=duplicates.title())
+        failed = failed_logs(doc.name)
+        local.db.commit()
+    click.echo(f"Data Import {doc.name}: {doc.status}; {doc.success_count or 0} imported, "
+               f"{doc.failed_count or 0} failed of {doc.payload_count or 0}")
+    for row, message in failed:
+        click.echo(f"  row {row}: {_one_line(message)}")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
 # -- apps and schema ---------------------------------------------------------------------------
 
 @main.command("new-app")

@@ -267,7 +267,7 @@ class Document:
 
     # -- internals ----------------------------------------------------------------
     def _set_defaults(self):
-        for df in self.meta.data_fields:
+        for df in self.meta.default_fields:
             if self.__dict__.get(df.fieldname) is None:
                 default = registry[df.fieldtype].default(df)
                 if default is not None:
@@ -299,22 +299,27 @@ class Document:
     def _validate_all(self, action):
         """Types first (controllers see typed values), then the controller's validate,
         then mandatory and link checks, so a controller can fill required values."""
-        if action in ("save", "submit"):
+        # Frappe's ignore_validate (a Data Import's "skip validation hooks"): the controller's
+        # and the hooks' validate and before_* methods are skipped, types, mandatory values
+        # and links are still checked.
+        hooks = not self.flags.ignore_validate
+        if action in ("save", "submit") and hooks:
             self.run_method("before_validate")
         self._coerce_all()
         self._fetch_from_links()
         checked = self._snapshot()
-        if action in ("save", "submit"):
+        if action in ("save", "submit") and hooks:
             self.run_method("validate")
         for tf in self.meta.table_fields:
-            for row in self.get(tf.fieldname):
+            for row in self.get(tf.fieldname) if hooks else ():
                 row.run_method("validate")
         self._set_parent_links()  # rows a controller appended need their parent and name
         self._coerce_all(unless_unchanged=checked)  # values a controller set are checked like any other
         self._check_rows()
         before = {"save": "before_save", "submit": "before_submit", "cancel": "before_cancel",
                   "update_after_submit": "before_update_after_submit"}[action]
-        self.run_method(before)
+        if hooks:
+            self.run_method(before)
 
     def _fetch_from_links(self):
         """Frappe's ``fetch_from`` ("link_field.remote_field"): a new document, or one whose
@@ -390,9 +395,7 @@ class Document:
 
     def _check_mandatory(self, prefix):
         missing = []
-        for df in self.meta.fields:
-            if registry[df.fieldtype].layout:
-                continue
+        for df in self.meta.mandatory_fields:
             required = df.get("reqd") or (df.get("mandatory_depends_on")
                                          and evaluate(df.mandatory_depends_on, self))
             if not required:
@@ -408,7 +411,7 @@ class Document:
                                  field=missing[0].fieldname, doctype=self.doctype)
 
     def _check_links(self, prefix):
-        for df in self.meta.fields:
+        for df in self.meta.reference_fields:
             value = self.get(df.fieldname)
             check = getattr(registry.get(df.fieldtype), "check_reference", None)
             if value and check is not None:

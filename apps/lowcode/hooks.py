@@ -55,6 +55,8 @@ form_actions = {
          "roles": ["System Manager"], "redirect": "/app/webhook-request-log/{log}"},
     ],
     # A queued message an admin sends again now or stops (channels/email.py).
+    # Data Import's page: mapping, preview, start, progress, failed rows (core/doctype/data_import).
+    "Data Import": [{"label": "Preview and import", "route": "/app/data-import-tool/{name}"}],
     "Email Queue": [
         {"label": "Retry now", "method": "lowcode.channels.email.retry_now", "argument": "name",
          "roles": ["System Manager"], "condition": "doc.status=='Not Sent' || doc.status=='Error'"},
@@ -67,7 +69,8 @@ form_actions = {
 # suggests the chosen DocType's fields; the Print Format form previews its template live;
 # Number Card and Dashboard Chart edit their filters with the list's filter builder.
 doctype_js = {"Notification": ["notification_form.js"], "Print Format": ["print_format_form.js"],
-              "Number Card": ["filter_builder.js"], "Dashboard Chart": ["filter_builder.js"]}
+              "Number Card": ["filter_builder.js"], "Dashboard Chart": ["filter_builder.js"],
+              "Data Import": ["data_import.js"]}  # the import's progress bar (data_import_progress)
 
 # A failing channel account is marked on its form, in its list and beside every link to it
 # (channels/status.py sets the status).
@@ -91,7 +94,8 @@ scheduler_events = {
 
 # Compose an e-mail about a record; "Send SMS" from a record with a mobile number (its
 # form actions are in the apps' hooks).
-desk_pages = {"email": "lowcode.channels.compose.page", "send-sms": "lowcode.channels.sms_page.page"}
+desk_pages = {"email": "lowcode.channels.compose.page", "send-sms": "lowcode.channels.sms_page.page",
+              "data-import-tool": "lowcode.core.doctype.data_import.import_page.page"}
 
 # The user guide (desk/guide.py): pages in guide/<language>/<page>.md, each with the desk
 # routes whose Help link opens one of its sections ("*": any list or form not named).

@@ -120,7 +120,8 @@ def add_comment(doctype, name, comment_type, content):
 # -- enforcement, wired through lowcode/hooks.py doc_events["*"] ----------------------------------
 
 def before_validate(doc, method=None):
-    if doc.meta.istable or doc.doctype in _EXEMPT:
+    # ignore_workflow: a Data Import told to skip workflows (history kept in its own states).
+    if doc.meta.istable or doc.doctype in _EXEMPT or doc.flags.ignore_workflow:
         return
     workflow = get_workflow(doc.doctype)
     if workflow is None:

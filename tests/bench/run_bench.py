@@ -33,6 +33,7 @@ import lowcode  # noqa: E402
 from lowcode.context import local  # noqa: E402
 
 import bench_email as email_bench  # noqa: E402
+import bench_import as import_bench  # noqa: E402
 import bench_roles as roles  # noqa: E402
 import bench_service as service  # noqa: E402
 import bench_setup as setup  # noqa: E402
@@ -89,6 +90,10 @@ def parse_args(argv=None):
                    help="e-mails queued and sent to a loopback SMTP server (default 10,000, see bench_email.py)")
     p.add_argument("--no-email", action="store_true", help="skip the e-mail phase")
     p.add_argument("--email-only", action="store_true", help="only the e-mail phase")
+    p.add_argument("--import-rows", type=int, default=100_000,
+                   help="leads imported from an XLSX file through Data Import in the import phase (default 100,000)")
+    p.add_argument("--no-import", action="store_true", help="skip the import phase (see bench_import.py)")
+    p.add_argument("--import-only", action="store_true", help="only the import phase")
     p.add_argument("--mariadb-fast-fill", action="store_true",
                    help="SET unique_checks=0, foreign_key_checks=0 for the MariaDB fill session")
     p.add_argument("--seed", type=int, default=42)
@@ -109,9 +114,14 @@ def parse_args(argv=None):
         p.error("--service-only excludes --roles-only and --no-service")
     if args.email_only and (args.no_email or args.roles_only or args.service_only):
         p.error("--email-only excludes --no-email, --roles-only and --service-only")
-    args.no_service = args.no_service or args.roles_only or args.email_only
-    args.no_roles = args.no_roles or args.service_only or args.email_only
-    args.no_email = args.no_email or args.roles_only or args.service_only
+    if args.import_only and (args.no_import or args.roles_only or args.service_only or args.email_only):
+        p.error("--import-only excludes --no-import, --roles-only, --service-only and --email-only")
+    args.no_service = args.no_service or args.roles_only or args.email_only or args.import_only
+    args.no_roles = args.no_roles or args.service_only or args.email_only or args.import_only
+    args.no_email = args.no_email or args.roles_only or args.service_only or args.import_only
+    args.no_import = args.no_import or args.roles_only or args.service_only or args.email_only
+    if args.import_rows < 1:
+        p.error("--import-rows must be at least 1")
     args.service_rows = args.service_rows or args.rows
     args.role_rows = args.role_rows or args.rows
     if args.role_rows < 1000:
@@ -520,7 +530,7 @@ def measure_add_column(run, bench, site, workdir):
 # -- one engine -----------------------------------------------------------------------------------
 
 def run_engine(engine, args, bench, state):
-    lead_phases = not (args.roles_only or args.service_only or args.email_only)
+    lead_phases = not (args.roles_only or args.service_only or args.email_only or args.import_only)
     # "rows" is the Bench Lead table's size: none when only other phases run.
     run = {"engine": engine, "rows": args.rows if lead_phases else None, "plans": {}, "diagnostics": {}}
     state["run"] = run
@@ -532,8 +542,10 @@ def run_engine(engine, args, bench, state):
         run_service(engine, args, bench, state, run)
     if not args.no_email:
         run_email(engine, args, bench, state, run)
+    if not args.no_import:
+        run_import(engine, args, bench, state, run)
     run["figures"] = [f.as_dict() for f in (figures(run) if "list" in run else []) + roles.figures(run)
-                      + service.figures(run) + email_bench.figures(run)]
+                      + service.figures(run) + email_bench.figures(run) + import_bench.figures(run)]
     return run
 
 
@@ -669,6 +681,23 @@ def run_email(engine, args, bench, state, run):
              f"flush {e['flush_per_s']:,.0f}/s", run)
 
 
+def run_import(engine, args, bench, state, run):
+    """The import phase on its own site with crm_app: N leads from XLSX through Data Import
+    against the raw bulk insert of the same rows (bench_import.py)."""
+    step(f"{engine}: import: creating a site with crm_app", run)
+    site = setup.create_site(bench, engine, apps=("crm_app",))
+    state["sites"].append(site)
+    run["import_site"] = site
+    run.setdefault("site", site)
+    with lowcode.site_context(site, bench=bench):
+        local.db.commit()
+        run.setdefault("server_version", local.db.sql("SELECT VERSION()")[0][0] if engine == "mariadb"
+                       else "sqlite " + sqlite3.sqlite_version)
+        step(f"{engine}: import: {args.import_rows:,} leads raw bulk insert, then from XLSX through Data Import", run)
+        e = import_bench.measure(run, args.import_rows)
+        step(f"{engine}: import: raw {e['raw_per_s']:,.0f} rows/s, Data Import {e['import_per_s']:,.0f} rows/s", run)
+
+
 def _cpu_note(ms):
     return "" if ms is None else f"server CPU {ms:.2f} ms/request"
 
@@ -766,7 +795,8 @@ def main(argv=None):
     bench = tempfile.mkdtemp(prefix="lowcode-bench-")
     with open(os.path.join(bench, "apps.txt"), "w") as f:
         # crm_app is available to the row-permission phase's site (installed only there).
-        f.write("\n".join(dict.fromkeys(("lowcode",) + args.apps + (() if args.no_roles else ("crm_app",))
+        f.write("\n".join(dict.fromkeys(("lowcode",) + args.apps + (() if args.no_roles and args.no_import
+                                                                    else ("crm_app",))
                                          + (() if args.no_service else ("crm_app", "service_app")))) + "\n")
     step(f"bench {bench}; rows {args.rows:,}; engines {', '.join(args.engines)}")
     state = {"sites": [], "server": None}

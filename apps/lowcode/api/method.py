@@ -21,6 +21,7 @@ from ..exceptions import BadRequest
 from .request import form_dict, respond
 from . import desk_methods, files, query_report, reportview
 from ..desk.views import printview
+from ..core.doctype.data_import import data_import
 
 
 def login(usr: str = None, pwd: str = None, **_):
@@ -162,6 +163,11 @@ STANDARD_METHODS = {
     "frappe.desk.form.load.getdoctype": _public(desk_methods.getdoctype, methods=READ),
     "frappe.desk.query_report.run": _public(query_report.run, methods=READ),
     "frappe.desk.query_report.get_script": _public(query_report.get_script, methods=READ),
+    # Data Import (core/doctype/data_import): template, preview, start, failed rows, status.
+    **{f"frappe.core.doctype.data_import.data_import.{name}": _public(getattr(data_import, name), methods=methods)
+       for name, methods in (("download_template", READ), ("get_preview_from_template", READ),
+                             ("form_start_import", WRITE), ("download_errored_template", READ),
+                             ("get_import_status", READ))},
 }
 
 

@@ -219,9 +219,14 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
 
     ``template`` names an Email Template rendered (in the sandbox) for the reference
     document, giving subject and message when they are not given. A Communication is
-    recorded on the reference's timeline when the Communication DocType is installed."""
+    recorded on the reference's timeline when the Communication DocType is installed.
+
+    Nothing is queued (None) under Frappe's ``mute_emails`` flag: a Data Import told not to
+    send e-mails."""
     from ..document import get_doc
     from ..jobs import enqueue
+    if local.flags.get("mute_emails"):
+        return None
     to = _addresses(recipients, "recipients")
     cc, bcc = _addresses(cc, "cc"), _addresses(bcc, "bcc")
     if not to:

@@ -409,6 +409,7 @@ WRITING_METHODS = ("frappe.client.save", "frappe.client.set_value", "frappe.clie
                    "frappe.model.workflow.apply_workflow", "login", "frappe.desk.form.utils.add_comment",
                    "frappe.desk.form.assign_to.add", "frappe.desk.form.assign_to.remove",
                    "frappe.client.bulk_update", "frappe.client.attach_file")
+WRITING_METHODS += ("frappe.core.doctype.data_import.data_import.form_start_import",)
 READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.client.get", "frappe.client.get_value",
                    "frappe.client.get_single_value", "frappe.desk.search.search_link", "frappe.desk.reportview.get",
                    "frappe.desk.reportview.get_count", "frappe.desk.reportview.export_query",
@@ -416,6 +417,8 @@ READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.
                    "frappe.model.workflow.get_transitions", "ping", "frappe.ping",
                    "frappe.client.validate_link", "frappe.desk.form.load.getdoc", "frappe.desk.form.load.getdoctype",
                    "frappe.desk.query_report.run", "frappe.desk.query_report.get_script")
+READING_METHODS += tuple(f"frappe.core.doctype.data_import.data_import.{m}" for m in (
+    "download_template", "get_preview_from_template", "download_errored_template", "get_import_status"))
 
 
 def test_standard_methods_declare_their_http_methods():
