@@ -140,6 +140,9 @@ def test_a_jalali_user_filters_in_their_calendar_and_reads_farsi(rctx, report_si
     assert len(table_rows(html, "report-table")) == 1 and 'id="report-total"' not in html
     rows = table_rows(_page(client, "Weighted Pipeline").content.decode(), "report-table")
     assert [r[1] for r in rows] == ["unscheduled", "1409-12", "1409-10"]
+    # the filters' labels and Select choices in Persian (Sales Forecast's Group By)
+    html = _page(client, "Sales Forecast").content.decode()
+    assert "گروه‌بندی بر اساس" in html and '<option value="month,rep,territory" selected>ماه، فروشنده، منطقه</option>' in html
 
 
 def test_summary_cards_and_chart(rctx, report_site):
@@ -202,6 +205,40 @@ def test_a_row_value_is_escaped(rctx, report_site):
     rctx.db.commit()
     html = _page(_client(rctx, report_site, report_site["mgr"]), "Source ROI").content.decode()
     assert evil not in html and "&lt;img src=x onerror=" in html
+    # the Link cell links to its record, the name URL-encoded
+    assert 'href="/app/lead-source/%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E"' in html
+
+
+def test_link_cells_open_their_records_and_users_show_their_names(rctx, report_site):
+    """Sales Forecast's Salesperson column (a Link to User) shows the user's name (sp1 is
+    "A-Sp1 Tester"); Crisis Cases' Case column would link /app/case/<name>: here Source
+    ROI's Lead Source column links /app/lead-source/Expo."""
+    client = _client(rctx, report_site, report_site["mgr"])
+    html = _page(client, "Sales Forecast", group_by="rep").content.decode()
+    assert "A-Sp1 Tester" in html and report_site["sp1"] not in html.split('id="report-table"')[1]
+    html = _page(client, "Source ROI").content.decode()
+    assert '<a href="/app/lead-source/Expo">Expo</a>' in html
+
+
+def test_a_query_report_runs_for_the_administrator_only(rctx, report_site):
+    """A Query Report (raw SQL, no row rules) opens for the Administrator; a Sales Manager
+    (who may report on Opportunities) gets the 403 page."""
+    rctx.db.commit()
+    rctx.db.begin()
+    lowcode.get_doc({"doctype": "Report", "report_name": "Big Deals SQL", "ref_doctype": "Opportunity",
+                     "report_type": "Query Report",
+                     "query": "SELECT `title` AS `Title:Data:120`, `opportunity_amount` AS `Amount:Currency:120` "
+                              "FROM `tabOpportunity` WHERE `opportunity_amount` >= %(min_amount)s ORDER BY `title`",
+                     "filters": [{"fieldname": "min_amount", "label": "Minimum Amount", "fieldtype": "Currency",
+                                  "mandatory": 1}]}).insert()
+    rctx.db.commit()
+    admin = _client(rctx, report_site, "Administrator")
+    html = _page(admin, "Big Deals SQL", min_amount="6000").content.decode()
+    # O3 (converted from L3, titled after it) 10000 and O7 6000 reach 6000; O11 2000 and the rest do not
+    assert table_rows(html, "report-table") == [["L3 Report", "10,000.00"], ["O7", "6,000.00"]]
+    assert "Set the mandatory filters: Minimum Amount" in _page(admin, "Big Deals SQL").content.decode()
+    refused = _page(_client(rctx, report_site, report_site["mgr"]), "Big Deals SQL")
+    assert refused.status_code == 403 and b"Query Report" in refused.content
 
 
 def test_every_standard_report_renders(rctx, report_site):
