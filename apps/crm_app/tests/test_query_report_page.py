@@ -112,6 +112,7 @@ def test_a_mandatory_filter_left_empty_is_named(rctx, report_site):
         import jdatetime
         today = jdatetime.date.today().strftime("%Y/%m/%d")
         html = _page(_client(rctx, report_site, fa), "Lost Reasons").content.decode()
+        assert "فیلترهای اجباری را پر کنید: از تاریخ" in html
         assert "value=\"" + today.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) + "\"" in html \
             or f'value="{today}"' in html
     finally:
@@ -239,6 +240,16 @@ def test_a_query_report_runs_for_the_administrator_only(rctx, report_site):
     assert "Set the mandatory filters: Minimum Amount" in _page(admin, "Big Deals SQL").content.decode()
     refused = _page(_client(rctx, report_site, report_site["mgr"]), "Big Deals SQL")
     assert refused.status_code == 403 and b"Query Report" in refused.content
+
+
+def test_a_saved_report_builder_report_opens_in_its_report_view(rctx, report_site):
+    rctx.db.commit()
+    rctx.db.begin()
+    lowcode.get_doc({"doctype": "Report", "report_name": "My Deals", "ref_doctype": "Opportunity",
+                     "report_type": "Report Builder", "json": "{}"}).insert()
+    rctx.db.commit()
+    response = _page(_client(rctx, report_site, "Administrator"), "My Deals")
+    assert response.status_code == 302 and response["Location"] == "/app/opportunity/view/report?report=My%20Deals"
 
 
 def test_every_standard_report_renders(rctx, report_site):

@@ -16,8 +16,9 @@ Administrator, a Query Report), for every app's reports without code of their ow
   with the export permission on the report's Ref DocType.
 
 GET only reads; who may open the page is decided by query_report.get_report_doc."""
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from django.http import HttpResponseRedirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from .. import export, formatting
 from ..link_titles import prefetch_user_names
 from ..render import prefs, render
 from .common import desk_view
+from .report import saved_report_url
 
 
 #: the report types that run on this page (a Report Builder report opens in the report view)
@@ -119,7 +121,7 @@ def chart_spec(chart):
     sets = [{"name": translate(str(d.get("name") or "")), "values": [_number(v) for v in d.get("values") or []]}
             for d in datasets]
     return {"type": chart.get("type") or "bar", "labels": labels, "values": sets[0]["values"],
-            "name": sets[0]["name"], "datasets": sets, "colors": chart.get("colors")}
+            "name": sets[0]["name"], "datasets": sets}
 
 
 def _number(value):
@@ -146,17 +148,19 @@ def query_report_page(request, name):
         return render("query_report.html", status=404, forbidden=e.message, report_name=name)
     except PermissionError as e:
         return render("query_report.html", status=403, forbidden=e.message, report_name=name)
+    if doc.report_type not in RUNNABLE:  # a saved Report Builder report opens in its report view
+        return HttpResponseRedirect(saved_report_url(doc.name, doc.ref_doctype))
     user_prefs = prefs()
     fields = filter_fields(doc)
     filters, texts, missing = read_filters(request.GET, fields, user_prefs)
     context = {"doc": doc, "report_name": doc.name, "filter_fields": fields, "args": texts,
-               "filtered": any(texts.values()), "request_query": _query_without_export(request), "can_export": local.user == "Administrator"
-               or _may_export(doc.ref_doctype)}
+               "filtered": any(texts.values()), "request_query": _query_without_export(request),
+               "can_export": _may_export(doc.ref_doctype)}
     if missing:
-        with translation.override(user_prefs.lang):
-            labels = ", ".join(translate(label) for label in missing)
-        return render("query_report.html", status=200, error=_("Set the mandatory filters: %(filters)s") % {
-            "filters": labels}, **context)
+        with translation.override(user_prefs.lang):  # made before the page renders in the user's language
+            error = _("Set the mandatory filters: %(filters)s") % {
+                "filters": ", ".join(translate(label) for label in missing)}
+        return render("query_report.html", status=200, error=error, **context)
     try:
         if request.GET.get("export"):
             return _export(request, doc, filters)
@@ -169,14 +173,15 @@ def query_report_page(request, name):
     rows = result_rows(res["result"], columns)
     total = rows.pop() if res["add_total_row"] and rows and isinstance(res["result"][-1], list) else None
     prefetch_user_names(columns, rows)
+    with translation.override(user_prefs.lang):  # the chart's dataset names
+        chart = chart_spec(res["chart"])
     return render("query_report.html", columns=columns, rows=rows, total=total,
                   numeric_types=types_where("numeric"), cards=summary_cards(res["report_summary"]),
-                  chart=chart_spec(res["chart"]), message=res["message"], **context)
+                  chart=chart, message=res["message"], **context)
 
 
 def _query_without_export(request):
     """The page's query string for its export links (ends with "&" when not empty)."""
-    from urllib.parse import urlencode
     items = [(k, v) for k in request.GET for v in request.GET.getlist(k) if k != "export"]
     return urlencode(items) + "&" if items else ""
 
