@@ -160,6 +160,25 @@ def test_summary_cards_and_chart(rctx, report_site):
         ["New", "7"], ["Contacted", "4"], ["Qualified", "2"], ["Converted", "2"], ["Opportunity", "2"], ["Won", "1"]]
 
 
+def test_percent_and_currency_columns(rctx, report_site):
+    """Source ROI for today (test_reports.test_source_roi_for_today), by hand: Ads cost
+    2000, 2 leads, revenue 0: cost per lead 2000 / 2 = 1000, ROI (0 - 2000) / 2000 = -100%;
+    Expo cost 600 + 400 = 1000, 4 leads, revenue 10000: 1000 / 4 = 250, (10000 - 1000) / 1000 = 900%."""
+    html = _page(_client(rctx, report_site, report_site["mgr"]), "Source ROI", from_date=TODAY,
+                 to_date=TODAY).content.decode()
+    assert table_rows(html, "report-table") == [
+        ["Ads", "2,000.00", "2", "1", "2", "0", "0.00", "1,000.00", "-100%"],
+        ["Expo", "1,000.00", "4", "1", "1", "1", "10,000.00", "250.00", "900%"]]
+
+
+def test_a_forecast_chart_has_a_dataset_per_figure(rctx, report_site):
+    import html as html_lib
+    import json
+    html = _page(_client(rctx, report_site, report_site["mgr"]), "Sales Forecast").content.decode()
+    chart = json.loads(html_lib.unescape(re.search(r'id="report-chart"[^>]*data-chart="([^"]*)"', html).group(1)))
+    assert [d["name"] for d in chart["datasets"]] == ["Weighted Pipeline", "Commit", "Best Case", "Won", "Target"]
+
+
 def test_export_csv_and_xlsx(rctx, report_site):
     """The page's rows as a download for who may export Opportunities (mgr); a Marketing
     User may report on them but not export: refused."""
@@ -261,6 +280,15 @@ def test_every_standard_report_renders(rctx, report_site):
         response = _page(client, name)
         assert response.status_code == 200, (name, response.content[:300])
         assert b'id="report-table"' in response.content, name
+    # and every CRM report for a Sales Manager and a salesperson (their rows, through row rules)
+    crm = rctx.db.sql("SELECT `name` FROM `tabReport` WHERE `report_type`='Script Report' AND `module`='CRM'",
+                      pluck=True)
+    assert len(crm) >= 12
+    for user in (report_site["mgr"], report_site["sp1"]):
+        client = _client(rctx, report_site, user)
+        for name in crm:
+            response = _page(client, name)
+            assert response.status_code == 200 and b'id="report-table"' in response.content, (user, name)
 
 
 def test_reports_are_reachable(rctx, report_site):
