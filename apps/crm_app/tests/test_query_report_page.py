@@ -301,3 +301,9 @@ def test_reports_are_reachable(rctx, report_site):
     assert "/app/query-report/Weighted%20Pipeline" in html and "/app/query-report/Crisis%20Cases" not in html
     home = client.get("/app").content.decode()
     assert 'href="/app/query-report/Sales%20Forecast"' in home
+    assert "/app/query-report/Crisis%20Cases" not in home  # the Service workspace's, not sp1's to run
+    rctx.db.commit()
+    rctx.db.begin()
+    agent = make_user("qr", "support", roles=("Support Agent",))
+    home = _client(rctx, report_site, agent).get("/app").content.decode()
+    assert 'href="/app/query-report/Crisis%20Cases"' in home and "/app/query-report/Sales%20Forecast" not in home
