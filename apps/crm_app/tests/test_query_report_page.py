@@ -153,7 +153,10 @@ def test_summary_cards_and_chart(rctx, report_site):
     import json
     client = _client(rctx, report_site, report_site["mgr"])
     html = _page(client, "Sales Funnel", from_date=TODAY, to_date=TODAY).content.decode()
-    assert 'id="report-summary"' in html
+    # one card: Unqualified, L4 (disqualified today), Frappe's red indicator
+    card = re.search(r'<div class="card h-100 report-card([^"]*)" data-label="Unqualified">(.*?)</div>\s*</div>\s*</div>',
+                     html, re.S)
+    assert card.group(1) == " border-danger" and _text(card.group(2)) == "Unqualified 1"
     chart = json.loads(html_lib.unescape(re.search(r'id="report-chart"[^>]*data-chart="([^"]*)"', html).group(1)))
     assert chart["datasets"][0]["values"] == [7, 4, 2, 2, 2, 1]
     assert [r[:2] for r in table_rows(html, "report-table")] == [

@@ -128,6 +128,11 @@ def _number(value):
     return float(value) if formatting.is_number(value) else 0.0
 
 
+#: Frappe's summary indicator colours as Bootstrap's border colours
+INDICATORS = {"green": "success", "red": "danger", "blue": "primary", "orange": "warning", "grey": "secondary",
+              "gray": "secondary"}
+
+
 def summary_cards(summary):
     """report_summary entries ({value, label, datatype, indicator}) as cards."""
     out = []
@@ -136,7 +141,7 @@ def summary_cards(summary):
             out.append({"label": str(item["label"]), "value": item.get("value"),
                         "df": {"fieldname": "value", "fieldtype": item.get("datatype"),  # none: as text
                                "options": item.get("currency") or ""},
-                        "indicator": str(item.get("indicator") or "").lower()})
+                        "indicator": INDICATORS.get(str(item.get("indicator") or "").lower())})
     return out
 
 
