@@ -300,6 +300,7 @@ def test_reports_are_reachable(rctx, report_site):
     client = _client(rctx, report_site, report_site["sp1"])
     response = client.get("/app/report/Weighted%20Pipeline")
     assert response.status_code == 302 and response["Location"] == "/app/query-report/Weighted%20Pipeline"
+    assert 'href="/app/query-report" id="nav-reports"' in client.get("/app/build/__modules").content.decode()
     html = client.get("/app/query-report").content.decode()
     assert "/app/query-report/Weighted%20Pipeline" in html and "/app/query-report/Crisis%20Cases" not in html
     home = client.get("/app").content.decode()
