@@ -264,6 +264,26 @@ def test_a_query_report_runs_for_the_administrator_only(rctx, report_site):
     assert refused.status_code == 403 and b"Query Report" in refused.content
 
 
+def test_date_cells_in_a_jalali_users_calendar(rctx, report_site):
+    """O13 was opened on 2000-02-01, which is 12 Bahman 1378: a Date column shows it in the
+    Jalali calendar of the user (here the Administrator, who alone runs a Query Report)."""
+    rctx.db.commit()
+    rctx.db.begin()
+    lowcode.get_doc({"doctype": "Report", "report_name": "Deal Dates SQL", "ref_doctype": "Opportunity",
+                     "report_type": "Query Report",
+                     "query": "SELECT `title` AS `Title:Data:120`, `transaction_date` AS `Opened:Date:120` "
+                              "FROM `tabOpportunity` WHERE `title`='O13'"}).insert()
+    _set_user(rctx, "Administrator", calendar="Jalali")
+    try:
+        html = _page(_client(rctx, report_site, "Administrator"), "Deal Dates SQL").content.decode()
+        assert table_rows(html, "report-table") == [["O13", "1378/11/12"]]
+        _set_user(rctx, "Administrator", calendar="Gregorian")
+        html = _page(_client(rctx, report_site, "Administrator"), "Deal Dates SQL").content.decode()
+        assert table_rows(html, "report-table") == [["O13", "2000-02-01"]]
+    finally:
+        _set_user(rctx, "Administrator", calendar="Gregorian")
+
+
 def test_a_saved_report_builder_report_opens_in_its_report_view(rctx, report_site):
     rctx.db.commit()
     rctx.db.begin()
