@@ -171,13 +171,19 @@ def _fixture_messages():
 
 def _report_messages():
     """(msgid, location) from the apps' standard Script Reports (``report/<name>/``): the
-    report's name (JSON) and every ``"label": "..."`` of its ``.py`` (columns, report
-    summary), which query_report.run translates for the user (lowcode/api/query_report.py)."""
+    report's name and its filters' labels and Select options (JSON), and every
+    ``"label": "..."`` of its ``.py`` (columns, report summary), which query_report.run
+    translates for the user (lowcode/api/query_report.py)."""
     for path in sorted(glob.glob(os.path.join(APPS, "*", "report", "*", "*.json"))):
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
         if isinstance(record, dict) and record.get("doctype") == "Report":
-            yield record.get("report_name") or record.get("name"), os.path.relpath(path, ROOT).replace(os.sep, "/")
+            where = os.path.relpath(path, ROOT).replace(os.sep, "/")
+            yield record.get("report_name") or record.get("name"), where
+            for row in record.get("filters") or []:  # its page's filters (desk/views/query_report.py)
+                yield row["label"], where
+                if row.get("fieldtype") == "Select":
+                    yield from ((o, where) for o in (row.get("options") or "").split("\n") if o)
     # the reports' own modules and what they share (report/__init__.py: common columns)
     for path in sorted(glob.glob(os.path.join(APPS, "*", "report", "**", "*.py"), recursive=True)):
         with open(path, encoding="utf-8") as f:

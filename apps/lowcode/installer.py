@@ -348,6 +348,10 @@ def import_app_files(app, declared=None):
     (ownership.py), with what saving them makes. ``declared`` (a set) receives each record's root."""
     declared = set() if declared is None else declared
     root = apps.app_path(app)
+    # the reports first: a fixture's Workspace may have shortcuts to them
+    for path in sorted(glob.glob(os.path.join(root, "report", "*", "*.json"))):
+        if os.path.basename(path) == os.path.basename(os.path.dirname(path)) + ".json":
+            import_records(path, app, declared)
     for folder in ("fixtures", "workflows"):
         base = os.path.join(root, folder)
         if not os.path.isdir(base):
@@ -355,9 +359,6 @@ def import_app_files(app, declared=None):
         for fname in sorted(os.listdir(base)):
             if fname.endswith(".json"):
                 import_records(os.path.join(base, fname), app, declared)
-    for path in sorted(glob.glob(os.path.join(root, "report", "*", "*.json"))):
-        if os.path.basename(path) == os.path.basename(os.path.dirname(path)) + ".json":
-            import_records(path, app, declared)
     return declared
 
 

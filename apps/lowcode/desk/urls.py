@@ -8,7 +8,7 @@ from .views import customize, doctype_builder, permission_manager, user_permissi
 from .views import calendar, kanban  # noqa: F401 - they register their views
 from .views import bulk, report  # noqa: F401 - report registers OTHER_VIEWS["report"]
 from .views import add_to_workspace, archive, collaboration, email_template, filter_builder, help_pages, hub, printview
-from .views import quick_entry, users, workflow_builder
+from .views import query_report, quick_entry, users, workflow_builder
 
 urlpatterns = [
     path("assets/<str:digest>/<path:name>", assets.serve),
@@ -51,6 +51,8 @@ urlpatterns = [
     path("app/email-template-editor/new", email_template.editor, {"name": None}),
     path("app/email-template-editor/__preview", email_template.preview),
     path("app/email-template-editor/<path:name>", email_template.editor),
+    path("app/query-report", query_report.reports_page),
+    path("app/query-report/<path:name>", query_report.query_report_page),  # Script Reports (views/query_report.py)
     path("app/__filter-builder", filter_builder.mounted),
     path("app/__add-to-workspace", add_to_workspace.add_to_workspace),
     path("app/__notifications", collaboration.notifications),

@@ -249,8 +249,11 @@ def test_a_report_view_saved_under_a_script_reports_name_leaves_it_alone(ctx, cl
     assert r.status_code == 417 and b"report_name" in r.content, r.content[:300]
     refresh(ctx)
     assert ctx.db.get_value("Report", "Lost Reasons", "report_type") == "Script Report"
-    # its record opens as a form, not as a report view that has no such saved report
+    # it opens on its own page (views/query_report.py), not as a report view that has no
+    # such saved report; its record is one ?edit=1 away
     page = client.get("/app/report/Lost Reasons")
+    assert page.status_code == 302 and page["Location"] == "/app/query-report/Lost%20Reasons"
+    page = client.get("/app/report/Lost Reasons", {"edit": "1"})
     assert page.status_code == 200 and b"Script Report" in page.content, page.status_code
 
 

@@ -1,6 +1,6 @@
 // Charts of the report view and of workspace dashboards, drawn with frappe-charts
 // (vendor asset charts.js, global `frappe`). Each chart's data comes from the server
-// in a data-chart attribute: {type, labels, values, name, color} (a pivot's: datasets too). The same figures
+// in a data-chart attribute: {type, labels, values, name, color} (or several {name, values} in datasets). The same figures
 // are always in the page as text (a table or the card), so nothing depends on this.
 // frappe-charts draws axis labels and legends as SVG text, but writes its tooltips as
 // HTML: every value that can reach a tooltip is escaped first (desk.js's escapeHtml),
@@ -21,9 +21,10 @@
     // label with < or & then reads escaped in their legend: never run is what matters).
     const labels = spec.labels.map((l) => (AXIS.has(type) ? String(l ?? "") : esc(l)));
     const numbers = (list) => (list || []).map((v) => (typeof v === "number" ? v : Number(v) || 0));
-    // A pivot's chart has a dataset per column ({name, values}); other charts one.
-    const datasets = (Array.isArray(spec.datasets) ? spec.datasets : [{ name: spec.name, values: spec.values }])
-      .map((d) => ({ name: esc(String((d && d.name) ?? "")), values: numbers(d && d.values) }));
+    // A pivot's chart has a dataset per column, a Script Report's maybe several (a forecast's weighted, commit, won ...)
+    const datasets = Array.isArray(spec.datasets) && spec.datasets.length
+      ? spec.datasets.map((d) => ({ name: esc((d && d.name) || ""), values: numbers(d && d.values) }))
+      : [{ name: esc(spec.name || ""), values: numbers(spec.values) }];
     const options = {
       type,
       height: 240,

@@ -21,6 +21,7 @@ from ...utils import route_for
 from ..doctype.workspace.workspace import shown_to
 from ..formatting import period_label
 from ..render import prefs
+from .query_report import may_run, page_url
 from .report import saved_report_url
 
 
@@ -52,6 +53,9 @@ def shortcuts(ws):
                 out.append({"label": row.label or row.link_to, "url": f"/app/{route_for(row.link_to)}{query_string}",
                             "translate": not row.label})
         elif row.type == "Report":
+            if may_run(row.link_to):  # a Script Report opens on its page (views/query_report.py)
+                out.append({"label": label, "url": page_url(row.link_to)})
+                continue
             found = query.get_list("Report", fields=["name", "ref_doctype"], filters={"name": row.link_to},
                                    limit_page_length=1)
             if found and role_access(found[0]["ref_doctype"], "report") is not None:

@@ -242,6 +242,12 @@ def form_view(request, route, name):
     if page is not None:
         return page(request, name)
     doctype = doctype_for_route(route)
+    if doctype == "Report" and name and request.method == "GET" and not request.GET.get("edit"):
+        from .query_report import RUNNABLE, page_url
+        if local.db.get_value("Report", name, "report_type") in RUNNABLE:
+            # a Script or Query Report opens on its page, which decides who may run it
+            # (views/query_report.py); its record is one "?edit=1" away, for who may read it
+            return HttpResponseRedirect(page_url(name))
     meta = get_meta(doctype)
     doc = open_doc(doctype, name)
     if name is None:
@@ -250,8 +256,7 @@ def form_view(request, route, name):
                 doc.set(key, value)
     if request.method == "GET":
         if doctype == "Report" and name and doc.report_type == "Report Builder" and not request.GET.get("edit"):
-            # A saved report opens as the report; its document is one "Edit" away. (A Script
-            # or Query Report shows its record: it runs through query_report.run.)
+            # A saved report opens as the report; its document is one "Edit" away.
             from .report import saved_report_url
             return HttpResponseRedirect(saved_report_url(doc.name, doc.ref_doctype))
         notices = form_notices(doc) if request.GET.get("notice") and not doc.is_new() else ()

@@ -2,7 +2,9 @@
 settings live in ``json`` (columns, filters, order_by, group_by, aggregate, aggregate_on,
 chart; see lowcode/desk/views/report.py), a Script Report (an app's
 ``<app>/report/<name>/<name>.py``) or a Query Report (SQL); the last two run through
-``frappe.desk.query_report.run`` (lowcode/api/query_report.py)."""
+``frappe.desk.query_report.run`` (lowcode/api/query_report.py) and open on the desk page
+/app/query-report/<name> (lowcode/desk/views/query_report.py), which shows the report's
+``filters`` rows (Report Filter)."""
 from lowcode import params
 from lowcode.context import local
 from lowcode.document import Document
