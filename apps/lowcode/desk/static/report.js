@@ -23,7 +23,7 @@
     const numbers = (list) => (list || []).map((v) => (typeof v === "number" ? v : Number(v) || 0));
     // A pivot's chart has a dataset per column, a Script Report's maybe several (a forecast's weighted, commit, won ...)
     const datasets = Array.isArray(spec.datasets) && spec.datasets.length
-      ? spec.datasets.map((d) => ({ name: esc((d && d.name) || ""), values: numbers(d && d.values) }))
+      ? spec.datasets.map((d) => ({ name: esc(String((d && d.name) ?? "")), values: numbers(d && d.values) }))
       : [{ name: esc(spec.name || ""), values: numbers(spec.values) }];
     const options = {
       type,
