@@ -140,6 +140,9 @@ def start_import(data_import):
     importer.check_permission()
     if doc.status == "Running":
         raise ValidationError(f"Data Import {doc.name} is already running", field="status")
+    if doc.status in ("Success", "Partial Success"):  # again would make its records twice
+        raise ValidationError(f"Data Import {doc.name} has already imported its rows: import the failed rows "
+                              "file as a new Data Import", field="status")
     doc.status = "Running"
     doc.payload_count = importer.count()
     doc.save()

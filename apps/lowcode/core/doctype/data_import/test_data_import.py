@@ -87,6 +87,9 @@ def test_csv_insert_with_child_rows_and_a_failed_row_not_stopping_others(ctx, bo
     assert [(r.item, r.qty) for r in first.lines] == [("pen", 2.0), ("ink", 3.0)]
     assert lowcode.db.get_value(book, {"title": "Third"}, "amount") == 12.5
     assert not lowcode.db.exists(book, {"title": "Bad"})
+    with pytest.raises(lowcode.ValidationError) as again:  # started again, it would make First twice
+        di.start_import(imp.name)
+    assert again.value.field == "status" and lowcode.db.count(book, {"title": "First"}) == 1
     found = logs(imp)
     assert [(r.row_index, r.success) for r in found] == [(2, 1), (4, 0), (5, 1)]
     assert found[1].column == "Amount" and "'ten' is not a number" in found[1].messages

@@ -29,7 +29,7 @@ def test_desk_page_maps_previews_escapes_and_imports(ctx, client, book, unique):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
     assert 'id="unmapped"' in html and "Colour" in html
     assert 'class="table-danger"' in html and "&#39;x&#39; is not a number" in html
-    assert "download_template?doctype=" in html
+    assert "download_template?doctype=" in html and 'id="start-import"' in html
     # map Colour onto the title? no: skip it explicitly, keep the rest as suggested
     mapped = client.post(f"/app/data-import-tool/{imp.name}", {"csrf_token": csrf, "action": "map",
                                                                 "map:Title": "title", "map:Colour": "__skip",
@@ -46,6 +46,7 @@ def test_desk_page_maps_previews_escapes_and_imports(ctx, client, book, unique):
     refresh(ctx)
     html = client.get(f"/app/data-import-tool/{imp.name}").content.decode()
     assert 'id="import-log"' in html and "download_errored_template?data_import_name=" in html
+    assert 'id="start-import"' not in html  # done: not offered again
     assert lowcode.db.get_value("Data Import", imp.name, "status") == "Partial Success"
     assert lowcode.db.exists(book, {"title": "<script>alert(1)</script>"})  # stored as text
 
