@@ -14,6 +14,11 @@ The learned model is scikit-learn's logistic regression over one-hot source, ter
 industry and size plus the activity counts; it is stored as JSON coefficients in the
 Lead Scoring Model single (no pickle, nothing executable), so predicting needs neither
 scikit-learn nor a file: intercept + sum of weights, through the logistic function.
+
+The calibration report must not grade the model on the leads it learned from (a model
+remembers them, and looks better than it is): training also predicts each decided lead
+with a model fitted on the other folds of a 5-fold cross-validation, and stores that as
+the lead's ``holdout_probability``, which the report reads.
 """
 import datetime
 import json
@@ -257,25 +262,39 @@ def train():
     """Fit the model on the decided leads and store it, or store why there is none."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
-    decided = [(f, int(y)) for _name, f, y in _feature_rows() if y is not None]
-    converted = sum(y for _f, y in decided)
+    decided = [(name, f, int(y)) for name, f, y in _feature_rows() if y is not None]
+    converted = sum(y for _n, _f, y in decided)
     model = lowcode.get_doc("Lead Scoring Model")
     model.decided_leads, model.converted_leads = len(decided), converted
     model.trained_on = datetime.datetime.now().replace(microsecond=0)
     if len(decided) < MIN_DECIDED or min(converted, len(decided) - converted) < MIN_EACH:
         model.status, model.coefficients = "No model", None
         model.message = not_enough_history(len(decided), converted)
+        holdout = []
     else:
         vectorizer = DictVectorizer()  # sparse: a lead has a handful of the site's many categories
-        x = vectorizer.fit_transform([f for f, _y in decided])
-        fitted = LogisticRegression(max_iter=1000).fit(x, [y for _f, y in decided])
+        x = vectorizer.fit_transform([f for _n, f, _y in decided])
+        y = [y for _n, _f, y in decided]
+        fitted = LogisticRegression(max_iter=1000).fit(x, y)
+        holdout = [(name, round(100.0 * p, 1)) for (name, _f, _y), p in zip(decided, _out_of_fold(x, y))]
         model.status, model.message = "Trained", None
         model.coefficients = json.dumps({
             "intercept": float(fitted.intercept_[0]),
             "weights": {f: round(float(w), 6) for f, w in zip(vectorizer.feature_names_, fitted.coef_[0])}},
             sort_keys=True)
     model.save(ignore_permissions=True)
+    local.db.sql("UPDATE `tabLead` SET `holdout_probability`=NULL WHERE `holdout_probability` IS NOT NULL")
+    _write(["holdout_probability"], holdout)
     return model
+
+
+def _out_of_fold(x, y):
+    """Each decided lead's probability from a model fitted without it (stratified 5-fold
+    cross-validation, fixed shuffle so a retrain on the same history gives the same figures)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)  # MIN_EACH >= 5 per class
+    return cross_val_predict(LogisticRegression(max_iter=1000), x, y, cv=folds, method="predict_proba")[:, 1]
 
 
 def not_enough_history(decided, converted):

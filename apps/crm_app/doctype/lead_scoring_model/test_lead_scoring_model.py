@@ -76,9 +76,30 @@ def test_the_model_ranks_the_better_segment_higher(ctx):
     assert lowcode.db.count("Lead", {"conversion_probability": ["is", "set"]}) == 82
 
 
+def test_calibration_grades_each_lead_by_a_model_that_did_not_learn_it(ctx):
+    """The 80-lead history plus one converted lead from a source no other lead has: the
+    model trained on every lead gives that source a weight of its own, so the lead's
+    in-sample prediction is above the one made by the fold's model that never saw the
+    source (the calibration report's figure). Every decided lead gets one, no open lead."""
+    _empty()
+    _history(_source("Referral"), 36, 4)
+    _history(_source("Cold"), 4, 36)
+    solo = _history(_source("Solo"), 1, 0)[0]
+    open_lead = make_lead(source=_source("Open")).name
+    scoring.learn()
+    assert lowcode.db.count("Lead", {"holdout_probability": ["is", "set"]}) == 81
+    assert lowcode.db.get_value("Lead", open_lead, "holdout_probability") is None
+    in_sample, holdout = lowcode.db.get_value("Lead", solo, ["conversion_probability", "holdout_probability"])
+    assert 0 < holdout < in_sample, (holdout, in_sample)
+    # too little history again: no model, and no out-of-sample figures left behind
+    lowcode.db.sql("DELETE FROM `tabLead` WHERE `name`!=%s", (solo,))
+    scoring.learn()
+    assert lowcode.db.count("Lead", {"holdout_probability": ["is", "set"]}) == 0
+
+
 @pytest.fixture
 def calibrated(ctx, unique):
-    """20 decided leads L0..L19 with predictions 5, 10, ..., 100 % (Li: 5(i+1)); L10..L19
+    """20 decided leads L0..L19 with out-of-sample predictions 5, 10, ..., 100 % (Li: 5(i+1)); L10..L19
     converted except L10 (converted, but its opportunity lost); L9 converted too; the rest
     unqualified. Plus an open lead (New, 99 %) and a decided one without a prediction,
     which the report leaves out. The salesperson owns L0, L1, L18 and L19."""
@@ -89,13 +110,13 @@ def calibrated(ctx, unique):
     for i in range(20):
         lead = make_lead(first_name=f"L{i}", lead_owner=rep if i in (0, 1, 18, 19) else None)
         status = "Converted" if i >= 9 else "Unqualified"
-        lowcode.db.sql("UPDATE `tabLead` SET `status`=%s, `conversion_probability`=%s WHERE `name`=%s",
+        lowcode.db.sql("UPDATE `tabLead` SET `status`=%s, `holdout_probability`=%s WHERE `name`=%s",
                        (status, 5.0 * (i + 1), lead.name))
         leads.append(lead.name)
     lost = make_opportunity(customer.name)
     lowcode.db.sql("UPDATE `tabOpportunity` SET `sales_stage`='Lost' WHERE `name`=%s", (lost.name,))
     lowcode.db.sql("UPDATE `tabLead` SET `opportunity`=%s WHERE `name`=%s", (lost.name, leads[10]))
-    lowcode.db.sql("UPDATE `tabLead` SET `conversion_probability`=99 WHERE `name`=%s", (make_lead().name,))
+    lowcode.db.sql("UPDATE `tabLead` SET `holdout_probability`=99 WHERE `name`=%s", (make_lead().name,))
     undecided = make_lead().name
     lowcode.db.sql("UPDATE `tabLead` SET `status`='Converted' WHERE `name`=%s", (undecided,))
     manager = make_user(unique, "boss", roles=("Sales Manager",))
