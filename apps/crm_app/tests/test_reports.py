@@ -638,3 +638,27 @@ def test_query_report_get_script_gives_the_reports_filters(rctx, report_site):
     script = ok(client.get("/api/method/frappe.desk.query_report.get_script", {"report_name": "Source ROI"},
                            **h))["message"]["script"]
     assert script.startswith('frappe.query_reports["Source ROI"]') and '"from_date"' in script
+    filters = ok(client.get("/api/method/frappe.desk.query_report.get_script", {"report_name": "Source ROI"},
+                            **h))["message"]["filters"]
+    assert "from_date" in [f["fieldname"] for f in filters] and filters[0]["fieldtype"]
+
+
+def test_every_report_script_declares_the_filters_of_its_record():
+    """A standard report's filters are written twice: in its .js (Frappe clients read it
+    through get_script) and in its JSON's filter rows (the desk's report page draws those).
+    The two name the same fields in the same order, so they cannot drift apart."""
+    import glob
+    import json
+    import os
+    import re
+    apps = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    checked = 0
+    for js in glob.glob(os.path.join(apps, "*", "report", "*", "*.js")):
+        record = js[:-3] + ".json"
+        with open(js, encoding="utf-8") as f:
+            in_script = re.findall(r"fieldname:\s*[\"']([a-z_0-9]+)[\"']", f.read())
+        with open(record, encoding="utf-8") as f:
+            in_record = [row["fieldname"] for row in json.load(f).get("filters") or []]
+        assert in_script == in_record, os.path.relpath(js, apps)
+        checked += 1
+    assert checked >= 10

@@ -102,7 +102,8 @@ def _translated(items):
 
 def get_script(report_name: str):
     """frappe.desk.query_report.get_script: the report's ``.js`` beside its ``.py`` (its
-    filters and formatting) and ``.html`` print format; an empty report object otherwise."""
+    filters and formatting) and ``.html`` print format; an empty report object otherwise.
+    ``filters`` are the Report's filter rows (what the desk's report page draws)."""
     doc = get_report_doc(report_name)
     folder = _report_folder(doc) if doc.report_type == "Script Report" else None
     script = html = None
@@ -111,7 +112,9 @@ def get_script(report_name: str):
         html = _read(os.path.join(folder, scrub(doc.name) + ".html"))
     if not script:
         script = f"frappe.query_reports[{json.dumps(doc.name)}] = {{}};"
-    return {"script": script, "html_format": html, "execution_time": 0, "filters": None,
+    filters = [{k: row.get(k) for k in ("fieldname", "label", "fieldtype", "options", "mandatory", "default")}
+               for row in doc.get("filters") or []]
+    return {"script": script, "html_format": html, "execution_time": 0, "filters": filters or None,
             "custom_report_name": None}
 
 
