@@ -1,0 +1,23 @@
+"""Churn Risk: customers with no purchase and no contact in the last N days, weighted by
+their net revenue of the last 12 months, riskiest first (selling/postsale.py churn_risk:
+the risk formula). The page's "Create retention tasks" button makes the retention list's
+tasks (postsale.create_retention_tasks)."""
+from selling.postsale import churn_risk
+
+COLUMNS = [
+    {"fieldname": "customer", "label": "Customer", "fieldtype": "Link", "options": "Customer", "width": 160},
+    {"fieldname": "customer_name", "label": "Customer Name", "fieldtype": "Data", "width": 180},
+    {"fieldname": "account_manager", "label": "Account Manager", "fieldtype": "Link", "options": "User", "width": 160},
+    {"fieldname": "last_purchase", "label": "Last Purchase", "fieldtype": "Date", "width": 110},
+    {"fieldname": "last_contact", "label": "Last Contact", "fieldtype": "Date", "width": 110},
+    {"fieldname": "days_idle", "label": "Days Idle", "fieldtype": "Int", "width": 90},
+    {"fieldname": "value", "label": "Net Revenue (12 Months)", "fieldtype": "Currency", "width": 140},
+    {"fieldname": "risk", "label": "Risk Score", "fieldtype": "Currency", "width": 120},
+]
+
+
+def execute(filters=None):
+    rows = churn_risk(filters if isinstance(filters, dict) else {})
+    summary = [{"value": len(rows), "label": "Customers at Risk", "datatype": "Int"},
+               {"value": round(sum(r["value"] for r in rows), 2), "label": "Revenue at Risk", "datatype": "Currency"}]
+    return COLUMNS, rows, None, None, summary
