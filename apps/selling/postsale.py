@@ -284,13 +284,19 @@ def create_retention_tasks(customers=None, as_of=None):
             skipped.append(customer)
             continue
         _name, title, manager = readable[customer]
-        action = ACTIONS.get(segments.get(customer), "Call")
+        action = _action_text(ACTIONS.get(segments.get(customer), "Call"))
         task = lowcode.get_doc(dict(MARK, doctype="Task", customer=customer,
                                     assigned_to=manager or local.user, status="Open",
-                                    subject=_("Retention: {0} for {1}").format(_(action), title or customer),
+                                    subject=_("Retention: {0} for {1}").format(action, title or customer),
                                     description=_("Segment: {0}").format(_(segments.get(customer) or "None"))))
         created.append(task.insert().name)
     return {"created": created, "skipped": skipped}
+
+
+def _action_text(action):
+    """An action's words in the user's language (spelt out, so the catalogue has them)."""
+    return {"Call": _("Call"), "Discount coupon": _("Discount coupon"),
+            "Win-back campaign": _("Win-back campaign")}.get(action, action)
 
 
 # -- up-sell --------------------------------------------------------------------------
