@@ -187,6 +187,11 @@ CONTACTS = [("Call Log", "started_at"), ("Communication", "communication_date"),
 
 
 def churn_risk(filters=None):
+    """The riskiest customers first (``limit``, default 500): see churn_list."""
+    return churn_list(filters)[0]
+
+
+def churn_list(filters=None):
     """Customers with no purchase and no contact (a call, a communication or an event)
     in the last ``days`` (default 90) before ``as_of`` (default today), weighted by their
     value, the net revenue of their invoices in the 12 months (365 days) before ``as_of``:
@@ -196,48 +201,82 @@ def churn_risk(filters=None):
     where ``days_idle`` is the days since the later of the last purchase and the last
     contact: the risk grows with idleness until a year, when all the value is at risk.
     A customer with no revenue in those 12 months has nothing to lose and is not listed.
-    Sorted by risk, highest first (then customer).
+    Returns (rows, count, value): the first ``limit`` rows by risk, highest first (then
+    customer), and the number and value of all customers at risk.
 
-    Scale: one grouped query on the invoices (the year's range, from a covering index)
-    and one per contact table (only contacts in that year can be later than a purchase
-    in it). Contacts count whoever made them (private ones too: only their date is
-    used, for customers the user may read)."""
+    Scale: one grouped query on the invoices (a covering index in customer order, so no
+    sort for the grouping) and one per contact table (only contacts in that year can be
+    later than a purchase in it); Python only merges and ranks. Contacts count whoever
+    made them (private ones too: only their date is used, for customers the user may read)."""
     filters = filters or {}
     as_of = _date(filters.get("as_of"), "as_of", _date(today(), "as_of"))
     days = _positive_int(filters.get("days"), "days", 90)
+    limit = _positive_int(filters.get("limit"), "limit", 500)
     since = as_of - datetime.timedelta(days=365)
     cutoff = as_of - datetime.timedelta(days=days)
     cond, values = _customers()
-    # Purchases in the year; the customers bought from in the last `days` drop out in SQL.
+    # Purchases in the year, grouped first (the customers bought from in the last `days`
+    # drop out there); only those idle customers are joined to their Customer rows.
     bought = lowcode.db.sql(
-        f"SELECT si.`customer`, MAX(si.`posting_date`), SUM(si.`net_total`), `tabCustomer`.`customer_name`, "
-        f"`tabCustomer`.`account_manager` FROM {INVOICE} si JOIN `tabCustomer` ON `tabCustomer`.`name`=si.`customer` "
-        f"WHERE si.`docstatus`=1 AND si.`posting_date` > %s AND si.`posting_date` <= %s AND {cond} "
-        f"GROUP BY si.`customer`, `tabCustomer`.`customer_name`, `tabCustomer`.`account_manager` HAVING MAX(si.`posting_date`) <= %s",
-        [since.isoformat(), as_of.isoformat()] + list(values) + [cutoff.isoformat()])
+        f"SELECT g.`customer`, g.`last`, g.`value` FROM (SELECT `customer`, MAX(`posting_date`) AS `last`, "
+        f"SUM(`net_total`) AS `value` FROM {INVOICE} WHERE `docstatus`=1 AND `posting_date` > %s "
+        f"AND `posting_date` <= %s GROUP BY `customer` HAVING MAX(`posting_date`) <= %s AND SUM(`net_total`) > 0) g "
+        f"JOIN `tabCustomer` ON `tabCustomer`.`name`=g.`customer` WHERE {cond}",
+        [since.isoformat(), as_of.isoformat(), cutoff.isoformat()] + list(values))
     if not bought:
-        return []
+        return [], 0, 0.0
     contact = {}
+    ordinal = _ordinals()
     end = (as_of + datetime.timedelta(days=1)).isoformat()  # datetimes on the as_of day count
     for doctype, column in CONTACTS:
         for customer, last in lowcode.db.sql(
                 f"SELECT `customer`, MAX(`{column}`) FROM `tab{doctype}` WHERE `{column}` > %s AND `{column}` < %s "
                 f"AND `customer` IS NOT NULL GROUP BY `customer`", [since.isoformat(), end]):
             if customer and last:
-                day = _day(last)
-                contact[customer] = max(day, contact.get(customer, day))
-    out = []
-    for customer, last, value, name, manager in bought:
-        last, value = _day(last), round_money(value)
-        touched = contact.get(customer)
-        if value <= 0 or (touched and touched > cutoff):
+                day = ordinal(last)
+                if day > contact.get(customer, 0):
+                    contact[customer] = day
+    today_, cut = as_of.toordinal(), cutoff.toordinal()
+    ranked = []  # (risk, customer, value, last purchase, last contact, days idle)
+    for customer, last, value in bought:
+        touched = contact.get(customer, 0)
+        if touched > cut:
             continue
-        idle = (as_of - max(last, touched or last)).days
-        out.append({"customer": customer, "customer_name": name, "account_manager": manager,
-                    "last_purchase": last.isoformat(), "last_contact": touched.isoformat() if touched else None,
-                    "days_idle": idle, "value": value, "risk": round_money(value * min(idle / 365, 1))})
-    out.sort(key=lambda r: (-r["risk"], r["customer"]))
-    return out
+        last = ordinal(last)
+        idle = today_ - max(last, touched)
+        value = float(value)
+        ranked.append((round(value * min(idle / 365, 1), 2), customer, value, last, touched, idle))
+    ranked.sort(key=lambda t: (-t[0], t[1]))
+    top = ranked[:limit]
+    names = {}
+    if top:
+        marks = ", ".join(["%s"] * len(top))
+        names = {r[0]: r[1:] for r in lowcode.db.sql(
+            f"SELECT `name`, `customer_name`, `account_manager` FROM `tabCustomer` WHERE `name` IN ({marks})",
+            [t[1] for t in top])}
+    day = datetime.date.fromordinal
+    rows = [{"customer": customer, "customer_name": names.get(customer, (None, None))[0],
+             "account_manager": names.get(customer, (None, None))[1], "last_purchase": day(last).isoformat(),
+             "last_contact": day(touched).isoformat() if touched else None, "days_idle": idle,
+             "value": round_money(value), "risk": round_money(value * min(idle / 365, 1))}
+            for _risk, customer, value, last, touched, idle in top]
+    return rows, len(ranked), round_money(sum(t[2] for t in ranked))
+
+
+def _ordinals():
+    """A function giving a date or datetime read from either engine (objects on MariaDB,
+    text on SQLite) as a day number; the days of a year repeat, so each is parsed once."""
+    seen = {}
+
+    def ordinal(value):
+        if isinstance(value, datetime.date):
+            return value.toordinal()
+        key = str(value)[:10]
+        day = seen.get(key)
+        if day is None:
+            day = seen[key] = datetime.date.fromisoformat(key).toordinal()
+        return day
+    return ordinal
 
 
 # -- retention tasks ------------------------------------------------------------------

@@ -200,6 +200,10 @@ def test_churn_risk_by_hand(world, ctx, client):
                                (c["C"], d("06-15"), d("08-01"), 152, 200, 83.29)]
     assert rows[1]["account_manager"] == world["manager"]
     assert [s["value"] for s in out["report_summary"]] == [2, 900]  # 700 + 200
+    # the first one only; the summary still counts both
+    first = result(client, world["manager"], "Churn Risk", dict(on, limit=1))
+    assert [r["customer"] for r in first["result"] if isinstance(r, dict)] == [c["E"]]
+    assert [s["value"] for s in first["report_summary"]] == [2, 900]
     # the salesperson: C only (E is in the other territory)
     assert [r["customer"] for r in result(client, world["seller"], "Churn Risk", on)["result"]
             if isinstance(r, dict)] == [c["C"]]

@@ -2,6 +2,7 @@ frappe.query_reports["Churn Risk"] = {
 	filters: [
 		{fieldname: "as_of", label: __("As on Date"), fieldtype: "Date"},
 		{fieldname: "days", label: __("Days Without Purchase or Contact"), fieldtype: "Int", default: 90},
+		{fieldname: "limit", label: __("Limit"), fieldtype: "Int", default: 500},
 	],
 	onload(report) {
 		// The retention list: a task per customer shown, with the action its segment suggests.

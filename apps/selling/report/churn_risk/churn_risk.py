@@ -1,8 +1,8 @@
 """Churn Risk: customers with no purchase and no contact in the last N days, weighted by
-their net revenue of the last 12 months, riskiest first (selling/postsale.py churn_risk:
+their net revenue of the last 12 months, riskiest first (the first Limit, 500 by default) (selling/postsale.py churn_risk:
 the risk formula). The page's "Create retention tasks" button makes the retention list's
 tasks (postsale.create_retention_tasks)."""
-from selling.postsale import churn_risk
+from selling.postsale import churn_list
 
 COLUMNS = [
     {"fieldname": "customer", "label": "Customer", "fieldtype": "Link", "options": "Customer", "width": 160},
@@ -17,7 +17,7 @@ COLUMNS = [
 
 
 def execute(filters=None):
-    rows = churn_risk(filters if isinstance(filters, dict) else {})
-    summary = [{"value": len(rows), "label": "Customers at Risk", "datatype": "Int"},
-               {"value": round(sum(r["value"] for r in rows), 2), "label": "Revenue at Risk", "datatype": "Currency"}]
+    rows, count, value = churn_list(filters if isinstance(filters, dict) else {})
+    summary = [{"value": count, "label": "Customers at Risk", "datatype": "Int"},
+               {"value": value, "label": "Revenue at Risk", "datatype": "Currency"}]
     return COLUMNS, rows, None, None, summary
