@@ -308,7 +308,8 @@ def create_retention_tasks(customers=None, as_of=None):
     cond, values = _customers()
     marks = ", ".join(["%s"] * len(customers))
     readable = {r[0]: r for r in lowcode.db.sql(
-        f"SELECT `tabCustomer`.`name`, `tabCustomer`.`customer_name`, `tabCustomer`.`account_manager` FROM `tabCustomer` "
+        f"SELECT `tabCustomer`.`name`, `tabCustomer`.`customer_name`, `tabCustomer`.`account_manager` "
+        f"FROM `tabCustomer` "
         f"WHERE `tabCustomer`.`name` IN ({marks}) AND {cond}", list(customers) + list(values))}
     missing = [c for c in customers if c not in readable]
     if missing:

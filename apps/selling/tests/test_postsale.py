@@ -74,7 +74,8 @@ def world(ctx, unique):
     sell("G", "12-25", [("p3", 1)], submit=False)
     HEADERS.update({u: token(u) for u in (manager, seller, accountant)})
     refresh(ctx)
-    return {"unique": unique, "year": year, "d": d, "c": c, "p": p, "manager": manager, "seller": seller, "accountant": accountant}
+    return {"unique": unique, "year": year, "d": d, "c": c, "p": p, "manager": manager, "seller": seller,
+            "accountant": accountant}
 
 
 HEADERS = {}
@@ -199,6 +200,9 @@ def test_churn_risk_by_hand(world, ctx, client):
             for r in rows] == [(c["E"], d("04-05"), None, 270, 700, 517.81),
                                (c["C"], d("06-15"), d("08-01"), 152, 200, 83.29)]
     assert rows[1]["account_manager"] == world["manager"]
+    # the accounts team sees every customer too
+    assert [r["customer"] for r in result(client, world["accountant"], "Churn Risk", on)["result"]
+            if isinstance(r, dict)] == [c["E"], c["C"]]
     assert [s["value"] for s in out["report_summary"]] == [2, 900]  # 700 + 200
     # the first one only; the summary still counts both
     first = result(client, world["manager"], "Churn Risk", dict(on, limit=1))

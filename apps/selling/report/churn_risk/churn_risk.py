@@ -1,6 +1,6 @@
 """Churn Risk: customers with no purchase and no contact in the last N days, weighted by
-their net revenue of the last 12 months, riskiest first (the first Limit, 500 by default) (selling/postsale.py churn_risk:
-the risk formula). The page's "Create retention tasks" button makes the retention list's
+their net revenue of the last 12 months, riskiest first (the first Limit, 500 by default;
+selling/postsale.py churn_list: the risk formula). The page's "Create retention tasks" button makes the retention list's
 tasks (postsale.create_retention_tasks)."""
 from selling.postsale import churn_list
 
