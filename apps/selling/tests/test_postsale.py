@@ -277,3 +277,14 @@ def test_upsell_in_customer_360(world, ctx):
     assert [(r["product"], r["score"]) for r in sections["upsell"]["rows"]] == [(p["p4"], 2), (p["p3"], 1)]
     with as_user(world["seller"]):
         assert "upsell" not in {s["key"] for s in get_customer_360(c["A"])["sections"]}  # nothing to suggest
+
+
+def test_the_churn_list_has_its_covering_indexes(ctx):
+    """The indexes the churn list reads at scale (sales_invoice.json, call_log.json,
+    communication.json, event.json "indexes") exist on both engines: the year's invoices
+    grouped in customer order, and each contact table's year by date."""
+    have = lambda doctype: [cols for _, cols in ctx.db.get_indexes(doctype).values()]  # noqa: E731
+    assert ["docstatus", "customer", "posting_date", "net_total"] in have("Sales Invoice")
+    assert ["started_at", "customer"] in have("Call Log")
+    assert ["communication_date", "customer"] in have("Communication")
+    assert ["starts_on", "customer"] in have("Event")
