@@ -37,7 +37,8 @@ form_actions = {
 }
 
 # Purchase history, net revenue and what is outstanding in crm_app's 360° view of a customer.
-customer_360_sections = ["selling.customer_360.invoice_section"]
+# Products similar customers bought and this one has not (selling/postsale.py).
+customer_360_sections = ["selling.customer_360.invoice_section", "selling.postsale.upsell_section"]
 
 # Status colours (lowcode/desk/indicators.py).
 indicator_rules = {
