@@ -65,7 +65,7 @@ CATALOG_ARGS = dict(project="Lowcode CRM", version="0.1", header_comment=HEADER,
 # Strings that reach _() only as variables, with where they come from.
 def _hook_strings():
     """UI text apps declare in hooks.py: form action labels and confirmations, record
-    badge labels."""
+    badge labels, report action labels."""
     import importlib
     out = []
     for app in ("lowcode", "crm_app", "service_app", "selling"):
@@ -73,6 +73,7 @@ def _hook_strings():
         for actions in getattr(hooks, "form_actions", {}).values():
             out += [a[k] for a in actions for k in ("label", "confirm") if a.get(k)]
         out += [b["label"] for b in getattr(hooks, "record_badges", {}).values() if b.get("label")]
+        out += [a["label"] for actions in getattr(hooks, "report_actions", {}).values() for a in actions]
     return out
 
 

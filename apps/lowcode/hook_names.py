@@ -58,6 +58,7 @@ HOOKS = {
     "sms_opt_out": ("paths", "fn(numbers) -> the numbers that refused SMS."),
     # -- crm_app's own extension points
     "customer_360_sections": ("paths", "fn(customer) -> a section of crm_app's 360-degree view."),
+    "report_actions": ("any", "{Report: [{label, method, column, arg, filters}]}: buttons on a Script Report's desk page calling a whitelisted method with a column of its rows (desk/views/query_report.py)."),
     "party_360_sections": ("doctype_paths", "{DocType or '*': [fn(doctype, name) -> section]} in a party's 360-degree view (crm_app/party_360.py)."),
 }
 

@@ -40,6 +40,11 @@ form_actions = {
 # Products similar customers bought and this one has not (selling/postsale.py).
 customer_360_sections = ["selling.customer_360.invoice_section", "selling.postsale.upsell_section"]
 
+# The Churn Risk report's "Create retention tasks" button (lowcode/desk/views/query_report.py):
+# a retention task for each customer the report lists.
+report_actions = {"Churn Risk": [{"label": "Create retention tasks", "method": "selling.postsale.create_retention_tasks",
+                                  "column": "customer", "arg": "customers", "filters": ["as_of"]}]}
+
 # Status colours (lowcode/desk/indicators.py).
 indicator_rules = {
     "Sales Invoice": {"Draft": "secondary", "Unpaid": "warning", "Partly Paid": "info", "Paid": "success",

@@ -293,7 +293,8 @@ def create_retention_tasks(customers=None, as_of=None):
     365 days before ``as_of``, among all customers). Idempotent: a customer with an open retention task gets no
     second one. Needs create on Task, and every customer must be one the user may read
     (else 403/404 and nothing is written). Returns {"created": [task names], "skipped":
-    [customers that already had one]}."""
+    [customers that already had one], "summary": the counts in words}. The Churn Risk
+    report's page offers it as a button (``report_actions`` in hooks.py)."""
     if isinstance(customers, str):
         import json
         try:
@@ -330,7 +331,8 @@ def create_retention_tasks(customers=None, as_of=None):
                                     subject=_("Retention: {0} for {1}").format(action, title or customer),
                                     description=_("Segment: {0}").format(_(segments.get(customer) or "None"))))
         created.append(task.insert().name)
-    return {"created": created, "skipped": skipped}
+    return {"created": created, "skipped": skipped,
+            "summary": _("Tasks created: {0}, already open: {1}").format(len(created), len(skipped))}
 
 
 def _action_text(action):

@@ -244,12 +244,48 @@ def test_retention_tasks_idempotent_and_permission_checked(world, ctx, client):
     assert name == made["created"][0] and assigned == world["manager"]
     assert subject == f"Retention: Win-back campaign for PS C {world['unique']}"
     again = ok(client.post(ACTION, args, **HEADERS[world["seller"]]))["message"]
-    assert again == {"created": [], "skipped": [c["C"]]}
+    assert again == {"created": [], "skipped": [c["C"]], "summary": "Tasks created: 0, already open: 1"}
     refresh(ctx)
     assert len(open_retention_tasks(ctx, c["C"])) == 1
     nothing = client.post(ACTION, {"customers": "[]"}, **HEADERS[world["seller"]])
     assert nothing.status_code == 417 and body(nothing)["field"] == "customers"
     assert client.get(ACTION, args, **HEADERS[world["seller"]]).status_code in (403, 405)  # GET never writes
+
+
+def test_the_churn_risk_page_creates_the_retention_tasks(world, ctx, client):
+    """The report page's button (selling's report_actions hook): a POST with the desk's
+    CSRF token makes a task for each customer the page lists for the user (the
+    salesperson's own territory only), then skips them; without the token, or for a user
+    who may not create tasks, nothing is written."""
+    from lowcode.testing.http import login
+    c, d = world["c"], world["d"]
+    page_url = "/app/query-report/Churn Risk?as_of=" + d("12-31")
+    listed = [r["customer"] for r in result(client, world["seller"], "Churn Risk", {"as_of": d("12-31")})["result"]
+              if isinstance(r, dict)]
+    assert listed and c["E"] not in listed  # E is in the other territory
+    csrf = login(ctx, client, world["seller"])
+    page = client.get(page_url)
+    assert page.status_code == 200 and 'id="report-actions"' in page.content.decode()
+    assert "Create retention tasks" in page.content.decode()
+    assert client.post(page_url, {"action": "0"}).status_code == 400  # no CSRF token (Frappe: CSRFTokenError)
+    refresh(ctx)
+    assert all(open_retention_tasks(ctx, customer) == [] for customer in listed)
+    done = client.post(page_url, {"action": "0", "csrf_token": csrf})
+    assert done.status_code == 200, done.content[:400]
+    assert f"Tasks created: {len(listed)}, already open: 0" in done.content.decode()
+    refresh(ctx)
+    assert all(len(open_retention_tasks(ctx, customer)) == 1 for customer in listed)
+    assert open_retention_tasks(ctx, c["E"]) == []
+    again = client.post(page_url, {"action": "0", "csrf_token": csrf})
+    assert f"Tasks created: 0, already open: {len(listed)}" in again.content.decode()
+    bad = client.post(page_url, {"action": "9", "csrf_token": csrf})
+    assert bad.status_code == 417 and "no action" in bad.content.decode()
+    # the accounts user sees the list (E too) but may not create tasks: refused, E untouched
+    csrf = login(ctx, client, world["accountant"])
+    refused = client.post(page_url, {"action": "0", "csrf_token": csrf})
+    assert refused.status_code == 403
+    refresh(ctx)
+    assert open_retention_tasks(ctx, c["E"]) == []
 
 
 def test_upsell_by_hand(world, client):

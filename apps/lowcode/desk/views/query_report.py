@@ -14,15 +14,23 @@ Administrator, a Query Report), for every app's reports without code of their ow
   Dashboard Charts' frappe-charts (static/report.js), the message as text.
 - ``?export=csv|xlsx``: the same rows as a download (desk/export.py, formula-safe),
   with the export permission on the report's Ref DocType.
+- Actions: an app's ``report_actions`` hook ({Report: [{"label", "method", "column",
+  "arg", "filters"}]}) puts a button on the page that POSTs (CSRF-checked) to the page;
+  the report runs again with the page's filters and the whitelisted ``method`` gets the
+  ``column`` values of its rows as JSON under ``arg`` (and the named filters), with the
+  caller's permissions: the method decides, as when called over REST. Frappe's reports
+  add such buttons in their .js (page.add_inner_button); the desk runs no report code.
 
 GET only reads; who may open the page is decided by query_report.get_report_doc."""
+import json
 from urllib.parse import quote, urlencode
 
 from django.http import HttpResponseRedirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ...api import query_report
+from ...api import method as api_method, query_report
+from ...apps import get_hooks
 from ...api.reportview import _require
 from ...context import local
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
@@ -160,14 +168,17 @@ def query_report_page(request, name):
     filters, texts, missing = read_filters(request.GET, fields, user_prefs)
     context = {"doc": doc, "report_name": doc.name, "filter_fields": fields, "args": texts,
                "filtered": any(texts.values()), "request_query": _query_without_export(request),
-               "can_export": _may_export(doc.ref_doctype)}
+               "can_export": _may_export(doc.ref_doctype), "actions": report_actions(doc.name)}
     if missing:
         with translation.override(user_prefs.lang):  # made before the page renders in the user's language
             error = _("Set the mandatory filters: %(filters)s") % {
                 "filters": ", ".join(translate(label) for label in missing)}
         return render("query_report.html", status=200, error=error, **context)
+    done = None
     try:
-        if request.GET.get("export"):
+        if request.method == "POST":
+            done = _run_action(request, doc, filters)
+        elif request.GET.get("export"):
             return _export(request, doc, filters)
         res = query_report.run(doc.name, filters=filters)
     except LowcodeError as e:
@@ -182,7 +193,36 @@ def query_report_page(request, name):
         chart = chart_spec(res["chart"])
     return render("query_report.html", columns=columns, rows=rows, total=total,
                   numeric_types=types_where("numeric"), cards=summary_cards(res["report_summary"]),
-                  chart=chart, message=res["message"], **context)
+                  chart=chart, message=res["message"], done=done, **context)
+
+
+def report_actions(report_name):
+    """The ``report_actions`` of the installed apps for a report, numbered as the page posts them."""
+    return list(enumerate(get_hooks("report_actions", {}).get(report_name) or []))
+
+
+def _run_action(request, doc, filters):
+    """A POSTed action: the method called with the report's rows' values (module
+    docstring); its answer's ``summary`` (or a plain "Done") for the page to show."""
+    actions = dict(report_actions(doc.name))
+    try:
+        action = actions[int(request.POST.get("action", ""))]
+    except (KeyError, ValueError):
+        raise ValidationError(f"action: no action {request.POST.get('action')!r} on report {doc.name}",
+                              field="action") from None
+    fn = api_method.resolve(action["method"])  # whitelisted, or refused
+    api_method.check_http_method(fn, request, action["method"])
+    res = query_report.run(doc.name, filters=filters)
+    column = action["column"]
+    index = next((i for i, c in enumerate(res["columns"]) if c.get("fieldname") == column), None)
+    values = [row.get(column) if isinstance(row, dict) else row[index] for row in res["result"]
+              if isinstance(row, dict) or (isinstance(row, (list, tuple)) and index is not None)]
+    kwargs = {action["arg"]: json.dumps([v for v in values if v not in (None, "")])}
+    kwargs.update({f: filters[f] for f in action.get("filters") or () if filters.get(f) not in (None, "")})
+    result = fn(**api_method.bind_args(fn, kwargs, action["method"]))
+    local.db.commit()
+    with translation.override(prefs().lang):
+        return (result or {}).get("summary") if isinstance(result, dict) and result.get("summary") else _("Done")
 
 
 def _query_without_export(request):
