@@ -262,3 +262,45 @@ def test_the_export_method_over_rest(ctx, client, tmp_path, unique):
     assert refused.status_code == 403
     bad = client.get(url, {"mapping": CUSTOMERS, "filters": "{nope"}, **admin)
     assert bad.status_code == 417 and "filters" in bad.content.decode()  # ValidationError: Frappe's 417
+
+
+def test_cli_import_and_export_with_a_mapping(site, bench, tmp_path):
+    from click.testing import CliRunner
+    from lowcode.cli import main
+    c = code()
+    path = tmp_path / "customers.xlsx"
+    path.write_bytes(template.write_rows([["کد مشتری", "نام مشتری", "نوع شخص"], [fa(c), "کاوه", "حقیقی"]], "XLSX"))
+    base = ["--sites-path", bench, "--site", site]
+    result = CliRunner().invoke(main, base + ["data-import", "--mapping", CUSTOMERS, "--file", str(path),
+                                              "--duplicates", "update"])
+    assert result.exit_code == 0 and "Success; 1 imported, 0 failed of 1" in result.output, result.output
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(main, base + ["data-export", "--mapping", CUSTOMERS, "--file", str(out),
+                                              "--filters", json.dumps({"external_id": c})])
+    assert result.exit_code == 0 and "1 rows written" in result.output, result.output
+    rows = template.read_rows(out.read_bytes(), "CSV")
+    assert rows[1][:3] == [c, "کاوه", "حقیقی"]  # the value map backwards: Individual -> حقیقی
+    result = CliRunner().invoke(main, base + ["data-export", "--mapping", CUSTOMERS, "--file", str(out),
+                                              "--filters", "{nope"])
+    assert result.exit_code == 2 and "--filters" in result.output
+    result = CliRunner().invoke(main, base + ["data-import", "--file", str(path)])
+    assert result.exit_code == 2 and "--doctype or --mapping" in result.output
+
+
+def test_a_data_import_picks_a_mapping_previews_and_runs_as_a_job(ctx, tmp_path):
+    from lowcode.api.files import save_file
+    from lowcode.core.doctype.data_import.test_data_import import run
+    c = code()
+    content = template.write_rows([["نام مشتری", "کد مشتری", "نوع شخص"], ["ونوس", fa(c), "حقوقی"]], "CSV")
+    url = save_file(f"erp-{c}.csv", content, private=True).file_url
+    with pytest.raises(ValidationError) as e:
+        lowcode.get_doc({"doctype": "Data Import", "reference_doctype": "Lead", "import_file": url,
+                         "import_mapping": CUSTOMERS}).insert()
+    assert e.value.field == "import_mapping"
+    imp = lowcode.get_doc({"doctype": "Data Import", "reference_doctype": "Customer", "import_file": url,
+                           "import_mapping": CUSTOMERS}).insert()
+    preview = di.get_preview_from_template(imp.name)
+    assert [c["target"] for c in preview["columns"]] == ["customer_name", "external_id", "customer_type"]
+    assert preview["errors"] == [] and lowcode.db.count("Customer", {"external_id": c}) == 0  # nothing written
+    assert run(ctx, imp).status == "Success"
+    assert [(r.customer_name, r.customer_type) for r in customer_by(c)] == [("ونوس", "Company")]
