@@ -139,6 +139,24 @@ def test_invoices_land_submitted_without_stock_and_a_reimport_adds_none(ctx, tmp
     assert lowcode.db.count("Sales Invoice", {"external_id": inv}) == 1
 
 
+def test_tax_codes_through_the_value_map_and_back(ctx, tmp_path, stock_in_erp):
+    customer_code, p1, p2, _ = erp_world(tmp_path)
+    inv = f"F-{code()}"
+    rows = invoice_rows(inv, customer_code, p1, p2)
+    rows[0] += ["کد مالیات", "نرخ مالیات"]
+    rows[1] += ["۰۱", "۱۰"]  # the ERP's tax code 01: VAT here, 10 %
+    rows[2] += ["02", "1"]
+    imp = import_rows(tmp_path, INVOICES, rows)
+    assert imp.status == "Success", di.failed_logs(imp.name)
+    doc = lowcode.get_doc("Sales Invoice", lowcode.get_all("Sales Invoice", filters={"external_id": inv},
+                                                           pluck="name")[0])
+    assert [(t.description, t.rate) for t in doc.taxes] == [("مالیات بر ارزش افزوده", 10), ("عوارض", 1)]
+    # net 316000; taxes 10 % = 31600 and 1 % = 3160; gross 316000 + 34760 = 350760
+    assert (doc.net_total, doc.total_taxes, doc.grand_total) == (316000, 34760, 350760)
+    exported = export_rows(lowcode.get_doc("Data Import Mapping", INVOICES), {"external_id": inv})
+    assert [r[-2:] for r in exported[1:]] == [["01", "10"], ["02", "1"]]  # the codes again
+
+
 def test_without_the_setting_an_imported_invoice_takes_stock(ctx, tmp_path):
     customer_code, p1, p2, _ = erp_world(tmp_path)
     inv = f"F-{code()}"
@@ -162,8 +180,8 @@ def test_export_in_the_erp_layout_round_trips(ctx, tmp_path, stock_in_erp):
     assert rows[0] == [c.external_column for c in mapping.columns]
     # the customer by its ERP code, the date in Jalali, numbers with "/" for decimals, lines below
     # (a line's description: the product's name, filled in from it)
-    assert rows[1] == [inv, "1403/05/12", customer_code, None, p1, "کالای یک", "2", "120000", "10"]
-    assert rows[2] == [None, None, None, None, p2, "کالای دو", "2/5", "40000", None]
+    assert rows[1] == [inv, "1403/05/12", customer_code, None, p1, "کالای یک", "2", "120000", "10", None, None]
+    assert rows[2] == [None, None, None, None, p2, "کالای دو", "2/5", "40000", None, None, None]
 
     response = export_data(INVOICES, "XLSX", json.dumps({"external_id": inv}))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -304,3 +322,12 @@ def test_a_data_import_picks_a_mapping_previews_and_runs_as_a_job(ctx, tmp_path)
     assert preview["errors"] == [] and lowcode.db.count("Customer", {"external_id": c}) == 0  # nothing written
     assert run(ctx, imp).status == "Success"
     assert [(r.customer_name, r.customer_type) for r in customer_by(c)] == [("ونوس", "Company")]
+
+
+def test_dates_written_in_the_mappings_calendar():
+    import datetime
+    from lowcode.core.doctype.data_import_mapping.data_import_mapping import _date_out
+    assert _date_out(datetime.date(2024, 8, 2), "Jalali") == "1403/05/12"
+    assert _date_out("2024-08-02 14:30:05.123456", "Jalali") == "1403/05/12 14:30:05"
+    assert _date_out(datetime.datetime(2024, 3, 20, 9, 0), "Jalali") == "1403/01/01 09:00:00"  # Nowruz
+    assert _date_out(datetime.date(2024, 8, 2), "Gregorian") == "2024-08-02"

@@ -138,13 +138,13 @@ def _name_by_external_id(doctype, code):
 
 
 def _date_out(value, calendar):
-    if isinstance(value, str):
-        value = datetime.date.fromisoformat(value[:10])
-    if isinstance(value, datetime.datetime):
-        value = value.date()
+    """A date (or a date and time) as the other system writes it: 1403/05/12 in Jalali,
+    ISO otherwise; a time, if any, after it as stored ("1403/05/12 14:30:00")."""
+    text = value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else str(value)
+    day, time = text[:10], text[10:].split(".")[0]
     if calendar == "Jalali":
-        return jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
-    return value.isoformat()
+        day = jdatetime.date.fromgregorian(date=datetime.date.fromisoformat(day)).strftime("%Y/%m/%d")
+    return day + time
 
 
 def export_rows(mapping, filters=None):
