@@ -331,3 +331,18 @@ def test_dates_written_in_the_mappings_calendar():
     assert _date_out("2024-08-02 14:30:05.123456", "Jalali") == "1403/05/12 14:30:05"
     assert _date_out(datetime.datetime(2024, 3, 20, 9, 0), "Jalali") == "1403/01/01 09:00:00"  # Nowruz
     assert _date_out(datetime.date(2024, 8, 2), "Gregorian") == "2024-08-02"
+
+
+def test_the_mapping_form_and_a_submitted_erp_invoice_in_the_desk(ctx, client, tmp_path, stock_in_erp, unique):
+    from lowcode.testing.http import login
+    customer_code, p1, p2, _ = erp_world(tmp_path)
+    inv = f"F-{code()}"
+    import_rows(tmp_path, INVOICES, invoice_rows(inv, customer_code, p1, p2))
+    name = lowcode.get_all("Sales Invoice", filters={"external_id": inv}, pluck="name")[0]
+    login(ctx, client, make_user(unique, "erpdesk", ["System Manager"]))
+    form = client.get("/app/data-import-mapping/" + CUSTOMERS.replace(" ", "%20"))
+    assert form.status_code == 200 and "کد مشتری" in form.content.decode()
+    html = client.get(f"/app/sales-invoice/{name}").content.decode()
+    import re
+    assert inv in html and 'id="f-customer" dir="auto" data-readonly' in html  # submitted: shown, not editable
+    assert not re.search(r'<(input|select|textarea)[^>]*name="(customer|external_id)"', html)
