@@ -334,6 +334,7 @@ def test_dates_written_in_the_mappings_calendar():
 
 
 def test_the_mapping_form_and_a_submitted_erp_invoice_in_the_desk(ctx, client, tmp_path, stock_in_erp, unique):
+    import re
     from lowcode.testing.http import login
     customer_code, p1, p2, _ = erp_world(tmp_path)
     inv = f"F-{code()}"
@@ -342,7 +343,12 @@ def test_the_mapping_form_and_a_submitted_erp_invoice_in_the_desk(ctx, client, t
     login(ctx, client, make_user(unique, "erpdesk", ["System Manager"]))
     form = client.get("/app/data-import-mapping/" + CUSTOMERS.replace(" ", "%20"))
     assert form.status_code == 200 and "کد مشتری" in form.content.decode()
+    from html import unescape
+    from urllib.parse import quote
+    link = re.search(r'href="(/api/method/[^"]*export_data[^"]*)"', form.content.decode())
+    assert link and f"mapping={quote(CUSTOMERS, safe='')}&" in unescape(link.group(1))  # the form's export button
+    exported = client.get(unescape(link.group(1)))
+    assert exported.status_code == 200 and template.read_rows(exported.content, "XLSX")[0][0] == "کد مشتری"
     html = client.get(f"/app/sales-invoice/{name}").content.decode()
-    import re
     assert inv in html and 'id="f-customer" dir="auto" data-readonly' in html  # submitted: shown, not editable
     assert not re.search(r'<(input|select|textarea)[^>]*name="(customer|external_id)"', html)
