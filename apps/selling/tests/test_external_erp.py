@@ -138,6 +138,15 @@ def test_invoices_land_submitted_without_stock_and_a_reimport_adds_none(ctx, tmp
     assert again.status == "Success"  # the submitted record kept as it is, no second one
     assert lowcode.db.count("Sales Invoice", {"external_id": inv}) == 1
 
+    # changed in the ERP: cancelled here, then imported again as a new version
+    doc.cancel()
+    rows = invoice_rows(inv, customer_code, p1, p2)
+    rows[1][4] = "۳"  # 3 x 120000 less 10 % = 324000; + 100000 = 424000
+    newer = import_rows(tmp_path, INVOICES, rows, duplicate_handling="Update")
+    assert newer.status == "Success"
+    versions = lowcode.get_all("Sales Invoice", filters={"external_id": inv}, fields=["docstatus", "grand_total"])
+    assert sorted((v["docstatus"], v["grand_total"]) for v in versions) == [(1, 424000), (2, 316000)]
+
 
 def test_tax_codes_through_the_value_map_and_back(ctx, tmp_path, stock_in_erp):
     customer_code, p1, p2, _ = erp_world(tmp_path)

@@ -401,7 +401,10 @@ class Importer:
         if self.key_field == "name":
             return key if local.db.exists(self.doctype, key) else None
         from lowcode import db
-        return db.get_value(self.doctype, {self.key_field: key}, "name")
+        filters = {self.key_field: key}
+        if self.meta.is_submittable:  # a cancelled document is history: the row is a new version
+            filters["docstatus"] = ["<", 2]
+        return db.get_value(self.doctype, filters, "name")
 
     def _key_label(self):
         df = self.meta.get_field(self.key_field)
