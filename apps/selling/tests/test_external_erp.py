@@ -99,6 +99,18 @@ def test_a_mapping_names_its_bad_rows(ctx):
     with pytest.raises(ValidationError) as e:
         copy.insert()
     assert e.value.field == "thousands_separator"
+    copy.thousands_separator = ","
+    copy.value_maps[0].field = "website"  # a value map for a field no column fills
+    with pytest.raises(ValidationError) as e:
+        copy.insert()
+    assert e.value.field == "value_maps"
+    copy.value_maps[0].field = "customer_type"
+    copy.key_field = "lead"  # a field of Customer no column fills
+    with pytest.raises(ValidationError) as e:
+        copy.insert()
+    assert e.value.field == "key_field"
+    copy.key_field = "external_id"
+    assert copy.insert().name.startswith("Bad ")  # corrected, it saves
 
 
 def invoice_rows(inv, customer_code, p1, p2):
@@ -164,6 +176,13 @@ def test_tax_codes_through_the_value_map_and_back(ctx, tmp_path, stock_in_erp):
     assert (doc.net_total, doc.total_taxes, doc.grand_total) == (316000, 34760, 350760)
     exported = export_rows(lowcode.get_doc("Data Import Mapping", INVOICES), {"external_id": inv})
     assert [r[-2:] for r in exported[1:]] == [["01", "10"], ["02", "1"]]  # the codes again
+
+    # the customer's purchase history (360° view) counts it: net 316000, gross 350760, all outstanding
+    from selling.customer_360 import invoice_section
+    purchases = invoice_section(doc.customer)
+    assert [r["name"] for r in purchases["rows"]] == [doc.name]
+    assert {f["key"]: f["value"] for f in purchases["figures"]} == {
+        "revenue_net": 316000, "invoiced_gross": 350760, "outstanding": 350760, "invoices": 1}
 
 
 def test_without_the_setting_an_imported_invoice_takes_stock(ctx, tmp_path):
