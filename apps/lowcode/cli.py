@@ -198,21 +198,25 @@ def use(bench, site):
 @main.command("data-import")
 @click.option("--file", "file_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="A CSV or XLSX file (a template from the Data Import form, or any headers).")
-@click.option("--doctype", required=True, help="The DocType the rows become.")
+@click.option("--doctype", help="The DocType the rows become (the mapping's when --mapping is given).")
 @click.option("--type", "import_type", type=click.Choice(["insert", "update"]), default="insert", show_default=True)
 @click.option("--key-field", default="name", show_default=True,
               help="The field that finds the record a row updates, or its duplicate (e.g. email_id).")
 @click.option("--duplicates", type=click.Choice(["skip", "update", "create"]), default="skip", show_default=True,
               help="On insert, what a row whose key matches a record does.")
 @click.option("--mute-emails", is_flag=True, help="Send no e-mail while importing.")
+@click.option("--mapping", help="A Data Import Mapping: another system's file layout (columns, codes, dates, key).")
 @pass_bench
-def data_import(bench, file_path, doctype, import_type, key_field, duplicates, mute_emails):
+def data_import(bench, file_path, doctype, import_type, key_field, duplicates, mute_emails, mapping):
     """Import a file through Data Import (Frappe's bench data-import); exits 1 if rows failed."""
     from .core.doctype.data_import.data_import import failed_logs, import_file
+    if not doctype and not mapping:
+        raise click.UsageError("give --doctype or --mapping")
     with bench.context() as local:
         doc = import_file(doctype, os.path.abspath(file_path),
                           "Update Existing Records" if import_type == "update" else "Insert New Records",
-                          mute_emails=mute_emails, key_field=key_field, duplicate_handling=duplicates.title())
+                          mute_emails=mute_emails, key_field=key_field, duplicate_handling=duplicates.title(),
+                          mapping=mapping)
         failed = failed_logs(doc.name)
         local.db.commit()
     click.echo(f"Data Import {doc.name}: {doc.status}; {doc.success_count or 0} imported, "
@@ -221,6 +225,24 @@ def data_import(bench, file_path, doctype, import_type, key_field, duplicates, m
         click.echo(f"  row {row}: {_one_line(message)}")
     if failed:
         raise click.exceptions.Exit(1)
+
+
+@main.command("data-export")
+@click.option("--mapping", required=True, help="The Data Import Mapping whose layout the file is written in.")
+@click.option("--file", "file_path", required=True, type=click.Path(dir_okay=False),
+              help="Where to write: a .csv or .xlsx file.")
+@click.option("--filters", help='JSON filters on the records, e.g. {"external_system": "External ERP"}.')
+@pass_bench
+def data_export(bench, mapping, file_path, filters):
+    """Export records in another system's layout (a Data Import Mapping), to import there."""
+    from .core.doctype.data_import_mapping.data_import_mapping import export_file
+    try:
+        parsed = json.loads(filters) if filters else None
+    except ValueError:
+        raise click.BadParameter("not valid JSON", param_hint="--filters") from None
+    with bench.context():
+        count = export_file(mapping, os.path.abspath(file_path), parsed)
+    click.echo(f"{count} rows written to {file_path}")
 
 
 # -- apps and schema ---------------------------------------------------------------------------

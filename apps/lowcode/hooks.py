@@ -57,6 +57,12 @@ form_actions = {
     # A queued message an admin sends again now or stops (channels/email.py).
     # Data Import's page: mapping, preview, start, progress, failed rows (core/doctype/data_import).
     "Data Import": [{"label": "Preview and import", "route": "/app/data-import-tool/{name}"}],
+    # An outside ERP's layout: its records as a file to import there (core/doctype/data_import_mapping;
+    # "{doctype}" in a route quotes the name, which may hold spaces and Persian letters).
+    "Data Import Mapping": [
+        {"label": "Export in this layout", "route": "/api/method/lowcode.core.doctype.data_import_mapping."
+         "data_import_mapping.export_data?mapping={name}&file_type=XLSX&doctype={doctype}"},
+    ],
     "Email Queue": [
         {"label": "Retry now", "method": "lowcode.channels.email.retry_now", "argument": "name",
          "roles": ["System Manager"], "condition": "doc.status=='Not Sent' || doc.status=='Error'"},

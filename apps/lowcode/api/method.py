@@ -22,6 +22,7 @@ from .request import form_dict, respond
 from . import desk_methods, files, query_report, reportview
 from ..desk.views import printview
 from ..core.doctype.data_import import data_import
+from ..core.doctype.data_import_mapping import data_import_mapping
 
 
 def login(usr: str = None, pwd: str = None, **_):
@@ -168,6 +169,9 @@ STANDARD_METHODS = {
        for name, methods in (("download_template", READ), ("get_preview_from_template", READ),
                              ("form_start_import", WRITE), ("download_errored_template", READ),
                              ("get_import_status", READ))},
+    # An outside ERP's layout (core/doctype/data_import_mapping): records written in it.
+    "lowcode.core.doctype.data_import_mapping.data_import_mapping.export_data":
+        _public(data_import_mapping.export_data, methods=READ),
 }
 
 

@@ -419,6 +419,7 @@ READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.
                    "frappe.desk.query_report.run", "frappe.desk.query_report.get_script")
 READING_METHODS += tuple(f"frappe.core.doctype.data_import.data_import.{m}" for m in (
     "download_template", "get_preview_from_template", "download_errored_template", "get_import_status"))
+READING_METHODS += ("lowcode.core.doctype.data_import_mapping.data_import_mapping.export_data",)
 
 
 def test_standard_methods_declare_their_http_methods():

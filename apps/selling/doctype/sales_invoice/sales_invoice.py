@@ -1,8 +1,10 @@
 """Sales Invoice: made from a submitted order (``make_sales_invoice``) or standalone.
 Submitting it takes its goods out of stock and opens its ``outstanding_amount`` (the
 grand total, taxes included); Payment Entries reduce it; cancelling puts the goods back.
-Status as ERPNext's: Draft, Unpaid, Partly Paid, Paid, Overdue (past the due date with
-money outstanding), Cancelled."""
+Invoices imported from an outside ERP (docs/EXTERNAL_ERP.md) carry its External ID and
+are submitted by the import; they take no stock when the ERP keeps it. Status as
+ERPNext's: Draft, Unpaid, Partly Paid, Paid, Overdue (past the due date with money
+outstanding), Cancelled."""
 import lowcode
 from lowcode.document import Document
 from lowcode.exceptions import ValidationError
@@ -54,14 +56,21 @@ class SalesInvoice(Document):
                 raise ValidationError(
                     f"Sales Order {self.sales_order} has {round_money(float(order['net_total']) - billed)} left to "
                     f"bill, this invoice bills {self.net_total}", field="sales_order")
-        stock.check_available(self.get("items"))
+        if self.moves_stock():
+            stock.check_available(self.get("items"))
         self.outstanding_amount = self.grand_total
         self.status = invoice_status(1, self.grand_total, self.outstanding_amount, self.due_date)
 
     def on_submit(self):
-        stock.post(self, self.get("items"), -1)
+        if self.moves_stock():
+            stock.post(self, self.get("items"), -1)
         if self.sales_order:
             update_billing(self.sales_order)
+
+    def moves_stock(self):
+        """An invoice from an outside ERP (an External ID) moves no stock here when the site
+        keeps its stock in that ERP (CRM Settings); every other invoice does."""
+        return not (self.external_id and int(settings().get("stock_in_external_erp") or 0))
 
     def before_cancel(self):
         payments = lowcode.db.sql(

@@ -39,6 +39,11 @@ class DataImport(Document):
         if self.import_file:
             template.file_type_of(self.import_file)
         mapping_of(self)
+        if self.import_mapping:
+            erp = get_doc("Data Import Mapping", self.import_mapping)
+            if erp.reference_doctype != self.reference_doctype:
+                raise ValidationError(f"import_mapping: {erp.name} maps {erp.reference_doctype}, not "
+                                      f"{self.reference_doctype}", field="import_mapping")
 
 
 def mapping_of(doc):
@@ -82,7 +87,8 @@ def importer_for(doc, rows=None, check_cells=True):
     return Importer(doc.reference_doctype, rows if rows is not None else file_rows(doc), mapping=mapping_of(doc),
                     import_type=doc.import_type or INSERT, key_field=doc.key_field or "name",
                     duplicate_handling=doc.duplicate_handling or "Skip", calendar=doc.calendar or "Auto",
-                    check_cells=check_cells)
+                    check_cells=check_cells,
+                    erp_mapping=get_doc("Data Import Mapping", doc.import_mapping) if doc.import_mapping else None)
 
 
 def _load(name, ptype="read"):
@@ -279,18 +285,21 @@ def _finish(doc, success, failed, error=None):
 
 
 def import_file(doctype, path, import_type=INSERT, mute_emails=True, key_field="name", duplicate_handling="Skip",
-                calendar="Auto"):
+                calendar="Auto", mapping=None):
     """Frappe's ``bench data-import``: the file at ``path`` attached to a new Data Import and
     imported now, in this process, as the current user; returns the Data Import."""
     import os
     from lowcode.api.files import save_file
+    if mapping and not doctype:
+        doctype = get_doc("Data Import Mapping", mapping).reference_doctype
     with open(path, "rb") as f:
         content = f.read()
     template.file_type_of(path)
     url = save_file(os.path.basename(path), content, private=True).file_url
     doc = get_doc({"doctype": "Data Import", "reference_doctype": doctype, "import_file": url,
                    "import_type": import_type, "mute_emails": int(bool(mute_emails)), "key_field": key_field,
-                   "duplicate_handling": duplicate_handling, "calendar": calendar}).insert()
+                   "duplicate_handling": duplicate_handling, "calendar": calendar,
+                   "import_mapping": mapping}).insert()
     rows = file_rows(doc)
     importer = importer_for(doc, rows)
     importer.check_permission()

@@ -168,11 +168,16 @@ class Payload:
 
 class Importer:
     def __init__(self, doctype, rows, mapping=None, import_type=INSERT, key_field="name",
-                 duplicate_handling="Skip", calendar="Auto", check_cells=True):
+                 duplicate_handling="Skip", calendar="Auto", check_cells=True, erp_mapping=None):
         # check_cells: coerce and check every cell here, naming each bad one (the preview);
         # the import leaves that to the document's insert, which does it anyway (and names
         # the first bad field), so no cell is checked twice.
         self.check_cells = check_cells
+        # erp_mapping: a Data Import Mapping (another system's layout): its columns instead
+        # of suggestions, its value maps, separators, calendar and key; its documents submitted
+        self.erp = erp_mapping
+        if erp_mapping is not None:
+            calendar, key_field = erp_mapping.calendar or "Gregorian", erp_mapping.key_field or "name"
         self.doctype, self.meta = doctype, get_meta(doctype)
         if self.meta.istable or self.meta.issingle:
             raise ValidationError(f"reference_doctype: {doctype} is a child table or a single DocType and "
@@ -191,7 +196,8 @@ class Importer:
         self._links = {}
 
     def _mapping(self, given):
-        suggested = suggest_mapping(self.doctype, self.header)
+        suggested = self.erp.column_map(self.header) if self.erp is not None else \
+            suggest_mapping(self.doctype, self.header)
         if given:
             known = targets(self.doctype)
             for header, target in given.items():
@@ -253,6 +259,8 @@ class Importer:
         if column.df is None:  # the name
             return str(int(value) if isinstance(value, float) and value.is_integer() else value).strip()
         df = column.df
+        if self.erp is not None:
+            value = self.erp.incoming(column.target, df, value)
         if not self.check_cells:  # the document checks them (and names the field) on insert
             try:
                 return normalise_cell(value, df, self.calendar)
@@ -366,15 +374,25 @@ class Importer:
         elif existing is not None and self.duplicate_handling == "Update":
             doc = get_doc(self.doctype, existing)
         else:
+            if self.erp is not None and self.erp.external_system and self.meta.has_field("external_system"):
+                values.setdefault("external_system", self.erp.external_system)
             doc = get_doc(values)
             _set_flags(doc, flags)
-            return doc.insert().name, False
+            doc.insert()
+            if self._submits():
+                doc.submit()
+            return doc.name, False
+        if int(doc.docstatus or 0) != 0 and self._submits():
+            return doc.name, True  # the other system's submitted record is here already: kept as it is
         values.pop("doctype", None)
         values.pop("name", None)
         doc.update(values)
         _set_flags(doc, flags)
         doc.flags.ignore_stale = True
         return doc.save().name, False
+
+    def _submits(self):
+        return self.erp is not None and int(self.erp.submit_after_import or 0) and self.meta.is_submittable
 
     def _existing(self, values):
         key = values.get(self.key_field)
@@ -383,7 +401,10 @@ class Importer:
         if self.key_field == "name":
             return key if local.db.exists(self.doctype, key) else None
         from lowcode import db
-        return db.get_value(self.doctype, {self.key_field: key}, "name")
+        filters = {self.key_field: key}
+        if self.meta.is_submittable:  # a cancelled document is history: the row is a new version
+            filters["docstatus"] = ["<", 2]
+        return db.get_value(self.doctype, filters, "name")
 
     def _key_label(self):
         df = self.meta.get_field(self.key_field)
