@@ -251,6 +251,37 @@ def test_a_low_role_is_refused_and_nothing_is_written(ctx, tmp_path, unique):
     assert customer_by(c) == []
 
 
+def test_an_export_refuses_a_field_above_the_users_permission_level(ctx, unique):
+    """A mapping that names a field of permission level 1: a Sales Manager (export on
+    Customer, level 0 only) is refused naming the field, so the ERP file never carries it;
+    for who reads level 1 (here the Administrator) the same export writes the value."""
+    field = lowcode.get_doc({"doctype": "Custom Field", "dt": "Customer", "fieldname": f"credit_note_{unique[:6]}",
+                             "label": "Credit Note", "fieldtype": "Data", "permlevel": 1}).insert()
+    fieldname = field.fieldname
+    ctx.db.commit()
+    try:
+        c = code()
+        lowcode.get_doc({"doctype": "Customer", "customer_name": f"Level {c}", "external_id": c,
+                         fieldname: "secret terms"}).insert()
+        mapping = lowcode.get_doc({"doctype": "Data Import Mapping", "mapping_name": f"Levels {unique}",
+                                   "external_system": "External ERP", "reference_doctype": "Customer",
+                                   "key_field": "external_id",
+                                   "columns": [{"external_column": "code", "field": "external_id"},
+                                               {"external_column": "terms", "field": fieldname}]}).insert()
+        manager = make_user(unique, "lvlmgr", ["Sales Manager"])
+        ctx.db.commit()
+        with as_user(manager):
+            with pytest.raises(PermissionError) as e:
+                export_rows(mapping, {"external_id": c})
+            assert fieldname in str(e.value) and e.value.http_status == 403
+        assert export_rows(mapping, {"external_id": c}) == [["code", "terms"], [c, "secret terms"]]
+    finally:
+        ctx.db.rollback()
+        ctx.db.begin()
+        lowcode.delete_doc("Custom Field", field.name, ignore_permissions=True)
+        ctx.db.commit()
+
+
 def test_webhooks_on_invoice_submit_and_cancel_and_customer_changes_reach_the_receiver(ctx, tmp_path, stock_in_erp,
                                                                                         bench):
     import os

@@ -19,7 +19,8 @@ from lowcode.exceptions import PermissionError, ValidationError
 from lowcode.fields import registry
 from lowcode.fields.base import ascii_digits
 from lowcode.meta import get_meta
-from lowcode.permissions import has_permission
+from lowcode.client import doc_for_user
+from lowcode.permissions import get_permlevels, has_permission
 from lowcode.search_text import normalise
 
 EXTERNAL_ID = "external_id"  # the field a record's code in the other system is kept in
@@ -157,12 +158,13 @@ def export_rows(mapping, filters=None):
         raise PermissionError(f"Not permitted: you may not export {doctype}", doctype=doctype)
     known = targets(doctype)
     columns = [(row.external_column, row.field, known[row.field]) for row in mapping.get("columns") or []]
+    _check_readable(doctype, columns)
     rows = [[c[0] for c in columns]]
     names = get_list(doctype, filters=filters or {}, fields=["name"], order_by="creation asc, name asc",
                      limit_page_length=0, pluck="name")
     tables = sorted({c[2].table_field.fieldname for c in columns if c[2].table_field is not None})
     for name in names:
-        doc = get_doc(doctype, name)
+        doc = doc_for_user(get_doc(doctype, name))  # a field above the user's permission level is not there
         children = {t: doc.get(t) or [] for t in tables}
         lines = max([1] + [len(v) for v in children.values()])
         for i in range(lines):
@@ -177,6 +179,18 @@ def export_rows(mapping, filters=None):
                            (value if column.df is None else mapping.outgoing(target, column.df, value)))
             rows.append(row)
     return rows
+
+
+def _check_readable(doctype, columns):
+    """Refuse, naming it, a mapped field above the user's permission levels: the ERP's file
+    would leak it (a column left empty would look like data the record lacks). A child
+    table's columns go by the table field's level, as the record's own API does."""
+    levels = get_permlevels(doctype, "read")
+    for header, target, column in columns:
+        field = column.table_field or column.df
+        if field is not None and int(field.permlevel or 0) not in levels:
+            raise PermissionError(f"Not permitted: you may not read {target} (column {header!r}) of {doctype}",
+                                  doctype=doctype)
 
 
 def export_data(mapping: str, file_type: str = "CSV", filters=None, **_):
