@@ -58,7 +58,11 @@ class Dimension:
 
     @property
     def expr(self):
-        return f"date({self.key})" if self.interval else self.key
+        # A date-and-time is grouped by its day; a date is its own day, grouped as it is,
+        # so an index over the field serves the GROUP BY in order (no sort of every row).
+        if self.interval and registry[self.df["fieldtype"]].timed:
+            return f"date({self.key})"
+        return self.key
 
     def bucket(self, value, calendar):
         """The group a value belongs to: the first day (ISO) of its date bucket; no
@@ -164,12 +168,15 @@ def pivot(doctype, rows, column=None, aggregate="count", aggregate_on=None, filt
         raise ValidationError(f"More than {MAX_GROUPS} groups: narrow the filters or choose longer date intervals",
                               field="filters")
     cells = {}
+    names = [f"d{i}" for i in range(len(every))]
     for g in groups:
-        keys = [d.bucket(g[f"d{i}"], calendar) for i, d in enumerate(every)]
-        row_key = tuple(keys[:len(dims)])
-        col_key = keys[-1] if col_dim else TOTAL
-        for target in {(row_key, col_key), (row_key, TOTAL), (TOTAL, col_key), (TOTAL, TOTAL)}:
-            _add(cells.setdefault(target, [0, 0, 0, None]), g, aggregate)
+        keys = [d.bucket(g[n], calendar) for n, d in zip(names, every)]
+        _add(cells.setdefault((tuple(keys[:len(dims)]), keys[-1] if col_dim else TOTAL), [0, 0, 0, None]), g,
+             aggregate)
+    # The totals from the cells (far fewer than the SQL groups: days fold into months)
+    for (row_key, col_key), acc in list(cells.items()):
+        for target in {(row_key, TOTAL), (TOTAL, col_key), (TOTAL, TOTAL)} - {(row_key, col_key)}:
+            _merge(cells.setdefault(target, [0, 0, 0, None]), acc, aggregate)
     row_keys = sorted({r for r, _ in cells if r != TOTAL}, key=_sort_key)
     column_keys = sorted({c for _, c in cells if c != TOTAL}, key=lambda c: _sort_key((c,))) if col_dim else []
     if len(column_keys) > MAX_COLUMNS:
@@ -202,6 +209,15 @@ def _add(acc, group, aggregate):
         acc[2] += int(group["c"] or 0)
     elif aggregate in ("min", "max") and group["v"] is not None:
         acc[3] = group["v"] if acc[3] is None else (min if aggregate == "min" else max)(acc[3], group["v"])
+
+
+def _merge(acc, other, aggregate):
+    """Fold one cell's accumulator into a total's."""
+    acc[0] += other[0]
+    acc[1] += other[1]
+    acc[2] += other[2]
+    if aggregate in ("min", "max") and other[3] is not None:
+        acc[3] = other[3] if acc[3] is None else (min if aggregate == "min" else max)(acc[3], other[3])
 
 
 def _value(acc, aggregate):

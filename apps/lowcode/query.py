@@ -477,12 +477,18 @@ def _newest_page(doctype, table, select, joins, where, page, start_at, values):
     return rows if len(rows) == page else None
 
 
+#: _group_by_parts counts each part of a row rule only this far: past it, which part is
+#: largest matters little, and counting a quarter of a million rows costs as much as
+#: grouping them
+GROUP_PARTS_CAP = 10_000
+
+
 def _group_by_parts(doctype, q, select, select_values, where, parts, group, order, page, start_at):
     """get_list's grouped query once per disjoint part of the row rule (see by_parts)."""
     rows = []
     joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
                     f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
-    for _rows, sql, values in disjoint_parts(q.table, parts, where, q.values):
+    for _rows, sql, values in disjoint_parts(q.table, parts, where, q.values, cap=GROUP_PARTS_CAP):
         rows += local.db.sql(f"SELECT {', '.join(select)} FROM `tab{doctype}`{joins}{_where(where + [f'({sql})'])}{group}"
                              + (f" ORDER BY {order}" if order else "")
                              + (f" LIMIT {page} OFFSET {start_at}" if page else ""),
@@ -509,15 +515,21 @@ def _count_by_parts(table, where, values, parts):
     return total
 
 
-def disjoint_parts(table, parts, where=(), values=()):
+def disjoint_parts(table, parts, where=(), values=(), cap=None):
     """A row rule's OR of ``parts`` as disjoint conditions, for answering an aggregate
     part by part and adding up: ``[(rows, sql, values)]``, the largest part (by its
     rows matching ``where``) first and alone, then each further part without the rows
     of those before it; parts without rows are left out. Each part is counted first
-    to learn which is the largest, so the big part needs no negations."""
+    to learn which is the largest, so the big part needs no negations. With ``cap``,
+    a part is counted only up to ``cap`` rows (parts reaching it keep their order and
+    ``rows`` is at most ``cap``): enough to put a big part first without reading all
+    of it twice, for a caller that does not need the counts (a grouped query)."""
     where, values = list(where), list(values)
 
     def count(conds, vals):
+        if cap:
+            return int(local.db.sql(f"SELECT COUNT(*) FROM (SELECT 1 FROM `{table}`{_where(conds)} "
+                                    f"LIMIT {int(cap)}) `capped`", vals)[0][0])
         return int(local.db.sql(f"SELECT COUNT(*) FROM `{table}`{_where(conds)}", vals)[0][0])
 
     sized = [(count(where + [sql], values + pv), sql, pv) for sql, pv in parts]

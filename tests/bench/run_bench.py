@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 import lowcode  # noqa: E402
 from lowcode.context import local  # noqa: E402
 
+import bench_analytics as analytics  # noqa: E402
 import bench_email as email_bench  # noqa: E402
 import bench_import as import_bench  # noqa: E402
 import bench_roles as roles  # noqa: E402
@@ -94,6 +95,14 @@ def parse_args(argv=None):
                    help="leads imported from an XLSX file through Data Import in the import phase (default 100,000)")
     p.add_argument("--no-import", action="store_true", help="skip the import phase (see bench_import.py)")
     p.add_argument("--import-only", action="store_true", help="only the import phase")
+    p.add_argument("--analytics-leads", type=int, default=1_000_000,
+                   help="leads in the analytics phase (default 1,000,000, see bench_analytics.py)")
+    p.add_argument("--analytics-opps", type=int, default=200_000, help="opportunities in the analytics phase")
+    p.add_argument("--analytics-invoice-lines", type=int, default=1_000_000,
+                   help="submitted Sales Invoice lines in the analytics phase (5 to an invoice)")
+    p.add_argument("--analytics-reps", type=int, default=20, help="timed repetitions per figure and user")
+    p.add_argument("--no-analytics", action="store_true", help="skip the analytics phase (pivot, forecast, churn)")
+    p.add_argument("--analytics-only", action="store_true", help="only the analytics phase")
     p.add_argument("--mariadb-fast-fill", action="store_true",
                    help="SET unique_checks=0, foreign_key_checks=0 for the MariaDB fill session")
     p.add_argument("--seed", type=int, default=42)
@@ -116,10 +125,16 @@ def parse_args(argv=None):
         p.error("--email-only excludes --no-email, --roles-only and --service-only")
     if args.import_only and (args.no_import or args.roles_only or args.service_only or args.email_only):
         p.error("--import-only excludes --no-import, --roles-only, --service-only and --email-only")
-    args.no_service = args.no_service or args.roles_only or args.email_only or args.import_only
-    args.no_roles = args.no_roles or args.service_only or args.email_only or args.import_only
-    args.no_email = args.no_email or args.roles_only or args.service_only or args.import_only
-    args.no_import = args.no_import or args.roles_only or args.service_only or args.email_only
+    if args.analytics_only and (args.no_analytics or args.roles_only or args.service_only or args.email_only
+                                or args.import_only):
+        p.error("--analytics-only excludes --no-analytics and the other --*-only options")
+    args.no_service = args.no_service or args.roles_only or args.email_only or args.import_only or args.analytics_only
+    args.no_roles = args.no_roles or args.service_only or args.email_only or args.import_only or args.analytics_only
+    args.no_email = args.no_email or args.roles_only or args.service_only or args.import_only or args.analytics_only
+    args.no_import = args.no_import or args.roles_only or args.service_only or args.email_only or args.analytics_only
+    args.no_analytics = args.no_analytics or args.roles_only or args.service_only or args.email_only or args.import_only
+    if min(args.analytics_leads, args.analytics_opps, args.analytics_invoice_lines) < 100:
+        p.error("--analytics-leads, --analytics-opps and --analytics-invoice-lines must be at least 100")
     if args.import_rows < 1:
         p.error("--import-rows must be at least 1")
     args.service_rows = args.service_rows or args.rows
@@ -530,7 +545,8 @@ def measure_add_column(run, bench, site, workdir):
 # -- one engine -----------------------------------------------------------------------------------
 
 def run_engine(engine, args, bench, state):
-    lead_phases = not (args.roles_only or args.service_only or args.email_only or args.import_only)
+    lead_phases = not (args.roles_only or args.service_only or args.email_only or args.import_only
+                       or args.analytics_only)
     # "rows" is the Bench Lead table's size: none when only other phases run.
     run = {"engine": engine, "rows": args.rows if lead_phases else None, "plans": {}, "diagnostics": {}}
     state["run"] = run
@@ -544,8 +560,11 @@ def run_engine(engine, args, bench, state):
         run_email(engine, args, bench, state, run)
     if not args.no_import:
         run_import(engine, args, bench, state, run)
+    if not args.no_analytics:
+        run_analytics(engine, args, bench, state, run)
     run["figures"] = [f.as_dict() for f in (figures(run) if "list" in run else []) + roles.figures(run)
-                      + service.figures(run) + email_bench.figures(run) + import_bench.figures(run)]
+                      + service.figures(run) + email_bench.figures(run) + import_bench.figures(run)
+                                     + analytics.figures(run)]
     return run
 
 
@@ -698,6 +717,29 @@ def run_import(engine, args, bench, state, run):
         step(f"{engine}: import: raw {e['raw_per_s']:,.0f} rows/s, Data Import {e['import_per_s']:,.0f} rows/s", run)
 
 
+def run_analytics(engine, args, bench, state, run):
+    """The analytics phase on its own site with crm_app and selling: leads, opportunities
+    and invoice lines, then the pivot, the forecast and the churn list per user
+    (bench_analytics.py)."""
+    step(f"{engine}: analytics: creating a site with crm_app and selling", run)
+    site = setup.create_site(bench, engine, apps=("crm_app", "selling"))
+    state["sites"].append(site)
+    run["analytics_site"] = site
+    run.setdefault("site", site)
+    with lowcode.site_context(site, bench=bench):
+        local.db.commit()
+        run.setdefault("server_version", local.db.sql("SELECT VERSION()")[0][0] if engine == "mariadb"
+                       else "sqlite " + sqlite3.sqlite_version)
+        analytics.make_world()
+        step(f"{engine}: analytics: filling {args.analytics_leads:,} leads, {args.analytics_opps:,} opportunities, "
+             f"{args.analytics_invoice_lines:,} invoice lines", run)
+        run["analytics_fill"] = analytics.fill(args.analytics_leads, args.analytics_opps,
+                                               args.analytics_invoice_lines, batch=args.batch)
+        step(f"{engine}: analytics: filled in {run['analytics_fill']['seconds']:.1f}s", run)
+        step(f"{engine}: analytics: pivot, forecast, churn list x{args.analytics_reps} per user", run)
+        analytics.measure(run, args.analytics_reps, max(2, args.warmup // 10))
+
+
 def _cpu_note(ms):
     return "" if ms is None else f"server CPU {ms:.2f} ms/request"
 
@@ -796,7 +838,8 @@ def main(argv=None):
     with open(os.path.join(bench, "apps.txt"), "w") as f:
         # crm_app is available to the row-permission phase's site (installed only there).
         f.write("\n".join(dict.fromkeys(("lowcode",) + args.apps + (() if args.no_roles and args.no_import
-                                                                    else ("crm_app",))
+                                                                    and args.no_analytics else ("crm_app",))
+                                         + (() if args.no_analytics else ("crm_app", "selling"))
                                          + (() if args.no_service else ("crm_app", "service_app")))) + "\n")
     step(f"bench {bench}; rows {args.rows:,}; engines {', '.join(args.engines)}")
     state = {"sites": [], "server": None}

@@ -356,11 +356,16 @@ def test_page_in_hebrew_reads_right_to_left(ctx, client, world):
     assert pivot_rows(html) == {"רבעון 4 2026": ["2", "1", "3"], "(לא הוגדר)": ["1", "", "1"]}
 
 
-def test_a_rule_of_several_parts_is_added_up_part_by_part(ctx, world):
+@pytest.mark.parametrize("cap", [10_000, 1])
+def test_a_rule_of_several_parts_is_added_up_part_by_part(ctx, world, monkeypatch, cap):
     """rep's rule with a deal shared with them is an OR of parts (their own, the shared
     one): the pivot groups each part on its own and adds them up, to the figures of
-    the plain query over the whole rule."""
+    the plain query over the whole rule. With the parts counted only up to a cap of 1
+    row (query.GROUP_PARTS_CAP), both parts tie and keep the rule's order: the figures
+    are the same, the later part without the rows of the earlier."""
+    from lowcode import query
     from lowcode.permissions import row_condition
+    monkeypatch.setattr(query, "GROUP_PARTS_CAP", cap)
     ctx.db.commit()
     ctx.db.begin()
     lowcode.get_doc({"doctype": "DocShare", "user": world["rep"], "share_doctype": world["doctype"],
