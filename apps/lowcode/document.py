@@ -18,6 +18,7 @@ import os
 import re
 
 from . import links, versions
+from .caches import forget_records
 from .apps import app_doctype_files, doc_event_handlers, get_attr, get_hooks, get_installed_apps
 from .context import local
 from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
@@ -468,6 +469,7 @@ class Document:
 
     def _db_insert(self):
         db = local.db
+        forget_records(self.doctype)
         try:
             db.insert_row(self.doctype, self._row())
         except Exception as e:  # noqa: BLE001 - translated to a named error
@@ -479,6 +481,7 @@ class Document:
 
     def _db_update(self, previous_modified):
         db = local.db
+        forget_records(self.doctype)
         row = self._row()
         name = row.pop("name")
         row.pop("owner")
@@ -718,6 +721,7 @@ def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     if int(doc.docstatus or 0) == 1:
         raise ValidationError(f"{doctype} {name} is submitted: cancel it before deleting it", field="docstatus")
     doc.run_method("on_trash")
+    forget_records(doctype)
     if not force:
         links.check_no_links(doc)
         links.check_no_dynamic_links(doc)
