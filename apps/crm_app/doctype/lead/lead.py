@@ -32,9 +32,9 @@ def normalised_phone(number):
     if not number:
         return None
     import phonenumbers
-    from lowcode.fields.text import default_phone_region
-    try:
-        parsed = phonenumbers.parse(number, None if number.startswith("+") else default_phone_region())
+    from lowcode.fields.text import default_phone_region, parse_phone
+    try:  # (the field's own check parsed the same number just before: parse_phone remembers it)
+        parsed = parse_phone(number, None if number.startswith("+") else default_phone_region())
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
