@@ -166,6 +166,12 @@ class MariaDBDatabase(Database):
                                "ON DUPLICATE KEY UPDATE `current` = LAST_INSERT_ID(`current` + 1)", (key,))
         return int(cursor.lastrowid)
 
+    def release_savepoint(self, name):
+        # A savepoint ends with its transaction, and MariaDB replaces one set again under the
+        # same name (every caller uses a fixed name): a RELEASE is a round trip for nothing
+        # (a Data Import sets one per row), so only the bookkeeping is dropped.
+        self._savepoints.pop(name, None)
+
     def set_series_value(self, key, value):
         self._execute("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, %s) "
                       "ON DUPLICATE KEY UPDATE `current` = VALUES(`current`)", (key, value))
