@@ -19,6 +19,7 @@ import json
 
 import lowcode
 from lowcode.apps import get_attr
+from lowcode.caches import memo_records
 from lowcode.assignments import assigned_subquery, read_assign, write_assign
 from lowcode.context import local
 from lowcode.expressions import evaluate
@@ -29,9 +30,11 @@ _SKIP = frozenset(["Assignment Rule", "Assignment Log", "Version", "Comment", "D
 
 
 def rules_for(doctype):
-    # The table exists wherever this app is installed (its hooks run only there).
-    return local.db.sql("SELECT `name` FROM `tabAssignment Rule` WHERE `document_type`=%s AND `disabled`=0 "
-                        "ORDER BY `priority`, `name`", (doctype,), pluck=True)
+    # The table exists wherever this app is installed (its hooks run only there). Every new
+    # document asks, so the answer is kept for the request or job until a rule is written.
+    return memo_records("Assignment Rule", ("enabled", doctype), lambda: tuple(local.db.sql(
+        "SELECT `name` FROM `tabAssignment Rule` WHERE `document_type`=%s AND `disabled`=0 "
+        "ORDER BY `priority`, `name`", (doctype,), pluck=True)))
 
 
 def apply_rules(doc, method=None):

@@ -20,7 +20,7 @@ doc_events = {
     },
     # Lead scoring (crm_app/scoring.py): a saved lead, and a call, message or opened e-mail
     # logged on one, rescores that lead.
-    "Lead": {"on_update": "crm_app.scoring.on_lead_update"},
+    "Lead": {"on_update": "crm_app.scoring.on_lead_update", "before_insert": "crm_app.scoring.before_lead_insert"},
     "Call Log": {"on_update": "crm_app.scoring.on_activity"},
     "Campaign Member": {"on_update": "crm_app.scoring.on_activity"},
 }

@@ -1,5 +1,6 @@
 """Data fixes run after every migrate (hooks.py ``after_migrate``); each one only
 touches rows that still need it, so running it again changes nothing."""
+from lowcode.caches import forget_records
 from lowcode.context import local
 
 
@@ -46,6 +47,7 @@ def default_duplicate_rule():
     defaults; a rule someone has set is left alone."""
     local.db.sql("UPDATE `tabCRM Settings` SET `duplicate_match_email`=1, `duplicate_match_mobile`=1, "
                  "`duplicate_match_organisation`='With the same name' WHERE `duplicate_match_organisation` IS NULL")
+    forget_records("CRM Settings")
 
 
 def fill_phone_numbers():

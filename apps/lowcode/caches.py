@@ -161,3 +161,55 @@ def forget_map(key):
     forget()
     local.db.after_commit(forget)
     local.db.after_rollback(forget)
+
+
+# -- records memoised for the request or job ------------------------------------------------------
+# What every save of a document reads but hardly ever changes (a Single's settings, the enabled
+# rules of a DocType, that a linked record exists): read once per request or job (a Data Import
+# of 100k leads is one job) instead of once per document. The memo dies with the context, and
+# any write of a record of the DocType through the document path (insert, save, delete, rename)
+# or lowcode.db (set_value, delete) forgets that DocType's entries, and nothing of it is kept
+# again until the transaction ends (a rollback may undo what was read meanwhile): the writer and
+# whatever runs after it read the new state. Raw SQL writes are not seen: write through those.
+
+_RECORD_MEMO = "_record_memo"
+_RECORD_MEMO_PENDING = "_record_memo_pending"
+
+
+def memo_records(doctype, key, load):
+    """``load()``'s value, kept for the request or job under (``doctype``, ``key``) until a
+    record of ``doctype`` is written (``forget_records``). ``load`` must read only records of
+    ``doctype``. A None result is not kept, nor anything read after a write of ``doctype`` in
+    the transaction (until it ends: a rollback may undo what was read)."""
+    if doctype in local.cache.get(_RECORD_MEMO_PENDING, ()):
+        return load()
+    memo = local.cache.setdefault(_RECORD_MEMO, {}).setdefault(doctype, {})
+    if key in memo:
+        return memo[key]
+    found = load()
+    if found is not None:
+        memo[key] = found
+    return found
+
+
+def forget_records(doctype):
+    """A record of ``doctype`` was written: its memoised values are read again, now and
+    when the transaction (or the savepoint it sits in) ends."""
+    memo = local.cache.get(_RECORD_MEMO)
+    if memo:
+        memo.pop(doctype, None)
+    pending = local.cache.setdefault(_RECORD_MEMO_PENDING, set())
+    if doctype in pending:  # the callbacks are queued already (one pair per DocType, not per write)
+        return
+    pending.add(doctype)
+
+    def forget():  # the transaction ended: what is read from now on may be kept again
+        (local.cache.get(_RECORD_MEMO) or {}).pop(doctype, None)
+        pending.discard(doctype)
+    local.db.after_commit(forget)
+    local.db.after_rollback(forget)
+
+
+def forgettable_doctypes():
+    """The DocTypes with memoised records (a rename, which moves links in many, forgets them all)."""
+    return list(local.cache.get(_RECORD_MEMO) or ())

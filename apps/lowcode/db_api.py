@@ -13,6 +13,7 @@ raw connection of ``lowcode.local.db`` (database/base.py), reached through this 
 """
 import re
 
+from .caches import forget_records
 from .context import local
 
 _NAMED_PARAM = re.compile(r"%\((\w+)\)s")
@@ -37,6 +38,8 @@ class Database:
                 raise ValidationError(f"sql: no value given for %({missing[0]})s", field=missing[0])
             values = [params[n] for n in _NAMED_PARAM.findall(query)]
             query = _NAMED_PARAM.sub("%s", query)
+        for doctype in _WRITTEN_TABLE.findall(query):  # memoised records of it are read again
+            forget_records(doctype)
         rows = local.db.sql(query, values or (), as_dict=as_dict, pluck=pluck)
         if as_list and not (as_dict or pluck):
             return [list(r) for r in rows]
@@ -158,6 +161,7 @@ class Database:
         if name is None:
             return
         where, values = _where(doctype, name)
+        forget_records(doctype)
         local.db.sql(f"UPDATE `tab{doctype}` SET {', '.join(f'`{c}`=%s' for c in row)}{where}",
                      list(row.values()) + values)
 
@@ -171,7 +175,12 @@ class Database:
         db.delete. Use lowcode.delete_doc to delete a document."""
         _meta(doctype)
         where, values = _where(doctype, filters)
+        forget_records(doctype)
         local.db.sql(f"DELETE FROM `tab{doctype}`{where}", values)
+
+
+# the tables an UPDATE, INSERT, REPLACE or DELETE statement writes (caches.memo_records)
+_WRITTEN_TABLE = re.compile(r"(?is)\b(?:UPDATE|INTO|DELETE\s+FROM)\s+`tab([^`]+)`")
 
 
 def _meta(doctype):

@@ -18,6 +18,7 @@ import os
 import re
 
 from . import links, versions
+from .caches import forget_records
 from .apps import app_doctype_files, doc_event_handlers, get_attr, get_hooks, get_installed_apps
 from .context import local
 from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateEntryError,
@@ -368,12 +369,17 @@ class Document:
         already checked: a field still holding that very object is skipped."""
         meta = self.meta
         d = self.__dict__
+        empty_ok = _empty_stays_empty(meta)
         try:
             for df in meta.data_fields:
-                if unchanged is not None and df.fieldname in unchanged and unchanged[df.fieldname] is d.get(df.fieldname):
+                fieldname = df.fieldname
+                if unchanged is not None and fieldname in unchanged and unchanged[fieldname] is d.get(fieldname):
+                    continue
+                if d.get(fieldname) is None and fieldname in empty_ok:
+                    d[fieldname] = None  # most of a wide DocType's fields are empty: no call per field
                     continue
                 ftype = registry[df.fieldtype]
-                value = ftype.coerce(d.get(df.fieldname), df)
+                value = ftype.coerce(d.get(fieldname), df)
                 ftype.validate(value, df)
                 d[df.fieldname] = value
             for tf in meta.table_fields:
@@ -468,6 +474,7 @@ class Document:
 
     def _db_insert(self):
         db = local.db
+        forget_records(self.doctype)
         try:
             db.insert_row(self.doctype, self._row())
         except Exception as e:  # noqa: BLE001 - translated to a named error
@@ -479,6 +486,7 @@ class Document:
 
     def _db_update(self, previous_modified):
         db = local.db
+        forget_records(self.doctype)
         row = self._row()
         name = row.pop("name")
         row.pop("owner")
@@ -551,6 +559,24 @@ class Document:
         if self.meta.track_changes and previous is not None and not self.flags.ignore_version:
             versions.record(previous, self)
         return self
+
+
+def _empty_stays_empty(meta):
+    """The fields of ``meta`` whose type coerces None to None and accepts it (an empty field
+    is then left as it is without asking the type), found once per metadata object."""
+    found = meta.__dict__.get("_empty_stays_empty")
+    if found is None:
+        found = set()
+        for df in meta.data_fields:
+            ftype = registry[df.fieldtype]
+            try:
+                if ftype.coerce(None, df) is None:
+                    ftype.validate(None, df)
+                    found.add(df.fieldname)
+            except Exception:  # noqa: BLE001 - a type that refuses None is asked every time, as before
+                pass
+        meta.__dict__["_empty_stays_empty"] = found
+    return found
 
 
 def _resolve_default(value):
@@ -718,6 +744,7 @@ def delete_doc(doctype, name, doc=None, ignore_permissions=False, force=False):
     if int(doc.docstatus or 0) == 1:
         raise ValidationError(f"{doctype} {name} is submitted: cancel it before deleting it", field="docstatus")
     doc.run_method("on_trash")
+    forget_records(doctype)
     if not force:
         links.check_no_links(doc)
         links.check_no_dynamic_links(doc)

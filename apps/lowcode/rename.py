@@ -1,6 +1,7 @@
 """Renaming a document (Frappe's rename_doc): the row, its child rows, every Link and
 Dynamic Link that points at it, and the records that name it in plain fields; with
 ``merge``, folding it into an existing document."""
+from .caches import forget_records, forgettable_doctypes
 from .context import local
 from .document import load_doc
 from .exceptions import DoesNotExistError, DuplicateEntryError, PermissionError, ValidationError
@@ -36,6 +37,9 @@ def rename_doc(doctype, old, new, merge=False, ignore_permissions=False):
     if merge and not doc.flags.ignore_permissions:
         load_doc(doctype, new).check_permission("write")  # merging writes into the target, too
     doc.run_method("before_rename", old, new, merge)
+    # the links moved reach records of many DocTypes: every memoised record is read again
+    for memoised in [doctype] + forgettable_doctypes():
+        forget_records(memoised)
     if merge:
         db.sql(f"DELETE FROM `tab{doctype}` WHERE `name`=%s", (old,))
         for tf in meta.table_fields:

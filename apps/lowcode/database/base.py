@@ -1,5 +1,6 @@
 """The engine-independent part of a database connection: queries, transactions,
 read-only mode, after-commit callbacks and the shape of the DDL the schema module asks for."""
+import functools
 import re
 
 from ..exceptions import ReadOnlyError
@@ -16,6 +17,14 @@ def quote(identifier):
 
 def table(doctype):
     return quote("tab" + doctype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _insert_sql(doctype, columns):
+    """The INSERT of a row of these columns: the same few for every document of a DocType,
+    so each is quoted and joined once, not once per row (a Data Import writes 100k)."""
+    return (f"INSERT INTO {table(doctype)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})")
 
 
 class Database:
@@ -73,12 +82,7 @@ class Database:
         raise NotImplementedError
 
     def insert_row(self, doctype, row):
-        cols = list(row)
-        self._execute(
-            f"INSERT INTO {table(doctype)} ({', '.join(quote(c) for c in cols)}) "
-            f"VALUES ({', '.join(['%s'] * len(cols))})",
-            [row[c] for c in cols],
-        )
+        self._execute(_insert_sql(doctype, tuple(row)), list(row.values()))
 
     def bulk_insert(self, doctype, columns, rows):
         self.executemany(

@@ -3,6 +3,7 @@
 a document that exists (the document calls ``check_reference`` on save, unless told to
 ignore links); the database comes from the context and the target's metadata from the
 caller's ``get_meta`` (the fields package sits below meta, which builds on it)."""
+from ..caches import memo_records
 from ..context import local
 from ..exceptions import DoesNotExistError, LinkValidationError
 from .base import FieldType, register, registry
@@ -64,8 +65,17 @@ class Link(FieldType):
             return
         if get_meta(target).issingle:
             return
-        if not local.db.exists(target, value):
+        if not _exists(target, value):
             raise LinkValidationError(f"{label}: could not find {target} {value!r}", field=df.fieldname)
+
+
+def _exists(doctype, name):
+    """Whether the linked record exists. A Data Import names the same owner, source or
+    territory row after row: within one it is asked once (the memo forgets the DocType
+    when any of its records is written, so a record deleted meanwhile is asked again)."""
+    if not local.flags.in_import:
+        return local.db.exists(doctype, name)
+    return memo_records(doctype, ("exists", name), lambda: local.db.exists(doctype, name) or None) is not None
 
 
 @register

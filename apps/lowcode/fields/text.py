@@ -1,5 +1,6 @@
 """Free-text types: Data (and its Email, Phone, URL, Name flavours), the longer texts,
 Code, Text Editor (sanitised HTML), Read Only and Autocomplete."""
+import functools
 import re
 
 import nh3
@@ -95,11 +96,19 @@ class Data(FieldType):
         return super().display(value, df, prefs)
 
 
+@functools.lru_cache(maxsize=256)
+def parse_phone(value, region):
+    """phonenumbers.parse (raising its NumberParseException), remembered for the last
+    numbers: a save checks a number and its controller then normalises the same one (the
+    parse is a Data Import's costliest step per lead). The answer is shared: read it only."""
+    return phonenumbers.parse(value, region)
+
+
 def validate_phone(value, df, ftype):
     """Iranian, Israeli and international numbers: '+98 912 345 6789', '09123456789'
     (read in the site's region), '+972-50-123-4567'."""
     try:
-        number = phonenumbers.parse(value, None if value.startswith("+") else default_phone_region())
+        number = parse_phone(value, None if value.startswith("+") else default_phone_region())
     except phonenumbers.NumberParseException:
         raise ftype.error(df, f"{value!r} is not a phone number")
     if not (phonenumbers.is_valid_number(number) or _possible_mobile_or_landline(number)):

@@ -127,6 +127,26 @@ def test_a_row_rolled_back_to_its_savepoint_takes_what_it_queued_along(ctx):
     assert done == ["failed row's file removed", "before", "saved row's job"]
 
 
+def test_a_savepoint_set_again_after_release_undoes_only_its_own_row(ctx, unique):
+    """One savepoint name per row (bulk_update, Data Import): on MariaDB the release is left
+    to the transaction's end (setting the name again replaces it), so rolling back the
+    next row must still undo that row alone."""
+    import lowcode
+    ctx.db.begin()
+    try:
+        for i, fail in ((1, False), (2, True), (3, False)):
+            ctx.db.savepoint("row")
+            lowcode.get_doc({"doctype": "Role", "role_name": f"Row {i} {unique}"}).insert(ignore_permissions=True)
+            if fail:
+                ctx.db.rollback_to_savepoint("row")
+            ctx.db.release_savepoint("row")
+        kept = ctx.db.sql("SELECT `name` FROM `tabRole` WHERE `name` LIKE %s ORDER BY `name`", (f"Row % {unique}",),
+                          pluck=True)
+        assert kept == [f"Row 1 {unique}", f"Row 3 {unique}"]
+    finally:
+        ctx.db.rollback()
+
+
 def test_attach_file_stores_base64_data_on_a_record_the_user_may_write(ctx, client, deals):
     dt = deals["dt"]
     pdf = b"%PDF-1.4 contract"

@@ -6,6 +6,14 @@ DUPLICATE_RULE = ("check_lead_duplicates", "duplicate_match_email", "duplicate_m
                   "duplicate_match_organisation")
 
 
+def get_settings():
+    """The CRM Settings document, read once per request or job (every lead's save reads
+    it); a save of the settings is seen at once (caches.memo_records). Read-only: save a
+    copy from lowcode.get_doc to change them."""
+    from lowcode.caches import memo_records
+    return memo_records("CRM Settings", "doc", lambda: lowcode.get_doc("CRM Settings"))
+
+
 class CRMSettings(Document):
     def on_update(self):
         before = self._doc_before_save

@@ -6,6 +6,8 @@ from lowcode.exceptions import ValidationError
 from lowcode.utils import now
 from lowcode.workflow import add_comment
 
+from crm_app.doctype.crm_settings.crm_settings import get_settings
+
 
 class Lead(Document):
     def validate(self):
@@ -19,7 +21,7 @@ class Lead(Document):
         """Mark a lead that is likely the same person as an earlier one (the rule is in
         CRM Settings, see duplicate_signals); the form shows the warning and offers to merge."""
         self.mobile_e164 = normalised_phone(self.mobile_no)
-        settings = lowcode.get_doc("CRM Settings")
+        settings = get_settings()
         self.duplicate_of = find_duplicate(self, settings) if int(settings.check_lead_duplicates or 0) else None
         self.is_duplicate = 1 if self.duplicate_of else 0
 
@@ -30,9 +32,9 @@ def normalised_phone(number):
     if not number:
         return None
     import phonenumbers
-    from lowcode.fields.text import default_phone_region
-    try:
-        parsed = phonenumbers.parse(number, None if number.startswith("+") else default_phone_region())
+    from lowcode.fields.text import default_phone_region, parse_phone
+    try:  # (the field's own check parsed the same number just before: parse_phone remembers it)
+        parsed = parse_phone(number, None if number.startswith("+") else default_phone_region())
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -43,7 +45,7 @@ def duplicate_signals(lead, settings=None):
     Settings (``settings``, read when not given): a shared e-mail (any case) or mobile
     (however typed) is a strong signal; a shared organisation is weak (colleagues share
     it), so by default it counts only with the same person's name."""
-    settings = settings or lowcode.get_doc("CRM Settings")
+    settings = settings or get_settings()
     email = (lead.email_id or "").strip().lower()
     company = (lead.company_name or "").strip().lower()
     name = (lead.lead_name or "").strip().lower()
@@ -83,7 +85,24 @@ def _duplicate_names(lead, earlier_only, limit=None, settings=None):
 
 
 def find_duplicate(lead, settings=None):
-    found = _duplicate_names(lead, earlier_only=True, limit=1, settings=settings)
+    """The earliest lead matching the first signal (in duplicate_signals' order) that matches
+    any: one statement for all the signals (every lead's save asks; a round trip each counted
+    on a networked database), each signal's lookup still served by its own index."""
+    signals = duplicate_signals(lead, settings)
+    if not signals:
+        return None
+    parts, values = [], []
+    for i, (condition, params) in enumerate(signals):
+        sql = (f"SELECT {i} AS `k`, `name`, `creation` FROM `tabLead` WHERE {condition} AND `name`!=%s "
+               "AND `status`!='Converted'")
+        params = params + [lead.name or ""]
+        if lead.creation and not lead.is_new():
+            sql += " AND `creation` < %s"  # only earlier leads: the original is never the duplicate
+            params.append(lead.creation)
+        parts.append(f"SELECT * FROM ({sql} ORDER BY `creation` LIMIT 1) AS `s{i}`")
+        values += params
+    found = local.db.sql(f"SELECT `name` FROM ({' UNION ALL '.join(parts)}) AS `found` ORDER BY `k` LIMIT 1",
+                         values, pluck=True)
     return found[0] if found else None
 
 
