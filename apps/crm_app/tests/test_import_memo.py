@@ -1,6 +1,8 @@
 """What a lead's save reads once per request or job (caches.memo_records: CRM Settings, the
 enabled assignment and scoring rules, the scoring model, linked records during an import)
 and that a change of any of them made in the middle is seen by the very next lead."""
+import contextlib
+
 import lowcode
 from lowcode.context import local
 from lowcode.exceptions import LinkValidationError
@@ -30,28 +32,51 @@ def _no_rules():
     lowcode.db.set_single_value("Lead Scoring Model", "coefficients", None)
 
 
-def test_a_lead_after_the_first_reads_no_settings_or_rules(ctx, unique):
-    # (nothing memoised is kept after a write of its DocType in the transaction, so this test
-    # writes no rule, settings or user: it relies on the test site having no enabled rule)
-    assert not lowcode.get_all("Lead Scoring Rule", filters={"enabled": 1})
-    assert not lowcode.get_all("Assignment Rule", filters={"document_type": "Lead", "disabled": 0})
-    owner = "Administrator"
-    local.flags.in_import = True
+@contextlib.contextmanager
+def _rules_set_aside(ctx):
+    """Lead assignment and scoring rules other tests left enabled, disabled and committed
+    for the block, then enabled again: nothing memoised is kept after a write of its DocType
+    in the transaction, so the block itself must start with no write of a rule."""
+    assignment = lowcode.get_all("Assignment Rule", filters={"document_type": "Lead", "disabled": 0}, pluck="name")
+    scoring = lowcode.get_all("Lead Scoring Rule", filters={"enabled": 1}, pluck="name")
+    for name in assignment:
+        lowcode.db.sql("UPDATE `tabAssignment Rule` SET `disabled`=1 WHERE `name`=%s", (name,))
+    for name in scoring:
+        lowcode.db.sql("UPDATE `tabLead Scoring Rule` SET `enabled`=0 WHERE `name`=%s", (name,))
+    ctx.db.commit()
+    ctx.db.begin()
     try:
-        make_lead(lead_owner=owner)  # reads and memoises what the next ones reuse
-        with _Statements() as log:
-            lead = make_lead(lead_owner=owner)
+        yield
     finally:
-        local.flags.in_import = False
-    read_again = [q for q in log.seen if any(t in q for t in (
-        "`tabCRM Settings`", "`tabAssignment Rule`", "`tabLead Scoring", "`tabUser`"))]
-    assert read_again == []
-    # the series, the name's check, the duplicate lookup (e-mail, mobile: one statement), the row
-    assert len(log.seen) == 4, log.seen
-    stored = lowcode.db.get_value("Lead", lead.name, ["lead_score", "conversion_probability", "score_factors"],
-                                  as_dict=True)
-    assert (stored["lead_score"], stored["conversion_probability"], stored["score_factors"]) == (0, None, None)
-    assert lead.lead_score == 0
+        ctx.db.rollback()
+        ctx.db.begin()
+        for name in assignment:
+            lowcode.db.sql("UPDATE `tabAssignment Rule` SET `disabled`=0 WHERE `name`=%s", (name,))
+        for name in scoring:
+            lowcode.db.sql("UPDATE `tabLead Scoring Rule` SET `enabled`=1 WHERE `name`=%s", (name,))
+        ctx.db.commit()
+        ctx.db.begin()
+
+
+def test_a_lead_after_the_first_reads_no_settings_or_rules(ctx, unique):
+    owner = "Administrator"
+    with _rules_set_aside(ctx):
+        local.flags.in_import = True
+        try:
+            make_lead(lead_owner=owner)  # reads and memoises what the next ones reuse
+            with _Statements() as log:
+                lead = make_lead(lead_owner=owner)
+        finally:
+            local.flags.in_import = False
+        read_again = [q for q in log.seen if any(t in q for t in (
+            "`tabCRM Settings`", "`tabAssignment Rule`", "`tabLead Scoring", "`tabUser`"))]
+        assert read_again == []
+        # the series, the name's check, the duplicate lookup (e-mail, mobile: one statement), the row
+        assert len(log.seen) == 4, log.seen
+        stored = lowcode.db.get_value("Lead", lead.name, ["lead_score", "conversion_probability", "score_factors"],
+                                      as_dict=True)
+        assert (stored["lead_score"], stored["conversion_probability"], stored["score_factors"]) == (0, None, None)
+        assert lead.lead_score == 0
 
 
 def test_settings_changed_midway_are_seen_by_the_next_lead(ctx, unique):
