@@ -280,6 +280,16 @@ def test_the_churn_risk_page_creates_the_retention_tasks(world, ctx, client):
     assert f"Tasks created: 0, already open: {len(listed)}" in again.content.decode()
     bad = client.post(page_url, {"action": "9", "csrf_token": csrf})
     assert bad.status_code == 417 and "no action" in bad.content.decode()
+    # a report with Frappe's total row: the total row is no customer of the action's
+    ctx.db.sql("UPDATE `tabReport` SET `add_total_row`=1 WHERE `name`='Churn Risk'")
+    refresh(ctx)
+    try:
+        totalled = client.post(page_url, {"action": "0", "csrf_token": csrf})
+        assert totalled.status_code == 200, totalled.content[:400]
+        assert f"Tasks created: 0, already open: {len(listed)}" in totalled.content.decode()
+    finally:
+        ctx.db.sql("UPDATE `tabReport` SET `add_total_row`=0 WHERE `name`='Churn Risk'")
+        refresh(ctx)
     # the accounts user sees the list (E too) but may not create tasks: refused, E untouched
     csrf = login(ctx, client, world["accountant"])
     refused = client.post(page_url, {"action": "0", "csrf_token": csrf})

@@ -213,9 +213,10 @@ def _run_action(request, doc, filters):
     fn = api_method.resolve(action["method"])  # whitelisted, or refused
     api_method.check_http_method(fn, request, action["method"])
     res = query_report.run(doc.name, filters=filters)
+    rows = res["result"][:-1] if res["add_total_row"] and res["result"] else res["result"]  # not the total row
     column = action["column"]
     index = next((i for i, c in enumerate(res["columns"]) if c.get("fieldname") == column), None)
-    values = [row.get(column) if isinstance(row, dict) else row[index] for row in res["result"]
+    values = [row.get(column) if isinstance(row, dict) else row[index] for row in rows
               if isinstance(row, dict) or (isinstance(row, (list, tuple)) and index is not None)]
     kwargs = {action["arg"]: json.dumps([v for v in values if v not in (None, "")])}
     kwargs.update({f: filters[f] for f in action.get("filters") or () if filters.get(f) not in (None, "")})
