@@ -27,12 +27,19 @@ SWITCH_FLAGS = {"skip_validation_hooks": "ignore_validate", "skip_workflows": "i
                 "skip_assignment_rules": "skip_assignment"}
 
 
+def importable_meta(doctype):
+    """The meta of a DocType records can be imported into (and exported from): a 404 naming
+    it when there is none, a 417 for a child table or a single."""
+    meta = get_meta(doctype)
+    if meta.istable or meta.issingle:
+        raise ValidationError(f"reference_doctype: {doctype} is a child table or a single "
+                              "DocType and cannot be imported", field="reference_doctype")
+    return meta
+
+
 class DataImport(Document):
     def validate(self):
-        meta = get_meta(self.reference_doctype)  # 404 naming it when there is none
-        if meta.istable or meta.issingle:
-            raise ValidationError(f"reference_doctype: {self.reference_doctype} is a child table or a single "
-                                  "DocType and cannot be imported", field="reference_doctype")
+        meta = importable_meta(self.reference_doctype)
         if self.key_field and self.key_field != "name" and not meta.has_field(self.key_field):
             raise ValidationError(f"key_field: {self.reference_doctype} has no field {self.key_field!r}",
                                   field="key_field")

@@ -35,11 +35,9 @@ def _key(value):
 
 class DataImportMapping(Document):
     def validate(self):
+        from lowcode.core.doctype.data_import.data_import import importable_meta
         from lowcode.core.doctype.data_import.importer import targets
-        meta = get_meta(self.reference_doctype)  # 404 naming it when there is none
-        if meta.istable or meta.issingle:
-            raise ValidationError(f"reference_doctype: {self.reference_doctype} is a child table or a single "
-                                  "DocType and cannot be imported", field="reference_doctype")
+        meta = importable_meta(self.reference_doctype)
         known = targets(self.reference_doctype)
         headers, fields = set(), set()
         for row in self.get("columns") or []:
