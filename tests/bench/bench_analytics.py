@@ -38,9 +38,11 @@ from lowcode.context import local
 
 try:  # run from run_bench.py (tests/bench on the path) or imported as tests.bench.bench_analytics
     from bench_report import Figure
+    from bench_setup import end_bulk_load, start_bulk_load
     from bench_stats import Series, read_tx
 except ImportError:  # pragma: no cover - the smoke test imports it as a package module
     from tests.bench.bench_report import Figure
+    from tests.bench.bench_setup import end_bulk_load, start_bulk_load
     from tests.bench.bench_stats import Series, read_tx
 
 #: the churn-risk report's execute(), written in the selling app; timed when it exists
@@ -153,10 +155,7 @@ def fill(leads, opps, invoice_lines, batch=5000, seed=11, progress=True):
     stamp = f"{today.isoformat()} 09:00:00.000000"
     importer = f"import@{DOMAIN}"
     commit_rows = 50_000 if db.db_type == "sqlite" else batch
-    sqlite_cache = None
-    if db.db_type == "sqlite":
-        sqlite_cache = db.sql("PRAGMA cache_size")[0][0]
-        db.sql("PRAGMA cache_size=-1048576")
+    sqlite_cache = start_bulk_load(db)
     label = (lambda s: s) if progress else (lambda s: None)
     sources = rng.choices(range(len(SOURCES)), SOURCE_WEIGHTS, k=1009)
     statuses = rng.choices(range(len(LEAD_STATUSES)), LEAD_STATUS_WEIGHTS, k=1013)
@@ -246,16 +245,7 @@ def fill(leads, opps, invoice_lines, batch=5000, seed=11, progress=True):
             print(f"  invoices: {done:>10,}/{invoices:,} ({done * LINES_PER_INVOICE:,} lines)  "
                   f"{done / (time.perf_counter() - db_t):>9,.0f} invoices/s", flush=True)
     seconds = time.perf_counter() - t0
-    if sqlite_cache is not None:
-        db.sql(f"PRAGMA cache_size={int(sqlite_cache)}")
-        db.sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    if db.db_type == "mariadb":
-        # InnoDB would recompute its statistics after the load by itself; now, so the
-        # timings do not depend on when it does (see README, "Row permissions").
-        db.begin()
-        for t in ("Lead", "Opportunity", "Customer", "Sales Invoice", "Sales Invoice Item"):
-            db.sql(f"ANALYZE TABLE `tab{t}`")
-        db.commit()
+    end_bulk_load(db, sqlite_cache, ("Lead", "Opportunity", "Customer", "Sales Invoice", "Sales Invoice Item"))
     return {"seconds": seconds, "leads": leads, "opportunities": opps, "invoices": invoices,
             "invoice_lines": invoices * LINES_PER_INVOICE, "customers": customers}
 

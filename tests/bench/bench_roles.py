@@ -153,10 +153,7 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
     year = 365 * 86400
     importer = f"import@{DOMAIN}"
     commit_rows = commit_rows or (50_000 if db.db_type == "sqlite" else batch)
-    sqlite_cache = None
-    if db.db_type == "sqlite":
-        sqlite_cache = db.sql("PRAGMA cache_size")[0][0]
-        db.sql("PRAGMA cache_size=-1048576")
+    sqlite_cache = setup.start_bulk_load(db)
     t0 = time.perf_counter()
 
     def lead_row(i):
@@ -190,17 +187,7 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
                 f"Call notes {i}", 1 if i % 10 == 0 or (owner == rep20 and i % 20000 == 17) else 0)
     _insert_in_batches("Note", NOTE_COLUMNS, notes, note_row, batch, batch)
     seconds = time.perf_counter() - t0
-    if sqlite_cache is not None:
-        db.sql(f"PRAGMA cache_size={int(sqlite_cache)}")
-        db.sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    if db.db_type == "mariadb":
-        # InnoDB recomputes its statistics in the background after a bulk load; do it now
-        # so the timings do not depend on when that happens. SQLite keeps none unless
-        # ANALYZE is run, and the engine never runs it (see bench README, "Row permissions").
-        db.begin()
-        for t in ("Lead", "Note", ASSIGNMENTS, "DocShare"):
-            db.sql(f"ANALYZE TABLE `tab{t}`")
-        db.commit()
+    setup.end_bulk_load(db, sqlite_cache, ("Lead", "Note", ASSIGNMENTS, "DocShare"))
     return {"seconds": seconds, "leads": rows, "notes": notes, "assignments": len(assignments)}
 
 

@@ -32,6 +32,7 @@ import lowcode
 from lowcode.context import local
 
 import bench_roles as roles
+import bench_setup as setup
 from bench_http import Client, resource_path
 from bench_report import Figure
 from bench_stats import Series, read_tx
@@ -94,10 +95,7 @@ def fill(rows, batch=5000, seed=11):
     span = 3 * 365 * 86400
     agent = email("support_agent")
     commit_rows = 50_000 if db.db_type == "sqlite" else batch
-    sqlite_cache = None
-    if db.db_type == "sqlite":
-        sqlite_cache = db.sql("PRAGMA cache_size")[0][0]
-        db.sql("PRAGMA cache_size=-1048576")
+    sqlite_cache = setup.start_bulk_load(db)
     t0 = time.perf_counter()
 
     def row(i):
@@ -126,13 +124,7 @@ def fill(rows, batch=5000, seed=11):
                 _stamp(modified) if answered else None, int(i % 10000 == 3))
     roles._insert_in_batches("Case", COLUMNS, rows, row, batch, commit_rows, "cases")
     seconds = time.perf_counter() - t0
-    if sqlite_cache is not None:
-        db.sql(f"PRAGMA cache_size={int(sqlite_cache)}")
-        db.sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    if db.db_type == "mariadb":
-        db.begin()
-        db.sql("ANALYZE TABLE `tabCase`")
-        db.commit()
+    setup.end_bulk_load(db, sqlite_cache, ("Case",))
     db.begin(write=False)
     visible = db.sql("SELECT COUNT(*) FROM `tabCase` WHERE `service_team`=%s OR `assigned_to`=%s",
                      (team_name(0), agent))[0][0]

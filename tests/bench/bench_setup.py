@@ -178,6 +178,32 @@ class RowMaker:
                 "next_contact": (self.today + datetime.timedelta(days=i % 60)).isoformat()}
 
 
+def start_bulk_load(db, cache_mb=1024):
+    """A bulk fill's SQLite page cache (``cache_mb``); returns the size it had, to give
+    back to end_bulk_load (None on MariaDB)."""
+    if db.db_type != "sqlite":
+        return None
+    cache = db.sql("PRAGMA cache_size")[0][0]
+    db.sql(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
+    return cache
+
+
+def end_bulk_load(db, sqlite_cache, tables):
+    """After a bulk fill: SQLite's page cache as it was and its WAL folded in; MariaDB's
+    statistics of ``tables`` (DocType names) computed now. InnoDB recomputes them in the
+    background after a bulk load; done now, the timings do not depend on when that
+    happens. SQLite keeps none unless ANALYZE is run, and the engine never runs it (see
+    bench README, "Row permissions")."""
+    if sqlite_cache is not None:
+        db.sql(f"PRAGMA cache_size={int(sqlite_cache)}")
+        db.sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if db.db_type == "mariadb":
+        db.begin()
+        for t in tables:
+            db.sql(f"ANALYZE TABLE `tab{t}`")
+        db.commit()
+
+
 def fill(rows, batch=5000, commit_rows=None, seed=42, progress=True, mariadb_session=None, sqlite_cache_mb=1024):
     """Insert ``rows`` leads with db.bulk_insert, ``batch`` rows per call, committing
     every ``commit_rows`` rows (default: every batch on MariaDB, every 50,000 rows on
