@@ -45,6 +45,18 @@ PARTNERS = [("Negin Resellers", "Reseller", "Iran", 10), ("Carmel Integrators", 
 DESIGNATIONS = {"Sales Manager": ("Sales", "Sales Manager"), "Sales User": ("Sales", "Sales Representative"),
                 "Marketing User": ("Marketing", "Marketing Specialist")}
 DEMO_PASSWORD = "demo1234"
+
+
+def ensure_demo_user(email, first_name, role, language):
+    """A demo login (password DEMO_PASSWORD) with one role, in its language and its calendar
+    (Jalali for Persian); an existing user is left as it is. The other apps' demos use it."""
+    if not local.db.exists("User", email):
+        lowcode.get_doc({"doctype": "User", "email": email, "first_name": first_name, "language": language,
+                         "calendar": "Jalali" if language == "fa" else "Gregorian",
+                         "roles": [{"role": role}]}).insert(ignore_permissions=True)
+        set_password(email, DEMO_PASSWORD)
+
+
 HISTORY_DAYS = 365  # how far back the demo's business dates go
 CAMPAIGN_DAYS = 90  # the demo campaigns started this long ago
 IR_MOBILE = ["0912", "0913", "0919", "0935", "0936", "0937", "0938", "0939", "0990", "0901", "0921"]
@@ -92,12 +104,7 @@ def _masters(rnd):
                                               "amount": 8000000} for m in range(CAMPAIGN_DAYS // 30)]})
     managers = {}
     for email, first, role in USERS:
-        if not local.db.exists("User", email):
-            lowcode.get_doc({"doctype": "User", "email": email, "first_name": first, "language": "fa" if
-                             first in ("Mina", "Babak", "Laleh") else "en",
-                             "calendar": "Jalali" if first in ("Mina", "Babak", "Laleh") else "Gregorian",
-                             "roles": [{"role": role}]}).insert(ignore_permissions=True)
-            set_password(email, DEMO_PASSWORD)
+        ensure_demo_user(email, first, role, "fa" if first in ("Mina", "Babak", "Laleh") else "en")
         managers[role] = email
         if role == "Sales User" and not lowcode.get_all("Sales Target", filters={"user": email}, limit_page_length=1):
             for quarter in range(4):  # a target for each of the last four quarters

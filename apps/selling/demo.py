@@ -7,10 +7,9 @@ import datetime
 import random
 
 import lowcode
-from lowcode.auth import set_password
 from lowcode.context import local
 
-from crm_app.demo import DEMO_PASSWORD
+from crm_app.demo import ensure_demo_user
 from selling.doctype.sales_invoice.sales_invoice import make_payment_entry
 from selling.doctype.sales_order.sales_order import make_sales_invoice, make_sales_order
 
@@ -20,11 +19,7 @@ OPENING_STOCK = 1000
 
 def _users():
     for email, first, role, lang in USERS:
-        if not local.db.exists("User", email):
-            lowcode.get_doc({"doctype": "User", "email": email, "first_name": first, "language": lang,
-                             "calendar": "Jalali" if lang == "fa" else "Gregorian",
-                             "roles": [{"role": role}]}).insert(ignore_permissions=True)
-            set_password(email, DEMO_PASSWORD)
+        ensure_demo_user(email, first, role, lang)
 
 
 def generate(count: int = 200, seed: int = 11):

@@ -11,12 +11,11 @@ import datetime
 import random
 
 import lowcode
-from lowcode.auth import set_password
 from lowcode.context import local
 from lowcode.utils import now_datetime
 from lowcode.workflow import apply_workflow
 
-from crm_app.demo import DEMO_PASSWORD
+from crm_app.demo import ensure_demo_user
 from service_app import escalation, knowledge_base_demo, sla_demo, surveys
 
 PRIORITIES = [("Urgent", 1), ("High", 2), ("Medium", 3), ("Low", 4)]
@@ -51,11 +50,7 @@ def masters():
     for name in CATEGORIES:
         _ensure("Case Category", name, {"category_name": name})
     for email, first, role, lang in USERS:
-        if not local.db.exists("User", email):
-            lowcode.get_doc({"doctype": "User", "email": email, "first_name": first, "language": lang,
-                             "calendar": "Jalali" if lang == "fa" else "Gregorian",
-                             "roles": [{"role": role}]}).insert(ignore_permissions=True)
-            set_password(email, DEMO_PASSWORD)
+        ensure_demo_user(email, first, role, lang)
     for team, agents in TEAMS.items():
         _ensure("Service Team", team, {"team_name": team, "manager": USERS[0][0],
                                        "members": [{"user": a, "languages": USERS[[u[0] for u in USERS].index(a)][3],
