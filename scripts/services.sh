@@ -23,6 +23,10 @@
 #   LOWCODE_MARIADB_BUFFER_POOL     default 1G
 #   LOWCODE_SERVICES_TIMEOUT        seconds to wait for start/stop, default 90
 #   LOWCODE_RUN_DIR                 default <repo>/.run
+#   LOWCODE_SERVICES_EXTRA_BIND     one more address for MariaDB and Redis to listen on, beside
+#                                   127.0.0.1 (the multi-host tests' bridge address; empty by default).
+#                                   Redis then answers the bridge's hosts (its protected mode off):
+#                                   only for a private bridge that this machine's tests make
 #
 # If a port is not set explicitly and the default one is taken by some other
 # program (e.g. the same services of another checkout), the next free port is
@@ -32,6 +36,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUN_DIR="${LOWCODE_RUN_DIR:-$ROOT/.run}"
 HOST=127.0.0.1
+EXTRA_BIND="${LOWCODE_SERVICES_EXTRA_BIND:-}"
 TIMEOUT="${LOWCODE_SERVICES_TIMEOUT:-90}"
 OS_USER="$(id -un)"
 
@@ -249,7 +254,7 @@ mariadb_start() {
         --socket="$MARIADB_SOCK" \
         --pid-file="$MARIADB_PID" \
         --log-error="$MARIADB_LOG" \
-        --bind-address="$HOST" \
+        --bind-address="$HOST${EXTRA_BIND:+,$EXTRA_BIND}" \
         --port="$MARIADB_PORT" \
         --skip-name-resolve \
         --character-set-server=utf8mb4 \
@@ -334,9 +339,9 @@ redis_start() {
     record_ports
     log "starting Redis on $HOST:$REDIS_PORT"
     if ! redis-server \
-            --bind "$HOST" \
+            --bind "$HOST" ${EXTRA_BIND:+"$EXTRA_BIND"} \
             --port "$REDIS_PORT" \
-            --protected-mode yes \
+            --protected-mode "$([ -n "$EXTRA_BIND" ] && echo no || echo yes)" \
             --daemonize yes \
             --dir "$REDIS_DIR" \
             --save '' \

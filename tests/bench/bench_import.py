@@ -2,10 +2,10 @@
 
 - raw: the same N rows written with ``local.db.bulk_insert`` (values ready, names made
   here, 5,000 per call): the baseline, nothing of the document path;
-- import: the XLSX file through Data Import (``import_file``: read with openpyxl, every
-  cell normalised and checked, each lead inserted through Document.insert in its own
-  savepoint with validation, naming series, permissions and the apps' hooks on),
-  as a System Manager, committed every 500 rows as the job does.
+- import: the XLSX file through Data Import (``import_file``: read with python-calamine,
+  every cell normalised and checked, each lead inserted through Document.insert with
+  validation, naming series, permissions and the apps' hooks on, a savepoint per group
+  of rows), as a System Manager, committed every 500 rows as the job does.
 
 Reported: rows/s of each (target: import at least 1,000 rows/s), the file's size, and
 that the import wrote exactly N leads with no failed row.

@@ -35,6 +35,7 @@ from lowcode.context import local  # noqa: E402
 import bench_analytics as analytics  # noqa: E402
 import bench_email as email_bench  # noqa: E402
 import bench_import as import_bench  # noqa: E402
+import bench_load as load_bench  # noqa: E402
 import bench_roles as roles  # noqa: E402
 import bench_service as service  # noqa: E402
 import bench_setup as setup  # noqa: E402
@@ -103,6 +104,12 @@ def parse_args(argv=None):
     p.add_argument("--analytics-reps", type=int, default=20, help="timed repetitions per figure and user")
     p.add_argument("--no-analytics", action="store_true", help="skip the analytics phase (pivot, forecast, churn)")
     p.add_argument("--analytics-only", action="store_true", help="only the analytics phase")
+    p.add_argument("--load-users", type=int, default=200, help="simulated users in the load phase (default 200)")
+    p.add_argument("--load-seconds", type=int, default=300, help="length of the load phase's run (default 300)")
+    p.add_argument("--load-leads", type=int, default=1_000_000,
+                   help="leads on the load phase's site (default 1,000,000; see bench_load.py)")
+    p.add_argument("--no-load", action="store_true", help="skip the load phase (locust against the whole stack)")
+    p.add_argument("--load-only", action="store_true", help="only the load phase (MariaDB only)")
     p.add_argument("--mariadb-fast-fill", action="store_true",
                    help="SET unique_checks=0, foreign_key_checks=0 for the MariaDB fill session")
     p.add_argument("--seed", type=int, default=42)
@@ -117,22 +124,18 @@ def parse_args(argv=None):
     args.apps = tuple(a.strip() for a in args.apps.split(",") if a.strip())
     if args.rows < 100:
         p.error("--rows must be at least 100")
-    if args.no_roles and args.roles_only:
-        p.error("--no-roles and --roles-only exclude each other")
-    if args.service_only and (args.roles_only or args.no_service):
-        p.error("--service-only excludes --roles-only and --no-service")
-    if args.email_only and (args.no_email or args.roles_only or args.service_only):
-        p.error("--email-only excludes --no-email, --roles-only and --service-only")
-    if args.import_only and (args.no_import or args.roles_only or args.service_only or args.email_only):
-        p.error("--import-only excludes --no-import, --roles-only, --service-only and --email-only")
-    if args.analytics_only and (args.no_analytics or args.roles_only or args.service_only or args.email_only
-                                or args.import_only):
-        p.error("--analytics-only excludes --no-analytics and the other --*-only options")
-    args.no_service = args.no_service or args.roles_only or args.email_only or args.import_only or args.analytics_only
-    args.no_roles = args.no_roles or args.service_only or args.email_only or args.import_only or args.analytics_only
-    args.no_email = args.no_email or args.roles_only or args.service_only or args.import_only or args.analytics_only
-    args.no_import = args.no_import or args.roles_only or args.service_only or args.email_only or args.analytics_only
-    args.no_analytics = args.no_analytics or args.roles_only or args.service_only or args.email_only or args.import_only
+    # --X-only runs phase X alone: one such option at most, and not with its own --no-X.
+    phases = ("roles", "service", "email", "import", "analytics", "load")
+    only = [ph for ph in phases if getattr(args, f"{ph}_only")]
+    if len(only) > 1:
+        p.error(f"choose one of {', '.join('--' + o + '-only' for o in only)}")
+    if only and getattr(args, f"no_{only[0]}"):
+        p.error(f"--{only[0]}-only and --no-{only[0]} exclude each other")
+    for ph in phases:
+        if only and ph != only[0]:
+            setattr(args, f"no_{ph}", True)
+    if args.load_users < 1 or args.load_seconds < 10 or args.load_leads < 1000:
+        p.error("--load-users must be at least 1, --load-seconds at least 10, --load-leads at least 1,000")
     if min(args.analytics_leads, args.analytics_opps, args.analytics_invoice_lines) < 100:
         p.error("--analytics-leads, --analytics-opps and --analytics-invoice-lines must be at least 100")
     if args.import_rows < 1:
@@ -546,7 +549,7 @@ def measure_add_column(run, bench, site, workdir):
 
 def run_engine(engine, args, bench, state):
     lead_phases = not (args.roles_only or args.service_only or args.email_only or args.import_only
-                       or args.analytics_only)
+                       or args.analytics_only or args.load_only)
     # "rows" is the Bench Lead table's size: none when only other phases run.
     run = {"engine": engine, "rows": args.rows if lead_phases else None, "plans": {}, "diagnostics": {}}
     state["run"] = run
@@ -562,9 +565,11 @@ def run_engine(engine, args, bench, state):
         run_import(engine, args, bench, state, run)
     if not args.no_analytics:
         run_analytics(engine, args, bench, state, run)
+    if not args.no_load and engine == "mariadb":  # the stack of many machines runs on MariaDB
+        run_load(engine, args, bench, state, run)
     run["figures"] = [f.as_dict() for f in (figures(run) if "list" in run else []) + roles.figures(run)
                       + service.figures(run) + email_bench.figures(run) + import_bench.figures(run)
-                                     + analytics.figures(run)]
+                                     + analytics.figures(run) + load_bench.figures(run)]
     return run
 
 
@@ -717,6 +722,25 @@ def run_import(engine, args, bench, state, run):
         step(f"{engine}: import: raw {e['raw_per_s']:,.0f} rows/s, Data Import {e['import_per_s']:,.0f} rows/s", run)
 
 
+def run_load(engine, args, bench, state, run):
+    """The load phase on its own site with crm_app and Redis: the row-permission phase's
+    leads, then locust's users against web and RQ worker processes (bench_load.py)."""
+    step(f"{engine}: load: creating a site with crm_app", run)
+    site = setup.create_site(bench, engine, apps=("crm_app",))
+    state["sites"].append(site)
+    run["load_site"] = site
+    run.setdefault("site", site)
+    with lowcode.site_context(site, bench=bench):
+        local.db.commit()
+        tokens = roles.make_world()
+        step(f"{engine}: load: filling {args.load_leads:,} leads", run)
+        run["load_fill"] = roles.fill(args.load_leads, batch=args.batch, progress=False)
+        step(f"{engine}: load: {args.load_users} users for {args.load_seconds}s (locust)", run)
+        e = load_bench.measure(run, bench, site, tokens, args.load_users, args.load_seconds)
+        step(f"{engine}: load: {e['stats'].get('Aggregated', {}).get('rps', 0):,.0f} req/s, "
+             f"{e['server_error_count']} 5xx", run)
+
+
 def run_analytics(engine, args, bench, state, run):
     """The analytics phase on its own site with crm_app and selling: leads, opportunities
     and invoice lines, then the pivot, the forecast and the churn list per user
@@ -838,7 +862,8 @@ def main(argv=None):
     with open(os.path.join(bench, "apps.txt"), "w") as f:
         # crm_app is available to the row-permission phase's site (installed only there).
         f.write("\n".join(dict.fromkeys(("lowcode",) + args.apps + (() if args.no_roles and args.no_import
-                                                                    and args.no_analytics else ("crm_app",))
+                                                                    and args.no_analytics and args.no_load
+                                                                    else ("crm_app",))
                                          + (() if args.no_analytics else ("crm_app", "selling"))
                                          + (() if args.no_service else ("crm_app", "service_app")))) + "\n")
     step(f"bench {bench}; rows {args.rows:,}; engines {', '.join(args.engines)}")

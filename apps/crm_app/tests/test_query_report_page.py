@@ -21,7 +21,8 @@ import lowcode
 from lowcode.testing.http import login
 
 from crm_app.tests.helpers import make_user
-from crm_app.tests.test_reports import TODAY, rctx, report_site  # noqa: F401 - the data set's fixtures
+from crm_app.tests import test_reports as data_set
+from crm_app.tests.test_reports import rctx, report_site  # noqa: F401 - the data set's fixtures
 from lowcode.tests.desk_helpers import table_rows
 
 
@@ -75,12 +76,12 @@ def test_filters_come_from_the_url_and_the_total_row_adds_up(rctx, report_site):
     """Lost Reasons (closed_on in the period; O5, O9, O12 were lost today, by hand:
     Price O5 4000 + O12 1000 = 2 and 5000, Timing O9 2500; total 3 and 7500)."""
     client = _client(rctx, report_site, report_site["mgr"])
-    response = _page(client, "Lost Reasons", from_date=TODAY, to_date=TODAY)
+    response = _page(client, "Lost Reasons", from_date=data_set.TODAY, to_date=data_set.TODAY)
     html = response.content.decode()
     assert table_rows(html, "report-table") == [["Price", "2", "5,000.00"], ["Timing", "1", "2,500.00"]]
     total = re.search(r'<tr class="fw-semibold" id="report-total">(.*?)</tr>', html, re.S).group(1)
     assert _text(total) == "Total 3 7,500.00"
-    assert f'name="from_date" value="{TODAY}"' in html
+    assert f'name="from_date" value="{data_set.TODAY}"' in html
     old = _page(client, "Lost Reasons", from_date="2000-01-01", to_date="2000-12-31").content.decode()
     assert table_rows(old, "report-table") == [["Nothing to show"]] and 'id="report-total"' not in old
     bad = _page(client, "Lost Reasons", from_date="someday")
@@ -102,7 +103,7 @@ def test_a_mandatory_filter_left_empty_is_named(rctx, report_site):
         client = _client(rctx, report_site, report_site["mgr"])
         html = _page(client, "Lost Reasons").content.decode()
         assert "Set the mandatory filters: From Date" in html and 'id="report-table"' not in html
-        assert f'name="to_date" value="{TODAY}"' in html
+        assert f'name="to_date" value="{data_set.TODAY}"' in html
         html = _page(client, "Lost Reasons", from_date="2000-01-01").content.decode()
         assert table_rows(html, "report-table") == [["Price", "2", "5,000.00"], ["Timing", "1", "2,500.00"]]
         html = _page(client, "Lost Reasons", from_date="2000-01-01", to_date="2000-12-31").content.decode()
@@ -152,7 +153,7 @@ def test_summary_cards_and_chart(rctx, report_site):
     import html as html_lib
     import json
     client = _client(rctx, report_site, report_site["mgr"])
-    html = _page(client, "Sales Funnel", from_date=TODAY, to_date=TODAY).content.decode()
+    html = _page(client, "Sales Funnel", from_date=data_set.TODAY, to_date=data_set.TODAY).content.decode()
     # one card: Unqualified, L4 (disqualified today), Frappe's red indicator
     card = re.search(r'<div class="card h-100 report-card([^"]*)" data-label="Unqualified">(.*?)</div>\s*</div>\s*</div>',
                      html, re.S)
@@ -167,8 +168,8 @@ def test_percent_and_currency_columns(rctx, report_site):
     """Source ROI for today (test_reports.test_source_roi_for_today), by hand: Ads cost
     2000, 2 leads, revenue 0: cost per lead 2000 / 2 = 1000, ROI (0 - 2000) / 2000 = -100%;
     Expo cost 600 + 400 = 1000, 4 leads, revenue 10000: 1000 / 4 = 250, (10000 - 1000) / 1000 = 900%."""
-    html = _page(_client(rctx, report_site, report_site["mgr"]), "Source ROI", from_date=TODAY,
-                 to_date=TODAY).content.decode()
+    html = _page(_client(rctx, report_site, report_site["mgr"]), "Source ROI", from_date=data_set.TODAY,
+                 to_date=data_set.TODAY).content.decode()
     assert table_rows(html, "report-table") == [
         ["Ads", "2,000.00", "2", "1", "2", "0", "0.00", "1,000.00", "-100%"],
         ["Expo", "1,000.00", "4", "1", "1", "1", "10,000.00", "250.00", "900%"]]
@@ -186,7 +187,7 @@ def test_export_csv_and_xlsx(rctx, report_site):
     """The page's rows as a download for who may export Opportunities (mgr); a Marketing
     User may report on them but not export: refused."""
     client = _client(rctx, report_site, report_site["mgr"])
-    response = _page(client, "Lost Reasons", from_date=TODAY, to_date=TODAY, export="csv")
+    response = _page(client, "Lost Reasons", from_date=data_set.TODAY, to_date=data_set.TODAY, export="csv")
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [["Lost Reason", "Count", "Amount"], ["Price", "2", "5000.0"], ["Timing", "1", "2500.0"],

@@ -217,9 +217,9 @@ class Database:
     def drop_index(self, doctype, index_name):
         raise NotImplementedError
 
-    def next_series_value(self, key, digits_unused=None):
-        """Increment and return the counter of a naming series, holding the row lock
-        until commit so concurrent inserts never get the same number."""
+    def next_series_value(self, key, digits_unused=None, step=1):
+        """Increment (by ``step``) and return the counter of a naming series, holding the
+        row lock until commit so concurrent inserts never get the same number."""
         raise NotImplementedError
 
     def set_series_value(self, key, value):

@@ -157,13 +157,14 @@ class MariaDBDatabase(Database):
     def drop_index(self, doctype, index_name):
         self._execute(f"ALTER TABLE {table(doctype)} DROP INDEX {quote(index_name)}", ())
 
-    def next_series_value(self, key, digits_unused=None):
+    def next_series_value(self, key, digits_unused=None, step=1):
         # The upsert takes the row's exclusive lock; it is held until commit, so a
         # concurrent insert waits here instead of reading the same value. LAST_INSERT_ID(x)
         # hands the new value back with the statement's answer (the connection's own, so no
         # other session's counter), saving a SELECT's round trip on every named insert.
-        cursor = self._execute("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, LAST_INSERT_ID(1)) "
-                               "ON DUPLICATE KEY UPDATE `current` = LAST_INSERT_ID(`current` + 1)", (key,))
+        cursor = self._execute("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, LAST_INSERT_ID(%s)) "
+                               "ON DUPLICATE KEY UPDATE `current` = LAST_INSERT_ID(`current` + %s)",
+                               (key, int(step), int(step)))
         return int(cursor.lastrowid)
 
     def release_savepoint(self, name):

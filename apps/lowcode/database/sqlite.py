@@ -149,11 +149,11 @@ class SQLiteDatabase(Database):
     def drop_index(self, doctype, index_name):
         self._execute(f"DROP INDEX IF EXISTS {quote(index_name)}", ())
 
-    def next_series_value(self, key, digits_unused=None):
+    def next_series_value(self, key, digits_unused=None, step=1):
         rows = self.sql(
-            "INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, 1) "
-            "ON CONFLICT(`name`) DO UPDATE SET `current` = `current` + 1 RETURNING `current`",
-            (key,))
+            "INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, %s) "
+            "ON CONFLICT(`name`) DO UPDATE SET `current` = `current` + %s RETURNING `current`",
+            (key, int(step), int(step)))
         return rows[0][0]
 
     def set_series_value(self, key, value):

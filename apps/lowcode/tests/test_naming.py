@@ -225,3 +225,66 @@ def test_renaming_an_autoincrement_document_to_other_digits(ctx, make_doctype, u
         name = new
     rename_doc(dt, name, "2")
     assert insert(dt, title="b").name == "3"
+
+
+def test_series_blocks_reserve_once_skip_taken_names_and_give_back(ctx, make_doctype, unique):
+    """Inside series_blocks a series takes its numbers a block at a time (one increment,
+    one query for the names already taken); the block's unused tail goes back at the end."""
+    from lowcode.naming import give_back_series_blocks, series_blocks
+    dt = make_doctype(TITLE, autoname=f"SB{unique}-.###")
+    key = f"SB{unique}-"
+    current = lambda: ctx.db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (key,))[0][0]  # noqa: E731
+    first = insert(dt, title="by hand").name  # 001, then moved onto a name of the coming block
+    ctx.db.sql(f"UPDATE `tab{dt}` SET `name`=%s WHERE `name`=%s", (f"{key}003", first))
+    with series_blocks(5):
+        names = [insert(dt, title=str(i)).name for i in range(3)]
+        assert names == [f"{key}002", f"{key}004", f"{key}005"]
+        assert current() == 6  # one increment for the block 002..006
+        give_back_series_blocks()
+        assert current() == 5  # 006 was not used: given back
+    assert insert(dt, title="after").name == f"{key}006"
+
+
+def test_series_blocks_follow_savepoints_and_rollbacks(ctx, make_doctype, unique):
+    from lowcode.naming import give_back_series_blocks, series_blocks
+    dt = make_doctype(TITLE, autoname=f"SR{unique}-.###")
+    key = f"SR{unique}-"
+    with series_blocks(2):
+        assert insert(dt).name == f"{key}001"
+        ctx.db.savepoint("t")
+        assert [insert(dt).name, insert(dt).name] == [f"{key}002", f"{key}003"]  # 003: a second block
+        ctx.db.rollback_to_savepoint("t")  # undoes 002 and the second block's increment
+        assert ctx.db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (key,))[0][0] == 2
+        assert [insert(dt).name, insert(dt).name] == [f"{key}002", f"{key}003"]
+        ctx.db.commit()
+        assert insert(dt).name == f"{key}004"  # the committed block's number is still ours
+        ctx.db.rollback()  # the whole transaction: 004 goes back to the pool
+        assert insert(dt).name == f"{key}004"
+        give_back_series_blocks()
+        ctx.db.commit()
+    assert ctx.db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (key,))[0][0] == 4
+    assert sorted(ctx.db.sql(f"SELECT `name` FROM `tab{dt}`", pluck=True)) == [f"{key}{i:03d}" for i in range(1, 5)]
+
+
+def test_series_blocks_give_nothing_back_after_someone_took_a_later_number(ctx, make_doctype, unique):
+    from lowcode.naming import give_back_series_blocks, series_blocks
+    dt = make_doctype(TITLE, autoname=f"SG{unique}-.###")
+    key = f"SG{unique}-"
+    with series_blocks(10):
+        assert insert(dt).name == f"{key}001"
+        ctx.db.sql("UPDATE `tabSeries` SET `current`=11 WHERE `name`=%s", (key,))  # another session took 011
+        give_back_series_blocks()
+    assert ctx.db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (key,))[0][0] == 11
+
+
+def test_series_blocks_whose_only_block_was_rolled_back_give_nothing_back(ctx, make_doctype, unique):
+    from lowcode.naming import give_back_series_blocks, series_blocks
+    dt = make_doctype(TITLE, autoname=f"SN{unique}-.###")
+    with series_blocks(3):
+        ctx.db.begin()  # a savepoint sits in a unit of work (SQLite)
+        ctx.db.savepoint("t")
+        insert(dt)
+        ctx.db.rollback_to_savepoint("t")
+        give_back_series_blocks()
+    assert not ctx.db.sql("SELECT `current` FROM `tabSeries` WHERE `name`=%s", (f"SN{unique}-",))
+    assert insert(dt).name == f"SN{unique}-001"

@@ -15,6 +15,7 @@ from lowcode.context import local
 from lowcode.document import Document, get_doc
 from lowcode.exceptions import PermissionError, ValidationError
 from lowcode.meta import get_meta
+from lowcode.naming import give_back_series_blocks, series_blocks
 from lowcode.permissions import has_permission
 
 from . import template
@@ -23,6 +24,11 @@ from .importer import INSERT, Importer, row_error
 LOG = "Data Import Log"
 ERROR_COLUMN = "Error"  # the failed-rows file's last column; left unmapped when the file comes back
 BATCH = 500  # rows per commit: progress is seen and a long import holds no huge transaction
+# Rows written under one savepoint: a savepoint a row was one of five statements a lead on
+# MariaDB. A row that fails sends its group back, and the group is written again a row per
+# savepoint, so the failed row is still undone alone.
+GROUP = 50
+SERIES_BLOCK = 100  # series numbers reserved at a time (naming.series_blocks)
 SWITCH_FLAGS = {"skip_validation_hooks": "ignore_validate", "skip_workflows": "ignore_workflow",
                 "skip_assignment_rules": "skip_assignment"}
 
@@ -197,7 +203,8 @@ def get_import_status(data_import_name: str, **_):
 
 def run_import(data_import, rows=None):
     """Import every document of the file (``rows``: the file's, when the caller read it
-    already), each in its own savepoint: a failed row is logged and undone alone. Commits
+    already), in groups under a savepoint (``_import_group``): a failed row is logged and
+    undone alone. Series numbers are taken in blocks (naming.series_blocks). Commits
     every BATCH rows and publishes Frappe's ``data_import_progress`` to the Data Import's room."""
     doc = get_doc("Data Import", data_import)
     try:
@@ -213,45 +220,79 @@ def run_import(data_import, rows=None):
     local.db.sql(f"DELETE FROM `tab{LOG}` WHERE `data_import`=%s", (doc.name,))  # a re-run starts afresh
     total, done, success, failed, logs = doc.payload_count or importer.count(), 0, 0, 0, []
     try:
-        for payload in importer.payloads():
-            done += 1
-            if payload.errors:
-                first = payload.errors[0]
-                logs.append(_log(doc, payload, False, None, "; ".join(f"{e.column}: {e.message}" for e in payload.errors),
-                                 first.column, first.fieldname, first.value))
-                failed += 1
-            else:
-                local.db.savepoint("data_import")
-                try:
-                    name, skipped = importer.import_payload(payload, flags)
-                    local.db.release_savepoint("data_import")
-                    logs.append(_log(doc, payload, True, name, "skipped: already exists" if skipped else None))
-                    success += 1
-                except Exception as exc:  # noqa: BLE001 - row_error re-raises what ends the transaction
-                    message = row_error(exc)
-                    local.db.rollback_to_savepoint("data_import")
-                    local.db.release_savepoint("data_import")
-                    column = importer.error_column(exc, payload)
-                    logs.append(_log(doc, payload, False, None, message, column, getattr(exc, "field", None)))
-                    failed += 1
-            if done % BATCH == 0:
-                _write_logs(logs)
-                logs = []
-                _progress(doc, done, total, success, failed)
-                local.db.commit()
-                local.db.begin()  # the next row's savepoint needs a unit of work to sit in (SQLite)
+        with series_blocks(SERIES_BLOCK):
+            group = []
+            for payload in importer.payloads():
+                done += 1
+                group.append(payload)
+                if len(group) == GROUP or done % BATCH == 0:
+                    logs += _import_group(importer, doc, group, flags)
+                    group = []
+                if done % BATCH == 0:
+                    success, failed = _count(logs, success, failed)
+                    _write_logs(logs)
+                    logs = []
+                    _progress(doc, done, total, success, failed)
+                    local.db.commit()
+                    local.db.begin()  # the next savepoint needs a unit of work to sit in (SQLite)
+            logs += _import_group(importer, doc, group, flags)
+            success, failed = _count(logs, success, failed)
+            give_back_series_blocks()
         _write_logs(logs)
         _finish(doc, success, failed)
         _progress(doc, done, total, success, failed)
     except Exception as e:
         # what ends the transaction (a deadlock, a lost connection): the rows committed so far
         # stay, the import is marked Error (so it can be started again) and the job fails
-        local.db.rollback()
+        local.db.rollback()  # the rows since the last commit are undone: not counted
         _finish(doc, success, failed, error=getattr(e, "message", None) or f"{type(e).__name__}: {e}")
         raise
     finally:
         local.flags.in_import, local.flags.mute_emails = saved
     return {"success": success, "failed": failed}
+
+
+def _import_group(importer, doc, group, flags):
+    """The logs of a group of rows: written under one savepoint, or, when one of them fails,
+    again a row per savepoint (``_import_row``)."""
+    rows = [p for p in group if not p.errors]
+    if len(rows) > 1:
+        local.db.savepoint("data_import_group")
+        try:
+            results = {id(p): importer.import_payload(p, flags) for p in rows}
+        except Exception:  # noqa: BLE001 - written again below, where the row's error is told
+            local.db.rollback_to_savepoint("data_import_group")
+        else:
+            local.db.release_savepoint("data_import_group")
+            return [_failed_cells(doc, p) if p.errors else
+                    _log(doc, p, True, results[id(p)][0], "skipped: already exists" if results[id(p)][1] else None)
+                    for p in group]
+    return [_failed_cells(doc, p) if p.errors else _import_row(importer, doc, p, flags) for p in group]
+
+
+def _import_row(importer, doc, payload, flags):
+    local.db.savepoint("data_import")
+    try:
+        name, skipped = importer.import_payload(payload, flags)
+        local.db.release_savepoint("data_import")
+        return _log(doc, payload, True, name, "skipped: already exists" if skipped else None)
+    except Exception as exc:  # noqa: BLE001 - row_error re-raises what ends the transaction
+        message = row_error(exc)
+        local.db.rollback_to_savepoint("data_import")
+        local.db.release_savepoint("data_import")
+        return _log(doc, payload, False, None, message, importer.error_column(exc, payload),
+                    getattr(exc, "field", None))
+
+
+def _failed_cells(doc, payload):
+    first = payload.errors[0]
+    return _log(doc, payload, False, None, "; ".join(f"{e.column}: {e.message}" for e in payload.errors),
+                first.column, first.fieldname, first.value)
+
+
+def _count(logs, success, failed):
+    ok = sum(1 for entry in logs if entry["success"])
+    return success + ok, failed + len(logs) - ok
 
 
 def _log(doc, payload, success, docname, message, column=None, fieldname=None, value=None):
