@@ -83,6 +83,7 @@ class LocalStorage:
                 f.flush()
                 os.fsync(f.fileno())
             os.link(temp, path)
+            _fsync_dir(folder)
         except OSError as e:
             if e.errno in _FULL:
                 raise InsufficientStorage(f"the disk holding the site's files ({folder}) is full: the file was "
@@ -106,6 +107,15 @@ class LocalStorage:
         for sub in FOLDERS.values():
             if os.path.isdir(os.path.join(self.root, sub)):
                 tar.add(os.path.join(self.root, sub), arcname=sub)
+
+
+def _fsync_dir(folder):
+    """The new name itself on disk too, not only the bytes."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 _clients = {}
@@ -202,10 +212,17 @@ class S3Storage:
             return self.client.get_object(Bucket=self.bucket, Key=self.key(private, name))["Body"]
 
     def head(self, private, name, size):
+        from botocore.exceptions import ClientError
         with self._errors():
-            body = self.client.get_object(Bucket=self.bucket, Key=self.key(private, name),
-                                          Range=f"bytes=0-{size - 1}")["Body"]
-            return body.read()
+            try:
+                body = self.client.get_object(Bucket=self.bucket, Key=self.key(private, name),
+                                              Range=f"bytes=0-{size - 1}")["Body"]
+            except ClientError as e:
+                if e.response.get("Error", {}).get("Code") == "InvalidRange" and self.exists(private, name):
+                    return b""  # an empty object has no first bytes
+                raise
+            with body:
+                return body.read()
 
     def save(self, private, name, content, content_type=None, disposition=None):
         """Put a new object; FileExistsError when the name is taken (a conditional write:

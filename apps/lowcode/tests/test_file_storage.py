@@ -235,6 +235,20 @@ def test_deleting_a_file_deletes_its_object_and_a_failed_upload_leaves_none(ctx,
     assert _file_row_count(ctx, f"broken-{unique}.txt") == 0
 
 
+def test_reads_of_stored_files_come_from_the_bucket(ctx, client, people, bucket, unique):
+    """The archive preview, Data Import and PDF images read a file through read_stored."""
+    from lowcode.api.files import read_stored
+    f = ok(upload(client, people["seller"], f"leads-{unique}.csv", b"first_name\nAda\n"))["message"]
+    assert read_stored(f["file_url"]) == b"first_name\nAda\n"
+    assert read_stored(f["file_url"], 5) == b"first"
+    with pytest.raises(FileNotFoundError):
+        read_stored(f"/private/files/none-{unique}.csv")
+    # An empty file is stored and served (it has no first bytes to look at).
+    empty = ok(upload(client, people["seller"], f"empty-{unique}.txt", b""))["message"]
+    r = client.get(empty["file_url"], **people["seller"])
+    assert r.status_code == 302 and requests.get(r["Location"], timeout=10).content == b""
+
+
 def test_backup_with_files_reads_the_bucket(ctx, client, people, bench, bucket, unique):
     f = ok(upload(client, people["seller"], f"kept-{unique}.txt", b"kept bytes"))["message"]
     paths = backups.take_backup(bench, ctx.site, with_files=True)
