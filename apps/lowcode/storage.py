@@ -165,7 +165,7 @@ class S3Storage:
     bucket. Downloads are 302 redirects to presigned GET URLs living
     ``signed_url_seconds``, which carry the response type and disposition api/files.py
     decided, so the bucket needs no public policy and never serves an upload as active
-    content."""
+    content; images and PDFs shown inline are streamed (see ``response``)."""
 
     def __init__(self, settings, site, encryption_key=None):
         self.bucket = settings.get("bucket")
@@ -240,8 +240,13 @@ class S3Storage:
             self.client.delete_object(Bucket=self.bucket, Key=self.key(private, name))
 
     def response(self, private, name, filename, content_type, inline):
-        from django.http import HttpResponseRedirect
+        """A download: a redirect to a signed address. A file shown inline (a real image
+        or PDF, shown in the desk's pages) is streamed through the server instead: the
+        desk's Content-Security-Policy loads images and frames from its own origin only."""
+        from django.http import FileResponse, HttpResponseRedirect
         from django.utils.http import content_disposition_header
+        if inline:
+            return FileResponse(self.open(private, name), filename=filename, content_type=content_type)
         with self._errors():
             url = self.client.generate_presigned_url(
                 "get_object", ExpiresIn=self.seconds,

@@ -142,15 +142,15 @@ def _file_row_count(ctx, file_name):
 def test_uploads_are_objects_and_private_downloads_are_signed_redirects(ctx, client, people, bucket, unique):
     dt, docname = people["dt"], people["doc"]
     public = ok(upload(client, people["seller"], f"logo-{unique}.png", PNG, private=False))["message"]
-    secret_bytes = b"%PDF-1.4 offer " + uuid.uuid4().bytes * 1000
-    private = ok(upload(client, people["seller"], f"offer-{unique}.pdf", secret_bytes, doctype=dt,
+    secret_bytes = b"PK\x03\x04 deal sheet " + uuid.uuid4().bytes * 1000
+    private = ok(upload(client, people["seller"], f"deal-{unique}.xlsx", secret_bytes, doctype=dt,
                         docname=docname))["message"]
     assert public["file_url"] == f"/files/logo-{unique}.png" and public["is_private"] == 0
-    assert private["file_url"] == f"/private/files/offer-{unique}.pdf" and private["is_private"] == 1
-    assert {f"site-a/public/files/logo-{unique}.png", f"site-a/private/files/offer-{unique}.pdf"} <= bucket.keys()
-    assert bucket.read(f"site-a/private/files/offer-{unique}.pdf") == secret_bytes
+    assert private["file_url"] == f"/private/files/deal-{unique}.xlsx" and private["is_private"] == 1
+    assert {f"site-a/public/files/logo-{unique}.png", f"site-a/private/files/deal-{unique}.xlsx"} <= bucket.keys()
+    assert bucket.read(f"site-a/private/files/deal-{unique}.xlsx") == secret_bytes
     # nothing on the site's disk
-    assert not os.path.exists(os.path.join(ctx.site_path, "private", "files", f"offer-{unique}.pdf"))
+    assert not os.path.exists(os.path.join(ctx.site_path, "private", "files", f"deal-{unique}.xlsx"))
 
     # A reader of the document gets a short-lived signed address, never a permanent one.
     r = client.get(private["file_url"], **people["reader"])
@@ -162,23 +162,30 @@ def test_uploads_are_objects_and_private_downloads_are_signed_redirects(ctx, cli
     got = requests.get(location, timeout=10)
     assert got.status_code == 200
     assert hashlib.sha256(got.content).hexdigest() == hashlib.sha256(secret_bytes).hexdigest()
-    assert got.headers["Content-Type"] == "application/pdf"
+    assert got.headers["Content-Type"] == "application/octet-stream"
+    assert got.headers["Content-Disposition"] == f'attachment; filename="deal-{unique}.xlsx"'
 
     # Someone without permission: 403 and no address.
     r = client.get(private["file_url"], **people["outsider"])
     error(r, 403, "PermissionError")
     assert "Location" not in r and bucket.name.encode() not in r.content and b"X-Amz" not in r.content
 
-    # Public files: a signed redirect too (the bucket needs no public policy), shown inline as a real image.
-    r = client.get(public["file_url"])
-    assert r.status_code == 302
-    got = requests.get(r["Location"], timeout=10)
-    assert got.content == PNG and got.headers["Content-Type"] == "image/png"
-    assert got.headers["Content-Disposition"].startswith("inline")
+    # Images and PDFs shown inline are streamed from the bucket by the server (the desk's
+    # CSP loads them from its own origin only), with the same headers as a local file.
+    pdf = b"%PDF-1.4 offer " + uuid.uuid4().bytes * 100
+    offer = ok(upload(client, people["seller"], f"offer-{unique}.pdf", pdf, doctype=dt, docname=docname))["message"]
+    error(client.get(offer["file_url"], **people["outsider"]), 403, "PermissionError")
+    for url, data, ctype, h in ((offer["file_url"], pdf, "application/pdf", people["reader"]),
+                                (public["file_url"], PNG, "image/png", {})):
+        r = client.get(url, **h)
+        assert r.status_code == 200 and content(r) == data
+        assert r["Content-Type"] == ctype and r["Content-Disposition"].startswith("inline")
+        assert r["X-Content-Type-Options"] == "nosniff" and "sandbox" in r["Content-Security-Policy"]
     # The same public bytes are stored once; a missing object is a 404.
     again = ok(upload(client, people["seller"], f"logo-{unique}.png", PNG, private=False))["message"]
     assert again["file_url"] == public["file_url"]
     assert client.get(f"/files/none-{unique}.png").status_code == 404
+    assert client.get(f"/private/files/none-{unique}.pdf", **people["admin"]).status_code == 404
 
 
 def test_a_signed_address_expires(ctx, client, people, bucket, unique):
