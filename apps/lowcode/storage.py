@@ -19,6 +19,7 @@ given encrypted with the site's ``encryption_key`` (a Fernet token, as channel s
 kept), so site_config.json need not hold it in clear; it is never logged."""
 import contextlib
 import errno
+import logging
 import os
 import threading
 import uuid
@@ -26,6 +27,7 @@ import uuid
 from .context import local
 from .exceptions import FileStorageUnavailable, InsufficientStorage
 
+log = logging.getLogger(__name__)
 FOLDERS = {False: "public/files", True: "private/files"}
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 
@@ -33,6 +35,15 @@ _FULL = (errno.ENOSPC, errno.EDQUOT)
 def storage():
     """The current site's storage."""
     return storage_for(local.conf, local.site_path, local.site)
+
+
+def discard(store, private, name):
+    """Delete a file's bytes after a commit or a rollback, when the request's answer is
+    decided: a failure is logged (the bytes stay as an orphan), never raised."""
+    try:
+        store.delete(private, name)
+    except Exception as e:  # noqa: BLE001 - see the docstring
+        log.warning("could not delete the stored file %s/%s: %s", FOLDERS[bool(private)], name, e)
 
 
 def storage_for(conf, site_path, site):

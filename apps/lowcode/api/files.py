@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header
 from ..context import local
 from ..document import get_doc
 from ..exceptions import BadRequest, MaxFileSizeReachedError, PermissionError, ValidationError
-from ..storage import storage
+from ..storage import discard, storage
 
 MAX_FILE_SIZE = 25 * 1024 * 1024
 # Documents, spreadsheets, images, archives, audio and video: what a CRM attaches.
@@ -153,7 +153,7 @@ def save_file(filename, content, private=False, attached_to_doctype=None, attach
         store.save(private, name, content, content_type, content_disposition_header(not inline, name))
         # The bytes are stored before the record commits; if the transaction rolls back,
         # remove them again so a failed request leaves nothing behind.
-        local.db.after_rollback(lambda: store.delete(private, name))
+        local.db.after_rollback(lambda: discard(store, private, name))
     if attached_to_field and attached_to_doctype and attached_to_name:
         target = get_doc(attached_to_doctype, attached_to_name)
         target.set(attached_to_field, url)

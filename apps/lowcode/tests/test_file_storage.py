@@ -237,7 +237,7 @@ def test_deleting_a_file_deletes_its_object_and_a_failed_upload_leaves_none(ctx,
     ctx.db.commit()
     r = upload(client, people["admin"], f"broken-{unique}.txt", b"half", doctype=dt, docname=doc.name,
                fieldname="count")
-    assert r.status_code >= 400
+    error(r, 417, "DataError", field="count")  # after its bytes were stored
     assert f"site-a/private/files/broken-{unique}.txt" not in bucket.keys()
     assert _file_row_count(ctx, f"broken-{unique}.txt") == 0
 
@@ -282,3 +282,11 @@ def test_the_secret_may_be_given_encrypted_with_the_sites_key(ctx, bucket):
         storage_for(conf, ctx.site_path, ctx.site)
     assert "plain-secret" not in str(e.value) and "cannot be decrypted" in str(e.value)
 
+
+
+def test_a_bucket_out_of_reach_is_a_clear_503_keeping_nothing(ctx, client, people, bucket, unique):
+    bucket.configure(endpoint_url=f"http://127.0.0.1:{_free_port()}", secret_access_key="very-secret-value")
+    r = upload(client, people["seller"], f"lost-{unique}.txt", b"lost")
+    body = error(r, 503, "FileStorageUnavailable")
+    assert bucket.name in body["message"] and "very-secret-value" not in r.content.decode()
+    assert _file_row_count(ctx, f"lost-{unique}.txt") == 0

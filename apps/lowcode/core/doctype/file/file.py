@@ -79,7 +79,7 @@ class File(Document):
 
     def after_delete(self):
         from lowcode.api.files import stored_file
-        from lowcode.storage import storage
+        from lowcode.storage import discard, storage
         stored = stored_file(self.file_url)
         if stored is None:
             return
@@ -87,7 +87,7 @@ class File(Document):
             return  # another File (an upload of the same content) still names the bytes
         # Only once the deletion is final: a rolled back delete keeps its file.
         store = storage()
-        local.db.after_commit(lambda: store.delete(*stored))
+        local.db.after_commit(lambda: discard(store, *stored))
 
 
 def delete_attachments(doc, method=None):
