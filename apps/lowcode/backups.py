@@ -67,10 +67,10 @@ def take_backup(bench, site, with_files=False):
         paths = [_backup_mariadb(conf, prefix + "-database.sql.gz")]
     if with_files:
         target = prefix + "-files.tar.gz"
+        from .storage import storage_for
         with _atomic_file(target) as partial, tarfile.open(partial, "w:gz") as tar:
-            for sub in ("public/files", "private/files"):
-                if os.path.isdir(os.path.join(root, sub)):
-                    tar.add(os.path.join(root, sub), arcname=sub)
+            # public/files and private/files, from the site's folders or its bucket alike
+            storage_for(conf, root, site).add_to_tar(tar)
         paths.append(target)
     return paths
 

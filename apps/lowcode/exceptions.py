@@ -160,3 +160,14 @@ class QueryDeadlockError(DatabaseUnavailableError):
 
 class CommandError(LowcodeError):
     """A CLI failure reported as one line."""
+
+
+class InsufficientStorage(LowcodeError):
+    """The disk holding the site's files is full: nothing of the upload was kept."""
+    http_status = 507
+
+
+class FileStorageUnavailable(LowcodeError):
+    """The site's file storage (an S3 bucket) cannot be reached now: retry after a moment."""
+    http_status = 503
+    retry_after = 5

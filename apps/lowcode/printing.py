@@ -13,7 +13,6 @@ user as a clear 417 error; nothing of the template runs past it.
 """
 import datetime
 import functools
-import os
 import traceback
 from urllib.parse import unquote, urlsplit
 
@@ -250,11 +249,11 @@ def _fetcher_class():
             if parts.scheme == "data":
                 return super().fetch(url, headers)
             if parts.scheme == "https" and parts.netloc == local.site and parts.path.startswith("/files/"):
-                name = os.path.basename(unquote(parts.path))
-                path = os.path.join(local.site_path, "public", "files", name)
-                if name and os.path.isfile(path):
-                    with open(path, "rb") as f:
-                        return URLFetcherResponse(url, f.read(), {})
+                from .api.files import read_stored
+                try:  # through the site's storage: its folder or its bucket
+                    return URLFetcherResponse(url, read_stored(unquote(parts.path)), {})
+                except FileNotFoundError:
+                    pass
             raise ValueError(f"not loaded in a PDF: {url}")
     return SiteFetcher
 

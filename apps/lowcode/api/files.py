@@ -15,11 +15,13 @@ import mimetypes
 import os
 import re
 
-from django.http import FileResponse, Http404
+from django.http import Http404
+from django.utils.http import content_disposition_header
 
 from ..context import local
 from ..document import get_doc
 from ..exceptions import BadRequest, MaxFileSizeReachedError, PermissionError, ValidationError
+from ..storage import discard, storage
 
 MAX_FILE_SIZE = 25 * 1024 * 1024
 # Documents, spreadsheets, images, archives, audio and video: what a CRM attaches.
@@ -47,19 +49,25 @@ FILE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 
 
-def _folder(private):
-    return os.path.join(local.site_path, "private" if private else "public", "files")
-
-
-def stored_path(file_url):
-    """The path on disk of a ``/files/`` or ``/private/files/`` URL, else None."""
+def stored_file(file_url):
+    """(private, name) of a ``/files/`` or ``/private/files/`` URL, else None: the
+    address of its bytes in the site's storage (lowcode/storage.py)."""
     for prefix, private in (("/private/files/", True), ("/files/", False)):
         if (file_url or "").startswith(prefix):
             name = file_url[len(prefix):]
             if name and _SAFE_NAME.search(name) is None and name == os.path.basename(name).lstrip("."):
-                return os.path.join(_folder(private), name)
+                return private, name
             return None
     return None
+
+
+def read_stored(file_url, size=-1):
+    """The bytes (at most ``size``) of a stored file's URL; FileNotFoundError when it has none."""
+    stored = stored_file(file_url)
+    if stored is None:
+        raise FileNotFoundError(file_url)
+    with storage().open(*stored) as f:
+        return f.read(size)
 
 
 def safe_name(name):
@@ -103,12 +111,12 @@ def _megabytes(size):
     return f"{mb:g}" if mb >= 1 else f"{mb:.2f}"
 
 
-def _same_content(path, digest):
-    with open(path, "rb") as f:
+def _same_content(store, private, name, digest):
+    with store.open(private, name) as f:
         return hashlib.file_digest(f, "sha256").hexdigest() == digest
 
 
-def _free_name(folder, name, digest, reuse):
+def _free_name(store, private, name, digest, reuse):
     """(name, exists): the name itself when free (or, with ``reuse``, holding the same
     content), else one with a suffix from the content's hash (longer, then numbered,
     while taken)."""
@@ -116,10 +124,9 @@ def _free_name(folder, name, digest, reuse):
     candidates = [name, f"{stem}-{digest[:6]}{ext}", f"{stem}-{digest[:16]}{ext}"]
     candidates += [f"{stem}-{digest[:16]}-{i}{ext}" for i in range(2, 100)]
     for candidate in candidates:
-        path = os.path.join(folder, candidate)
-        if not os.path.exists(path):
+        if not store.exists(private, candidate):
             return candidate, False
-        if reuse and _same_content(path, digest):
+        if reuse and _same_content(store, private, candidate, digest):
             return candidate, True
     raise ValidationError("too many files of this name; rename the file", field="file")
 
@@ -128,12 +135,11 @@ def save_file(filename, content, private=False, attached_to_doctype=None, attach
               attached_to_field=None, folder=None):
     name = safe_name(filename)
     check_upload(name, len(content))
-    directory = _folder(private)
-    os.makedirs(directory, exist_ok=True)
+    store = storage()
     digest = hashlib.sha256(content).hexdigest()
     # Public bytes are shared between uploads of the same content; private ones never
     # are: a guessed name and content must not confirm, nor open, someone's private file.
-    name, exists = _free_name(directory, name, digest, reuse=not private)
+    name, exists = _free_name(store, private, name, digest, reuse=not private)
     url = ("/private/files/" if private else "/files/") + name
     doc = get_doc({"doctype": "File", "file_name": name, "file_url": url, "is_private": int(bool(private)),
                    "attached_to_doctype": attached_to_doctype, "attached_to_name": attached_to_name,
@@ -142,12 +148,12 @@ def save_file(filename, content, private=False, attached_to_doctype=None, attach
     doc.flags.stored_by_server = True  # the File controller refuses local URLs from anyone else
     doc.insert()  # permission to attach (or to read the folder) is checked here, before any byte is written
     if not exists:
-        path = os.path.join(directory, name)
-        with open(path, "xb") as f:  # never overwrite: another request may have taken the name
-            f.write(content)
-        # The file is on disk before the record commits; if the transaction rolls back,
-        # remove it again so a failed request leaves nothing behind.
-        local.db.after_rollback(lambda: os.path.exists(path) and os.remove(path))
+        content_type, inline = delivery(name, content[:16])
+        # Never overwrites: another request may have taken the name (FileExistsError).
+        store.save(private, name, content, content_type, content_disposition_header(not inline, name))
+        # The bytes are stored before the record commits; if the transaction rolls back,
+        # remove them again so a failed request leaves nothing behind.
+        local.db.after_rollback(lambda: discard(store, private, name))
     if attached_to_field and attached_to_doctype and attached_to_name:
         target = get_doc(attached_to_doctype, attached_to_name)
         target.set(attached_to_field, url)
@@ -195,21 +201,32 @@ def link_file(file_url, attached_to_doctype=None, attached_to_name=None, attache
     return doc
 
 
-def serve(path):
-    """A stored file as a response that cannot run as part of the site: shown inline
-    only when it is really an image or a PDF, else downloaded; never sniffed."""
-    if not os.path.isfile(path):
-        raise Http404()
-    name = os.path.basename(path)
+def delivery(name, head):
+    """(content type, inline) a file is sent with, from its name and first 16 bytes:
+    shown inline only when it really is an image or a PDF, else downloaded as a type no
+    browser renders."""
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    f = open(path, "rb")
-    head = f.read(16)
-    f.seek(0)
     inline = any(head.startswith(sig) for sig in _INLINE_SIGNATURES.get(content_type, ()))
     if content_type == "image/webp" and head[8:12] != b"WEBP":
         inline = False
-    response = FileResponse(f, as_attachment=not inline, filename=name,
-                            content_type=content_type if inline else _download_type(content_type))
+    return (content_type if inline else _download_type(content_type)), inline
+
+
+def serve(private, name):
+    """A stored file as a response that cannot run as part of the site: shown inline
+    only when it is really an image or a PDF, else downloaded; never sniffed. From a
+    bucket: a redirect to a short-lived signed address carrying the same type and
+    disposition (lowcode/storage.py)."""
+    store = storage()
+    try:
+        head = store.head(private, name, 16)
+    except FileNotFoundError:
+        raise Http404() from None
+    content_type, inline = delivery(name, head)
+    try:
+        response = store.response(private, name, name, content_type, inline)
+    except FileNotFoundError:
+        raise Http404() from None
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
     return response
@@ -225,7 +242,7 @@ def _download_type(content_type):
 
 
 def public_file(request, filename):
-    return serve(os.path.join(_folder(False), safe_name(filename)))
+    return serve(False, safe_name(filename))
 
 
 def private_file(request, filename):
@@ -251,4 +268,4 @@ def private_file(request, filename):
             break
     if not allowed:
         raise PermissionError("Not permitted to read this file")
-    return serve(os.path.join(_folder(True), name))
+    return serve(True, name)

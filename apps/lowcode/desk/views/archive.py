@@ -122,7 +122,7 @@ def rename(request):
 
 @desk_view
 def preview(request, name):
-    from ...api.files import stored_path
+    from ...api.files import read_stored
     from ...archive import path
     doc = open_doc("File", name)
     if int(doc.is_folder or 0):
@@ -135,10 +135,11 @@ def preview(request, name):
         kind = "pdf"
     elif ext in TEXT_EXTENSIONS:
         kind = "text"
-        stored = stored_path(doc.file_url)
-        if stored and os.path.isfile(stored):
-            with open(stored, "rb") as f:
-                head = f.read(PREVIEW_BYTES).decode("utf-8", errors="replace")
+        try:
+            head = read_stored(doc.file_url, PREVIEW_BYTES).decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            head = None
+        if head is not None:
             text = "\n".join(head.splitlines()[:PREVIEW_LINES])
     return render("archive_preview.html", doc=doc, kind=kind, text=text, trail=path(doc.folder), url=_url)
 

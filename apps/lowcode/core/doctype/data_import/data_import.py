@@ -83,14 +83,13 @@ def file_rows(doc):
     private file of someone else's cannot be imported, nor previewed)."""
     if not doc.import_file:
         raise ValidationError("import_file: attach a CSV or XLSX file first", field="import_file")
-    from lowcode.api.files import stored_path
+    from lowcode.api.files import read_stored, stored_file
     from lowcode.query import get_list
-    path = stored_path(doc.import_file)
-    if path is None or not get_list("File", filters={"file_url": doc.import_file}, fields=["name"], limit=1):
+    if stored_file(doc.import_file) is None \
+            or not get_list("File", filters={"file_url": doc.import_file}, fields=["name"], limit=1):
         raise PermissionError(f"import_file: no file {doc.import_file!r} you may read", doctype="File")
     try:
-        with open(path, "rb") as f:
-            content = f.read()
+        content = read_stored(doc.import_file)
     except FileNotFoundError:
         raise ValidationError(f"import_file: {doc.import_file!r} is missing on disk", field="import_file") from None
     return template.read_rows(content, template.file_type_of(doc.import_file))

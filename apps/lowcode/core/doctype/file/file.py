@@ -11,8 +11,6 @@ of a stored file are removed once the last File naming them is deleted and commi
 Folders (Frappe's ``is_folder``/``folder``) hold the organisation's shared files, the
 document archive (lowcode/archive.py: who may read what; desk/views/archive.py: the page).
 A folder has no bytes, and a new folder starts with its parent's roles."""
-import os
-
 from lowcode.context import local
 from lowcode.document import Document, check_reference, delete_doc
 from lowcode.exceptions import ValidationError
@@ -80,14 +78,16 @@ class File(Document):
         check_reference(self, "attached_to_doctype", "attached_to_name", "write")
 
     def after_delete(self):
-        from lowcode.api.files import stored_path
-        path = stored_path(self.file_url)
-        if path is None:
+        from lowcode.api.files import stored_file
+        from lowcode.storage import discard, storage
+        stored = stored_file(self.file_url)
+        if stored is None:
             return
         if local.db.sql("SELECT 1 FROM `tabFile` WHERE `file_url`=%s LIMIT 1", (self.file_url,)):
             return  # another File (an upload of the same content) still names the bytes
         # Only once the deletion is final: a rolled back delete keeps its file.
-        local.db.after_commit(lambda: os.path.exists(path) and os.remove(path))
+        store = storage()
+        local.db.after_commit(lambda: discard(store, *stored))
 
 
 def delete_attachments(doc, method=None):
