@@ -564,22 +564,48 @@ def retry_failed_jobs(bench):
 
 @main.command()
 @click.option("--with-files", is_flag=True, help="Also archive public/files and private/files.")
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Encrypt (default: the site config's encrypt_backup) with backup_encryption_key or encryption_key.")
 @pass_bench
-def backup(bench, with_files):
+def backup(bench, with_files, encrypt):
     """Back up the site's database (and files) into <site>/private/backups."""
-    for path in backups.take_backup(bench.path, bench.site, with_files):
+    for path in backups.take_backup(bench.path, bench.site, with_files, encrypt=encrypt):
         click.echo(path)
 
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--with-files", "files", type=click.Path(exists=True, dir_okay=False),
+              help="A files backup (*-files.tar.gz[.enc]) to replace public/files and private/files with.")
+@click.option("--no-migrate", is_flag=True,
+              help="Leave the restored database exactly as backed up (e.g. to compare `lowcode fingerprint`).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_bench
-def restore(bench, path, yes):
-    """Replace the site's database with a backup, then migrate."""
+def restore(bench, path, files, no_migrate, yes):
+    """Replace the site's database (and files) with a backup, then migrate."""
     site = bench.site
     backups.check_backup_name(sites.get_site_config(site, bench.path), path)
     if not yes:
-        click.confirm(f"Replace the database of {site} with {path}? Its current data is lost", abort=True)
-    backups.restore_backup(bench, site, path)
-    click.echo(f"Restored {path} into {site} and migrated")
+        what = "database and files" if files else "database"
+        click.confirm(f"Replace the {what} of {site} with {path}? Its current data is lost", abort=True)
+    report = backups.restore_backup(bench, site, path, files=files, migrate=not no_migrate)
+    click.echo(f"Restored {path} into {site}" + ("" if no_migrate else " and migrated"))
+    click.echo(f"{report['tables']} tables, {report['rows']} rows" +
+               (f"; {report['files']} files, {report['bytes']} bytes" if files else ""))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="The whole fingerprint as JSON.")
+@pass_bench
+def fingerprint(bench, as_json):
+    """Per table its rows and their hash, per file its SHA-256: compare a site with its restore."""
+    from .fingerprint import fingerprint as site_fingerprint
+    with bench.context() as local:
+        found = site_fingerprint(local.db, local.site_path)
+    if as_json:
+        click.echo(json.dumps(found, indent=1, sort_keys=True))
+        return
+    for name, table in found["tables"].items():
+        click.echo(f"{name}\t{table['rows']}\t{table['hash']}")
+    for path, digest in found["files"].items():
+        click.echo(f"{path}\t{digest}")
