@@ -609,3 +609,27 @@ def fingerprint(bench, as_json):
         click.echo(f"{name}\t{table['rows']}\t{table['hash']}")
     for path, digest in found["files"].items():
         click.echo(f"{path}\t{digest}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="The checks as JSON.")
+@click.pass_context
+def doctor(ctx, as_json):
+    """Check the site: schema, links, jobs, disk, backups, replicas, Redis; exit 0 ok, 1 warn, 2 fail."""
+    from .doctor import SEVERITY, overall, run_checks
+    bench = ctx.find_object(Bench)
+    with bench.context() as local:
+        checks = run_checks()
+        site = local.site
+    status = overall(checks)
+    if as_json:
+        click.echo(json.dumps({"site": site, "status": status, "checks": [c.as_dict() for c in checks]},
+                              indent=1, default=str))
+    else:
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            click.echo(f"{c.name:<{width}}  {c.status.upper():<4}  {c.message}")
+            if c.remedy:
+                click.echo(f"{'':<{width}}        -> {c.remedy}")
+        click.echo(f"{site}: {status}")
+    ctx.exit(SEVERITY[status])
