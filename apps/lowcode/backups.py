@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
 import zlib
 
 from . import backup_crypto, sites
@@ -414,10 +415,22 @@ def prune_backups(root, site, conf, now=None):
 
 def backup_due(root, site, conf, now=None):
     period = backup_period(conf)
-    if period is None:
+    if period is None or backup_running(root, site):
         return False
     sets = backup_sets(root, site)
     return not sets or (now or datetime.datetime.now()) - sets[0][0] >= period - _SLACK
+
+
+def backup_running(root, site):
+    """True while a backup of the site is being written (its ``.partial`` file, younger than
+    the job's time limit): a dump slower than the schedule's hour is not started twice."""
+    folder = backups_folder(root)
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        if f"-{site}-" in name and name.endswith(".partial"):
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - os.path.getmtime(os.path.join(folder, name)) < BACKUP_TIMEOUT:
+                    return True
+    return False
 
 
 def backup_if_due():

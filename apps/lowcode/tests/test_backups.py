@@ -188,6 +188,11 @@ def test_backup_due_follows_the_frequency(tmp_path):
     assert backups.backup_due(root, site, {"backup_frequency": "Every 6 Hours"}, now=now)  # 5 h 55 min, slack
     assert not backups.backup_due(root, site, {"backup_frequency": "Daily"}, now=now)
     assert backups.backup_due(root, site, {"backup_frequency": "Hourly"}, now=now)
+    partial = os.path.join(backups.backups_folder(root), f"20261206_115900-{site}-database.sqlite3.gz.partial")
+    open(partial, "w").close()
+    assert not backups.backup_due(root, site, {"backup_frequency": "Hourly"}, now=now)  # one is being written
+    os.utime(partial, (0, 0))  # ... or was, by a job killed long ago
+    assert backups.backup_due(root, site, {"backup_frequency": "Hourly"}, now=now)
     with pytest.raises(CommandError, match="backup_frequency 'Monthly'"):
         backups.backup_due(root, site, {"backup_frequency": "Monthly"}, now=now)
 
