@@ -12,6 +12,7 @@ import decimal
 import hashlib
 import json
 import os
+import re
 
 from .caches import META_VERSION_KEY
 
@@ -32,15 +33,23 @@ def _quoted(name):
     return "`" + name.replace("`", "``") + "`"
 
 
+# A time with a fraction of a second: MariaDB's datetime(6) answers "10:15:30.000000" where
+# SQLite keeps the text written, "10:15:30".
+_FRACTION = re.compile(r"^(\d{4}-\d\d-\d\d[ T])?\d\d:\d\d:\d\d\.\d+$")
+
+
 def _normal(value):
-    if value is None or isinstance(value, (str, bool)):
+    if isinstance(value, str):
+        return value.rstrip("0").rstrip(".") if _FRACTION.match(value) else value
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, float, decimal.Decimal)):
         number = decimal.Decimal(str(value)) if isinstance(value, float) else decimal.Decimal(value)
         return format(number.normalize(), "f") if number else "0"
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
-    if isinstance(value, (datetime.date, datetime.time)):
+    if isinstance(value, (datetime.datetime, datetime.time)):
+        return _normal(value.isoformat(**({"sep": " "} if isinstance(value, datetime.datetime) else {}),
+                                       timespec="microseconds"))
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
