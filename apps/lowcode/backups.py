@@ -127,6 +127,12 @@ def _swap_files(root, staging):
         current, new = os.path.join(root, sub), os.path.join(staging, sub)
         if not os.path.isdir(new):
             os.makedirs(new)
+        if os.path.islink(current) or os.path.ismount(current):
+            # A link to, or a mount of, another disk (files shared by several hosts) stays
+            # where it is: its contents are replaced.
+            _empty(current)
+            shutil.copytree(new, current, dirs_exist_ok=True)
+            continue
         old = current + ".before-restore"
         shutil.rmtree(old, ignore_errors=True)
         if os.path.exists(current):
@@ -134,6 +140,14 @@ def _swap_files(root, staging):
         os.makedirs(os.path.dirname(current), exist_ok=True)
         os.replace(new, current)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _empty(folder):
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.remove(entry.path)
 
 
 def restore_report(db, root=None):
@@ -174,7 +188,8 @@ def take_backup(bench, site, with_files=False, encrypt=None):
         with _output(target, secret) as out, tarfile.open(fileobj=out, mode="w:gz") as tar:
             for sub in FILE_FOLDERS:
                 if os.path.isdir(os.path.join(root, sub)):
-                    tar.add(os.path.join(root, sub), arcname=sub)
+                    # realpath: a files folder that links to a shared disk is archived, not the link.
+                    tar.add(os.path.realpath(os.path.join(root, sub)), arcname=sub)
         paths.append(target)
     return paths
 

@@ -84,8 +84,13 @@ def mutate(bench, site):
     os.remove(os.path.join(root, "private", "files", "contract.txt"))
 
 
-def test_restore_gives_back_every_row_and_file(site_with_apps, bench):
+def test_restore_gives_back_every_row_and_file(site_with_apps, bench, tmp_path):
     site = site_with_apps()
+    # Private files on another disk, linked in: archived through the link, restored into it.
+    private = os.path.join(bench, site, "private", "files")
+    shared = tmp_path / "shared-private-files"
+    os.rename(private, shared)
+    os.symlink(shared, private)
     make_data(bench, site)
     original = site_fingerprint(bench, site)
     assert original["tables"]["tabBackup Line"]["rows"] == 6
@@ -116,6 +121,7 @@ def test_restore_gives_back_every_row_and_file(site_with_apps, bench):
         assert all(restored["tables"][t]["rows"] == original["tables"][t]["rows"] for t in rewritten)
         assert report["files"] == 2 and report["tables"] == len(original["tables"])
         assert report["rows"] == sum(t["rows"] for t in original["tables"].values()) + 1  # + meta version
+    assert os.path.islink(private) and os.listdir(shared) == ["contract.txt"]
     with lowcode.site_context(site, bench=bench):
         assert not lowcode.db.exists("DocType", "Backup Later")
         doc = lowcode.get_doc("Backup Deal", {"title": ["like", "%(changed)"]})
