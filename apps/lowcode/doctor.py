@@ -231,23 +231,33 @@ def _hours(delta):
 
 # -- replicas and Redis ------------------------------------------------------------------------
 
-def check_replicas():
+def _replica_status():
+    """The database layer's ``replica_status(conf)`` -> [{host, port, ok, lag_seconds, error}],
+    or None on a tree without replica support (the replica work lands separately)."""
     from . import database
-    replica_status = getattr(database, "replica_status", None)
+    found = getattr(database, "replica_status", None)
+    if found is None:
+        try:
+            from .database.replicas import replica_status as found
+        except ImportError:
+            return None
+    return found
+
+
+def check_replicas():
+    replica_status = _replica_status()
     if replica_status is None:
         return Check("replicas", OK, "this engine has no replica support")
     replicas = replica_status(local.conf) or []
-    if isinstance(replicas, dict):
-        replicas = [dict(v, name=k) if isinstance(v, dict) else {"name": k, "status": v} for k, v in replicas.items()]
     if not replicas:
         return Check("replicas", OK, "no replicas configured")
-    bad = [r for r in replicas if r.get("error") or r.get("ok") is False or r.get("healthy") is False
-           or r.get("skipped")]
-    lines = [", ".join(f"{k}={v}" for k, v in r.items()) for r in replicas]
+    lines = [f"{r.get('host')}:{r.get('port')}: " + (r.get("error") or f"{r.get('lag_seconds')}s behind")
+             for r in replicas]
+    bad = [line for r, line in zip(replicas, lines) if r.get("error") or not r.get("ok", True)]
     if bad:
-        return Check("replicas", WARN, f"{len(bad)} of {len(replicas)} replica(s) lagging or down: {lines[0]}",
-                     "reads go to the primary meanwhile; check the replica's SHOW SLAVE STATUS", lines)
-    return Check("replicas", OK, f"{len(replicas)} replica(s) in step", details=lines)
+        return Check("replicas", WARN, f"{len(bad)} of {len(replicas)} replica(s) lagging or down: {bad[0]}",
+                     "reads go to the primary meanwhile; see the replica's SHOW SLAVE STATUS", lines)
+    return Check("replicas", OK, f"{len(replicas)} replica(s) in step: " + "; ".join(lines), details=lines)
 
 
 def check_redis():

@@ -142,3 +142,13 @@ def test_backup_age_against_the_schedule(sqlite_ctx, frequency, hours, status):
         assert doctor.check_backups().status == status
     finally:
         os.remove(path)
+
+
+def test_doctor_reports_a_replica_that_is_down(mariadb_ctx):
+    """Runs where the database layer has replica support (lowcode/database/replicas.py)."""
+    pytest.importorskip("lowcode.database.replicas")
+    assert doctor.check_replicas().message == "no replicas configured"
+    mariadb_ctx.conf["replicas"] = [{"host": "127.0.0.1", "port": 1}]  # nothing listens there
+    down = doctor.check_replicas()
+    assert down.status == "warn" and down.message.startswith("1 of 1 replica(s) lagging or down: 127.0.0.1:1: ")
+    assert "primary" in down.remedy
