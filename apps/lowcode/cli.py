@@ -564,22 +564,72 @@ def retry_failed_jobs(bench):
 
 @main.command()
 @click.option("--with-files", is_flag=True, help="Also archive public/files and private/files.")
+@click.option("--encrypt/--no-encrypt", default=None,
+              help="Encrypt (default: the site config's encrypt_backup) with backup_encryption_key or encryption_key.")
 @pass_bench
-def backup(bench, with_files):
+def backup(bench, with_files, encrypt):
     """Back up the site's database (and files) into <site>/private/backups."""
-    for path in backups.take_backup(bench.path, bench.site, with_files):
+    for path in backups.take_backup(bench.path, bench.site, with_files, encrypt=encrypt):
         click.echo(path)
 
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--with-files", "files", type=click.Path(exists=True, dir_okay=False),
+              help="A files backup (*-files.tar.gz[.enc]) to replace public/files and private/files with.")
+@click.option("--no-migrate", is_flag=True,
+              help="Leave the restored database exactly as backed up (e.g. to compare `lowcode fingerprint`).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_bench
-def restore(bench, path, yes):
-    """Replace the site's database with a backup, then migrate."""
+def restore(bench, path, files, no_migrate, yes):
+    """Replace the site's database (and files) with a backup, then migrate."""
     site = bench.site
     backups.check_backup_name(sites.get_site_config(site, bench.path), path)
     if not yes:
-        click.confirm(f"Replace the database of {site} with {path}? Its current data is lost", abort=True)
-    backups.restore_backup(bench, site, path)
-    click.echo(f"Restored {path} into {site} and migrated")
+        what = "database and files" if files else "database"
+        click.confirm(f"Replace the {what} of {site} with {path}? Its current data is lost", abort=True)
+    report = backups.restore_backup(bench, site, path, files=files, migrate=not no_migrate)
+    click.echo(f"Restored {path} into {site}" + ("" if no_migrate else " and migrated"))
+    click.echo(f"{report['tables']} tables, {report['rows']} rows" +
+               (f"; {report['files']} files, {report['bytes']} bytes" if files else ""))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="The whole fingerprint as JSON.")
+@pass_bench
+def fingerprint(bench, as_json):
+    """Per table its rows and their hash, per file its SHA-256: compare a site with its restore."""
+    from .fingerprint import fingerprint as site_fingerprint
+    with bench.context() as local:
+        found = site_fingerprint(local.db, local.site_path)
+    if as_json:
+        click.echo(json.dumps(found, indent=1, sort_keys=True))
+        return
+    for name, table in found["tables"].items():
+        click.echo(f"{name}\t{table['rows']}\t{table['hash']}")
+    for path, digest in found["files"].items():
+        click.echo(f"{path}\t{digest}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="The checks as JSON.")
+@click.pass_context
+def doctor(ctx, as_json):
+    """Check the site: schema, links, jobs, disk, backups, replicas, Redis; exit 0 ok, 1 warn, 2 fail."""
+    from .doctor import SEVERITY, overall, run_checks
+    bench = ctx.find_object(Bench)
+    with bench.context() as local:
+        checks = run_checks()
+        site = local.site
+    status = overall(checks)
+    if as_json:
+        click.echo(json.dumps({"site": site, "status": status, "checks": [c.as_dict() for c in checks]},
+                              indent=1, default=str))
+    else:
+        width = max(len(c.name) for c in checks)
+        for c in checks:
+            click.echo(f"{c.name:<{width}}  {c.status.upper():<4}  {c.message}")
+            if c.remedy:
+                click.echo(f"{'':<{width}}        -> {c.remedy}")
+        click.echo(f"{site}: {status}")
+    ctx.exit(SEVERITY[status])

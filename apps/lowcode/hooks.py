@@ -86,7 +86,8 @@ record_badges = {doctype: {"field": "status", "value": "Failing", "label": "Fail
 fixtures = []
 
 scheduler_events = {
-    "hourly": ["lowcode.auth.clear_expired_sessions"],
+    # backup_if_due: a backup when the site's backup_frequency says so (lowcode/backups.py).
+    "hourly": ["lowcode.auth.clear_expired_sessions", "lowcode.backups.backup_if_due"],
     "daily": ["lowcode.jobs.prune_job_logs", "lowcode.channels.webhooks.prune_request_logs",
               # Notifications a number of days before or after a document's date.
               "lowcode.channels.notifications.trigger_daily_alerts"],

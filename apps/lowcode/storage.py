@@ -117,7 +117,8 @@ class LocalStorage:
         """Both folders into a backup archive, as ``public/files/...`` and ``private/files/...``."""
         for sub in FOLDERS.values():
             if os.path.isdir(os.path.join(self.root, sub)):
-                tar.add(os.path.join(self.root, sub), arcname=sub)
+                # realpath: a files folder that links to a shared disk is archived, not the link
+                tar.add(os.path.realpath(os.path.join(self.root, sub)), arcname=sub)
 
 
 def _fsync_dir(folder):

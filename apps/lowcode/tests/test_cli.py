@@ -8,6 +8,7 @@ exists, and a ``fixtures`` hook."""
 import gzip
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -275,8 +276,9 @@ def test_backup_and_restore(cli):
     one_line_error(cli.run("restore", other, "--yes", ok=False), "expected")
     assert [r[0] for r in cli.roles("% Backup")] == ["After Backup"]
 
-    out = cli.run("restore", database, "--yes").stdout
-    assert out.strip() == f"Restored {database} into {cli.site} and migrated"
+    out = cli.run("restore", database, "--yes").stdout.splitlines()
+    assert out[0] == f"Restored {database} into {cli.site} and migrated"
+    assert re.fullmatch(r"\d+ tables, \d+ rows", out[1])  # the restore's report
     assert [r[0] for r in cli.roles("% Backup")] == ["Before Backup"]
     assert cli.run("list-apps").stdout.split()[::2][:2] == ["lowcode", cli.app]
 
