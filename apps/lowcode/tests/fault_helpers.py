@@ -2,14 +2,19 @@
 table to tell a whole document from a half-written one, free loopback ports, and the
 ``lowcode`` command run as a real subprocess."""
 import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 
 import lowcode
 
 LOWCODE = [sys.executable, "-c", "import sys; from lowcode.cli import main; sys.argv[0] = 'lowcode'; main()"]
 PROBE = "Fault Probe"
+SERVICES_SH = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))), "scripts", "services.sh")
 
 
 def make_probe_doctypes():
@@ -32,11 +37,11 @@ def probe_doc(marker, rows):
 
 def half_written(db):
     """Probes whose child rows do not match what they were sent with, and rows without a parent."""
-    return db.sql(f"SELECT p.`name`, p.`expected`, COUNT(r.`name`) FROM `tab{PROBE}` p "
+    return list(db.sql(f"SELECT p.`name`, p.`expected`, COUNT(r.`name`) FROM `tab{PROBE}` p "
                   f"LEFT JOIN `tab{PROBE} Row` r ON r.`parent`=p.`name` AND r.`parenttype`=%s "
-                  "GROUP BY p.`name`, p.`expected` HAVING COUNT(r.`name`) != p.`expected`", (PROBE,)) + \
-        db.sql(f"SELECT r.`name`, r.`parent`, 0 FROM `tab{PROBE} Row` r LEFT JOIN `tab{PROBE}` p "
-               "ON p.`name`=r.`parent` WHERE p.`name` IS NULL")
+                  "GROUP BY p.`name`, p.`expected` HAVING COUNT(r.`name`) != p.`expected`", (PROBE,))) + \
+        list(db.sql(f"SELECT r.`name`, r.`parent`, 0 FROM `tab{PROBE} Row` r LEFT JOIN `tab{PROBE}` p "
+               "ON p.`name`=r.`parent` WHERE p.`name` IS NULL"))
 
 
 def free_port():
@@ -61,3 +66,39 @@ def wait_for(check, timeout, what):
             return result
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class PrivateServices:
+    """A MariaDB and/or Redis of the test's own (scripts/services.sh with its own run
+    directory and free ports), to stop, restart or kill without touching the shared ones."""
+
+    def __init__(self):
+        self.run_dir = tempfile.mkdtemp(prefix="lowcode-fault-")
+        self.mariadb_port, self.redis_port = free_port(), free_port()
+        self.env = dict(os.environ, LOWCODE_RUN_DIR=self.run_dir, LOWCODE_MARIADB_PORT=str(self.mariadb_port),
+                        LOWCODE_REDIS_PORT=str(self.redis_port), LOWCODE_MARIADB_BUFFER_POOL="32M",
+                        LOWCODE_MARIADB_LOG_FILE_SIZE="16M", LOWCODE_SERVICES_TIMEOUT="30")
+        self.started = set()
+
+    def services(self, command, *services):
+        subprocess.run(["bash", SERVICES_SH, command, *services], env=self.env, check=True, timeout=120,
+                       stdout=subprocess.DEVNULL)
+        if command == "start":
+            self.started.update(services)
+
+    @property
+    def redis_url(self):
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def mariadb_root(self):
+        """new_site's keyword arguments for a site on this MariaDB."""
+        return {"db_root_username": self.env.get("LOWCODE_MARIADB_ROOT_USER", "lowcode_root"),
+                "db_root_password": self.env.get("LOWCODE_MARIADB_ROOT_PASSWORD", "lowcode_root_pw"),
+                "db_host": "127.0.0.1", "db_port": self.mariadb_port}
+
+    def close(self):
+        try:
+            if self.started:
+                self.services("stop", *sorted(self.started))
+        finally:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
