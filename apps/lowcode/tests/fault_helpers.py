@@ -102,3 +102,25 @@ class PrivateServices:
                 self.services("stop", *sorted(self.started))
         finally:
             shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def queue_mail_and_webhook(journal, probe, recipient):
+    """A background job for test_fault_worker_kill: queues an e-mail, saves ``probe`` (its
+    on_update webhook fires), commits, and on its first run lingers so the test can kill
+    its worker after the side effects were committed. ``journal`` gets a line per step."""
+    def note(line):
+        with open(journal, "a") as f:
+            f.write(f"{line} {os.getpid()}\n")
+    note("started")
+    lowcode.sendmail(recipients=[recipient], subject=f"Probe {probe}", message="<p>Sent once</p>",
+                     reference_doctype=PROBE, reference_name=probe)
+    doc = lowcode.get_doc(PROBE, probe)
+    doc.expected = len(doc.rows)  # a save: the webhook's on_update
+    doc.save()
+    lowcode.local.db.commit()  # the e-mail and webhook jobs go to the queue now
+    with open(journal) as f:
+        first_run = sum(line.startswith("started") for line in f) == 1
+    note("committed")
+    if first_run:
+        time.sleep(120)  # killed in here
+    note("done")
