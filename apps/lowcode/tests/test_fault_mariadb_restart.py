@@ -168,3 +168,23 @@ def test_first_request_after_a_quiet_restart_is_served(server):
         status, body, _ = server.request("POST", f"/api/resource/{PROBE_PATH}", probe_doc(uuid.uuid4().hex, 2))
         assert status == 200, body
         assert server.get(f"/api/resource/{PROBE_PATH}?limit_page_length=1")[0] == 200
+
+
+def test_database_down_answers_503_to_api_and_desk(server):
+    """While the database is down: a clear 503 with Retry-After for an API call and for a
+    browser opening the desk (never a 500 page), from the same server process."""
+    server.services.services("stop", "mariadb")
+    try:
+        status, body, headers = server.get(f"/api/resource/{PROBE_PATH}")
+        _assert_clear_503({"status": status, "body": body, "retry_after": headers.get("Retry-After")})
+        req = urllib.request.Request(f"http://127.0.0.1:{server.port}/app/{PROBE_PATH.lower().replace('%20', '-')}",
+                                     headers={"Host": server.site, "Authorization": server.auth,
+                                              "Accept": "text/html,application/xhtml+xml"})
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(req, timeout=20)
+        assert answer.value.code == 503 and int(answer.value.headers["Retry-After"]) > 0
+        assert "Traceback" not in answer.value.read().decode(errors="replace")
+    finally:
+        server.services.services("start", "mariadb")
+    assert server.get(f"/api/resource/{PROBE_PATH}")[0] == 200
+    assert server.proc.poll() is None
