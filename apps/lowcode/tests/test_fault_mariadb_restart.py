@@ -7,6 +7,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -36,6 +37,7 @@ class Server:
         self.bench = tempfile.mkdtemp(prefix="lowcode-fault-bench-")
         self.site = f"fault{uuid.uuid4().hex[:6]}.localhost"
         self.proc = self.log = None
+        self.sent = {}
 
     def start(self):
         self.services.services("start", "mariadb")
@@ -75,8 +77,19 @@ class Server:
     def get(self, path):
         return self.request("GET", path)
 
-    def restart_mariadb(self):
-        self.services.services("stop", "mariadb")
+    def post_probe(self, marker, rows):
+        self.sent[marker] = rows  # every probe sent in the module, answered or not
+        return self.request("POST", f"/api/resource/{PROBE_PATH}", probe_doc(marker, rows))
+
+    def restart_mariadb(self, crash=False):
+        """A clean restart, or (``crash``) mariadbd SIGKILLed and started again (crash recovery)."""
+        if crash:
+            with open(os.path.join(self.services.run_dir, "mariadb.pid")) as f:
+                pid = int(f.read().strip())
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 10, "mariadbd to die")
+        else:
+            self.services.services("stop", "mariadb")
         self.services.services("start", "mariadb")
 
     def close(self):
@@ -110,7 +123,7 @@ def _writer(server, results, stop):
     while not stop.is_set():
         marker, rows = uuid.uuid4().hex, rng.randint(1, 6)
         sent = time.monotonic()
-        status, body, headers = server.request("POST", f"/api/resource/{PROBE_PATH}", probe_doc(marker, rows))
+        status, body, headers = server.post_probe(marker, rows)
         results.append({"marker": marker, "rows": rows, "status": status, "body": body, "sent": sent,
                         "retry_after": headers.get("Retry-After") if headers else None})
 
@@ -122,7 +135,8 @@ def _assert_clear_503(answer):
     assert answer["retry_after"] and int(answer["retry_after"]) > 0, answer
 
 
-def test_restart_under_traffic_503_then_served_by_the_same_process(server):
+@pytest.mark.parametrize("crash", [False, True], ids=["restart", "crash"])
+def test_restart_under_traffic_503_then_served_by_the_same_process(server, crash):
     pid = server.proc.pid
     results, stop = [], threading.Event()
     writers = [threading.Thread(target=_writer, args=(server, results, stop)) for _ in range(3)]
@@ -130,7 +144,7 @@ def test_restart_under_traffic_503_then_served_by_the_same_process(server):
         w.start()
     try:
         wait_for(lambda: sum(r["status"] == 200 for r in results) >= 20, 20, "writes before the restart")
-        server.restart_mariadb()
+        server.restart_mariadb(crash=crash)
         back = time.monotonic()
         wait_for(lambda: sum(r["status"] == 200 and r["sent"] > back for r in results) >= 30, 20,
                  "writes after the restart")
@@ -154,8 +168,7 @@ def test_restart_under_traffic_503_then_served_by_the_same_process(server):
         names = [name for name, _ in stored]
         assert len(names) == len(set(names))
         assert set(acknowledged) <= set(names), set(acknowledged) - set(names)
-        sent_rows = {r["marker"]: r["rows"] for r in results}
-        assert all(expected == sent_rows[name] for name, expected in stored)
+        assert all(expected == server.sent[name] for name, expected in stored)
         assert half_written(local.db) == []
 
 
@@ -165,7 +178,7 @@ def test_first_request_after_a_quiet_restart_is_served(server):
     assert server.get(f"/api/resource/{PROBE_PATH}?limit_page_length=1")[0] == 200
     server.restart_mariadb()
     for _ in range(3):
-        status, body, _ = server.request("POST", f"/api/resource/{PROBE_PATH}", probe_doc(uuid.uuid4().hex, 2))
+        status, body, _ = server.post_probe(uuid.uuid4().hex, 2)
         assert status == 200, body
         assert server.get(f"/api/resource/{PROBE_PATH}?limit_page_length=1")[0] == 200
 
