@@ -209,13 +209,18 @@ def prune_job_logs(days=30):
 
 def idempotency_key(*parts):
     """A key for something a job sends (an e-mail, a webhook request) that stays the same
-    when the job runs again after its worker died: the job's id and ``parts`` (what is
-    sent, about which record and event). Outside an RQ job (a request, an inline job,
-    which nobody runs twice) the first part is a new random id."""
+    when the job runs again after its worker died: the job's id, ``parts`` (what is sent,
+    about which record and event) and how many times this run asked for the same parts
+    before (a job saving a record twice fires its webhook twice: two keys, the same two
+    in the run again). Outside an RQ job (a request, an inline job, which nobody runs
+    twice) the job's id is replaced by a new random one."""
     import hashlib
     import uuid
+    parts = tuple(map(str, parts))
+    seen = local.cache.setdefault("idempotency_keys", {})  # the context's: one job run
+    seen[parts] = seen.get(parts, -1) + 1
     base = local.flags.get("job_id") or uuid.uuid4().hex
-    return hashlib.sha256("\x1f".join(map(str, (base, *parts))).encode()).hexdigest()[:40]
+    return hashlib.sha256("\x1f".join((base, *parts, str(seen[parts]))).encode()).hexdigest()[:40]
 
 
 def worker_class():

@@ -21,13 +21,18 @@ def test_a_job_queues_its_email_once(ctx, unique, smtp):  # noqa: F811
     account = make_account(ctx, unique, smtp[1].port)
     ctx.flags.job_id = f"job-{unique}"
     try:
-        first, again, other = _send(account, unique), _send(account, unique), _send(account, unique, "Other")
+        first, other = _send(account, unique), _send(account, unique, "Other")
+        twice = _send(account, unique, "Twice"), _send(account, unique, "Twice")
+        ctx.cache.pop("idempotency_keys")  # the job's next run (a new context) does the same again
+        again, twice_again = _send(account, unique), (_send(account, unique, "Twice"), _send(account, unique, "Twice"))
     finally:
         ctx.flags.job_id = None
     assert first.name == again.name != other.name
     assert first.idempotency_key and first.idempotency_key != other.idempotency_key
     assert first.message_id == f"<{first.idempotency_key}@example.com>"  # the same on a resend
     assert ctx.db.sql("SELECT COUNT(*) FROM `tabEmail Queue` WHERE `subject`=%s", (f"Once {unique}",))[0][0] == 1
+    # The same message sent twice by one run is two messages, and still two after a run again.
+    assert twice[0].name != twice[1].name and [d.name for d in twice_again] == [d.name for d in twice]
     # Outside a job nothing ties two sends together: each is its own message.
     plain = [_send(account, unique, "Plain") for _ in range(2)]
     assert plain[0].name != plain[1].name and not plain[0].idempotency_key
