@@ -214,8 +214,8 @@ def retry_due(now=None):
     enabled webhooks; the headers are the webhook's own now (the log keeps them masked)."""
     stamp = (now or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M:%S")
     due = local.db.sql("SELECT l.`name`, l.`webhook`, l.`url`, l.`data`, l.`attempt`, l.`reference_doctype`, "
-                       "l.`reference_document`, l.`idempotency_key` FROM `tabWebhook Request Log` l JOIN `tabWebhook` w "
-                       "ON w.`name`=l.`webhook` WHERE w.`enabled`=1 AND l.`retry_after` IS NOT NULL "
+                       "l.`reference_document`, l.`idempotency_key` FROM `tabWebhook Request Log` l "
+                       "JOIN `tabWebhook` w ON w.`name`=l.`webhook` WHERE w.`enabled`=1 AND l.`retry_after` IS NOT NULL "
                        "AND l.`retry_after`<=%s ORDER BY l.`creation` LIMIT 500", (stamp,), as_dict=True)
     for row in due:
         if not local.db.sql_cursor("UPDATE `tabWebhook Request Log` SET `retry_after`=NULL WHERE `name`=%s "
