@@ -21,6 +21,7 @@
 #   LOWCODE_MARIADB_ROOT_USER       default lowcode_root
 #   LOWCODE_MARIADB_ROOT_PASSWORD   default lowcode_root_pw
 #   LOWCODE_MARIADB_BUFFER_POOL     default 1G
+#   LOWCODE_MARIADB_LOG_FILE_SIZE   default 256M (InnoDB redo log; a throw-away test instance needs less)
 #   LOWCODE_SERVICES_TIMEOUT        seconds to wait for start/stop, default 90
 #   LOWCODE_RUN_DIR                 default <repo>/.run
 #   LOWCODE_SERVICES_EXTRA_BIND     one more address for MariaDB and Redis to listen on, beside
@@ -43,6 +44,7 @@ OS_USER="$(id -un)"
 DB_USER="${LOWCODE_MARIADB_ROOT_USER:-lowcode_root}"
 DB_PASSWORD="${LOWCODE_MARIADB_ROOT_PASSWORD:-lowcode_root_pw}"
 BUFFER_POOL="${LOWCODE_MARIADB_BUFFER_POOL:-1G}"
+LOG_FILE_SIZE="${LOWCODE_MARIADB_LOG_FILE_SIZE:-256M}"
 
 MARIADB_DATA="$RUN_DIR/mariadb"
 MARIADB_PID="$RUN_DIR/mariadb.pid"
@@ -260,7 +262,7 @@ mariadb_start() {
         --character-set-server=utf8mb4 \
         --collation-server=utf8mb4_unicode_ci \
         --innodb-buffer-pool-size="$BUFFER_POOL" \
-        --innodb-log-file-size=256M \
+        --innodb-log-file-size="$LOG_FILE_SIZE" \
         --innodb-flush-log-at-trx-commit=2 \
         --max-connections=300 \
         --max-allowed-packet=64M \

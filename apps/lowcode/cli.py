@@ -484,12 +484,14 @@ def realtime_command(bench, host, port):
 @click.option("--queue", default="short,default,long", show_default=True,
               help="Comma-separated queues, in priority order.")
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+@click.option("--heartbeat", default=30, type=click.IntRange(min=1), show_default=True,
+              help="Seconds between the heartbeats of a running job; a job whose worker missed two "
+                   "is run again by the next worker.")
 @pass_bench
-def worker(bench, queue, burst):
+def worker(bench, queue, burst, heartbeat):
     """Run background jobs from the sites' Redis queues (RQ)."""
-    from rq import Worker
     from .caches import redis_client
-    from .jobs import QUEUES, queue_name, redis_url
+    from .jobs import QUEUES, queue_name, redis_url, worker_class
     urls = {redis_url(sites.get_site_config(s, bench.path)) for s in bench.target_sites()} - {None}
     if not urls:
         raise CommandError("no site has Redis configured (redis_queue or redis_cache in site_config.json); "
@@ -503,8 +505,8 @@ def worker(bench, queue, burst):
     if unknown or not queues:
         raise CommandError(f"unknown queue {', '.join(unknown) or queue!r} (use {', '.join(QUEUES)})")
     # Each job runs lowcode.jobs.execute_job(payload), which opens the payload's site itself.
-    Worker([queue_name(q, url) for q in queues], connection=redis_client(url)).work(burst=burst,
-                                                                                   logging_level="INFO")
+    worker_class()([queue_name(q, url) for q in queues], connection=redis_client(url),
+                   job_monitoring_interval=heartbeat).work(burst=burst, logging_level="INFO")
 
 
 @main.command()

@@ -4,7 +4,14 @@ A job enqueued inside a transaction is sent only once that transaction commits, 
 a worker never sees work for data that was rolled back. Without Redis (the embedded
 default) the job runs in this process right after the commit, in its own
 transaction. A failed job is recorded as a Failed Job with its error and can be
-retried."""
+retried.
+
+A worker that dies mid-job (SIGKILL, a lost machine) leaves its job "started"; once its
+heartbeat has expired, the next worker to start (or its periodic maintenance) enqueues it
+again under the same job id, up to ``ABANDONED_RETRIES`` times (RQ's Retry). A job that
+raised is not retried that way: it is a Failed Job for an admin to retry. So a job may run
+again after a crash: what it sends carries an idempotency key made from its job id
+(``idempotency_key``), and the e-mail queue and webhook delivery refuse a key twice."""
 import json
 import logging
 import os
@@ -14,6 +21,8 @@ from .context import local
 
 QUEUES = ("short", "default", "long")
 TIMEOUTS = {"short": 300, "default": 300, "long": 1500}
+# Runs again of a job whose worker died mid-job (see the module's docstring).
+ABANDONED_RETRIES = 2
 log = logging.getLogger("lowcode.jobs")
 _inline_notice_given = False
 
@@ -98,11 +107,12 @@ def _say_inline_once():
 
 
 def _send(url, payload, queue, timeout, at_front):
-    from rq import Queue
+    from rq import Callback, Queue, Retry
     from .caches import redis_client
     q = Queue(queue_name(queue, url), connection=redis_client(url))
     q.enqueue("lowcode.jobs.execute_job", payload, job_timeout=timeout or TIMEOUTS[queue],
-              at_front=at_front, description=payload["job_name"], failure_ttl=7 * 86400)
+              at_front=at_front, description=payload["job_name"], failure_ttl=7 * 86400,
+              retry=Retry(max=ABANDONED_RETRIES), on_failure=Callback("lowcode.jobs.record_abandoned"))
 
 
 def queue_name(queue, url=None):
@@ -117,7 +127,10 @@ def _call(path, kwargs):
 def execute_job(payload):
     """What a worker runs: the job in its own site context and transaction."""
     import lowcode
+    from rq import get_current_job
+    job = get_current_job()
     with lowcode.site_context(payload["site"], bench=payload.get("bench"), user=payload.get("user") or "Administrator"):
+        local.flags.job_id = job.id if job is not None else None
         try:
             result = _call(payload["method"], payload.get("kwargs") or {})
             local.db.commit()
@@ -125,7 +138,23 @@ def execute_job(payload):
         except Exception:
             local.db.rollback()
             record_failure(payload, traceback.format_exc())
+            if job is not None:
+                job.retries_left = 0  # recorded as a Failed Job: RQ's retries are for dead workers only
             raise
+
+
+def record_abandoned(job, connection, exc_type, exc_value, tb):
+    """RQ's failure callback. A job whose worker died and that has no run left becomes a
+    Failed Job, as one that raised does (execute_job records those itself), so the desk's
+    list shows it instead of RQ keeping it in its own registry only."""
+    from rq.exceptions import AbandonedJobError
+    if not (isinstance(exc_type, type) and issubclass(exc_type, AbandonedJobError)) or (job.retries_left or 0) > 0:
+        return
+    import lowcode
+    payload = job.args[0]
+    with lowcode.site_context(payload["site"], bench=payload.get("bench")):
+        record_failure(payload, f"AbandonedJobError: the worker running job {job.id} died (killed, or its "
+                                "machine lost) and the job has no retry left")
 
 
 def run_inline(payload):
@@ -176,3 +205,34 @@ def prune_job_logs(days=30):
     import datetime
     cutoff = (datetime.datetime.now() - datetime.timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
     local.db.sql("DELETE FROM `tabFailed Job` WHERE `creation` < %s AND `status`!='Failed'", (cutoff,))
+
+
+def idempotency_key(*parts):
+    """A key for something a job sends (an e-mail, a webhook request) that stays the same
+    when the job runs again after its worker died: the job's id, ``parts`` (what is sent,
+    about which record and event) and how many times this run asked for the same parts
+    before (a job saving a record twice fires its webhook twice: two keys, the same two
+    in the run again). Outside an RQ job (a request, an inline job, which nobody runs
+    twice) the job's id is replaced by a new random one."""
+    import hashlib
+    import uuid
+    parts = tuple(map(str, parts))
+    seen = local.cache.setdefault("idempotency_keys", {})  # the context's: one job run
+    seen[parts] = seen.get(parts, -1) + 1
+    base = local.flags.get("job_id") or uuid.uuid4().hex
+    return hashlib.sha256("\x1f".join((base, *parts, str(seen[parts]))).encode()).hexdigest()[:40]
+
+
+def worker_class():
+    """RQ's Worker with a configurable heartbeat (``lowcode worker --heartbeat``): a job is
+    taken as abandoned once its worker missed two heartbeats (RQ waits the interval plus a
+    fixed 60 s), so with a short interval a dead worker's job runs again within seconds."""
+    from rq import Worker
+
+    class LowcodeWorker(Worker):
+        def get_heartbeat_ttl(self, job, working_time=0.0):
+            interval = self.job_monitoring_interval
+            if job.timeout and job.timeout > 0:
+                interval = min(job.timeout - working_time, interval)
+            return int(interval) + 2 * self.job_monitoring_interval
+    return LowcodeWorker

@@ -212,7 +212,7 @@ def _guess_type(fname):
 
 def sendmail(recipients, subject=None, message=None, reference_doctype=None, reference_name=None, cc=None,
              bcc=None, attachments=None, template=None, email_account=None, in_reply_to=None, now=False,
-             delayed=False, headers=None):
+             delayed=False, headers=None, idempotency_key=None):
     """Queue one e-mail and send it after the commit; returns the Email Queue document.
     ``delayed`` (as Frappe's): leave it to the scheduler's ``flush`` instead of a job per
     message, for bulk sends (a campaign, the benchmark), which flush sends in batches.
@@ -222,7 +222,12 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
     recorded on the reference's timeline when the Communication DocType is installed.
 
     Nothing is queued (None) under Frappe's ``mute_emails`` flag: a Data Import told not to
-    send e-mails."""
+    send e-mails.
+
+    Queued from a background job, the message gets an ``idempotency_key`` (the job's id and
+    what is sent, jobs.idempotency_key), kept unique in the queue and making its Message-ID:
+    the job run again after its worker died returns the message already queued instead of
+    queueing it twice."""
     from ..document import get_doc
     from ..jobs import enqueue
     if local.flags.get("mute_emails"):
@@ -243,11 +248,19 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
         raise ValidationError(f"attachments: {size} bytes, more than the {MAX_ATTACHMENTS_BYTES} allowed",
                               field="attachments")
     headers = _extra_headers(headers)
+    if idempotency_key is None and local.flags.get("job_id"):
+        from ..jobs import idempotency_key as job_key
+        idempotency_key = job_key("email", reference_doctype, reference_name, to, cc, bcc, subject)
+    if idempotency_key:
+        queued = local.db.sql("SELECT `name` FROM `tabEmail Queue` WHERE `idempotency_key`=%s",
+                              (idempotency_key,), pluck=True)
+        if queued:
+            return get_doc("Email Queue", queued[0])
     account = get_doc("Email Account", outgoing_account(email_account))
     parent, references = _thread_headers(in_reply_to)
     msg = build_message(account.email_id, to, subject, message or "", cc=cc, attachments=attachments,
                         in_reply_to=parent, references=references, signature=account.signature,
-                        headers=headers)
+                        headers=headers, message_id=_message_id(idempotency_key, account.email_id))
     communication = _record_communication(account.email_id, to, cc, subject, message, reference_doctype,
                                           reference_name, message_id=msg["Message-ID"], email_account=account.name)
     # Addresses that bounced for good are skipped (bounces.py), recorded on their row.
@@ -262,7 +275,7 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
                      "subject": msg["Subject"], "message_id": msg["Message-ID"], "message": msg.as_string(),
                      "reference_doctype": reference_doctype, "reference_name": reference_name,
                      "communication": communication, "status": "Cancelled" if skipped_all else "Not Sent",
-                     "recipients": recipients})
+                     "recipients": recipients, "idempotency_key": idempotency_key})
     if skipped_all:
         _log(queue, "not sent: every recipient is marked invalid (bounced)")
     queue.insert(ignore_permissions=True)
@@ -273,6 +286,13 @@ def sendmail(recipients, subject=None, message=None, reference_doctype=None, ref
     elif not delayed:
         enqueue("lowcode.channels.email.send_queued", queue="short", name=queue.name)
     return queue
+
+
+def _message_id(idempotency_key, sender):
+    """The same Message-ID for the same key (None: build_message makes a new one)."""
+    if not idempotency_key:
+        return None
+    return f"<{idempotency_key}@{email.utils.parseaddr(sender)[1].rsplit('@', 1)[-1]}>"
 
 
 def _record_communication(sender, to, cc, subject, content, reference_doctype, reference_name, message_id=None,

@@ -34,6 +34,9 @@ from . import stored_secrets
 
 EVENTS = ("after_insert", "on_update", "on_submit", "on_cancel", "on_trash", "on_update_after_submit", "on_change")
 SIGNATURE_HEADER = "X-Frappe-Webhook-Signature"
+# The same value on every attempt and resend of one event's request (even when the job that
+# saved the document runs again after its worker died): a receiver acts on it once.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 SECRET_FIELD = "webhook_secret"
 MASK = "*****"
 TRIES = 3
@@ -123,8 +126,10 @@ def run_webhooks(doc, method, *args):
         except LowcodeError as e:  # a broken template or condition must not stop the user's save
             _log(webhook.name, doc.doctype, doc.name, 0, webhook.request_url, {}, "", error=str(e))
             continue
+        from ..jobs import idempotency_key
         lowcode.enqueue("lowcode.channels.webhooks.deliver", queue="short", job_name=f"Webhook {name}",
-                        webhook=name, reference_doctype=doc.doctype, reference_document=doc.name, **request)
+                        webhook=name, reference_doctype=doc.doctype, reference_document=doc.name,
+                        idempotency_key=idempotency_key("webhook", name, doc.doctype, doc.name, method), **request)
 
 
 def _condition_holds(webhook, doc):
@@ -168,12 +173,21 @@ def _plain(value):
 # -- delivery (a background job) --------------------------------------------------------------
 
 def deliver(webhook, url, http_method, headers, body, reference_doctype=None, reference_document=None, tries=TRIES,
-            first_attempt=1):
+            first_attempt=1, idempotency_key=None):
     """Send the request, up to ``tries`` times with growing pauses; a log row per attempt.
     When the receiver still fails in a way worth retrying (no answer, 5xx, 408, 429), the
     last log gets a ``retry_after`` time and the scheduler sends it again then
     (``retry_due``), ``ROUNDS`` times at most: nothing is lost to an outage of a few hours.
-    Returns the last log's name."""
+    Returns the last log's name.
+
+    A request whose ``idempotency_key`` was already answered 2xx is not sent again (the
+    job that queued it ran twice); it is sent with the key in ``Idempotency-Key``."""
+    if idempotency_key:
+        done = local.db.sql("SELECT `name` FROM `tabWebhook Request Log` WHERE `idempotency_key`=%s "
+                            "AND `status_code` BETWEEN 200 AND 299 LIMIT 1", (idempotency_key,), pluck=True)
+        if done:
+            return done[0]
+        headers = {**headers, IDEMPOTENCY_HEADER: idempotency_key}
     pause = float(local.conf.get("webhook_retry_seconds", 2))
     log = None
     for attempt in range(first_attempt, first_attempt + tries):
@@ -200,8 +214,8 @@ def retry_due(now=None):
     enabled webhooks; the headers are the webhook's own now (the log keeps them masked)."""
     stamp = (now or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M:%S")
     due = local.db.sql("SELECT l.`name`, l.`webhook`, l.`url`, l.`data`, l.`attempt`, l.`reference_doctype`, "
-                       "l.`reference_document` FROM `tabWebhook Request Log` l JOIN `tabWebhook` w "
-                       "ON w.`name`=l.`webhook` WHERE w.`enabled`=1 AND l.`retry_after` IS NOT NULL "
+                       "l.`reference_document`, l.`idempotency_key` FROM `tabWebhook Request Log` l "
+                       "JOIN `tabWebhook` w ON w.`name`=l.`webhook` WHERE w.`enabled`=1 AND l.`retry_after` IS NOT NULL "
                        "AND l.`retry_after`<=%s ORDER BY l.`creation` LIMIT 500", (stamp,), as_dict=True)
     for row in due:
         if not local.db.sql_cursor("UPDATE `tabWebhook Request Log` SET `retry_after`=NULL WHERE `name`=%s "
@@ -211,7 +225,8 @@ def retry_due(now=None):
         lowcode.enqueue("lowcode.channels.webhooks.deliver", queue="short", job_name=f"Webhook {hook.name}",
                         webhook=hook.name, url=row["url"], http_method=hook.request_method or "POST",
                         headers=_headers(hook), body=row["data"] or "", reference_doctype=row["reference_doctype"],
-                        reference_document=row["reference_document"], first_attempt=int(row["attempt"] or 0) + 1)
+                        reference_document=row["reference_document"], first_attempt=int(row["attempt"] or 0) + 1,
+                        idempotency_key=row["idempotency_key"])
     return len(due)
 
 
@@ -270,6 +285,7 @@ def _log(webhook, reference_doctype, reference_document, attempt, url, headers, 
     shown = {k: (MASK if any(w in k.lower() for w in _SECRET_HEADER_WORDS) else v) for k, v in headers.items()}
     doc = lowcode.get_doc({"doctype": "Webhook Request Log", "webhook": webhook, "reference_doctype": reference_doctype,
                            "reference_document": reference_document, "attempt": attempt, "url": url,
+                           "idempotency_key": headers.get(IDEMPOTENCY_HEADER),
                            "headers": json.dumps(shown, indent=1), "data": body, "status_code": status_code,
                            "response": response, "error": error})
     doc.insert(ignore_permissions=True, ignore_links=True)

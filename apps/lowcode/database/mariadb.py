@@ -36,12 +36,14 @@ _VALUE_ERRORS = {
 _COLUMN_RE = re.compile(r"for column (?:[`'][^`']*[`']\.)*[`']([^`']+)[`']")
 
 # What a driver error means for a client (database.error_kind); MariaDB's own codes
-# without a constant in the driver: 1927 connection killed, 1969 max_statement_time.
+# without a constant in the driver: 1927 connection killed, 1969 max_statement_time. A server
+# shutting down (a restart) answers the statements still running with SERVER_SHUTDOWN.
 _ERROR_KINDS = {
     ER.DUP_ENTRY: "duplicate", ER.LOCK_WAIT_TIMEOUT: "lock_timeout", 1969: "lock_timeout",
     ER.LOCK_DEADLOCK: "deadlock", ER.NO_SUCH_TABLE: "schema", ER.BAD_FIELD_ERROR: "schema",
     CR.SERVER_GONE_ERROR: "connection", CR.SERVER_LOST: "connection", CR.CONN_HOST_ERROR: "connection",
-    CR.CONNECTION_ERROR: "connection", 1927: "connection",
+    CR.CONNECTION_ERROR: "connection", 1927: "connection", ER.SERVER_SHUTDOWN: "connection",
+    CR.SERVER_LOST_EXTENDED: "connection",
 }
 
 

@@ -321,6 +321,7 @@ def test_webhook_500_is_kept_retried_later_and_shown_until_it_recovers(hooks_ctx
     run_webhook_jobs(ctx)  # the receiver is back: the same request arrives, once
     assert len(target.requests) == 7 and len({r["body"] for r in target.requests}) == 1
     assert b"first" in target.requests[-1]["body"] and target.requests[-1]["headers"]["X-Token"] == "tok-123"
+    assert len({r["headers"]["Idempotency-Key"] for r in target.requests}) == 1  # one event, one key
     hook.reload()
     assert (hook.status, hook.last_error, hook.waiting) == ("Active", None, 0)
     assert not lowcode.get_all("Webhook Request Log", filters={"webhook": hook.name, "retry_after": ["is", "set"]})

@@ -21,6 +21,7 @@ from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, DoesN
                           RequestEntityTooLarge, SiteNotFound)
 from ..meta import check_version
 from ..sites import bench_path, resolve_site
+from ..database import error_kind
 from .server_errors import server_error
 
 log = logging.getLogger("lowcode.web")
@@ -37,6 +38,31 @@ def _connection(site):
     else:
         lowcode.connect(db)
     return db
+
+
+def _start(site, safe):
+    """The thread's connection, in a new transaction, the metadata version checked.
+
+    GET, HEAD and OPTIONS only read, enforced by the database: a link on another site
+    travels with the SameSite=Lax cookie, so a GET that wrote would be a CSRF hole
+    whatever the view (see Database.set_read_only). A kept connection the server has
+    dropped since the last request (a restart, a failover, wait_timeout) fails on its
+    first statement; nothing of this request has run yet, so it is opened again once
+    instead of answering 503 to a request the database could serve."""
+    reused = (_pool.__dict__.get("conns") or {}).get(site) is not None
+    while True:
+        db = _connection(site)
+        try:
+            db.set_read_only(safe)
+            db.begin(write=not safe)
+            check_version()
+            return db
+        except Exception as e:
+            if not reused or error_kind(e) != "connection":
+                raise
+            log.warning("%s: the kept database connection was lost (%s): reconnecting", site, e)
+            _drop_connection(site)
+            reused = False
 
 
 def _drop_connection(site):
@@ -182,15 +208,9 @@ class SiteMiddleware:
         try:
             token = lowcode.init(site, bench)
             check_body_size(request)
-            db = _connection(site)
             local.request = request
-            # GET, HEAD and OPTIONS only read, enforced by the database: a link on another
-            # site travels with the SameSite=Lax cookie, so a GET that wrote would be a
-            # CSRF hole whatever the view (see Database.set_read_only).
             safe = request.method in SAFE_METHODS
-            db.set_read_only(safe)
-            db.begin(write=not safe)
-            check_version()
+            db = _start(site, safe)
             self.authenticate(request)
             response = website_users.gate(request) or self.get_response(request)
             if response.status_code < 400:
