@@ -267,7 +267,9 @@ mariadb_start() {
     [ "$(id -u)" = 0 ] && user_opt=(--user=root)
     log "starting MariaDB on $HOST:$MARIADB_PORT (data: $MARIADB_DATA)"
     # setsid: own session, so a Ctrl-C or a kill of the calling process group
-    # (make, CI) does not take the server down with it.
+    # (make, CI) does not take the server down with it. The binary log feeds the read
+    # replica (replica_start); trusting function creators lets the sites' own users (no
+    # SUPER) create triggers, which a binary log otherwise refuses them.
     setsid mariadbd --no-defaults \
         "${user_opt[@]}" \
         --datadir="$MARIADB_DATA" \
@@ -288,6 +290,7 @@ mariadb_start() {
         --log-bin=mariadb-bin \
         --binlog-format=MIXED \
         --binlog-expire-logs-seconds=86400 \
+        --log-bin-trust-function-creators=1 \
         </dev/null >>"$MARIADB_LOG" 2>&1 9>&- &
     launcher=$!
 

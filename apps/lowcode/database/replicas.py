@@ -97,7 +97,11 @@ def probe(conf, host, port):
         finally:
             conn.close()
     except MySQLdb.Error as e:
-        status["error"] = f"cannot read its replication status: {e.args[-1] if e.args else e}"
+        if e.args and e.args[0] == 1227:  # ER_SPECIFIC_ACCESS_DENIED_ERROR: a site made before replicas
+            status["error"] = (f"the site's database user may not read the replication status: run "
+                               f"GRANT SLAVE MONITOR ON *.* TO '{conf['db_user']}'@'%' on the primary")
+        else:
+            status["error"] = f"cannot read its replication status: {e.args[-1] if e.args else e}"
         return status
     if row is None:
         status["error"] = "not a replica (no replication configured)"

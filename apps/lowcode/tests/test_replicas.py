@@ -289,3 +289,22 @@ def test_replica_status_reports_each_replica(rctx):
     assert good == {"host": "127.0.0.1", "port": _replica_port(), "ok": True, "lag_seconds": good["lag_seconds"],
                     "error": None} and good["lag_seconds"] <= 10
     assert bad["port"] == 1 and bad["ok"] is False and bad["lag_seconds"] is None and bad["error"]
+
+
+def test_replica_status_says_how_to_grant_the_lag_privilege(rctx):
+    """A site made before replicas has no SLAVE MONITOR: the status says what to run."""
+    user = rctx.conf["db_user"]
+    hosts = ("localhost", "127.0.0.1", "%")
+    primary = _root()
+    try:
+        for h in hosts:
+            _sql(primary, f"REVOKE SLAVE MONITOR ON *.* FROM '{user}'@'{h}'")
+        sync()
+        status = replicas.replica_status(rctx.conf)[0]
+        assert status["ok"] is False and f"GRANT SLAVE MONITOR ON *.* TO '{user}'" in status["error"]
+    finally:
+        for h in hosts:
+            _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'{h}'")
+        primary.close()
+    sync()
+    assert replicas.replica_status(rctx.conf)[0]["ok"] is True
