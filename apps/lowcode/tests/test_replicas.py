@@ -176,6 +176,21 @@ def test_list_count_report_and_link_search_read_the_replica(rctx, rclient, marke
     assert doc["data"]["first_name"] == "Primary"
 
 
+def test_reports_dashboards_and_the_desk_list_read_the_replica(rctx, rclient, marked):
+    from lowcode.desk.views import dashboard
+    auth = admin_token(rctx)
+    report, on_rep, on_primary = counted(lambda: body(rclient.get(
+        "/api/method/frappe.desk.query_report.run", {"report_name": "Sales Funnel"}, **auth)))
+    assert "result" in report["message"] and on_rep >= 1 and on_primary == 0
+    card, on_rep, _ = counted(lambda: dashboard.number_card("Open leads"))
+    assert card["error"] is None and on_rep >= 1
+    chart, on_rep, _ = counted(lambda: dashboard.chart("New leads"))
+    assert chart["error"] is None and on_rep >= 1
+    page, on_rep, _ = counted(lambda: rclient.get(
+        "/app/lead", {"filters": json.dumps([["first_name", "=", REPLICA_ONLY]])}, **auth))
+    assert page.status_code == 200 and marked in page.content.decode() and on_rep >= 1
+
+
 def test_read_from_replica_off_reads_the_primary(rctx, rclient, marked, rsite, bench):
     auth = admin_token(rctx)
     set_conf(bench, rsite, read_from_replica=0)
