@@ -52,7 +52,7 @@ def _sql(conn, query, values=None):
     return cur.fetchall()
 
 
-def sync(timeout=30):
+def sync(timeout=120):
     """Wait until the replica has applied everything the primary has committed."""
     primary = _root()
     try:
