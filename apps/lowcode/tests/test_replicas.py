@@ -171,6 +171,11 @@ def test_list_count_report_and_link_search_read_the_replica(rctx, rclient, marke
     found, on_rep, on_primary = counted(lambda: body(rclient.get(
         "/api/method/frappe.desk.search.search_link", {"doctype": "Lead", "txt": marked}, **auth)))
     assert [r["value"] for r in found["message"]] == [marked] and on_rep >= 1 and on_primary == 0
+    # A POST that has written nothing reads the replica too (Frappe clients POST get_list).
+    rows, on_rep, on_primary = counted(lambda: body(rclient.post(
+        "/api/method/frappe.client.get_list", {"doctype": "Lead", "fields": json.dumps(["first_name"]),
+                                               "filters": json.dumps([["name", "=", marked]])}, **auth)))
+    assert rows["message"] == [{"first_name": REPLICA_ONLY}] and on_rep >= 1 and on_primary == 0
     # A document opened for editing reads the primary (its `modified` is what a save checks).
     doc = body(rclient.get(f"/api/resource/Lead/{marked}", **auth))
     assert doc["data"]["first_name"] == "Primary"
