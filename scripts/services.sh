@@ -377,8 +377,10 @@ replica_start() {
     rm -f "$REPLICA_PID" "$REPLICA_SOCK" "$REPLICA_SOCK.lock"
     pick_free_port REPLICA_PORT LOWCODE_MARIADB_REPLICA_PORT
     record_ports
-    if [ ! -f "$REPLICA_DATA/.lowcode-replicating" ]; then
-        # A half-made replica from an interrupted run: start afresh.
+    if [ ! -f "$REPLICA_DATA/.lowcode-replicating" ] \
+            || [ "$MARIADB_DATA/.lowcode-initialised" -nt "$REPLICA_DATA/.lowcode-replicating" ]; then
+        # A half-made replica from an interrupted run, or one of a primary made afresh
+        # since (its GTIDs mean nothing there): start afresh.
         fresh=1
         rm -rf "$REPLICA_DATA"
         mkdir -p "$REPLICA_DATA"
