@@ -83,6 +83,13 @@ def services(*args):
                    stdout=subprocess.DEVNULL, timeout=120)
 
 
+def status_lines():
+    """`services.sh status` of the replica's run directory (exit 1 there when any service is down)."""
+    env = dict(os.environ, LOWCODE_RUN_DIR=os.environ["LOWCODE_TEST_MARIADB_REPLICA_RUN_DIR"])
+    return subprocess.run(["bash", os.path.join(ROOT, "scripts", "services.sh"), "status"], env=env,
+                          capture_output=True, text=True, timeout=60).stdout
+
+
 @pytest.fixture(scope="module")
 def rsite(bench):
     """A MariaDB site (crm_app) reading lists from the replica."""
@@ -206,6 +213,14 @@ def test_read_from_replica_off_reads_the_primary(rctx, rclient, marked, rsite, b
     assert names == ["Primary"] and on_rep == 0
 
 
+def test_frappe_read_only_decorator(rctx, marked):
+    @lowcode.read_only()
+    def names():
+        return lowcode.get_list("Lead", filters={"name": marked}, pluck="first_name")
+    assert names() == [REPLICA_ONLY]
+    assert lowcode.get_list("Lead", filters={"name": marked}, pluck="first_name") == ["Primary"]
+
+
 def test_reads_after_a_write_in_the_same_unit_of_work_go_to_the_primary(rctx, marked):
     with lowcode.db.replica():
         assert lowcode.get_list("Lead", filters={"name": marked}, pluck="first_name") == [REPLICA_ONLY]
@@ -285,6 +300,7 @@ def test_a_stopped_replica_is_skipped_and_used_again_when_back(rctx, rclient, rs
     caplog.set_level(logging.WARNING, logger="lowcode.replicas")
     services("stop", "replica")
     try:
+        assert "replica: stopped" in status_lines()
         names, on_rep, on_primary = counted(lambda: first_name(list_lead(rclient, marked, **auth)))
         assert names == ["Primary"] and on_rep == 0 and on_primary >= 1
         set_conf(bench, rsite, replica_check_seconds=0)
@@ -297,6 +313,7 @@ def test_a_stopped_replica_is_skipped_and_used_again_when_back(rctx, rclient, rs
     finally:
         set_conf(bench, rsite, replica_check_seconds=0)
         services("start", "replica")
+    assert "replica: running" in status_lines()
     sync()
     names, on_rep, _ = counted(lambda: first_name(list_lead(rclient, marked, **auth)))
     assert names == [REPLICA_ONLY] and on_rep >= 1
