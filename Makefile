@@ -100,7 +100,7 @@ test: system-deps install
 	@down="$$({ $(SERVICES) status 2>/dev/null || true; } | awk -F: '$$2 !~ /running/ {print $$1}')"; \
 	$(SERVICES) start; \
 	eval "$$($(SERVICES) env)"; \
-	echo "services: MariaDB $$LOWCODE_TEST_MARIADB, Redis $$LOWCODE_REDIS_URL, IMAP $$LOWCODE_TEST_IMAP_PORT"; \
+	echo "services: MariaDB $$LOWCODE_TEST_MARIADB (replica port $$LOWCODE_TEST_MARIADB_REPLICA_PORT), Redis $$LOWCODE_REDIS_URL, IMAP $$LOWCODE_TEST_IMAP_PORT"; \
 	rc=0; \
 	cd $(ROOT) && $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ -n "$$down" ] && [ -z "$(KEEP_SERVICES)" ]; then $(SERVICES) stop $$down || true; fi; \

@@ -4,7 +4,8 @@
 #   scripts/services.sh start [SERVICE...]   start them (idempotent per service: leaves running ones alone)
 #   scripts/services.sh stop [SERVICE...]    shut them down
 #   scripts/services.sh status               say whether each is up (exit 0 only if all are)
-#                              SERVICE: mariadb, redis, dovecot (default: all three)
+#                              SERVICE: mariadb, replica, redis, dovecot (default: all; the replica
+#                              only when the primary writes a binary log, see below)
 #   scripts/services.sh env      print `export ...` lines for the tests:
 #                                  eval "$(scripts/services.sh env)"
 #
@@ -22,6 +23,10 @@
 #   LOWCODE_MARIADB_ROOT_PASSWORD   default lowcode_root_pw
 #   LOWCODE_MARIADB_BUFFER_POOL     default 1G
 #   LOWCODE_MARIADB_LOG_FILE_SIZE   default 256M (InnoDB redo log; a throw-away test instance needs less)
+#   LOWCODE_MARIADB_REPLICA_PORT    default 3309: the read replica, a second mariadbd (data in
+#                                   .run/mariadb-replica) replicating from the primary by GTID,
+#                                   seeded from a mariadb-dump of it; read-only for all but root
+#   LOWCODE_MARIADB_REPLICA_BUFFER_POOL  default 256M
 #   LOWCODE_SERVICES_TIMEOUT        seconds to wait for start/stop, default 90
 #   LOWCODE_RUN_DIR                 default <repo>/.run
 #   LOWCODE_SERVICES_EXTRA_BIND     one more address for MariaDB and Redis to listen on, beside
@@ -53,6 +58,14 @@ MARIADB_SOCK="$RUN_DIR/mariadb.sock"
 REDIS_DIR="$RUN_DIR/redis"
 REDIS_PID="$RUN_DIR/redis.pid"
 REDIS_LOG="$RUN_DIR/redis.log"
+REPLICA_DATA="$RUN_DIR/mariadb-replica"
+REPLICA_PID="$RUN_DIR/mariadb-replica.pid"
+REPLICA_LOG="$RUN_DIR/mariadb-replica.log"
+REPLICA_SOCK="$RUN_DIR/mariadb-replica.sock"
+REPLICA_BUFFER_POOL="${LOWCODE_MARIADB_REPLICA_BUFFER_POOL:-256M}"
+# The account the replica logs in to the primary with (REPLICATION SLAVE only, loopback only).
+REPL_USER=lowcode_repl
+REPL_PASSWORD=lowcode_repl_pw
 DOVECOT_DIR="$RUN_DIR/dovecot"
 DOVECOT_CONF="$DOVECOT_DIR/dovecot.conf"
 DOVECOT_LOG="$RUN_DIR/dovecot.log"
@@ -60,6 +73,7 @@ PORTS_FILE="$RUN_DIR/ports.env"
 
 DEFAULT_MARIADB_PORT=3307
 DEFAULT_REDIS_PORT=6390
+DEFAULT_REPLICA_PORT=3309
 DEFAULT_IMAP_PORT=3143
 DEFAULT_IMAPS_PORT=3993
 # The tests' mailbox owner (each test works in its own folder).
@@ -69,6 +83,9 @@ IMAP_TEST_PASSWORD=lowcode-imap-pw
 # A unix socket path must fit in 108 bytes.
 if [ "${#MARIADB_SOCK}" -gt 100 ]; then
     MARIADB_SOCK="/tmp/lowcode-mariadb-$(printf '%s' "$RUN_DIR" | md5sum | cut -c1-12).sock"
+fi
+if [ "${#REPLICA_SOCK}" -gt 100 ]; then
+    REPLICA_SOCK="/tmp/lowcode-mariadb-replica-$(printf '%s' "$RUN_DIR" | md5sum | cut -c1-12).sock"
 fi
 
 log() { echo "services: $*"; }
@@ -93,25 +110,26 @@ live_pid() {
     echo "$pid"
 }
 
-recorded_port() {  # $1 = MARIADB_PORT | REDIS_PORT | IMAP_PORT | IMAPS_PORT
+recorded_port() {  # $1 = MARIADB_PORT | REDIS_PORT | IMAP_PORT | IMAPS_PORT | REPLICA_PORT
     [ -f "$PORTS_FILE" ] || return 0
     sed -n "s/^$1=\([0-9][0-9]*\)$/\1/p" "$PORTS_FILE" | tail -n1
 }
 
 record_ports() {
     mkdir -p "$RUN_DIR"
-    printf 'MARIADB_PORT=%s\nREDIS_PORT=%s\nIMAP_PORT=%s\nIMAPS_PORT=%s\n' "$MARIADB_PORT" "$REDIS_PORT" \
-        "$IMAP_PORT" "$IMAPS_PORT" >"$PORTS_FILE.tmp"
+    printf 'MARIADB_PORT=%s\nREDIS_PORT=%s\nIMAP_PORT=%s\nIMAPS_PORT=%s\nREPLICA_PORT=%s\n' "$MARIADB_PORT" \
+        "$REDIS_PORT" "$IMAP_PORT" "$IMAPS_PORT" "$REPLICA_PORT" >"$PORTS_FILE.tmp"
     mv -f "$PORTS_FILE.tmp" "$PORTS_FILE"
 }
 
 # Ports: the running server's (as recorded) > explicit env > recorded > default.
 resolve_ports() {
-    local rec_m rec_r rec_i rec_s
+    local rec_m rec_r rec_i rec_s rec_p
     rec_m="$(recorded_port MARIADB_PORT)"
     rec_r="$(recorded_port REDIS_PORT)"
     rec_i="$(recorded_port IMAP_PORT)"
     rec_s="$(recorded_port IMAPS_PORT)"
+    rec_p="$(recorded_port REPLICA_PORT)"
     if mariadb_pid >/dev/null && [ -n "$rec_m" ]; then
         MARIADB_PORT="$rec_m"
     else
@@ -121,6 +139,11 @@ resolve_ports() {
         REDIS_PORT="$rec_r"
     else
         REDIS_PORT="${LOWCODE_REDIS_PORT:-${rec_r:-$DEFAULT_REDIS_PORT}}"
+    fi
+    if replica_pid >/dev/null && [ -n "$rec_p" ]; then
+        REPLICA_PORT="$rec_p"
+    else
+        REPLICA_PORT="${LOWCODE_MARIADB_REPLICA_PORT:-${rec_p:-$DEFAULT_REPLICA_PORT}}"
     fi
     if dovecot_pid >/dev/null && [ -n "$rec_i" ] && [ -n "$rec_s" ]; then
         IMAP_PORT="$rec_i"
@@ -208,6 +231,8 @@ ALTER USER $u@'127.0.0.1' IDENTIFIED BY $p;
 ALTER USER $u@'localhost' IDENTIFIED BY $p;
 GRANT ALL PRIVILEGES ON *.* TO $u@'127.0.0.1' WITH GRANT OPTION;
 GRANT ALL PRIVILEGES ON *.* TO $u@'localhost' WITH GRANT OPTION;
+CREATE USER IF NOT EXISTS '$REPL_USER'@'127.0.0.1' IDENTIFIED BY '$REPL_PASSWORD';
+GRANT REPLICATION SLAVE ON *.* TO '$REPL_USER'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
     # Prove that the tests' way in (TCP, password) works.
@@ -249,7 +274,9 @@ mariadb_start() {
     [ "$(id -u)" = 0 ] && user_opt=(--user=root)
     log "starting MariaDB on $HOST:$MARIADB_PORT (data: $MARIADB_DATA)"
     # setsid: own session, so a Ctrl-C or a kill of the calling process group
-    # (make, CI) does not take the server down with it.
+    # (make, CI) does not take the server down with it. The binary log feeds the read
+    # replica (replica_start); trusting function creators lets the sites' own users (no
+    # SUPER) create triggers, which a binary log otherwise refuses them.
     setsid mariadbd --no-defaults \
         "${user_opt[@]}" \
         --datadir="$MARIADB_DATA" \
@@ -266,7 +293,11 @@ mariadb_start() {
         --innodb-flush-log-at-trx-commit=2 \
         --max-connections=300 \
         --max-allowed-packet=64M \
-        --skip-log-bin \
+        --server-id=1 \
+        --log-bin=mariadb-bin \
+        --binlog-format=MIXED \
+        --binlog-expire-logs-seconds=86400 \
+        --log-bin-trust-function-creators=1 \
         </dev/null >>"$MARIADB_LOG" 2>&1 9>&- &
     launcher=$!
 
@@ -312,6 +343,145 @@ mariadb_stop() {
     done
     rm -f "$MARIADB_PID"
     log "MariaDB stopped"
+}
+
+# ---------------------------------------------------------------- MariaDB read replica
+
+replica_pid() { live_pid "$REPLICA_PID" "--datadir=$REPLICA_DATA"; }
+
+replica_local() {
+    mariadb --no-defaults --socket="$REPLICA_SOCK" --user="$OS_USER" --connect-timeout=5 "$@"
+}
+
+replica_ping() {
+    mariadb-admin --no-defaults --socket="$REPLICA_SOCK" --user="$OS_USER" \
+        --connect-timeout=2 ping >/dev/null 2>&1
+}
+
+replica_log_tail() {
+    echo "----- last lines of $REPLICA_LOG -----" >&2
+    tail -n 40 "$REPLICA_LOG" >&2 2>/dev/null || true
+    echo "--------------------------------------" >&2
+}
+
+# The primary writes the binary log a replica reads (a primary started by an older
+# services.sh, with --skip-log-bin, must be restarted first).
+primary_logs_binlog() {
+    [ "$(mariadb_local -N -e 'SELECT @@log_bin' 2>/dev/null)" = 1 ]
+}
+
+replica_start() {
+    local pid launcher waited=0 fresh=0
+    mkdir -p "$RUN_DIR"
+    if pid="$(replica_pid)"; then
+        await_ready replica_ping replica_log_tail "MariaDB replica (pid $pid) does not answer"
+        log "MariaDB replica already running (pid $pid) on $HOST:$REPLICA_PORT"
+        return 0
+    fi
+    mariadb_pid >/dev/null && mariadb_ping || die "the replica needs the primary: start mariadb first"
+    primary_logs_binlog || die "the primary MariaDB on $HOST:$MARIADB_PORT runs without a binary log" \
+        "(started by an older services.sh): restart it ('services.sh stop mariadb; services.sh start mariadb')"
+    rm -f "$REPLICA_PID" "$REPLICA_SOCK" "$REPLICA_SOCK.lock"
+    pick_free_port REPLICA_PORT LOWCODE_MARIADB_REPLICA_PORT
+    record_ports
+    if [ ! -f "$REPLICA_DATA/.lowcode-replicating" ] \
+            || [ "$MARIADB_DATA/.lowcode-initialised" -nt "$REPLICA_DATA/.lowcode-replicating" ]; then
+        # A half-made replica from an interrupted run, or one of a primary made afresh
+        # since (its GTIDs mean nothing there): start afresh.
+        fresh=1
+        rm -rf "$REPLICA_DATA"
+        mkdir -p "$REPLICA_DATA"
+        log "initialising MariaDB replica data directory $REPLICA_DATA"
+        mariadb-install-db --no-defaults --datadir="$REPLICA_DATA" --user="$OS_USER" \
+            --auth-root-authentication-method=socket --auth-root-socket-user="$OS_USER" \
+            --skip-test-db --skip-name-resolve >>"$REPLICA_LOG" 2>&1 \
+            || { replica_log_tail; die "mariadb-install-db failed for the replica"; }
+    fi
+    local user_opt=()
+    [ "$(id -u)" = 0 ] && user_opt=(--user=root)
+    log "starting MariaDB replica on $HOST:$REPLICA_PORT (data: $REPLICA_DATA)"
+    # read-only: only root (the tests, replication itself) may write on it.
+    setsid mariadbd --no-defaults \
+        "${user_opt[@]}" \
+        --datadir="$REPLICA_DATA" \
+        --socket="$REPLICA_SOCK" \
+        --pid-file="$REPLICA_PID" \
+        --log-error="$REPLICA_LOG" \
+        --bind-address="$HOST" \
+        --port="$REPLICA_PORT" \
+        --skip-name-resolve \
+        --character-set-server=utf8mb4 \
+        --collation-server=utf8mb4_unicode_ci \
+        --innodb-buffer-pool-size="$REPLICA_BUFFER_POOL" \
+        --innodb-flush-log-at-trx-commit=2 \
+        --max-connections=300 \
+        --max-allowed-packet=64M \
+        --server-id=2 \
+        --skip-log-bin \
+        --relay-log=relay-bin \
+        --read-only \
+        </dev/null >>"$REPLICA_LOG" 2>&1 9>&- &
+    launcher=$!
+    while ! replica_ping; do
+        if ! kill -0 "$launcher" 2>/dev/null && ! replica_pid >/dev/null; then
+            replica_log_tail
+            die "MariaDB replica exited during start-up"
+        fi
+        if [ "$waited" -ge "$TIMEOUT" ]; then
+            replica_log_tail
+            die "MariaDB replica did not accept connections within ${TIMEOUT}s"
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    if [ "$fresh" = 1 ]; then
+        # Seed it with a consistent dump of the primary (users included, so the sites'
+        # database users log in on both) that also sets the GTID position to go on from.
+        log "seeding the replica from a dump of the primary"
+        if ! MYSQL_PWD="$DB_PASSWORD" mariadb-dump --no-defaults --protocol=TCP --host="$HOST" \
+                --port="$MARIADB_PORT" --user="$DB_USER" --all-databases --single-transaction \
+                --gtid --master-data=1 --routines --events --triggers --flush-privileges 2>>"$REPLICA_LOG" \
+                | replica_local >>"$REPLICA_LOG" 2>&1; then
+            replica_log_tail
+            die "could not seed the replica from the primary"
+        fi
+        replica_local <<SQL || { replica_log_tail; die "could not configure replication"; }
+STOP SLAVE;
+CHANGE MASTER TO MASTER_HOST='$HOST', MASTER_PORT=$MARIADB_PORT, MASTER_USER='$REPL_USER',
+    MASTER_PASSWORD='$REPL_PASSWORD', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1;
+START SLAVE;
+SQL
+        touch "$REPLICA_DATA/.lowcode-replicating"
+    else
+        # The primary may listen on another port than when the replica was made.
+        replica_local <<SQL || { replica_log_tail; die "could not configure replication"; }
+STOP SLAVE;
+CHANGE MASTER TO MASTER_HOST='$HOST', MASTER_PORT=$MARIADB_PORT;
+START SLAVE;
+SQL
+    fi
+    log "MariaDB replica up (pid $(replica_pid || echo '?')) on $HOST:$REPLICA_PORT, replicating from $HOST:$MARIADB_PORT"
+}
+
+replica_stop() {
+    local pid waited=0
+    if ! pid="$(replica_pid)"; then
+        rm -f "$REPLICA_PID"
+        log "MariaDB replica not running"
+        return 0
+    fi
+    log "stopping MariaDB replica (pid $pid)"
+    mariadb-admin --no-defaults --socket="$REPLICA_SOCK" --user="$OS_USER" \
+        --connect-timeout=5 shutdown >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge "$TIMEOUT" ]; then
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 1
+            break
+        fi
+        sleep 1; waited=$((waited + 1))
+    done
+    rm -f "$REPLICA_PID"
+    log "MariaDB replica stopped"
 }
 
 # ---------------------------------------------------------------- Redis
@@ -529,6 +699,10 @@ cmd_env() {
     emit LOWCODE_MARIADB_ROOT_PASSWORD "$DB_PASSWORD"
     emit LOWCODE_MARIADB_SOCKET "$MARIADB_SOCK"
     emit LOWCODE_TEST_MARIADB "$HOST:$MARIADB_PORT"
+    # The read replica (started or not: its tests fail rather than skip when it is down),
+    # and the run directory its tests stop and start it in.
+    emit LOWCODE_TEST_MARIADB_REPLICA_PORT "$REPLICA_PORT"
+    emit LOWCODE_TEST_MARIADB_REPLICA_RUN_DIR "$RUN_DIR"
     emit LOWCODE_REDIS_HOST "$HOST"
     emit LOWCODE_REDIS_PORT "$REDIS_PORT"
     emit LOWCODE_REDIS_URL "redis://$HOST:$REDIS_PORT/0"
@@ -553,6 +727,13 @@ cmd_status() {
     else
         echo "mariadb: stopped"; ok=1
     fi
+    if pid="$(replica_pid)" && replica_ping; then
+        echo "replica: running (pid $pid) on $HOST:$REPLICA_PORT, data $REPLICA_DATA"
+    elif pid="$(replica_pid)"; then
+        echo "replica: process $pid alive but not answering"; ok=1
+    else
+        echo "replica: stopped"; ok=1
+    fi
     if pid="$(redis_pid)" && redis_ping; then
         echo "redis:   running (pid $pid) on $HOST:$REDIS_PORT"
     elif pid="$(redis_pid)"; then
@@ -573,11 +754,11 @@ cmd_status() {
 # The services named in "$@" (all when none), each checked against the known ones.
 services_of() {
     local s
-    [ "$#" -eq 0 ] && set -- mariadb redis dovecot
+    [ "$#" -eq 0 ] && set -- mariadb replica redis dovecot
     for s in "$@"; do
         case "$s" in
-            mariadb|redis|dovecot) echo "$s" ;;
-            *) die "unknown service '$s' (mariadb, redis, dovecot)" ;;
+            mariadb|replica|redis|dovecot) echo "$s" ;;
+            *) die "unknown service '$s' (mariadb, replica, redis, dovecot)" ;;
         esac
     done
 }
@@ -590,7 +771,15 @@ main() {
             need_tools
             with_lock
             resolve_ports
-            for s in $(services_of "$@"); do "${s}_start"; done
+            for s in $(services_of "$@"); do
+                # A plain `start` leaves the replica out while the primary (started by an older
+                # services.sh) writes no binary log; `start replica` says how to fix that.
+                if [ "$s" = replica ] && [ "$#" -eq 0 ] && ! primary_logs_binlog; then
+                    log "replica not started: the primary runs without a binary log (restart mariadb)"
+                    continue
+                fi
+                "${s}_start"
+            done
             ;;
         stop)
             with_lock
@@ -610,7 +799,7 @@ main() {
             cmd_env
             ;;
         *)
-            echo "usage: $0 start|stop [mariadb|redis|dovecot...] | restart|status|env" >&2
+            echo "usage: $0 start|stop [mariadb|replica|redis|dovecot...] | restart|status|env" >&2
             exit 2
             ;;
     esac

@@ -117,6 +117,13 @@ def throw(message, exc=ValidationError, field=None):
     raise exc(message, field=field)
 
 
+def read_only():
+    """Frappe's ``@frappe.read_only()``: the decorated function's lists, counts and reports
+    may be read from a replica (database/replicas.py); its writes still go to the primary."""
+    from .database.replicas import reads_from_replica
+    return reads_from_replica
+
+
 def only_for(roles):
     roles = [roles] if isinstance(roles, str) else roles
     if local.user != "Administrator" and not set(roles) & get_roles():

@@ -4,6 +4,7 @@ permission-checked query layer; every write through Document, so validation,
 hooks, permissions and versions always apply."""
 from . import document as documents, params, query, rename
 from .context import local
+from .database.replicas import reads_from_replica
 from .exceptions import InvalidFieldError, PermissionError, ValidationError
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
 from .permissions import permitted_fieldnames
@@ -129,6 +130,7 @@ def update_doc(doctype, name, data):
 
 # -- frappe.client ---------------------------------------------------------------------------
 
+@reads_from_replica
 def get_list(doctype: str, fields: str | list = None, filters: str | dict | list = None, order_by: str = None,
              limit_start: int = 0, limit_page_length: int = 20, parent: str = None,
              or_filters: str | dict | list = None, group_by: str = None, as_dict: bool = True, limit: int = None,
@@ -138,6 +140,7 @@ def get_list(doctype: str, fields: str | list = None, filters: str | dict | list
                           group_by=group_by, as_list=not _truthy(as_dict))
 
 
+@reads_from_replica
 def get_count(doctype: str, filters: str | dict | list = None, **_):
     return query.get_count(doctype, filters=filters)
 

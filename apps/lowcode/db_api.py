@@ -25,6 +25,13 @@ class Database:
     def __getattr__(self, name):
         return getattr(local.db, name)
 
+    @staticmethod
+    def replica():
+        """``with lowcode.db.replica():`` lists, counts and reports read inside may be served
+        by a read replica (database/replicas.py; writes always go to the primary)."""
+        from .database.replicas import replica
+        return replica()
+
     # -- SQL ----------------------------------------------------------------------------
     def sql(self, query, values=(), as_dict=False, as_list=False, pluck=False):
         """Run ``query`` with ``values`` bound: a sequence for ``%s`` placeholders or a

@@ -11,6 +11,7 @@ import re
 
 from . import params
 from .context import local
+from .database.replicas import read_sql  # the data SELECTs: a replica may serve them (replica())
 from .exceptions import InvalidFieldError, PermissionError, ValidationError
 from .fields import registry
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, get_meta
@@ -432,7 +433,7 @@ def get_list(doctype, fields=None, filters=None, or_filters=None, order_by=None,
                 sql += f" LIMIT {page} OFFSET {start_at}"
             if for_update and local.db.db_type == "mariadb":
                 sql += " FOR UPDATE"
-            rows = local.db.sql(sql, values)
+            rows = read_sql(sql, values)
     converters = [(i, registry[df["fieldtype"]], df) for i, df in enumerate(dfs)
                   if df is not None and registry.get(df["fieldtype"]) and registry[df["fieldtype"]].converts_from_db]
     if converters:
@@ -466,14 +467,14 @@ def _newest_page(doctype, table, select, joins, where, page, start_at, values):
     engine makes, ``(field, modified)``, answers as a short range; when that yields a
     full page, it is the page (every row outside the bound is older than every row in
     it, ties included); otherwise the unbounded query runs as before."""
-    bound = local.db.sql(f"SELECT `modified` FROM `tab{doctype}` ORDER BY `modified` DESC "
+    bound = read_sql(f"SELECT `modified` FROM `tab{doctype}` ORDER BY `modified` DESC "
                          f"LIMIT 1 OFFSET {NEWEST_WINDOW - 1}")
     if not bound or bound[0][0] is None:
         return None  # a small table: the plain query is quick
     sql = (f"SELECT {', '.join(select)} FROM `tab{doctype}`{joins} WHERE "
            + " AND ".join(where + [f"`{table}`.`modified`>=%s"])
            + f" ORDER BY `{table}`.`modified` DESC LIMIT {page} OFFSET {start_at}")
-    rows = local.db.sql(sql, values + [bound[0][0]])
+    rows = read_sql(sql, values + [bound[0][0]])
     return rows if len(rows) == page else None
 
 
@@ -489,7 +490,7 @@ def _group_by_parts(doctype, q, select, select_values, where, parts, group, orde
     joins = "".join(f" LEFT JOIN `tab{child}` `{alias}` ON `{alias}`.`parent`=`{q.table}`.`name` "
                     f"AND `{alias}`.`parenttype`=%s" for child, alias in q.joins.items())
     for _rows, sql, values in disjoint_parts(q.table, parts, where, q.values, cap=GROUP_PARTS_CAP):
-        rows += local.db.sql(f"SELECT {', '.join(select)} FROM `tab{doctype}`{joins}{_where(where + [f'({sql})'])}{group}"
+        rows += read_sql(f"SELECT {', '.join(select)} FROM `tab{doctype}`{joins}{_where(where + [f'({sql})'])}{group}"
                              + (f" ORDER BY {order}" if order else "")
                              + (f" LIMIT {page} OFFSET {start_at}" if page else ""),
                              select_values + [doctype] * len(q.joins) + q.values + values)
@@ -511,7 +512,7 @@ def _count_by_parts(table, where, values, parts):
         return 0
     total = disjoint[0][0]
     for _, sql, pv in disjoint[1:]:
-        total += int(local.db.sql(f"SELECT COUNT(*) FROM `{table}`{_where(where + [sql])}", values + pv)[0][0])
+        total += int(read_sql(f"SELECT COUNT(*) FROM `{table}`{_where(where + [sql])}", values + pv)[0][0])
     return total
 
 
@@ -528,9 +529,9 @@ def disjoint_parts(table, parts, where=(), values=(), cap=None):
 
     def count(conds, vals):
         if cap:
-            return int(local.db.sql(f"SELECT COUNT(*) FROM (SELECT 1 FROM `{table}`{_where(conds)} "
+            return int(read_sql(f"SELECT COUNT(*) FROM (SELECT 1 FROM `{table}`{_where(conds)} "
                                     f"LIMIT {int(cap)}) `capped`", vals)[0][0])
-        return int(local.db.sql(f"SELECT COUNT(*) FROM `{table}`{_where(conds)}", vals)[0][0])
+        return int(read_sql(f"SELECT COUNT(*) FROM `{table}`{_where(conds)}", vals)[0][0])
 
     sized = [(count(where + [sql], values + pv), sql, pv) for sql, pv in parts]
     sized = sorted((p for p in sized if p[0]), key=lambda p: -p[0])
@@ -564,7 +565,7 @@ def _page_by_parts(table, select, where, values, parts, order, page, start_at):
         inner_values += values + pv
     sql = (f"SELECT {', '.join(select)} FROM `{table}` WHERE `{table}`.`name` IN "
            f"(SELECT `name` FROM ({' UNION ALL '.join(inner)}) `parts`) ORDER BY {order} LIMIT {page} OFFSET {start_at}")
-    return local.db.sql(sql, inner_values)
+    return read_sql(sql, inner_values)
 
 
 #: a part of a row rule holding at most this many rows is paged by its names (see below)
@@ -583,7 +584,7 @@ def _small_parts_by_name(table, parts):
     to compete (a bounded read), leave only primary-key look-ups for the page."""
     out = []
     for sql, values in parts:
-        names = local.db.sql(f"SELECT `{table}`.`name` FROM `{table}` WHERE {sql} LIMIT {SMALL_PART_ROWS + 1}",
+        names = read_sql(f"SELECT `{table}`.`name` FROM `{table}` WHERE {sql} LIMIT {SMALL_PART_ROWS + 1}",
                              values, pluck=True)
         if len(names) > SMALL_PART_ROWS:
             out.append((sql, values))

@@ -24,6 +24,7 @@ from django.utils import translation
 from .. import query
 from ..apps import app_path, get_installed_apps
 from ..context import local
+from ..database.replicas import reads_from_replica
 from ..desk.render import prefs
 from ..document import get_doc
 from ..exceptions import DoesNotExistError, PermissionError, ValidationError
@@ -61,6 +62,7 @@ def get_report_doc(report_name):
     return doc
 
 
+@reads_from_replica
 def run(report_name: str, filters: str | dict | list = None, user: str = None, ignore_prepared_report: bool = False,
         custom_columns: str | list = None, is_tree: bool = False, parent_field: str = None,
         are_default_filters: bool = True):

@@ -9,6 +9,7 @@ from .. import params, query
 from ..exceptions import BadRequest, PermissionError
 from ..permissions import role_access
 from ..context import local
+from ..database.replicas import reads_from_replica
 from .request import json_arg
 
 
@@ -17,11 +18,13 @@ def _require(doctype, ptype):
         raise PermissionError(f"Not permitted: {ptype} {doctype}", doctype=doctype)
 
 
+@reads_from_replica
 def search_link(doctype: str, txt: str = "", filters: str | dict | list = None, page_length: int = 10, **_):
     """frappe.desk.search.search_link: [{value, label, description}] of readable documents."""
     return query.search_link(doctype, txt, filters=json_arg({"f": filters}, "f"), page_length=page_length)
 
 
+@reads_from_replica
 def report_get(doctype: str, fields: str | list = None, filters: str | dict | list = None,
                or_filters: str | dict | list = None, order_by: str = None, start: int = 0, page_length: int = 20,
                group_by: str = None, **_):
@@ -36,6 +39,7 @@ def report_get(doctype: str, fields: str | list = None, filters: str | dict | li
     return {"keys": keys, "values": [list(r.values()) for r in rows]}
 
 
+@reads_from_replica
 def report_count(doctype: str, filters: str | dict | list = None, **_):
     _require(doctype, "report")
     return query.get_count(doctype, filters=json_arg({"f": filters}, "f"))

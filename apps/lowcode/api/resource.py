@@ -3,6 +3,7 @@
 from .. import client, document as documents, params, query
 from ..exceptions import PermissionError
 from ..context import local
+from ..database.replicas import replica
 from ..meta import get_meta
 from .request import document_payload, form_dict, json_arg, respond
 
@@ -24,13 +25,14 @@ def collection(request, doctype):
     _check_doctype(doctype)
     if request.method == "GET":
         data = form_dict(request)
-        rows = query.get_list(
-            doctype, fields=json_arg(data, "fields"), filters=json_arg(data, "filters"),
-            or_filters=json_arg(data, "or_filters"), order_by=data.get("order_by"),
-            limit_start=params.row_count(data.get("limit_start"), "limit_start"),
-            limit_page_length=params.row_count(data.get("limit"), "limit") if data.get("limit") not in (None, "")
-            else params.row_count(data.get("limit_page_length"), "limit_page_length", default=20),
-            group_by=data.get("group_by"), as_list=str(data.get("as_dict", "1")).lower() in ("0", "false"))
+        with replica():
+            rows = query.get_list(
+                doctype, fields=json_arg(data, "fields"), filters=json_arg(data, "filters"),
+                or_filters=json_arg(data, "or_filters"), order_by=data.get("order_by"),
+                limit_start=params.row_count(data.get("limit_start"), "limit_start"),
+                limit_page_length=params.row_count(data.get("limit"), "limit") if data.get("limit") not in (None, "")
+                else params.row_count(data.get("limit_page_length"), "limit_page_length", default=20),
+                group_by=data.get("group_by"), as_list=str(data.get("as_dict", "1")).lower() in ("0", "false"))
         return respond("data", rows)
     if request.method == "POST":
         doc = client.insert_doc(dict(document_payload(request), doctype=doctype))

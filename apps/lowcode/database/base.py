@@ -145,6 +145,7 @@ class Database:
         # Without autocommit every statement runs in a transaction, begun or not.
         self.conn.commit()
         self.in_transaction = False
+        self.transaction_writes = 0
         callbacks, self._after_commit = self._after_commit, []
         self._after_rollback = []
         for fn in callbacks:
@@ -153,6 +154,7 @@ class Database:
     def rollback(self):
         self.conn.rollback()
         self.in_transaction = False
+        self.transaction_writes = 0
         callbacks, self._after_rollback = self._after_rollback, []
         self._after_commit = []
         for fn in callbacks:

@@ -47,6 +47,11 @@ _ERROR_KINDS = {
 }
 
 
+# A statement that changes data or schema: counted per transaction, so reads after a write
+# in the same request stay on the primary (database/replicas.py).
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP|TRUNCATE|RENAME)\b", re.I).match
+
+
 def error_kind(exc):
     if not isinstance(exc, MySQLdb.MySQLError):
         return None
@@ -65,6 +70,7 @@ class MariaDBDatabase(Database):
             host=c.get("db_host", "127.0.0.1"), port=int(c.get("db_port", 3306)),
             user=c["db_user"], passwd=c["db_password"], db=c["db_name"],
             charset="utf8mb4", use_unicode=True, conv=_CONV, autocommit=False,
+            connect_timeout=int(c.get("db_connect_timeout", 10)),
         )
         cur = self.conn.cursor()
         cur.execute("SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'")
@@ -72,6 +78,8 @@ class MariaDBDatabase(Database):
 
     def _execute(self, query, values):
         cur = self.conn.cursor()
+        if not self.read_only and _WRITE(query):
+            self.transaction_writes += 1
         try:
             cur.execute(query, tuple(values) if values else None)
         except MySQLdb.Error as e:
@@ -80,6 +88,7 @@ class MariaDBDatabase(Database):
         return cur
 
     def executemany(self, query, rows):
+        self.transaction_writes += 1
         try:
             self.conn.cursor().executemany(query, rows)
         except MySQLdb.Error as e:

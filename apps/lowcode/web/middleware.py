@@ -17,6 +17,7 @@ import lowcode
 from .. import auth
 from . import website_users
 from ..context import local
+from ..database import replicas
 from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, DoesNotExistError, LowcodeError,
                           RequestEntityTooLarge, SiteNotFound)
 from ..meta import check_version
@@ -214,6 +215,7 @@ class SiteMiddleware:
             self.authenticate(request)
             response = website_users.gate(request) or self.get_response(request)
             if response.status_code < 400:
+                replicas.remember_write()  # read-your-writes: the session reads the primary a while
                 db.commit()
             else:
                 _rollback_quietly(site)  # after a lost connection, the error already answered stays

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from ... import query
 from ...context import local
+from ...database.replicas import reads_from_replica
 from ...document import get_doc
 from ...exceptions import LowcodeError, PermissionError
 from ...fields import registry
@@ -71,6 +72,7 @@ def _load(doctype, name):
     return doc if has_permission(doctype, "read", doc=doc) else None
 
 
+@reads_from_replica
 def number_card(name):
     card = _load("Number Card", name)
     if card is None:
@@ -93,6 +95,7 @@ def number_card(name):
     return out
 
 
+@reads_from_replica
 def chart(name, width=None):
     doc = _load("Dashboard Chart", name)
     if doc is None:

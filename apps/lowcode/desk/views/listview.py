@@ -5,6 +5,7 @@ layer."""
 import json
 
 from ... import params, query
+from ...database.replicas import reads_from_replica
 from ...exceptions import InvalidFieldError, LowcodeError
 from ...fields import get_fieldtype, registry, types_where
 from ...meta import get_meta
@@ -99,6 +100,7 @@ def filter_chips(request, choices):
 
 
 @desk_view
+@reads_from_replica
 def list_view(request, route):
     page = app_page(route)
     if page is not None:

@@ -28,6 +28,7 @@ from ... import pivot as pivots
 from ... import query
 from ...api.reportview import _require
 from ...context import local
+from ...database.replicas import reads_from_replica
 from ...document import get_doc, new_doc
 from ...exceptions import DoesNotExistError, LowcodeError, PermissionError, ValidationError
 from ...fields import registry, types_where
@@ -198,6 +199,7 @@ def spec_query(spec, **extra):
 
 # -- running it --------------------------------------------------------------------------------
 
+@reads_from_replica
 def run_report(doctype, spec, choices, page=1, page_length=20, ptype="report", limit=None):
     """(columns, rows, has_next): columns are field definitions with a ``key``, rows
     lists of values. Grouped reports have the group, the count and the aggregate."""
@@ -270,6 +272,7 @@ def _pivot_options(choices):
     return out
 
 
+@reads_from_replica
 def run_pivot(doctype, spec, ptype="report"):
     from ..render import prefs
     return pivots.pivot(doctype, spec["pivot_rows"], spec["pivot_column"] or None, spec["aggregate"],
