@@ -560,7 +560,6 @@ def realtime_command(bench, host, port):
 @pass_bench
 def worker(bench, queue, burst):
     """Run background jobs from the sites' Redis queues (RQ)."""
-    from rq import Worker
     from .caches import redis_client
     from .jobs import QUEUES, queue_name, redis_url
     urls = {redis_url(sites.get_site_config(s, bench.path)) for s in bench.target_sites()} - {None}
@@ -576,8 +575,26 @@ def worker(bench, queue, burst):
     if unknown or not queues:
         raise CommandError(f"unknown queue {', '.join(unknown) or queue!r} (use {', '.join(QUEUES)})")
     # Each job runs lowcode.jobs.execute_job(payload), which opens the payload's site itself.
-    Worker([queue_name(q, url) for q in queues], connection=redis_client(url)).work(burst=burst,
-                                                                                   logging_level="INFO")
+    _quick_to_stop_worker()([queue_name(q, url) for q in queues], connection=redis_client(url)).work(
+        burst=burst, logging_level="INFO")
+
+
+def _quick_to_stop_worker():
+    from rq import Worker
+
+    class QuickToStopWorker(Worker):
+        """RQ's Worker with its pubsub thread (commands sent to the worker) waking every
+        second instead of every minute: on SIGTERM the warm shutdown unsubscribes while that
+        thread waits on the same connection, which took up to the minute (longer than the
+        stop grace of `lowcode start`, so SIGKILL). Rq's own subscribe() but for sleep_time."""
+
+        def subscribe(self):
+            self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
+                                                           exception_handler=self._pubsub_exception_handler)
+    return QuickToStopWorker
 
 
 @main.command()

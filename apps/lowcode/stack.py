@@ -120,10 +120,10 @@ class Outcome:
         events.subscribe(events.ProcessStateStoppingEvent, stopping)
         events.subscribe(events.ProcessStateFatalEvent, fatal)
 
-    def signalled(self, pid, sig):
-        # Supervisor sends SIGKILL only to a stopping child whose stopwaitsecs have passed.
-        if sig == signal.SIGKILL and abs(pid) in self.stopping:
-            self.killed.add(self.stopping[abs(pid)])
+    def reaped(self, pid, status):
+        # A child being stopped that ended by SIGKILL: supervisor's, once stopwaitsecs passed.
+        if pid in self.stopping and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+            self.killed.add(self.stopping[pid])
 
     def exit_status(self):
         if self.gave_up:
@@ -147,9 +147,11 @@ def run(stack, grace=10, directory=None, retries=STARTRETRIES):
     outcome = Outcome(grace)
 
     class Options(ServerOptions):
-        def kill(self, pid, sig):
-            outcome.signalled(pid, sig)
-            return super().kill(pid, sig)
+        def waitpid(self):
+            pid, status = super().waitpid()
+            if pid:
+                outcome.reaped(pid, status)
+            return pid, status
 
     class Manager(Supervisor):
         def runforever(self):

@@ -79,6 +79,40 @@ def processes_naming(text):
     return found
 
 
+def descendants(root):
+    """Pids of every process under ``root`` now (uvicorn's workers are grandchildren)."""
+    parents = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parents[int(pid)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    found, todo = set(), [root]
+    while todo:
+        current = todo.pop()
+        children = [pid for pid, parent in parents.items() if parent == current]
+        found.update(children)
+        todo.extend(children)
+    return found
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test's own (scripts/services.sh with its own run dir and port): the
+    stack's workers must not take the shared Redis's jobs, which other tests enqueue."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    script = os.path.join(root, "scripts", "services.sh")
+    port = free_port()
+    env = dict(os.environ, LOWCODE_RUN_DIR=str(tmp_path / "run"), LOWCODE_REDIS_PORT=str(port),
+               LOWCODE_MARIADB_PORT=str(free_port()))
+    subprocess.run(["bash", script, "start", "redis"], env=env, check=True, stdout=subprocess.DEVNULL, timeout=60)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        subprocess.run(["bash", script, "stop", "redis"], env=env, stdout=subprocess.DEVNULL, timeout=60)
+
+
 def ping(port, site):
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/method/ping", headers={"Host": site})
     try:
@@ -133,6 +167,52 @@ def test_start_without_redis_runs_web_jobs_and_scheduler_restarts_and_stops(tmp_
         assert processes_naming(bench) == []
     finally:
         start.stop()
+
+
+def test_start_with_redis_runs_every_process_and_stops_them_all(tmp_path, private_redis):
+    import redis
+    bench = str(tmp_path / "bench")
+    os.makedirs(bench)
+    site = create_site(bench, "sqlite", apps=(), redis=private_redis)
+    realtime_port = free_port()
+    sites.update_common_config({"socketio_port": realtime_port}, bench)
+    port = free_port()
+    start = Running([sys.executable, "-m", "lowcode", "--sites-path", bench, "start", "--port", str(port),
+                     "--scheduler-interval", "1"], env=dict(os.environ, LOWCODE_SITES=bench))
+    try:
+        names = ("web", "worker", "scheduler", "realtime")  # defaults: 2 web processes, 1 worker
+        start.wait_for(lambda: all(start.spawned(name) for name in names), "every process spawned")
+        start.wait_for(lambda: ping(port, site), "the web processes answering ping")
+        # The scheduler enqueues into Redis; a worker runs the job.
+        start.wait_for(lambda: "enqueued lowcode." in start.output(), "the scheduler enqueueing")
+        start.wait_for(lambda: "Job OK" in start.output(), "a worker running a scheduled job")
+        assert [line for line in start.lines if "Job OK" in line][0].startswith("worker ")
+        start.wait_for(lambda: _listening(realtime_port), "the realtime service listening")
+
+        realtime = start.spawned("realtime")[0]
+        os.kill(realtime, signal.SIGKILL)
+        start.wait_for(lambda: len(start.spawned("realtime")) == 2, "realtime spawned again")
+        start.wait_for(lambda: _listening(realtime_port), "the new realtime service listening")
+        web_processes = descendants(start.spawned("web")[0])
+        assert len(web_processes) >= 2  # uvicorn's two workers under the web process
+        everything = descendants(start.proc.pid) | web_processes
+
+        start.proc.send_signal(signal.SIGTERM)
+        assert start.proc.wait(timeout=WAIT) == 0, start.output()
+        assert "every process stopped cleanly" in start.output()
+        assert not [pid for pid in everything if alive(pid)]
+        assert redis.Redis.from_url(private_redis).ping()  # only the stack stopped
+    finally:
+        start.stop()
+
+
+def _listening(port):
+    import socket
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def test_start_refuses_what_needs_redis(tmp_path):
