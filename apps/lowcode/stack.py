@@ -14,6 +14,7 @@ expected)", "spawned: 'web' with pid N"), puts children in their own process gro
 terminal's Ctrl+C reaches only supervisor) and on SIGINT/SIGTERM stops them with SIGTERM,
 then SIGKILL after ``stopwaitsecs``. The exit status says how it ended: see EXIT_*.
 """
+import contextlib
 import os
 import shlex
 import signal
@@ -166,12 +167,24 @@ def run(stack, grace=10, directory=None, retries=STARTRETRIES):
             options = Options()
             options.realize(["-c", path, "-n"])
             options.first, options.test = True, False  # first: never "cleanup_fds" (our own files stay open)
+            manager = Manager(options)
             try:
-                Manager(options).main()
+                manager.main()
             except asyncore.ExitNow:
                 pass
+            except BaseException:
+                _kill_children(manager)  # a failure of our own must not leave them running
+                raise
             options.close_httpservers()
             options.close_logger()
             if options.mood != SupervisorStates.RESTARTING or outcome.gave_up:
                 break
     return outcome.exit_status()
+
+
+def _kill_children(manager):
+    for group in getattr(manager, "process_groups", {}).values():
+        for process in group.processes.values():
+            if process.pid:
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)  # each child leads its own process group
