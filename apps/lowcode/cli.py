@@ -501,6 +501,7 @@ def start(bench, host, port, web_processes, workers, scheduler_interval, grace):
     stopped; 2: a process had to be killed after the grace period."""
     from . import stack
     processes = stack.programs(bench.path, host, port, web_processes, workers, scheduler_interval)
+    stack.check_ports(bench.path, host, port)
     click.echo("Starting " + ", ".join(f"{name} x{n}" if n > 1 else name for name, _, n in processes), err=True)
     raise click.exceptions.Exit(stack.run(processes, grace=grace))
 

@@ -65,6 +65,22 @@ def programs(bench, host="127.0.0.1", port=8000, web_processes=None, workers=Non
     return stack
 
 
+def check_ports(bench, host, port):
+    """Refuse at once a port another program holds: a child that cannot listen would be
+    retried for a minute before the stack gave up. The realtime port matters only with
+    Redis (without it the web process goes on without live updates, and says so)."""
+    import socket
+    from .realtime.server import socketio_port
+    wanted = [("--port", port)] + ([("socketio_port", socketio_port(bench))] if has_redis(bench) else [])
+    for what, number in wanted:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind((host, number))
+            except OSError as e:
+                raise CommandError(f"{host}:{number} ({what}) is not free: {e.strerror}")
+
+
 def _escape(text):
     # Supervisor expands %(name)s in its values: a literal % is written %%.
     return text.replace("%", "%%")

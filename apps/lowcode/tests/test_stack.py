@@ -3,6 +3,7 @@ loopback ports; and the process manager's endings (clean, killed after the grace
 given up) with small stand-in children. Each is bounded in time."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -207,7 +208,6 @@ def test_start_with_redis_runs_every_process_and_stops_them_all(tmp_path, privat
 
 
 def _listening(port):
-    import socket
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
@@ -227,8 +227,21 @@ def test_start_refuses_what_needs_redis(tmp_path):
         stack.programs(bench, workers=1)
     assert [name for name, _, _ in stack.programs(bench)] == ["web"]
 
-    sites.write_json(os.path.join(bench, "s.localhost", "site_config.json"),
-                     {"db_type": "sqlite", "redis_cache": "redis://127.0.0.1:1/0"})
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    sites.update_common_config({"socketio_port": taken.getsockname()[1]}, bench)
+    try:
+        with pytest.raises(CommandError, match=r"\(--port\) is not free"):
+            stack.check_ports(bench, "127.0.0.1", taken.getsockname()[1])
+        stack.check_ports(bench, "127.0.0.1", free_port())  # no Redis: the realtime port may be taken
+
+        sites.write_json(os.path.join(bench, "s.localhost", "site_config.json"),
+                         {"db_type": "sqlite", "redis_cache": "redis://127.0.0.1:1/0"})
+        with pytest.raises(CommandError, match=r"\(socketio_port\) is not free"):
+            stack.check_ports(bench, "127.0.0.1", free_port())
+    finally:
+        taken.close()
     full = stack.programs(bench, workers=3, scheduler_interval=5)
     assert [(name, n) for name, _, n in full] == [("web", 1), ("worker", 3), ("scheduler", 1), ("realtime", 1)]
     web_argv = full[0][1]
