@@ -89,7 +89,9 @@ def generate(bench, units_dir, nginx_dir=None, user=None, web_processes=2, worke
         return systemd_exec(*lowcode, "--sites-path", bench, *args)
 
     context = {
-        "user": user or getpass.getuser(), "bench": bench, "directory": os.path.dirname(bench), "host": host,
+        "user": user or getpass.getuser(), "bench": bench, "host": host,
+        # systemd expands %-specifiers in these too; an Environment= assignment is quoted as one word.
+        "directory": os.path.dirname(bench).replace("%", "%%"), "sites_env": systemd_exec(f"LOWCODE_SITES={bench}"),
         "port": port, "web_processes": web_processes, "workers": workers,
         "realtime_port": realtime_port or socketio_port(bench), "server_names": " ".join(names) or "_",
         "assets": asset_locations(bench), "max_body_mb": max_body_megabytes(bench), "command": command,

@@ -155,3 +155,19 @@ def test_nginx_serves_the_assets_from_disk_cached_and_compressed(written, tmp_pa
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not on this machine")
+def test_a_bench_path_with_spaces_and_percent_signs_survives_systemds_parsing(tmp_path):
+    from lowcode import production
+    bench = tmp_path / "my bench 100%"
+    (bench / "s.localhost").mkdir(parents=True)
+    sites.write_json(str(bench / "s.localhost" / "site_config.json"), {"db_type": "sqlite"})
+    out = tmp_path / "units"
+    production.generate(str(bench), str(out), user=getpass.getuser())
+    paths = [str(out / name) for name in SERVICES if "@" not in name]
+    result = subprocess.run(["systemd-analyze", "verify", *paths], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+    web = unit(out / "lowcode-web.service")["Service"]
+    assert f'Environment="LOWCODE_SITES={str(bench).replace("%", "%%")}"\n' in (out / "lowcode-web.service").read_text()
+    assert f'--sites-path "{str(bench).replace("%", "%%")}" serve' in web["ExecStart"]
