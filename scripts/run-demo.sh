@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (once) the SQLite demo site with the CRM app and demo data, then serve it.
+# Create (once) the SQLite demo site with the CRM app and demo data, then run it with
+# `lowcode start` (web server, background jobs and the scheduler, so scheduled jobs run).
 #
 # Environment:
 #   ADMIN_PASSWORD   Administrator's password for a new site (default: admin)
@@ -120,9 +121,11 @@ cat <<EOF
           sales1@demo.local, support@demo.local, agent1@demo.local,
           accounts@demo.local, stock@demo.local / demo1234
 
+  Scheduled jobs (follow-ups, escalations, expiring quotations,
+  nightly scoring) run every minute in the server process.
   Stop with Ctrl+C.
 ==================================================================
 
 EOF
 
-exec "$LOWCODE" --site "$SITE" serve --host "$HOST" --port "$PORT"
+exec "$LOWCODE" start --host "$HOST" --port "$PORT"

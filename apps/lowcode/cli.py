@@ -14,6 +14,8 @@ import contextlib
 import importlib
 import json
 import os
+import signal
+import threading
 import time
 import traceback
 
@@ -437,8 +439,12 @@ def console(bench):
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--workers", default=1, type=int, show_default=True)
 @click.option("--no-realtime", is_flag=True, help="Do not start the realtime (Socket.IO) service.")
+@click.option("--with-scheduler", is_flag=True,
+              help="Without Redis: tick the scheduler on a thread of this process (`lowcode start` does).")
+@click.option("--scheduler-interval", default=60, type=click.IntRange(min=1), show_default=True,
+              help="Seconds between the in-process scheduler's ticks.")
 @pass_bench
-def serve(bench, host, port, workers, no_realtime):
+def serve(bench, host, port, workers, no_realtime, with_scheduler, scheduler_interval):
     """Serve every site of the bench over HTTP (uvicorn); the Host header picks the site.
     With one worker, the realtime service runs in the same process on the bench's
     ``socketio_port`` (default 9000); with several, run ``lowcode realtime`` beside them."""
@@ -448,6 +454,14 @@ def serve(bench, host, port, workers, no_realtime):
         click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
         os.environ[BACKGROUND_ENV] = "1"
+        if with_scheduler:
+            # uvicorn's parent process (the only one with one worker) ticks, so several
+            # workers never run a job twice; the jobs go to its background thread.
+            threading.Thread(target=scheduler_loop, args=(bench, scheduler_interval, threading.Event()),
+                             name="lowcode-scheduler", daemon=True).start()
+            click.echo(f"Scheduler: ticking every {scheduler_interval} s in the server process", err=True)
+    elif with_scheduler:
+        click.echo("Redis is configured: run `lowcode scheduler` (or `lowcode start`) for scheduled jobs", err=True)
     if workers == 1 and not no_realtime:
         # Its own thread and event loop: events published in this process reach it directly.
         from .realtime import server as realtime
@@ -467,6 +481,66 @@ def serve(bench, host, port, workers, no_realtime):
     # for the cheapest request). lowcode.web.asgi stays available for ASGI servers.
     uvicorn.run("lowcode.web.wsgi:application", host=host, port=port, workers=workers, interface="wsgi",
                 lifespan="off")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--web-processes", type=click.IntRange(min=1),
+              help="Web server processes on the port (default: 2 with Redis; without Redis only 1).")
+@click.option("--workers", type=click.IntRange(min=0), help="RQ worker processes (default 1; Redis only).")
+@click.option("--scheduler-interval", default=60, type=click.IntRange(min=1), show_default=True,
+              help="Seconds between the scheduler's ticks.")
+@click.option("--grace", default=10, type=click.IntRange(min=1), show_default=True,
+              help="Seconds a process has to stop after SIGTERM before it gets SIGKILL.")
+@pass_bench
+def start(bench, host, port, web_processes, workers, scheduler_interval, grace):
+    """Run the whole stack until Ctrl+C/SIGTERM: web, RQ workers, scheduler and realtime
+    (without Redis: one web process running jobs and scheduler inside). A crashed process
+    is restarted. Exit status 0: stopped cleanly; 1: a process kept failing and the stack
+    stopped; 2: a process had to be killed after the grace period."""
+    from . import stack
+    processes = stack.programs(bench.path, host, port, web_processes, workers, scheduler_interval)
+    stack.check_ports(bench.path, host, port)
+    click.echo("Starting " + ", ".join(f"{name} x{n}" if n > 1 else name for name, _, n in processes), err=True)
+    raise click.exceptions.Exit(stack.run(processes, grace=grace))
+
+
+@main.group()
+def setup():
+    """Set-up files for running the bench on a host."""
+
+
+@setup.command("production")
+@click.option("--user", help="The system user the services run as (default: you).")
+@click.option("--web-processes", default=2, type=click.IntRange(min=1), show_default=True)
+@click.option("--workers", default=2, type=click.IntRange(min=1), show_default=True,
+              help="RQ workers: lowcode-worker@1 .. @N in lowcode.target.")
+@click.option("--server-name", help="nginx server_name, space-separated (default: the bench's sites).")
+@click.option("--port", default=8000, type=int, show_default=True, help="The web server's port (loopback).")
+@click.option("--output", type=click.Path(file_okay=False), help="Write the files here (default: ./production).")
+@click.option("--install", "install_", is_flag=True,
+              help="Write them into /etc/systemd/system and /etc/nginx/conf.d instead (root only).")
+@pass_bench
+def setup_production(bench, user, web_processes, workers, server_name, port, output, install_):
+    """Write systemd units (web, worker@, scheduler, realtime, lowcode.target) and an nginx
+    site for a Debian host; see docs/DEPLOY.md. Starts nothing."""
+    from . import production, stack
+    if install_ and output:
+        raise click.UsageError("give --output or --install, not both")
+    if not stack.has_redis(bench.path):
+        click.echo("Warning: no site has Redis configured; the worker, scheduler and realtime units need it",
+                   err=True)
+    options = {"user": user, "web_processes": web_processes, "workers": workers, "server_name": server_name,
+               "port": port}
+    written = (production.install(bench.path, **options) if install_ else
+               production.generate(bench.path, os.path.abspath(output or "production"), **options))
+    for path in written:
+        click.echo(path)
+    if not install_:
+        click.echo("Next (as root): copy the units to /etc/systemd/system and lowcode.conf to /etc/nginx/conf.d, "
+                   "or run again with --install; then systemctl daemon-reload && systemctl enable --now "
+                   "lowcode.target && nginx -t && systemctl reload nginx")
 
 
 @main.command("realtime")
@@ -516,14 +590,23 @@ def worker(bench, queue, burst, heartbeat):
 @pass_bench
 def scheduler(bench, once, interval):
     """Enqueue the sites' scheduled jobs when they are due (``scheduler_events`` hooks)."""
-    while True:
-        started = time.monotonic()
+    if once:
         failed = scheduler_tick(bench)
-        if once:
-            if failed:
-                raise CommandError(f"the scheduler failed on {', '.join(failed)}")
-            return
-        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        if failed:
+            raise CommandError(f"the scheduler failed on {', '.join(failed)}")
+        return
+    # SIGTERM (systemd, `lowcode start`) ends the loop after the current tick, exit status 0.
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler_loop(bench, interval, stop)
+
+
+def scheduler_loop(bench, interval, stop):
+    """Tick every ``interval`` seconds until ``stop`` (a threading.Event) is set."""
+    while not stop.is_set():
+        started = time.monotonic()
+        scheduler_tick(bench)
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))
 
 
 def scheduler_tick(bench):

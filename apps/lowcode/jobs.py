@@ -235,4 +235,15 @@ def worker_class():
             if job.timeout and job.timeout > 0:
                 interval = min(job.timeout - working_time, interval)
             return int(interval) + 2 * self.job_monitoring_interval
+
+        def subscribe(self):
+            """RQ's own subscribe() but for the pubsub thread (commands sent to the worker)
+            waking every second instead of every minute: on SIGTERM the warm shutdown
+            unsubscribes while that thread waits on the same connection, which took up to the
+            minute (longer than the stop grace of `lowcode start`, so SIGKILL)."""
+            self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
+                                                           exception_handler=self._pubsub_exception_handler)
     return LowcodeWorker

@@ -42,11 +42,11 @@ def _path(name):
     return path
 
 
-def _app_public(app):
+def _app_public(app, bench=None):
     """An app's public/ folder, for apps of the bench only (never any importable module)."""
     import importlib.util
     from ..sites import apps_txt
-    if app == "lowcode" or app not in apps_txt():
+    if app == "lowcode" or app not in apps_txt(bench):
         return None
     spec = importlib.util.find_spec(app)
     if spec is None or not spec.submodule_search_locations:
