@@ -444,6 +444,8 @@ def serve(bench, host, port, workers, no_realtime):
     ``socketio_port`` (default 9000); with several, run ``lowcode realtime`` beside them."""
     import uvicorn
     from .jobs import BACKGROUND_ENV, redis_url
+    from .observability.metrics import prepare_multiprocess_dir
+    prepare_multiprocess_dir(bench.path)  # the web processes' metrics, summed by any one's /metrics
     if not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path)):
         click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
@@ -503,6 +505,8 @@ def worker(bench, queue, burst):
     if unknown or not queues:
         raise CommandError(f"unknown queue {', '.join(unknown) or queue!r} (use {', '.join(QUEUES)})")
     # Each job runs lowcode.jobs.execute_job(payload), which opens the payload's site itself.
+    from .observability.metrics import name_worker_process
+    name_worker_process()  # its work horses' job metrics go to one file per worker
     Worker([queue_name(q, url) for q in queues], connection=redis_client(url)).work(burst=burst,
                                                                                    logging_level="INFO")
 

@@ -11,6 +11,7 @@ import os
 import traceback
 
 from .context import local
+from .observability import jobs as observed_jobs
 
 QUEUES = ("short", "default", "long")
 TIMEOUTS = {"short": 300, "default": 300, "long": 1500}
@@ -29,7 +30,7 @@ def enqueue(method, queue="default", timeout=None, job_name=None, now=False, at_
         raise ValueError(f"unknown queue {queue!r} (use {', '.join(QUEUES)})")
     path = method if isinstance(method, str) else f"{method.__module__}.{method.__qualname__}"
     payload = {"site": local.site, "bench": local.bench, "method": path, "user": local.user,
-               "kwargs": kwargs, "job_name": job_name or path, "queue": queue}
+               "kwargs": kwargs, "job_name": job_name or path, "queue": queue, **observed_jobs.payload_fields()}
     if now:
         return _call(path, kwargs)
     url = redis_url()
@@ -117,7 +118,8 @@ def _call(path, kwargs):
 def execute_job(payload):
     """What a worker runs: the job in its own site context and transaction."""
     import lowcode
-    with lowcode.site_context(payload["site"], bench=payload.get("bench"), user=payload.get("user") or "Administrator"):
+    with lowcode.site_context(payload["site"], bench=payload.get("bench"), user=payload.get("user") or "Administrator"), \
+            observed_jobs.observed(payload):
         try:
             result = _call(payload["method"], payload.get("kwargs") or {})
             local.db.commit()
@@ -135,17 +137,21 @@ def run_inline(payload):
     user = local.user
     local.user = payload.get("user") or user
     try:
-        _call(payload["method"], payload.get("kwargs") or {})
-        db.commit()
-    except Exception:
-        db.rollback()
-        record_failure(payload, traceback.format_exc())
-        log.exception("background job %s failed", payload["method"])
+        with observed_jobs.observed(payload) as run:
+            try:
+                _call(payload["method"], payload.get("kwargs") or {})
+                db.commit()
+            except Exception:
+                run.failed = True
+                db.rollback()
+                record_failure(payload, traceback.format_exc())
+                log.exception("background job %s failed", payload["method"])
     finally:
         local.user = user
 
 
 def record_failure(payload, error):
+    observed_jobs.failed(payload)
     db = local.db
     from .document import get_doc
     get_doc({"doctype": "Failed Job", "method": payload["method"], "queue": payload.get("queue"),
