@@ -467,8 +467,10 @@ def serve(bench, host, port, workers, no_realtime):
     # ASGI, Django hops between the event loop and worker threads on every request,
     # which `make bench` measured at several milliseconds per request (0.9 ms vs 6.9 ms
     # for the cheapest request). lowcode.web.asgi stays available for ASGI servers.
+    # No access log of uvicorn's: the JSON request line (lowcode/observability) replaces it,
+    # and uvicorn's would print raw paths with their query strings (password-reset keys).
     uvicorn.run("lowcode.web.wsgi:application", host=host, port=port, workers=workers, interface="wsgi",
-                lifespan="off")
+                lifespan="off", access_log=False)
 
 
 @main.command("realtime")

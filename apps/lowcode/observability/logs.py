@@ -10,8 +10,9 @@ sees it, not only ours; the formatter adds the current site."""
 import contextlib
 import contextvars
 import logging
+import os
 import re
-import uuid
+import time
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -27,7 +28,7 @@ def valid_request_id(value):
 
 
 def new_request_id():
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # a uuid4's randomness without building a UUID (every request pays it)
 
 
 @contextlib.contextmanager
@@ -74,6 +75,5 @@ class JsonFormatter(_JsonFormatter):
             log_record["site"] = _site()
 
     def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
-        import datetime
-        return datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).isoformat(
-            timespec="milliseconds")
+        """ISO 8601 in UTC with milliseconds: 2026-12-06T01:53:03.874Z."""
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"

@@ -15,6 +15,7 @@ import lowcode
 from lowcode import jobs
 from lowcode.database.mariadb import MariaDBDatabase
 from lowcode.database.sqlite import SQLiteDatabase
+from lowcode.observability import metrics
 from lowcode.sites import read_json, write_json
 from lowcode.testing.http import refresh, token
 
@@ -190,6 +191,13 @@ def test_metrics_label_routes_not_names(ctx, client, unique):
     assert "lowcode_queue_length" in text and "lowcode_workers_alive" in text
 
 
+def test_route_labels_are_url_patterns():
+    assert metrics.route_label(r"^api/resource/(?P<doctype>[^/]+)/(?P<name>.+?)/?$") == \
+        "/api/resource/<doctype>/<name>"
+    assert metrics.route_label(r"^api(?:/(?P<rest>.*))?$") == "/api/<rest>"
+    assert metrics.route_label("app/<str:route>/<path:name>") == "/app/<route>/<name>"
+
+
 def test_metrics_refused_to_other_addresses_without_token(site, client, site_copy):
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.7").status_code == 403
     # through a proxy on this host every client would look local: a forwarded request is not
@@ -268,3 +276,62 @@ def test_request_id_carried_into_the_jobs_it_enqueues(ctx, client, unique, caplo
     assert [r.request_id for r in said] == [rid]
     ended = [r for r in caplog.records if r.name == "lowcode.jobs" and getattr(r, "job", None) == failed.method]
     assert ended and ended[-1].request_id == rid and ended[-1].status == "finished"
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test's own on loopback (jobs and workers must not touch the shared
+    one's queues), stopped afterwards."""
+    import subprocess
+    import time
+    import redis
+    port = closed_port()
+    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_worker_job_metrics_summed_from_one_file_per_worker(site, bench, site_copy, private_redis, tmp_path):
+    """A real `lowcode worker` (RQ forks a work horse per job) in multiprocess mode: the
+    failure is counted, and the horses write to their worker's file, not one per job."""
+    import subprocess
+    import sys
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+    name = site_copy(redis_cache=private_redis)
+    with lowcode.site_context(name, bench=bench):
+        for _ in range(3):
+            jobs.enqueue(f"{__name__}.noisy_job", word="from a worker")
+        jobs.enqueue(f"{__name__}.failing_job")
+        lowcode.local.db.commit()  # sent to Redis now
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "LOWCODE_SITES": bench}
+    cli = [sys.executable, "-c", "from lowcode.cli import main; main()"]
+    run = subprocess.run(cli + ["--site", name, "worker", "--burst"], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    files = sorted(p.name for p in metrics_dir.iterdir())
+    assert files and all("_worker-" in f for f in files), files  # 4 jobs, 4 horses, one worker's files
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(metrics_dir))
+    failing = {"method": f"{__name__}.failing_job", "queue": "default"}
+    noisy = {"method": f"{__name__}.noisy_job", "queue": "default"}
+    assert registry.get_sample_value("lowcode_jobs_failed_total", failing) == 1
+    assert registry.get_sample_value("lowcode_job_duration_seconds_count", noisy) == 3
+    assert '"job finished"' in run.stderr or "job finished" in run.stderr  # its JSON lines
