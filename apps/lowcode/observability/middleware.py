@@ -74,12 +74,11 @@ class ObservabilityMiddleware:
 
 def _site_for(request):
     """(site, bench) for the request's Host, or (None, bench)."""
-    from ..exceptions import SiteNotFound
     from ..sites import bench_path, resolve_site
     bench = bench_path()
     try:
         return resolve_site(request.get_host(), bench), bench
-    except (SiteNotFound, Exception):  # noqa: BLE001 - DisallowedHost too: no site
+    except Exception:  # noqa: BLE001 - SiteNotFound, DisallowedHost: no site
         return None, bench
 
 
