@@ -337,3 +337,18 @@ def test_worker_job_metrics_summed_from_one_file_per_worker(site, bench, site_co
     assert registry.get_sample_value("lowcode_jobs_failed_total", failing) == 1
     assert registry.get_sample_value("lowcode_job_duration_seconds_count", noisy) == 3
     assert '"job finished"' in run.stderr or "job finished" in run.stderr  # its JSON lines
+
+
+def test_health_503_names_workers_when_none_listens(site, bench, client, site_copy, private_redis):
+    name = site_copy(health_token="h-secret", redis_cache=private_redis)
+    with lowcode.site_context(name, bench=bench):
+        jobs.enqueue(f"{__name__}.noisy_job", queue="long", word="waiting")
+        lowcode.local.db.commit()  # queued in this Redis, where no worker listens
+    data = json.loads(client.get("/api/method/lowcode.health", HTTP_HOST=name,
+                                 HTTP_AUTHORIZATION="Bearer h-secret").content)
+    assert data["status"] == "error" and data["failed"] == ["workers"]
+    long_queue = data["checks"]["workers"]["queues"]["long"]
+    assert long_queue["length"] == 1 and long_queue["oldest_age_seconds"] >= 0
+    assert data["checks"]["redis"]["ok"] is True
+    scrape = client.get("/metrics").content.decode()  # summed over the bench's Redis servers
+    assert float(re.search(r'^lowcode_queue_length\{queue="long"\} (\S+)$', scrape, re.M).group(1)) >= 1
