@@ -11,6 +11,7 @@ Several web processes and RQ work horses on one host share ``PROMETHEUS_MULTIPRO
 import functools
 import os
 import re
+import threading
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 WORKER_ID_ENV = "LOWCODE_METRICS_PROCESS"
@@ -69,11 +70,20 @@ def _metrics():
     }
 
 
-@functools.cache
+_made = None
+_lock = threading.Lock()
+
+
 def metrics():
     """The metric objects, made on first use (after the serve command set the
-    multiprocess directory)."""
-    return _metrics()
+    multiprocess directory); once per process, though two threads may ask at once
+    (prometheus_client refuses a metric registered twice)."""
+    global _made
+    if _made is None:
+        with _lock:
+            if _made is None:
+                _made = _metrics()
+    return _made
 
 
 def observe_request(method, route, status, seconds):
