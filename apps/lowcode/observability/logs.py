@@ -73,6 +73,11 @@ class JsonFormatter(_JsonFormatter):
         super().add_fields(log_record, record, message_dict)
         if log_record.get("site") is None:  # a call may name it (the request line does)
             log_record["site"] = _site()
+        request = log_record.get("request")
+        if hasattr(request, "path") and hasattr(request, "method"):
+            # Django's own lines (django.request) carry the request, whose repr has the query
+            # string (a password-reset key): its method and path only.
+            log_record["request"] = f"{request.method} {request.path}"
 
     def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
         """ISO 8601 in UTC with milliseconds: 2026-12-06T01:53:03.874Z."""

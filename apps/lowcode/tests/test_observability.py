@@ -246,6 +246,15 @@ def test_request_line_and_request_id_round_trip(ctx, client, unique, caplog):
     formatted = logging.getLogger("lowcode").handlers[0].formatter.format(line)
     assert json.loads(formatted)["request_id"] == rid  # the configured handler writes JSON
     assert f"s3cret{unique}" not in formatted and headers["HTTP_AUTHORIZATION"].split(":")[1] not in formatted
+    # a login's password, a reset link's key and a cookie appear in no line of any logger
+    client.cookies["sid"] = f"cookie{unique}"
+    client.post("/api/method/login", {"usr": user, "pwd": f"pw{unique}"})
+    client.get(f"/update-password?key=key{unique}")
+    json_lines = [logging.getLogger("lowcode").handlers[0].formatter.format(r) for r in caplog.records]
+    assert not [line for line in json_lines if f"pw{unique}" in line or f"key{unique}" in line
+                or f"cookie{unique}" in line]
+    assert [r.route for r in _request_lines(caplog)][-2:] == ["/api/method/login", "/update-password"]
+    del client.cookies["sid"]
     # an id that is too long or unsafe is replaced by one of ours
     for bad in ("x" * 200, "a b", "evil\"quote"):
         made = client.get("/api/method/ping", HTTP_X_REQUEST_ID=bad)["X-Request-ID"]
