@@ -450,6 +450,8 @@ def serve(bench, host, port, workers, no_realtime, with_scheduler, scheduler_int
     ``socketio_port`` (default 9000); with several, run ``lowcode realtime`` beside them."""
     import uvicorn
     from .jobs import BACKGROUND_ENV, redis_url
+    from .observability.metrics import prepare_multiprocess_dir
+    prepare_multiprocess_dir(bench.path)  # the web processes' metrics, summed by any one's /metrics
     if not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path)):
         click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
@@ -479,8 +481,10 @@ def serve(bench, host, port, workers, no_realtime, with_scheduler, scheduler_int
     # ASGI, Django hops between the event loop and worker threads on every request,
     # which `make bench` measured at several milliseconds per request (0.9 ms vs 6.9 ms
     # for the cheapest request). lowcode.web.asgi stays available for ASGI servers.
+    # No access log of uvicorn's: the JSON request line (lowcode/observability) replaces it,
+    # and uvicorn's would print raw paths with their query strings (password-reset keys).
     uvicorn.run("lowcode.web.wsgi:application", host=host, port=port, workers=workers, interface="wsgi",
-                lifespan="off")
+                lifespan="off", access_log=False)
 
 
 @main.command()
@@ -500,8 +504,12 @@ def start(bench, host, port, web_processes, workers, scheduler_interval, grace):
     is restarted. Exit status 0: stopped cleanly; 1: a process kept failing and the stack
     stopped; 2: a process had to be killed after the grace period."""
     from . import stack
+    from .observability.metrics import prepare_multiprocess_dir
     processes = stack.programs(bench.path, host, port, web_processes, workers, scheduler_interval)
     stack.check_ports(bench.path, host, port)
+    # Emptied once here, and named in the environment every child inherits: the web and
+    # worker processes' metrics summed by any scrape, a restarted child's kept.
+    prepare_multiprocess_dir(bench.path)
     click.echo("Starting " + ", ".join(f"{name} x{n}" if n > 1 else name for name, _, n in processes), err=True)
     raise click.exceptions.Exit(stack.run(processes, grace=grace))
 
@@ -579,6 +587,8 @@ def worker(bench, queue, burst, heartbeat):
     if unknown or not queues:
         raise CommandError(f"unknown queue {', '.join(unknown) or queue!r} (use {', '.join(QUEUES)})")
     # Each job runs lowcode.jobs.execute_job(payload), which opens the payload's site itself.
+    from .observability.metrics import name_worker_process
+    name_worker_process()  # its work horses' job metrics go to one file per worker
     worker_class()([queue_name(q, url) for q in queues], connection=redis_client(url),
                    job_monitoring_interval=heartbeat).work(burst=burst, logging_level="INFO")
 

@@ -18,6 +18,7 @@ import os
 import traceback
 
 from .context import local
+from .observability import jobs as observed_jobs
 
 QUEUES = ("short", "default", "long")
 TIMEOUTS = {"short": 300, "default": 300, "long": 1500}
@@ -38,7 +39,7 @@ def enqueue(method, queue="default", timeout=None, job_name=None, now=False, at_
         raise ValueError(f"unknown queue {queue!r} (use {', '.join(QUEUES)})")
     path = method if isinstance(method, str) else f"{method.__module__}.{method.__qualname__}"
     payload = {"site": local.site, "bench": local.bench, "method": path, "user": local.user,
-               "kwargs": kwargs, "job_name": job_name or path, "queue": queue}
+               "kwargs": kwargs, "job_name": job_name or path, "queue": queue, **observed_jobs.payload_fields()}
     if now:
         return _call(path, kwargs)
     url = redis_url()
@@ -129,7 +130,8 @@ def execute_job(payload):
     import lowcode
     from rq import get_current_job
     job = get_current_job()
-    with lowcode.site_context(payload["site"], bench=payload.get("bench"), user=payload.get("user") or "Administrator"):
+    with lowcode.site_context(payload["site"], bench=payload.get("bench"), user=payload.get("user") or "Administrator"), \
+            observed_jobs.observed(payload):
         local.flags.job_id = job.id if job is not None else None
         try:
             result = _call(payload["method"], payload.get("kwargs") or {})
@@ -164,17 +166,21 @@ def run_inline(payload):
     user = local.user
     local.user = payload.get("user") or user
     try:
-        _call(payload["method"], payload.get("kwargs") or {})
-        db.commit()
-    except Exception:
-        db.rollback()
-        record_failure(payload, traceback.format_exc())
-        log.exception("background job %s failed", payload["method"])
+        with observed_jobs.observed(payload) as run:
+            try:
+                _call(payload["method"], payload.get("kwargs") or {})
+                db.commit()
+            except Exception:
+                run.failed = True
+                db.rollback()
+                record_failure(payload, traceback.format_exc())
+                log.exception("background job %s failed", payload["method"])
     finally:
         local.user = user
 
 
 def record_failure(payload, error):
+    observed_jobs.failed(payload)
     db = local.db
     from .document import get_doc
     get_doc({"doctype": "Failed Job", "method": payload["method"], "queue": payload.get("queue"),

@@ -203,6 +203,7 @@ def call(request, dotted):
 def run(request, dotted):
     """Resolve, check and call a method with the request's arguments; its result."""
     fn = resolve(dotted)
+    request.lowcode_method = dotted  # a method that exists: its name is a bounded metrics label
     if local.user == "Guest" and not getattr(fn, "allow_guest", False):
         # Guest (no session, or an unknown or expired sid): 403 as in Frappe, not 401.
         raise PermissionError(f"Not permitted: log in or send an API token to call {dotted}")

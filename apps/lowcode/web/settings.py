@@ -12,6 +12,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",  # X-Frame-Options for older browsers
     "lowcode.web.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.gzip.GZipMiddleware",
+    "lowcode.observability.middleware.ObservabilityMiddleware",  # ping, health, /metrics; request id, timing, log
     "lowcode.web.middleware.SiteMiddleware",
 ]
 # Headers on every response (desk pages, API answers, files, errors). No page may be
@@ -66,9 +67,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 TEMPLATES = []
+# One JSON line per record (lowcode/observability/logs.py), with the request id of the
+# request or job that wrote it; "lowcode.request" is the line per request.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "lowcode.observability.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "loggers": {"lowcode": {"handlers": ["console"], "level": "INFO"}},
 }
