@@ -19,17 +19,19 @@ from ..context import local
 from ..exceptions import DoesNotExistError, NotWhitelisted, PermissionError
 from ..exceptions import BadRequest
 from .request import form_dict, respond
-from . import desk_methods, files, query_report, reportview
+from . import desk_methods, files, query_report, reportview, security
 from ..desk.views import printview
 from ..core.doctype.data_import import data_import
 from ..core.doctype.data_import_mapping import data_import_mapping
 
 
-def login(usr: str = None, pwd: str = None, **_):
+def login(usr: str = None, pwd: str = None, otp: str = None, tmp_id: str = None, **_):
     request = local.request
-    user = auth.check_login(usr, pwd, ip=_client_ip(request))
     desk = request.headers.get("X-Lowcode-Desk") == "1"
-    session = auth.start_session(user, ip=_client_ip(request), desk=desk)
+    user = _authenticate(usr, pwd, otp, tmp_id, _client_ip(request), desk)
+    if user is None:  # a code is asked for: no session yet (Frappe's two-step login)
+        return None
+    session = auth.start_session(user, ip=_client_ip(request), desk=desk, user_agent=request.headers.get("User-Agent"))
     local.session = session
     full_name = local.db.get_value("User", user, "full_name")
     from ..web import website_users
@@ -40,6 +42,28 @@ def login(usr: str = None, pwd: str = None, **_):
     # Frappe answers login with these keys beside "message"; clients read them there.
     local.flags.response_extra = {"home_page": home, "full_name": full_name}
     return "Logged In"
+
+
+def _authenticate(usr, pwd, otp, tmp_id, ip, desk):
+    """The user of a complete login, or None when the password was right but a
+    two-factor code is still needed (the answer then carries ``verification`` and
+    ``tmp_id``). Failures are written to the audit trail, surviving the rollback."""
+    from .. import audit, twofactor
+    from ..exceptions import AuthenticationError, TooManyRequestsError
+    try:
+        if tmp_id:
+            user = twofactor.verify(tmp_id, otp, ip=ip)
+        else:
+            user = auth.check_login(usr, pwd, ip=ip)
+            if twofactor.required_for(user):
+                local.flags.response_extra = twofactor.start(user, desk=desk)
+                return None
+    except (AuthenticationError, TooManyRequestsError) as e:
+        pending = twofactor.pending_login(tmp_id) if tmp_id else None
+        audit.log_failed_login(pending[0] if pending else usr, ip=ip, reason=e.message)
+        raise
+    audit.log_login(user, ip=ip)
+    return user
 
 
 def logout(**_):
@@ -53,6 +77,8 @@ def logout(**_):
             local.db.commit()
             local.db.set_read_only(False)
             local.db.begin()
+        from .. import audit
+        audit.log_logout(local.session.user, ip=_client_ip(local.request))
         auth.end_session(local.session.sid)
     local.flags.clear_cookies = True
     return None
@@ -172,6 +198,11 @@ STANDARD_METHODS = {
     # An outside ERP's layout (core/doctype/data_import_mapping): records written in it.
     "lowcode.core.doctype.data_import_mapping.data_import_mapping.export_data":
         _public(data_import_mapping.export_data, methods=READ),
+    # A user's sessions and two-factor secret (api/security.py).
+    "lowcode.sessions.get_sessions": _public(security.get_sessions, methods=READ),
+    "lowcode.sessions.revoke_session": _public(security.revoke_session, methods=("POST",)),
+    "lowcode.sessions.revoke_other_sessions": _public(security.revoke_other_sessions, methods=("POST",)),
+    "frappe.twofactor.reset_otp_secret": _public(security.reset_otp_secret, methods=("POST",)),
 }
 
 
