@@ -351,11 +351,15 @@ def test_permission_role_and_customisation_changes_are_logged(ctx, client, uniqu
     up = lowcode.get_doc({"doctype": "User Permission", "user": user, "allow": "User", "for_value": user}).insert()
     up.delete()
     perm = lowcode.get_doc({"doctype": "Custom DocPerm", "parent": dt, "role": "Sales User", "read": 1}).insert()
+    ps = lowcode.get_doc({"doctype": "Property Setter", "doctype_or_field": "DocField", "doc_type": dt,
+                          "field_name": "title", "property": "label", "value": "Heading",
+                          "property_type": "Data"}).insert()
     ctx.db.commit()
     subjects = [r["subject"] for r in rows(ctx, "Activity Log", "`reference_name`=%s OR `subject` LIKE %s",
                                            (user, f"%{dt}%"))]
     for expected in (f"Role System Manager added to {user}", f"Role Sales User removed from {user}",
-                     f"User {user} disabled", f"DocType {dt} created", f"Custom Field {cf.name} created"):
+                     f"User {user} disabled", f"DocType {dt} created", f"Custom Field {cf.name} created",
+                     f"Property Setter {ps.name} created"):
         assert expected in subjects, (expected, subjects)
     log = rows(ctx, "Activity Log", "`reference_doctype`='Custom DocPerm' AND `reference_name`=%s", (perm.name,))
     assert log and log[0]["operation"] == "Permission" and log[0]["user"] == "Administrator"
@@ -439,3 +443,48 @@ def test_desk_sessions_page_lists_and_logs_out(ctx, client, unique):
     error(whoami(phone), 403)
     # another user's page: 403
     assert client.get(f"/app/user-sessions/{other_user}", HTTP_ACCEPT="text/html").status_code == 403
+
+
+def test_data_import_mapping_exports_are_logged(ctx, client, bench, site, unique, tmp_path):
+    from click.testing import CliRunner
+    from lowcode.cli import main
+    write(ctx)
+    mapping = lowcode.get_doc({"doctype": "Data Import Mapping", "mapping_name": f"Roles {unique}",
+                               "reference_doctype": "Role", "key_field": "role_name",
+                               "columns": [{"external_column": "Title", "field": "role_name"}]}).insert()
+    admin_h = token("Administrator")
+    refresh(ctx)
+    r = client.get("/api/method/lowcode.core.doctype.data_import_mapping.data_import_mapping.export_data",
+                   {"mapping": mapping.name, "file_type": "CSV"}, REMOTE_ADDR="10.78.0.1", **admin_h)
+    assert r.status_code == 200, r.content[:300]
+    out = tmp_path / "roles.csv"
+    result = CliRunner().invoke(main, ["--sites-path", bench, "--site", site, "data-export", "--mapping",
+                                       mapping.name, "--file", str(out)])
+    assert result.exit_code == 0, result.output
+    logs = rows(ctx, "Access Log", "`reference_document`=%s", (mapping.name,))
+    assert [(r["export_from"], r["method"], r["file_type"], r["user"], r["ip_address"]) for r in logs] == [
+        ("Role", "Data Import Mapping", "CSV", "Administrator", "10.78.0.1"),
+        ("Role", "lowcode data-export", "CSV", "Administrator", None)]
+
+
+def test_a_system_managers_desk_page_for_another_user(ctx, client, unique):
+    from lowcode import twofactor
+    from lowcode.channels.stored_secrets import get_secret, store_secret
+    from lowcode.testing.http import login as desk_login
+    write(ctx)
+    user = make_user(unique, "sesspagevictim", roles=("Sales User",))
+    admin = make_user(unique, "sesspageadmin", roles=("System Manager",))
+    store_secret("User", user, twofactor.SECRET, "JBSWY3DPEHPK3PXP")
+    refresh(ctx)
+    victim = Client(HTTP_HOST=client.defaults["HTTP_HOST"])
+    ok(login(victim, user, PASSWORD, HTTP_USER_AGENT="Victim Browser"))
+    csrf = desk_login(ctx, client, admin)
+    html = client.get(f"/app/user-sessions/{user}").content.decode()
+    assert "Victim Browser" in html and 'id="reset-otp"' in html and "This session" not in html
+    assert client.post(f"/app/user-sessions/{user}", {"action": "reset_otp", "csrf_token": csrf}).status_code == 302
+    refresh(ctx)
+    assert get_secret("User", user, twofactor.SECRET) is None
+    assert client.post(f"/app/user-sessions/{user}", {"action": "revoke_others", "csrf_token": csrf}).status_code \
+        == 302
+    error(whoami(victim), 403)
+    assert ok(whoami(client))["message"] == admin  # the admin's own session is not the user's
