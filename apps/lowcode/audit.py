@@ -24,11 +24,14 @@ _EVENTS = {"after_insert": "created", "on_update": "changed", "on_trash": "delet
 
 
 class AuditRecord(Document):
-    """An audit row: inserted by this module, then never changed nor deleted, by anyone."""
+    """An audit row: inserted by this module only, then never changed nor deleted, by
+    anyone (the Administrator, who passes every permission, included)."""
 
     def validate(self):
         if not self.is_new():
             raise PermissionError(f"{self.doctype} records cannot be changed")
+        if not self.flags.written_by_audit:
+            raise PermissionError(f"{self.doctype} records are written by the system only")
 
     def on_trash(self):
         raise PermissionError(f"{self.doctype} records cannot be deleted")
@@ -52,6 +55,7 @@ def log_activity(subject, operation, status="Success", user=None, reference_doct
                    "user": user, "full_name": full_name, "ip_address": ip or _ip(),
                    "communication_date": _now(), "reference_doctype": reference_doctype,
                    "reference_name": reference_name, "content": content})
+    doc.flags.written_by_audit = True
     # ignore_links: a failed login names the user as typed, who may not exist.
     doc.insert(ignore_permissions=True, ignore_links=True)
     return doc
@@ -89,10 +93,13 @@ def log_export(export_from, file_type, method=None, report_name=None, filters=No
         db.set_read_only(False)
         db.begin()
     from .document import get_doc
-    get_doc({"doctype": "Access Log", "user": local.user, "export_from": export_from, "file_type": file_type.upper(),
-             "method": method, "report_name": report_name, "reference_document": reference_document,
-             "filters": json.dumps(filters, ensure_ascii=False, default=str) if filters not in (None, "") else None,
-             "ip_address": _ip(), "timestamp": _now()}).insert(ignore_permissions=True, ignore_links=True)
+    doc = get_doc({"doctype": "Access Log", "user": local.user, "export_from": export_from,
+                   "file_type": file_type.upper(), "method": method, "report_name": report_name,
+                   "reference_document": reference_document,
+                   "filters": json.dumps(filters, ensure_ascii=False, default=str) if filters not in (None, "") else None,
+                   "ip_address": _ip(), "timestamp": _now()})
+    doc.flags.written_by_audit = True
+    doc.insert(ignore_permissions=True, ignore_links=True)
 
 
 def on_doc_event(doc, method, *args):
@@ -107,9 +114,8 @@ def on_doc_event(doc, method, *args):
         operation = "Customization"
     else:
         return
-    flags = local.flags
-    if flags.in_install or flags.in_migrate or flags.in_uninstall:
-        return  # an app's own definitions, not someone's change
+    if _installing():
+        return
     if method == "on_update" and doc._doc_before_save is None:
         return  # a new record: after_insert told it
     action = _EVENTS.get(method)
@@ -118,6 +124,13 @@ def on_doc_event(doc, method, *args):
     log_activity(f"{doctype} {doc.name} {action}", operation, reference_doctype=doctype,
                  reference_name=None if method == "on_trash" else doc.name,
                  content=_summary(doc))
+
+
+def _installing():
+    """An app's install, migrate or uninstall writing what it declares (ownership.py's
+    ``owning_app``): the app's own definitions, not someone's change."""
+    flags = local.flags
+    return bool(flags.in_install or flags.in_migrate or flags.in_uninstall or flags.get("owning_app"))
 
 
 def _summary(doc):
@@ -130,8 +143,7 @@ def _summary(doc):
 
 def _user_changes(doc, method):
     """Roles added or removed (Has Role rows) and the user enabled or disabled."""
-    flags = local.flags
-    if method != "on_update" or flags.in_install or flags.in_migrate:
+    if method != "on_update" or _installing():
         return
     before = doc._doc_before_save
     old_roles = {r.role for r in before.roles} if before is not None else set()

@@ -118,7 +118,9 @@ user_guide = {
               "email-template": "email", "email-template-editor": "email", "email-account": "email",
               "sms-settings": "sms", "notification": "notifications", "webhook": "notifications",
               "number-card": "dashboards", "dashboard-chart": "dashboards", "workspace": "dashboards",
-              "report": "dashboards", "*/view/report": "dashboards", "translation": "translations"},
+              "report": "dashboards", "*/view/report": "dashboards", "translation": "translations",
+              "system-settings": "security", "user-sessions": "security", "activity-log": "security",
+              "access-log": "security"},
 }
 # The document archive (lowcode/archive.py): a File in a folder is read by the folder's roles
 # (everyone when it has none), in SQL for lists and search and per file for downloads.

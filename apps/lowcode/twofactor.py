@@ -38,6 +38,27 @@ def _settings_value(doctype, field):
     return Database().get_single_value(doctype, field)
 
 
+def authenticate(usr, pwd, otp=None, tmp_id=None, ip=None, desk=False):
+    """One login step, for /api/method/login and the desk's login page alike:
+    (user, None) when the login is complete; (None, challenge) when the password was
+    right but a code is needed (``start``'s answer); with ``tmp_id``, the code step.
+    Logins and failures go to the audit trail (a failure's row survives the rollback)."""
+    from . import audit
+    try:
+        if tmp_id:
+            user = verify(tmp_id, otp, ip=ip)
+        else:
+            user = auth.check_login(usr, pwd, ip=ip)
+            if required_for(user):
+                return None, start(user, desk=desk)
+    except (AuthenticationError, TooManyRequestsError) as e:
+        pending = pending_login(tmp_id) if tmp_id else None
+        audit.log_failed_login(pending[0] if pending else usr, ip=ip, reason=e.message)
+        raise
+    audit.log_login(user, ip=ip)
+    return user, None
+
+
 def enabled():
     return bool(int(_settings_value("System Settings", "enable_two_factor_auth") or 0))
 

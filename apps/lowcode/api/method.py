@@ -13,7 +13,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.http import HttpResponse
 
-from .. import auth, client, jobs, params
+from .. import auth, client, jobs, params, twofactor
 from ..apps import get_installed_apps
 from ..context import local
 from ..exceptions import DoesNotExistError, NotWhitelisted, PermissionError
@@ -28,8 +28,9 @@ from ..core.doctype.data_import_mapping import data_import_mapping
 def login(usr: str = None, pwd: str = None, otp: str = None, tmp_id: str = None, **_):
     request = local.request
     desk = request.headers.get("X-Lowcode-Desk") == "1"
-    user = _authenticate(usr, pwd, otp, tmp_id, _client_ip(request), desk)
-    if user is None:  # a code is asked for: no session yet (Frappe's two-step login)
+    user, challenge = twofactor.authenticate(usr, pwd, otp, tmp_id, ip=_client_ip(request), desk=desk)
+    if challenge:  # a code is asked for: no session yet (Frappe's two-step login)
+        local.flags.response_extra = challenge
         return None
     session = auth.start_session(user, ip=_client_ip(request), desk=desk, user_agent=request.headers.get("User-Agent"))
     local.session = session
@@ -42,28 +43,6 @@ def login(usr: str = None, pwd: str = None, otp: str = None, tmp_id: str = None,
     # Frappe answers login with these keys beside "message"; clients read them there.
     local.flags.response_extra = {"home_page": home, "full_name": full_name}
     return "Logged In"
-
-
-def _authenticate(usr, pwd, otp, tmp_id, ip, desk):
-    """The user of a complete login, or None when the password was right but a
-    two-factor code is still needed (the answer then carries ``verification`` and
-    ``tmp_id``). Failures are written to the audit trail, surviving the rollback."""
-    from .. import audit, twofactor
-    from ..exceptions import AuthenticationError, TooManyRequestsError
-    try:
-        if tmp_id:
-            user = twofactor.verify(tmp_id, otp, ip=ip)
-        else:
-            user = auth.check_login(usr, pwd, ip=ip)
-            if twofactor.required_for(user):
-                local.flags.response_extra = twofactor.start(user, desk=desk)
-                return None
-    except (AuthenticationError, TooManyRequestsError) as e:
-        pending = twofactor.pending_login(tmp_id) if tmp_id else None
-        audit.log_failed_login(pending[0] if pending else usr, ip=ip, reason=e.message)
-        raise
-    audit.log_login(user, ip=ip)
-    return user
 
 
 def logout(**_):

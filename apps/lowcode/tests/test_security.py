@@ -412,7 +412,12 @@ def test_audit_logs_are_for_system_managers_only_and_never_deleted(ctx, client, 
     error(client.get(f"/api/resource/Activity Log/{name}", **low_h), 403)
     assert name in [d["name"] for d in ok(client.get("/api/resource/Activity Log",
                                                      {"limit_page_length": 500}, **admin_h))["data"]]
-    # nobody deletes or changes a row, not even the Administrator
+    # nobody writes, deletes or changes a row, not even the Administrator
+    for doctype, forged in (("Activity Log", {"subject": "forged", "user": low}),
+                            ("Access Log", {"export_from": "Role", "user": low})):
+        error(client.post(f"/api/resource/{doctype}", json.dumps(forged), content_type="application/json",
+                          **admin_h), 403)
+        assert not rows(ctx, doctype, "`user`=%s", (low,))
     error(client.delete(f"/api/resource/Activity Log/{name}", **admin_h), 403)
     error(client.put(f"/api/resource/Activity Log/{name}", json.dumps({"subject": "edited"}),
                      content_type="application/json", **admin_h), 403)

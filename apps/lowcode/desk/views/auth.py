@@ -33,23 +33,19 @@ def login_page(request):
         return _login_form(target, status=400, error=gettext("The login form expired: please try again"))
     ip = request.META.get("REMOTE_ADDR")
     tmp_id = request.POST.get("tmp_id")
+    pending = twofactor.pending_login(tmp_id) if tmp_id else None  # whose code step this is
     try:
-        if tmp_id:  # the second step: the code from the authenticator app
-            user = twofactor.verify(tmp_id, request.POST.get("otp"), ip=ip)
-        else:
-            user = auth.check_login(request.POST.get("usr"), request.POST.get("pwd"), ip=ip)
-            if twofactor.required_for(user):
-                return _login_form(target, otp=twofactor.start(user, desk=True), user=user)
+        user, challenge = twofactor.authenticate(request.POST.get("usr"), request.POST.get("pwd"),
+                                                 request.POST.get("otp"), tmp_id, ip=ip, desk=True)
+        if challenge:  # the password was right: now the code from the authenticator app
+            return _login_form(target, otp=challenge, user=twofactor.pending_login(challenge["tmp_id"])[0])
     except (AuthenticationError, TooManyRequestsError) as e:
-        pending = twofactor.pending_login(tmp_id) if tmp_id else None
-        audit.log_failed_login(pending[0] if pending else request.POST.get("usr"), ip=ip, reason=e.message)
         if pending:  # a wrong code: ask again within the same login
             with translation.override(prefs_of(pending[0])[0].lang):
                 message = gettext(e.message)
             return _login_form(target, status=e.http_status, error=message,
                                otp={"tmp_id": tmp_id, "verification": {}}, user=pending[0])
         return _login_form(target, status=e.http_status, error=gettext(e.message), usr=request.POST.get("usr", ""))
-    audit.log_login(user, ip=ip)
     session = auth.start_session(user, ip=ip, desk=True, user_agent=request.headers.get("User-Agent"))
     if (target == "/app" or target.startswith(website_users.DESK_PREFIXES)) and website_users.is_website_user(user):
         target = website_users.home_page(user) or target  # a portal user never lands on the desk
