@@ -493,3 +493,45 @@ def test_a_system_managers_desk_page_for_another_user(ctx, client, unique):
         == 302
     error(whoami(victim), 403)
     assert ok(whoami(client))["message"] == admin  # the admin's own session is not the user's
+
+
+def test_a_revoked_session_ends_at_once_in_another_process(mariadb_ctx, mariadb_site, bench, unique, tmp_path,
+                                                           monkeypatch):
+    """A web process (uvicorn) caches the session in Redis; ending it here (another
+    process) must end it there at the next request."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from tests.server import UvicornServer
+    ctx = mariadb_ctx
+    monkeypatch.setenv("LOWCODE_SITES", bench)  # for this process's test client, as the client fixture sets it
+    write(ctx)
+    user = make_user(unique, "crossproc", roles=("Sales User",))
+    admin_h = token("Administrator")
+    refresh(ctx)
+    server = UvicornServer(bench, str(tmp_path / "server.log"))
+    server.start()
+    try:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+        def call(path, data=None):
+            request = urllib.request.Request(server.url + path, data=data, headers={"Host": mariadb_site})
+            try:
+                with opener.open(request, timeout=10) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+
+        status, _ = call("/api/method/login", urllib.parse.urlencode({"usr": user, "pwd": PASSWORD}).encode())
+        assert status == 200, server.log()
+        for _ in range(2):  # the server has it cached now
+            assert call("/api/method/frappe.auth.get_logged_user") == (200, {"message": user})
+        client = Client(HTTP_HOST=mariadb_site)
+        listed = ok(client.get("/api/method/lowcode.sessions.get_sessions", {"user": user}, **admin_h))["message"]
+        ok(client.post("/api/method/lowcode.sessions.revoke_session", {"user": user, "session_id": listed[0]["id"]},
+                       **admin_h))
+        assert call("/api/method/frappe.auth.get_logged_user")[0] == 403
+    finally:
+        server.stop()
