@@ -186,7 +186,8 @@ def test_desk_login_page_asks_for_the_code(ctx, client, unique, two_factor):
     r = client.post("/login", {"usr": user, "pwd": PASSWORD, "login_token": tok}, REMOTE_ADDR=ip)
     html = r.content.decode()
     assert r.status_code == 200 and 'name="otp"' in html and 'name="tmp_id"' in html and "data:image/svg+xml" in html
-    assert page.status_code == 200 and "sid" not in client.cookies or not client.cookies["sid"].value
+    assert page.status_code == 200
+    assert "sid" not in client.cookies or not client.cookies["sid"].value  # no session before the code
     uri = html.split("otpauth://", 1)[1].split("<", 1)[0].replace("&amp;", "&")
     secret = parse_qs(urlparse("otpauth://" + uri).query)["secret"][0]
     tmp_id = html.split('name="tmp_id" value="', 1)[1].split('"', 1)[0]
