@@ -92,6 +92,8 @@ DYNAMIC = [
     "Low", "Medium", "High",
     # login.html shows the message of auth.check_login's errors
     "Invalid login or password", "This user is disabled", "Too many failed logins: try again in a few minutes",
+    # ... and of twofactor.verify's (the login's code step)
+    "Invalid verification code", "The login has expired: log in again",
     # hub.html and global search: views/hub.py TOOLS groups and page labels
     "Customization", "Users and permissions", "Printing and e-mail", "Channels", "DocType Builder",
     "Customize Form", "Workflow Builder", "Role Permissions", "User Permissions",

@@ -179,12 +179,15 @@ class Session:
         return self.data.get("csrf_token")
 
 
-def start_session(user, ip=None, desk=False):
+def start_session(user, ip=None, desk=False, user_agent=None):
     sid = secrets.token_hex(28)
     data = {"csrf_token": secrets.token_urlsafe(24) if desk else None}
-    expires = datetime.datetime.now() + datetime.timedelta(days=SESSION_DAYS)
-    local.db.sql("INSERT INTO `tabSessions` (`sid`, `user`, `data`, `expires`, `ip`) VALUES (%s, %s, %s, %s, %s)",
-                 (sid, user, json.dumps(data), expires.strftime("%Y-%m-%d %H:%M:%S"), ip))
+    now = datetime.datetime.now()
+    expires = now + datetime.timedelta(days=SESSION_DAYS)
+    local.db.sql("INSERT INTO `tabSessions` (`sid`, `user`, `data`, `expires`, `ip`, `user_agent`, `created`, "
+                 "`last_active`) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                 (sid, user, json.dumps(data), expires.strftime("%Y-%m-%d %H:%M:%S"), ip, (user_agent or "")[:1000],
+                  now.strftime("%Y-%m-%d %H:%M:%S"), now.strftime("%Y-%m-%d %H:%M:%S")))
     local.db.sql("UPDATE `tabUser` SET `last_login`=%s, `last_ip`=%s WHERE `name`=%s",
                  (datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"), ip, user))
     session = Session(sid, user, data)
@@ -211,8 +214,13 @@ def get_session(sid):
 
 
 def end_session(sid):
+    """End one session. Its cache entry goes now and again after the commit (a request
+    running meanwhile may cache it from the row not yet deleted); the cache is Redis
+    when configured, so every process forgets it at once."""
     local.db.sql("DELETE FROM `tabSessions` WHERE `sid`=%s", (sid,))
-    cache().delete(f"session:{sid}")
+    c = cache()
+    c.delete(f"session:{sid}", f"session-seen:{sid}")
+    local.db.after_commit(lambda: c.delete(f"session:{sid}"))
 
 
 def drop_sessions(user, keep_sid=None):
@@ -288,3 +296,53 @@ def _verify_token(api_key, digest):
     if not int(enabled or 0):
         raise AuthenticationError("This user is disabled")
     return user
+
+
+# -- a user's sessions: listed and ended by the user or a System Manager (api/security.py) --------
+
+SEEN_SECONDS = 60  # last activity is kept to the minute: one cache read per request, a write a minute
+
+
+def session_id(sid):
+    """The public id of a session: a digest, so listing sessions never shows the cookie
+    that would open them."""
+    return hashlib.sha256(sid.encode()).hexdigest()[:20]
+
+
+def touch_session(session):
+    """Note the session's last activity (in the cache, shared by every process with
+    Redis; the row's ``last_active`` keeps the time of login)."""
+    c = cache()
+    now = int(datetime.datetime.now().timestamp())
+    seen = c.get(f"session-seen:{session.sid}")
+    if not seen or now - int(seen) >= SEEN_SECONDS:
+        c.set(f"session-seen:{session.sid}", now, ttl=SESSION_DAYS * 86400)
+
+
+def list_sessions(user, current_sid=None):
+    """The user's live sessions, newest activity first: id, ip, user agent, created,
+    last active, and whether it is ``current_sid``."""
+    c = cache()
+    rows = local.db.sql("SELECT `sid`, `ip`, `user_agent`, `created`, `last_active` FROM `tabSessions` "
+                        "WHERE `user`=%s AND `expires` >= %s",
+                        (user, datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S")), as_dict=True)
+    sessions = []
+    for row in rows:
+        seen = c.get(f"session-seen:{row['sid']}")
+        last = str(row["last_active"] or row["created"] or "")
+        if seen:
+            last = max(last, datetime.datetime.fromtimestamp(int(seen)).strftime("%Y-%m-%d %H:%M:%S"))
+        sessions.append({"id": session_id(row["sid"]), "ip": row["ip"], "user_agent": row["user_agent"],
+                         "created": str(row["created"] or "") or None, "last_active": last or None,
+                         "current": row["sid"] == current_sid})
+    sessions.sort(key=lambda s: s["last_active"] or "", reverse=True)
+    return sessions
+
+
+def end_session_by_id(user, public_id):
+    """End the user's session whose public id is ``public_id``; False when there is none."""
+    for sid in local.db.sql("SELECT `sid` FROM `tabSessions` WHERE `user`=%s", (user,), pluck=True):
+        if hmac.compare_digest(session_id(sid), public_id or ""):
+            end_session(sid)
+            return True
+    return False

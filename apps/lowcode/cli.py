@@ -242,8 +242,9 @@ def data_export(bench, mapping, file_path, filters):
         parsed = json.loads(filters) if filters else None
     except ValueError:
         raise click.BadParameter("not valid JSON", param_hint="--filters") from None
-    with bench.context():
+    with bench.context() as local:
         count = export_file(mapping, os.path.abspath(file_path), parsed)
+        local.db.commit()  # the export's Access Log row (lowcode/audit.py)
     click.echo(f"{count} rows written to {file_path}")
 
 

@@ -46,7 +46,9 @@ form_actions = {
     "*": [{"label": "Email", "route": "/app/email?doctype={doctype}&name={name}",
            "when": "lowcode.channels.compose.has_email"}],
     # Set a user's password or e-mail them an invitation (desk/views/users.py).
-    "User": [{"label": "Set password", "route": "/app/user-password/{name}", "roles": ["System Manager"]}],
+    "User": [{"label": "Set password", "route": "/app/user-password/{name}", "roles": ["System Manager"]},
+             # Sessions to log out, two-factor reset (desk/views/users.py: sessions_page).
+             {"label": "Sessions", "route": "/app/user-sessions/{name}"}],
     # A private copy of a workspace to change (desk/doctype/workspace/workspace.py: duplicate).
     "Workspace": [{"label": "Duplicate", "method": "lowcode.desk.doctype.workspace.workspace.duplicate",
                    "argument": "name", "redirect": "/app/workspace/{name}"}],
@@ -117,7 +119,9 @@ user_guide = {
               "email-template": "email", "email-template-editor": "email", "email-account": "email",
               "sms-settings": "sms", "notification": "notifications", "webhook": "notifications",
               "number-card": "dashboards", "dashboard-chart": "dashboards", "workspace": "dashboards",
-              "report": "dashboards", "*/view/report": "dashboards", "translation": "translations"},
+              "report": "dashboards", "*/view/report": "dashboards", "translation": "translations",
+              "system-settings": "security", "user-sessions": "security", "activity-log": "security",
+              "access-log": "security"},
 }
 # The document archive (lowcode/archive.py): a File in a folder is read by the folder's roles
 # (everyone when it has none), in SQL for lists and search and per file for downloads.
@@ -127,4 +131,18 @@ has_permission = {"File": "lowcode.archive.permission"}
 # The archive's page: folders, upload, move, rename, search, previews (desk/views/archive.py).
 # Every desk user finds it in the Modules menu (hub_modules.html); admins in the Settings hub too.
 settings_tools = [{"group": "Users and permissions", "label": "Document Archive", "icon": "folder",
-                   "url": "/app/archive", "role": "System Manager", "keywords": "files folders"}]
+                   "url": "/app/archive", "role": "System Manager", "keywords": "files folders"},
+                  # Two-factor login (lowcode/twofactor.py) and the audit trail (lowcode/audit.py).
+                  {"group": "Users and permissions", "label": "System Settings", "icon": "lock",
+                   "doctype": "System Settings", "keywords": "two factor 2fa otp"},
+                  {"group": "Users and permissions", "label": "Activity Log", "icon": "table", "url": "/app/activity-log",
+                   "role": "System Manager", "keywords": "audit login logout"},
+                  {"group": "Users and permissions", "label": "Access Log", "icon": "table", "url": "/app/access-log",
+                   "role": "System Manager", "keywords": "audit export"}]
+
+# The audit trail (lowcode/audit.py): permission, role and customisation changes, in the change's transaction.
+for _event in ("after_insert", "on_update", "on_trash"):
+    doc_events["*"][_event].append("lowcode.audit.on_doc_event")
+del _event
+# An audit row keeps naming a deleted user or record (as in Frappe).
+ignore_links_on_delete = ["Activity Log", "Access Log"]

@@ -23,7 +23,8 @@ from .context import local
 TABLE = "App Record"
 # Records that are never an app's to take back: DocTypes carry their app themselves; the rest
 # are history or bookkeeping written as a side effect of any save.
-UNTRACKED = {"DocType", "Installed App", "Module Def", "Version", "Comment", "DocShare"}
+UNTRACKED = {"DocType", "Installed App", "Module Def", "Version", "Comment", "DocShare",
+             "Activity Log", "Access Log"}  # the audit trail outlives the app (audit.py)
 # Removal order: what refers to others first (a workflow before its state field and states),
 # roles last (permission rules and workflows name them).
 _ORDER = {"Workflow": 0, "Property Setter": 1, "Custom Field": 2, "Workflow State": 8,

@@ -162,5 +162,10 @@ def create_system_tables():
         db.sql(f"CREATE TABLE `tabSessions` (`sid` {v('varchar', 140)} NOT NULL PRIMARY KEY, "
                f"`user` {v('varchar', 140)}, `data` {v('text')}, `expires` {v('datetime')}, "
                f"`ip` {v('varchar', 140)})")
+    # What a user's list of sessions shows (auth.list_sessions); added to older sites' tables.
+    missing = [(c, t) for c, t in (("user_agent", v("text")), ("created", v("datetime")),
+                                   ("last_active", v("datetime"))) if c not in db.get_columns("Sessions")]
+    if missing:
+        db.add_columns("Sessions", missing)
     create_table(db)
     create_ownership_table(db)

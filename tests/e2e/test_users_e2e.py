@@ -96,3 +96,46 @@ def test_persian_user_sees_a_persian_404_on_a_phone(pages, server, shot):
     assert wide.evaluate("document.documentElement.dir") == "rtl"
     shot(wide, "not-found-fa-wide")
     assert_no_js_errors(pages)
+
+
+def _two_factor(server, on):
+    with lowcode.site_context(server.site, bench=server.bench) as local:
+        settings = lowcode.get_doc("System Settings")
+        settings.enable_two_factor_auth = 1 if on else 0
+        settings.save(ignore_permissions=True)
+        local.db.commit()
+
+
+def test_two_factor_login_step_in_persian(pages, server, shot):
+    """A Persian System Manager's first login with 2FA on: the password, then the QR code
+    and the code step (right to left); the code an authenticator computes logs in."""
+    import pyotp
+    from urllib.parse import parse_qs, urlparse
+    email = f"e2e.otp.{uuid.uuid4().hex[:6]}@example.com"
+    with lowcode.site_context(server.site, bench=server.bench) as local:
+        lowcode.get_doc({"doctype": "User", "email": email, "first_name": "Dariush", "language": "fa",
+                         "roles": [{"role": "System Manager"}]}).insert(ignore_permissions=True)
+        from lowcode.auth import set_password
+        set_password(email, PASSWORD)
+        local.db.commit()
+    _two_factor(server, True)
+    try:
+        page = pages.new(state=None, **PHONE)
+        page.goto("/login")
+        page.fill("#usr", email)
+        page.fill("#pwd", PASSWORD)
+        with page.expect_navigation():
+            page.click("form[action='/login'] button[type=submit]")
+        expect(page.locator("#otp-form img")).to_be_visible()
+        assert page.evaluate("document.documentElement.dir") == "rtl"
+        expect(page.locator("label[for=otp]")).to_have_text(in_persian("Verification code"))
+        shot(page, "two-factor-enrolment-fa-phone")
+        uri = page.locator("#otp-form code").text_content()  # in the closed "Cannot scan?" box
+        secret = parse_qs(urlparse(uri).query)["secret"][0]
+        page.fill("#otp", pyotp.TOTP(secret).now())
+        with page.expect_navigation():
+            page.click("#otp-form button[type=submit]")
+        assert re.search(r"/app/?$", page.url), page.url
+        assert_no_js_errors(pages)
+    finally:
+        _two_factor(server, False)

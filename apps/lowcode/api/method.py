@@ -13,23 +13,26 @@ from urllib.parse import quote
 from django.conf import settings
 from django.http import HttpResponse
 
-from .. import auth, client, jobs, params
+from .. import auth, client, jobs, params, twofactor
 from ..apps import get_installed_apps
 from ..context import local
 from ..exceptions import DoesNotExistError, NotWhitelisted, PermissionError
 from ..exceptions import BadRequest
 from .request import form_dict, respond
-from . import desk_methods, files, query_report, reportview
+from . import desk_methods, files, query_report, reportview, security
 from ..desk.views import printview
 from ..core.doctype.data_import import data_import
 from ..core.doctype.data_import_mapping import data_import_mapping
 
 
-def login(usr: str = None, pwd: str = None, **_):
+def login(usr: str = None, pwd: str = None, otp: str = None, tmp_id: str = None, **_):
     request = local.request
-    user = auth.check_login(usr, pwd, ip=_client_ip(request))
     desk = request.headers.get("X-Lowcode-Desk") == "1"
-    session = auth.start_session(user, ip=_client_ip(request), desk=desk)
+    user, challenge = twofactor.authenticate(usr, pwd, otp, tmp_id, ip=_client_ip(request), desk=desk)
+    if challenge:  # a code is asked for: no session yet (Frappe's two-step login)
+        local.flags.response_extra = challenge
+        return None
+    session = auth.start_session(user, ip=_client_ip(request), desk=desk, user_agent=request.headers.get("User-Agent"))
     local.session = session
     full_name = local.db.get_value("User", user, "full_name")
     from ..web import website_users
@@ -53,6 +56,8 @@ def logout(**_):
             local.db.commit()
             local.db.set_read_only(False)
             local.db.begin()
+        from .. import audit
+        audit.log_logout(local.session.user, ip=_client_ip(local.request))
         auth.end_session(local.session.sid)
     local.flags.clear_cookies = True
     return None
@@ -172,6 +177,11 @@ STANDARD_METHODS = {
     # An outside ERP's layout (core/doctype/data_import_mapping): records written in it.
     "lowcode.core.doctype.data_import_mapping.data_import_mapping.export_data":
         _public(data_import_mapping.export_data, methods=READ),
+    # A user's sessions and two-factor secret (api/security.py).
+    "lowcode.sessions.get_sessions": _public(security.get_sessions, methods=READ),
+    "lowcode.sessions.revoke_session": _public(security.revoke_session, methods=("POST",)),
+    "lowcode.sessions.revoke_other_sessions": _public(security.revoke_other_sessions, methods=("POST",)),
+    "frappe.twofactor.reset_otp_secret": _public(security.reset_otp_secret, methods=("POST",)),
 }
 
 

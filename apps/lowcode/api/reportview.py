@@ -59,6 +59,8 @@ def export_query(doctype: str, fields: str | list = None, filters: str | dict | 
     if (file_format_type or "CSV").upper() != "CSV":
         raise BadRequest(f"unsupported export format {file_format_type!r} (CSV)")
     rows = export_rows(doctype, fields, filters, order_by, limit)
+    from ..audit import log_export
+    log_export(doctype, "CSV", method="frappe.desk.reportview.export_query", filters=filters)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if rows:

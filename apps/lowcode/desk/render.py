@@ -165,14 +165,20 @@ THEMES = {"Light": "light", "Dark": "dark"}
 def prefs():
     cached = local.cache.get("_desk_prefs")
     if cached is None:
-        row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits`, `desk_theme` FROM `tabUser` "
-                           "WHERE `name`=%s", (local.user,), as_dict=True) if local.user != "Guest" else []
-        r = row[0] if row else {}
-        local.cache["_desk_theme"] = THEMES.get(r.get("desk_theme"))  # read with the preferences: no query of its own
-        cached = formatting.Prefs(r.get("language") or local.conf.get("lang") or "en", r.get("calendar") or "Gregorian",
-                                  r.get("use_local_digits"), local.conf.get("currency"))
+        # the theme is read with the preferences: no query of its own
+        cached, local.cache["_desk_theme"] = prefs_of(local.user)
         local.cache["_desk_prefs"] = cached
     return cached
+
+
+def prefs_of(user):
+    """(Prefs, theme) of ``user``; the site's defaults for Guest. Also for a page shown to
+    a user not logged in yet (the login's two-factor step, in the user's language)."""
+    row = local.db.sql("SELECT `language`, `calendar`, `use_local_digits`, `desk_theme` FROM `tabUser` "
+                       "WHERE `name`=%s", (user,), as_dict=True) if user != "Guest" else []
+    r = row[0] if row else {}
+    return (formatting.Prefs(r.get("language") or local.conf.get("lang") or "en", r.get("calendar") or "Gregorian",
+                             r.get("use_local_digits"), local.conf.get("currency")), THEMES.get(r.get("desk_theme")))
 
 
 def render(template, status=200, page_prefs=None, **context):

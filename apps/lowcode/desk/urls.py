@@ -29,6 +29,7 @@ urlpatterns = [
     path("app/archive/rename", archive.rename),
     path("app/archive/preview/<path:name>", archive.preview),
     path("app/user-password/<path:name>", users.password_page),
+    path("app/user-sessions/<path:name>", users.sessions_page),
     path("update-password", users.update_password),
     path("manifest.webmanifest", settings.manifest),
     path("favicon.ico", assets.favicon),

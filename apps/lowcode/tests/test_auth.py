@@ -420,6 +420,9 @@ READING_METHODS = ("frappe.client.get_list", "frappe.client.get_count", "frappe.
 READING_METHODS += tuple(f"frappe.core.doctype.data_import.data_import.{m}" for m in (
     "download_template", "get_preview_from_template", "download_errored_template", "get_import_status"))
 READING_METHODS += ("lowcode.core.doctype.data_import_mapping.data_import_mapping.export_data",)
+WRITING_METHODS += ("lowcode.sessions.revoke_session", "lowcode.sessions.revoke_other_sessions",
+                    "frappe.twofactor.reset_otp_secret")
+READING_METHODS += ("lowcode.sessions.get_sessions",)
 
 
 def test_standard_methods_declare_their_http_methods():

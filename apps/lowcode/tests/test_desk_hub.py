@@ -20,6 +20,7 @@ ADMIN_TOOLS = {"/app/customize-form", "/app/doctype-builder", "/app/workflow-bui
                "/app/workspace", "/app/user", "/app/role", "/app/email-account", "/app/sms-settings",
                "/app/telephony-settings", "/app/notification", "/app/webhook", "/app/archive",
                "/app/translation"}
+ADMIN_TOOLS |= {"/app/system-settings", "/app/activity-log", "/app/access-log"}  # 2FA and the audit trail
 
 
 def hub_links(html):

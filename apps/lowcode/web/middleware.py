@@ -271,6 +271,7 @@ class SiteMiddleware:
             return
         local.session = session
         lowcode.set_user(session.user)
+        auth.touch_session(session)  # its last activity, for the user's list of sessions
         token = request.headers.get("X-Frappe-CSRF-Token") or request.headers.get("X-CSRF-Token")
         if not token and request.method == "POST" and session.csrf_token:
             token = request.POST.get("csrf_token")  # plain desk forms send it as a field

@@ -4,12 +4,13 @@ import hmac
 import secrets
 
 from django.http import HttpResponseRedirect
+from django.utils import translation
 from django.utils.translation import gettext
 
-from ... import auth
+from ... import audit, auth, twofactor
 from ...context import local
 from ...exceptions import AuthenticationError, TooManyRequestsError
-from ..render import render
+from ..render import prefs_of, render
 from ...web import website_users
 
 
@@ -30,11 +31,22 @@ def login_page(request):
     form_token = request.POST.get("login_token") or ""
     if not form_token or not hmac.compare_digest(form_token, request.COOKIES.get("login_token", "")):
         return _login_form(target, status=400, error=gettext("The login form expired: please try again"))
+    ip = request.META.get("REMOTE_ADDR")
+    tmp_id = request.POST.get("tmp_id")
+    pending = twofactor.pending_login(tmp_id) if tmp_id else None  # whose code step this is
     try:
-        user = auth.check_login(request.POST.get("usr"), request.POST.get("pwd"), ip=request.META.get("REMOTE_ADDR"))
+        user, challenge = twofactor.authenticate(request.POST.get("usr"), request.POST.get("pwd"),
+                                                 request.POST.get("otp"), tmp_id, ip=ip, desk=True)
+        if challenge:  # the password was right: now the code from the authenticator app
+            return _login_form(target, otp=challenge, user=twofactor.pending_login(challenge["tmp_id"])[0])
     except (AuthenticationError, TooManyRequestsError) as e:
+        if pending:  # a wrong code: ask again within the same login
+            with translation.override(prefs_of(pending[0])[0].lang):
+                message = gettext(e.message)
+            return _login_form(target, status=e.http_status, error=message,
+                               otp={"tmp_id": tmp_id, "verification": {}}, user=pending[0])
         return _login_form(target, status=e.http_status, error=gettext(e.message), usr=request.POST.get("usr", ""))
-    session = auth.start_session(user, ip=request.META.get("REMOTE_ADDR"), desk=True)
+    session = auth.start_session(user, ip=ip, desk=True, user_agent=request.headers.get("User-Agent"))
     if (target == "/app" or target.startswith(website_users.DESK_PREFIXES)) and website_users.is_website_user(user):
         target = website_users.home_page(user) or target  # a portal user never lands on the desk
     response = HttpResponseRedirect(target)
@@ -43,9 +55,13 @@ def login_page(request):
     return response
 
 
-def _login_form(target, status=200, error=None, usr=""):
+def _login_form(target, status=200, error=None, usr="", otp=None, user=None):
+    """The login form; with ``otp`` (twofactor.start's answer) its second step, asking
+    for the code (and, at enrolment, showing the new secret's QR code once), in the
+    language of ``user``, whose password was right."""
     token = secrets.token_urlsafe(16)
-    response = render("login.html", status=status, target=target, error=error, usr=usr, login_token=token)
+    response = render("login.html", status=status, target=target, error=error, usr=usr, login_token=token, otp=otp,
+                      page_prefs=prefs_of(user)[0] if user else None)
     response.set_cookie("login_token", token, httponly=True, samesite="Strict", max_age=3600)
     return response
 
@@ -54,6 +70,7 @@ def logout(request):
     if request.method != "POST":  # a link or image elsewhere must not log the user out
         return HttpResponseRedirect("/app")
     if local.session:
+        audit.log_logout(local.session.user, ip=request.META.get("REMOTE_ADDR"))
         auth.end_session(local.session.sid)
     response = HttpResponseRedirect("/login")
     response.delete_cookie("sid", samesite="Lax")

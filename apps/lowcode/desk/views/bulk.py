@@ -193,6 +193,8 @@ def export_list(request, route):
                           order_by=request.GET.get("order_by") or None, limit_page_length=export.EXPORT_LIMIT + 1,
                           ptype="export")
     export.check_size(rows)
+    from ...audit import log_export
+    log_export(doctype, fmt, method="list view", filters=filters)
     labels = [_("ID")] + [_(meta.get_field(c).label or c) for c in columns[1:]]
     return export.download(doctype.replace(" ", "_"), fmt, labels, [[r[c] for c in columns] for r in rows])
 

@@ -482,6 +482,8 @@ def export_report(request, doctype, meta):
     _require(doctype, "export")
     choices = column_choices(meta)
     spec = check_spec(read_spec(request.GET, meta)[0], meta, choices)
+    from ...audit import log_export
+    log_export(doctype, fmt, method="report view", report_name=request.GET.get("report"), filters=spec["filters"])
     if spec["pivot_rows"]:
         header, rows = pivot_table(run_pivot(doctype, spec, ptype="export"), spec, choices)
         return export.download(doctype.replace(" ", "_"), fmt, header, rows)

@@ -78,3 +78,36 @@ def _form(request, user, key, status=200, error=None):
                         path="/update-password")
     response["Referrer-Policy"] = "no-referrer"  # the key is in the URL
     return response
+
+
+@desk_view
+def sessions_page(request, name):
+    """/app/user-sessions/<user>: the user's sessions (device, address, started, last
+    active), each to log out, or all but this one; a System Manager's for anyone, who
+    may also reset the user's two-factor secret. The same rules as api/security.py,
+    whose functions it calls."""
+    from ...api import security
+    from ..formatting import format_datetime
+    row = local.db.sql("SELECT `name`, `full_name` FROM `tabUser` WHERE `name`=%s", (name,), as_dict=True)
+    if not row:
+        raise DoesNotExistError(f"User {name} not found")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "revoke":
+            security.revoke_session(request.POST.get("session_id"), user=name)
+        elif action == "revoke_others":
+            security.revoke_other_sessions(user=name)
+        elif action == "reset_otp":
+            security.reset_otp_secret(user=name)
+        else:
+            raise ValidationError(f"action: {action!r} is not one of revoke, revoke_others, reset_otp", field="action")
+        return HttpResponseRedirect(f"/app/user-sessions/{name}?done={action}")
+    sessions = security.get_sessions(user=name)
+    p = prefs()
+    for s in sessions:
+        s["created_display"] = format_datetime(s["created"], p) if s["created"] else ""
+        s["last_active_display"] = format_datetime(s["last_active"], p) if s["last_active"] else ""
+    from ... import get_roles
+    return render("user_sessions.html", user_name=name, full_name=row[0]["full_name"], sessions=sessions,
+                  is_admin=local.user == "Administrator" or "System Manager" in get_roles(),
+                  done=request.GET.get("done"))

@@ -206,6 +206,9 @@ def export_data(mapping: str, file_type: str = "CSV", filters=None, **_):
             raise ValidationError("filters: not valid JSON", field="filters") from None
     file_type = _file_type(file_type)
     content = template.write_rows(export_rows(doc, filters), file_type)
+    from lowcode.audit import log_export
+    log_export(doc.reference_doctype, file_type, method="Data Import Mapping", reference_document=doc.name,
+               filters=filters)
     return _download(f"{doc.name}.{file_type.lower()}", content, file_type)
 
 
@@ -218,4 +221,7 @@ def export_file(mapping, path, filters=None):
     rows = export_rows(doc, filters)
     with open(path, "wb") as f:
         f.write(template.write_rows(rows, template.file_type_of(path)))
+    from lowcode.audit import log_export
+    log_export(doc.reference_doctype, template.file_type_of(path), method="lowcode data-export",
+               reference_document=doc.name, filters=filters)
     return len(rows) - 1
