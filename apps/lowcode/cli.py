@@ -501,12 +501,14 @@ def serve(bench, host, port, workers, no_realtime, with_scheduler, scheduler_int
 @pass_bench
 def start(bench, host, port, web_processes, workers, scheduler_interval, grace):
     """Run the whole stack until Ctrl+C/SIGTERM: web, RQ workers, scheduler and realtime
-    (without Redis: one web process running jobs and scheduler inside). A crashed process
+    (without Redis: one web process running jobs and scheduler inside). With --site, the
+    workers and the scheduler work for that site alone. A crashed process
     is restarted. Exit status 0: stopped cleanly; 1: a process kept failing and the stack
     stopped; 2: a process had to be killed after the grace period."""
     from . import stack
     from .observability.metrics import prepare_multiprocess_dir
-    processes = stack.programs(bench.path, host, port, web_processes, workers, scheduler_interval)
+    processes = stack.programs(bench.path, host, port, web_processes, workers, scheduler_interval,
+                               site=bench.explicit_site)
     stack.check_ports(bench.path, host, port)
     # Emptied once here, and named in the environment every child inherits: the web and
     # worker processes' metrics summed by any scrape, a restarted child's kept.

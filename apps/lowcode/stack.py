@@ -42,8 +42,11 @@ def lowcode_command(*args, bench=None):
     return [sys.executable, "-m", "lowcode", *(("--sites-path", bench) if bench else ()), *args]
 
 
-def programs(bench, host="127.0.0.1", port=8000, web_processes=None, workers=None, scheduler_interval=60):
-    """[(name, argv, numprocs)] of the stack for this bench."""
+def programs(bench, host="127.0.0.1", port=8000, web_processes=None, workers=None, scheduler_interval=60,
+             site=None):
+    """[(name, argv, numprocs)] of the stack for this bench; with ``site``, the workers and the
+    scheduler work for that site only (the web processes serve every site, by Host)."""
+    only = ("--site", site) if site else ()
     if not has_redis(bench):
         if web_processes not in (None, 1):
             raise CommandError("several web processes need Redis (no site of the bench has redis_cache or "
@@ -59,8 +62,9 @@ def programs(bench, host="127.0.0.1", port=8000, web_processes=None, workers=Non
     stack = [("web", lowcode_command("serve", "--host", host, "--port", str(port), "--workers",
                                      str(web_processes), "--no-realtime", bench=bench), 1)]
     if workers:
-        stack.append(("worker", lowcode_command("worker", bench=bench), workers))
-    stack.append(("scheduler", lowcode_command("scheduler", "--interval", str(scheduler_interval), bench=bench), 1))
+        stack.append(("worker", lowcode_command(*only, "worker", bench=bench), workers))
+    stack.append(("scheduler", lowcode_command(*only, "scheduler", "--interval", str(scheduler_interval),
+                                               bench=bench), 1))
     stack.append(("realtime", lowcode_command("realtime", "--host", host, bench=bench), 1))
     return stack
 

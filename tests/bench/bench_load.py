@@ -4,8 +4,9 @@ A MariaDB site with crm_app and Redis, filled as the row-permission phase fills 
 (bench_roles.fill: N leads, most owned by 200 reps, notes), plus 40 of those reps as Sales
 Users with API tokens, a Sales Manager and a System Manager. Then, on this machine:
 
-- web: uvicorn with ``--workers`` processes (as ``lowcode serve --workers``);
-- background: ``lowcode worker`` processes on the site's Redis;
+- the stack: ``lowcode start`` with 2 web processes and 2 RQ workers on the site's Redis,
+  the scheduler and the realtime service; lists, counts, reports and link search read from
+  the project's MariaDB replica when ``scripts/services.sh`` runs one;
 - users: locust, headless (tests/bench/locust_crm.py): salespeople listing, searching,
   opening, creating and updating leads and opportunities and logging calls, managers
   opening the pipeline and funnel reports, an admin adding a custom field to Lead in the
@@ -28,9 +29,11 @@ import uuid
 import lowcode
 from lowcode.context import local
 
+import bench_http  # noqa: F401 - puts the repository root on the path, for tests.server
 import bench_roles as roles
-from bench_http import Server
 from bench_report import Figure
+from lowcode import sites
+from tests.server import UvicornServer, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPS = 40                  # of bench_roles' 200 lead owners, the ones who log in
@@ -57,29 +60,32 @@ def make_world(customers=20):
     return {"sales": sales, "customers": names}
 
 
-class WebServer(Server):
-    def __init__(self, bench, log_path, workers):
+class Stack(UvicornServer):
+    """``lowcode start``: web processes, RQ workers, the scheduler and the realtime service,
+    as production runs them (lowcode/stack.py); ready once the web port answers."""
+
+    def __init__(self, bench, site, log_path, web_processes, workers):
         super().__init__(bench, log_path)
-        self.extra_args += ["--workers", str(workers)]
+        self.site, self.web_processes, self.workers = site, web_processes, workers
+        sites.update_common_config({"socketio_port": free_port()}, bench)  # never a port in use
+
+    def command(self):
+        # --site: the workers and the scheduler work for the load's site alone (the bench
+        # may hold other phases' sites, whose nightly jobs must not run in the middle)
+        return [sys.executable, "-m", "lowcode", "--site", self.site, "start", "--port", str(self.port),
+                "--web-processes", str(self.web_processes), "--workers", str(self.workers)]
 
 
-def start_workers(bench, site, count, log_path):
-    env = dict(os.environ, LOWCODE_SITES=bench, PYTHONUNBUFFERED="1")
-    log = open(log_path, "ab")
-    lowcode_cli = [sys.executable, "-c", "from lowcode.cli import main; main()"]
-    return [subprocess.Popen(lowcode_cli + ["--site", site, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True) for _ in range(count)]
-
-
-def stop(procs):
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
+def use_replica(bench, site):
+    """The site reads lists, counts, reports and link search from the project's replica when
+    ``scripts/services.sh`` runs one (LOWCODE_TEST_MARIADB_REPLICA_PORT); returns its port."""
+    port = os.environ.get("LOWCODE_TEST_MARIADB_REPLICA_PORT")
+    if port:
+        path = os.path.join(bench, site, "site_config.json")
+        conf = sites.read_json(path)
+        conf.update({"read_from_replica": 1, "replica_host": "127.0.0.1", "replica_db_port": int(port)})
+        sites.write_json(path, conf)
+    return int(port) if port else None
 
 
 def run_locust(conf_path, url, users, seconds, csv_prefix, log_path):
@@ -144,23 +150,21 @@ def measure(run, bench, site, tokens, users, seconds, web_workers=2, rq_workers=
     conf_path = os.path.join(bench, "load-conf.json")
     with open(conf_path, "w", encoding="utf-8") as f:
         json.dump(conf, f)
-    server = WebServer(bench, os.path.join(bench, "uvicorn-load.log"), web_workers)
-    workers = []
+    replica = use_replica(bench, site)
+    server = Stack(bench, site, os.path.join(bench, "stack-load.log"), web_workers, rq_workers)
     try:
-        server.start()
-        workers = start_workers(bench, site, rq_workers, os.path.join(bench, "workers-load.log"))
+        server.start(timeout=120)
         csv_prefix = os.path.join(bench, "load")
         started = time.perf_counter()
         run_locust(conf_path, server.url, users, seconds, csv_prefix, os.path.join(bench, "locust.log"))
         wall = time.perf_counter() - started
     finally:
-        stop(workers)
         server.stop()
     with open(conf["out"], encoding="utf-8") as f:
         out = json.load(f)
     stats = read_stats(csv_prefix)
     series_key = f"LEAD-{time.strftime('%Y')}-"
-    run["load"] = {"users": users, "seconds": seconds, "wall": wall, "marker": marker, "web_workers": web_workers,
+    run["load"] = {"users": users, "seconds": seconds, "wall": wall, "marker": marker, "replica_port": replica, "web_workers": web_workers,
                    "rq_workers": rq_workers, "stats": stats, "server_errors": out["server_errors"][:20],
                    "server_error_count": len(out["server_errors"]), "custom_field": out["custom_field"],
                    "writes": check_writes(out["acked"], marker, series_key)}
@@ -175,8 +179,10 @@ def figures(run):
     total = e["stats"].get("Aggregated", {})
     out.append(Figure("load: throughput, all actions", total.get("rps", 0), "req/s",
                       detail=f"{e['users']} users for {e['seconds']}s; {total.get('requests', 0):,} requests, "
-                             f"{total.get('failures', 0):,} failed; {e['web_workers']} web + {e['rq_workers']} "
-                             f"RQ workers"))
+                             f"{total.get('failures', 0):,} failed; lowcode start: {e['web_workers']} web + "
+                             f"{e['rq_workers']} RQ workers, scheduler, realtime; "
+                             + (f"reads from the replica on port {e['replica_port']}" if e.get("replica_port")
+                                else "no replica")))
     out.append(Figure("load: 5xx answers", e["server_error_count"], "", target="0", ok=e["server_error_count"] == 0,
                       detail="; ".join(f"{n} {s}" for n, s, _ in e["server_errors"][:3])))
     for name, s in sorted(e["stats"].items()):
