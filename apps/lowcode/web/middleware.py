@@ -14,7 +14,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 
 import lowcode
-from .. import auth
+from .. import auth, rate_limit
 from . import website_users
 from ..context import local
 from ..exceptions import (AuthenticationError, BadRequest, CSRFTokenError, DoesNotExistError, LowcodeError,
@@ -192,6 +192,7 @@ class SiteMiddleware:
             db.begin(write=not safe)
             check_version()
             self.authenticate(request)
+            rate_limit.check_api(request)
             response = website_users.gate(request) or self.get_response(request)
             if response.status_code < 400:
                 db.commit()
