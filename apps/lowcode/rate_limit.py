@@ -21,14 +21,15 @@ from .context import local
 from .exceptions import TooManyRequestsError
 
 
-def hit(name, who, limit, window):
+def hit(name, who, limit, window, message=None):
     """Count one request of ``who`` under ``name`` in the current ``window`` (seconds);
-    TooManyRequestsError with ``retry_after`` (seconds left in the window) past ``limit``."""
+    TooManyRequestsError (``message``, else an English one) with ``retry_after`` (seconds
+    left in the window) past ``limit``."""
     now = time.time()
     slot = int(now // window)
     count = cache().incr(f"rl:{name}:{who}:{slot}", ttl=window + 1)
     if count > limit:
-        error = TooManyRequestsError(f"Too many requests: at most {limit} per {window} seconds; "
+        error = TooManyRequestsError(message or f"Too many requests: at most {limit} per {window} seconds; "
                                      "try again later")
         error.retry_after = max(1, int((slot + 1) * window - now + 0.999))
         raise error

@@ -71,15 +71,17 @@ def _forget_process_memory():
 
 def mark_job(name):
     """An enqueued job: leaves a ToDo behind as proof that it ran."""
-    lowcode.get_doc({"doctype": "ToDo", "description": name, "allocated_to": "Administrator"}).insert(ignore_permissions=True)
+    lowcode.get_doc({"doctype": "ToDo", "description": name, "allocated_to": "Administrator"}).insert(
+        ignore_permissions=True)
 
 
 def test_desk_and_api_work_while_redis_is_down_and_nothing_is_stale_after(bench, redis_site, private_redis,
                                                                           quick_breaker):
     client = _client(bench, redis_site)
     _login(client)
-    created = ok(client.post("/api/resource/ToDo", {"description": "before the outage", "allocated_to": "Administrator"},
-                               content_type="application/json"))["data"]
+    created = ok(client.post("/api/resource/ToDo", {"description": "before the outage",
+                                                    "allocated_to": "Administrator"},
+                             content_type="application/json"))["data"]
     assert client.get("/api/resource/ToDo").status_code == 200
     leaver = _client(bench, redis_site)
     _login(leaver)
