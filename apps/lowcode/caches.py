@@ -257,6 +257,9 @@ def bump_perm_version():
 # configuration changes, and memoised for the request so a save with several events asks
 # Redis once, not once per event.
 
+MAP_SECONDS = 600  # a map is read again at least this often: a delete lost with a process in a Redis outage
+
+
 def cached_map(key, load):
     """The value under ``key``: the request's memo, else the site cache, else ``load()``."""
     found = local.cache.get(key)
@@ -266,7 +269,7 @@ def cached_map(key, load):
     found = c.get(key)
     if found is None:
         found = load()
-        c.set(key, found)
+        c.set(key, found, ttl=MAP_SECONDS)
     local.cache[key] = found
     return found
 

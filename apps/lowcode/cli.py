@@ -448,6 +448,13 @@ def serve(bench, host, port, workers, no_realtime):
         click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
         os.environ[BACKGROUND_ENV] = "1"
+    without_redis = [s for s in sites.list_sites(bench.path)
+                     if not sites.get_site_config(s, bench.path).get("redis_cache")]
+    if workers > 1 and without_redis:
+        # Process memory is one process's: a session ended, or a cache entry dropped, in one
+        # worker would live on in the others (docs/ARCHITECTURE.md, "What lives where").
+        click.echo(f"Warning: {', '.join(without_redis)} without redis_cache: with several workers their cached "
+                   "sessions and maps and their rate-limit counters are per process; configure Redis", err=True)
     if workers == 1 and not no_realtime:
         # Its own thread and event loop: events published in this process reach it directly.
         from .realtime import server as realtime
