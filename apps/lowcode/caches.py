@@ -22,7 +22,8 @@ from .context import local
 
 log = logging.getLogger("lowcode.caches")
 META_VERSION_KEY = "__meta_version__"
-SOCKET_TIMEOUT = 0.25     # seconds per Redis call on the cache path (a loopback or LAN Redis answers in <1 ms)
+CONNECT_TIMEOUT = 0.25    # seconds: a stopped Redis refuses at once, an unreachable host costs this
+SOCKET_TIMEOUT = 0.5      # seconds per call on the request path: a hung Redis, not a busy one (answers in ~1 ms)
 BREAKER_SECONDS = 5.0     # after a failure, Redis is not asked again for this long
 _redis_clients = {}
 _fast_clients = {}
@@ -197,13 +198,13 @@ def redis_client(url):
 
 def fast_client(url):
     """A client for the request path (cache, counters, locks, enqueueing): short connect
-    and socket timeouts, so a Redis that is down or hung costs milliseconds. Site config
-    ``redis_socket_timeout`` (seconds) overrides SOCKET_TIMEOUT."""
+    and socket timeouts, so a Redis that is down or hung costs milliseconds (then the breaker
+    skips it). Site config ``redis_socket_timeout`` (seconds) overrides SOCKET_TIMEOUT."""
     client = _fast_clients.get(url)
     if client is None:
         import redis
         timeout = float((local.conf.get("redis_socket_timeout") if local else None) or SOCKET_TIMEOUT)
-        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=timeout)
         _fast_clients[url] = client
     return client
 

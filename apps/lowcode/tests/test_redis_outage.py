@@ -12,7 +12,7 @@ import pytest
 import lowcode
 from lowcode import caches, meta
 from lowcode.testing.http import ok
-from lowcode.testing.pytest_plugin import create_site, drop_site
+from lowcode.testing.pytest_plugin import ENGINES, create_site, drop_site
 
 from .private_redis import private_redis  # noqa: F401 - a fixture
 
@@ -20,10 +20,10 @@ pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="re
 MAX_SECONDS = 0.5  # what any request may cost while Redis is down
 
 
-@pytest.fixture(scope="module")
-def redis_site(bench, private_redis):
-    """A SQLite site (only the engine: quick to make) whose cache and queues are the private Redis."""
-    name = create_site(bench, "sqlite", apps=(), redis=private_redis.url)
+@pytest.fixture(scope="module", params=ENGINES)
+def redis_site(request, bench, private_redis):  # noqa: F811
+    """A site with only the engine (quick to make) whose cache and queues are the private Redis."""
+    name = create_site(bench, request.param, apps=(), redis=private_redis.url)
     yield name
     drop_site(bench, name)
 
@@ -141,7 +141,7 @@ def test_a_session_deleted_during_the_outage_is_not_served_by_redis_afterwards(b
         c.set("probe", "old")
         assert c.get("probe") == "old"
     # Simulate "Redis unreachable" for this process only: the breaker opens on a failure.
-    health = caches._health[private_redis.url]
+    health = caches._health.setdefault(private_redis.url, caches._Health())
     health.down_until = time.monotonic() + 0.2
     with lowcode.site_context(redis_site, bench=bench):
         caches.cache().delete("probe")  # dropped: the breaker is open
@@ -155,7 +155,7 @@ def test_counters_fall_back_to_process_memory(bench, redis_site, private_redis, 
     with lowcode.site_context(redis_site, bench=bench):
         key = f"count-{uuid.uuid4().hex[:6]}"
         assert caches.cache().incr(key, ttl=60) == 1
-        caches._health[private_redis.url].down_until = time.monotonic() + 0.2
+        caches._health.setdefault(private_redis.url, caches._Health()).down_until = time.monotonic() + 0.2
         assert caches.cache().incr(key, ttl=60) == 1  # Redis skipped: memory counts from scratch
         assert caches.cache().incr(key, ttl=60) == 2
         assert caches.cache().counter(key) == 2
