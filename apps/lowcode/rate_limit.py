@@ -10,6 +10,7 @@ left in it.
 
     "rate_limit": {"limit": 300, "window": 60,      # requests per window per user (or API token's user)
                    "guest_limit": 60,               # per address for Guest (default: limit)
+                   "ip_limit": 0,                   # per address for everyone, users too (default: none)
                    "exempt_roles": []}              # roles not limited (none by default: System Managers too)
 
 No ``rate_limit`` in the config: no API limit. Login throttling (``auth.check_login``)
@@ -45,7 +46,7 @@ def api_settings():
     if limit <= 0:
         return None
     return {"limit": limit, "window": int(conf.get("window") or 60),
-            "guest_limit": int(conf.get("guest_limit") or limit),
+            "guest_limit": int(conf.get("guest_limit") or limit), "ip_limit": int(conf.get("ip_limit") or 0),
             "exempt_roles": set(conf.get("exempt_roles") or ())}
 
 
@@ -55,12 +56,14 @@ def check_api(request):
     settings = api_settings()
     if settings is None or not request.path.startswith("/api/"):
         return
+    address = request.META.get("REMOTE_ADDR") or "unknown"
     if local.user == "Guest":
-        hit("api", "ip:" + (request.META.get("REMOTE_ADDR") or "unknown"), settings["guest_limit"],
-            settings["window"])
+        hit("api", "ip:" + address, settings["guest_limit"], settings["window"])
         return
     if settings["exempt_roles"]:
         from .permissions import get_roles
         if get_roles() & settings["exempt_roles"]:
             return
+    if settings["ip_limit"]:  # many accounts (or tokens) used from one address
+        hit("api-address", address, settings["ip_limit"], settings["window"])
     hit("api", "user:" + local.user, settings["limit"], settings["window"])

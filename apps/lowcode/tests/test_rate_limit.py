@@ -78,3 +78,16 @@ def test_login_failures_are_shared_by_processes_with_redis(ctx, client, site, un
         error(r, 429, "TooManyRequestsError")  # another process sees the Redis counter
     else:
         ok(r)  # process memory: the counter went with the "process" (documented: one process without Redis)
+
+
+def test_api_limit_per_address_for_users_too(ctx, client, bench, site, unique):
+    """``ip_limit``: two users from one address share its count; from another, they do not."""
+    ip = new_ip()
+    first, second = make_user(unique, "first"), make_user(unique, "second")
+    headers = [token(first), token(second)]
+    refresh(ctx)
+    with site_config(bench, site, rate_limit={"limit": 10, "ip_limit": 3, "window": 60}):
+        for h in (headers[0], headers[1], headers[0]):
+            ok(client.get("/api/resource/ToDo", REMOTE_ADDR=ip, **h))
+        error(client.get("/api/resource/ToDo", REMOTE_ADDR=ip, **headers[1]), 429, "TooManyRequestsError")
+        ok(client.get("/api/resource/ToDo", REMOTE_ADDR=new_ip(), **headers[1]))
