@@ -81,12 +81,6 @@ def guarded(url, call, prefix=None):
     return result
 
 
-def redis_available(url):
-    """False while the breaker is open after a failure (callers may skip Redis at once)."""
-    health = _health.get(url)
-    return health is None or health.down_until <= time.monotonic()
-
-
 def _safe(url):
     """The URL without a password, for logs."""
     scheme, sep, rest = url.partition("://")
@@ -94,8 +88,14 @@ def _safe(url):
 
 
 def _delete_prefix(client, full_prefix):
+    batch = []
     for key in client.scan_iter(match=full_prefix + "*", count=500):
-        client.delete(key)
+        batch.append(key)
+        if len(batch) == 500:
+            client.delete(*batch)
+            batch = []
+    if batch:
+        client.delete(*batch)
 
 
 class MemoryCache:
