@@ -447,7 +447,9 @@ def serve(bench, host, port, workers, no_realtime):
     if not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path)):
         click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
-        os.environ[BACKGROUND_ENV] = "1"
+    # Jobs of sites without Redis, and of any site while its Redis is down, run on a thread
+    # of the server process, so the request that queued them answers at once.
+    os.environ[BACKGROUND_ENV] = "1"
     without_redis = [s for s in sites.list_sites(bench.path)
                      if not sites.get_site_config(s, bench.path).get("redis_cache")]
     if workers > 1 and without_redis:
