@@ -103,6 +103,7 @@ get_installed_apps = _lazy("apps", "get_installed_apps")
 enqueue = _lazy("jobs", "enqueue")
 sendmail = _lazy("channels.email", "sendmail")  # Frappe's frappe.sendmail: queued, sent after commit
 cache = _lazy("caches", "cache")
+lock = _lazy("locks", "lock")  # Frappe's frappe.cache.lock: a site lock across processes and hosts (locks.py)
 
 
 def set_value(doctype, name, fieldname, value=None):

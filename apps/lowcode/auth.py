@@ -147,7 +147,7 @@ def check_login(login, password, ip=None):
     c = cache()
     user_key = f"login-fail:user:{(row[0] if row else login).lower()}"
     ip_key = f"login-fail:ip:{ip}" if ip else None
-    if (c.get(user_key) or 0) >= MAX_FAILED_LOGINS:
+    if c.counter(user_key) >= MAX_FAILED_LOGINS:
         raise TooManyRequestsError("Too many failed logins: try again in a few minutes")
     usable = bool(row and row[0] != "Guest" and int(row[1] or 0))
     stored = _stored_secret(row[0], "password") if usable else None
@@ -157,7 +157,7 @@ def check_login(login, password, ip=None):
     if correct and stored:
         c.delete(user_key)
         return row[0]
-    throttled = bool(ip_key) and (c.get(ip_key) or 0) >= MAX_FAILED_PER_ADDRESS
+    throttled = bool(ip_key) and c.counter(ip_key) >= MAX_FAILED_PER_ADDRESS
     c.incr(user_key, ttl=LOCKOUT_SECONDS, amount=MAX_FAILED_LOGINS if throttled else 1)
     if ip_key:
         c.incr(ip_key, ttl=LOCKOUT_SECONDS)

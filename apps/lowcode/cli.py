@@ -453,18 +453,28 @@ def serve(bench, host, port, workers, no_realtime, with_scheduler, scheduler_int
     from .jobs import BACKGROUND_ENV, redis_url
     from .observability.metrics import prepare_multiprocess_dir
     prepare_multiprocess_dir(bench.path)  # the web processes' metrics, summed by any one's /metrics
-    if not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path)):
+    no_redis = not any(redis_url(sites.get_site_config(s, bench.path)) for s in sites.list_sites(bench.path))
+    if no_redis:
         click.echo("No site has Redis configured: background jobs run on a thread of the server process",
                    err=True)
-        os.environ[BACKGROUND_ENV] = "1"
-        if with_scheduler:
-            # uvicorn's parent process (the only one with one worker) ticks, so several
-            # workers never run a job twice; the jobs go to its background thread.
-            threading.Thread(target=scheduler_loop, args=(bench, scheduler_interval, threading.Event()),
-                             name="lowcode-scheduler", daemon=True).start()
-            click.echo(f"Scheduler: ticking every {scheduler_interval} s in the server process", err=True)
+    # Jobs of sites without Redis, and of any site while its Redis is down, run on a thread
+    # of the server process, so the request that queued them answers at once.
+    os.environ[BACKGROUND_ENV] = "1"
+    if no_redis and with_scheduler:
+        # uvicorn's parent process (the only one with one worker) ticks, so several
+        # workers never run a job twice; the jobs go to its background thread.
+        threading.Thread(target=scheduler_loop, args=(bench, scheduler_interval, threading.Event()),
+                         name="lowcode-scheduler", daemon=True).start()
+        click.echo(f"Scheduler: ticking every {scheduler_interval} s in the server process", err=True)
     elif with_scheduler:
         click.echo("Redis is configured: run `lowcode scheduler` (or `lowcode start`) for scheduled jobs", err=True)
+    without_redis = [s for s in sites.list_sites(bench.path)
+                     if not sites.get_site_config(s, bench.path).get("redis_cache")]
+    if workers > 1 and without_redis:
+        # Process memory is one process's: a session ended, or a cache entry dropped, in one
+        # worker would live on in the others (docs/ARCHITECTURE.md, "What lives where").
+        click.echo(f"Warning: {', '.join(without_redis)} without redis_cache: with several workers their cached "
+                   "sessions and maps and their rate-limit counters are per process; configure Redis", err=True)
     if workers == 1 and not no_realtime:
         # Its own thread and event loop: events published in this process reach it directly.
         from .realtime import server as realtime

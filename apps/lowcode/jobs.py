@@ -11,7 +11,13 @@ heartbeat has expired, the next worker to start (or its periodic maintenance) en
 again under the same job id, up to ``ABANDONED_RETRIES`` times (RQ's Retry). A job that
 raised is not retried that way: it is a Failed Job for an admin to retry. So a job may run
 again after a crash: what it sends carries an idempotency key made from its job id
-(``idempotency_key``), and the e-mail queue and webhook delivery refuse a key twice."""
+(``idempotency_key``), and the e-mail queue and webhook delivery refuse a key twice.
+
+Redis configured but down when the transaction commits: the job is not lost and the
+request does not fail, it runs in this process as without Redis (on the server's job
+thread under ``lowcode serve``, else right after the commit), logged. Running it here
+rather than parking it in a table keeps one path for a job's execution (the same
+``execute_job``/``run_inline`` with Failed Job records) and needs no sweeper."""
 import json
 import logging
 import os
@@ -47,11 +53,16 @@ def enqueue(method, queue="default", timeout=None, job_name=None, now=False, at_
         local.db.after_commit(lambda: _send(url, payload, queue, timeout, at_front))
     else:
         _say_inline_once()
-        if _background is None and os.environ.get(BACKGROUND_ENV) == "1":
-            run_in_background()
-        runner = _put_in_background if _background is not None else run_inline
-        local.db.after_commit(lambda: runner(payload))
+        local.db.after_commit(lambda: run_here(payload))
     return payload
+
+
+def run_here(payload):
+    """Run a job in this process (no Redis, or Redis down): on the server's job thread
+    under ``lowcode serve``, else now (after the commit that queued it)."""
+    if _background is None and os.environ.get(BACKGROUND_ENV) == "1":
+        run_in_background()
+    (_put_in_background if _background is not None else run_inline)(payload)
 
 
 # -- without Redis, in a server ---------------------------------------------------------------
@@ -109,11 +120,18 @@ def _say_inline_once():
 
 def _send(url, payload, queue, timeout, at_front):
     from rq import Callback, Queue, Retry
-    from .caches import redis_client
-    q = Queue(queue_name(queue, url), connection=redis_client(url))
-    q.enqueue("lowcode.jobs.execute_job", payload, job_timeout=timeout or TIMEOUTS[queue],
-              at_front=at_front, description=payload["job_name"], failure_ttl=7 * 86400,
-              retry=Retry(max=ABANDONED_RETRIES), on_failure=Callback("lowcode.jobs.record_abandoned"))
+    from .caches import RedisUnavailable, guarded
+
+    def push(client):
+        Queue(queue_name(queue, url), connection=client).enqueue(
+            "lowcode.jobs.execute_job", payload, job_timeout=timeout or TIMEOUTS[queue], at_front=at_front,
+            description=payload["job_name"], failure_ttl=7 * 86400,
+            retry=Retry(max=ABANDONED_RETRIES), on_failure=Callback("lowcode.jobs.record_abandoned"))
+    try:
+        guarded(url, push)
+    except RedisUnavailable:
+        log.warning("Redis unavailable: job %s runs in this process", payload["job_name"])
+        run_here(payload)
 
 
 def queue_name(queue, url=None):

@@ -47,7 +47,7 @@ def view(request, path):
 
 def _view(request, path):
     misses = f"survey-miss:ip:{request.META.get('REMOTE_ADDR')}"
-    if (cache().get(misses) or 0) >= MAX_MISSES:
+    if cache().counter(misses) >= MAX_MISSES:
         with translation.override(visitor_language(request)):
             return _message(request, 429, gettext("Too many attempts"),
                             gettext("Please wait a few minutes and open the link from your message again."))

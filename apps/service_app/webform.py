@@ -7,7 +7,7 @@ few plain fields onto one document, and the mapping is the part worth reviewing.
 
 Spam guard (``spam_guard``, also used by the portal's sign-up form):
 - a rate limit per address: at most ``webform_rate_limit`` posts (site config, default
-  RATE_LIMIT) per RATE_WINDOW seconds, counted in the engine's cache like failed logins;
+  RATE_LIMIT) per RATE_WINDOW seconds (``lowcode.rate_limit``: Redis when configured);
 - a honeypot field hidden from people (bots fill every field);
 - a signed time stamp set when the form is shown: a post sooner than
   ``webform_min_seconds`` (default MIN_SECONDS) after it, or with a stamp that is
@@ -28,7 +28,7 @@ from django.http import Http404
 from django.utils.translation import gettext, gettext_lazy as _  # _: lazy labels, found by the extractor
 
 import lowcode
-from lowcode.caches import cache
+from lowcode import rate_limit
 from lowcode.context import local
 from lowcode.exceptions import TooManyRequestsError, ValidationError
 from lowcode.utils import today
@@ -81,10 +81,8 @@ def spam_guard(request, key):
     """True when the post looks like a bot's (write nothing, answer as if done);
     TooManyRequestsError past the address's limit; BadRequest-like ValidationError for
     a missing or forged stamp (an expired page)."""
-    limit = int(local.conf.get("webform_rate_limit") or RATE_LIMIT)
-    count = cache().incr(f"webform:{key}:{client_address(request)}", ttl=RATE_WINDOW)
-    if count > limit:
-        raise TooManyRequestsError(gettext("Too many requests from your address: please try again later"))
+    rate_limit.hit(f"webform:{key}", client_address(request), int(local.conf.get("webform_rate_limit") or RATE_LIMIT),
+                   RATE_WINDOW, message=gettext("Too many requests from your address: please try again later"))
     if (request.POST.get(HONEYPOT) or "").strip():
         return True
     shown = _shown_at(request.POST.get(STAMP))

@@ -130,8 +130,10 @@ def _send(payload):
             log.exception("realtime listener %r failed", fn)
     url = redis_url(local.conf)
     if url:
+        from ..caches import RedisUnavailable, guarded
         try:
-            from ..caches import redis_client
-            redis_client(url).publish(CHANNEL, json.dumps(payload, default=str))
+            guarded(url, lambda client: client.publish(CHANNEL, json.dumps(payload, default=str)))
+        except RedisUnavailable:
+            pass  # Redis down (logged once by caches): live updates resume when it is back
         except Exception:
             log.exception("realtime publish to Redis failed")

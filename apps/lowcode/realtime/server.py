@@ -15,8 +15,9 @@ the desk's realtime.js work alike.
 - Events arrive from Redis pub/sub (channel ``lowcode:realtime``) for sites with Redis,
   and from ``add_listener`` in this process for sites without (``lowcode serve`` runs
   this service on a thread of the web process); never from both.
-- The apps' ``realtime_services`` hooks (``async def fn(site, bench)``) run once per site and
-  are restarted with back-off when they fail.
+- The apps' ``realtime_services`` hooks (``async def fn(site, bench)``) run once per site (a
+  site with Redis: on one realtime service of all hosts, the holder of a lease) and are
+  restarted with back-off when they fail.
 """
 import asyncio
 import functools
@@ -42,6 +43,7 @@ UNSUPPORTED_EVENTS = ("eval_js",)  # Frappe's: running server-sent code in the b
 MAX_BACKOFF = 60
 MAX_ROOMS = 200              # subscriptions per connection (each costs a permission check)
 SESSION_RECHECK = 60         # seconds between checks that connected sessions still exist
+LEASE_SECONDS = 30           # a realtime service's lease in Redis: another host takes over within this
 
 
 def socketio_port(bench=None):
@@ -364,7 +366,40 @@ class RealtimeServer:
             return list(lowcode.get_hooks("realtime_services") or [])
 
     async def supervise(self, site, path):
-        """Run ``path(site, bench)`` until cancelled; restart it with back-off when it fails or ends."""
+        """Run ``path(site, bench)`` until cancelled; restart it with back-off when it fails or
+        ends. A site with Redis runs it on one realtime service of all hosts (``lead``)."""
+        if self.site_redis(site):
+            await self.lead(site, path)
+        else:
+            await self.keep_running(site, path)
+
+    async def lead(self, site, path):
+        """Run ``path`` for ``site`` only while this service holds its lease in Redis
+        (redis-py's Lock: SET NX PX with a token, renewed every third of LEASE_SECONDS), so
+        realtime services on several hosts run one AMI listener per site, not one each. When
+        the holder stops, its lease is released; when it dies, the lease lapses and another
+        host takes over. While Redis is down the holder keeps running and the others wait."""
+        from ..caches import fast_client
+        url = self.site_redis(site)
+        lease = fast_client(url).lock(f"{site}|realtime-service:{path}", timeout=LEASE_SECONDS, blocking=False,
+                                      thread_local=False)
+        while True:
+            if not await self.run(_lease_call, url, lease.acquire, False):
+                await asyncio.sleep(LEASE_SECONDS / 3)
+                continue
+            task = asyncio.ensure_future(self.keep_running(site, path))
+            try:
+                while True:
+                    await asyncio.sleep(LEASE_SECONDS / 3)
+                    if not await self.run(_lease_call, url, lease.reacquire, True):
+                        log.warning("realtime service %s for %s: its lease went to another host", path, site)
+                        break
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                await self.run(_lease_call, url, lease.release, None)
+
+    async def keep_running(self, site, path):
         from ..apps import get_attr
         backoff = 1
         while True:
@@ -413,6 +448,19 @@ class RealtimeServer:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.tasks, self.readers = [], {}
         self.pool.shutdown(wait=False)
+
+
+def _lease_call(url, call, when_down):
+    """``call()`` of a realtime service's Redis lease: its answer, False when the lease is not
+    (or no longer) ours, ``when_down`` while Redis does not answer."""
+    from redis.exceptions import LockError
+    from ..caches import RedisUnavailable, guarded
+    try:
+        return guarded(url, lambda client: call())
+    except RedisUnavailable:
+        return when_down
+    except LockError:
+        return False
 
 
 class Running:

@@ -220,6 +220,47 @@ def test_services_are_restarted_after_a_failure(sqlite_site, bench, caplog):
     assert "AMI refused the login" in caplog.text
 
 
+running = []
+
+
+async def counted_service(site, bench):
+    """A realtime_services entry that says it runs until cancelled."""
+    running.append(site)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        running.remove(site)
+
+
+def test_with_redis_one_host_runs_a_service_and_another_takes_over(mariadb_site, bench, monkeypatch):
+    """Two realtime services (two hosts) on a site with Redis: one runs the service; when
+    it stops, the other takes over."""
+    monkeypatch.setattr(rt, "LEASE_SECONDS", 0.6)
+    path = f"{__name__}.counted_service"
+    first, second = rt.RealtimeServer(bench), rt.RealtimeServer(bench)
+
+    async def wait_for(condition, seconds=5):
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return condition()
+
+    async def run():
+        one = asyncio.ensure_future(first.supervise(mariadb_site, path))
+        assert await wait_for(lambda: running == [mariadb_site])
+        two = asyncio.ensure_future(second.supervise(mariadb_site, path))
+        await asyncio.sleep(1.5)  # several renewals: the second still waits
+        assert running == [mariadb_site]
+        one.cancel()
+        await asyncio.gather(one, return_exceptions=True)
+        assert await wait_for(lambda: running == [mariadb_site])  # the second took over
+        two.cancel()
+        await asyncio.gather(two, return_exceptions=True)
+    running.clear()
+    asyncio.run(asyncio.wait_for(run(), 20))
+    assert running == []
+
+
 def test_redis_sites_hear_every_process_once(mariadb_ctx, service, bench, unique):
     """With Redis, events come from the channel (a worker or another web process
     publishes there), and an event published here is not also delivered in-process."""

@@ -92,8 +92,11 @@ def test_tick_enqueues_exactly_the_due_jobs(only_our_jobs, unique):
         assert last_execution(name) == datetime.datetime.fromisoformat(before)
     assert last_execution(stopped) is None
 
-    # A second tick at the same moment finds only the every-tick job due again.
-    assert tick(now=NOW) == [m("all")]
+    # A second tick in the same minute (another host's scheduler) finds nothing due: the
+    # every-tick job runs once a minute however many schedulers tick; the next minute, again.
+    assert tick(now=NOW) == []
+    assert tick(now=NOW + datetime.timedelta(seconds=30)) == []
+    assert tick(now=NOW + datetime.timedelta(minutes=1)) == [m("all")]
     # Once the next hour starts, the hourly jobs are due again (and the cron job, whose
     # next quarter hour has passed too).
     assert sorted(tick(now=NOW + datetime.timedelta(minutes=31))) == sorted(

@@ -14,7 +14,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 
 import lowcode
-from .. import auth
+from .. import auth, rate_limit
 from . import website_users
 from ..context import local
 from ..database import replicas
@@ -213,6 +213,7 @@ class SiteMiddleware:
             safe = request.method in SAFE_METHODS
             db = _start(site, safe)
             self.authenticate(request)
+            rate_limit.check_api(request)
             response = website_users.gate(request) or self.get_response(request)
             if response.status_code < 400:
                 replicas.remember_write()  # read-your-writes: the session reads the primary a while
