@@ -6,7 +6,8 @@ a bridge the test makes, and everything is removed afterwards.
 
 What "any web process can serve any request" means, checked across hosts: a session
 made on one host is valid on the other, a document written through one is read through
-the other, and the workers of both hosts take the jobs, each job run once."""
+the other, the workers of both hosts take the jobs, each job run once, failed logins on
+both hosts add up in Redis, and the schedulers of both hosts enqueue each due job once."""
 import http.client
 import json
 import os
@@ -225,3 +226,39 @@ def test_jobs_run_once_on_the_workers_of_either_host(stack):
         local.db.commit()
     assert sorted(done) == sorted((f"hosts-job:{k}", 1) for k in keys)  # every job, once
     assert sum(ran.values()) == len(keys) and set(ran) <= {"hosts-ran:a", "hosts-ran:b"}, ran
+
+
+def test_failed_logins_on_both_hosts_add_up(stack):
+    """The login throttle counts in Redis: failures on either host lock the user on both."""
+    from lowcode.auth import MAX_FAILED_LOGINS
+    user = f"locked-{TAG}@example.com"
+    with lowcode.site_context(SITE, bench=stack["bench"]):
+        from lowcode.auth import set_password
+        lowcode.get_doc({"doctype": "User", "email": user, "first_name": "Locked"}).insert()
+        set_password(user, "Right-Horse-42!")
+        local.db.commit()
+    assert request("b", "POST", "/api/method/login", {"usr": user, "pwd": "Right-Horse-42!"})[0] == 200
+    for i in range(MAX_FAILED_LOGINS):
+        status, _, _ = request("a" if i % 2 else "b", "POST", "/api/method/login", {"usr": user, "pwd": "wrong"})
+        assert status == 401
+    status, _, _ = request("a", "POST", "/api/method/login", {"usr": user, "pwd": "Right-Horse-42!"})
+    assert status == 429  # locked: the failures of both hosts counted together
+
+
+def test_schedulers_on_both_hosts_enqueue_each_due_job_once(stack, network):
+    """Two `lowcode scheduler --once`, one on each host, started together: every due job is
+    claimed by one of them (scheduler.tick's conditional UPDATE), so it is enqueued once."""
+    with lowcode.site_context(SITE, bench=stack["bench"]):
+        local.db.sql("UPDATE `tabScheduled Job Type` SET `last_execution`=NULL WHERE `stopped`=0")
+        due = sorted(local.db.sql("SELECT `method` FROM `tabScheduled Job Type` WHERE `stopped`=0", pluck=True))
+        local.db.commit()
+    env = dict(os.environ, LOWCODE_SITES=stack["bench"],
+               PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "apps"), ROOT, os.environ.get("PYTHONPATH", "")]))
+    cli = [sys.executable, "-c", "from lowcode.cli import main; main()", "--site", SITE, "scheduler", "--once"]
+    procs = [subprocess.Popen(["ip", "netns", "exec", ns, *cli], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for ns in network.values()]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    enqueued = sorted(line.split("enqueued ", 1)[1].strip() for out in outputs for line in out.splitlines()
+                      if f"{SITE}: enqueued " in line)
+    assert due and enqueued == due, outputs
