@@ -26,7 +26,6 @@ from .fault_helpers import (LOWCODE, PROBE, PrivateServices, free_port, half_wri
                             probe_doc, subprocess_env, wait_for)
 
 PROBE_PATH = PROBE.replace(" ", "%20")
-pytestmark = pytest.mark.skipif(shutil.which("mariadbd") is None, reason="needs the MariaDB server binaries")
 
 
 class Server:

@@ -23,7 +23,6 @@ from .fault_helpers import (LOWCODE, PROBE, PrivateServices, make_probe_doctypes
 from .test_email_out import PASSWORD, start_smtp
 from .test_webhooks import Receiver
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 
 
 @pytest.fixture
