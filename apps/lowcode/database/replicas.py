@@ -140,6 +140,21 @@ def probe(conf, host, port):
     return status
 
 
+_SERVER_WIDE = re.compile(r"^GRANT (.+?) ON \*\.\* TO ", re.I)
+
+
+def server_wide_privileges(db):
+    """The privileges on ``*.*`` that the site's own database user holds (``db``: its
+    connection), beyond USAGE: none should (a site made while the installer granted
+    SLAVE MONITOR holds that one, and with it every site's statements in the relay log)."""
+    found = []
+    for grant in db.sql("SHOW GRANTS", pluck=True):
+        m = _SERVER_WIDE.match(grant)
+        if m and m.group(1).strip().upper() != "USAGE":
+            found.append(m.group(1).strip())
+    return found
+
+
 def replica_status(conf):
     """[{host, port, ok, lag_seconds, error}] of every replica the site names, measured now
     (for ``lowcode doctor``)."""

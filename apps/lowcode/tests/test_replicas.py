@@ -387,3 +387,23 @@ def test_a_sites_user_holds_only_its_database_and_cannot_read_the_replication_lo
     finally:
         conn.close()
     assert replicas.replica_status(rctx.conf)[0]["ok"] is True  # the monitor account reads the lag
+
+
+def test_doctor_warns_of_a_site_user_made_with_slave_monitor(rctx):
+    """A site made while the installer granted SLAVE MONITOR: `lowcode doctor` says to revoke it."""
+    from lowcode import doctor
+    user = rctx.conf["db_user"]
+    assert doctor.check_replicas().status == "ok"
+    primary = _root()
+    try:
+        _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'%'")
+        _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'127.0.0.1'")
+        _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'localhost'")
+        found = doctor.check_replicas()
+        assert found.status == "warn" and "SLAVE MONITOR" in found.message, found
+        assert f"REVOKE SLAVE MONITOR ON *.* FROM '{user}'@" in found.remedy, found
+    finally:
+        for h in ("%", "127.0.0.1", "localhost"):
+            _sql(primary, f"REVOKE SLAVE MONITOR ON *.* FROM '{user}'@'{h}'")
+        primary.close()
+    assert doctor.check_replicas().status == "ok"
