@@ -27,6 +27,9 @@
 #                                   .run/mariadb-replica) replicating from the primary by GTID,
 #                                   seeded from a mariadb-dump of it; read-only for all but root
 #   LOWCODE_MARIADB_REPLICA_BUFFER_POOL  default 256M
+#   LOWCODE_MARIADB_MONITOR_PASSWORD     default lowcode_monitor_pw: password of lowcode_monitor,
+#                                   the account that reads replicas' lag (SLAVE MONITOR only, no
+#                                   database; sites name it as replica_monitor_user/_password)
 #   LOWCODE_SERVICES_TIMEOUT        seconds to wait for start/stop, default 90
 #   LOWCODE_RUN_DIR                 default <repo>/.run
 #   LOWCODE_SERVICES_EXTRA_BIND     one more address for MariaDB and Redis to listen on, beside
@@ -66,6 +69,11 @@ REPLICA_BUFFER_POOL="${LOWCODE_MARIADB_REPLICA_BUFFER_POOL:-256M}"
 # The account the replica logs in to the primary with (REPLICATION SLAVE only, loopback only).
 REPL_USER=lowcode_repl
 REPL_PASSWORD=lowcode_repl_pw
+# The account that reads a replica's lag (SHOW SLAVE STATUS): SLAVE MONITOR only, loopback only.
+# Made on the primary, it replicates. Sites' own users never get SLAVE MONITOR: it also shows
+# the relay log, i.e. every site's statements.
+MONITOR_USER=lowcode_monitor
+MONITOR_PASSWORD="${LOWCODE_MARIADB_MONITOR_PASSWORD:-lowcode_monitor_pw}"
 DOVECOT_DIR="$RUN_DIR/dovecot"
 DOVECOT_CONF="$DOVECOT_DIR/dovecot.conf"
 DOVECOT_LOG="$RUN_DIR/dovecot.log"
@@ -221,9 +229,10 @@ mariadb_init() {
 }
 
 mariadb_ensure_user() {
-    local u p
+    local u p mp
     u="$(sql_quote "$DB_USER")"
     p="$(sql_quote "$DB_PASSWORD")"
+    mp="$(sql_quote "$MONITOR_PASSWORD")"
     mariadb_local <<SQL || { mariadb_log_tail; die "could not create MariaDB user $DB_USER"; }
 CREATE USER IF NOT EXISTS $u@'127.0.0.1' IDENTIFIED BY $p;
 CREATE USER IF NOT EXISTS $u@'localhost' IDENTIFIED BY $p;
@@ -233,6 +242,12 @@ GRANT ALL PRIVILEGES ON *.* TO $u@'127.0.0.1' WITH GRANT OPTION;
 GRANT ALL PRIVILEGES ON *.* TO $u@'localhost' WITH GRANT OPTION;
 CREATE USER IF NOT EXISTS '$REPL_USER'@'127.0.0.1' IDENTIFIED BY '$REPL_PASSWORD';
 GRANT REPLICATION SLAVE ON *.* TO '$REPL_USER'@'127.0.0.1';
+CREATE USER IF NOT EXISTS '$MONITOR_USER'@'127.0.0.1' IDENTIFIED BY $mp;
+CREATE USER IF NOT EXISTS '$MONITOR_USER'@'localhost' IDENTIFIED BY $mp;
+ALTER USER '$MONITOR_USER'@'127.0.0.1' IDENTIFIED BY $mp;
+ALTER USER '$MONITOR_USER'@'localhost' IDENTIFIED BY $mp;
+GRANT SLAVE MONITOR ON *.* TO '$MONITOR_USER'@'127.0.0.1';
+GRANT SLAVE MONITOR ON *.* TO '$MONITOR_USER'@'localhost';
 FLUSH PRIVILEGES;
 SQL
     # Prove that the tests' way in (TCP, password) works.
@@ -703,6 +718,9 @@ cmd_env() {
     # and the run directory its tests stop and start it in.
     emit LOWCODE_TEST_MARIADB_REPLICA_PORT "$REPLICA_PORT"
     emit LOWCODE_TEST_MARIADB_REPLICA_RUN_DIR "$RUN_DIR"
+    # The account that reads replicas' lag (sites: replica_monitor_user / replica_monitor_password).
+    emit LOWCODE_MARIADB_MONITOR_USER "$MONITOR_USER"
+    emit LOWCODE_MARIADB_MONITOR_PASSWORD "$MONITOR_PASSWORD"
     emit LOWCODE_REDIS_HOST "$HOST"
     emit LOWCODE_REDIS_PORT "$REDIS_PORT"
     emit LOWCODE_REDIS_URL "redis://$HOST:$REDIS_PORT/0"

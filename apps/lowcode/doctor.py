@@ -248,6 +248,15 @@ def check_replicas():
     replica_status = _replica_status()
     if replica_status is None:
         return Check("replicas", OK, "this engine has no replica support")
+    if local.conf.get("db_type") == "mariadb":
+        from .database.replicas import server_wide_privileges
+        extra = server_wide_privileges(local.db)
+        if extra:  # e.g. SLAVE MONITOR: it shows every site's statements (SHOW RELAYLOG EVENTS)
+            user = local.conf.get("db_user")
+            return Check("replicas", WARN, f"the site's database user holds server-wide privileges: {', '.join(extra)}",
+                         f"on the primary, for each of its hosts ('%', 'localhost', '127.0.0.1'): REVOKE "
+                         f"{', '.join(extra)} ON *.* FROM '{user}'@'<host>'; replicas' lag is read with "
+                         f"replica_monitor_user (see docs/DEPLOY.md)", extra)
     replicas = replica_status(local.conf) or []
     if not replicas:
         return Check("replicas", OK, "no replicas configured")

@@ -33,6 +33,7 @@ import bench_http  # noqa: F401 - puts the repository root on the path, for test
 import bench_roles as roles
 from bench_report import Figure
 from lowcode import sites
+from lowcode.testing.pytest_plugin import replica_monitor
 from tests.server import UvicornServer, free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -78,9 +79,11 @@ class Stack(UvicornServer):
 
 def use_replica(bench, site):
     """The site reads lists, counts, reports and link search from the project's replica when
-    ``scripts/services.sh`` runs one (LOWCODE_TEST_MARIADB_REPLICA_PORT); returns its port."""
+    ``scripts/services.sh`` runs one (LOWCODE_TEST_MARIADB_REPLICA_PORT); returns its port. Its
+    lag is read with the bench-wide monitor account services.sh makes (LOWCODE_MARIADB_MONITOR_*)."""
     port = os.environ.get("LOWCODE_TEST_MARIADB_REPLICA_PORT")
     if port:
+        sites.update_common_config(replica_monitor(), bench)
         path = os.path.join(bench, site, "site_config.json")
         conf = sites.read_json(path)
         conf.update({"read_from_replica": 1, "replica_host": "127.0.0.1", "replica_db_port": int(port)})

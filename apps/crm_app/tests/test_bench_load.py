@@ -42,6 +42,10 @@ def test_load_phase_smoke():
             assert found["custom_field"]["status"] == 200
             # the replica named by scripts/services.sh (make test starts one) served the reads
             assert found["replica_port"] == int(os.environ["LOWCODE_TEST_MARIADB_REPLICA_PORT"])
+            # ... with its lag readable by the bench's monitor account (else every read is the primary's)
+            from lowcode.database.replicas import replica_status
+            from lowcode.sites import get_site_config
+            assert [r["ok"] for r in replica_status(get_site_config(site, bench))] == [True]
             labels = [f.label for f in bench_load.figures(run)]
             assert "load: acknowledged creates lost or doubled" in labels and "load: lead: list p95" in labels
             # the checks see a lost write: the newest acknowledged lead deleted behind their back

@@ -10,8 +10,23 @@ A site names its replicas in site_config.json, as Frappe does, and switches them
     "replica_stick_seconds": 10,     # read-your-writes window (default: the max lag)
     "replica_check_seconds": 5       # how often a process re-checks a replica's health
 
-The replicas are logged in to with the site's own database user (it exists there too: the
-replica copies the primary's users); its ``SLAVE MONITOR`` grant lets it read the lag.
+Reads are served on the replica with the site's own database user (it exists there too: the
+replica copies the primary's users), which holds privileges on its own database only. The
+lag (``SHOW SLAVE STATUS``) is read with a separate monitoring account, named bench-wide in
+common_site_config.json (or per site); Frappe has no such setting::
+
+    "replica_monitor_user": "lowcode_monitor", "replica_monitor_password": "...",
+
+That account needs ``SLAVE MONITOR`` and nothing else (create it on the primary, it
+replicates)::
+
+    CREATE USER 'lowcode_monitor'@'%' IDENTIFIED BY '...';
+    GRANT SLAVE MONITOR ON *.* TO 'lowcode_monitor'@'%';
+
+Sites' own users must never get it: it also allows ``SHOW RELAYLOG EVENTS``, whose
+statement-format events carry every site's SQL with its values. Without a monitor account
+configured no replica's lag can be known, so every replica is skipped (reads go to the
+primary) and ``replica_status`` says which settings to add.
 
 Routing (the one place it is decided):
 - ``replica()`` (``lowcode.db.replica()``, or the ``reads_from_replica`` decorator) marks a
@@ -83,13 +98,20 @@ def _max_lag(conf):
 # -- health -------------------------------------------------------------------------------------
 
 def probe(conf, host, port):
-    """{host, port, ok, lag_seconds, error} of one replica, measured now."""
+    """{host, port, ok, lag_seconds, error} of one replica, measured now (with the monitor
+    account: the site's own user may not read the replication status)."""
     import MySQLdb
     from MySQLdb.cursors import DictCursor
     status = {"host": host, "port": port, "ok": False, "lag_seconds": None, "error": None}
+    user = conf.get("replica_monitor_user")
+    if not user:
+        status["error"] = ("its lag cannot be read: no replica monitor account; set replica_monitor_user "
+                           "and replica_monitor_password in common_site_config.json (an account with only "
+                           "GRANT SLAVE MONITOR ON *.*)")
+        return status
     try:
-        conn = MySQLdb.connect(host=host, port=port, user=conf["db_user"], passwd=conf["db_password"],
-                               db=conf["db_name"], connect_timeout=2, read_timeout=5)
+        conn = MySQLdb.connect(host=host, port=port, user=user, passwd=conf.get("replica_monitor_password") or "",
+                               connect_timeout=2, read_timeout=5)
         try:
             cur = conn.cursor(DictCursor)
             cur.execute("SHOW SLAVE STATUS")
@@ -97,10 +119,10 @@ def probe(conf, host, port):
         finally:
             conn.close()
     except MySQLdb.Error as e:
-        if e.args and e.args[0] == 1227:  # ER_SPECIFIC_ACCESS_DENIED_ERROR: a site made before replicas
-            status["error"] = (f"the site's database user may not read the replication status: run "
-                               f"GRANT SLAVE MONITOR ON *.* TO '{conf['db_user']}'@'%' on the primary")
-        else:
+        if e.args and e.args[0] == 1227:  # ER_SPECIFIC_ACCESS_DENIED_ERROR
+            status["error"] = (f"the replica monitor account may not read the replication status: run "
+                               f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'%' on the primary")
+        else:  # the driver's message names the user and host, never the password
             status["error"] = f"cannot read its replication status: {e.args[-1] if e.args else e}"
         return status
     if row is None:
@@ -116,6 +138,21 @@ def probe(conf, host, port):
     else:
         status["ok"] = True
     return status
+
+
+_SERVER_WIDE = re.compile(r"^GRANT (.+?) ON \*\.\* TO ", re.I)
+
+
+def server_wide_privileges(db):
+    """The privileges on ``*.*`` that the site's own database user holds (``db``: its
+    connection), beyond USAGE: none should (a site made while the installer granted
+    SLAVE MONITOR holds that one, and with it every site's statements in the relay log)."""
+    found = []
+    for grant in db.sql("SHOW GRANTS", pluck=True):
+        m = _SERVER_WIDE.match(grant)
+        if m and m.group(1).strip().upper() != "USAGE":
+            found.append(m.group(1).strip())
+    return found
 
 
 def replica_status(conf):

@@ -13,7 +13,9 @@ in their conftest.py (the repository's own conftest.py does) and ask for:
 
 MariaDB and Redis come from the environment (``LOWCODE_MARIADB_PORT``,
 ``LOWCODE_MARIADB_ROOT_USER``, ``LOWCODE_MARIADB_ROOT_PASSWORD``, ``LOWCODE_MARIADB_HOST``,
-``LOWCODE_REDIS_URL``); inside this repository ``tests/services.py`` starts them when unset.
+``LOWCODE_REDIS_URL``; the account that reads replicas' lag: ``LOWCODE_MARIADB_MONITOR_USER``,
+``LOWCODE_MARIADB_MONITOR_PASSWORD``, written to the test bench's common_site_config.json
+as ``replica_monitor_user`` / ``replica_monitor_password``); inside this repository ``tests/services.py`` starts them when unset.
 ``LOWCODE_TEST_ENGINES=sqlite`` runs ``site`` and ``site_with_apps`` tests on SQLite only
 (a machine without MariaDB and Redis); the default is ``sqlite,mariadb``.
 """
@@ -55,6 +57,16 @@ def mariadb_root():
             "db_port": int(os.environ["LOWCODE_MARIADB_PORT"])}
 
 
+def replica_monitor():
+    """The bench-wide settings of the account that reads replicas' lag (database/replicas.py),
+    from the environment (``scripts/services.sh env``); {} when it names none."""
+    user = os.environ.get("LOWCODE_MARIADB_MONITOR_USER")
+    if not user:
+        return {}
+    return {"replica_monitor_user": user,
+            "replica_monitor_password": os.environ.get("LOWCODE_MARIADB_MONITOR_PASSWORD", "")}
+
+
 def redis_url():
     _service_env()
     return os.environ["LOWCODE_REDIS_URL"]
@@ -65,6 +77,9 @@ def create_site(bench, db_type, name=None, apps=DEFAULT_APPS, redis=None, admin_
     from lowcode.installer import new_site
     name = name or f"t{uuid.uuid4().hex[:8]}-{db_type}.localhost"
     kwargs = mariadb_root() if db_type == "mariadb" else {}
+    if db_type == "mariadb" and replica_monitor():
+        from lowcode.sites import update_common_config
+        update_common_config(replica_monitor(), bench)  # bench-wide, as a deployment names it
     extra = {"redis_cache": redis} if redis else {}
     new_site(name, bench=bench, db_type=db_type, admin_password=admin_password, install_apps=apps,
              extra_config=extra, **kwargs)

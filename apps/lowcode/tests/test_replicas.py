@@ -328,20 +328,82 @@ def test_replica_status_reports_each_replica(rctx):
     assert bad["port"] == 1 and bad["ok"] is False and bad["lag_seconds"] is None and bad["error"]
 
 
-def test_replica_status_says_how_to_grant_the_lag_privilege(rctx):
-    """A site made before replicas has no SLAVE MONITOR: the status says what to run."""
-    user = rctx.conf["db_user"]
-    hosts = ("localhost", "127.0.0.1", "%")
+def test_without_a_monitor_account_the_replica_is_skipped_and_status_says_what_to_set(
+        rctx, rclient, rsite, bench, marked, caplog):
+    """No replica_monitor_user: the lag cannot be read, so the replica is skipped (the safe
+    side) with a warning naming the setting; a wrong password is never shown."""
+    auth = admin_token(rctx)
+    caplog.set_level(logging.WARNING, logger="lowcode.replicas")
+    set_conf(bench, rsite, replica_monitor_user="")  # the site's config overrides the bench's
+    try:
+        names, on_rep, _ = counted(lambda: first_name(list_lead(rclient, marked, **auth)))
+        assert names == ["Primary"] and on_rep == 0
+        status = replicas.replica_status(dict(rctx.conf, replica_monitor_user=""))[0]
+        assert status["ok"] is False and "replica_monitor_user" in status["error"] \
+            and "replica_monitor_password" in status["error"] and "SLAVE MONITOR" in status["error"]
+        assert any("skipped" in r.getMessage() and "replica_monitor_user" in r.getMessage()
+                   for r in caplog.records), [r.getMessage() for r in caplog.records]
+        wrong = "Wr0ng-monitor-secret"
+        status = replicas.replica_status(dict(rctx.conf, replica_monitor_password=wrong))[0]
+        assert status["ok"] is False and "Access denied" in status["error"] and wrong not in status["error"]
+        assert not any(wrong in r.getMessage() for r in caplog.records)
+    finally:
+        path = os.path.join(bench, rsite, "site_config.json")
+        conf = read_json(path)
+        conf.pop("replica_monitor_user", None)
+        write_json(path, conf)
+    names, on_rep, _ = counted(lambda: first_name(list_lead(rclient, marked, **auth)))
+    assert names == [REPLICA_ONLY] and on_rep >= 1  # the bench's monitor account: used again
+
+
+def _grants(conn, user, host):
+    return [row[0] for row in _sql(conn, f"SHOW GRANTS FOR '{user}'@'{host}'")]
+
+
+def test_a_sites_user_holds_only_its_database_and_cannot_read_the_replication_log(rctx):
+    """SLAVE MONITOR on a site's user would show other sites' statements (SHOW RELAYLOG
+    EVENTS): sites' users get nothing server-wide; the monitor account only SLAVE MONITOR."""
+    user, db_name = rctx.conf["db_user"], rctx.conf["db_name"]
     primary = _root()
     try:
-        for h in hosts:
-            _sql(primary, f"REVOKE SLAVE MONITOR ON *.* FROM '{user}'@'{h}'")
-        sync()
-        status = replicas.replica_status(rctx.conf)[0]
-        assert status["ok"] is False and f"GRANT SLAVE MONITOR ON *.* TO '{user}'" in status["error"]
+        for h in ("localhost", "127.0.0.1", "%"):
+            grants = _grants(primary, user, h)
+            assert len(grants) == 2, grants
+            assert grants[0].startswith(f"GRANT USAGE ON *.* TO `{user}`@`{h}`"), grants
+            assert grants[1] == f"GRANT ALL PRIVILEGES ON `{db_name}`.* TO `{user}`@`{h}`", grants
+        monitor = rctx.conf["replica_monitor_user"]
+        grants = _grants(primary, monitor, "127.0.0.1")
+        assert len(grants) == 1 and grants[0].startswith(f"GRANT SLAVE MONITOR ON *.* TO `{monitor}`@"), grants
     finally:
-        for h in hosts:
-            _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'{h}'")
         primary.close()
     sync()
-    assert replicas.replica_status(rctx.conf)[0]["ok"] is True
+    conn = MySQLdb.connect(host="127.0.0.1", port=_replica_port(), user=user, passwd=rctx.conf["db_password"],
+                           db=db_name, connect_timeout=5)
+    try:
+        for statement in ("SHOW SLAVE STATUS", "SHOW RELAYLOG EVENTS", "SHOW BINLOG EVENTS"):
+            with pytest.raises(MySQLdb.OperationalError) as refused:
+                _sql(conn, statement)
+            assert refused.value.args[0] == 1227, (statement, refused.value.args)  # access denied
+    finally:
+        conn.close()
+    assert replicas.replica_status(rctx.conf)[0]["ok"] is True  # the monitor account reads the lag
+
+
+def test_doctor_warns_of_a_site_user_made_with_slave_monitor(rctx):
+    """A site made while the installer granted SLAVE MONITOR: `lowcode doctor` says to revoke it."""
+    from lowcode import doctor
+    user = rctx.conf["db_user"]
+    assert doctor.check_replicas().status == "ok"
+    primary = _root()
+    try:
+        _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'%'")
+        _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'127.0.0.1'")
+        _sql(primary, f"GRANT SLAVE MONITOR ON *.* TO '{user}'@'localhost'")
+        found = doctor.check_replicas()
+        assert found.status == "warn" and "SLAVE MONITOR" in found.message, found
+        assert f"REVOKE SLAVE MONITOR ON *.* FROM '{user}'@" in found.remedy, found
+    finally:
+        for h in ("%", "127.0.0.1", "localhost"):
+            _sql(primary, f"REVOKE SLAVE MONITOR ON *.* FROM '{user}'@'{h}'")
+        primary.close()
+    assert doctor.check_replicas().status == "ok"
