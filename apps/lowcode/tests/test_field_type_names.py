@@ -32,6 +32,7 @@ ALLOWED = {
     ("query.py", "Text"): "the standard columns' types (_assign, _comments ...)",
     ("desk/views/report.py", "Data"): "the standard columns' types (Frappe's report columns)",
     ("desk/views/report.py", "Datetime"): "the standard columns' types (Frappe's report columns)",
+    ("storage.py", "Code"): "the S3 error's Code in boto3's response, not a field type",
     ("customize.py", "Data"): "Property Setter property_type values (Frappe's format)",
     ("customize.py", "Small Text"): "Property Setter property_type values (Frappe's format)",
     ("customize.py", "Check"): "Property Setter property_type values (Frappe's format), and how each is read",
