@@ -1,6 +1,8 @@
 """A redis-server of one test module only (never the shared one), for tests that stop and
 start Redis or count what lands in it: loopback, a free port, killed at the end even
-when the test fails. ``from .private_redis import private_redis`` makes the fixture."""
+when the test fails. ``from .private_redis import private_redis`` (one per module, to stop
+and start) or ``private_redis_url`` (one per test) makes the fixture."""
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -54,8 +56,8 @@ class PrivateRedis:
         return redis.Redis.from_url(self.url).keys("*")
 
 
-@pytest.fixture(scope="module")
-def private_redis():
+@contextlib.contextmanager
+def running():
     server = PrivateRedis()
     server.start()
     try:
@@ -63,5 +65,19 @@ def private_redis():
     finally:
         server.stop()
         shutil.rmtree(server.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def private_redis():
+    with running() as server:
+        yield server
+
+
+@pytest.fixture
+def private_redis_url():
+    """The URL of a redis-server of this test alone (its jobs and workers must not touch the
+    shared Redis's queues, which other tests fill)."""
+    with running() as server:
+        yield server.url
 
 

@@ -22,6 +22,8 @@ from lowcode.testing.http import refresh, token
 
 from .desk_helpers import make_user
 
+from .private_redis import private_redis_url  # noqa: F401 - a fixture
+
 JOB_LOGGER = "lowcode.tests.observed_job"
 
 
@@ -289,42 +291,14 @@ def test_request_id_carried_into_the_jobs_it_enqueues(ctx, client, unique, caplo
     assert ended and ended[-1].request_id == rid and ended[-1].status == "finished"
 
 
-@pytest.fixture
-def private_redis(tmp_path):
-    """A Redis of this test's own on loopback (jobs and workers must not touch the shared
-    one's queues), stopped afterwards."""
-    import subprocess
-    import time
-    import redis
-    port = closed_port()
-    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_worker_job_metrics_summed_from_one_file_per_worker(site, bench, site_copy, private_redis, tmp_path):
+def test_worker_job_metrics_summed_from_one_file_per_worker(site, bench, site_copy, private_redis_url, tmp_path):
     """A real `lowcode worker` (RQ forks a work horse per job) in multiprocess mode: the
     failure is counted, and the horses write to their worker's file, not one per job."""
     import subprocess
     import sys
     from prometheus_client import CollectorRegistry
     from prometheus_client.multiprocess import MultiProcessCollector
-    name = site_copy(redis_cache=private_redis)
+    name = site_copy(redis_cache=private_redis_url)
     with lowcode.site_context(name, bench=bench):
         for _ in range(3):
             jobs.enqueue(f"{__name__}.noisy_job", word="from a worker")
@@ -348,8 +322,8 @@ def test_worker_job_metrics_summed_from_one_file_per_worker(site, bench, site_co
     assert '"job finished"' in run.stderr or "job finished" in run.stderr  # its JSON lines
 
 
-def test_health_503_names_workers_when_none_listens(site, bench, client, site_copy, private_redis):
-    name = site_copy(health_token="h-secret", redis_cache=private_redis)
+def test_health_503_names_workers_when_none_listens(site, bench, client, site_copy, private_redis_url):
+    name = site_copy(health_token="h-secret", redis_cache=private_redis_url)
     with lowcode.site_context(name, bench=bench):
         jobs.enqueue(f"{__name__}.noisy_job", queue="long", word="waiting")
         lowcode.local.db.commit()  # queued in this Redis, where no worker listens

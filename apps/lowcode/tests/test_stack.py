@@ -17,6 +17,8 @@ from conftest import create_site
 from lowcode import sites
 from tests.server import _die_with_parent, free_port
 
+from .private_redis import private_redis_url  # noqa: F401 - a fixture
+
 WAIT = 25  # seconds any one step may take
 
 
@@ -98,22 +100,6 @@ def descendants(root):
     return found
 
 
-@pytest.fixture
-def private_redis(tmp_path):
-    """A Redis of this test's own (scripts/services.sh with its own run dir and port): the
-    stack's workers must not take the shared Redis's jobs, which other tests enqueue."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    script = os.path.join(root, "scripts", "services.sh")
-    port = free_port()
-    env = dict(os.environ, LOWCODE_RUN_DIR=str(tmp_path / "run"), LOWCODE_REDIS_PORT=str(port),
-               LOWCODE_MARIADB_PORT=str(free_port()))
-    subprocess.run(["bash", script, "start", "redis"], env=env, check=True, stdout=subprocess.DEVNULL, timeout=60)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        subprocess.run(["bash", script, "stop", "redis"], env=env, stdout=subprocess.DEVNULL, timeout=60)
-
-
 def ping(port, site):
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/method/ping", headers={"Host": site})
     try:
@@ -170,11 +156,11 @@ def test_start_without_redis_runs_web_jobs_and_scheduler_restarts_and_stops(tmp_
         start.stop()
 
 
-def test_start_with_redis_runs_every_process_and_stops_them_all(tmp_path, private_redis):
+def test_start_with_redis_runs_every_process_and_stops_them_all(tmp_path, private_redis_url):
     import redis
     bench = str(tmp_path / "bench")
     os.makedirs(bench)
-    site = create_site(bench, "sqlite", apps=(), redis=private_redis)
+    site = create_site(bench, "sqlite", apps=(), redis=private_redis_url)
     realtime_port = free_port()
     sites.update_common_config({"socketio_port": realtime_port}, bench)
     port = free_port()
@@ -202,7 +188,7 @@ def test_start_with_redis_runs_every_process_and_stops_them_all(tmp_path, privat
         assert start.proc.wait(timeout=WAIT) == 0, start.output()
         assert "every process stopped cleanly" in start.output()
         assert not [pid for pid in everything if alive(pid)]
-        assert redis.Redis.from_url(private_redis).ping()  # only the stack stopped
+        assert redis.Redis.from_url(private_redis_url).ping()  # only the stack stopped
     finally:
         start.stop()
 
