@@ -38,11 +38,11 @@ from lowcode.context import local
 
 try:  # run from run_bench.py (tests/bench on the path) or imported as tests.bench.bench_analytics
     from bench_report import Figure
-    from bench_setup import end_bulk_load, start_bulk_load
+    from bench_setup import end_bulk_load, insert_in_batches, start_bulk_load
     from bench_stats import Series, read_tx
 except ImportError:  # pragma: no cover - the smoke test imports it as a package module
     from tests.bench.bench_report import Figure
-    from tests.bench.bench_setup import end_bulk_load, start_bulk_load
+    from tests.bench.bench_setup import end_bulk_load, insert_in_batches, start_bulk_load
     from tests.bench.bench_stats import Series, read_tx
 
 #: the churn-risk report's execute(), written in the selling app; timed when it exists
@@ -121,30 +121,6 @@ def make_world():
     db.commit()
 
 
-def _batches(doctype, columns, total, row, batch, commit_rows, label):
-    """Rows row(0) .. row(total - 1), ``batch`` to a bulk_insert, committed about every
-    ``commit_rows``, the rate printed now and then."""
-    db = local.db
-    t0 = time.perf_counter()
-    done = 0
-    while done < total:
-        n = min(batch, total - done)
-        db.begin()
-        rows = []
-        for i in range(done, done + n):
-            r = row(i)
-            if isinstance(r, list):
-                rows.extend(r)
-            else:
-                rows.append(r)
-        db.bulk_insert(doctype, columns, rows)
-        done += n
-        if done % commit_rows < n or done == total:
-            db.commit()
-        if label and (done % (batch * 40) < n or done == total):
-            print(f"  {label}: {done:>10,}/{total:,}  {done / (time.perf_counter() - t0):>9,.0f} rows/s", flush=True)
-
-
 def fill(leads, opps, invoice_lines, batch=5000, seed=11, progress=True):
     """The leads, opportunities, customers and submitted invoices. Returns the sizes and
     the seconds it took."""
@@ -171,7 +147,7 @@ def fill(leads, opps, invoice_lines, batch=5000, seed=11, progress=True):
         return (f"LEAD-{d.year}-{i:07d}", importer, created, created, importer, 0, 0, "LEAD-.YYYY.-", first,
                 f"{first} {i}", f"Company {i % 20000}", LEAD_STATUSES[statuses[i % 1013]],
                 SOURCES[sources[i % 1009]], CITY_NAMES[(i * 7) % len(CITY_NAMES)], rep(i % REPS), d.isoformat())
-    _batches("Lead", LEAD_COLUMNS, leads, lead_row, batch, commit_rows, label("leads"))
+    insert_in_batches("Lead", LEAD_COLUMNS, leads, lead_row, batch, commit_rows, label("leads"))
 
     def opp_row(i):
         owner = rep(i % REPS)
@@ -196,7 +172,7 @@ def fill(leads, opps, invoice_lines, batch=5000, seed=11, progress=True):
         return (f"OPP-{created.year}-{i:07d}", importer, ts, ts, importer, 0, 0, "OPP-.YYYY.-", f"Deal {i}", "Lead",
                 lead, created.isoformat(), stage, probability, amount, closing.isoformat(), owner, territory,
                 SOURCES[sources[i % 1009]], closed_on, won, None)
-    _batches("Opportunity", OPP_COLUMNS, opps, opp_row, batch, commit_rows, label("opportunities"))
+    insert_in_batches("Opportunity", OPP_COLUMNS, opps, opp_row, batch, commit_rows, label("opportunities"))
 
     invoices = max(invoice_lines // LINES_PER_INVOICE, 1)
     customers = min(CUSTOMERS, max(invoices // 4, 1))
@@ -204,7 +180,7 @@ def fill(leads, opps, invoice_lines, batch=5000, seed=11, progress=True):
     def customer_row(i):
         return (f"CUST-{i:06d}", importer, stamp, stamp, importer, 0, 0, f"Customer {i}",
                 "Company" if i % 3 else "Individual", CITY_NAMES[i % len(CITY_NAMES)], rep(i % REPS))
-    _batches("Customer", CUSTOMER_COLUMNS, customers, customer_row, batch, commit_rows, None)
+    insert_in_batches("Customer", CUSTOMER_COLUMNS, customers, customer_row, batch, commit_rows, None)
     rates = [10 + (p * 37) % 990 for p in range(PRODUCTS)]
 
     def invoice_row(i):

@@ -121,23 +121,6 @@ def lead_name(i):
     return f"LEAD-2026-{i:07d}"
 
 
-def _insert_in_batches(doctype, columns, total, row, batch, commit_rows, label=None):
-    """Rows ``row(0)`` .. ``row(total - 1)``, ``batch`` to an insert, committed about
-    every ``commit_rows``; prints the rate now and then when given a ``label``."""
-    db = local.db
-    t0 = time.perf_counter()
-    done = 0
-    while done < total:
-        n = min(batch, total - done)
-        db.begin()
-        db.bulk_insert(doctype, columns, [row(i) for i in range(done, done + n)])
-        done += n
-        if done % commit_rows < n or done == total:
-            db.commit()
-        if label and (done % (batch * 40) < n or done == total):
-            print(f"  {label}: {done:>10,}/{total:,}  {done / (time.perf_counter() - t0):>9,.0f} rows/s", flush=True)
-
-
 def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
     """Leads (with _assign and the assignment table in step), a few shares for rep_20,
     and rows/10 notes. Returns {"seconds", "leads", "notes", "assignments"}."""
@@ -166,7 +149,7 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
                 importer, 0, 0, "LEAD-.YYYY.-", first, f"{first} {last}", f"Company {i % 50000}",
                 f"{first.lower()}.{i}@example.com", LEAD_STATUSES[i % 4], cities[(i * 7) % len(cities)],
                 owner, i % 100, json.dumps(users) if users else None, f"Source {(i * 5) % LEAD_SOURCES}")
-    _insert_in_batches("Lead", LEAD_COLUMNS, rows, lead_row, batch, commit_rows, "leads" if progress else None)
+    setup.insert_in_batches("Lead", LEAD_COLUMNS, rows, lead_row, batch, commit_rows, "leads" if progress else None)
     db.begin()
     assignments = [(u, "Lead", lead_name(i)) for i, users in assignee_of.items() if i < rows for u in users]
     db.bulk_insert(ASSIGNMENTS, ("user", "reference_type", "reference_name"), assignments)
@@ -185,7 +168,7 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
         owner = rep20 if i % 2000 == 17 else f"rep{i % OTHER_REPS}@{DOMAIN}"
         return (f"note-{i:08x}", owner, _stamp(modified), _stamp(modified), owner, 0, 0,
                 f"Call notes {i}", 1 if i % 10 == 0 or (owner == rep20 and i % 20000 == 17) else 0)
-    _insert_in_batches("Note", NOTE_COLUMNS, notes, note_row, batch, batch)
+    setup.insert_in_batches("Note", NOTE_COLUMNS, notes, note_row, batch, batch)
     seconds = time.perf_counter() - t0
     setup.end_bulk_load(db, sqlite_cache, ("Lead", "Note", ASSIGNMENTS, "DocShare"))
     return {"seconds": seconds, "leads": rows, "notes": notes, "assignments": len(assignments)}

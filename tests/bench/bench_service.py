@@ -122,7 +122,7 @@ def fill(rows, batch=5000, seed=11):
                 int(breach and rng.random() < 0.5), int(breach), int(rng.random() < 0.05),
                 rng.randint(1, 5) if answered else None, rng.randint(0, 10) if answered else None,
                 _stamp(modified) if answered else None, int(i % 10000 == 3))
-    roles._insert_in_batches("Case", COLUMNS, rows, row, batch, commit_rows, "cases")
+    setup.insert_in_batches("Case", COLUMNS, rows, row, batch, commit_rows, "cases")
     seconds = time.perf_counter() - t0
     setup.end_bulk_load(db, sqlite_cache, ("Case",))
     db.begin(write=False)

@@ -178,6 +178,31 @@ class RowMaker:
                 "next_contact": (self.today + datetime.timedelta(days=i % 60)).isoformat()}
 
 
+def insert_in_batches(doctype, columns, total, row, batch, commit_rows, label=None):
+    """Rows ``row(0)`` .. ``row(total - 1)`` (each a row, or a list of rows), ``batch`` indexes
+    to a bulk_insert, committed about every ``commit_rows``; prints the rate now and then
+    when given a ``label``."""
+    db = local.db
+    t0 = time.perf_counter()
+    done = 0
+    while done < total:
+        n = min(batch, total - done)
+        db.begin()
+        rows = []
+        for i in range(done, done + n):
+            r = row(i)
+            if isinstance(r, list):
+                rows.extend(r)
+            else:
+                rows.append(r)
+        db.bulk_insert(doctype, columns, rows)
+        done += n
+        if done % commit_rows < n or done == total:
+            db.commit()
+        if label and (done % (batch * 40) < n or done == total):
+            print(f"  {label}: {done:>10,}/{total:,}  {done / (time.perf_counter() - t0):>9,.0f} rows/s", flush=True)
+
+
 def start_bulk_load(db, cache_mb=1024):
     """A bulk fill's SQLite page cache (``cache_mb``); returns the size it had, to give
     back to end_bulk_load (None on MariaDB)."""
