@@ -27,8 +27,9 @@ KEEP_SERVICES ?=
 BUILD_PKGS   := default-libmysqlclient-dev pkg-config gcc
 # Needed by the test suite and benchmarks (openssl: a certificate for the STARTTLS e-mail test;
 # dovecot-imapd: the IMAP server the e-mail-in tests append to and poll; nginx: `nginx -t` of the
-# site `lowcode setup production` writes).
-SERVICE_PKGS := mariadb-server mariadb-client redis-server dovecot-imapd chromium openssl nginx systemd
+# site `lowcode setup production` writes; systemd: `systemd-analyze verify` of its units; iproute2:
+# the network namespaces of the multi-host test).
+SERVICE_PKGS := mariadb-server mariadb-client redis-server dovecot-imapd chromium openssl nginx systemd iproute2
 # Needed at run time: PDF printing (WeasyPrint draws with Pango) and fonts that shape
 # Persian and Hebrew.
 RUNTIME_PKGS := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core
