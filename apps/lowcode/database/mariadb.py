@@ -1,5 +1,6 @@
 """MariaDB: the production engine (InnoDB, utf8mb4)."""
 import re
+import time
 
 import MySQLdb
 from MySQLdb.constants import CR, ER, FIELD_TYPE
@@ -50,6 +51,13 @@ _ERROR_KINDS = {
 # A statement that changes data or schema: counted per transaction, so reads after a write
 # in the same request stay on the primary (database/replicas.py).
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|ALTER|DROP|TRUNCATE|RENAME)\b", re.I).match
+
+# An ALTER TABLE needs the table's metadata lock, which every statement on the table holds
+# while it runs; and while the ALTER waits for it, every new statement on the table queues
+# behind the ALTER. So each attempt waits at most DDL_WAIT seconds (ALTER ... WAIT n), the
+# queue drains in between, and the ALTER is tried again until DDL_PATIENCE seconds have passed.
+DDL_WAIT = 1
+DDL_PATIENCE = 60.0
 
 
 def error_kind(exc):
@@ -144,29 +152,43 @@ class MariaDBDatabase(Database):
             f"CREATE TABLE {table(doctype)} (\n  " + ",\n  ".join(parts) +
             "\n) ENGINE=InnoDB ROW_FORMAT=DYNAMIC CHARACTER SET=utf8mb4 COLLATE=utf8mb4_unicode_ci", ())
 
+    def alter_table(self, doctype, changes):
+        """``ALTER TABLE tab<doctype> WAIT n <changes>``, tried again while the table's
+        metadata lock is held by running statements (DDL_WAIT, DDL_PATIENCE); then the
+        lock-wait error names the table."""
+        deadline = time.monotonic() + DDL_PATIENCE
+        pause = 0.05
+        while True:
+            try:
+                return self._execute(f"ALTER TABLE {table(doctype)} WAIT {DDL_WAIT} {changes}", ())
+            except MySQLdb.OperationalError as e:
+                if e.args[0] != ER.LOCK_WAIT_TIMEOUT or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
     def add_columns(self, doctype, columns):
         # ALGORITHM=INSTANT only touches the data dictionary: no table copy and no
         # lock on reads or writes, whatever the table's size.
         adds = ", ".join(f"ADD COLUMN {quote(c)} {t}" for c, t in columns)
         try:
-            self._execute(f"ALTER TABLE {table(doctype)} {adds}, ALGORITHM=INSTANT", ())
+            self.alter_table(doctype, f"{adds}, ALGORITHM=INSTANT")
         except MySQLdb.OperationalError as e:
             if e.args[0] != ER.ALTER_OPERATION_NOT_SUPPORTED_REASON:
                 raise
-            self._execute(f"ALTER TABLE {table(doctype)} {adds}, ALGORITHM=INPLACE, LOCK=NONE", ())
+            self.alter_table(doctype, f"{adds}, ALGORITHM=INPLACE, LOCK=NONE")
 
     def change_column_type(self, doctype, column, sql_type):
-        self._execute(f"ALTER TABLE {table(doctype)} MODIFY COLUMN {quote(column)} {sql_type}", ())
+        self.alter_table(doctype, f"MODIFY COLUMN {quote(column)} {sql_type}")
         return True
 
     def add_index(self, doctype, index_name, columns, unique=False):
         u = "UNIQUE " if unique else ""
-        self._execute(
-            f"ALTER TABLE {table(doctype)} ADD {u}INDEX {quote(index_name)} "
-            f"({', '.join(quote(c) for c in columns)}), ALGORITHM=INPLACE, LOCK=NONE", ())
+        self.alter_table(doctype, f"ADD {u}INDEX {quote(index_name)} "
+                                  f"({', '.join(quote(c) for c in columns)}), ALGORITHM=INPLACE, LOCK=NONE")
 
     def drop_index(self, doctype, index_name):
-        self._execute(f"ALTER TABLE {table(doctype)} DROP INDEX {quote(index_name)}", ())
+        self.alter_table(doctype, f"DROP INDEX {quote(index_name)}")
 
     def next_series_value(self, key, digits_unused=None, step=1):
         # The upsert takes the row's exclusive lock; it is held until commit, so a

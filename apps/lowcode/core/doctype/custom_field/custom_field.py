@@ -42,6 +42,11 @@ class CustomField(Document):
         definition["fields"] = fields + [mine]
         meta_module.validate_definition(definition, meta_module.get_known_doctypes(),
                                         source=f"Custom Field {self.dt}.{self.fieldname}")
+        # The column before the record: on MariaDB an ALTER commits the transaction it
+        # runs in, so a record written first would stay even if the ALTER then failed (a
+        # busy table, see MariaDBDatabase.alter_table), and every read of the DocType
+        # would ask for a column that is not there. A column without its record is harmless.
+        schema.sync_table(meta_module.Meta(definition))
 
     def on_update(self):
         meta_module.clear_cache()
