@@ -398,6 +398,11 @@ def _drop_local(site):
     metadata_changed.send(__name__, site=site)  # hooks, controllers, workflows... (signals.py)
 
 
+def version():
+    """The metadata version this process's definitions were read at (check_version)."""
+    return _cache_version.get(local.site)
+
+
 def check_version():
     """At the start of each request or job: drop metadata another process changed."""
     from . import caches as cache

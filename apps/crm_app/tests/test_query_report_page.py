@@ -20,7 +20,7 @@ from django.test import Client
 import lowcode
 from lowcode.testing.http import login
 
-from crm_app.tests.helpers import make_user
+from crm_app.tests.helpers import as_user, make_user
 from crm_app.tests import test_reports as data_set
 from crm_app.tests.test_reports import rctx, report_site  # noqa: F401 - the data set's fixtures
 from lowcode.tests.desk_helpers import table_rows
@@ -338,3 +338,51 @@ def test_reports_are_reachable(rctx, report_site):
     agent = make_user("qr", "support", roles=("Support Agent",))
     home = _client(rctx, report_site, agent).get("/app").content.decode()
     assert 'href="/app/query-report/Crisis%20Cases"' in home and "/app/query-report/Sales%20Forecast" not in home
+
+
+def test_a_slow_reports_result_is_kept_a_minute_per_user(rctx, report_site):
+    """A report slower than ``slow_report_seconds`` answers its kept result (with when it was
+    computed) until REPORT_CACHE_SECONDS pass, per user; a fast one never; an action's rows,
+    ``ignore_prepared_report`` and a permissions change compute afresh. Here every report
+    counts as slow (the threshold 0), on the data set's Weighted Pipeline."""
+    from lowcode.api import query_report
+    from lowcode.caches import bump_perm_version, cache
+    from lowcode.meta import check_version
+    from lowcode.sites import read_json, write_json
+    import os
+
+    def run(user, **kwargs):
+        with as_user(user):
+            return query_report.run("Weighted Pipeline", **kwargs)
+
+    mgr, sp1 = report_site["mgr"], report_site["sp1"]
+    assert "computed_at" not in run(mgr) and "computed_at" not in run(mgr)  # fast: never kept
+    path = os.path.join(rctx.site_path, "site_config.json")
+    original = read_json(path)
+    write_json(path, dict(original, slow_report_seconds=0))
+    rctx.conf["slow_report_seconds"] = 0
+    try:
+        first = run(mgr)
+        assert "computed_at" not in first and len(first["result"]) == 3
+        kept = run(mgr)
+        assert kept["computed_at"] and kept["execution_time"] == first["execution_time"]
+        assert kept["result"] == first["result"]
+        mine = run(sp1)  # another user: their own rows (row rules), not the manager's kept ones
+        assert "computed_at" not in mine and len(mine["result"]) == 2
+        assert "computed_at" not in run(mgr, ignore_prepared_report=True)
+        rctx.db.commit()
+        rctx.db.begin()
+        bump_perm_version()
+        rctx.db.commit()
+        rctx.db.begin()
+        check_version()  # as the next request starts
+        assert "computed_at" not in run(mgr)  # roles or user permissions changed: computed afresh
+        # the desk page says when its figures were computed
+        client = _client(rctx, report_site, mgr)
+        _page(client, "Weighted Pipeline")
+        html = _page(client, "Weighted Pipeline").content.decode()
+        assert 'id="report-computed-at"' in html and "at most once a minute" in html
+    finally:
+        write_json(path, original)
+        rctx.conf.pop("slow_report_seconds", None)
+        cache().delete_prefix("report-result|")

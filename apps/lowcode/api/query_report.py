@@ -14,14 +14,18 @@ report_summary, ...}) so its clients read our reports unchanged.
 Who may run one (Frappe's get_report_doc): a user with one of the report's roles (any
 user when it lists none) who may report on its Ref DocType; a Report Builder report
 must also be readable by the user (its owner's, or public)."""
+import datetime
+import hashlib
 import importlib
 import json
 import os
 import re
+import time
 
 from django.utils import translation
 
 from .. import query
+from ..caches import cache
 from ..apps import app_path, get_installed_apps
 from ..context import local
 from ..database.replicas import reads_from_replica
@@ -29,13 +33,22 @@ from ..desk.render import prefs
 from ..document import get_doc
 from ..exceptions import DoesNotExistError, PermissionError, ValidationError
 from ..i18n import translate
-from ..meta import get_meta
+from ..meta import get_meta, version as meta_version
 from ..permissions import get_roles, has_permission
 from ..utils import scrub
 from .request import json_arg
 
 #: columns Frappe adds up in a total row
 _SUMMED = ("Int", "Float", "Currency", "Duration")
+
+#: A report that took longer than this many seconds (site config ``slow_report_seconds``)
+#: is answered from its last result for REPORT_CACHE_SECONDS (``report_cache_seconds``, 0:
+#: never), per user, filters, language and calendar, while metadata and permissions stay
+#: unchanged: at a million leads a manager's funnel is counted once a minute, not on every
+#: dashboard load (Frappe turns such reports into prepared reports for the same reason).
+#: A fast report is never kept, so small sites and the figures' tests always see fresh rows.
+SLOW_REPORT_SECONDS = 1.0
+REPORT_CACHE_SECONDS = 60
 
 
 def get_report_doc(report_name):
@@ -68,11 +81,38 @@ def run(report_name: str, filters: str | dict | list = None, user: str = None, i
         are_default_filters: bool = True):
     """frappe.desk.query_report.run: the report's rows (dicts keyed by column fieldname),
     columns, message, chart and summary, as Frappe answers. The report always runs as the
-    caller: ``user`` and the prepared-report and tree options are accepted and ignored."""
+    caller: ``user`` and the tree options are accepted and ignored; ``ignore_prepared_report``
+    computes a slow report afresh instead of answering its kept result (SLOW_REPORT_SECONDS)."""
     doc = get_report_doc(report_name)
     filters = json_arg({"filters": filters}, "filters") or {}
     if not isinstance(filters, (dict, list)):
         raise ValidationError("filters must be a JSON object", field="filters")
+    keep = int(local.conf.get("report_cache_seconds", REPORT_CACHE_SECONDS) or 0)
+    key = _result_key(doc, filters) if keep and not ignore_prepared_report else None
+    if key:
+        kept = cache().get(key)
+        if kept is not None:
+            return kept
+    started = time.perf_counter()
+    out = _run(doc, filters)
+    elapsed = time.perf_counter() - started
+    out["execution_time"] = round(elapsed, 3)
+    if key and elapsed > float(local.conf.get("slow_report_seconds", SLOW_REPORT_SECONDS)):
+        kept = dict(out, computed_at=datetime.datetime.now().isoformat(timespec="seconds"))
+        cache().set(key, kept, ttl=keep)
+    return out
+
+
+def _result_key(doc, filters):
+    """Whose result, of what: the user (their row rules), their language and calendar, the
+    filters, and the versions of the report, the metadata and the permissions."""
+    p = prefs()
+    what = json.dumps([local.user, p.lang, p.calendar, p.local_digits, filters, str(doc.modified),
+                       meta_version(), local.cache.get("perm_version")], sort_keys=True, default=str)
+    return f"report-result|{doc.name}|{hashlib.sha256(what.encode()).hexdigest()}"
+
+
+def _run(doc, filters):
     if doc.report_type == "Script Report":
         res = _script_module(doc).execute(filters)
     elif doc.report_type == "Query Report":

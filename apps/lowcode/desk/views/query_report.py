@@ -180,7 +180,8 @@ def query_report_page(request, name):
             done = _run_action(request, doc, filters)
         elif request.GET.get("export"):
             return _export(request, doc, filters)
-        res = query_report.run(doc.name, filters=filters)
+        # after an action, the rows it changed: never a slow report's kept result
+        res = query_report.run(doc.name, filters=filters, ignore_prepared_report=done is not None)
     except LowcodeError as e:
         local.db.rollback()
         local.db.begin()
@@ -193,7 +194,7 @@ def query_report_page(request, name):
         chart = chart_spec(res["chart"])
     return render("query_report.html", columns=columns, rows=rows, total=total,
                   numeric_types=types_where("numeric"), cards=summary_cards(res["report_summary"]),
-                  chart=chart, message=res["message"], done=done, **context)
+                  chart=chart, message=res["message"], done=done, computed_at=res.get("computed_at"), **context)
 
 
 def report_actions(report_name):
@@ -212,7 +213,7 @@ def _run_action(request, doc, filters):
                               field="action") from None
     fn = api_method.resolve(action["method"])  # whitelisted, or refused
     api_method.check_http_method(fn, request, action["method"])
-    res = query_report.run(doc.name, filters=filters)
+    res = query_report.run(doc.name, filters=filters, ignore_prepared_report=True)  # the rows as they are now
     rows = res["result"][:-1] if res["add_total_row"] and res["result"] else res["result"]  # not the total row
     column = action["column"]
     index = next((i for i, c in enumerate(res["columns"]) if c.get("fieldname") == column), None)
