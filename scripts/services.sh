@@ -26,7 +26,7 @@
 #   LOWCODE_MARIADB_REPLICA_PORT    default 3309: the read replica, a second mariadbd (data in
 #                                   .run/mariadb-replica) replicating from the primary by GTID,
 #                                   seeded from a mariadb-dump of it; read-only for all but root
-#   LOWCODE_MARIADB_REPLICA_BUFFER_POOL  default 256M
+#   LOWCODE_MARIADB_REPLICA_BUFFER_POOL  default the primary's: a replica answers the same reads
 #   LOWCODE_MARIADB_MONITOR_PASSWORD     default lowcode_monitor_pw: password of lowcode_monitor,
 #                                   the account that reads replicas' lag (SLAVE MONITOR only, no
 #                                   database; sites name it as replica_monitor_user/_password)
@@ -65,7 +65,16 @@ REPLICA_DATA="$RUN_DIR/mariadb-replica"
 REPLICA_PID="$RUN_DIR/mariadb-replica.pid"
 REPLICA_LOG="$RUN_DIR/mariadb-replica.log"
 REPLICA_SOCK="$RUN_DIR/mariadb-replica.sock"
-REPLICA_BUFFER_POOL="${LOWCODE_MARIADB_REPLICA_BUFFER_POOL:-256M}"
+REPLICA_BUFFER_POOL="${LOWCODE_MARIADB_REPLICA_BUFFER_POOL:-$BUFFER_POOL}"
+# The options the primary and the replica share (each adds its own: ports, files, roles).
+MARIADBD_COMMON=(
+    --skip-name-resolve
+    --character-set-server=utf8mb4
+    --collation-server=utf8mb4_unicode_ci
+    --innodb-flush-log-at-trx-commit=2
+    --max-connections=300
+    --max-allowed-packet=64M
+)
 # The account the replica logs in to the primary with (REPLICATION SLAVE only, loopback only).
 REPL_USER=lowcode_repl
 REPL_PASSWORD=lowcode_repl_pw
@@ -300,14 +309,9 @@ mariadb_start() {
         --log-error="$MARIADB_LOG" \
         --bind-address="$HOST${EXTRA_BIND:+,$EXTRA_BIND}" \
         --port="$MARIADB_PORT" \
-        --skip-name-resolve \
-        --character-set-server=utf8mb4 \
-        --collation-server=utf8mb4_unicode_ci \
+        "${MARIADBD_COMMON[@]}" \
         --innodb-buffer-pool-size="$BUFFER_POOL" \
         --innodb-log-file-size="$LOG_FILE_SIZE" \
-        --innodb-flush-log-at-trx-commit=2 \
-        --max-connections=300 \
-        --max-allowed-packet=64M \
         --server-id=1 \
         --log-bin=mariadb-bin \
         --binlog-format=MIXED \
@@ -424,13 +428,8 @@ replica_start() {
         --log-error="$REPLICA_LOG" \
         --bind-address="$HOST" \
         --port="$REPLICA_PORT" \
-        --skip-name-resolve \
-        --character-set-server=utf8mb4 \
-        --collation-server=utf8mb4_unicode_ci \
+        "${MARIADBD_COMMON[@]}" \
         --innodb-buffer-pool-size="$REPLICA_BUFFER_POOL" \
-        --innodb-flush-log-at-trx-commit=2 \
-        --max-connections=300 \
-        --max-allowed-packet=64M \
         --server-id=2 \
         --skip-log-bin \
         --relay-log=relay-bin \

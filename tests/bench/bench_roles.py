@@ -142,7 +142,9 @@ def fill(rows, batch=5000, commit_rows=None, seed=7, progress=True):
     def lead_row(i):
         modified = now - year + rng.random() * year
         owner = owners.get(i) or f"rep{i % OTHER_REPS}@{DOMAIN}"
-        first = setup.FIRST[i % len(setup.FIRST)]
+        # i // OTHER_REPS too: with i alone, a rep (rep{i % 200}) would own one first name
+        # only (200 is a multiple of 20), and a search for any other name would match none
+        first = setup.FIRST[(i + i // OTHER_REPS) % len(setup.FIRST)]
         last = setup.LAST[(i // 7) % len(setup.LAST)]
         users = assignee_of.get(i)
         return (lead_name(i), importer, _stamp(modified - rng.random() * 86400 * 30), _stamp(modified),
