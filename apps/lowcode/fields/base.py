@@ -120,6 +120,8 @@ class FieldType:
     json_schema = {"type": "string"}
     #: values read from the database need from_db (e.g. JSON text -> object)
     converts_from_db = False
+    #: the column may hold NULL (its default): an INSERT leaves out an empty value
+    nullable = True
 
     # -- traits (see types_where) --
     #: a quantity: summed, averaged and charted (reports, number cards)

@@ -149,6 +149,7 @@ class Check(FieldType):
     name = "Check"
     groupable = True
     column = "int"
+    nullable = False  # NOT NULL DEFAULT the field's (column_type)
     operators = frozenset(["=", "!=", "in", "not in", "is"])
     json_schema = {"type": "integer", "enum": [0, 1]}
     text_like = False
