@@ -86,23 +86,22 @@ def _duplicate_names(lead, earlier_only, limit=None, settings=None):
 
 def find_duplicate(lead, settings=None):
     """The earliest lead matching the first signal (in duplicate_signals' order) that matches
-    any: one statement for all the signals (every lead's save asks; a round trip each counted
-    on a networked database), each signal's lookup still served by its own index."""
+    any: one statement for all the signals (every lead's save asks, and a Data Import asks
+    for every row), their OR answered by merging each signal's own index, the first
+    matching signal's rank then the creation ordering the few matches. (A UNION of one
+    subquery per signal answered the same in half again the time: a temporary table each.)"""
     signals = duplicate_signals(lead, settings)
     if not signals:
         return None
-    parts, values = [], []
-    for i, (condition, params) in enumerate(signals):
-        sql = (f"SELECT {i} AS `k`, `name`, `creation` FROM `tabLead` WHERE {condition} AND `name`!=%s "
-               "AND `status`!='Converted'")
-        params = params + [lead.name or ""]
-        if lead.creation and not lead.is_new():
-            sql += " AND `creation` < %s"  # only earlier leads: the original is never the duplicate
-            params.append(lead.creation)
-        parts.append(f"SELECT * FROM ({sql} ORDER BY `creation` LIMIT 1) AS `s{i}`")
-        values += params
-    found = local.db.sql(f"SELECT `name` FROM ({' UNION ALL '.join(parts)}) AS `found` ORDER BY `k` LIMIT 1",
-                         values, pluck=True)
+    matches = " OR ".join(f"({condition})" for condition, _ in signals)
+    rank = " ".join(f"WHEN {condition} THEN {i}" for i, (condition, _) in enumerate(signals))
+    params = [v for _, values in signals for v in values]
+    sql = f"SELECT `name` FROM `tabLead` WHERE ({matches}) AND `name`!=%s AND `status`!='Converted'"
+    values = params + [lead.name or ""]
+    if lead.creation and not lead.is_new():
+        sql += " AND `creation` < %s"  # only earlier leads: the original is never the duplicate
+        values.append(lead.creation)
+    found = local.db.sql(f"{sql} ORDER BY CASE {rank} END, `creation`, `name` LIMIT 1", values + params, pluck=True)
     return found[0] if found else None
 
 

@@ -71,6 +71,20 @@ def test_organisation_with_the_same_name_is_a_duplicate(ctx, unique):
     assert second.is_duplicate == 1 and second.duplicate_of == first.name
 
 
+def test_the_first_signal_that_matches_names_the_earliest_lead_it_matches(ctx, unique):
+    """duplicate_signals' order decides: a lead matching by e-mail wins over an earlier one
+    matching only by organisation and name; among leads matching the same signal, the
+    earliest is the original."""
+    by_name = make_lead(first_name="Dana", last_name="Levi", company_name=f"Galil Foods {unique}")
+    by_email = make_lead(first_name="Noa", last_name="Katz", email_id=f"dana.{unique}@galil.example")
+    make_lead(first_name="Roni", last_name="Peretz", email_id=f"Dana.{unique}@Galil.example")  # later, same e-mail
+    new = make_lead(first_name="Dana", last_name="Levi", company_name=f"galil foods {unique}",
+                    email_id=f"dana.{unique}@galil.example")
+    assert new.duplicate_of == by_email.name
+    only_name = make_lead(first_name="dana", last_name="levi", company_name=f"Galil Foods {unique}")
+    assert only_name.duplicate_of == by_name.name
+
+
 def _rule(**values):
     settings = lowcode.get_doc("CRM Settings")
     settings.update(values)
