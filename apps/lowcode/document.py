@@ -328,11 +328,7 @@ class Document:
         into an empty field); an unchanged link leaves the field as it is. The value is
         coerced and checked with the document's own afterwards."""
         before = self._doc_before_save
-        for df in self.meta.data_fields:
-            link, _, remote = (df.fetch_from or "").partition(".")
-            link_df = self.meta.get_field(link) if remote else None
-            if link_df is None or not links_to(link_df):
-                continue
+        for df, link, link_df, remote in _fetched_fields(self.meta):
             if df.fetch_if_empty and self.get(df.fieldname) not in (None, ""):
                 continue
             value = self.get(link)
@@ -566,6 +562,21 @@ class Document:
         if self.meta.track_changes and previous is not None and not self.flags.ignore_version:
             versions.record(previous, self)
         return self
+
+
+def _fetched_fields(meta):
+    """[(field, link fieldname, link field, remote fieldname)] of the fields of ``meta`` that
+    fetch from a link, found once per metadata object (every save asks)."""
+    found = meta.__dict__.get("_fetched_fields")
+    if found is None:
+        found = []
+        for df in meta.data_fields:
+            link, _, remote = (df.fetch_from or "").partition(".")
+            link_df = meta.get_field(link) if remote else None
+            if link_df is not None and links_to(link_df):
+                found.append((df, link, link_df, remote))
+        meta.__dict__["_fetched_fields"] = found
+    return found
 
 
 def _empty_stays_empty(meta):
