@@ -26,6 +26,7 @@ from .exceptions import (DocstatusTransitionError, DoesNotExistError, DuplicateE
                          TimestampMismatchError, UniqueValidationError, ValidationError)
 from .expressions import evaluate
 from .fields import links_to, registry
+from .fields.base import FieldType
 from .meta import STANDARD_FIELDS, CHILD_FIELDS, HIDDEN_FIELDS, get_meta
 from .naming import set_new_name
 from .permissions import get_permlevels, has_permission
@@ -367,17 +368,16 @@ class Document:
         d = self.__dict__
         empty_ok = _empty_stays_empty(meta)
         try:
-            for df in meta.data_fields:
-                fieldname = df.fieldname
-                if unchanged is not None and fieldname in unchanged and unchanged[fieldname] is d.get(fieldname):
+            for fieldname, df, ftype, _, _ in _columns(meta):
+                value = d.get(fieldname)
+                if unchanged is not None and fieldname in unchanged and unchanged[fieldname] is value:
                     continue
-                if d.get(fieldname) is None and fieldname in empty_ok:
+                if value is None and fieldname in empty_ok:
                     d[fieldname] = None  # most of a wide DocType's fields are empty: no call per field
                     continue
-                ftype = registry[df.fieldtype]
-                value = ftype.coerce(d.get(fieldname), df)
+                value = ftype.coerce(value, df)
                 ftype.validate(value, df)
-                d[df.fieldname] = value
+                d[fieldname] = value
             for tf in meta.table_fields:
                 rows = registry[tf.fieldtype].coerce(d.get(tf.fieldname), tf)
                 if any(not isinstance(r, Document) for r in rows):
@@ -464,13 +464,12 @@ class Document:
         if meta.istable:
             for k in CHILD_FIELDS:
                 row[k] = d.get(k)
-        for df in meta.data_fields:
-            value = d.get(df.fieldname)
-            ftype = registry[df.fieldtype]
+        for fieldname, df, ftype, converts, nullable in _columns(meta):
+            value = d.get(fieldname)
             if value is not None:
-                row[df.fieldname] = ftype.to_db(value, df)
-            elif not (new and ftype.nullable):
-                row[df.fieldname] = None
+                row[fieldname] = ftype.to_db(value, df) if converts else value
+            elif not (new and nullable):
+                row[fieldname] = None
         if d.get("_assign") is not None:
             row["_assign"] = d["_assign"]
         return row
@@ -562,6 +561,20 @@ class Document:
         if self.meta.track_changes and previous is not None and not self.flags.ignore_version:
             versions.record(previous, self)
         return self
+
+
+def _columns(meta):
+    """[(fieldname, field, its type, whether the type converts values for the database,
+    nullable)] of the columns of ``meta``'s fields, found once per metadata object (every
+    write coerces and stores each)."""
+    found = meta.__dict__.get("_columns")
+    if found is None:
+        found = []
+        for df in meta.data_fields:
+            ftype = registry[df.fieldtype]
+            found.append((df.fieldname, df, ftype, type(ftype).to_db is not FieldType.to_db, ftype.nullable))
+        meta.__dict__["_columns"] = found
+    return found
 
 
 def _fetched_fields(meta):
