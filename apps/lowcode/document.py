@@ -563,51 +563,56 @@ class Document:
         return self
 
 
+def _per_meta(meta, key, build):
+    """``build(meta)``, kept on the metadata object: found once per metadata version, not on
+    every save (a new version is a new object)."""
+    found = meta.__dict__.get(key)
+    if found is None:
+        found = meta.__dict__[key] = build(meta)
+    return found
+
+
 def _columns(meta):
     """[(fieldname, field, its type, whether the type converts values for the database,
-    nullable)] of the columns of ``meta``'s fields, found once per metadata object (every
-    write coerces and stores each)."""
-    found = meta.__dict__.get("_columns")
-    if found is None:
-        found = []
+    nullable)] of the columns of ``meta``'s fields (every write coerces and stores each)."""
+    def build(meta):
+        out = []
         for df in meta.data_fields:
             ftype = registry[df.fieldtype]
-            found.append((df.fieldname, df, ftype, type(ftype).to_db is not FieldType.to_db, ftype.nullable))
-        meta.__dict__["_columns"] = found
-    return found
+            out.append((df.fieldname, df, ftype, type(ftype).to_db is not FieldType.to_db, ftype.nullable))
+        return out
+    return _per_meta(meta, "_columns", build)
 
 
 def _fetched_fields(meta):
     """[(field, link fieldname, link field, remote fieldname)] of the fields of ``meta`` that
-    fetch from a link, found once per metadata object (every save asks)."""
-    found = meta.__dict__.get("_fetched_fields")
-    if found is None:
-        found = []
+    fetch from a link (every save asks)."""
+    def build(meta):
+        out = []
         for df in meta.data_fields:
             link, _, remote = (df.fetch_from or "").partition(".")
             link_df = meta.get_field(link) if remote else None
             if link_df is not None and links_to(link_df):
-                found.append((df, link, link_df, remote))
-        meta.__dict__["_fetched_fields"] = found
-    return found
+                out.append((df, link, link_df, remote))
+        return out
+    return _per_meta(meta, "_fetched_fields", build)
 
 
 def _empty_stays_empty(meta):
     """The fields of ``meta`` whose type coerces None to None and accepts it (an empty field
-    is then left as it is without asking the type), found once per metadata object."""
-    found = meta.__dict__.get("_empty_stays_empty")
-    if found is None:
-        found = set()
+    is then left as it is without asking the type)."""
+    def build(meta):
+        out = set()
         for df in meta.data_fields:
             ftype = registry[df.fieldtype]
             try:
                 if ftype.coerce(None, df) is None:
                     ftype.validate(None, df)
-                    found.add(df.fieldname)
+                    out.add(df.fieldname)
             except Exception:  # noqa: BLE001 - a type that refuses None is asked every time, as before
                 pass
-        meta.__dict__["_empty_stays_empty"] = found
-    return found
+        return out
+    return _per_meta(meta, "_empty_stays_empty", build)
 
 
 def _resolve_default(value):
