@@ -154,8 +154,8 @@ class MariaDBDatabase(Database):
 
     def alter_table(self, doctype, changes):
         """``ALTER TABLE tab<doctype> WAIT n <changes>``, tried again while the table's
-        metadata lock is held by running statements (DDL_WAIT, DDL_PATIENCE); then the
-        lock-wait error names the table."""
+        metadata lock is held by running statements (DDL_WAIT, DDL_PATIENCE); past that,
+        the lock-wait error, which a client gets as a 503 "the database is busy"."""
         deadline = time.monotonic() + DDL_PATIENCE
         pause = 0.05
         while True:

@@ -50,6 +50,7 @@ class CustomField(Document):
 
     def on_update(self):
         meta_module.clear_cache()
+        # validate made the column already, unless a Data Import skipped the validate hooks
         schema.sync_table(meta_module.get_meta(self.dt))
 
     def on_trash(self):
